@@ -1,0 +1,54 @@
+//! `kapok check`: validate a framework, and with its data every expression.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::error::Error;
+use crate::framework;
+
+/// Arguments of `kapok check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The framework file (TOML).
+    pub framework: PathBuf,
+    /// Check the expressions against this one table instead of the framework's sources.
+    #[arg(long, value_name = "TABLE")]
+    pub data: Option<PathBuf>,
+    /// Check the framework file only, without reading any data.
+    #[arg(long, conflicts_with = "data")]
+    pub no_data: bool,
+}
+
+/// Runs `kapok check`.
+pub fn run(a: &CheckArgs) -> Result<(), Error> {
+    let fw = framework::load(&a.framework)?;
+    if !fw.warnings.is_empty() {
+        eprint!(
+            "{}",
+            framework::Diagnostics {
+                file: fw.file.clone(),
+                items: fw.warnings.clone(),
+            }
+            .render()
+        );
+    }
+    let n_ind = fw.indicators().len();
+    let n_dim = fw.nodes.len() - n_ind - 1;
+    let mut summary = format!(
+        "{}: ok — index `{}`, {n_dim} dimension(s), {n_ind} indicator(s), {} source(s)",
+        a.framework.display(),
+        fw.index().id,
+        fw.sources.len()
+    );
+    if !a.no_data {
+        let (panel, warnings) = crate::read_panel(&fw, a.data.as_deref())?;
+        super::warn(&warnings);
+        summary.push_str(&format!(
+            "; data: {} unit(s), {} period(s)",
+            panel.units.len(),
+            panel.periods.iter().filter(|p| !p.is_empty()).count()
+        ));
+    }
+    super::print(&format!("{summary}\n"))
+}

@@ -1,0 +1,176 @@
+//! The command line: one thin file per subcommand over the library.
+
+mod check;
+mod rank;
+mod score;
+pub mod table;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::Error;
+use crate::framework::methods::{CliMethod, parse_cli};
+use crate::framework::{self, Framework, Lang};
+
+/// kapok: composite governance indices from declarative indicator frameworks.
+#[derive(Debug, Parser)]
+#[command(name = "kapok", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 data or evaluation error, 2 invalid framework or usage."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate a framework (and, with its data, every expression) and report all problems.
+    Check(check::CheckArgs),
+    /// Compute scores and ranks of every node for every unit and period.
+    Score(score::ScoreArgs),
+    /// Print the ranking of one period with rank changes and dimension scores.
+    Rank(rank::RankArgs),
+}
+
+/// Options shared by the commands that evaluate a framework.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The framework file (TOML).
+    pub framework: PathBuf,
+    /// Use this one table (CSV, Parquet, Arrow, XLSX) instead of the framework's sources.
+    #[arg(long, value_name = "TABLE")]
+    pub data: Option<PathBuf>,
+    /// Override a node's weight for this run, e.g. --weight safety=2 (repeatable).
+    #[arg(long = "weight", value_name = "ID=W")]
+    pub weights: Vec<String>,
+    /// Imputation for every indicator that sets none, e.g. --impute median.
+    #[arg(long, value_name = "METHOD")]
+    pub impute: Option<String>,
+    /// Outlier treatment for every indicator that sets none, e.g. --treat winsorise.
+    #[arg(long, value_name = "METHOD")]
+    pub treat: Option<String>,
+    /// Normalisation for every indicator that sets none, e.g. --normalize zscore or
+    /// --normalize '{ method = "minmax", range = [1, 10] }'.
+    #[arg(long, value_name = "METHOD")]
+    pub normalize: Option<String>,
+    /// Aggregation for every node that sets none, e.g. --aggregate geometric.
+    #[arg(long, value_name = "METHOD")]
+    pub aggregate: Option<String>,
+    /// Language of names in tables.
+    #[arg(long, value_enum, default_value_t = Lang::Zh)]
+    pub lang: Lang,
+}
+
+impl RunArgs {
+    /// Loads the framework and applies the command-line overrides.
+    pub fn framework(&self) -> Result<Framework, Error> {
+        let mut fw = framework::load(&self.framework)?;
+        for (kind, value) in [
+            ("impute", &self.impute),
+            ("treat", &self.treat),
+            ("normalize", &self.normalize),
+            ("aggregate", &self.aggregate),
+        ] {
+            let Some(text) = value else { continue };
+            match parse_cli(kind, text).map_err(Error::Usage)? {
+                CliMethod::Impute(m) => {
+                    if matches!(
+                        m,
+                        crate::pipeline::Impute::GroupMean | crate::pipeline::Impute::GroupMedian
+                    ) && fw.units.group.is_none()
+                    {
+                        return Err(Error::Usage(format!(
+                            "--impute {text}: the framework has no [units] group column"
+                        )));
+                    }
+                    fw.defaults.impute = m;
+                }
+                CliMethod::Treat(m) => fw.defaults.treat = m,
+                CliMethod::Normalise(m) => fw.defaults.normalise = m,
+                CliMethod::Aggregate(m) => fw.defaults.aggregate = m,
+                CliMethod::Screen(m) => fw.defaults.screen = m,
+            }
+        }
+        for w in &self.weights {
+            let (id, value) = w.split_once('=').ok_or_else(|| {
+                Error::Usage(format!("--weight {w}: expected ID=WEIGHT, e.g. safety=2"))
+            })?;
+            let value: f64 = value
+                .trim()
+                .parse()
+                .map_err(|_| Error::Usage(format!("--weight {w}: `{value}` is not a number")))?;
+            fw.set_weight(id.trim(), value)?;
+        }
+        Ok(fw)
+    }
+
+    /// Every input file, so that no output overwrites one.
+    pub fn inputs(&self, fw: &Framework) -> Vec<PathBuf> {
+        let mut v = vec![self.framework.clone()];
+        v.extend(self.data.clone());
+        v.extend(fw.sources.iter().map(|s| s.resolved.clone()));
+        v
+    }
+}
+
+/// Picks the period to show: the given one (checked) or the latest.
+pub fn pick_period(panel: &crate::Panel, period: Option<&str>) -> Result<usize, Error> {
+    match period {
+        None => Ok(panel.periods.len().saturating_sub(1)),
+        Some(p) => panel.period_index(p).ok_or_else(|| {
+            Error::Usage(format!(
+                "--period {p}: no such period in the data (periods: {} … {})",
+                panel.periods.first().map_or("", String::as_str),
+                panel.periods.last().map_or("", String::as_str)
+            ))
+        }),
+    }
+}
+
+/// Prints warnings to standard error.
+pub fn warn(warnings: &[String]) {
+    let mut err = std::io::stderr().lock();
+    for w in warnings {
+        let _ = writeln!(err, "warning: {w}");
+    }
+}
+
+/// Writes to standard output; a closed pipe (`kapok rank … | head`) is not an error.
+pub fn print(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io(std::path::Path::new("<stdout>"), e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let result = match &cli.command {
+        Command::Check(a) => check::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Rank(a) => rank::run(a),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            match &e {
+                Error::Framework(d) => eprint!("{}", d.render()),
+                other => eprintln!("error: {other}"),
+            }
+            e.exit_code()
+        }
+    }
+}

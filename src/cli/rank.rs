@@ -1,0 +1,40 @@
+//! `kapok rank`: the ranking of one period with rank changes and dimension scores.
+
+use clap::Args;
+
+use super::RunArgs;
+use crate::error::Error;
+
+/// Arguments of `kapok rank`.
+#[derive(Debug, Args)]
+pub struct RankArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// The period to rank (default: the latest).
+    #[arg(long)]
+    period: Option<String>,
+}
+
+/// Runs `kapok rank`.
+pub fn run(a: &RankArgs) -> Result<(), Error> {
+    let fw = a.run.framework()?;
+    let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
+    super::warn(&warnings);
+    let p = super::pick_period(&results.panel, a.period.as_deref())?;
+    let prev = p.checked_sub(1);
+    let panel = &results.panel;
+    let mut text = String::new();
+    if !panel.periods[p].is_empty() {
+        text.push_str(&format!(
+            "{} — {}{}\n",
+            fw.index().name.get(a.run.lang),
+            panel.periods[p],
+            prev.map_or(String::new(), |q| format!(
+                " (change against {})",
+                panel.periods[q]
+            ))
+        ));
+    }
+    text.push_str(&super::table::ranking(&fw, &results, p, prev, a.run.lang));
+    super::print(&text)
+}

@@ -1,0 +1,60 @@
+//! `kapok score`: every node's score and rank for every unit and period.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::RunArgs;
+use crate::error::Error;
+
+/// Arguments of `kapok score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Only this period (e.g. 2023-12); default: all periods (the terminal table shows the latest).
+    #[arg(long)]
+    period: Option<String>,
+    /// Output file; the format follows the extension: .csv, .parquet, .arrow, .xlsx, .json.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// Runs `kapok score`.
+pub fn run(a: &ScoreArgs) -> Result<(), Error> {
+    let fw = a.run.framework()?;
+    if let Some(out) = &a.output {
+        crate::io::Format::from_path(out)?;
+        crate::io::guard_inputs(out, &a.run.inputs(&fw))?;
+    }
+    let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
+    super::warn(&warnings);
+    let period = match &a.period {
+        Some(p) => Some(super::pick_period(&results.panel, Some(p))?),
+        None => None,
+    };
+    match &a.output {
+        Some(out) => {
+            let batch = results.to_batch(&fw, period)?;
+            crate::io::write_table(&batch, out)?;
+            eprintln!(
+                "wrote {} row(s) × {} column(s) to {}",
+                batch.num_rows(),
+                batch.num_columns(),
+                out.display()
+            );
+            Ok(())
+        }
+        None => {
+            let p = super::pick_period(&results.panel, a.period.as_deref())?;
+            let periods = results.panel.periods.len();
+            if a.period.is_none() && periods > 1 {
+                eprintln!(
+                    "showing the latest of {periods} periods ({}); use --period P or -o FILE for the rest",
+                    results.panel.periods[p]
+                );
+            }
+            super::print(&super::table::ranking(&fw, &results, p, None, a.run.lang))
+        }
+    }
+}

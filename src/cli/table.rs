@@ -1,0 +1,102 @@
+//! Terminal tables: the ranking of one period with rank changes and dimension scores.
+
+use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
+
+use crate::evaluate::Results;
+use crate::framework::{Framework, Lang};
+
+fn fmt_score(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.2}")
+    } else {
+        "–".into()
+    }
+}
+
+/// Lines above and below the table and under the header; none between rows.
+const STYLE: TableStyle = TableStyle::new()
+    .top_border(LineStyle::none().fill('─').junction('─'))
+    .header_separator(LineStyle::none().fill('─').junction('─'))
+    .bottom_border(LineStyle::none().fill('─').junction('─'));
+
+/// Rank change against the previous period: `↑2`, `↓1`, `=`, or `new`.
+pub fn rank_change(prev: u32, now: u32) -> String {
+    match (prev, now) {
+        (_, 0) => "–".into(),
+        (0, _) => "new".into(),
+        (p, n) if p > n => format!("↑{}", p - n),
+        (p, n) if p < n => format!("↓{}", n - p),
+        _ => "=".into(),
+    }
+}
+
+/// A column header for a node: its Chinese name, or in English its id (English names are too
+/// long for a terminal column).
+fn short_name(fw: &Framework, node: usize, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => fw.nodes[node].name.zh.clone(),
+        Lang::En => fw.nodes[node].id.clone(),
+    }
+}
+
+/// The ranking of period `p`: rank, change against `prev` (when given), unit, name, index score
+/// and the scores of the index's dimensions, best first.
+pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang: Lang) -> String {
+    let panel = &r.panel;
+    let zh = lang == Lang::Zh;
+    let dims = &fw.index().children;
+    let mut header: Vec<String> = vec![
+        if zh { "排名" } else { "rank" }.into(),
+        if zh { "变化" } else { "change" }.into(),
+        if zh { "代码" } else { "unit" }.into(),
+        if zh { "名称" } else { "name" }.into(),
+        short_name(fw, 0, lang),
+    ];
+    header.extend(dims.iter().map(|&d| short_name(fw, d, lang)));
+    let mut rows: Vec<usize> = (0..panel.units.len())
+        .filter(|&u| r.status[[p, u]] != crate::evaluate::Status::Absent)
+        .collect();
+    rows.sort_by_key(|&u| {
+        let k = r.ranks[[p, u, 0]];
+        (if k == 0 { u32::MAX } else { k }, panel.units[u].clone())
+    });
+    let mut t = Table::new();
+    t.load_style(STYLE);
+    t.set_header(header);
+    for u in rows {
+        let now = r.ranks[[p, u, 0]];
+        let mut line = vec![
+            if now == 0 {
+                "–".to_string()
+            } else {
+                now.to_string()
+            },
+            prev.map_or(String::new(), |q| rank_change(r.ranks[[q, u, 0]], now)),
+            panel.units[u].clone(),
+            panel.names[u].clone(),
+            fmt_score(r.scores[[p, u, 0]]),
+        ];
+        line.extend(dims.iter().map(|&d| fmt_score(r.scores[[p, u, d]])));
+        t.add_row(line);
+    }
+    for (i, col) in t.column_iter_mut().enumerate() {
+        if i != 3 && i != 2 {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    format!("{t}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rank_change;
+
+    #[test]
+    fn changes() {
+        assert_eq!(rank_change(5, 3), "↑2");
+        assert_eq!(rank_change(3, 4), "↓1");
+        assert_eq!(rank_change(2, 2), "=");
+        assert_eq!(rank_change(0, 2), "new");
+        assert_eq!(rank_change(2, 0), "–");
+    }
+}

@@ -1,0 +1,185 @@
+//! `bind`: the evaluated indicator table → a [`Panel`] of ndarray matrices per period, with
+//! missing values explicit and non-finite expression results refused.
+
+use std::collections::BTreeMap;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::Float64Type;
+use ndarray::{Array2, Array3};
+
+use super::list;
+use crate::error::Error;
+use crate::framework::Framework;
+
+/// Indicator values per period, unit and indicator.
+///
+/// Missing values are `NaN` — and only missing values: every value read from the data is finite
+/// (non-finite expression results are refused when binding), so a `NaN` here always means "no
+/// value" and every stage treats it so.
+#[derive(Clone, Debug)]
+pub struct Panel {
+    /// Unit keys, sorted.
+    pub units: Vec<String>,
+    /// Unit display names (the key when the data have no name).
+    pub names: Vec<String>,
+    /// Unit groups (when the framework has a group column).
+    pub groups: Option<Vec<String>>,
+    /// Periods in time order (one empty period for cross-sectional data).
+    pub periods: Vec<String>,
+    /// Indicator node indices of the framework, in column order.
+    pub indicators: Vec<usize>,
+    /// `values[[period, unit, indicator]]`, NaN = missing.
+    pub values: Array3<f64>,
+    /// `present[[period, unit]]`: the unit has a row in that period.
+    pub present: Array2<bool>,
+}
+
+impl Panel {
+    /// Builds the panel from the evaluated table (see `DataStage::evaluate`).
+    pub fn bind(fw: &Framework, table: &RecordBatch) -> Result<Self, Error> {
+        let u = &fw.units;
+        let text = |name: &str| -> Option<Vec<Option<String>>> {
+            let col = table.column_by_name(name)?;
+            let col = super::as_text(col.as_ref()).ok()?;
+            let s = col.as_string::<i32>();
+            Some(
+                (0..s.len())
+                    .map(|i| (!s.is_null(i)).then(|| s.value(i).to_string()))
+                    .collect(),
+            )
+        };
+        let keys =
+            text(&u.key).ok_or_else(|| Error::Data(format!("no unit key column `{}`", u.key)))?;
+        let periods_col = u.period.as_deref().and_then(text);
+        let names_col = u.name.as_deref().and_then(text);
+        if let (Some(n), None) = (&u.name, &names_col) {
+            return Err(Error::Data(format!(
+                "[units] name is `{n}`, but the data have no column `{n}`"
+            )));
+        }
+        let groups_col = u.group.as_deref().and_then(text);
+        if let (Some(g), None) = (&u.group, &groups_col) {
+            return Err(Error::Data(format!(
+                "[units] group is `{g}`, but the data have no column `{g}`"
+            )));
+        }
+        let n = table.num_rows();
+        let mut unit_ix: BTreeMap<String, usize> = BTreeMap::new();
+        let mut period_ix: BTreeMap<String, usize> = BTreeMap::new();
+        for r in 0..n {
+            if let Some(k) = &keys[r] {
+                unit_ix.insert(k.clone(), 0);
+            }
+            let p = periods_col
+                .as_ref()
+                .and_then(|c| c[r].clone())
+                .unwrap_or_default();
+            period_ix.insert(p, 0);
+        }
+        for (i, v) in unit_ix.values_mut().enumerate() {
+            *v = i;
+        }
+        for (i, v) in period_ix.values_mut().enumerate() {
+            *v = i;
+        }
+        let units: Vec<String> = unit_ix.keys().cloned().collect();
+        let periods: Vec<String> = period_ix.keys().cloned().collect();
+        let indicators = fw.indicators();
+        let mut values =
+            Array3::from_elem((periods.len(), units.len(), indicators.len()), f64::NAN);
+        let mut present = Array2::from_elem((periods.len(), units.len()), false);
+        let mut names: Vec<Option<String>> = vec![None; units.len()];
+        let mut groups: Vec<Option<String>> = vec![None; units.len()];
+        let cols: Vec<_> = indicators
+            .iter()
+            .map(|&i| {
+                let name = format!("ind.{}", fw.nodes[i].id);
+                table
+                    .column_by_name(&name)
+                    .map(|c| c.as_primitive::<Float64Type>().clone())
+                    .ok_or_else(|| {
+                        Error::Data(format!("indicator `{}` was not evaluated", fw.nodes[i].id))
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        let mut bad: Vec<String> = Vec::new();
+        for r in 0..n {
+            let Some(k) = &keys[r] else { continue };
+            let ui = unit_ix[k];
+            let pname = periods_col
+                .as_ref()
+                .and_then(|c| c[r].clone())
+                .unwrap_or_default();
+            let pi = period_ix[&pname];
+            present[[pi, ui]] = true;
+            if names[ui].is_none() {
+                names[ui] = names_col.as_ref().and_then(|c| c[r].clone());
+            }
+            if groups[ui].is_none() {
+                groups[ui] = groups_col.as_ref().and_then(|c| c[r].clone());
+            }
+            for (j, col) in cols.iter().enumerate() {
+                if col.is_null(r) {
+                    continue;
+                }
+                let v = col.value(r);
+                if v.is_finite() {
+                    values[[pi, ui, j]] = v;
+                } else {
+                    bad.push(format!(
+                        "`{}` = {v} for unit {k}{}",
+                        fw.nodes[indicators[j]].id,
+                        if pname.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", period {pname}")
+                        }
+                    ));
+                }
+            }
+        }
+        if !bad.is_empty() {
+            return Err(Error::Eval(format!(
+                "{} indicator value(s) are not finite numbers (a division by zero or the log of 0?): {}\nguard the expression, e.g. with nullif(x, 0) or greatest(x, 1)",
+                bad.len(),
+                list(&bad)
+            )));
+        }
+        if let Some(g) = &u.group {
+            let missing: Vec<&String> = units
+                .iter()
+                .zip(&groups)
+                .filter(|(_, g)| g.is_none())
+                .map(|(u, _)| u)
+                .collect();
+            if !missing.is_empty() {
+                return Err(Error::Data(format!(
+                    "{} unit(s) have no value in the group column `{g}`: {}",
+                    missing.len(),
+                    list(&missing)
+                )));
+            }
+        }
+        Ok(Self {
+            names: names
+                .into_iter()
+                .zip(&units)
+                .map(|(n, k)| n.unwrap_or_else(|| k.clone()))
+                .collect(),
+            groups: u
+                .group
+                .as_ref()
+                .map(|_| groups.into_iter().map(Option::unwrap_or_default).collect()),
+            units,
+            periods,
+            indicators,
+            values,
+            present,
+        })
+    }
+
+    /// Index of a period by name.
+    pub fn period_index(&self, period: &str) -> Option<usize> {
+        self.periods.iter().position(|p| p == period)
+    }
+}

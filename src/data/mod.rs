@@ -1,0 +1,602 @@
+//! The data stage, on DataFusion: sources are registered as tables, their queries run, their unit
+//! keys checked, and they are joined on unit (and period) into one table over which the
+//! indicator expressions are evaluated. [`bind`] then turns the result into a [`Panel`].
+
+pub mod bind;
+pub mod xlsx;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::{cast, concat_batches};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::options::ArrowReadOptions;
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
+
+pub use bind::Panel;
+
+use crate::error::Error;
+use crate::framework::expr::{self, quote_ident};
+use crate::framework::{Diagnostic, Diagnostics, Framework, Source};
+
+/// Name of the joined table that indicator expressions are evaluated over.
+pub const JOINED: &str = "kapok_joined";
+
+/// A source as it is read: a table name and a file.
+#[derive(Clone, Debug)]
+struct Input {
+    name: String,
+    path: PathBuf,
+    sheet: Option<String>,
+    query: Option<String>,
+    join: bool,
+}
+
+/// Registered and joined data, ready for expression evaluation.
+pub struct DataStage {
+    runtime: tokio::runtime::Runtime,
+    ctx: SessionContext,
+    /// Schema of the joined table.
+    pub schema: SchemaRef,
+    /// Problems that do not stop the run (periods a source does not cover, …).
+    pub warnings: Vec<String>,
+}
+
+fn df_err(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Data(format!("{what}: {e}"))
+}
+
+impl DataStage {
+    /// Reads the framework's sources (or the single table `data`) and joins them.
+    pub fn open(fw: &Framework, data: Option<&Path>) -> Result<Self, Error> {
+        let inputs: Vec<Input> = match data {
+            Some(p) => vec![Input {
+                name: "data".into(),
+                path: p.to_path_buf(),
+                sheet: None,
+                query: None,
+                join: true,
+            }],
+            None => fw.sources.iter().map(input_of).collect(),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| Error::Data(format!("cannot start the query runtime: {e}")))?;
+        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
+        let mut stage = Self {
+            runtime,
+            ctx,
+            schema: Arc::new(datafusion::arrow::datatypes::Schema::empty()),
+            warnings: Vec::new(),
+        };
+        for input in &inputs {
+            stage.register(input)?;
+        }
+        for input in &inputs {
+            if let Some(q) = &input.query {
+                let what = format!("query of source `{}`", input.name);
+                let batches = stage.sql(q).map_err(|e| df_err(&what, e))?;
+                let schema = batches_schema(&stage, q, &batches)?;
+                stage
+                    .ctx
+                    .deregister_table(input.name.as_str())
+                    .map_err(|e| df_err(&what, e))?;
+                let table =
+                    MemTable::try_new(schema, vec![batches]).map_err(|e| df_err(&what, e))?;
+                stage
+                    .ctx
+                    .register_table(input.name.as_str(), Arc::new(table))
+                    .map_err(|e| df_err(&what, e))?;
+            }
+        }
+        let joined: Vec<&Input> = inputs.iter().filter(|i| i.join).collect();
+        stage.join(fw, &joined)?;
+        Ok(stage)
+    }
+
+    fn sql(&self, q: &str) -> datafusion::error::Result<Vec<RecordBatch>> {
+        self.runtime.block_on(async {
+            let df = self.ctx.sql(q).await?;
+            df.collect().await
+        })
+    }
+
+    fn register(&mut self, input: &Input) -> Result<(), Error> {
+        let what = format!("source `{}` ({})", input.name, input.path.display());
+        if !input.path.is_file() {
+            return Err(Error::Data(format!("{what}: file not found")));
+        }
+        let path = input.path.to_string_lossy().to_string();
+        let ext = input
+            .path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        let dot_ext = format!(
+            ".{}",
+            input
+                .path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+        );
+        let name = input.name.as_str();
+        let ctx = &self.ctx;
+        let result = match ext.as_str() {
+            "csv" => self.runtime.block_on(
+                ctx.register_csv(
+                    name,
+                    &path,
+                    CsvReadOptions::new()
+                        .has_header(true)
+                        .file_extension(&dot_ext),
+                ),
+            ),
+            "parquet" => self.runtime.block_on(ctx.register_parquet(
+                name,
+                &path,
+                ParquetReadOptions::default().file_extension(&dot_ext),
+            )),
+            "arrow" | "ipc" | "feather" => self.runtime.block_on(ctx.register_arrow(
+                name,
+                &path,
+                ArrowReadOptions {
+                    file_extension: &dot_ext,
+                    ..Default::default()
+                },
+            )),
+            "xlsx" => {
+                let batch = xlsx::read(&input.path, input.sheet.as_deref())?;
+                let table = MemTable::try_new(batch.schema(), vec![vec![batch]])
+                    .map_err(|e| df_err(&what, e))?;
+                ctx.register_table(name, Arc::new(table)).map(|_| ())
+            }
+            other => {
+                return Err(Error::Data(format!(
+                    "{what}: kapok cannot read `.{other}` files (use .csv, .parquet, .arrow, .xlsx)"
+                )));
+            }
+        };
+        result.map_err(|e| df_err(&what, e))?;
+        // Read it once now, so that a malformed file is reported against its source.
+        self.sql(&format!("SELECT COUNT(*) FROM {}", quote_ident(name)))
+            .map_err(|e| df_err(&what, e))?;
+        Ok(())
+    }
+
+    fn table_schema(&self, name: &str) -> Result<SchemaRef, Error> {
+        let what = format!("source `{name}`");
+        let df = self
+            .runtime
+            .block_on(self.ctx.table(name))
+            .map_err(|e| df_err(&what, e))?;
+        Ok(Arc::new(df.schema().as_arrow().clone()))
+    }
+
+    /// Checks unit keys and joins the sources into [`JOINED`].
+    fn join(&mut self, fw: &Framework, inputs: &[&Input]) -> Result<(), Error> {
+        let key = &fw.units.key;
+        let period = fw.units.period.as_deref();
+        let mut periodic = Vec::new();
+        let mut unit_sets: Vec<(String, BTreeSet<String>)> = Vec::new();
+        let mut columns: BTreeMap<String, String> = BTreeMap::new();
+        let mut select = vec![format!("spine.k AS {}", quote_ident(key))];
+        if let Some(p) = period {
+            select.push(format!("spine.p AS {}", quote_ident(p)));
+        }
+        let mut joins = Vec::new();
+        let mut problems = Vec::new();
+        for (n, input) in inputs.iter().enumerate() {
+            let schema = self.table_schema(&input.name)?;
+            let has = |c: &str| schema.fields().iter().any(|f| f.name() == c);
+            if !has(key) {
+                let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                let hint = crate::framework::diag::did_you_mean(key, names.iter().copied())
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                problems.push(format!(
+                    "source `{}` has no unit key column `{key}`{hint}; its columns: {}",
+                    input.name,
+                    names.join(", ")
+                ));
+                continue;
+            }
+            let has_period = period.is_some_and(has);
+            let keys = self.keys(input, key, period.filter(|_| has_period))?;
+            problems.extend(keys.problems);
+            unit_sets.push((input.name.clone(), keys.units));
+            let alias = format!("s{n}");
+            let mut on = format!("spine.k = CAST({alias}.{} AS VARCHAR)", quote_ident(key));
+            if let (true, Some(p)) = (has_period, period) {
+                on.push_str(&format!(
+                    " AND spine.p = CAST({alias}.{} AS VARCHAR)",
+                    quote_ident(p)
+                ));
+                periodic.push((input.name.clone(), alias.clone(), keys.pairs));
+            }
+            joins.push(format!(
+                "LEFT JOIN {} {alias} ON {on}",
+                quote_ident(&input.name)
+            ));
+            for f in schema.fields() {
+                let c = f.name();
+                if c == key || Some(c.as_str()) == period {
+                    continue;
+                }
+                if let Some(other) = columns.get(c) {
+                    problems.push(format!(
+                        "column `{c}` is in both source `{other}` and source `{}`; rename one (a source `query` can use `AS`)",
+                        input.name
+                    ));
+                    continue;
+                }
+                columns.insert(c.clone(), input.name.clone());
+                let q = format!("{alias}.{}", quote_ident(c));
+                if f.data_type().is_numeric() {
+                    select.push(format!("CAST({q} AS DOUBLE) AS {}", quote_ident(c)));
+                } else {
+                    select.push(format!("{q} AS {}", quote_ident(c)));
+                }
+            }
+        }
+        if let Some(p) = period
+            && periodic.is_empty()
+            && problems.is_empty()
+        {
+            problems.push(format!(
+                "[units] period is `{p}`, but no joined source has a column `{p}`"
+            ));
+        }
+        // Every joined source must describe the same units.
+        if let Some((first_name, first)) = unit_sets.first() {
+            for (name, set) in &unit_sets[1..] {
+                let only_first: Vec<&String> = first.difference(set).collect();
+                let only_this: Vec<&String> = set.difference(first).collect();
+                if !only_first.is_empty() || !only_this.is_empty() {
+                    let mut msg =
+                        format!("sources `{first_name}` and `{name}` do not have the same units:");
+                    if !only_first.is_empty() {
+                        msg.push_str(&format!(" only in `{first_name}`: {}.", list(&only_first)));
+                    }
+                    if !only_this.is_empty() {
+                        msg.push_str(&format!(" only in `{name}`: {}.", list(&only_this)));
+                    }
+                    problems.push(msg);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::Data(problems.join("\n")));
+        }
+        let spine = if periodic.is_empty() {
+            let (name, _) = &unit_sets[0];
+            format!(
+                "SELECT DISTINCT CAST({} AS VARCHAR) AS k FROM {}",
+                quote_ident(key),
+                quote_ident(name)
+            )
+        } else {
+            let p = period.unwrap_or_default();
+            periodic
+                .iter()
+                .map(|(name, _, _)| {
+                    format!(
+                        "SELECT DISTINCT CAST({} AS VARCHAR) AS k, CAST({} AS VARCHAR) AS p FROM {}",
+                        quote_ident(key),
+                        quote_ident(p),
+                        quote_ident(name)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" UNION ")
+        };
+        // Unit-periods that one periodic source has and another lacks become missing values.
+        if periodic.len() > 1 {
+            let all: BTreeSet<&(String, String)> =
+                periodic.iter().flat_map(|(_, _, p)| p.iter()).collect();
+            for (name, _, pairs) in &periodic {
+                let missing: Vec<String> = all
+                    .iter()
+                    .filter(|kp| !pairs.contains(*kp))
+                    .map(|(k, p)| format!("{k} {p}"))
+                    .collect();
+                if !missing.is_empty() {
+                    self.warnings.push(format!(
+                        "source `{name}` has no row for {} unit-period(s), their values are missing: {}",
+                        missing.len(),
+                        list(&missing.iter().collect::<Vec<_>>())
+                    ));
+                }
+            }
+        }
+        let sql = format!(
+            "SELECT {} FROM ({spine}) spine {}",
+            select.join(", "),
+            joins.join(" ")
+        );
+        let batches = self
+            .sql(&sql)
+            .map_err(|e| df_err("joining the sources", e))?;
+        let schema = batches_schema(self, &sql, &batches)?;
+        let table = MemTable::try_new(schema.clone(), vec![batches])
+            .map_err(|e| df_err("joining the sources", e))?;
+        self.ctx
+            .register_table(JOINED, Arc::new(table))
+            .map_err(|e| df_err("joining the sources", e))?;
+        self.schema = schema;
+        Ok(())
+    }
+
+    /// Unit keys of one source, with missing and duplicated keys reported.
+    fn keys(&self, input: &Input, key: &str, period: Option<&str>) -> Result<Keys, Error> {
+        let mut cols = vec![format!("CAST({} AS VARCHAR)", quote_ident(key))];
+        if let Some(p) = period {
+            cols.push(format!("CAST({} AS VARCHAR)", quote_ident(p)));
+        }
+        let sql = format!(
+            "SELECT {} FROM {}",
+            cols.join(", "),
+            quote_ident(&input.name)
+        );
+        let what = format!("source `{}`", input.name);
+        let batches = self.sql(&sql).map_err(|e| df_err(&what, e))?;
+        let mut out = Keys::default();
+        let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut row = 0usize;
+        let mut nulls = Vec::new();
+        let mut dups = Vec::new();
+        for b in &batches {
+            let kcol = as_text(b.column(0).as_ref())?;
+            let k = kcol.as_string::<i32>();
+            let pcol = match period {
+                Some(_) => Some(as_text(b.column(1).as_ref())?),
+                None => None,
+            };
+            let p = pcol.as_ref().map(|c| c.as_string::<i32>());
+            for i in 0..b.num_rows() {
+                row += 1;
+                if k.is_null(i) || k.value(i).trim().is_empty() {
+                    nulls.push(row);
+                    continue;
+                }
+                let pv = match p {
+                    Some(p) if p.is_null(i) => {
+                        nulls.push(row);
+                        continue;
+                    }
+                    Some(p) => p.value(i).to_string(),
+                    None => String::new(),
+                };
+                let kv = k.value(i).to_string();
+                out.units.insert(kv.clone());
+                if let Some(first) = seen.insert((kv.clone(), pv.clone()), row) {
+                    dups.push(format!(
+                        "`{kv}`{} in rows {first} and {row}",
+                        if pv.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (period {pv})")
+                        }
+                    ));
+                }
+                out.pairs.insert((kv, pv));
+            }
+        }
+        let rows_of = if input.query.is_some() {
+            "result rows of its query"
+        } else {
+            "data rows"
+        };
+        if !nulls.is_empty() {
+            out.problems.push(format!(
+                "{what}: {} {rows_of} have no unit key{}: {}",
+                nulls.len(),
+                if period.is_some() { " or period" } else { "" },
+                list(&nulls.iter().collect::<Vec<_>>())
+            ));
+        }
+        if !dups.is_empty() {
+            out.problems.push(format!(
+                "{what}: unit key{} repeated: {}",
+                if period.is_some() { " and period" } else { "" },
+                list(&dups.iter().collect::<Vec<_>>())
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Checks every indicator expression against the joined table: columns exist and are
+    /// numeric, and DataFusion can plan it. All problems are returned together.
+    pub fn check_expressions(&self, fw: &Framework) -> Result<(), Error> {
+        let mut items = Vec::new();
+        let names: Vec<&str> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        for i in fw.indicators() {
+            let node = &fw.nodes[i];
+            let Some(spec) = node.indicator() else {
+                continue;
+            };
+            let at = |r: std::ops::Range<usize>| {
+                spec.expr_offset
+                    .map_or(spec.expr_span.clone(), |o| o + r.start..o + r.end)
+            };
+            let Ok(info) = expr::analyse(&spec.expr) else {
+                continue;
+            };
+            let mut bad = false;
+            for c in &info.columns {
+                match self.schema.field_with_name(&c.name) {
+                    Err(_) => {
+                        bad = true;
+                        let hint =
+                            crate::framework::diag::did_you_mean(&c.name, names.iter().copied())
+                                .unwrap_or_else(|| format!("columns: {}", names.join(", ")));
+                        items.push(
+                            Diagnostic::error(
+                                at(c.range.clone()),
+                                format!("unknown column `{}` in indicator `{}`", c.name, node.id),
+                            )
+                            .with_label("no such column in the data")
+                            .with_hint(hint),
+                        );
+                    }
+                    Ok(f) if !f.data_type().is_numeric() => {
+                        bad = true;
+                        items.push(
+                            Diagnostic::error(at(c.range.clone()), format!("column `{}` is {}, not a number", c.name, f.data_type()))
+                                .with_label("not numeric")
+                                .with_hint("indicator expressions compute numbers; convert it in the source's `query`"),
+                        );
+                    }
+                    Ok(_) => {}
+                }
+            }
+            if bad {
+                continue;
+            }
+            let sql = match self.select_sql(fw, &[i]) {
+                Ok(s) => s,
+                Err(e) => {
+                    items.push(Diagnostic::error(at(e.range), e.message).with_label("here"));
+                    continue;
+                }
+            };
+            if let Err(e) = self
+                .runtime
+                .block_on(self.ctx.sql(&format!("{sql} LIMIT 0")))
+            {
+                items.push(
+                    Diagnostic::error(
+                        spec.expr_span.clone(),
+                        format!(
+                            "indicator `{}` cannot be evaluated: {}",
+                            node.id,
+                            e.strip_backtrace()
+                        ),
+                    )
+                    .with_label("in this expression"),
+                );
+            }
+        }
+        if items.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Framework(Diagnostics {
+                file: fw.file.clone(),
+                items,
+            }))
+        }
+    }
+
+    fn select_sql(&self, fw: &Framework, indicators: &[usize]) -> Result<String, expr::ExprError> {
+        let u = &fw.units;
+        let mut cols = vec![quote_ident(&u.key)];
+        let mut order = vec![quote_ident(&u.key)];
+        if let Some(p) = &u.period {
+            cols.push(quote_ident(p));
+            order.insert(0, quote_ident(p));
+        }
+        for c in [&u.name, &u.group].into_iter().flatten() {
+            if self.schema.field_with_name(c).is_ok() {
+                cols.push(format!(
+                    "CAST({} AS VARCHAR) AS {}",
+                    quote_ident(c),
+                    quote_ident(c)
+                ));
+            }
+        }
+        for &i in indicators {
+            let node = &fw.nodes[i];
+            let spec = node.indicator().expect("indicator nodes only");
+            let sql = expr::to_sql(&spec.expr, &u.key, u.period.as_deref())?;
+            cols.push(format!(
+                "CAST(({sql}) AS DOUBLE) AS {}",
+                quote_ident(&format!("ind.{}", node.id))
+            ));
+        }
+        Ok(format!(
+            "SELECT {} FROM {JOINED} ORDER BY {}",
+            cols.join(", "),
+            order.join(", ")
+        ))
+    }
+
+    /// Evaluates every indicator expression: one row per unit and period, columns unit key,
+    /// period, name, group (when present) and `ind.<id>` per indicator.
+    pub fn evaluate(&self, fw: &Framework) -> Result<RecordBatch, Error> {
+        self.check_expressions(fw)?;
+        let sql = self
+            .select_sql(fw, &fw.indicators())
+            .map_err(|e| Error::Data(e.message))?;
+        let batches = self
+            .sql(&sql)
+            .map_err(|e| df_err("evaluating the indicators", e))?;
+        let schema = batches_schema(self, &sql, &batches)?;
+        concat_batches(&schema, &batches).map_err(|e| df_err("evaluating the indicators", e))
+    }
+
+    /// The joined table's columns and their types.
+    pub fn columns(&self) -> Vec<(String, DataType)> {
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().clone()))
+            .collect()
+    }
+}
+
+#[derive(Default)]
+struct Keys {
+    units: BTreeSet<String>,
+    pairs: BTreeSet<(String, String)>,
+    problems: Vec<String>,
+}
+
+fn input_of(s: &Source) -> Input {
+    Input {
+        name: s.name.clone(),
+        path: s.resolved.clone(),
+        sheet: s.sheet.clone(),
+        query: s.query.clone(),
+        join: s.join,
+    }
+}
+
+/// The schema of a query result (also when it returned no batch).
+fn batches_schema(
+    stage: &DataStage,
+    sql: &str,
+    batches: &[RecordBatch],
+) -> Result<SchemaRef, Error> {
+    if let Some(b) = batches.first() {
+        return Ok(b.schema());
+    }
+    let df = stage
+        .runtime
+        .block_on(stage.ctx.sql(sql))
+        .map_err(|e| df_err("planning", e))?;
+    Ok(Arc::new(df.schema().as_arrow().clone()))
+}
+
+/// At most ten items of a list, then "and N more".
+pub fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    let shown: Vec<String> = items.iter().take(10).map(|i| i.to_string()).collect();
+    if items.len() > 10 {
+        format!("{} and {} more", shown.join(", "), items.len() - 10)
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// Casts any array to Utf8 (for keys read as numbers).
+pub fn as_text(a: &dyn Array) -> Result<Arc<dyn Array>, Error> {
+    cast(a, &DataType::Utf8).map_err(|e| Error::Data(format!("cannot read as text: {e}")))
+}

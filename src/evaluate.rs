@@ -1,0 +1,329 @@
+//! The pipeline driver: runs screen → impute → treat → normalise → aggregate → rank on each
+//! period of a [`Panel`], and maps the pure stages' index-based errors to the units, periods,
+//! indicators and nodes a user can act on.
+
+use ndarray::{Array2, Array3, Axis};
+
+use crate::data::Panel;
+use crate::error::Error;
+use crate::framework::{Framework, NodeKind};
+use crate::pipeline::{self, Normalise, StageError, TreatReport};
+
+/// Why a unit has no score in a period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Scored.
+    Scored,
+    /// The unit has no row in this period.
+    Absent,
+    /// Removed by screening (data availability or `force_out`).
+    Screened,
+    /// Kept, but its index could not be computed (too few present children).
+    Missing,
+}
+
+/// Outlier treatment applied to one indicator in one period.
+#[derive(Clone, Debug)]
+pub struct Treatment {
+    /// Period index.
+    pub period: usize,
+    /// Indicator column (position in [`Panel::indicators`]).
+    pub indicator: usize,
+    /// What the stage did.
+    pub report: TreatReport,
+}
+
+/// Scores and ranks of every node, per period and unit.
+#[derive(Clone, Debug)]
+pub struct Results {
+    /// The panel the results were computed from (raw values, units, periods).
+    pub panel: Panel,
+    /// `scores[[period, unit, node]]`; NaN = no score. Indicator nodes hold normalised values.
+    pub scores: Array3<f64>,
+    /// `ranks[[period, unit, node]]`; 0 = no rank.
+    pub ranks: Array3<u32>,
+    /// Ranks within the unit's group (when the framework has groups).
+    pub group_ranks: Option<Array3<u32>>,
+    /// Indicator values after imputation and treatment, before normalisation.
+    pub treated: Array3<f64>,
+    /// `status[[period, unit]]`.
+    pub status: Array2<Status>,
+    /// Cells filled by imputation, per period and indicator column.
+    pub imputed: Array2<usize>,
+    /// Treatments that changed something.
+    pub treatments: Vec<Treatment>,
+    /// `(indicator node, period)` pairs with no value for any unit: left out of that period's
+    /// aggregation.
+    pub empty: Vec<(usize, usize)>,
+    /// Node ids, for messages.
+    pub ids: Vec<String>,
+}
+
+fn stage_error(
+    fw: &Framework,
+    panel: &Panel,
+    rows: &[usize],
+    p: usize,
+    what: &str,
+    e: &StageError,
+) -> Error {
+    let unit = |row: usize| {
+        rows.get(row)
+            .map(|&u| format!("unit {} ({})", panel.units[u], panel.names[u]))
+            .unwrap_or_else(|| format!("row {row}"))
+    };
+    let period = if panel.periods[p].is_empty() {
+        String::new()
+    } else {
+        format!(", period {}", panel.periods[p])
+    };
+    let detail = match e {
+        StageError::NonPositive { row, col, value } => {
+            format!(
+                "{}, child `{col}` = {value}: needs positive values",
+                unit(*row)
+            )
+        }
+        StageError::ZeroValue { row, col } => format!("{}, child `{col}` = 0", unit(*row)),
+        StageError::NonFinite { row }
+        | StageError::MissingReference { row }
+        | StageError::ReferenceAtMinimum { row }
+        | StageError::NegativeValue { row, .. }
+        | StageError::NonPositiveValue { row, .. } => format!("{}: {e}", unit(*row)),
+        other => other.to_string(),
+    };
+    let _ = fw;
+    Error::Eval(format!("{what}{period}: {detail}"))
+}
+
+/// Replaces child column numbers in a node error with the children's ids.
+fn child_names(msg: String, fw: &Framework, children: &[usize]) -> String {
+    let mut msg = msg;
+    for (c, &node) in children.iter().enumerate().rev() {
+        msg = msg.replace(
+            &format!("child `{c}`"),
+            &format!("child `{}`", fw.nodes[node].id),
+        );
+    }
+    msg
+}
+
+/// Evaluates the framework's pipeline on every period of the panel.
+pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
+    let (np, nu, ni) = panel.values.dim();
+    let nn = fw.nodes.len();
+    let mut scores = Array3::from_elem((np, nu, nn), f64::NAN);
+    let mut ranks = Array3::zeros((np, nu, nn));
+    let mut group_ranks = panel.groups.as_ref().map(|_| Array3::zeros((np, nu, nn)));
+    let mut treated = Array3::from_elem((np, nu, ni), f64::NAN);
+    let mut status = Array2::from_elem((np, nu), Status::Absent);
+    let mut imputed = Array2::zeros((np, ni));
+    let mut treatments = Vec::new();
+    let mut empty = Vec::new();
+    let group_ids: Option<Vec<usize>> = panel.groups.as_ref().map(|g| {
+        let mut names: Vec<&String> = g.iter().collect();
+        names.sort();
+        names.dedup();
+        g.iter()
+            .map(|x| names.binary_search(&x).unwrap_or(0))
+            .collect()
+    });
+    let screen = &fw.defaults.screen;
+    for list in [&screen.force_in, &screen.force_out] {
+        if let Some(k) = list.iter().find(|k| !panel.units.contains(k)) {
+            return Err(Error::Data(format!(
+                "screening names unit `{k}` in force_in/force_out, but the data have no such unit"
+            )));
+        }
+    }
+    let forced_all: Vec<Option<bool>> = panel
+        .units
+        .iter()
+        .map(|u| {
+            if screen.force_out.contains(u) {
+                Some(false)
+            } else if screen.force_in.contains(u) {
+                Some(true)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let node_col: Vec<Option<usize>> = (0..nn)
+        .map(|i| panel.indicators.iter().position(|&j| j == i))
+        .collect();
+    let order: Vec<usize> = fw.aggregates_preorder().into_iter().rev().collect();
+
+    for p in 0..np {
+        let present: Vec<usize> = (0..nu).filter(|&u| panel.present[[p, u]]).collect();
+        let x_present = panel
+            .values
+            .index_axis(Axis(0), p)
+            .select(Axis(0), &present);
+        let forced: Vec<Option<bool>> = present.iter().map(|&u| forced_all[u]).collect();
+        let outcome = pipeline::screen(x_present.view(), &screen.method, &forced);
+        let rows: Vec<usize> = present
+            .iter()
+            .zip(&outcome.kept)
+            .filter(|(_, k)| **k)
+            .map(|(&u, _)| u)
+            .collect();
+        for &u in &present {
+            status[[p, u]] = Status::Screened;
+        }
+        if rows.is_empty() {
+            return Err(Error::Eval(format!(
+                "period {}: no unit is left after screening ({} present)",
+                panel.periods[p],
+                present.len()
+            )));
+        }
+        let mut x = panel.values.index_axis(Axis(0), p).select(Axis(0), &rows);
+        let groups: Option<Vec<usize>> = group_ids
+            .as_ref()
+            .map(|g| rows.iter().map(|&u| g[u]).collect());
+        let mut s = Array2::from_elem((rows.len(), nn), f64::NAN);
+        for (j, &node) in panel.indicators.iter().enumerate() {
+            let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
+                continue;
+            };
+            let what = format!("indicator `{}`", fw.nodes[node].id);
+            let err = |e: StageError| stage_error(fw, &panel, &rows, p, &what, &e);
+            imputed[[p, j]] =
+                pipeline::impute(x.column_mut(j), &fw.impute_of(spec), groups.as_deref())
+                    .map_err(err)?;
+            let report = pipeline::treat(x.column_mut(j), &fw.treat_of(spec));
+            if report.nwin > 0 || !report.points.is_empty() {
+                treatments.push(Treatment {
+                    period: p,
+                    indicator: j,
+                    report,
+                });
+            }
+            let norm = fw.normalise_of(spec);
+            let method = match (&norm.method, &norm.reference) {
+                (Normalise::Dist2Ref { .. }, Some(r)) => {
+                    let row = rows.iter().position(|&u| &panel.units[u] == r).ok_or_else(|| {
+                        Error::Eval(format!(
+                            "{what}, period {}: reference unit `{r}` is not among the scored units",
+                            panel.periods[p]
+                        ))
+                    })?;
+                    Normalise::Dist2Ref { row }
+                }
+                (m, _) => m.clone(),
+            };
+            if x.column(j).iter().all(|v| v.is_nan()) {
+                // Declared outcome: an indicator with no value in a period (e.g. a lag in the
+                // first period) is left out of that period's aggregation, with a note.
+                empty.push((node, p));
+                continue;
+            }
+            let col = pipeline::normalise(x.column(j), spec.direction, &method).map_err(err)?;
+            s.column_mut(node).assign(&col);
+        }
+        for &node in &order {
+            let children = &fw.nodes[node].children;
+            let mat = s.select(Axis(1), children);
+            let weights: Vec<f64> = children.iter().map(|&c| fw.nodes[c].weight).collect();
+            let agg = fw.aggregate_of(&fw.nodes[node]);
+            let what = format!("aggregating `{}`", fw.nodes[node].id);
+            let col = pipeline::aggregate(mat.view(), &weights, &agg.method, agg.min_share)
+                .map_err(|e| {
+                    let Error::Eval(m) = stage_error(fw, &panel, &rows, p, &what, &e) else {
+                        unreachable!("stage errors are evaluation errors")
+                    };
+                    Error::Eval(child_names(m, fw, children))
+                })?;
+            s.column_mut(node).assign(&col);
+        }
+        for node in 0..nn {
+            let r = pipeline::rank_desc(s.column(node));
+            let gr = groups
+                .as_ref()
+                .map(|g| pipeline::rank_desc_within(s.column(node), g));
+            for (k, &u) in rows.iter().enumerate() {
+                scores[[p, u, node]] = s[[k, node]];
+                ranks[[p, u, node]] = r[k].unwrap_or(0);
+                if let (Some(gr), Some(out)) = (&gr, group_ranks.as_mut()) {
+                    out[[p, u, node]] = gr[k].unwrap_or(0);
+                }
+            }
+        }
+        for (k, &u) in rows.iter().enumerate() {
+            status[[p, u]] = if s[[k, 0]].is_nan() {
+                Status::Missing
+            } else {
+                Status::Scored
+            };
+            for j in 0..ni {
+                treated[[p, u, j]] = x[[k, j]];
+            }
+        }
+    }
+    let _ = node_col;
+    Ok(Results {
+        panel,
+        scores,
+        ranks,
+        group_ranks,
+        treated,
+        status,
+        imputed,
+        treatments,
+        empty,
+        ids: fw.nodes.iter().map(|n| n.id.clone()).collect(),
+    })
+}
+
+impl Results {
+    /// Human-readable notes on units without a score, for the terminal.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut by_node: Vec<(usize, Vec<usize>)> = Vec::new();
+        for &(node, p) in &self.empty {
+            match by_node.iter_mut().find(|(n, _)| *n == node) {
+                Some((_, ps)) => ps.push(p),
+                None => by_node.push((node, vec![p])),
+            }
+        }
+        for (node, ps) in by_node {
+            let names: Vec<&String> = ps.iter().map(|&p| &self.panel.periods[p]).collect();
+            out.push(format!(
+                "indicator `{}` has no value for any unit in {} period(s) ({}); it is left out of those periods' aggregation",
+                self.ids[node],
+                names.len(),
+                crate::data::list(&names)
+            ));
+        }
+        for (label, st) in [
+            ("removed by screening", Status::Screened),
+            (
+                "without an index score (too few indicators present)",
+                Status::Missing,
+            ),
+        ] {
+            let hits: Vec<String> = self
+                .status
+                .indexed_iter()
+                .filter(|(_, s)| **s == st)
+                .map(|((p, u), _)| {
+                    let period = &self.panel.periods[p];
+                    if period.is_empty() {
+                        self.panel.units[u].clone()
+                    } else {
+                        format!("{} {period}", self.panel.units[u])
+                    }
+                })
+                .collect();
+            if !hits.is_empty() {
+                out.push(format!(
+                    "{} unit-period(s) {label}: {}",
+                    hits.len(),
+                    crate::data::list(&hits)
+                ));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,699 @@
+//! `check`: the raw TOML tree → a validated [`Framework`], or every problem at once.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::diag::{Diagnostic, Diagnostics, Severity, SourceFile, did_you_mean};
+use super::expr;
+use super::methods::{self, Scope};
+use super::model::*;
+use super::read::{Sink, Sp, TableReader};
+use crate::pipeline::methods::{Direction, Impute};
+
+/// File extensions kapok reads, by format.
+pub const DATA_EXTENSIONS: &[&str] = &["csv", "parquet", "arrow", "ipc", "feather", "xlsx"];
+
+/// Checks a framework's text. `dir` is the directory source paths are relative to.
+pub fn check(file: SourceFile, dir: &Path) -> Result<Framework, Diagnostics> {
+    let text = file.text.clone();
+    let root = match DeTable::parse(&text) {
+        Ok(root) => root,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let d = Diagnostic::error(span, format!("invalid TOML: {}", e.message().trim()))
+                .with_label("here");
+            return Err(Diagnostics {
+                file,
+                items: vec![d],
+            });
+        }
+    };
+    let mut sink = Sink::default();
+    let fw = Checker {
+        sink: &mut sink,
+        dir,
+        text: &text,
+    }
+    .framework(root.get_ref(), root.span());
+    let mut items = sink.diags;
+    items.sort_by_key(|d| (d.span.start, d.span.end));
+    let errors = items.iter().any(|d| d.severity == Severity::Error);
+    match fw {
+        Some(mut fw) if !errors => {
+            fw.file = file;
+            fw.warnings = items;
+            Ok(fw)
+        }
+        _ => Err(Diagnostics { file, items }),
+    }
+}
+
+struct Checker<'s> {
+    sink: &'s mut Sink,
+    dir: &'s Path,
+    text: &'s str,
+}
+
+/// A node as read, before the tree is built.
+struct RawNode {
+    id: Sp<String>,
+    name: Name,
+    parent: Option<Sp<String>>,
+    weight: Option<Sp<f64>>,
+    kind: NodeKind,
+    is_dimension: bool,
+}
+
+fn placeholder_name() -> Name {
+    Name {
+        zh: String::new(),
+        en: String::new(),
+    }
+}
+
+fn is_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl Checker<'_> {
+    fn framework(&mut self, root: &DeTable<'_>, span: Range<usize>) -> Option<Framework> {
+        let mut r = TableReader::new(root, span.start..span.start, "the framework");
+        let index = self.section(&mut r, "index");
+        let units = self.section(&mut r, "units");
+        let defaults = r.table(self.sink, "defaults");
+        let sources = self.array(&mut r, "source");
+        let dims = self.array(&mut r, "dimension");
+        let inds = self.array(&mut r, "indicator");
+        r.finish(self.sink);
+
+        let units = units.and_then(|(t, s)| self.units(t, s));
+        let defaults = defaults.map_or_else(Defaults::default, |(t, s)| {
+            self.defaults(t, s, units.as_ref())
+        });
+        let index = index.and_then(|(t, s)| self.index(t, s));
+        let sources: Vec<Source> = sources
+            .iter()
+            .filter_map(|(t, s)| self.source(t, s.clone()))
+            .collect();
+        self.unique_sources(&sources);
+        if sources.iter().all(|s| !s.join) {
+            self.sink.push(
+                Diagnostic::error(
+                    span.start..span.start,
+                    "the framework has no data source to join",
+                )
+                .with_label("add a [[source]] table")
+                .with_hint(
+                    "declare at least one [[source]] with `name` and `path`, or run with --data",
+                ),
+            );
+        }
+        let mut raw = Vec::new();
+        for (t, s) in &dims {
+            raw.extend(self.node(t, s.clone(), true, units.as_ref()));
+        }
+        for (t, s) in &inds {
+            raw.extend(self.node(t, s.clone(), false, units.as_ref()));
+        }
+        if inds.is_empty() {
+            self.sink.push(
+                Diagnostic::error(span.start..span.start, "the framework has no indicator")
+                    .with_label("add an [[indicator]] table"),
+            );
+        }
+        let (index, units) = (index?, units?);
+        let nodes = self.tree(index, raw)?;
+        Some(Framework {
+            file: SourceFile::new("", ""),
+            dir: self.dir.to_path_buf(),
+            description: None,
+            units,
+            defaults,
+            sources,
+            nodes,
+            warnings: Vec::new(),
+        })
+        .map(|mut fw| {
+            fw.description = root
+                .get("index")
+                .and_then(|i| i.get_ref().as_table())
+                .and_then(|t| t.get("description"))
+                .and_then(|d| d.get_ref().as_str().map(str::to_string));
+            fw
+        })
+    }
+
+    fn section<'a, 'i>(
+        &mut self,
+        r: &mut TableReader<'a, 'i>,
+        key: &str,
+    ) -> Option<(&'a DeTable<'i>, Range<usize>)> {
+        if r.key_span(key).is_none() {
+            r.missing(self.sink, key, &format!("a [{key}] table"));
+            r.get(key);
+            return None;
+        }
+        r.table(self.sink, key)
+    }
+
+    fn array<'a, 'i>(
+        &mut self,
+        r: &mut TableReader<'a, 'i>,
+        key: &str,
+    ) -> Vec<(&'a DeTable<'i>, Range<usize>)> {
+        let Some(v) = r.get(key) else {
+            return Vec::new();
+        };
+        let DeValue::Array(items) = v.get_ref() else {
+            self.sink.push(
+                Diagnostic::error(
+                    v.span(),
+                    format!("`{key}` must be written as [[{key}]] tables"),
+                )
+                .with_label("expected an array of tables"),
+            );
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| match item.get_ref() {
+                DeValue::Table(t) => Some((t, item.span())),
+                _ => {
+                    self.sink.push(
+                        Diagnostic::error(item.span(), format!("each `{key}` must be a table"))
+                            .with_label("expected a table"),
+                    );
+                    None
+                }
+            })
+            .collect()
+    }
+
+    fn ident(&mut self, r: &mut TableReader<'_, '_>) -> Option<Sp<String>> {
+        let id = r.req_str(self.sink, "id")?;
+        if !is_ident(&id.value) {
+            self.sink.push(
+                Diagnostic::error(id.span.clone(), format!("`{}` is not a valid id", id.value))
+                    .with_label("invalid id")
+                    .with_hint("ids start with a letter and contain only letters, digits and `_`"),
+            );
+        }
+        Some(id)
+    }
+
+    fn name(&mut self, r: &mut TableReader<'_, '_>) -> Option<Name> {
+        if r.key_span("name").is_none() {
+            r.missing(self.sink, "name", "a table like { zh = \"…\", en = \"…\" }");
+            r.get("name");
+            return None;
+        }
+        let (t, span) = r.table(self.sink, "name")?;
+        let mut nr = TableReader::new(t, span, format!("the `name` of {}", r.what));
+        let zh = nr.req_str(self.sink, "zh");
+        let en = nr.req_str(self.sink, "en");
+        nr.finish(self.sink);
+        Some(Name {
+            zh: zh?.value,
+            en: en?.value,
+        })
+    }
+
+    fn index(&mut self, t: &DeTable<'_>, span: Range<usize>) -> Option<RawNode> {
+        let mut r = TableReader::new(t, span, "[index]");
+        let id = self.ident(&mut r);
+        let name = self.name(&mut r);
+        r.str(self.sink, "description");
+        let agg = r
+            .get("aggregate")
+            .and_then(|v| methods::aggregate(v, self.sink));
+        r.finish(self.sink);
+        Some(RawNode {
+            id: id?,
+            name: name?,
+            parent: None,
+            weight: None,
+            kind: NodeKind::Aggregate(agg),
+            is_dimension: false,
+        })
+    }
+
+    fn units(&mut self, t: &DeTable<'_>, span: Range<usize>) -> Option<Units> {
+        let mut r = TableReader::new(t, span, "[units]");
+        let key = r.req_str(self.sink, "key");
+        let name = r.str(self.sink, "name");
+        let period = r.str(self.sink, "period");
+        let group = r.str(self.sink, "group");
+        r.finish(self.sink);
+        Some(Units {
+            key: key?.value,
+            name: name.map(|s| s.value),
+            period: period.map(|s| s.value),
+            group: group.map(|s| s.value),
+        })
+    }
+
+    fn defaults(&mut self, t: &DeTable<'_>, span: Range<usize>, units: Option<&Units>) -> Defaults {
+        let mut r = TableReader::new(t, span, "[defaults]");
+        let mut d = Defaults::default();
+        if let Some(s) = r.get("screen").and_then(|v| methods::screen(v, self.sink)) {
+            d.screen = s;
+        }
+        if let Some(v) = r.get("impute")
+            && let Some(m) = methods::impute(v, self.sink)
+        {
+            self.group_needed(&m, v, units);
+            d.impute = m;
+        }
+        if let Some(m) = r.get("treat").and_then(|v| methods::treat(v, self.sink)) {
+            d.treat = m;
+        }
+        if let Some(m) = r
+            .get("normalize")
+            .and_then(|v| methods::normalise(v, self.sink, Scope::Defaults))
+        {
+            d.normalise = m;
+        }
+        if let Some(m) = r
+            .get("aggregate")
+            .and_then(|v| methods::aggregate(v, self.sink))
+        {
+            d.aggregate = m;
+        }
+        r.finish(self.sink);
+        d
+    }
+
+    fn group_needed(&mut self, m: &Impute, v: &Spanned<DeValue<'_>>, units: Option<&Units>) {
+        if matches!(m, Impute::GroupMean | Impute::GroupMedian)
+            && units.is_some_and(|u| u.group.is_none())
+        {
+            self.sink.push(
+                Diagnostic::error(v.span(), "group imputation needs a group column")
+                    .with_label("no [units] group")
+                    .with_hint(
+                        "add `group = \"<column>\"` to [units], or use \"mean\" / \"median\"",
+                    ),
+            );
+        }
+    }
+
+    fn source(&mut self, t: &DeTable<'_>, span: Range<usize>) -> Option<Source> {
+        let mut r = TableReader::new(t, span, "a [[source]]");
+        let name = r.req_str(self.sink, "name");
+        if let Some(n) = &name {
+            r.what = format!("source `{}`", n.value);
+        }
+        let path = r.req_str(self.sink, "path");
+        let sheet = r.str(self.sink, "sheet");
+        let query = r.str(self.sink, "query");
+        let join = r.bool(self.sink, "join").is_none_or(|b| b.value);
+        r.finish(self.sink);
+        if let Some(p) = &path {
+            let ext = Path::new(&p.value)
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .unwrap_or_default();
+            if !DATA_EXTENSIONS.contains(&ext.as_str()) {
+                self.sink.push(
+                    Diagnostic::error(p.span.clone(), format!("kapok cannot read `.{ext}` files"))
+                        .with_label("unknown file type")
+                        .with_hint(format!("use one of: .{}", DATA_EXTENSIONS.join(", ."))),
+                );
+            }
+            if let Some(s) = &sheet
+                && ext != "xlsx"
+            {
+                self.sink.push(
+                    Diagnostic::error(s.span.clone(), "`sheet` only applies to .xlsx files")
+                        .with_label("not a workbook"),
+                );
+            }
+        }
+        if let Some(q) = &query
+            && let Err(e) = Parser::parse_sql(&GenericDialect {}, &q.value)
+        {
+            self.sink.push(
+                Diagnostic::error(
+                    q.span.clone(),
+                    format!("query of source is not valid SQL: {e}"),
+                )
+                .with_label("SQL syntax error"),
+            );
+        }
+        let name = name?;
+        let path = path?;
+        Some(Source {
+            resolved: self.dir.join(&path.value),
+            name: name.value,
+            path: path.value,
+            sheet: sheet.map(|s| s.value),
+            query_span: query.as_ref().map(|q| q.span.clone()),
+            query: query.map(|q| q.value),
+            join,
+        })
+    }
+
+    fn unique_sources(&mut self, sources: &[Source]) {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, s) in sources.iter().enumerate() {
+            if seen.insert(&s.name, i).is_some() {
+                let span = s.query_span.clone().unwrap_or(0..0);
+                self.sink.push(
+                    Diagnostic::error(span, format!("two sources are named `{}`", s.name))
+                        .with_label("duplicate source name"),
+                );
+            }
+        }
+    }
+
+    fn node(
+        &mut self,
+        t: &DeTable<'_>,
+        span: Range<usize>,
+        is_dimension: bool,
+        units: Option<&Units>,
+    ) -> Option<RawNode> {
+        let kind_name = if is_dimension {
+            "dimension"
+        } else {
+            "indicator"
+        };
+        let mut r = TableReader::new(t, span.clone(), format!("a [[{kind_name}]]"));
+        let id = self.ident(&mut r);
+        if let Some(id) = &id {
+            r.what = format!("{kind_name} `{}`", id.value);
+        }
+        let name = self.name(&mut r);
+        let parent = r.str(self.sink, "parent");
+        let weight = r.number(self.sink, "weight");
+        if let Some(w) = &weight
+            && w.value < 0.0
+        {
+            self.sink.push(
+                Diagnostic::error(w.span.clone(), format!("weight {} is negative", w.value))
+                    .with_label("weights must be ≥ 0"),
+            );
+        }
+        let kind = if is_dimension {
+            let agg = r
+                .get("aggregate")
+                .and_then(|v| methods::aggregate(v, self.sink));
+            NodeKind::Aggregate(agg)
+        } else {
+            let unit = r
+                .str(self.sink, "unit")
+                .map(|u| u.value)
+                .unwrap_or_default();
+            let direction =
+                r.req_str(self.sink, "direction")
+                    .and_then(|d| match d.value.as_str() {
+                        "higher" => Some(Direction::Higher),
+                        "lower" => Some(Direction::Lower),
+                        other => {
+                            self.sink.push(
+                                Diagnostic::error(d.span, format!("unknown direction `{other}`"))
+                                    .with_label("expected \"higher\" or \"lower\"")
+                                    .with_hint_opt(did_you_mean(other, ["higher", "lower"])),
+                            );
+                            None
+                        }
+                    });
+            let expr_value = r.str(self.sink, "expr");
+            let impute = r.get("impute").and_then(|v| {
+                let m = methods::impute(v, self.sink)?;
+                self.group_needed(&m, v, units);
+                Some(m)
+            });
+            let treat = r.get("treat").and_then(|v| methods::treat(v, self.sink));
+            let normalise = r
+                .get("normalize")
+                .and_then(|v| methods::normalise(v, self.sink, Scope::Own));
+            let (text, expr_offset, expr_span) = match (&expr_value, &id) {
+                (Some(e), _) => (
+                    e.value.clone(),
+                    self.value_offset(&e.value, e.span.clone()),
+                    e.span.clone(),
+                ),
+                (None, Some(id)) => (id.value.clone(), None, id.span.clone()),
+                (None, None) => (String::new(), None, span.clone()),
+            };
+            if !text.is_empty() {
+                match expr::analyse(&text) {
+                    Ok(info) => {
+                        if info.uses_lag && units.is_some_and(|u| u.period.is_none()) {
+                            self.sink.push(
+                                Diagnostic::error(
+                                    expr_span.clone(),
+                                    "`lag(...)` needs a period column",
+                                )
+                                .with_label("no [units] period")
+                                .with_hint("add `period = \"<column>\"` to [units]"),
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        let span = expr_offset.map_or(expr_span.clone(), |o| {
+                            o + e.range.start..o + e.range.end.max(e.range.start + 1)
+                        });
+                        self.sink.push(
+                            Diagnostic::error(span, e.message).with_label("in this expression"),
+                        );
+                    }
+                }
+            }
+            r.finish(self.sink);
+            // A node with other errors still takes part in the tree checks (duplicate ids,
+            // parents); the framework is not returned while any error stands.
+            return Some(RawNode {
+                id: id?,
+                name: name.unwrap_or_else(placeholder_name),
+                parent,
+                weight,
+                kind: NodeKind::Indicator(IndicatorSpec {
+                    unit,
+                    direction: direction.unwrap_or(Direction::Higher),
+                    expr: text,
+                    expr_offset,
+                    expr_span,
+                    impute,
+                    treat,
+                    normalise,
+                }),
+                is_dimension,
+            });
+        };
+        r.finish(self.sink);
+        Some(RawNode {
+            id: id?,
+            name: name.unwrap_or_else(placeholder_name),
+            parent,
+            weight,
+            kind,
+            is_dimension,
+        })
+    }
+
+    /// Byte offset in the file where a string value's text starts, when the text appears
+    /// verbatim between the quotes (no escapes), so that positions inside it map one to one.
+    fn value_offset(&self, value: &str, span: Range<usize>) -> Option<usize> {
+        locate(self.text, value, span)
+    }
+
+    fn tree(&mut self, index: RawNode, raw: Vec<RawNode>) -> Option<Vec<Node>> {
+        // Arena: index, dimensions, indicators (raw is already dimensions first).
+        let mut all = vec![index];
+        all.extend(raw);
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let mut ok = true;
+        for (i, n) in all.iter().enumerate() {
+            if let Some(&first) = ids.get(&n.id.value) {
+                let _ = first;
+                self.sink.push(
+                    Diagnostic::error(n.id.span.clone(), format!("duplicate id `{}`", n.id.value))
+                        .with_label("already used")
+                        .with_hint("every index, dimension and indicator id must be unique"),
+                );
+                ok = false;
+            } else {
+                ids.insert(n.id.value.clone(), i);
+            }
+        }
+        let parent_ids: Vec<&str> = std::iter::once(all[0].id.value.as_str())
+            .chain(
+                all.iter()
+                    .filter(|n| n.is_dimension)
+                    .map(|n| n.id.value.as_str()),
+            )
+            .collect();
+        let mut parents = vec![None; all.len()];
+        for (i, n) in all.iter().enumerate().skip(1) {
+            let p = match &n.parent {
+                None => Some(0),
+                Some(p) => match ids.get(&p.value) {
+                    Some(&j) if j == 0 || all[j].is_dimension => Some(j),
+                    Some(_) => {
+                        self.sink.push(
+                            Diagnostic::error(
+                                p.span.clone(),
+                                format!("parent `{}` is an indicator", p.value),
+                            )
+                            .with_label("indicators cannot have children")
+                            .with_hint_opt(did_you_mean(&p.value, parent_ids.iter().copied())),
+                        );
+                        None
+                    }
+                    None => {
+                        self.sink.push(
+                            Diagnostic::error(
+                                p.span.clone(),
+                                format!("unknown parent `{}`", p.value),
+                            )
+                            .with_label("no dimension has this id")
+                            .with_hint(
+                                did_you_mean(&p.value, parent_ids.iter().copied()).unwrap_or_else(
+                                    || format!("known parents: {}", parent_ids.join(", ")),
+                                ),
+                            ),
+                        );
+                        None
+                    }
+                },
+            };
+            if p.is_none() {
+                ok = false;
+            }
+            parents[i] = p;
+        }
+        let parents_resolved = parents.iter().skip(1).all(Option::is_some);
+        // Cycles among dimensions: walk up from each node; the index is the only root.
+        let mut reported = vec![false; all.len()];
+        for start in 1..all.len() {
+            let mut seen = vec![false; all.len()];
+            let mut cur = start;
+            while let Some(p) = parents[cur] {
+                if seen[cur] {
+                    if !reported[cur] {
+                        let members: Vec<String> = {
+                            let mut m = vec![all[cur].id.value.clone()];
+                            let mut c = parents[cur];
+                            while let Some(x) = c {
+                                if x == cur {
+                                    break;
+                                }
+                                m.push(all[x].id.value.clone());
+                                c = parents[x];
+                            }
+                            m
+                        };
+                        let mut c = Some(cur);
+                        while let Some(x) = c {
+                            if reported[x] {
+                                break;
+                            }
+                            reported[x] = true;
+                            c = parents[x];
+                        }
+                        let span = all[cur]
+                            .parent
+                            .as_ref()
+                            .map_or(all[cur].id.span.clone(), |p| p.span.clone());
+                        self.sink.push(
+                            Diagnostic::error(
+                                span,
+                                format!(
+                                    "cycle in the tree: {} → {}",
+                                    members.join(" → "),
+                                    members[0]
+                                ),
+                            )
+                            .with_label("this parent leads back here")
+                            .with_hint("every dimension must lead up to the index"),
+                        );
+                    }
+                    ok = false;
+                    break;
+                }
+                seen[cur] = true;
+                cur = p;
+            }
+        }
+        let mut nodes: Vec<Node> = all
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| Node {
+                id: n.id.value,
+                name: n.name,
+                parent: parents[i],
+                children: Vec::new(),
+                weight: n.weight.as_ref().map_or(1.0, |w| w.value),
+                span: n.id.span,
+                kind: n.kind,
+            })
+            .collect();
+        for i in 1..nodes.len() {
+            if let Some(p) = nodes[i].parent {
+                nodes[p].children.push(i);
+            }
+        }
+        for n in &nodes {
+            // A child whose parent did not resolve would make its intended parent look empty.
+            if n.indicator().is_none() && n.children.is_empty() && parents_resolved {
+                self.sink.push(
+                    Diagnostic::error(n.span.clone(), format!("`{}` has no children", n.id))
+                        .with_label("empty dimension")
+                        .with_hint(
+                            "give it indicators or dimensions with `parent = \"…\"`, or remove it",
+                        ),
+                );
+                ok = false;
+            } else if !n.children.is_empty() && n.children.iter().all(|&c| nodes[c].weight == 0.0) {
+                let c = n.children[0];
+                self.sink.push(
+                    Diagnostic::error(nodes[c].span.clone(), format!("every weight under `{}` is zero", n.id))
+                        .with_label("weights cannot all be zero")
+                        .with_hint("weights are relative within a parent: give at least one child a positive weight"),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(nodes)
+    }
+}
+
+/// Offset of `value`'s first character inside the TOML string literal at `span`.
+pub fn locate(text: &str, value: &str, span: Range<usize>) -> Option<usize> {
+    let raw = text.get(span.clone())?;
+    for q in ["\"\"\"", "'''", "\"", "'"] {
+        if raw.len() >= 2 * q.len() && raw.starts_with(q) && raw.ends_with(q) {
+            let mut start = span.start + q.len();
+            let mut inner = &raw[q.len()..raw.len() - q.len()];
+            if q.len() == 3 {
+                if let Some(rest) = inner.strip_prefix("\r\n") {
+                    inner = rest;
+                    start += 2;
+                } else if let Some(rest) = inner.strip_prefix('\n') {
+                    inner = rest;
+                    start += 1;
+                }
+            }
+            return (inner == value).then_some(start);
+        }
+    }
+    None
+}
+
+/// The directory a framework file's sources are relative to.
+pub fn base_dir(path: &Path) -> PathBuf {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}

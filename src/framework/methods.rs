@@ -1,0 +1,510 @@
+//! Method specifications (`"median"` or `{ method = "minmax", range = [0, 100] }`) checked into
+//! the pipeline's closed method enums, with every unknown method or parameter reported.
+
+use toml::Spanned;
+use toml::de::DeValue;
+
+use super::diag::{Diagnostic, did_you_mean};
+use super::model::{AggSpec, NormSpec, ScreenSpec};
+use super::read::{Sink, Sp, TableReader, type_name};
+use crate::pipeline::methods::{Aggregate, Impute, Normalise, Penalty, ScreenMethod, Treat};
+
+/// Where a method is declared: goalposts and references only make sense per indicator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// In `[defaults]` or on the command line.
+    Defaults,
+    /// On one indicator or node.
+    Own,
+}
+
+/// Method names kapok knows, per kind (for hints and documentation).
+pub const NORMALISE_METHODS: &[&str] = &[
+    "minmax",
+    "zscore",
+    "scaled",
+    "rank",
+    "borda",
+    "prank",
+    "goalposts",
+    "dist2max",
+    "dist2ref",
+    "dist2targ",
+    "fracmax",
+    "none",
+];
+/// Aggregation method names.
+pub const AGGREGATE_METHODS: &[&str] = &[
+    "arithmetic",
+    "geometric",
+    "harmonic",
+    "generalised",
+    "copeland",
+    "mpi",
+    "ampi",
+];
+/// Imputation method names.
+pub const IMPUTE_METHODS: &[&str] = &["none", "mean", "median", "group_mean", "group_median"];
+/// Treatment method names.
+pub const TREAT_METHODS: &[&str] = &["none", "winsorise"];
+/// Screening method names.
+pub const SCREEN_METHODS: &[&str] = &["none", "byNA", "byzeros", "both"];
+
+/// Splits a method value into its name and, for the table form, a reader of its parameters.
+fn method_and_params<'a, 'i>(
+    v: &'a Spanned<DeValue<'i>>,
+    sink: &mut Sink,
+    key: &str,
+    known: &[&str],
+) -> Option<(Sp<String>, Option<TableReader<'a, 'i>>)> {
+    let (name, reader) = match v.get_ref() {
+        DeValue::String(s) => (Sp::new(s.to_string(), v.span()), None),
+        DeValue::Table(t) => {
+            let mut r = TableReader::new(t, v.span(), format!("`{key}`"));
+            let name = r.req_str(sink, "method")?;
+            (name, Some(r))
+        }
+        other => {
+            sink.push(
+                Diagnostic::error(
+                    v.span(),
+                    format!(
+                        "`{key}` must be a method name or a table like {{ method = \"{}\" }}, not {}",
+                        known[0],
+                        type_name(other)
+                    ),
+                )
+                .with_label("expected a method"),
+            );
+            return None;
+        }
+    };
+    // Accept American spellings and a few COINr names as aliases.
+    let canonical = match name.value.as_str() {
+        "winsorize" => "winsorise",
+        "generalized" | "generalised_mean" | "power" => "generalised",
+        "percentile" | "percent_rank" => "prank",
+        "mean_grp" => "group_mean",
+        "median_grp" => "group_median",
+        "bylna" | "byna" => "byNA",
+        other => other,
+    };
+    if !known.contains(&canonical) {
+        sink.push(
+            Diagnostic::error(
+                name.span.clone(),
+                format!("unknown {key} method `{}`", name.value),
+            )
+            .with_label("not a known method")
+            .with_hint(
+                did_you_mean(&name.value, known.iter().copied())
+                    .unwrap_or_else(|| format!("known methods: {}", known.join(", "))),
+            ),
+        );
+        return None;
+    }
+    Some((Sp::new(canonical.to_string(), name.span), reader))
+}
+
+/// A number parameter with a default and an allowed range check.
+fn param(
+    r: &mut Option<TableReader<'_, '_>>,
+    sink: &mut Sink,
+    key: &str,
+    default: f64,
+    valid: impl Fn(f64) -> bool,
+    rule: &str,
+) -> f64 {
+    let Some(reader) = r.as_mut() else {
+        return default;
+    };
+    match reader.number(sink, key) {
+        Some(v) if valid(v.value) => v.value,
+        Some(v) => {
+            sink.push(
+                Diagnostic::error(v.span, format!("`{key}` = {} is invalid: {rule}", v.value))
+                    .with_label(rule.to_string()),
+            );
+            default
+        }
+        None => default,
+    }
+}
+
+/// A required number parameter.
+fn req_param(
+    r: &mut Option<TableReader<'_, '_>>,
+    sink: &mut Sink,
+    method: &Sp<String>,
+    key: &str,
+) -> Option<Sp<f64>> {
+    let got = r.as_mut().and_then(|reader| {
+        if reader.get(key).is_none() {
+            None
+        } else {
+            reader.number(sink, key)
+        }
+    });
+    if got.is_none()
+        && r.as_ref()
+            .is_none_or(|reader| reader.key_span(key).is_none())
+    {
+        sink.push(
+            Diagnostic::error(
+                method.span.clone(),
+                format!("method `{}` needs the parameter `{key}`", method.value),
+            )
+            .with_label(format!("`{key}` missing"))
+            .with_hint(format!(
+                "write {{ method = \"{}\", {key} = ... }}",
+                method.value
+            )),
+        );
+    }
+    got
+}
+
+fn finish(r: Option<TableReader<'_, '_>>, sink: &mut Sink) {
+    if let Some(r) = r {
+        r.finish(sink);
+    }
+}
+
+fn not_here(sink: &mut Sink, method: &Sp<String>, why: &str) {
+    sink.push(
+        Diagnostic::error(
+            method.span.clone(),
+            format!("`{}` cannot be a default: {why}", method.value),
+        )
+        .with_label("set it on each indicator instead"),
+    );
+}
+
+/// Parses an imputation method.
+pub fn impute(v: &Spanned<DeValue<'_>>, sink: &mut Sink) -> Option<Impute> {
+    let (m, r) = method_and_params(v, sink, "impute", IMPUTE_METHODS)?;
+    finish(r, sink);
+    Some(match m.value.as_str() {
+        "mean" => Impute::Mean,
+        "median" => Impute::Median,
+        "group_mean" => Impute::GroupMean,
+        "group_median" => Impute::GroupMedian,
+        _ => Impute::None,
+    })
+}
+
+/// Parses an outlier treatment method.
+pub fn treat(v: &Spanned<DeValue<'_>>, sink: &mut Sink) -> Option<Treat> {
+    let (m, mut r) = method_and_params(v, sink, "treat", TREAT_METHODS)?;
+    let out = match m.value.as_str() {
+        "winsorise" => {
+            let winmax = param(
+                &mut r,
+                sink,
+                "winmax",
+                5.0,
+                |x| x >= 0.0 && x.fract() == 0.0,
+                "a whole number ≥ 0",
+            );
+            let skew = param(&mut r, sink, "skew", 2.0, |x| x > 0.0, "must be > 0");
+            let kurt = param(
+                &mut r,
+                sink,
+                "kurt",
+                3.5,
+                |x| x.is_finite(),
+                "must be finite",
+            );
+            let log_fallback = r
+                .as_mut()
+                .and_then(|reader| reader.bool(sink, "log_fallback"))
+                .is_none_or(|b| b.value);
+            Treat::Winsorise {
+                winmax: winmax as usize,
+                skew,
+                kurt,
+                log_fallback,
+            }
+        }
+        _ => Treat::None,
+    };
+    finish(r, sink);
+    Some(out)
+}
+
+/// Parses a normalisation method.
+pub fn normalise(v: &Spanned<DeValue<'_>>, sink: &mut Sink, scope: Scope) -> Option<NormSpec> {
+    let (m, mut r) = method_and_params(v, sink, "normalize", NORMALISE_METHODS)?;
+    let mut reference = None;
+    let method = match m.value.as_str() {
+        "minmax" => {
+            let range = r.as_mut().and_then(|reader| reader.pair(sink, "range"));
+            let [lo, hi] = range.as_ref().map_or([0.0, 100.0], |p| p.value);
+            if let Some(p) = &range
+                && lo >= hi
+            {
+                sink.push(
+                    Diagnostic::error(p.span.clone(), "`range` must be increasing: [low, high]")
+                        .with_label(format!("{lo} ≥ {hi}")),
+                );
+            }
+            Normalise::MinMax { lo, hi }
+        }
+        "zscore" => {
+            let mean = param(&mut r, sink, "mean", 0.0, f64::is_finite, "must be finite");
+            let sd = param(&mut r, sink, "sd", 1.0, |x| x > 0.0, "must be > 0");
+            Normalise::ZScore { mean, sd }
+        }
+        "scaled" => {
+            let a = req_param(&mut r, sink, &m, "a");
+            let b = req_param(&mut r, sink, &m, "b");
+            let factor = param(&mut r, sink, "factor", 1.0, |x| x != 0.0, "must not be 0");
+            if let (Some(a), Some(b)) = (&a, &b)
+                && a.value == b.value
+            {
+                sink.push(
+                    Diagnostic::error(b.span.clone(), "`b` must differ from `a`")
+                        .with_label("same as `a`"),
+                );
+            }
+            Normalise::Scaled {
+                a: a.map_or(0.0, |x| x.value),
+                b: b.map_or(1.0, |x| x.value),
+                factor,
+            }
+        }
+        "rank" => Normalise::Rank,
+        "borda" => Normalise::Borda,
+        "prank" => Normalise::PercentRank,
+        "dist2max" => Normalise::Dist2Max,
+        "fracmax" => Normalise::FracMax,
+        "none" => Normalise::None,
+        "goalposts" => {
+            if scope == Scope::Defaults {
+                not_here(sink, &m, "its goalposts are in each indicator's own units");
+            }
+            let min = req_param(&mut r, sink, &m, "min");
+            let max = req_param(&mut r, sink, &m, "max");
+            let scale = param(&mut r, sink, "scale", 1.0, |x| x > 0.0, "must be > 0");
+            let cap = r
+                .as_mut()
+                .and_then(|reader| reader.bool(sink, "cap"))
+                .is_none_or(|b| b.value);
+            if let (Some(lo), Some(hi)) = (&min, &max)
+                && lo.value >= hi.value
+            {
+                sink.push(
+                    Diagnostic::error(
+                        lo.span.start..hi.span.end,
+                        format!(
+                            "goalposts need min < max, got min = {} and max = {}",
+                            lo.value, hi.value
+                        ),
+                    )
+                    .with_label("min ≥ max")
+                    .with_hint(
+                        "min and max are in the indicator's own units, whatever its direction",
+                    ),
+                );
+            }
+            Normalise::Goalposts {
+                min: min.map_or(0.0, |x| x.value),
+                max: max.map_or(1.0, |x| x.value),
+                scale,
+                cap,
+            }
+        }
+        "dist2ref" => {
+            if scope == Scope::Defaults {
+                not_here(sink, &m, "name the reference unit on each indicator");
+            }
+            let unit = r.as_mut().and_then(|reader| reader.str(sink, "reference"));
+            if unit.is_none() && r.as_ref().is_none_or(|x| x.key_span("reference").is_none()) {
+                sink.push(
+                    Diagnostic::error(
+                        m.span.clone(),
+                        "method `dist2ref` needs `reference` (a unit key)",
+                    )
+                    .with_label("`reference` missing"),
+                );
+            }
+            reference = unit.map(|u| u.value);
+            Normalise::Dist2Ref { row: 0 }
+        }
+        "dist2targ" => {
+            if scope == Scope::Defaults {
+                not_here(sink, &m, "its target is in each indicator's own units");
+            }
+            let target = req_param(&mut r, sink, &m, "target");
+            let cap = r
+                .as_mut()
+                .and_then(|reader| reader.bool(sink, "cap"))
+                .is_some_and(|b| b.value);
+            Normalise::Dist2Targ {
+                target: target.map_or(0.0, |x| x.value),
+                cap,
+            }
+        }
+        _ => Normalise::None,
+    };
+    finish(r, sink);
+    Some(NormSpec { method, reference })
+}
+
+/// Parses an aggregation method.
+pub fn aggregate(v: &Spanned<DeValue<'_>>, sink: &mut Sink) -> Option<AggSpec> {
+    let (m, mut r) = method_and_params(v, sink, "aggregate", AGGREGATE_METHODS)?;
+    let min_share = param(
+        &mut r,
+        sink,
+        "min_share",
+        0.0,
+        |x| (0.0..=1.0).contains(&x),
+        "a share between 0 and 1",
+    );
+    let penalty = |r: &mut Option<TableReader<'_, '_>>, sink: &mut Sink| match r
+        .as_mut()
+        .and_then(|reader| reader.str(sink, "penalty"))
+    {
+        None => Penalty::Negative,
+        Some(p) if p.value == "negative" => Penalty::Negative,
+        Some(p) if p.value == "positive" => Penalty::Positive,
+        Some(p) => {
+            sink.push(
+                Diagnostic::error(p.span, "`penalty` must be \"negative\" or \"positive\"")
+                    .with_label("unknown penalty"),
+            );
+            Penalty::Negative
+        }
+    };
+    let method = match m.value.as_str() {
+        "geometric" => Aggregate::Geometric,
+        "harmonic" => Aggregate::Harmonic,
+        "generalised" => {
+            let p = req_param(&mut r, sink, &m, "p");
+            if let Some(p) = &p
+                && p.value == 0.0
+            {
+                sink.push(
+                    Diagnostic::error(p.span.clone(), "`p` must not be 0")
+                        .with_label("p = 0")
+                        .with_hint("p = 0 is the geometric mean: use method = \"geometric\""),
+                );
+            }
+            Aggregate::Generalised {
+                p: p.map_or(1.0, |x| x.value),
+            }
+        }
+        "copeland" => Aggregate::Copeland,
+        "mpi" => Aggregate::Mpi {
+            penalty: penalty(&mut r, sink),
+        },
+        "ampi" => Aggregate::Ampi {
+            penalty: penalty(&mut r, sink),
+        },
+        _ => Aggregate::Arithmetic,
+    };
+    finish(r, sink);
+    Some(AggSpec { method, min_share })
+}
+
+/// Parses a screening method.
+pub fn screen(v: &Spanned<DeValue<'_>>, sink: &mut Sink) -> Option<ScreenSpec> {
+    let (m, mut r) = method_and_params(v, sink, "screen", SCREEN_METHODS)?;
+    let share = |r: &mut Option<TableReader<'_, '_>>, sink: &mut Sink, key, default| {
+        param(
+            r,
+            sink,
+            key,
+            default,
+            |x| (0.0..=1.0).contains(&x),
+            "a share between 0 and 1",
+        )
+    };
+    let method = match m.value.as_str() {
+        "byNA" => ScreenMethod::ByNa {
+            min_availability: share(&mut r, sink, "min_availability", 0.5),
+        },
+        "byzeros" => ScreenMethod::ByZeros {
+            min_nonzero: share(&mut r, sink, "min_nonzero", 0.05),
+        },
+        "both" => ScreenMethod::Both {
+            min_availability: share(&mut r, sink, "min_availability", 0.5),
+            min_nonzero: share(&mut r, sink, "min_nonzero", 0.05),
+        },
+        _ => ScreenMethod::None,
+    };
+    let mut list = |key| {
+        r.as_mut()
+            .and_then(|reader| reader.str_list(sink, key))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.value)
+            .collect::<Vec<_>>()
+    };
+    let force_in = list("force_in");
+    let force_out = list("force_out");
+    finish(r, sink);
+    Some(ScreenSpec {
+        method,
+        force_in,
+        force_out,
+    })
+}
+
+/// Parses a method given on the command line (`--normalize zscore`, `--aggregate geometric`) by
+/// wrapping it as a TOML value, so that it is checked exactly like one in a file.
+pub fn parse_cli(kind: &str, text: &str) -> Result<CliMethod, String> {
+    let doc = format!("{kind} = {}", cli_value(text));
+    let table =
+        toml::de::DeTable::parse(&doc).map_err(|e| format!("--{kind} {text}: {}", e.message()))?;
+    let Some(v) = table.get_ref().get(kind) else {
+        return Err(format!("--{kind} {text}: no value"));
+    };
+    let mut sink = Sink::default();
+    let out = match kind {
+        "impute" => impute(v, &mut sink).map(CliMethod::Impute),
+        "treat" => treat(v, &mut sink).map(CliMethod::Treat),
+        "normalize" => normalise(v, &mut sink, Scope::Defaults).map(CliMethod::Normalise),
+        "aggregate" => aggregate(v, &mut sink).map(CliMethod::Aggregate),
+        "screen" => screen(v, &mut sink).map(CliMethod::Screen),
+        _ => None,
+    };
+    match (out, sink.diags.first()) {
+        (Some(m), None) => Ok(m),
+        (_, Some(d)) => Err(format!(
+            "--{kind} {text}: {}{}",
+            d.message,
+            d.hint
+                .as_ref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default()
+        )),
+        (None, None) => Err(format!("--{kind} {text}: not a method")),
+    }
+}
+
+/// `zscore` → `"zscore"`; `{ method = "minmax", range = [1, 10] }` stays as written.
+fn cli_value(text: &str) -> String {
+    let t = text.trim();
+    if t.starts_with('{') || t.starts_with('"') {
+        t.to_string()
+    } else {
+        format!("{t:?}")
+    }
+}
+
+/// A method given on the command line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CliMethod {
+    /// `--impute`.
+    Impute(Impute),
+    /// `--treat`.
+    Treat(Treat),
+    /// `--normalize`.
+    Normalise(NormSpec),
+    /// `--aggregate`.
+    Aggregate(AggSpec),
+    /// `--screen`.
+    Screen(ScreenSpec),
+}

@@ -1,0 +1,297 @@
+//! The checked framework: a validated tree of nodes with resolved methods. Code that evaluates
+//! an index accepts only this type, never the raw TOML.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use super::diag::{Diagnostic, SourceFile};
+use crate::pipeline::methods::{Aggregate, Direction, Impute, Normalise, ScreenMethod, Treat};
+
+/// A display name in Chinese and English.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Name {
+    /// Simplified Chinese.
+    pub zh: String,
+    /// English.
+    pub en: String,
+}
+
+/// Language of display names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// Simplified Chinese.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Name {
+    /// The name in `lang`.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// Which data columns identify units, periods and groups.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Units {
+    /// Unit key column.
+    pub key: String,
+    /// Unit display-name column.
+    pub name: Option<String>,
+    /// Period column.
+    pub period: Option<String>,
+    /// Group column.
+    pub group: Option<String>,
+}
+
+/// One data source.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Table name.
+    pub name: String,
+    /// Path as written in the framework (relative to the framework file).
+    pub path: String,
+    /// Resolved path.
+    pub resolved: PathBuf,
+    /// Sheet of an XLSX workbook.
+    pub sheet: Option<String>,
+    /// SQL whose result replaces the file's table.
+    pub query: Option<String>,
+    /// Span of `query` in the framework file.
+    pub query_span: Option<Range<usize>>,
+    /// Joined into the indicator table (false: lookup only).
+    pub join: bool,
+}
+
+/// Aggregation of a node: method and required share of present children.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AggSpec {
+    /// Method.
+    pub method: Aggregate,
+    /// Minimum share (0–1) of children that must be present.
+    pub min_share: f64,
+}
+
+/// Normalisation of an indicator, with the unit key a `dist2ref` refers to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NormSpec {
+    /// Method (for `dist2ref`, the row is resolved per period).
+    pub method: Normalise,
+    /// Reference unit key for `dist2ref`.
+    pub reference: Option<String>,
+}
+
+/// Unit screening.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScreenSpec {
+    /// Method.
+    pub method: ScreenMethod,
+    /// Units kept whatever their data.
+    pub force_in: Vec<String>,
+    /// Units dropped whatever their data.
+    pub force_out: Vec<String>,
+}
+
+/// Methods used where a node or indicator sets none of its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Defaults {
+    /// Unit screening.
+    pub screen: ScreenSpec,
+    /// Imputation.
+    pub impute: Impute,
+    /// Outlier treatment.
+    pub treat: Treat,
+    /// Normalisation.
+    pub normalise: NormSpec,
+    /// Aggregation.
+    pub aggregate: AggSpec,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self {
+            screen: ScreenSpec {
+                method: ScreenMethod::None,
+                force_in: Vec::new(),
+                force_out: Vec::new(),
+            },
+            impute: Impute::None,
+            treat: Treat::None,
+            normalise: NormSpec {
+                method: Normalise::MinMax { lo: 0.0, hi: 100.0 },
+                reference: None,
+            },
+            aggregate: AggSpec {
+                method: Aggregate::Arithmetic,
+                min_share: 0.0,
+            },
+        }
+    }
+}
+
+/// An indicator's own settings.
+#[derive(Clone, Debug)]
+pub struct IndicatorSpec {
+    /// Unit of measurement.
+    pub unit: String,
+    /// Higher or lower is better.
+    pub direction: Direction,
+    /// SQL expression over data columns.
+    pub expr: String,
+    /// Where the expression text starts in the file (byte offset), when it maps one to one.
+    pub expr_offset: Option<usize>,
+    /// Span of the expression value (or of the indicator when `expr` is implied).
+    pub expr_span: Range<usize>,
+    /// Imputation override.
+    pub impute: Option<Impute>,
+    /// Treatment override.
+    pub treat: Option<Treat>,
+    /// Normalisation override.
+    pub normalise: Option<NormSpec>,
+}
+
+/// What a node is.
+#[derive(Clone, Debug)]
+pub enum NodeKind {
+    /// The index or a dimension: aggregates its children (with an optional own method).
+    Aggregate(Option<AggSpec>),
+    /// A leaf computed from data.
+    Indicator(IndicatorSpec),
+}
+
+/// A node of the framework tree.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// Identifier.
+    pub id: String,
+    /// Display names.
+    pub name: Name,
+    /// Parent node (None for the index).
+    pub parent: Option<usize>,
+    /// Children in file order.
+    pub children: Vec<usize>,
+    /// Relative weight within the parent.
+    pub weight: f64,
+    /// Span of the node's `id` value.
+    pub span: Range<usize>,
+    /// Index, dimension or indicator.
+    pub kind: NodeKind,
+}
+
+impl Node {
+    /// The indicator settings, when this is an indicator.
+    pub fn indicator(&self) -> Option<&IndicatorSpec> {
+        match &self.kind {
+            NodeKind::Indicator(s) => Some(s),
+            NodeKind::Aggregate(_) => None,
+        }
+    }
+}
+
+/// A validated framework.
+#[derive(Clone, Debug)]
+pub struct Framework {
+    /// The file it was read from.
+    pub file: SourceFile,
+    /// Directory that source paths are relative to.
+    pub dir: PathBuf,
+    /// Free-text description.
+    pub description: Option<String>,
+    /// Unit, period and group columns.
+    pub units: Units,
+    /// Default methods.
+    pub defaults: Defaults,
+    /// Data sources in file order.
+    pub sources: Vec<Source>,
+    /// Node arena: the index first, then dimensions, then indicators, each in file order.
+    pub nodes: Vec<Node>,
+    /// Warnings found while checking.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Framework {
+    /// The root node.
+    pub fn index(&self) -> &Node {
+        &self.nodes[0]
+    }
+
+    /// Indices of the indicator nodes, in file order.
+    pub fn indicators(&self) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].indicator().is_some())
+            .collect()
+    }
+
+    /// Indices of the aggregate nodes (index and dimensions) in pre-order.
+    pub fn aggregates_preorder(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![0usize];
+        while let Some(i) = stack.pop() {
+            if self.nodes[i].indicator().is_none() {
+                out.push(i);
+                stack.extend(self.nodes[i].children.iter().rev());
+            }
+        }
+        out
+    }
+
+    /// The node with identifier `id`.
+    pub fn node_by_id(&self, id: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.id == id)
+    }
+
+    /// Effective imputation of an indicator node.
+    pub fn impute_of(&self, spec: &IndicatorSpec) -> Impute {
+        spec.impute
+            .clone()
+            .unwrap_or_else(|| self.defaults.impute.clone())
+    }
+
+    /// Effective treatment of an indicator node.
+    pub fn treat_of(&self, spec: &IndicatorSpec) -> Treat {
+        spec.treat
+            .clone()
+            .unwrap_or_else(|| self.defaults.treat.clone())
+    }
+
+    /// Effective normalisation of an indicator node.
+    pub fn normalise_of(&self, spec: &IndicatorSpec) -> NormSpec {
+        spec.normalise
+            .clone()
+            .unwrap_or_else(|| self.defaults.normalise.clone())
+    }
+
+    /// Effective aggregation of an aggregate node.
+    pub fn aggregate_of(&self, node: &Node) -> AggSpec {
+        match &node.kind {
+            NodeKind::Aggregate(Some(a)) => a.clone(),
+            _ => self.defaults.aggregate.clone(),
+        }
+    }
+
+    /// Effective weight of every node: the product of its normalised weights down the tree.
+    pub fn effective_weights(&self) -> Vec<f64> {
+        let mut w = vec![0.0; self.nodes.len()];
+        w[0] = 1.0;
+        for i in self.aggregates_preorder() {
+            let total: f64 = self.nodes[i]
+                .children
+                .iter()
+                .map(|&c| self.nodes[c].weight)
+                .sum();
+            for &c in &self.nodes[i].children {
+                w[c] = if total > 0.0 {
+                    w[i] * self.nodes[c].weight / total
+                } else {
+                    0.0
+                };
+            }
+        }
+        w
+    }
+}

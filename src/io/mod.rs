@@ -1,0 +1,177 @@
+//! Writing tables: the format follows the file extension, every write goes to a temporary file
+//! beside the target and is renamed into place, and no output may overwrite an input.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Float64Type, UInt32Type};
+use datafusion::arrow::{csv, ipc, json};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::file::properties::WriterProperties;
+
+use crate::error::Error;
+
+/// Output formats, chosen by file extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Arrow IPC file.
+    Arrow,
+    /// Excel workbook.
+    Xlsx,
+    /// JSON array of row objects.
+    Json,
+}
+
+impl Format {
+    /// The format for a path's extension.
+    pub fn from_path(path: &Path) -> Result<Self, Error> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        Ok(match ext.as_str() {
+            "csv" => Self::Csv,
+            "parquet" => Self::Parquet,
+            "arrow" | "ipc" | "feather" => Self::Arrow,
+            "xlsx" => Self::Xlsx,
+            "json" => Self::Json,
+            _ => {
+                return Err(Error::Usage(format!(
+                    "{}: unknown output format `.{ext}`; use .csv, .parquet, .arrow, .xlsx or .json",
+                    path.display()
+                )));
+            }
+        })
+    }
+}
+
+/// Refuses an output path that is one of the inputs.
+pub fn guard_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
+    let Ok(out_c) = out.canonicalize() else {
+        return Ok(()); // does not exist yet
+    };
+    for i in inputs {
+        if i.canonicalize().is_ok_and(|c| c == out_c) {
+            return Err(Error::Usage(format!(
+                "{}: refusing to overwrite an input file",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then rename.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<(), String>,
+) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the output directory does not exist",
+            ),
+        ));
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.kapok-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        write(&mut f).map_err(|m| Error::io(path, std::io::Error::other(m)))?;
+        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes a table to `path` in the format of its extension.
+pub fn write_table(batch: &RecordBatch, path: &Path) -> Result<(), Error> {
+    let format = Format::from_path(path)?;
+    write_atomic(path, |f| {
+        let mut w = BufWriter::new(f);
+        match format {
+            Format::Csv => {
+                let mut cw = csv::WriterBuilder::new().with_header(true).build(&mut w);
+                cw.write(batch).map_err(|e| e.to_string())?;
+            }
+            Format::Json => {
+                let mut jw = json::ArrayWriter::new(&mut w);
+                jw.write(batch).map_err(|e| e.to_string())?;
+                jw.finish().map_err(|e| e.to_string())?;
+                w.write_all(b"\n").map_err(|e| e.to_string())?;
+            }
+            Format::Arrow => {
+                let mut iw = ipc::writer::FileWriter::try_new(&mut w, &batch.schema())
+                    .map_err(|e| e.to_string())?;
+                iw.write(batch).map_err(|e| e.to_string())?;
+                iw.finish().map_err(|e| e.to_string())?;
+            }
+            Format::Parquet => {
+                let props = WriterProperties::builder()
+                    .set_created_by(format!("kapok {}", env!("CARGO_PKG_VERSION")))
+                    .build();
+                let mut pw = ArrowWriter::try_new(&mut w, batch.schema(), Some(props))
+                    .map_err(|e| e.to_string())?;
+                pw.write(batch).map_err(|e| e.to_string())?;
+                pw.close().map_err(|e| e.to_string())?;
+            }
+            Format::Xlsx => {
+                let bytes = xlsx_bytes(batch, "results").map_err(|e| e.to_string())?;
+                w.write_all(&bytes).map_err(|e| e.to_string())?;
+            }
+        }
+        w.flush().map_err(|e| e.to_string())
+    })
+}
+
+/// A workbook with one sheet holding the table (header row frozen), reproducible byte for byte.
+pub fn xlsx_bytes(batch: &RecordBatch, sheet: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format as XFormat, Workbook};
+    let mut wb = Workbook::new();
+    let props = DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?);
+    wb.set_properties(&props);
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet)?;
+    let bold = XFormat::new().set_bold();
+    for (c, field) in batch.schema().fields().iter().enumerate() {
+        let c = c as u16;
+        ws.write_string_with_format(0, c, field.name(), &bold)?;
+        let col = batch.column(c as usize);
+        for r in 0..batch.num_rows() {
+            if col.is_null(r) {
+                continue;
+            }
+            let row = r as u32 + 1;
+            match col.data_type() {
+                DataType::Float64 => {
+                    ws.write_number(row, c, col.as_primitive::<Float64Type>().value(r))?;
+                }
+                DataType::UInt32 => {
+                    ws.write_number(row, c, col.as_primitive::<UInt32Type>().value(r) as f64)?;
+                }
+                DataType::Utf8 => {
+                    ws.write_string(row, c, col.as_string::<i32>().value(r))?;
+                }
+                _ => {}
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    wb.save_to_buffer()
+}

@@ -1,0 +1,52 @@
+//! # kapok — a composite governance index engine
+//!
+//! kapok evaluates a declarative indicator **framework** (TOML, see `indicators/README.md`)
+//! over Arrow tables of unit data and produces normalised, weighted, aggregated scores and
+//! ranks per period. Every command runs a prefix of one chain:
+//!
+//! ```text
+//! framework.toml ──framework::load──► Framework      (checked tree, or every diagnostic at once)
+//! sources ──data::DataStage (DataFusion)──► one table: unit, period, group, indicator values
+//!         ──data::Panel::bind──► Panel               (ndarray matrices per period, NaN = missing)
+//! Panel ──evaluate: screen → impute → treat → normalise → aggregate → rank──► Results
+//! Results ──results / io──► CSV, Parquet, Arrow, XLSX, JSON, terminal tables
+//! ```
+//!
+//! The statistical stages in [`pipeline`] are pure functions over matrices; only [`data`],
+//! [`io`] and [`cli`] touch files.
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod data;
+pub mod error;
+pub mod evaluate;
+pub mod framework;
+pub mod io;
+pub mod pipeline;
+pub mod results;
+pub mod stats;
+
+use std::path::Path;
+
+pub use data::{DataStage, Panel};
+pub use error::{Error, Result};
+pub use evaluate::{Results, evaluate};
+pub use framework::{Framework, load};
+
+/// Reads the data of a checked framework (or the single table `data`), evaluates its indicator
+/// expressions and binds them into a panel. Returns the panel and the data stage's warnings.
+pub fn read_panel(fw: &Framework, data: Option<&Path>) -> Result<(Panel, Vec<String>)> {
+    let stage = DataStage::open(fw, data)?;
+    let table = stage.evaluate(fw)?;
+    let panel = Panel::bind(fw, &table)?;
+    Ok((panel, stage.warnings))
+}
+
+/// The whole chain: data → panel → results, with every warning collected.
+pub fn score(fw: &Framework, data: Option<&Path>) -> Result<(Results, Vec<String>)> {
+    let (panel, mut warnings) = read_panel(fw, data)?;
+    let results = evaluate(fw, panel)?;
+    warnings.extend(results.warnings());
+    Ok((results, warnings))
+}

@@ -1,0 +1,402 @@
+//! Normalisation of one indicator column onto a common, higher-is-better scale.
+//!
+//! For every method except `Goalposts`, `Dist2Targ` and `FracMax`, the values are first
+//! multiplied by the direction sign (`x · dir`, as COINr), then (min, max, mean, sd and
+//! ranks over the present values):
+//!
+//! | method | formula |
+//! |---|---|
+//! | `None` | `x` |
+//! | `MinMax { lo, hi }` | `(x − min)/(max − min) · (hi − lo) + lo` |
+//! | `ZScore { mean, sd }` | `(x − mean(x))/sd(x) · sd + mean` (sample sd, `n − 1`) |
+//! | `Scaled { a, b, factor }` | `(x − a)/(b − a) · factor` |
+//! | `Rank` | rank, ties = min, best unit = `n` |
+//! | `Borda` | `rank − 1` |
+//! | `PercentRank` | `(rank − 1)/(n − 1)` |
+//! | `Dist2Max` | `1 − (max − x)/(max − min)` |
+//! | `Dist2Ref { row }` | `1 − (x_row − x)/(x_row − min)` |
+//!
+//! Methods whose parameters are in the indicator's own units use the raw values:
+//!
+//! | method | higher is better | lower is better |
+//! |---|---|---|
+//! | `Goalposts { min, max, scale, cap }` | `(x − min)/(max − min)` | `(x − max)/(min − max)` |
+//! | `Dist2Targ { target, cap }` | `(x − min(x))/(target − min(x))` | `(max(x) − x)/(max(x) − target)` |
+//! | `FracMax` | `x / max(x)` | `min(x) / x` |
+//!
+//! then `Goalposts` is clipped to `[0, 1]` when `cap` and multiplied by `scale`, and
+//! `Dist2Targ` is capped at 1 when `cap`.
+//!
+//! `FracMax` deliberately differs from COINr, which divides `x · dir` by its maximum (so a
+//! lower-is-better indicator gets negative or infinite scores): here the best unit always
+//! scores 1 and every score lies in `[0, 1]`. A higher-is-better indicator must have values
+//! `≥ 0` (and not all zero); a lower-is-better one must have values `> 0`.
+//!
+//! Missing values (`NaN`) stay missing. Degenerate data is an error rather than `NaN`/`Inf`
+//! (see [`StageError`]).
+
+use ndarray::{Array1, ArrayView1};
+
+use super::StageError;
+use super::methods::{Direction, Normalise};
+use crate::stats;
+
+/// Normalises `col` (see the module docs for every formula).
+///
+/// # Errors
+/// [`StageError::TooFewValues`] when no value is present (or one, for `PercentRank`);
+/// [`StageError::ZeroRange`], [`StageError::ZeroSd`], [`StageError::ZeroScale`],
+/// [`StageError::EqualGoalposts`], [`StageError::MissingReference`],
+/// [`StageError::ReferenceAtMinimum`], [`StageError::DegenerateTarget`],
+/// [`StageError::NegativeValue`], [`StageError::NonPositiveValue`] for degenerate data.
+pub fn normalise(
+    col: ArrayView1<f64>,
+    direction: Direction,
+    method: &Normalise,
+) -> Result<Array1<f64>, StageError> {
+    let raw = col;
+    let x = raw.mapv(|v| v * direction.sign());
+    let found = x.iter().filter(|v| !v.is_nan()).count();
+    let (min, max) = stats::min_max(&x).ok_or(StageError::TooFewValues { needed: 1, found })?;
+    let range = |f: &dyn Fn(f64) -> f64| -> Result<Array1<f64>, StageError> {
+        if max > min {
+            Ok(x.mapv(f))
+        } else {
+            Err(StageError::ZeroRange)
+        }
+    };
+    match *method {
+        Normalise::None => Ok(x),
+        Normalise::MinMax { lo, hi } => range(&|v| (v - min) / (max - min) * (hi - lo) + lo),
+        Normalise::ZScore { mean, sd } => {
+            let m = stats::mean(&x).unwrap_or(min);
+            match stats::sd(&x) {
+                Some(s) if s > 0.0 => Ok(x.mapv(|v| (v - m) / s * sd + mean)),
+                Some(_) => Err(StageError::ZeroSd),
+                None => Err(StageError::TooFewValues { needed: 2, found }),
+            }
+        }
+        Normalise::Scaled { a, b, factor } => {
+            if a == b {
+                return Err(StageError::ZeroScale { value: a });
+            }
+            Ok(x.mapv(|v| (v - a) / (b - a) * factor))
+        }
+        Normalise::Rank | Normalise::Borda | Normalise::PercentRank => {
+            let ranks = rank_asc(&x);
+            match method {
+                Normalise::Rank => Ok(ranks),
+                Normalise::Borda => Ok(ranks.mapv(|r| r - 1.0)),
+                _ if found < 2 => Err(StageError::TooFewValues { needed: 2, found }),
+                _ => Ok(ranks.mapv(|r| (r - 1.0) / (found as f64 - 1.0))),
+            }
+        }
+        Normalise::Goalposts {
+            min: l,
+            max: u,
+            scale,
+            cap,
+        } => {
+            if l == u {
+                return Err(StageError::EqualGoalposts { value: l });
+            }
+            Ok(raw.mapv(|v| {
+                let y = match direction {
+                    Direction::Higher => (v - l) / (u - l),
+                    Direction::Lower => (v - u) / (l - u),
+                };
+                let y = if cap { y.clamp(0.0, 1.0) } else { y };
+                y * scale
+            }))
+        }
+        Normalise::Dist2Max => range(&|v| 1.0 - (max - v) / (max - min)),
+        Normalise::Dist2Ref { row } => {
+            let xr = x.get(row).copied().unwrap_or(f64::NAN);
+            if xr.is_nan() {
+                return Err(StageError::MissingReference { row });
+            }
+            if xr <= min {
+                return Err(StageError::ReferenceAtMinimum { row });
+            }
+            Ok(x.mapv(|v| 1.0 - (xr - v) / (xr - min)))
+        }
+        Normalise::Dist2Targ { target, cap } => {
+            // raw units: min/max of the raw column
+            let (rmin, rmax) = match direction {
+                Direction::Higher => (min, max),
+                Direction::Lower => (-max, -min),
+            };
+            let y = match direction {
+                Direction::Higher if target > rmin => raw.mapv(|v| (v - rmin) / (target - rmin)),
+                Direction::Lower if target < rmax => raw.mapv(|v| (rmax - v) / (rmax - target)),
+                _ => return Err(StageError::DegenerateTarget),
+            };
+            Ok(if cap { y.mapv(|v| v.min(1.0)) } else { y })
+        }
+        Normalise::FracMax => frac_max(raw, direction),
+    }
+}
+
+/// Ascending ranks over the present values (ties = min), `NaN` stays `NaN`.
+fn rank_asc(x: &Array1<f64>) -> Array1<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).filter(|&i| !x[i].is_nan()).collect();
+    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut out = Array1::from_elem(x.len(), f64::NAN);
+    for (pos, &i) in idx.iter().enumerate() {
+        let r = if pos > 0 && x[idx[pos - 1]] == x[i] {
+            out[idx[pos - 1]]
+        } else {
+            pos as f64 + 1.0
+        };
+        out[i] = r;
+    }
+    out
+}
+
+fn frac_max(raw: ArrayView1<f64>, direction: Direction) -> Result<Array1<f64>, StageError> {
+    let present = || raw.iter().enumerate().filter(|(_, v)| !v.is_nan());
+    match direction {
+        Direction::Higher => {
+            if let Some((row, &value)) = present().find(|(_, v)| **v < 0.0) {
+                return Err(StageError::NegativeValue { row, value });
+            }
+            let max = present().map(|(_, v)| *v).fold(0.0, f64::max);
+            if max <= 0.0 {
+                return Err(StageError::ZeroRange);
+            }
+            Ok(raw.mapv(|v| v / max))
+        }
+        Direction::Lower => {
+            if let Some((row, &value)) = present().find(|(_, v)| **v <= 0.0) {
+                return Err(StageError::NonPositiveValue { row, value });
+            }
+            let min = present().map(|(_, v)| *v).fold(f64::INFINITY, f64::min);
+            Ok(raw.mapv(|v| min / v))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    const NA: f64 = f64::NAN;
+    const H: Direction = Direction::Higher;
+    const L: Direction = Direction::Lower;
+
+    fn n(x: &[f64], d: Direction, m: Normalise) -> Result<Vec<f64>, StageError> {
+        normalise(ArrayView1::from(x), d, &m).map(|a| a.to_vec())
+    }
+
+    fn same(a: &[f64], b: &[f64]) {
+        assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
+        for (x, y) in a.iter().zip(b) {
+            assert!(
+                (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-12,
+                "{a:?} vs {b:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn minmax_zscore_scaled() {
+        let mm = Normalise::MinMax { lo: 0.0, hi: 100.0 };
+        // min 1, max 5: (x − 1)/4 · 100
+        same(
+            &n(&[1.0, 2.0, NA, 5.0], H, mm.clone()).unwrap(),
+            &[0.0, 25.0, NA, 100.0],
+        );
+        // lower: −x = −1 −2 −5, min −5 max −1: (−1 + 5)/4 = 1, (−2 + 5)/4 = 0.75, 0
+        same(
+            &n(&[1.0, 2.0, NA, 5.0], L, mm).unwrap(),
+            &[100.0, 75.0, NA, 0.0],
+        );
+        // mean 8/3, d = −5/3 −2/3 7/3, Σd² = 78/9, sd = sqrt(78/18) = sqrt(13/3)
+        let s = (13.0f64 / 3.0).sqrt();
+        let z = n(
+            &[1.0, 2.0, 5.0],
+            H,
+            Normalise::ZScore { mean: 0.0, sd: 1.0 },
+        )
+        .unwrap();
+        same(&z, &[-5.0 / 3.0 / s, -2.0 / 3.0 / s, 7.0 / 3.0 / s]);
+        let z = n(
+            &[1.0, 2.0, 5.0],
+            H,
+            Normalise::ZScore {
+                mean: 10.0,
+                sd: 2.0,
+            },
+        )
+        .unwrap();
+        assert!((z[0] - (10.0 - 2.0 * 5.0 / 3.0 / s)).abs() < 1e-12);
+        // (x − 1)/(5 − 1) · 10
+        let sc = Normalise::Scaled {
+            a: 1.0,
+            b: 5.0,
+            factor: 10.0,
+        };
+        same(
+            &n(&[1.0, 2.0, NA, 5.0], H, sc).unwrap(),
+            &[0.0, 2.5, NA, 10.0],
+        );
+        same(&n(&[1.0, NA], L, Normalise::None).unwrap(), &[-1.0, NA]);
+    }
+
+    #[test]
+    fn ranks() {
+        // ascending: 1 -> 1, 2 -> 2, 3,3 -> 3 (ties = min)
+        let x = [3.0, 1.0, 3.0, NA, 2.0];
+        same(
+            &n(&x, H, Normalise::Rank).unwrap(),
+            &[3.0, 1.0, 3.0, NA, 2.0],
+        );
+        same(
+            &n(&x, H, Normalise::Borda).unwrap(),
+            &[2.0, 0.0, 2.0, NA, 1.0],
+        );
+        // n = 4 present: (r − 1)/3
+        same(
+            &n(&x, H, Normalise::PercentRank).unwrap(),
+            &[2.0 / 3.0, 0.0, 2.0 / 3.0, NA, 1.0 / 3.0],
+        );
+        // lower is better: −x = −3 −1 −3 −2 -> ranks 1 4 1 3
+        same(
+            &n(&x, L, Normalise::Rank).unwrap(),
+            &[1.0, 4.0, 1.0, NA, 3.0],
+        );
+    }
+
+    #[test]
+    fn goalposts() {
+        let g = |cap| Normalise::Goalposts {
+            min: 0.0,
+            max: 10.0,
+            scale: 100.0,
+            cap,
+        };
+        let x = [-5.0, 5.0, 12.0];
+        // (x − 0)/10: −0.5 -> 0, 0.5, 1.2 -> 1
+        same(&n(&x, H, g(true)).unwrap(), &[0.0, 50.0, 100.0]);
+        same(&n(&x, H, g(false)).unwrap(), &[-50.0, 50.0, 120.0]);
+        // lower: (x − 10)/(0 − 10): 1.5, 0.5, −0.2
+        same(&n(&x, L, g(true)).unwrap(), &[100.0, 50.0, 0.0]);
+        same(&n(&x, L, g(false)).unwrap(), &[150.0, 50.0, -20.0]);
+    }
+
+    #[test]
+    fn distances() {
+        let x = [1.0, 2.0, 5.0];
+        // 1 − (5 − x)/4
+        same(&n(&x, H, Normalise::Dist2Max).unwrap(), &[0.0, 0.25, 1.0]);
+        // x_ref = 2, min = 1: 1 − (2 − x)/1
+        same(
+            &n(&x, H, Normalise::Dist2Ref { row: 1 }).unwrap(),
+            &[0.0, 1.0, 4.0],
+        );
+        // higher, target 4: (x − 1)/3 = 0, 1/3, 4/3 (capped to 1)
+        let t = |target, cap| Normalise::Dist2Targ { target, cap };
+        same(&n(&x, H, t(4.0, true)).unwrap(), &[0.0, 1.0 / 3.0, 1.0]);
+        same(
+            &n(&x, H, t(4.0, false)).unwrap(),
+            &[0.0, 1.0 / 3.0, 4.0 / 3.0],
+        );
+        // lower, target 2: (5 − x)/3 = 4/3 (capped to 1), 1, 0
+        same(&n(&x, L, t(2.0, true)).unwrap(), &[1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn frac_max_both_directions() {
+        same(
+            &n(&[0.0, 2.0, NA, 4.0], H, Normalise::FracMax).unwrap(),
+            &[0.0, 0.5, NA, 1.0],
+        );
+        // lower: min/x = 1/1, 1/2, 1/4
+        same(
+            &n(&[1.0, 2.0, 4.0], L, Normalise::FracMax).unwrap(),
+            &[1.0, 0.5, 0.25],
+        );
+    }
+
+    #[test]
+    fn errors() {
+        use StageError::*;
+        let mm = Normalise::MinMax { lo: 0.0, hi: 1.0 };
+        assert_eq!(n(&[3.0, 3.0, NA], H, mm.clone()), Err(ZeroRange));
+        assert_eq!(
+            n(&[NA, NA], H, mm),
+            Err(TooFewValues {
+                needed: 1,
+                found: 0
+            })
+        );
+        assert_eq!(n(&[3.0, 3.0], H, Normalise::Dist2Max), Err(ZeroRange));
+        let z = Normalise::ZScore { mean: 0.0, sd: 1.0 };
+        assert_eq!(n(&[3.0, 3.0], H, z.clone()), Err(ZeroSd));
+        assert_eq!(
+            n(&[3.0], H, z),
+            Err(TooFewValues {
+                needed: 2,
+                found: 1
+            })
+        );
+        let sc = Normalise::Scaled {
+            a: 2.0,
+            b: 2.0,
+            factor: 1.0,
+        };
+        assert_eq!(n(&[1.0], H, sc), Err(ZeroScale { value: 2.0 }));
+        assert_eq!(
+            n(&[5.0, NA], H, Normalise::PercentRank),
+            Err(TooFewValues {
+                needed: 2,
+                found: 1
+            })
+        );
+        let g = Normalise::Goalposts {
+            min: 1.0,
+            max: 1.0,
+            scale: 1.0,
+            cap: false,
+        };
+        assert_eq!(n(&[1.0], H, g), Err(EqualGoalposts { value: 1.0 }));
+        let x = [1.0, NA, 5.0];
+        assert_eq!(
+            n(&x, H, Normalise::Dist2Ref { row: 1 }),
+            Err(MissingReference { row: 1 })
+        );
+        assert_eq!(
+            n(&x, H, Normalise::Dist2Ref { row: 9 }),
+            Err(MissingReference { row: 9 })
+        );
+        assert_eq!(
+            n(&x, H, Normalise::Dist2Ref { row: 0 }),
+            Err(ReferenceAtMinimum { row: 0 })
+        );
+        // lower: −5 is the minimum of −x
+        assert_eq!(
+            n(&x, L, Normalise::Dist2Ref { row: 2 }),
+            Err(ReferenceAtMinimum { row: 2 })
+        );
+        let t = |target| Normalise::Dist2Targ { target, cap: false };
+        assert_eq!(n(&x, H, t(1.0)), Err(DegenerateTarget));
+        assert_eq!(n(&x, L, t(5.0)), Err(DegenerateTarget));
+        let f = Normalise::FracMax;
+        assert_eq!(
+            n(&[-1.0, 2.0], H, f.clone()),
+            Err(NegativeValue {
+                row: 0,
+                value: -1.0
+            })
+        );
+        assert_eq!(n(&[0.0, 0.0], H, f.clone()), Err(ZeroRange));
+        assert_eq!(
+            n(&[1.0, 0.0], L, f),
+            Err(NonPositiveValue { row: 1, value: 0.0 })
+        );
+        // ndarray views of any layout work
+        let a = array![[1.0, 9.0], [2.0, 9.0]];
+        assert!(normalise(a.column(0), H, &Normalise::Dist2Max).is_ok());
+    }
+}

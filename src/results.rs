@@ -1,0 +1,97 @@
+//! Results as an Arrow table with kapok's column contract: `unit`, `name`, `period`, `group`,
+//! then `score.<id>` / `rank.<id>` (and `group_rank.<id>`) per node, `raw.<id>` per indicator.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+use crate::error::Error;
+use crate::evaluate::{Results, Status};
+use crate::framework::Framework;
+
+/// Node indices in output column order: the index and dimensions in pre-order, then indicators.
+pub fn node_order(fw: &Framework) -> Vec<usize> {
+    let mut order = fw.aggregates_preorder();
+    order.extend(fw.indicators());
+    order
+}
+
+impl Results {
+    /// `(period, unit)` pairs of the output rows, periods in time order, units by key. Units
+    /// with no data row in a period are left out; screened units are kept with empty scores.
+    pub fn rows(&self, period: Option<usize>) -> Vec<(usize, usize)> {
+        let (np, nu) = self.status.dim();
+        (0..np)
+            .filter(|&p| period.is_none_or(|q| q == p))
+            .flat_map(|p| (0..nu).map(move |u| (p, u)))
+            .filter(|&(p, u)| self.status[[p, u]] != Status::Absent)
+            .collect()
+    }
+
+    /// The results table, for one period or all.
+    pub fn to_batch(&self, fw: &Framework, period: Option<usize>) -> Result<RecordBatch, Error> {
+        let rows = self.rows(period);
+        let panel = &self.panel;
+        let mut fields = Vec::new();
+        let mut cols: Vec<ArrayRef> = Vec::new();
+        let mut text = |name: &str, f: &dyn Fn(usize, usize) -> String| {
+            fields.push(Field::new(name, DataType::Utf8, false));
+            cols.push(Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|&(p, u)| f(p, u)),
+            )));
+        };
+        text("unit", &|_, u| panel.units[u].clone());
+        text("name", &|_, u| panel.names[u].clone());
+        if fw.units.period.is_some() {
+            text("period", &|p, _| panel.periods[p].clone());
+        }
+        if let Some(g) = &panel.groups {
+            text("group", &|_, u| g[u].clone());
+        }
+        let score = |node: usize| -> ArrayRef {
+            Arc::new(Float64Array::from_iter(rows.iter().map(|&(p, u)| {
+                let v = self.scores[[p, u, node]];
+                v.is_finite().then_some(v)
+            })))
+        };
+        let rank = |r: &ndarray::Array3<u32>, node: usize| -> ArrayRef {
+            Arc::new(UInt32Array::from_iter(rows.iter().map(|&(p, u)| {
+                let v = r[[p, u, node]];
+                (v > 0).then_some(v)
+            })))
+        };
+        for node in node_order(fw) {
+            let id = &fw.nodes[node].id;
+            fields.push(Field::new(format!("score.{id}"), DataType::Float64, true));
+            cols.push(score(node));
+            fields.push(Field::new(format!("rank.{id}"), DataType::UInt32, true));
+            cols.push(rank(&self.ranks, node));
+            if let Some(gr) = &self.group_ranks
+                && fw.nodes[node].indicator().is_none()
+            {
+                fields.push(Field::new(
+                    format!("group_rank.{id}"),
+                    DataType::UInt32,
+                    true,
+                ));
+                cols.push(rank(gr, node));
+            }
+        }
+        for (j, &node) in panel.indicators.iter().enumerate() {
+            fields.push(Field::new(
+                format!("raw.{}", fw.nodes[node].id),
+                DataType::Float64,
+                true,
+            ));
+            cols.push(Arc::new(Float64Array::from_iter(rows.iter().map(
+                |&(p, u)| {
+                    let v = panel.values[[p, u, j]];
+                    v.is_finite().then_some(v)
+                },
+            ))));
+        }
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+            .map_err(|e| Error::Data(format!("building the results table: {e}")))
+    }
+}

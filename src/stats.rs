@@ -1,0 +1,176 @@
+//! Descriptive statistics that skip missing values.
+//!
+//! # Missing values
+//! Throughout kapok's statistical core a missing value is represented by `NaN` ("missing").
+//! Every function here ignores `NaN` entries and computes over the remaining ("present")
+//! values only; `n` below is the number of present values. Infinities are not treated as
+//! missing (the pipeline stages never produce them).
+//!
+//! Each function accepts anything that iterates over `&f64`: a slice (`&[f64]`, `&Vec<f64>`),
+//! an `ndarray::ArrayView1<f64>` or `&Array1<f64>`. Each returns `None` when the statistic is
+//! undefined: too few present values, or (for skewness and kurtosis) zero spread.
+//!
+//! Skewness and kurtosis are the "type 2" sample estimators of R's `e1071` package (the same
+//! as Excel's `SKEW` and `KURT`, and as COINr's `skew()` / `kurt()`), with `d = x − mean(x)`:
+//! - `skew = sqrt(n) · Σd³ / (Σd²)^1.5 · sqrt(n(n−1)) / (n−2)` (needs `n ≥ 3`)
+//! - `r = n · Σd⁴ / (Σd²)²`, `kurt = ((n+1)(r−3) + 6) · (n−1) / ((n−2)(n−3))` (excess
+//!   kurtosis, needs `n ≥ 4`)
+
+/// Collects the present (non-`NaN`) values.
+fn present<'a>(x: impl IntoIterator<Item = &'a f64>) -> Vec<f64> {
+    x.into_iter().copied().filter(|v| !v.is_nan()).collect()
+}
+
+fn mean_of(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    // Second pass (as R's `mean`) to reduce rounding error.
+    let corr = v.iter().map(|x| x - m).sum::<f64>() / n;
+    Some(m + corr)
+}
+
+/// Returns `(Σd², Σd³, Σd⁴)` around the mean of `v` (non-empty).
+fn central_sums(v: &[f64], m: f64) -> (f64, f64, f64) {
+    v.iter().fold((0.0, 0.0, 0.0), |(s2, s3, s4), x| {
+        let d = x - m;
+        let d2 = d * d;
+        (s2 + d2, s3 + d2 * d, s4 + d2 * d2)
+    })
+}
+
+/// Arithmetic mean of the present values; `None` if there are none.
+pub fn mean<'a>(x: impl IntoIterator<Item = &'a f64>) -> Option<f64> {
+    mean_of(&present(x))
+}
+
+/// Median of the present values (average of the two middle values when `n` is even);
+/// `None` if there are none.
+pub fn median<'a>(x: impl IntoIterator<Item = &'a f64>) -> Option<f64> {
+    let mut v = present(x);
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        Some(v[n / 2])
+    } else {
+        Some((v[n / 2 - 1] + v[n / 2]) / 2.0)
+    }
+}
+
+/// Sample standard deviation (denominator `n − 1`) of the present values; `None` if `n < 2`.
+pub fn sd<'a>(x: impl IntoIterator<Item = &'a f64>) -> Option<f64> {
+    let v = present(x);
+    if v.len() < 2 {
+        return None;
+    }
+    let m = mean_of(&v)?;
+    let (s2, _, _) = central_sums(&v, m);
+    Some((s2 / (v.len() as f64 - 1.0)).sqrt())
+}
+
+/// Type-2 sample skewness (R `e1071::skewness(type = 2)`, see the module docs).
+///
+/// `None` if fewer than 3 values are present or all present values are equal.
+pub fn skew<'a>(x: impl IntoIterator<Item = &'a f64>) -> Option<f64> {
+    let v = present(x);
+    if v.len() < 3 {
+        return None;
+    }
+    let n = v.len() as f64;
+    let m = mean_of(&v)?;
+    let (s2, s3, _) = central_sums(&v, m);
+    if s2 <= 0.0 {
+        return None;
+    }
+    let g = n.sqrt() * s3 / s2.powf(1.5);
+    Some(g * (n * (n - 1.0)).sqrt() / (n - 2.0))
+}
+
+/// Type-2 sample excess kurtosis (R `e1071::kurtosis(type = 2)`, see the module docs).
+///
+/// `None` if fewer than 4 values are present or all present values are equal.
+pub fn kurt<'a>(x: impl IntoIterator<Item = &'a f64>) -> Option<f64> {
+    let v = present(x);
+    if v.len() < 4 {
+        return None;
+    }
+    let n = v.len() as f64;
+    let m = mean_of(&v)?;
+    let (s2, _, s4) = central_sums(&v, m);
+    if s2 <= 0.0 {
+        return None;
+    }
+    let r = n * s4 / (s2 * s2);
+    Some(((n + 1.0) * (r - 3.0) + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0)))
+}
+
+/// Smallest and largest present value; `None` if there are none.
+pub fn min_max<'a>(x: impl IntoIterator<Item = &'a f64>) -> Option<(f64, f64)> {
+    x.into_iter()
+        .copied()
+        .filter(|v| !v.is_nan())
+        .fold(None, |acc, v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    const NA: f64 = f64::NAN;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn mean_median_sd_by_hand() {
+        // x = 1, 2, 4, 9 (NaN skipped): mean = 16/4 = 4
+        let x = [1.0, NA, 2.0, 4.0, 9.0];
+        assert!(close(mean(&x).unwrap(), 4.0));
+        // sorted 1 2 4 9 -> (2 + 4)/2 = 3
+        assert!(close(median(&x).unwrap(), 3.0));
+        // d = -3 -2 0 5 -> Σd² = 9 + 4 + 0 + 25 = 38; sd = sqrt(38/3)
+        assert!(close(sd(&x).unwrap(), (38.0f64 / 3.0).sqrt()));
+        assert!(close(median(&[3.0, 1.0, 2.0]).unwrap(), 2.0));
+        // works on ndarray views too
+        let a = array![1.0, 2.0, 3.0];
+        assert!(close(mean(a.view()).unwrap(), 2.0));
+        assert!(close(mean(&a).unwrap(), 2.0));
+        assert_eq!(min_max(&x), Some((1.0, 9.0)));
+    }
+
+    #[test]
+    fn skew_kurt_by_hand() {
+        // x = 1, 2, 4, 9: d = -3 -2 0 5, n = 4
+        // Σd² = 38, Σd³ = -27 - 8 + 0 + 125 = 90, Σd⁴ = 81 + 16 + 0 + 625 = 722
+        // skew = sqrt(4)·90/38^1.5 · sqrt(12)/2
+        let x = [1.0, 2.0, 4.0, 9.0];
+        let sk = 2.0 * 90.0 / 38f64.powf(1.5) * 12f64.sqrt() / 2.0;
+        assert!(close(skew(&x).unwrap(), sk));
+        // r = 4·722/38² = 2888/1444 = 2; kurt = (5·(2−3) + 6)·3/(2·1) = 1.5
+        assert!(close(kurt(&x).unwrap(), 1.5));
+        // symmetric data has zero skew: 1 2 3
+        assert!(close(skew(&[1.0, 2.0, 3.0]).unwrap(), 0.0));
+    }
+
+    #[test]
+    fn too_few_or_constant_is_none() {
+        assert_eq!(mean(&[NA, NA]), None);
+        assert_eq!(median(&[] as &[f64]), None);
+        assert_eq!(sd(&[1.0, NA]), None);
+        assert_eq!(skew(&[1.0, 2.0]), None);
+        assert_eq!(kurt(&[1.0, 2.0, 3.0]), None);
+        assert_eq!(skew(&[2.0, 2.0, 2.0]), None);
+        assert_eq!(kurt(&[2.0, 2.0, 2.0, 2.0]), None);
+        assert_eq!(min_max(&[NA]), None);
+    }
+}

@@ -1,0 +1,15 @@
+//! kapok's integration tests: one binary, one module per concern.
+//!
+//! Golden files and CLI snapshots are rewritten with `KAPOK_BLESS=1 cargo test`; a missing
+//! expectation fails the test.
+
+mod cli;
+mod contract;
+mod data_errors;
+mod diagnostics;
+mod formats;
+mod generator;
+mod golden;
+mod properties;
+mod readme;
+mod util;

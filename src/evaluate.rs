@@ -44,13 +44,15 @@ pub struct Results {
     pub ranks: Array3<u32>,
     /// Ranks within the unit's group (when the framework has groups).
     pub group_ranks: Option<Array3<u32>>,
+    /// Indicator values after imputation, before treatment.
+    pub imputed_values: Array3<f64>,
     /// Indicator values after imputation and treatment, before normalisation.
     pub treated: Array3<f64>,
     /// `status[[period, unit]]`.
     pub status: Array2<Status>,
     /// Cells filled by imputation, per period and indicator column.
     pub imputed: Array2<usize>,
-    /// Treatments that changed something.
+    /// Outlier treatment of every indicator and period whose method is not `none`.
     pub treatments: Vec<Treatment>,
     /// `(indicator node, period)` pairs with no value for any unit: left out of that period's
     /// aggregation.
@@ -108,6 +110,27 @@ fn child_names(msg: String, fw: &Framework, children: &[usize]) -> String {
     msg
 }
 
+/// Imputes every indicator column of `x` (rows are the panel units `rows`) in place.
+fn impute_all(
+    fw: &Framework,
+    panel: &Panel,
+    x: &mut Array2<f64>,
+    rows: &[usize],
+    groups: Option<&[usize]>,
+    p: usize,
+    imputed: &mut Array2<usize>,
+) -> Result<(), Error> {
+    for (j, &node) in panel.indicators.iter().enumerate() {
+        let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
+            continue;
+        };
+        let what = format!("imputing `{}`", fw.nodes[node].id);
+        imputed[[p, j]] = pipeline::impute(x.column_mut(j), &fw.impute_of(spec), groups)
+            .map_err(|e| stage_error(fw, panel, rows, p, &what, &e))?;
+    }
+    Ok(())
+}
+
 /// Evaluates the framework's pipeline on every period of the panel.
 pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
     let (np, nu, ni) = panel.values.dim();
@@ -118,6 +141,7 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
     let mut treated = Array3::from_elem((np, nu, ni), f64::NAN);
     let mut status = Array2::from_elem((np, nu), Status::Absent);
     let mut imputed = Array2::zeros((np, ni));
+    let mut imputed_values = Array3::from_elem((np, nu, ni), f64::NAN);
     let mut treatments = Vec::new();
     let mut empty = Vec::new();
     let group_ids: Option<Vec<usize>> = panel.groups.as_ref().map(|g| {
@@ -156,18 +180,29 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
 
     for p in 0..np {
         let present: Vec<usize> = (0..nu).filter(|&u| panel.present[[p, u]]).collect();
-        let x_present = panel
+        let mut x_present = panel
             .values
             .index_axis(Axis(0), p)
             .select(Axis(0), &present);
+        // Imputation runs before screening when the framework screens the imputed data.
+        if screen.after_impute {
+            let groups: Option<Vec<usize>> = group_ids
+                .as_ref()
+                .map(|g| present.iter().map(|&u| g[u]).collect());
+            impute_all(
+                fw,
+                &panel,
+                &mut x_present,
+                &present,
+                groups.as_deref(),
+                p,
+                &mut imputed,
+            )?;
+        }
         let forced: Vec<Option<bool>> = present.iter().map(|&u| forced_all[u]).collect();
         let outcome = pipeline::screen(x_present.view(), &screen.method, &forced);
-        let rows: Vec<usize> = present
-            .iter()
-            .zip(&outcome.kept)
-            .filter(|(_, k)| **k)
-            .map(|(&u, _)| u)
-            .collect();
+        let kept: Vec<usize> = (0..present.len()).filter(|&k| outcome.kept[k]).collect();
+        let rows: Vec<usize> = kept.iter().map(|&k| present[k]).collect();
         for &u in &present {
             status[[p, u]] = Status::Screened;
         }
@@ -178,10 +213,26 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
                 present.len()
             )));
         }
-        let mut x = panel.values.index_axis(Axis(0), p).select(Axis(0), &rows);
+        let mut x = x_present.select(Axis(0), &kept);
         let groups: Option<Vec<usize>> = group_ids
             .as_ref()
             .map(|g| rows.iter().map(|&u| g[u]).collect());
+        if !screen.after_impute {
+            impute_all(
+                fw,
+                &panel,
+                &mut x,
+                &rows,
+                groups.as_deref(),
+                p,
+                &mut imputed,
+            )?;
+        }
+        for (k, &u) in rows.iter().enumerate() {
+            for j in 0..ni {
+                imputed_values[[p, u, j]] = x[[k, j]];
+            }
+        }
         let mut s = Array2::from_elem((rows.len(), nn), f64::NAN);
         for (j, &node) in panel.indicators.iter().enumerate() {
             let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
@@ -189,11 +240,8 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
             };
             let what = format!("indicator `{}`", fw.nodes[node].id);
             let err = |e: StageError| stage_error(fw, &panel, &rows, p, &what, &e);
-            imputed[[p, j]] =
-                pipeline::impute(x.column_mut(j), &fw.impute_of(spec), groups.as_deref())
-                    .map_err(err)?;
             let report = pipeline::treat(x.column_mut(j), &fw.treat_of(spec));
-            if report.nwin > 0 || !report.points.is_empty() {
+            if report.outcome != pipeline::TreatOutcome::Untouched || report.skew_before.is_some() {
                 treatments.push(Treatment {
                     period: p,
                     indicator: j,
@@ -270,6 +318,7 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
         treated,
         status,
         imputed,
+        imputed_values,
         treatments,
         empty,
         ids: fw.nodes.iter().map(|n| n.id.clone()).collect(),

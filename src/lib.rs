@@ -22,6 +22,7 @@ pub mod data;
 pub mod error;
 pub mod evaluate;
 pub mod framework;
+pub mod import;
 pub mod io;
 pub mod pipeline;
 pub mod results;

@@ -44,11 +44,10 @@ pub fn run(a: &CheckArgs) -> Result<(), Error> {
     if !a.no_data {
         let (panel, warnings) = crate::read_panel(&fw, a.data.as_deref())?;
         super::warn(&warnings);
-        summary.push_str(&format!(
-            "; data: {} unit(s), {} period(s)",
-            panel.units.len(),
-            panel.periods.iter().filter(|p| !p.is_empty()).count()
-        ));
+        summary.push_str(&format!("; data: {} unit(s)", panel.units.len()));
+        if fw.units.period.is_some() {
+            summary.push_str(&format!(", {} period(s)", panel.periods.len()));
+        }
     }
     super::print(&format!("{summary}\n"))
 }

@@ -1,6 +1,7 @@
 //! The command line: one thin file per subcommand over the library.
 
 mod check;
+mod import;
 mod rank;
 mod score;
 pub mod table;
@@ -33,6 +34,8 @@ enum Command {
     Score(score::ScoreArgs),
     /// Print the ranking of one period with rank changes and dimension scores.
     Rank(rank::RankArgs),
+    /// Write a framework from another tool's format (COINr's iData/iMeta).
+    Import(import::ImportArgs),
 }
 
 /// Options shared by the commands that evaluate a framework.
@@ -162,6 +165,7 @@ pub fn main() -> i32 {
         Command::Check(a) => check::run(a),
         Command::Score(a) => score::run(a),
         Command::Rank(a) => rank::run(a),
+        Command::Import(a) => import::run(a),
     };
     match result {
         Ok(()) => 0,

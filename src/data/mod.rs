@@ -432,17 +432,32 @@ impl DataStage {
                 continue;
             };
             let mut bad = false;
-            for c in &info.columns {
-                match self.schema.field_with_name(&c.name) {
+            let mut refs: Vec<(String, std::ops::Range<usize>)> = info
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), at(c.range.clone())))
+                .collect();
+            if let Some((d, span)) = &spec.denominator {
+                refs.push((d.clone(), span.clone()));
+            }
+            for (name, span) in &refs {
+                match self.schema.field_with_name(name) {
                     Err(_) => {
                         bad = true;
-                        let hint =
-                            crate::framework::diag::did_you_mean(&c.name, names.iter().copied())
-                                .unwrap_or_else(|| format!("columns: {}", names.join(", ")));
+                        let same_case = names.iter().find(|n| n.eq_ignore_ascii_case(name));
+                        let hint = match same_case {
+                            Some(n) => format!(
+                                "column names are case-sensitive and unquoted names are read in lower case: write \"{n}\" in double quotes"
+                            ),
+                            None => {
+                                crate::framework::diag::did_you_mean(name, names.iter().copied())
+                                    .unwrap_or_else(|| format!("columns: {}", names.join(", ")))
+                            }
+                        };
                         items.push(
                             Diagnostic::error(
-                                at(c.range.clone()),
-                                format!("unknown column `{}` in indicator `{}`", c.name, node.id),
+                                span.clone(),
+                                format!("unknown column `{name}` in indicator `{}`", node.id),
                             )
                             .with_label("no such column in the data")
                             .with_hint(hint),
@@ -451,7 +466,7 @@ impl DataStage {
                     Ok(f) if !f.data_type().is_numeric() => {
                         bad = true;
                         items.push(
-                            Diagnostic::error(at(c.range.clone()), format!("column `{}` is {}, not a number", c.name, f.data_type()))
+                            Diagnostic::error(span.clone(), format!("column `{name}` is {}, not a number", f.data_type()))
                                 .with_label("not numeric")
                                 .with_hint("indicator expressions compute numbers; convert it in the source's `query`"),
                         );
@@ -516,7 +531,14 @@ impl DataStage {
         for &i in indicators {
             let node = &fw.nodes[i];
             let spec = node.indicator().expect("indicator nodes only");
-            let sql = expr::to_sql(&spec.expr, &u.key, u.period.as_deref())?;
+            let mut sql = expr::to_sql(&spec.expr, &u.key, u.period.as_deref())?;
+            if let Some((d, _)) = &spec.denominator {
+                sql = format!(
+                    "CAST(({sql}) AS DOUBLE) / (CAST({} AS DOUBLE) / {:?})",
+                    quote_ident(d),
+                    spec.denominator_scale
+                );
+            }
             cols.push(format!(
                 "CAST(({sql}) AS DOUBLE) AS {}",
                 quote_ident(&format!("ind.{}", node.id))

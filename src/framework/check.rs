@@ -428,6 +428,18 @@ impl Checker<'_> {
                         }
                     });
             let expr_value = r.str(self.sink, "expr");
+            let denominator = r.str(self.sink, "denominator");
+            let denominator_scale = match r.number(self.sink, "denominator_scale") {
+                Some(v) if v.value > 0.0 => v.value,
+                Some(v) => {
+                    self.sink.push(
+                        Diagnostic::error(v.span, "`denominator_scale` must be > 0")
+                            .with_label("not positive"),
+                    );
+                    1.0
+                }
+                None => 1.0,
+            };
             let impute = r.get("impute").and_then(|v| {
                 let m = methods::impute(v, self.sink)?;
                 self.group_needed(&m, v, units);
@@ -484,6 +496,8 @@ impl Checker<'_> {
                     expr: text,
                     expr_offset,
                     expr_span,
+                    denominator: denominator.map(|d| (d.value, d.span)),
+                    denominator_scale,
                     impute,
                     treat,
                     normalise,

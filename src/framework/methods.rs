@@ -444,11 +444,28 @@ pub fn screen(v: &Spanned<DeValue<'_>>, sink: &mut Sink) -> Option<ScreenSpec> {
     };
     let force_in = list("force_in");
     let force_out = list("force_out");
+    let after_impute = match r.as_mut().and_then(|reader| reader.str(sink, "stage")) {
+        None => false,
+        Some(s) if s.value == "before_impute" => false,
+        Some(s) if s.value == "after_impute" => true,
+        Some(s) => {
+            sink.push(
+                Diagnostic::error(
+                    s.span,
+                    "`stage` must be \"before_impute\" or \"after_impute\"",
+                )
+                .with_label("unknown stage")
+                .with_hint_opt(did_you_mean(&s.value, ["before_impute", "after_impute"])),
+            );
+            false
+        }
+    };
     finish(r, sink);
     Some(ScreenSpec {
         method,
         force_in,
         force_out,
+        after_impute,
     })
 }
 

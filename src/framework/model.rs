@@ -95,6 +95,9 @@ pub struct ScreenSpec {
     pub force_in: Vec<String>,
     /// Units dropped whatever their data.
     pub force_out: Vec<String>,
+    /// Screen the imputed data instead of the data as read (COINr's example screens after
+    /// imputing, where availability is complete by construction).
+    pub after_impute: bool,
 }
 
 /// Methods used where a node or indicator sets none of its own.
@@ -119,6 +122,7 @@ impl Default for Defaults {
                 method: ScreenMethod::None,
                 force_in: Vec::new(),
                 force_out: Vec::new(),
+                after_impute: false,
             },
             impute: Impute::None,
             treat: Treat::None,
@@ -147,6 +151,10 @@ pub struct IndicatorSpec {
     pub expr_offset: Option<usize>,
     /// Span of the expression value (or of the indicator when `expr` is implied).
     pub expr_span: Range<usize>,
+    /// Column the value is divided by (COINr's denominators), with its span.
+    pub denominator: Option<(String, Range<usize>)>,
+    /// The value is divided by `denominator / denominator_scale`.
+    pub denominator_scale: f64,
     /// Imputation override.
     pub impute: Option<Impute>,
     /// Treatment override.

@@ -4,6 +4,7 @@
 //! expectation fails the test.
 
 mod cli;
+mod coinr_asem;
 mod contract;
 mod data_errors;
 mod diagnostics;

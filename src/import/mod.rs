@@ -1,0 +1,3 @@
+//! Importers that turn other tools' formats into kapok frameworks.
+
+pub mod coinr;

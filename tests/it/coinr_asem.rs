@@ -1,0 +1,329 @@
+//! Parity with COINr on its ASEM example: every pipeline step of `indicators/asem.toml` against
+//! COINr's own outputs (`tests/fixtures/coinr-asem/expected/`), to 1e-9 (relative where large).
+
+use std::collections::BTreeMap;
+
+use kapok::pipeline::{self, TreatFlag};
+use kapok::{Framework, Results};
+
+use super::util::{Csv, root};
+
+fn run() -> (Framework, Results) {
+    let fw = kapok::load(&root().join("indicators/asem.toml")).unwrap();
+    let (panel, _) = kapok::read_panel(&fw, None).unwrap();
+    let r = kapok::evaluate(&fw, panel).unwrap();
+    (fw, r)
+}
+
+fn expected(name: &str) -> Csv {
+    Csv::read(&root().join("tests/fixtures/coinr-asem/expected").join(name))
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+fn num(s: &str) -> f64 {
+    if s.is_empty() || s == "NA" {
+        f64::NAN
+    } else {
+        s.parse().unwrap()
+    }
+}
+
+/// Compares a unit × column table with kapok's values; returns the number of cells compared.
+fn compare(
+    name: &str,
+    csv: &Csv,
+    value: impl Fn(usize, &str) -> Option<f64>,
+    units: &[String],
+) -> usize {
+    let key = csv.col("uCode");
+    let mut n = 0;
+    for row in &csv.rows {
+        let u = units
+            .iter()
+            .position(|k| k == &row[key])
+            .unwrap_or_else(|| panic!("{name}: unit {}", row[key]));
+        for (c, h) in csv.header.iter().enumerate() {
+            let Some(got) = value(u, h) else { continue };
+            let want = num(&row[c]);
+            assert!(
+                close(got, want),
+                "{name}: {} {h}: kapok {got} vs COINr {want}",
+                row[key]
+            );
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Indicator code → column of the panel.
+fn csv_cols(fw: &Framework, r: &Results) -> BTreeMap<String, usize> {
+    r.panel
+        .indicators
+        .iter()
+        .enumerate()
+        .map(|(j, &i)| (fw.nodes[i].id.clone(), j))
+        .collect()
+}
+
+#[test]
+fn every_step_matches_coinr() {
+    let (fw, r) = run();
+    let units = &r.panel.units;
+    assert_eq!(units.len(), 51);
+    let cols: BTreeMap<String, usize> = csv_cols(&fw, &r);
+    let by_ind = |m: &ndarray::Array3<f64>, u: usize, h: &str| cols.get(h).map(|&j| m[[0, u, j]]);
+    let n = compare(
+        "02_denominated",
+        &expected("02_denominated.csv"),
+        |u, h| by_ind(&r.panel.values, u, h),
+        units,
+    );
+    assert_eq!(n, 51 * 49);
+    let n = compare(
+        "03_imputed",
+        &expected("03_imputed.csv"),
+        |u, h| by_ind(&r.imputed_values, u, h),
+        units,
+    );
+    assert_eq!(n, 51 * 49);
+    let n = compare(
+        "05_treated",
+        &expected("05_treated.csv"),
+        |u, h| by_ind(&r.treated, u, h),
+        units,
+    );
+    assert_eq!(n, 51 * 49);
+    let node = |h: &str| fw.node_by_id(h);
+    let scores = |u: usize, h: &str| {
+        node(h)
+            .filter(|&i| fw.nodes[i].indicator().is_some())
+            .map(|i| r.scores[[0, u, i]])
+    };
+    let n = compare(
+        "06_normalised",
+        &expected("06_normalised.csv"),
+        scores,
+        units,
+    );
+    assert_eq!(n, 51 * 49);
+    let all = |u: usize, h: &str| node(h).map(|i| r.scores[[0, u, i]]);
+    let n = compare("07_aggregated", &expected("07_aggregated.csv"), all, units);
+    assert_eq!(n, 51 * (49 + 11));
+    let n = compare(
+        "08_results_full_scores",
+        &expected("08_results_full_scores.csv"),
+        all,
+        units,
+    );
+    assert_eq!(n, 51 * (49 + 11));
+    let ranks = |u: usize, h: &str| node(h).map(|i| f64::from(r.ranks[[0, u, i]]));
+    let n = compare(
+        "08_results_full_ranks",
+        &expected("08_results_full_ranks.csv"),
+        ranks,
+        units,
+    );
+    assert_eq!(n, 51 * (49 + 11));
+}
+
+#[test]
+fn the_final_ranking_matches_coinr() {
+    let (_, r) = run();
+    let csv = expected("08_index_ranking.csv");
+    for row in &csv.rows {
+        let u = r.panel.units.iter().position(|k| k == &row[0]).unwrap();
+        assert_eq!(r.panel.names[u], row[1]);
+        assert!(close(r.scores[[0, u, 0]], num(&row[2])), "{}", row[0]);
+        assert_eq!(r.ranks[[0, u, 0]].to_string(), row[3], "{}", row[0]);
+    }
+}
+
+#[test]
+fn screening_matches_coinr() {
+    let (fw, r) = run();
+    let csv = expected("04_screen_summary.csv");
+    let x = r.imputed_values.index_axis(ndarray::Axis(0), 0);
+    let out = pipeline::screen(x, &fw.defaults.screen.method, &[]);
+    for row in &csv.rows {
+        let u = r.panel.units.iter().position(|k| k == &row[0]).unwrap();
+        assert!(
+            close(out.availability[u], num(&row[csv.col("Dat_Avail")])),
+            "{}",
+            row[0]
+        );
+        assert!(
+            close(out.nonzero[u], num(&row[csv.col("Non_Zero")])),
+            "{}",
+            row[0]
+        );
+        let included = row[csv.col("Included")] == "TRUE";
+        let scored = r.status[[0, u]] == kapok::evaluate::Status::Scored;
+        assert_eq!(included, scored, "{}", row[0]);
+    }
+    // COINr screens the imputed data, where availability is complete: nobody is screened out.
+    assert!(
+        csv.rows
+            .iter()
+            .all(|row| row[csv.col("Included")] == "TRUE")
+    );
+}
+
+#[test]
+fn treatment_details_and_points_match_coinr() {
+    let (fw, r) = run();
+    let details = expected("05_treat_details.csv");
+    let by_code: BTreeMap<&str, &kapok::evaluate::Treatment> = r
+        .treatments
+        .iter()
+        .map(|t| (fw.nodes[r.panel.indicators[t.indicator]].id.as_str(), t))
+        .collect();
+    assert_eq!(by_code.len(), 49);
+    let mut winsorised = 0;
+    for row in &details.rows {
+        let t = by_code[row[0].as_str()];
+        let rep = &t.report;
+        let pass0 = row[details.col("check_SkewKurt0.Pass")] == "TRUE";
+        assert!(
+            close(
+                rep.skew_before.unwrap(),
+                num(&row[details.col("check_SkewKurt0.Skew")])
+            ),
+            "{}",
+            row[0]
+        );
+        assert!(
+            close(
+                rep.kurt_before.unwrap(),
+                num(&row[details.col("check_SkewKurt0.Kurt")])
+            ),
+            "{}",
+            row[0]
+        );
+        let nwin = &row[details.col("winsorise.nwin")];
+        if pass0 {
+            assert_eq!(rep.nwin, 0, "{}", row[0]);
+        } else {
+            winsorised += 1;
+            assert_eq!(rep.nwin.to_string(), *nwin, "{}", row[0]);
+            assert!(
+                close(
+                    rep.skew_after.unwrap(),
+                    num(&row[details.col("check_SkewKurt1.Skew")])
+                ),
+                "{}",
+                row[0]
+            );
+            assert!(
+                close(
+                    rep.kurt_after.unwrap(),
+                    num(&row[details.col("check_SkewKurt1.Kurt")])
+                ),
+                "{}",
+                row[0]
+            );
+        }
+    }
+    assert_eq!(winsorised, 15);
+    let points = expected("05_treat_points.csv");
+    let mut flagged = 0;
+    for row in &points.rows {
+        let u = r.panel.units.iter().position(|k| k == &row[0]).unwrap();
+        for (c, h) in points.header.iter().enumerate().skip(1) {
+            let t = by_code[h.as_str()];
+            let ours = t
+                .report
+                .points
+                .iter()
+                .find(|(row, _)| *row == u)
+                .map(|(_, f)| match f {
+                    TreatFlag::WinHi => "winhi",
+                    TreatFlag::WinLo => "winlo",
+                    TreatFlag::Log => "log_CT",
+                });
+            let theirs = (!row[c].is_empty()).then_some(row[c].as_str());
+            assert_eq!(ours, theirs, "{} {h}", row[0]);
+            flagged += usize::from(theirs.is_some());
+        }
+    }
+    assert_eq!(flagged, 35);
+}
+
+#[test]
+fn effective_weights_match_coinr() {
+    let (fw, _) = run();
+    let w = fw.effective_weights();
+    let csv = expected("weights_effective.csv");
+    for row in &csv.rows {
+        let i = fw
+            .node_by_id(&row[0])
+            .unwrap_or_else(|| panic!("{}", row[0]));
+        assert!(
+            close(w[i], num(&row[3])),
+            "{}: {} vs {}",
+            row[0],
+            w[i],
+            row[3]
+        );
+    }
+    assert_eq!(csv.rows.len(), fw.nodes.len());
+}
+
+#[test]
+fn the_importer_writes_the_shipped_tree() {
+    let dir = super::util::tempdir();
+    let out = super::util::kapok(&[
+        "import",
+        "coinr",
+        "data/coinr-asem/iData.csv",
+        "data/coinr-asem/iMeta.csv",
+        "-o",
+        dir.path().to_str().unwrap(),
+        "--name",
+        "asem",
+        "--group",
+        "EurAsia_group",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", super::util::texts(&out).1);
+    let imported = kapok::load(&dir.path().join("asem.toml")).unwrap();
+    let shipped = kapok::load(&root().join("indicators/asem.toml")).unwrap();
+    let tree = |f: &Framework| {
+        f.nodes
+            .iter()
+            .map(|n| {
+                let spec = n.indicator().map(|s| {
+                    (
+                        s.direction,
+                        s.expr.clone(),
+                        s.denominator.as_ref().map(|d| d.0.clone()),
+                    )
+                });
+                (
+                    n.id.clone(),
+                    n.parent.map(|p| f.nodes[p].id.clone()),
+                    n.weight,
+                    spec,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(tree(&imported), tree(&shipped));
+    // Its data path resolves from wherever it was written.
+    let (panel, _) = kapok::read_panel(&imported, None).unwrap();
+    assert_eq!(panel.units.len(), 51);
+    // A second import refuses to overwrite without --force.
+    let again = super::util::kapok(&[
+        "import",
+        "coinr",
+        "data/coinr-asem/iData.csv",
+        "data/coinr-asem/iMeta.csv",
+        "-o",
+        dir.path().to_str().unwrap(),
+        "--name",
+        "asem",
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+}

@@ -2,7 +2,7 @@
 //! period of a [`Panel`], and maps the pure stages' index-based errors to the units, periods,
 //! indicators and nodes a user can act on.
 
-use ndarray::{Array2, Array3, Axis};
+use ndarray::{Array1, Array2, Array3, ArrayView1, Axis};
 
 use crate::data::Panel;
 use crate::error::Error;
@@ -129,6 +129,23 @@ fn impute_all(
             .map_err(|e| stage_error(fw, panel, rows, p, &what, &e))?;
     }
     Ok(())
+}
+
+/// What a node is ranked on: its scores, rounded to `digits` decimals when the framework asks
+/// (as publishers rank on published values), and `NaN` (no rank) for units outside `[rank]
+/// only`.
+fn rank_keys(scores: ArrayView1<f64>, ranked: &[bool], digits: Option<u32>) -> Array1<f64> {
+    let scale = digits.map(|d| 10f64.powi(d as i32));
+    scores
+        .iter()
+        .zip(ranked)
+        .map(|(&x, &keep)| match (keep, scale) {
+            (false, _) => f64::NAN,
+            // Compared as whole numbers of 10^-digits, so equal published values tie exactly.
+            (true, Some(k)) => (x * k).round(),
+            (true, None) => x,
+        })
+        .collect()
 }
 
 /// Evaluates the framework's pipeline on every period of the panel.
@@ -285,11 +302,16 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
                 })?;
             s.column_mut(node).assign(&col);
         }
+        let ranked: Vec<bool> = rows
+            .iter()
+            .map(|&u| panel.ranked.as_ref().is_none_or(|r| r[[p, u]]))
+            .collect();
         for node in 0..nn {
-            let r = pipeline::rank_desc(s.column(node));
+            let keys = rank_keys(s.column(node), &ranked, fw.rank.digits);
+            let r = pipeline::rank_desc(keys.view());
             let gr = groups
                 .as_ref()
-                .map(|g| pipeline::rank_desc_within(s.column(node), g));
+                .map(|g| pipeline::rank_desc_within(keys.view(), g));
             for (k, &u) in rows.iter().enumerate() {
                 scores[[p, u, node]] = s[[k, node]];
                 ranks[[p, u, node]] = r[k].unwrap_or(0);

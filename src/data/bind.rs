@@ -32,6 +32,9 @@ pub struct Panel {
     pub values: Array3<f64>,
     /// `present[[period, unit]]`: the unit has a row in that period.
     pub present: Array2<bool>,
+    /// `ranked[[period, unit]]`: the `[rank] only` condition holds (`None`: every unit is
+    /// ranked).
+    pub ranked: Option<Array2<bool>>,
 }
 
 impl Panel {
@@ -64,6 +67,15 @@ impl Panel {
             )));
         }
         let n = table.num_rows();
+        let only = match (&fw.rank.only, table.column_by_name(super::RANK_ONLY)) {
+            (None, _) => None,
+            (Some(_), Some(c)) => Some(c.as_boolean().clone()),
+            (Some(_), None) => {
+                return Err(Error::Data(
+                    "the [rank] only condition was not evaluated".to_string(),
+                ));
+            }
+        };
         let mut unit_ix: BTreeMap<String, usize> = BTreeMap::new();
         let mut period_ix: BTreeMap<String, usize> = BTreeMap::new();
         for r in 0..n {
@@ -88,6 +100,9 @@ impl Panel {
         let mut values =
             Array3::from_elem((periods.len(), units.len(), indicators.len()), f64::NAN);
         let mut present = Array2::from_elem((periods.len(), units.len()), false);
+        let mut ranked = only
+            .as_ref()
+            .map(|_| Array2::from_elem((periods.len(), units.len()), false));
         let mut names: Vec<Option<String>> = vec![None; units.len()];
         let mut groups: Vec<Option<String>> = vec![None; units.len()];
         let cols: Vec<_> = indicators
@@ -112,6 +127,10 @@ impl Panel {
                 .unwrap_or_default();
             let pi = period_ix[&pname];
             present[[pi, ui]] = true;
+            if let (Some(c), Some(out)) = (&only, ranked.as_mut()) {
+                // NULL counts as false, as in a WHERE clause.
+                out[[pi, ui]] = c.is_valid(r) && c.value(r);
+            }
             if names[ui].is_none() {
                 names[ui] = names_col.as_ref().and_then(|c| c[r].clone());
             }
@@ -175,6 +194,7 @@ impl Panel {
             indicators,
             values,
             present,
+            ranked,
         })
     }
 

@@ -24,6 +24,8 @@ use crate::framework::{Diagnostic, Diagnostics, Framework, Source};
 
 /// Name of the joined table that indicator expressions are evaluated over.
 pub const JOINED: &str = "kapok_joined";
+/// Column of the evaluated table holding the `[rank] only` condition.
+pub const RANK_ONLY: &str = "kapok.rank_only";
 
 /// A source as it is read: a table name and a file.
 #[derive(Clone, Debug)]
@@ -477,7 +479,7 @@ impl DataStage {
             if bad {
                 continue;
             }
-            let sql = match self.select_sql(fw, &[i]) {
+            let sql = match self.select_sql(fw, &[i], false) {
                 Ok(s) => s,
                 Err(e) => {
                     items.push(Diagnostic::error(at(e.range), e.message).with_label("here"));
@@ -501,6 +503,9 @@ impl DataStage {
                 );
             }
         }
+        if let Some(cond) = &fw.rank.only {
+            self.check_rank_condition(fw, cond, &names, &mut items);
+        }
         if items.is_empty() {
             Ok(())
         } else {
@@ -511,7 +516,70 @@ impl DataStage {
         }
     }
 
-    fn select_sql(&self, fw: &Framework, indicators: &[usize]) -> Result<String, expr::ExprError> {
+    /// Checks `[rank] only` against the joined table: its columns exist and DataFusion can
+    /// plan it as a condition.
+    fn check_rank_condition(
+        &self,
+        fw: &Framework,
+        cond: &str,
+        names: &[&str],
+        items: &mut Vec<Diagnostic>,
+    ) {
+        let spec = &fw.rank;
+        let at = |r: std::ops::Range<usize>| {
+            spec.only_offset
+                .map_or(spec.only_span.clone(), |o| o + r.start..o + r.end)
+        };
+        let Ok(info) = expr::analyse(cond) else {
+            return;
+        };
+        let mut bad = false;
+        for c in &info.columns {
+            if self.schema.field_with_name(&c.name).is_err() {
+                bad = true;
+                let hint = crate::framework::diag::did_you_mean(&c.name, names.iter().copied())
+                    .unwrap_or_else(|| format!("columns: {}", names.join(", ")));
+                items.push(
+                    Diagnostic::error(
+                        at(c.range.clone()),
+                        format!("unknown column `{}` in [rank] only", c.name),
+                    )
+                    .with_label("no such column in the data")
+                    .with_hint(hint),
+                );
+            }
+        }
+        if bad {
+            return;
+        }
+        let plan = expr::to_sql(cond, &fw.units.key, fw.units.period.as_deref())
+            .map(|sql| format!("SELECT CAST(({sql}) AS BOOLEAN) FROM {JOINED} LIMIT 0"));
+        let err = match plan {
+            Ok(q) => self
+                .runtime
+                .block_on(self.ctx.sql(&q))
+                .err()
+                .map(|e| e.strip_backtrace()),
+            Err(e) => Some(e.message),
+        };
+        if let Some(e) = err {
+            items.push(
+                Diagnostic::error(
+                    spec.only_span.clone(),
+                    format!("[rank] only cannot be evaluated as a condition: {e}"),
+                )
+                .with_label("in this condition"),
+            );
+        }
+    }
+
+    /// The query evaluating `indicators`, with the `[rank] only` condition when `with_rank`.
+    fn select_sql(
+        &self,
+        fw: &Framework,
+        indicators: &[usize],
+        with_rank: bool,
+    ) -> Result<String, expr::ExprError> {
         let u = &fw.units;
         let mut cols = vec![quote_ident(&u.key)];
         let mut order = vec![quote_ident(&u.key)];
@@ -527,6 +595,13 @@ impl DataStage {
                     quote_ident(c)
                 ));
             }
+        }
+        if let Some(cond) = fw.rank.only.as_ref().filter(|_| with_rank) {
+            let sql = expr::to_sql(cond, &u.key, u.period.as_deref())?;
+            cols.push(format!(
+                "CAST(({sql}) AS BOOLEAN) AS {}",
+                quote_ident(RANK_ONLY)
+            ));
         }
         for &i in indicators {
             let node = &fw.nodes[i];
@@ -556,7 +631,7 @@ impl DataStage {
     pub fn evaluate(&self, fw: &Framework) -> Result<RecordBatch, Error> {
         self.check_expressions(fw)?;
         let sql = self
-            .select_sql(fw, &fw.indicators())
+            .select_sql(fw, &fw.indicators(), true)
             .map_err(|e| Error::Data(e.message))?;
         let batches = self
             .sql(&sql)

@@ -89,6 +89,7 @@ impl Checker<'_> {
         let index = self.section(&mut r, "index");
         let units = self.section(&mut r, "units");
         let defaults = r.table(self.sink, "defaults");
+        let rank = r.table(self.sink, "rank");
         let sources = self.array(&mut r, "source");
         let dims = self.array(&mut r, "dimension");
         let inds = self.array(&mut r, "indicator");
@@ -98,6 +99,7 @@ impl Checker<'_> {
         let defaults = defaults.map_or_else(Defaults::default, |(t, s)| {
             self.defaults(t, s, units.as_ref())
         });
+        let rank = rank.map_or_else(RankSpec::default, |(t, s)| self.rank(t, s));
         let index = index.and_then(|(t, s)| self.index(t, s));
         let sources: Vec<Source> = sources
             .iter()
@@ -137,6 +139,7 @@ impl Checker<'_> {
             description: None,
             units,
             defaults,
+            rank,
             sources,
             nodes,
             warnings: Vec::new(),
@@ -289,6 +292,38 @@ impl Checker<'_> {
         }
         r.finish(self.sink);
         d
+    }
+
+    fn rank(&mut self, t: &DeTable<'_>, span: Range<usize>) -> RankSpec {
+        let mut r = TableReader::new(t, span, "[rank]");
+        let only = r.str(self.sink, "only");
+        let digits = r.number(self.sink, "digits");
+        r.finish(self.sink);
+        let mut spec = RankSpec::default();
+        if let Some(d) = digits {
+            if d.value.fract() == 0.0 && (0.0..=15.0).contains(&d.value) {
+                spec.digits = Some(d.value as u32);
+            } else {
+                self.sink.push(
+                    Diagnostic::error(d.span, format!("`digits` = {} is invalid", d.value))
+                        .with_label("a whole number from 0 to 15"),
+                );
+            }
+        }
+        if let Some(o) = only {
+            let offset = self.value_offset(&o.value, o.span.clone());
+            if let Err(e) = expr::analyse(&o.value) {
+                let at = offset.map_or(o.span.clone(), |at| {
+                    at + e.range.start..at + e.range.end.max(e.range.start + 1)
+                });
+                self.sink
+                    .push(Diagnostic::error(at, e.message).with_label("in this condition"));
+            }
+            spec.only = Some(o.value);
+            spec.only_span = o.span;
+            spec.only_offset = offset;
+        }
+        spec
     }
 
     fn group_needed(&mut self, m: &Impute, v: &Spanned<DeValue<'_>>, units: Option<&Units>) {

@@ -118,7 +118,7 @@ fn param(
     let Some(reader) = r.as_mut() else {
         return default;
     };
-    match reader.number(sink, key) {
+    match reader.constant(sink, key) {
         Some(v) if valid(v.value) => v.value,
         Some(v) => {
             sink.push(
@@ -142,7 +142,7 @@ fn req_param(
         if reader.get(key).is_none() {
             None
         } else {
-            reader.number(sink, key)
+            reader.constant(sink, key)
         }
     });
     if got.is_none()

@@ -49,6 +49,20 @@ pub struct Units {
     pub group: Option<String>,
 }
 
+/// How ranks are computed (`[rank]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RankSpec {
+    /// SQL condition over the data: only the units (per period) for which it is true are
+    /// ranked; the others are scored but get no rank and take no place in the ranking.
+    pub only: Option<String>,
+    /// Span of `only` in the framework file.
+    pub only_span: Range<usize>,
+    /// Offset of the condition's first character in the file, when it is written as is.
+    pub only_offset: Option<usize>,
+    /// Scores are rounded to this many decimals before ranking (ties share the lower rank).
+    pub digits: Option<u32>,
+}
+
 /// One data source.
 #[derive(Clone, Debug)]
 pub struct Source {
@@ -214,6 +228,8 @@ pub struct Framework {
     pub units: Units,
     /// Default methods.
     pub defaults: Defaults,
+    /// How ranks are computed.
+    pub rank: RankSpec,
     /// Data sources in file order.
     pub sources: Vec<Source>,
     /// Node arena: the index first, then dimensions, then indicators, each in file order.

@@ -163,6 +163,48 @@ impl<'a, 'i> TableReader<'a, 'i> {
         }
     }
 
+    /// A number, or a constant expression written as a string (`"ln(100)"`, `"1/3"`; see
+    /// [`super::expr::constant`]). Errors inside the string point at the offending part.
+    pub fn constant(&mut self, sink: &mut Sink, key: &str) -> Option<Sp<f64>> {
+        let v = self.get(key)?;
+        let DeValue::String(text) = v.get_ref() else {
+            return match as_number(v.get_ref()) {
+                Some(_) => self.number(sink, key),
+                None => {
+                    self.wrong_type(
+                        sink,
+                        key,
+                        v,
+                        "a number or a constant expression like \"ln(100)\"",
+                    );
+                    None
+                }
+            };
+        };
+        let span = v.span();
+        match super::expr::constant(text) {
+            Ok(n) => Some(Sp::new(n, span)),
+            Err(e) => {
+                // Point inside the string when its text is written as is (no escapes).
+                let quotes = (span.len().saturating_sub(text.len())) / 2;
+                let at = if matches!(quotes, 1 | 3) && span.len() == text.len() + 2 * quotes {
+                    let o = span.start + quotes;
+                    o + e.range.start..o + e.range.end.max(e.range.start + 1)
+                } else {
+                    span
+                };
+                sink.push(
+                    Diagnostic::error(at, format!("`{key}` in {}: {}", self.what, e.message))
+                        .with_label("in this constant")
+                        .with_hint(
+                            "a constant uses numbers, + - * /, parentheses, ln, log10, exp, sqrt and power",
+                        ),
+                );
+                None
+            }
+        }
+    }
+
     /// A boolean.
     pub fn bool(&mut self, sink: &mut Sink, key: &str) -> Option<Sp<bool>> {
         let v = self.get(key)?;

@@ -11,6 +11,7 @@ mod diagnostics;
 mod formats;
 mod generator;
 mod golden;
+mod hdi;
 mod properties;
 mod readme;
 mod util;

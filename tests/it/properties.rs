@@ -73,6 +73,7 @@ fn panel(fw: &Framework, values: &[[f64; 3]], order: &[usize]) -> Panel {
         indicators: fw.indicators(),
         values: v,
         present: Array2::from_elem((1, n), true),
+        ranked: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The command line: one thin file per subcommand over the library.
 
+mod audit;
 mod check;
 mod rank;
 mod score;
@@ -33,6 +34,9 @@ enum Command {
     Score(score::ScoreArgs),
     /// Print the ranking of one period with rank changes and dimension scores.
     Rank(rank::RankArgs),
+    /// Audit one period: indicator statistics and flags, correlations, Cronbach's alpha, PCA,
+    /// effective weights, and rank changes when each node is removed.
+    Audit(audit::AuditArgs),
 }
 
 /// Options shared by the commands that evaluate a framework.
@@ -162,6 +166,7 @@ pub fn main() -> i32 {
         Command::Check(a) => check::run(a),
         Command::Score(a) => score::run(a),
         Command::Rank(a) => rank::run(a),
+        Command::Audit(a) => audit::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -10,10 +10,12 @@
 //!         ──data::Panel::bind──► Panel               (ndarray matrices per period, NaN = missing)
 //! Panel ──evaluate: screen → impute → treat → normalise → aggregate → rank──► Results
 //! Results ──results / io──► CSV, Parquet, Arrow, XLSX, JSON, terminal tables
+//! Results ──explain::audit──► indicator statistics, correlations, alpha, PCA, rank changes
 //! ```
 //!
-//! The statistical stages in [`pipeline`] are pure functions over matrices; only [`data`],
-//! [`io`] and [`cli`] touch files.
+//! The statistical stages in [`pipeline`] and the statistics in [`stats`] are pure functions
+//! over matrices; [`explain`] re-evaluates the index through the library to say what moves it.
+//! Only [`data`], [`io`] and [`cli`] touch files.
 
 #![warn(missing_docs)]
 
@@ -21,6 +23,7 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod evaluate;
+pub mod explain;
 pub mod framework;
 pub mod import;
 pub mod io;

@@ -1,5 +1,6 @@
 //! The command line: one thin file per subcommand over the library.
 
+mod audit;
 mod check;
 mod import;
 mod rank;
@@ -36,6 +37,9 @@ enum Command {
     Rank(rank::RankArgs),
     /// Write a framework from another tool's format (COINr's iData/iMeta).
     Import(import::ImportArgs),
+    /// Audit one period: indicator statistics and flags, correlations, Cronbach's alpha, PCA,
+    /// effective weights, and rank changes when each node is removed.
+    Audit(audit::AuditArgs),
 }
 
 /// Options shared by the commands that evaluate a framework.
@@ -166,6 +170,7 @@ pub fn main() -> i32 {
         Command::Score(a) => score::run(a),
         Command::Rank(a) => rank::run(a),
         Command::Import(a) => import::run(a),
+        Command::Audit(a) => audit::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -198,6 +198,24 @@ impl Panel {
         })
     }
 
+    /// The panel restricted to period `p` (each period is evaluated on its own).
+    pub fn select_period(&self, p: usize) -> Panel {
+        use ndarray::s;
+        Panel {
+            units: self.units.clone(),
+            names: self.names.clone(),
+            groups: self.groups.clone(),
+            periods: vec![self.periods[p].clone()],
+            indicators: self.indicators.clone(),
+            values: self.values.slice(s![p..p + 1, .., ..]).to_owned(),
+            present: self.present.slice(s![p..p + 1, ..]).to_owned(),
+            ranked: self
+                .ranked
+                .as_ref()
+                .map(|r| r.slice(s![p..p + 1, ..]).to_owned()),
+        }
+    }
+
     /// Index of a period by name.
     pub fn period_index(&self, period: &str) -> Option<usize> {
         self.periods.iter().position(|p| p == period)

@@ -142,36 +142,135 @@ pub fn write_table(batch: &RecordBatch, path: &Path) -> Result<(), Error> {
 
 /// A workbook with one sheet holding the table (header row frozen), reproducible byte for byte.
 pub fn xlsx_bytes(batch: &RecordBatch, sheet: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    xlsx_workbook_bytes(&[(sheet, batch)])
+}
+
+/// A workbook with one sheet per `(name, table)`, in order (header rows bold and frozen; null
+/// cells left empty), reproducible byte for byte.
+pub fn xlsx_workbook_bytes(
+    sheets: &[(&str, &RecordBatch)],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format as XFormat, Workbook};
     let mut wb = Workbook::new();
     let props = DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?);
     wb.set_properties(&props);
-    let ws = wb.add_worksheet();
-    ws.set_name(sheet)?;
     let bold = XFormat::new().set_bold();
-    for (c, field) in batch.schema().fields().iter().enumerate() {
-        let c = c as u16;
-        ws.write_string_with_format(0, c, field.name(), &bold)?;
-        let col = batch.column(c as usize);
-        for r in 0..batch.num_rows() {
-            if col.is_null(r) {
-                continue;
+    for (sheet, batch) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(*sheet)?;
+        for (c, field) in batch.schema().fields().iter().enumerate() {
+            let c = c as u16;
+            ws.write_string_with_format(0, c, field.name(), &bold)?;
+            let col = batch.column(c as usize);
+            for r in 0..batch.num_rows() {
+                if col.is_null(r) {
+                    continue;
+                }
+                let row = r as u32 + 1;
+                match col.data_type() {
+                    DataType::Float64 => {
+                        ws.write_number(row, c, col.as_primitive::<Float64Type>().value(r))?;
+                    }
+                    DataType::UInt32 => {
+                        ws.write_number(row, c, col.as_primitive::<UInt32Type>().value(r) as f64)?;
+                    }
+                    DataType::Utf8 => {
+                        ws.write_string(row, c, col.as_string::<i32>().value(r))?;
+                    }
+                    DataType::Boolean => {
+                        ws.write_boolean(row, c, col.as_boolean().value(r))?;
+                    }
+                    _ => {}
+                }
             }
-            let row = r as u32 + 1;
-            match col.data_type() {
-                DataType::Float64 => {
-                    ws.write_number(row, c, col.as_primitive::<Float64Type>().value(r))?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+    }
+    wb.save_to_buffer()
+}
+
+/// Where a set of named tables goes: one workbook, one JSON object, or a directory of CSVs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TablesTarget {
+    /// `OUT.xlsx`: one sheet per table.
+    Xlsx,
+    /// `OUT.json`: one object mapping each table name to its array of row objects.
+    Json,
+    /// A path without extension: a directory (created if missing) with `NAME.csv` per table.
+    CsvDir,
+}
+
+impl TablesTarget {
+    /// The target for an output path, by its extension.
+    pub fn from_path(path: &Path) -> Result<Self, Error> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("xlsx") => Ok(Self::Xlsx),
+            Some("json") => Ok(Self::Json),
+            None => Ok(Self::CsvDir),
+            Some(ext) => Err(Error::Usage(format!(
+                "{}: unknown output format `.{ext}`; use .xlsx, .json, or a directory path without extension (one CSV per table)",
+                path.display()
+            ))),
+        }
+    }
+
+    /// The files written for tables named `names`.
+    pub fn files(self, path: &Path, names: &[&str]) -> Vec<PathBuf> {
+        match self {
+            Self::CsvDir => names
+                .iter()
+                .map(|n| path.join(format!("{n}.csv")))
+                .collect(),
+            _ => vec![path.to_path_buf()],
+        }
+    }
+}
+
+/// Writes named tables to `path` (see [`TablesTarget`]); every file is written atomically and
+/// identically from run to run. JSON rows carry every column, `null` for an empty cell.
+pub fn write_tables(tables: &[(&str, &RecordBatch)], path: &Path) -> Result<Vec<PathBuf>, Error> {
+    let target = TablesTarget::from_path(path)?;
+    match target {
+        TablesTarget::Xlsx => {
+            let bytes = xlsx_workbook_bytes(tables)
+                .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+            write_atomic(path, |f| f.write_all(&bytes).map_err(|e| e.to_string()))?;
+        }
+        TablesTarget::Json => {
+            let mut buf: Vec<u8> = b"{".to_vec();
+            for (i, (name, batch)) in tables.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
                 }
-                DataType::UInt32 => {
-                    ws.write_number(row, c, col.as_primitive::<UInt32Type>().value(r) as f64)?;
+                buf.extend(b"\n");
+                buf.extend(serde_json::to_string(name).unwrap_or_default().as_bytes());
+                buf.push(b':');
+                if batch.num_rows() == 0 {
+                    buf.extend(b"[]");
+                    continue;
                 }
-                DataType::Utf8 => {
-                    ws.write_string(row, c, col.as_string::<i32>().value(r))?;
-                }
-                _ => {}
+                let mut jw = json::WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, json::writer::JsonArray>(&mut buf);
+                jw.write(batch)
+                    .and_then(|_| jw.finish())
+                    .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+            }
+            buf.extend(b"\n}\n");
+            write_atomic(path, |f| f.write_all(&buf).map_err(|e| e.to_string()))?;
+        }
+        TablesTarget::CsvDir => {
+            fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+            for (name, batch) in tables {
+                write_table(batch, &path.join(format!("{name}.csv")))?;
             }
         }
     }
-    ws.set_freeze_panes(1, 0)?;
-    wb.save_to_buffer()
+    let names: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
+    Ok(target.files(path, &names))
 }

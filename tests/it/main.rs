@@ -3,6 +3,7 @@
 //! Golden files and CLI snapshots are rewritten with `KAPOK_BLESS=1 cargo test`; a missing
 //! expectation fails the test.
 
+mod audit;
 mod cli;
 mod coinr_asem;
 mod contract;

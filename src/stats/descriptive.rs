@@ -1,10 +1,7 @@
 //! Descriptive statistics that skip missing values.
 //!
-//! # Missing values
-//! Throughout kapok's statistical core a missing value is represented by `NaN` ("missing").
 //! Every function here ignores `NaN` entries and computes over the remaining ("present")
-//! values only; `n` below is the number of present values. Infinities are not treated as
-//! missing (the pipeline stages never produce them).
+//! values only; `n` below is the number of present values.
 //!
 //! Each function accepts anything that iterates over `&f64`: a slice (`&[f64]`, `&Vec<f64>`),
 //! an `ndarray::ArrayView1<f64>` or `&Array1<f64>`. Each returns `None` when the statistic is
@@ -17,11 +14,11 @@
 //!   kurtosis, needs `n ≥ 4`)
 
 /// Collects the present (non-`NaN`) values.
-fn present<'a>(x: impl IntoIterator<Item = &'a f64>) -> Vec<f64> {
+pub(super) fn present<'a>(x: impl IntoIterator<Item = &'a f64>) -> Vec<f64> {
     x.into_iter().copied().filter(|v| !v.is_nan()).collect()
 }
 
-fn mean_of(v: &[f64]) -> Option<f64> {
+pub(super) fn mean_of(v: &[f64]) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
@@ -120,6 +117,28 @@ pub fn min_max<'a>(x: impl IntoIterator<Item = &'a f64>) -> Option<(f64, f64)> {
         })
 }
 
+/// Share of the present values that are exactly zero; `None` if there are none.
+pub fn zero_share<'a>(x: impl IntoIterator<Item = &'a f64>) -> Option<f64> {
+    let v = present(x);
+    if v.is_empty() {
+        return None;
+    }
+    Some(v.iter().filter(|&&x| x == 0.0).count() as f64 / v.len() as f64)
+}
+
+/// Number of distinct present values divided by the number of present values (COINr's
+/// "unique share"); `None` if there are none. `0.0` and `-0.0` count as one value.
+pub fn unique_share<'a>(x: impl IntoIterator<Item = &'a f64>) -> Option<f64> {
+    let mut v = present(x);
+    if v.is_empty() {
+        return None;
+    }
+    let n = v.len() as f64;
+    v.sort_by(f64::total_cmp);
+    v.dedup_by(|a, b| a == b);
+    Some(v.len() as f64 / n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +165,17 @@ mod tests {
         assert!(close(mean(a.view()).unwrap(), 2.0));
         assert!(close(mean(&a).unwrap(), 2.0));
         assert_eq!(min_max(&x), Some((1.0, 9.0)));
+    }
+
+    #[test]
+    fn zero_and_unique_shares_by_hand() {
+        // present: 0 0 3 3 5 (NaN skipped): 2 zeros of 5; distinct {0, 3, 5} = 3 of 5
+        let x = [0.0, NA, 0.0, 3.0, 3.0, 5.0];
+        assert!(close(zero_share(&x).unwrap(), 0.4));
+        assert!(close(unique_share(&x).unwrap(), 0.6));
+        assert!(close(unique_share(&[0.0, -0.0]).unwrap(), 0.5));
+        assert_eq!(zero_share(&[NA]), None);
+        assert_eq!(unique_share(&[] as &[f64]), None);
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub struct Results {
     pub ids: Vec<String>,
 }
 
+/// How to give geometric and harmonic means the positive scores they need.
+const POSITIVE_HINT: &str = "hint: geometric and harmonic means need positive scores; normalise to a positive range, e.g. --normalize '{ method = \"minmax\", range = [1, 100] }' or --normalize '{ method = \"zscore\", mean = 100, sd = 10 }'";
+
 fn stage_error(
     fw: &Framework,
     panel: &Panel,
@@ -80,13 +83,13 @@ fn stage_error(
         format!(", period {}", panel.periods[p])
     };
     let detail = match e {
-        StageError::NonPositive { row, col, value } => {
-            format!(
-                "{}, child `{col}` = {value}: needs positive values",
-                unit(*row)
-            )
+        StageError::NonPositive { row, col, value } => format!(
+            "{}, child `{col}` = {value}: needs positive values\n{POSITIVE_HINT}",
+            unit(*row)
+        ),
+        StageError::ZeroValue { row, col } => {
+            format!("{}, child `{col}` = 0\n{POSITIVE_HINT}", unit(*row))
         }
-        StageError::ZeroValue { row, col } => format!("{}, child `{col}` = 0", unit(*row)),
         StageError::NonFinite { row }
         | StageError::MissingReference { row }
         | StageError::ReferenceAtMinimum { row }
@@ -257,7 +260,7 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
             };
             let what = format!("indicator `{}`", fw.nodes[node].id);
             let err = |e: StageError| stage_error(fw, &panel, &rows, p, &what, &e);
-            let report = pipeline::treat(x.column_mut(j), &fw.treat_of(spec));
+            let report = pipeline::treat(x.column_mut(j), &fw.treat_of(spec)).map_err(err)?;
             if report.outcome != pipeline::TreatOutcome::Untouched || report.skew_before.is_some() {
                 treatments.push(Treatment {
                     period: p,

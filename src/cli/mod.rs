@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::Error;
-use crate::framework::methods::{CliMethod, parse_cli};
+use crate::framework::methods::{self, CliMethod, parse_cli};
 use crate::framework::{self, Framework, Lang};
 
 /// kapok: composite governance indices from declarative indicator frameworks.
@@ -66,23 +66,68 @@ pub struct RunArgs {
     /// Aggregation for every node that sets none, e.g. --aggregate geometric.
     #[arg(long, value_name = "METHOD")]
     pub aggregate: Option<String>,
+    /// Change one parameter of a default method, keeping the others, e.g.
+    /// --set normalize.range=[1,100] or --set treat.winmax=3 (repeatable).
+    #[arg(long = "set", value_name = "KIND.PARAM=VALUE")]
+    pub set: Vec<String>,
     /// Language of names in tables.
     #[arg(long, value_enum, default_value_t = Lang::Zh)]
     pub lang: Lang,
 }
 
+/// Method kinds that `--set` can change.
+const KINDS: [&str; 5] = ["screen", "impute", "treat", "normalize", "aggregate"];
+
 impl RunArgs {
     /// Loads the framework and applies the command-line overrides.
     pub fn framework(&self) -> Result<Framework, Error> {
         let mut fw = framework::load(&self.framework)?;
-        for (kind, value) in [
-            ("impute", &self.impute),
-            ("treat", &self.treat),
-            ("normalize", &self.normalize),
-            ("aggregate", &self.aggregate),
-        ] {
-            let Some(text) = value else { continue };
-            match parse_cli(kind, text).map_err(Error::Usage)? {
+        let mut sets: Vec<(&str, &str, &str, &str)> = Vec::new();
+        for s in &self.set {
+            let (key, value) = s.split_once('=').ok_or_else(|| {
+                Error::Usage(format!(
+                    "--set {s}: expected KIND.PARAM=VALUE, e.g. normalize.range=[1,100]"
+                ))
+            })?;
+            let (kind, param) = key.trim().split_once('.').ok_or_else(|| {
+                Error::Usage(format!(
+                    "--set {s}: expected KIND.PARAM, e.g. normalize.range"
+                ))
+            })?;
+            if !KINDS.contains(&kind) {
+                return Err(Error::Usage(format!(
+                    "--set {s}: `{kind}` is not a method kind ({})",
+                    KINDS.join(", ")
+                )));
+            }
+            sets.push((kind, param.trim(), value.trim(), s.as_str()));
+        }
+        for kind in KINDS {
+            let given = match kind {
+                "impute" => &self.impute,
+                "treat" => &self.treat,
+                "normalize" => &self.normalize,
+                "aggregate" => &self.aggregate,
+                _ => &None,
+            };
+            let mine: Vec<_> = sets.iter().filter(|s| s.0 == kind).collect();
+            if given.is_none() && mine.is_empty() {
+                continue;
+            }
+            let mut text = match given {
+                Some(t) => t.clone(),
+                None => fw
+                    .defaults
+                    .source
+                    .get(kind)
+                    .cloned()
+                    .unwrap_or_else(|| methods::builtin_default(kind).to_string()),
+            };
+            for (_, param, value, whole) in mine {
+                text = methods::set_param(&text, param, value)
+                    .map_err(|e| Error::Usage(format!("--set {whole}: {e}")))?;
+            }
+            match parse_cli(kind, &text).map_err(Error::Usage)? {
                 CliMethod::Impute(m) => {
                     if matches!(
                         m,
@@ -100,6 +145,7 @@ impl RunArgs {
                 CliMethod::Aggregate(m) => fw.defaults.aggregate = m,
                 CliMethod::Screen(m) => fw.defaults.screen = m,
             }
+            fw.defaults.source.insert(kind.to_string(), text);
         }
         for w in &self.weights {
             let (id, value) = w.split_once('=').ok_or_else(|| {

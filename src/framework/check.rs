@@ -290,6 +290,13 @@ impl Checker<'_> {
         {
             d.aggregate = m;
         }
+        for key in ["screen", "impute", "treat", "normalize", "aggregate"] {
+            if let Some(v) = t.get(key)
+                && let Some(text) = self.text.get(v.span())
+            {
+                d.source.insert(key.to_string(), text.to_string());
+            }
+        }
         r.finish(self.sink);
         d
     }

@@ -46,7 +46,7 @@ pub const AGGREGATE_METHODS: &[&str] = &[
 /// Imputation method names.
 pub const IMPUTE_METHODS: &[&str] = &["none", "mean", "median", "group_mean", "group_median"];
 /// Treatment method names.
-pub const TREAT_METHODS: &[&str] = &["none", "winsorise"];
+pub const TREAT_METHODS: &[&str] = &["none", "winsorise", "log", "log_ct"];
 /// Screening method names.
 pub const SCREEN_METHODS: &[&str] = &["none", "byNA", "byzeros", "both"];
 
@@ -82,6 +82,7 @@ fn method_and_params<'a, 'i>(
     // Accept American spellings and a few COINr names as aliases.
     let canonical = match name.value.as_str() {
         "winsorize" => "winsorise",
+        "log_CT" | "logct" => "log_ct",
         "generalized" | "generalised_mean" | "power" => "generalised",
         "percentile" | "percent_rank" => "prank",
         "mean_grp" => "group_mean",
@@ -226,6 +227,8 @@ pub fn treat(v: &Spanned<DeValue<'_>>, sink: &mut Sink) -> Option<Treat> {
                 log_fallback,
             }
         }
+        "log" => Treat::Log,
+        "log_ct" => Treat::LogCt,
         _ => Treat::None,
     };
     finish(r, sink);
@@ -524,4 +527,81 @@ pub enum CliMethod {
     Aggregate(AggSpec),
     /// `--screen`.
     Screen(ScreenSpec),
+}
+
+/// The built-in default of each method kind, as it would be written.
+pub fn builtin_default(kind: &str) -> &'static str {
+    match kind {
+        "normalize" => "{ method = \"minmax\", range = [0, 100] }",
+        "aggregate" => "\"arithmetic\"",
+        _ => "\"none\"",
+    }
+}
+
+/// Applies `--set KIND.PARAM=VALUE` to a method written as `current` (a method name or an
+/// inline table) and returns the new method text, e.g. `"zscore"` + `sd=10` →
+/// `{ method = "zscore", sd = 10 }`. VALUE is a TOML value (`10`, `[1, 100]`, `"ln(100)"`); a
+/// bare word is taken as a string.
+pub fn set_param(current: &str, param: &str, value: &str) -> Result<String, String> {
+    let parse = |text: &str| -> Option<toml::Value> {
+        toml::from_str::<toml::Table>(&format!("v = {text}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+    };
+    let bare = !current.trim_start().starts_with(['{', '"', '\'']);
+    let current = if bare {
+        format!("{:?}", current.trim())
+    } else {
+        current.to_string()
+    };
+    let mut table = match parse(&current) {
+        Some(toml::Value::Table(t)) => t,
+        Some(toml::Value::String(name)) => {
+            let mut t = toml::Table::new();
+            t.insert("method".into(), toml::Value::String(name));
+            t
+        }
+        _ => return Err(format!("cannot read the method `{current}`")),
+    };
+    let value = parse(value).unwrap_or_else(|| toml::Value::String(value.to_string()));
+    table.insert(param.to_string(), value);
+    let items: Vec<String> = table.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    Ok(format!("{{ {} }}", items.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_param_keeps_other_parameters() {
+        assert_eq!(
+            set_param("{ method = \"zscore\", mean = 100 }", "sd", "10").unwrap(),
+            "{ method = \"zscore\", mean = 100, sd = 10 }"
+        );
+        assert_eq!(
+            set_param("\"minmax\"", "range", "[1, 10]").unwrap(),
+            "{ method = \"minmax\", range = [1, 10] }"
+        );
+        assert_eq!(
+            set_param("\"generalised\"", "p", "2").unwrap(),
+            "{ method = \"generalised\", p = 2 }"
+        );
+        let text = set_param(builtin_default("normalize"), "range", "[1,100]").unwrap();
+        assert_eq!(
+            parse_cli("normalize", &text).unwrap(),
+            CliMethod::Normalise(NormSpec {
+                method: Normalise::MinMax { lo: 1.0, hi: 100.0 },
+                reference: None
+            })
+        );
+        assert!(
+            parse_cli(
+                "normalize",
+                &set_param("\"minmax\"", "rnage", "[1, 2]").unwrap()
+            )
+            .unwrap_err()
+            .contains("rnage")
+        );
+    }
 }

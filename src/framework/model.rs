@@ -127,6 +127,9 @@ pub struct Defaults {
     pub normalise: NormSpec,
     /// Aggregation.
     pub aggregate: AggSpec,
+    /// Each method as written (`normalize` → `{ method = "minmax", range = [0, 100] }`), so
+    /// that `--set normalize.range=[1,10]` can change one parameter and keep the others.
+    pub source: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Defaults {
@@ -148,6 +151,7 @@ impl Default for Defaults {
                 method: Aggregate::Arithmetic,
                 min_share: 0.0,
             },
+            source: std::collections::BTreeMap::new(),
         }
     }
 }

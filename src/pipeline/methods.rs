@@ -85,6 +85,11 @@ pub enum Treat {
         /// Apply COINr's `log_CT` transform when winsorisation fails. COINr default `true`.
         log_fallback: bool,
     },
+    /// Natural log of every value, unconditionally; values must be positive.
+    Log,
+    /// COINr's `log_CT`, unconditionally: `ln(x − min + 0.01·(max − min))`, defined for any
+    /// values with a non-zero range.
+    LogCt,
 }
 
 impl Treat {

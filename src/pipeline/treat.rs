@@ -29,6 +29,7 @@
 
 use ndarray::ArrayViewMut1;
 
+use super::StageError;
 use super::methods::Treat;
 use crate::stats;
 
@@ -101,7 +102,58 @@ fn win_step(x: &mut [f64], high: bool) -> Option<Vec<usize>> {
 }
 
 /// Treats `col` in place and reports what was done (see the module docs).
-pub fn treat(mut col: ArrayViewMut1<f64>, method: &Treat) -> TreatReport {
+///
+/// # Errors
+/// [`StageError::NonPositiveValue`] when [`Treat::Log`] meets a value ≤ 0, and
+/// [`StageError::ZeroRange`] when [`Treat::LogCt`] meets a column without spread.
+pub fn treat(col: ArrayViewMut1<f64>, method: &Treat) -> Result<TreatReport, StageError> {
+    if matches!(method, Treat::Log | Treat::LogCt) {
+        return log_transform(col, method);
+    }
+    Ok(treat_coinr(col, method))
+}
+
+/// The explicit log transforms: every present value is transformed and flagged.
+fn log_transform(mut col: ArrayViewMut1<f64>, method: &Treat) -> Result<TreatReport, StageError> {
+    let orig: Vec<f64> = col.to_vec();
+    let y: Vec<f64> = match method {
+        Treat::LogCt => {
+            let (lo, hi) = stats::min_max(&orig).ok_or(StageError::TooFewValues {
+                needed: 1,
+                found: 0,
+            })?;
+            if hi == lo {
+                return Err(StageError::ZeroRange);
+            }
+            let shift = 0.01 * (hi - lo);
+            orig.iter().map(|v| (v - lo + shift).ln()).collect()
+        }
+        _ => {
+            if let Some((row, &value)) = orig.iter().enumerate().find(|(_, v)| **v <= 0.0) {
+                return Err(StageError::NonPositiveValue { row, value });
+            }
+            orig.iter().map(|v| v.ln()).collect()
+        }
+    };
+    for (c, v) in col.iter_mut().zip(&y) {
+        *c = *v;
+    }
+    Ok(TreatReport {
+        skew_before: stats::skew(&orig),
+        kurt_before: stats::kurt(&orig),
+        skew_after: stats::skew(&y),
+        kurt_after: stats::kurt(&y),
+        nwin: 0,
+        outcome: TreatOutcome::Log,
+        points: (0..orig.len())
+            .filter(|&i| !orig[i].is_nan())
+            .map(|i| (i, TreatFlag::Log))
+            .collect(),
+    })
+}
+
+/// COINr's default treatment (winsorisation with the log fallback).
+fn treat_coinr(mut col: ArrayViewMut1<f64>, method: &Treat) -> TreatReport {
     let orig: Vec<f64> = col.to_vec();
     let (sk0, kt0) = (stats::skew(&orig), stats::kurt(&orig));
     let mut report = TreatReport {
@@ -188,7 +240,7 @@ mod tests {
 
     fn run(x: &[f64], m: &Treat) -> (Vec<f64>, TreatReport) {
         let mut a = Array1::from(x.to_vec());
-        let r = treat(a.view_mut(), m);
+        let r = treat(a.view_mut(), m).unwrap();
         (a.to_vec(), r)
     }
 
@@ -282,5 +334,31 @@ mod tests {
         assert!(r.skew_before.unwrap() > 2.0);
         assert_eq!(r.outcome, TreatOutcome::Log);
         assert!(v.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn explicit_log_transforms() {
+        // ln(1) = 0, ln(e) = 1, missing stays missing.
+        let (y, r) = run(&[1.0, std::f64::consts::E, NA], &Treat::Log);
+        assert_eq!(y[0], 0.0);
+        assert!((y[1] - 1.0).abs() < 1e-15);
+        assert!(y[2].is_nan());
+        assert_eq!(r.outcome, TreatOutcome::Log);
+        assert_eq!(r.points.len(), 2);
+        // log_CT: min 0, max 100, shift 1: ln(0 + 1) = 0, ln(100 + 1).
+        let (y, _) = run(&[0.0, 100.0], &Treat::LogCt);
+        assert_eq!(y[0], 0.0);
+        assert!((y[1] - 101f64.ln()).abs() < 1e-15);
+        let mut a = Array1::from(vec![3.0, 0.0, 2.0]);
+        assert_eq!(
+            treat(a.view_mut(), &Treat::Log),
+            Err(StageError::NonPositiveValue { row: 1, value: 0.0 })
+        );
+        assert_eq!(a.to_vec(), vec![3.0, 0.0, 2.0], "unchanged on error");
+        let mut a = Array1::from(vec![2.0, 2.0]);
+        assert_eq!(
+            treat(a.view_mut(), &Treat::LogCt),
+            Err(StageError::ZeroRange)
+        );
     }
 }

@@ -75,3 +75,89 @@ fn method_overrides_apply_to_every_indicator_without_its_own() {
         "{stdout}"
     );
 }
+
+#[test]
+fn overrides_on_the_coinr_example() {
+    use super::util::{Csv, tempdir};
+    let dir = tempdir();
+    let out = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    // z-scores are negative for half the units: a geometric mean refuses them, with a hint.
+    let run = kapok(&[
+        "score",
+        "indicators/asem.toml",
+        "--normalize",
+        "zscore",
+        "--aggregate",
+        "geometric",
+        "-o",
+        &out("a.csv"),
+    ]);
+    let (_, err) = texts(&run);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("needs positive values") && err.contains("mean = 100, sd = 10"),
+        "{err}"
+    );
+    assert!(!dir.path().join("a.csv").exists());
+    // The suggested remedies work.
+    for (i, args) in [
+        vec![
+            "--normalize",
+            "{ method = \"zscore\", mean = 100, sd = 10 }",
+            "--aggregate",
+            "geometric",
+        ],
+        vec![
+            "--set",
+            "normalize.range=[1,100]",
+            "--aggregate",
+            "geometric",
+        ],
+        vec![
+            "--normalize",
+            "zscore",
+            "--set",
+            "normalize.mean=100",
+            "--set",
+            "normalize.sd=10",
+            "--aggregate",
+            "harmonic",
+        ],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = out(&format!("ok{i}.csv"));
+        let mut all = vec!["score", "indicators/asem.toml", "-o", &path];
+        all.extend(args.iter().copied());
+        let run = kapok(&all);
+        assert_eq!(run.status.code(), Some(0), "{args:?}: {}", texts(&run).1);
+        let csv = Csv::read(std::path::Path::new(&path));
+        assert_eq!(csv.rows.len(), 51);
+    }
+    // minmax to [1, 100] under --set: every indicator score lies in [1, 100].
+    let csv = Csv::read(std::path::Path::new(&out("ok1.csv")));
+    let c = csv.col("score.LPI");
+    assert!(csv.rows.iter().all(|r| {
+        let v: f64 = r[c].parse().unwrap();
+        (1.0..=100.0).contains(&v)
+    }));
+    // Bad --set calls are usage errors that say what is wrong.
+    for (arg, msg) in [
+        ("normalize.rnage=[1,2]", "did you mean `range`"),
+        ("normalise.range=[1,2]", "not a method kind"),
+        ("normalize", "KIND.PARAM=VALUE"),
+    ] {
+        let run = kapok(&[
+            "score",
+            "indicators/asem.toml",
+            "--set",
+            arg,
+            "-o",
+            &out("bad.csv"),
+        ]);
+        let (_, err) = texts(&run);
+        assert_eq!(run.status.code(), Some(2), "{arg}: {err}");
+        assert!(err.contains(msg), "{arg}: {err}");
+    }
+}

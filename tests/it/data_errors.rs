@@ -192,3 +192,58 @@ fn the_data_option_replaces_the_sources() {
         "{stdout}"
     );
 }
+
+#[test]
+fn distance_to_a_reference_unit_and_a_missing_reference() {
+    let dir = tempdir();
+    let fw = dir.path().join("f.toml");
+    let text = FRAMEWORK.replace("AGG", "arithmetic").replace(
+        "expr = \"level\"",
+        "expr = \"level\"\nnormalize = { method = \"dist2ref\", reference = \"REF\" }",
+    );
+    std::fs::write(dir.path().join("units.csv"), UNITS).unwrap();
+    std::fs::write(dir.path().join("monthly.csv"), MONTHLY).unwrap();
+    // level is lower-is-better, so x = −level. 2023-01: levels 5, 7, 6 → x = −5, −7, −6.
+    // Reference unit 1 (x_ref = −5), min −7: dist2ref = 1 − (x_ref − x)/(x_ref − min)
+    // → unit 1: 1, unit 2: 0, unit 3: 1 − 1/2 = 0.5.
+    std::fs::write(&fw, text.replace("REF", "1")).unwrap();
+    let out = dir.path().join("o.csv");
+    let run = kapok(&["score", fw.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", texts(&run).1);
+    let csv = super::util::Csv::read(&out);
+    let (u, p, v) = (csv.col("unit"), csv.col("period"), csv.col("score.level"));
+    let got: Vec<(String, f64)> = csv
+        .rows
+        .iter()
+        .filter(|r| r[p] == "2023-01")
+        .map(|r| (r[u].clone(), r[v].parse().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [("1".into(), 1.0), ("2".into(), 0.0), ("3".into(), 0.5)]
+    );
+    // Unit 2 has the worst level, so distances to it are undefined: refused.
+    std::fs::write(&fw, text.replace("REF", "2")).unwrap();
+    let run = kapok(&[
+        "score",
+        fw.to_str().unwrap(),
+        "-o",
+        dir.path().join("p.csv").to_str().unwrap(),
+    ]);
+    let (_, err) = texts(&run);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("indicator `level`, period 2023-01: unit 2") && err.contains("worst value"),
+        "{err}"
+    );
+    std::fs::write(&fw, text.replace("REF", "9")).unwrap();
+    let run = kapok(&[
+        "score",
+        fw.to_str().unwrap(),
+        "-o",
+        dir.path().join("q.csv").to_str().unwrap(),
+    ]);
+    let (_, err) = texts(&run);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(err.contains("reference unit `9`"), "{err}");
+}

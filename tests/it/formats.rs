@@ -157,3 +157,59 @@ fn an_existing_output_is_replaced_whole() {
         .collect();
     assert_eq!(names.len(), 1, "no temporary file is left: {names:?}");
 }
+
+/// A framework over kapok's own results table: the index recomputed from two raw columns.
+const OVER_RESULTS: &str = r#"
+[index]
+id = "again"
+name = { zh = "再算", en = "Again" }
+[units]
+key = "unit"
+name = "name"
+period = "period"
+[[source]]
+name = "unused"
+path = "unused.csv"
+[[indicator]]
+id = "theft"
+name = { zh = "盗窃", en = "Theft" }
+direction = "lower"
+expr = "\"raw.theft_rate\""
+[[indicator]]
+id = "hotline"
+name = { zh = "热线", en = "Hotline" }
+direction = "higher"
+expr = "\"raw.hotline_on_time_rate\" * 2"
+"#;
+
+#[test]
+fn every_input_format_reads_the_same_table() {
+    let dir = tempdir();
+    let fw = dir.path().join("again.toml");
+    std::fs::write(&fw, OVER_RESULTS).unwrap();
+    let mut outputs = Vec::new();
+    for ext in ["csv", "parquet", "arrow", "xlsx"] {
+        let table = dir.path().join(format!("table.{ext}"));
+        let run = kapok(&["score", FW, "-o", table.to_str().unwrap()]);
+        assert_eq!(run.status.code(), Some(0), "{}", texts(&run).1);
+        let out = dir.path().join(format!("again-{ext}.csv"));
+        let run = kapok(&[
+            "score",
+            fw.to_str().unwrap(),
+            "--data",
+            table.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(run.status.code(), Some(0), ".{ext}: {}", texts(&run).1);
+        outputs.push((ext, std::fs::read_to_string(&out).unwrap()));
+    }
+    let csv = Csv::read(&dir.path().join("again-csv.csv"));
+    assert_eq!(csv.rows.len(), 11 * 24);
+    for (ext, text) in &outputs[1..] {
+        assert_eq!(
+            text, &outputs[0].1,
+            ".{ext} input gives other results than .csv"
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! Pipeline benchmarks: `cargo bench --bench evaluate`.
+//!
+//! Machines here are noisy, so every figure is reported next to a baseline measured in the same
+//! run: a hand-written floor that min-max normalises every indicator column of the same panel
+//! and averages them (the least any pipeline must do). The ratio says how much the full
+//! pipeline (screen, impute, treat, normalise, aggregate over the tree, rank) costs on top.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use kapok::{Panel, evaluate, load, read_panel};
+
+/// Median time of `f` over enough repetitions to fill about half a second.
+fn time(mut f: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    f();
+    let once = start.elapsed().max(Duration::from_micros(1));
+    let reps = (Duration::from_millis(500).as_nanos() / once.as_nanos()).clamp(5, 10_000) as usize;
+    let mut samples: Vec<Duration> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    samples.sort();
+    samples[reps / 2]
+}
+
+/// The floor: min-max normalise each column per period and take the row means.
+fn floor(panel: &Panel) -> f64 {
+    let (np, nu, ni) = panel.values.dim();
+    let mut total = 0.0;
+    for p in 0..np {
+        let mut sums = vec![0.0; nu];
+        for j in 0..ni {
+            let col = (0..nu).map(|u| panel.values[[p, u, j]]).filter(|v| !v.is_nan());
+            let (lo, hi) = col.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+            for (u, s) in sums.iter_mut().enumerate() {
+                let v = panel.values[[p, u, j]];
+                if !v.is_nan() && hi > lo {
+                    *s += (v - lo) / (hi - lo) * 100.0;
+                }
+            }
+        }
+        total += sums.iter().sum::<f64>() / (nu * ni) as f64;
+    }
+    total
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    println!("{:<28} {:>12} {:>12} {:>8}", "case", "pipeline", "floor", "ratio");
+    for (name, file) in [
+        ("ASEM 51×49 (COINr)", "indicators/asem.toml"),
+        ("districts 11×28×24", "indicators/hongmian.toml"),
+        ("streets 176×28×24", "indicators/hongmian-streets.toml"),
+    ] {
+        let fw = load(&root.join(file)).expect("framework loads");
+        let (panel, _) = read_panel(&fw, None).expect("data load");
+        let t_eval = time(|| {
+            black_box(evaluate(&fw, panel.clone()).expect("evaluates"));
+        });
+        let t_floor = time(|| {
+            black_box(floor(&panel));
+        });
+        println!(
+            "{name:<28} {:>10.3}ms {:>10.3}ms {:>7.1}×",
+            t_eval.as_secs_f64() * 1e3,
+            t_floor.as_secs_f64() * 1e3,
+            t_eval.as_secs_f64() / t_floor.as_secs_f64()
+        );
+    }
+    let fw = load(&root.join("indicators/hongmian.toml")).expect("framework loads");
+    let t_data = time(|| {
+        black_box(read_panel(&fw, None).expect("data load"));
+    });
+    println!(
+        "data stage (DataFusion, 8 sources, districts): {:.1}ms per run",
+        t_data.as_secs_f64() * 1e3
+    );
+}

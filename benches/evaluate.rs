@@ -35,7 +35,9 @@ fn floor(panel: &Panel) -> f64 {
     for p in 0..np {
         let mut sums = vec![0.0; nu];
         for j in 0..ni {
-            let col = (0..nu).map(|u| panel.values[[p, u, j]]).filter(|v| !v.is_nan());
+            let col = (0..nu)
+                .map(|u| panel.values[[p, u, j]])
+                .filter(|v| !v.is_nan());
             let (lo, hi) = col.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
             for (u, s) in sums.iter_mut().enumerate() {
                 let v = panel.values[[p, u, j]];
@@ -51,7 +53,10 @@ fn floor(panel: &Panel) -> f64 {
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    println!("{:<28} {:>12} {:>12} {:>8}", "case", "pipeline", "floor", "ratio");
+    println!(
+        "{:<28} {:>12} {:>12} {:>8}",
+        "case", "pipeline", "floor", "ratio"
+    );
     for (name, file) in [
         ("ASEM 51×49 (COINr)", "indicators/asem.toml"),
         ("districts 11×28×24", "indicators/hongmian.toml"),

@@ -217,58 +217,10 @@ fn reruns_write_identical_bytes() {
     assert_eq!(names, ["a", "a.json", "a.xlsx"]);
 }
 
-const SMALL: &str = r#"
-[index]
-id = "idx"
-name = { zh = "指数", en = "Index" }
-
-[units]
-key = "code"
-name = "name"
-period = "month"
-
-[[source]]
-name = "units"
-path = "units.csv"
-
-[[source]]
-name = "monthly"
-path = "monthly.csv"
-
-[[dimension]]
-id = "d"
-name = { zh = "维", en = "D" }
-
-[[indicator]]
-id = "rate"
-name = { zh = "率", en = "Rate" }
-parent = "d"
-direction = "higher"
-expr = "cases / population * 1000"
-
-[[indicator]]
-id = "level"
-name = { zh = "水平", en = "Level" }
-parent = "d"
-direction = "lower"
-expr = "level"
-"#;
-
 #[test]
 fn three_units_by_hand() {
     let dir = tempdir();
-    let fw = dir.path().join("f.toml");
-    std::fs::write(&fw, SMALL).unwrap();
-    std::fs::write(
-        dir.path().join("units.csv"),
-        "code,name,population\n1,甲,1000\n2,乙,2000\n3,丙,3000\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("monthly.csv"),
-        "code,month,cases,level\n1,2023-01,10,5\n2,2023-01,30,7\n3,2023-01,20,6\n1,2023-02,12,5\n2,2023-02,28,8\n3,2023-02,25,4\n",
-    )
-    .unwrap();
+    let fw = super::util::small_framework(dir.path(), "arithmetic");
     let out = dir.path().join("t");
     let o = kapok(&["audit", fw.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     let (stdout, err) = texts(&o);

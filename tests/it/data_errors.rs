@@ -2,48 +2,7 @@
 
 use super::util::{kapok, tempdir, texts};
 
-const FRAMEWORK: &str = r#"
-[index]
-id = "idx"
-name = { zh = "指数", en = "Index" }
-
-[units]
-key = "code"
-name = "name"
-period = "month"
-
-[defaults]
-aggregate = "AGG"
-
-[[source]]
-name = "units"
-path = "units.csv"
-
-[[source]]
-name = "monthly"
-path = "monthly.csv"
-
-[[dimension]]
-id = "d"
-name = { zh = "维", en = "D" }
-
-[[indicator]]
-id = "rate"
-name = { zh = "率", en = "Rate" }
-parent = "d"
-direction = "higher"
-expr = "cases / population * 1000"
-
-[[indicator]]
-id = "level"
-name = { zh = "水平", en = "Level" }
-parent = "d"
-direction = "lower"
-expr = "level"
-"#;
-
-const UNITS: &str = "code,name,population\n1,甲,1000\n2,乙,2000\n3,丙,3000\n";
-const MONTHLY: &str = "code,month,cases,level\n1,2023-01,10,5\n2,2023-01,30,7\n3,2023-01,20,6\n1,2023-02,12,5\n2,2023-02,28,8\n3,2023-02,25,4\n";
+use super::util::{SMALL_FRAMEWORK as FRAMEWORK, SMALL_MONTHLY as MONTHLY, SMALL_UNITS as UNITS};
 
 /// Runs `kapok score` on the framework with the given tables; returns (exit code, stderr).
 fn run(agg: &str, units: &str, monthly: &str) -> (i32, String) {

@@ -98,3 +98,60 @@ fn split(line: &str) -> Vec<String> {
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
+
+/// A three-unit, two-month framework used by several test modules; `AGG` is the default
+/// aggregation method of its nodes.
+pub const SMALL_FRAMEWORK: &str = r#"
+[index]
+id = "idx"
+name = { zh = "指数", en = "Index" }
+
+[units]
+key = "code"
+name = "name"
+period = "month"
+
+[defaults]
+aggregate = "AGG"
+
+[[source]]
+name = "units"
+path = "units.csv"
+
+[[source]]
+name = "monthly"
+path = "monthly.csv"
+
+[[dimension]]
+id = "d"
+name = { zh = "维", en = "D" }
+
+[[indicator]]
+id = "rate"
+name = { zh = "率", en = "Rate" }
+parent = "d"
+direction = "higher"
+expr = "cases / population * 1000"
+
+[[indicator]]
+id = "level"
+name = { zh = "水平", en = "Level" }
+parent = "d"
+direction = "lower"
+expr = "level"
+"#;
+
+/// Units table of [`SMALL_FRAMEWORK`].
+pub const SMALL_UNITS: &str = "code,name,population\n1,甲,1000\n2,乙,2000\n3,丙,3000\n";
+/// Monthly table of [`SMALL_FRAMEWORK`].
+pub const SMALL_MONTHLY: &str = "code,month,cases,level\n1,2023-01,10,5\n2,2023-01,30,7\n3,2023-01,20,6\n1,2023-02,12,5\n2,2023-02,28,8\n3,2023-02,25,4\n";
+
+/// Writes [`SMALL_FRAMEWORK`] (with aggregation `agg`) and its two tables into `dir`; returns
+/// the framework's path.
+pub fn small_framework(dir: &Path, agg: &str) -> PathBuf {
+    let fw = dir.join("f.toml");
+    std::fs::write(&fw, SMALL_FRAMEWORK.replace("AGG", agg)).unwrap();
+    std::fs::write(dir.join("units.csv"), SMALL_UNITS).unwrap();
+    std::fs::write(dir.join("monthly.csv"), SMALL_MONTHLY).unwrap();
+    fw
+}

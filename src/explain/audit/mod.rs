@@ -1,0 +1,416 @@
+//! The statistical audit of one period, as COINr offers it (`get_stats`, `get_corr`,
+//! `get_cronbach`, `get_PCA`, `remove_elements`).
+//!
+//! - **Indicators** (raw values as evaluated from the data, units with a row in the period):
+//!   n, missing, availability, min, max, mean, median, sd, type-2 skew and kurtosis, share of
+//!   zeros, unique share, and COINr's flags: availability < 0.65, non-zero share < 0.5, unique
+//!   share < 0.5, outlier when |skew| > 2 and kurtosis > 3.5.
+//! - **Availability** of indicator data per unit and (with groups) per group.
+//! - **Correlations** (Pearson and Spearman, pairwise-complete) of every node's score
+//!   (normalised values for indicators) with its parent's and with the index; between siblings,
+//!   flagging Pearson > 0.9 and < 0.
+//! - **Aggregates**: Cronbach's alpha and the first principal component (correlation matrix,
+//!   loadings summing positive) of every aggregate node's children, over complete rows.
+//! - **Weights**: nominal, normalised within the parent, effective.
+//! - **Removal**: the mean and largest absolute change of the index rank when a node's weight
+//!   is set to 0 and the period is evaluated again.
+
+use ndarray::Array2;
+
+use crate::data::Panel;
+use crate::error::Error;
+use crate::evaluate::{Results, Status, evaluate};
+use crate::framework::{Framework, Lang};
+use crate::results::node_order;
+use crate::stats::{self, Pca};
+
+/// Availability below which an indicator or unit is flagged (COINr `t_avail`).
+pub const AVAILABILITY_MIN: f64 = 0.65;
+/// Share of non-zero values below which an indicator is flagged (COINr `t_zero`).
+pub const NONZERO_MIN: f64 = 0.5;
+/// Unique share below which an indicator is flagged (COINr `t_unq`).
+pub const UNIQUE_MIN: f64 = 0.5;
+/// |Skewness| above which (with kurtosis above [`KURT_MAX`]) an indicator is an outlier.
+pub const SKEW_MAX: f64 = 2.0;
+/// Kurtosis above which (with |skewness| above [`SKEW_MAX`]) an indicator is an outlier.
+pub const KURT_MAX: f64 = 3.5;
+/// Pearson correlation above which a pair of siblings is flagged as redundant.
+pub const HIGH_CORRELATION: f64 = 0.9;
+
+/// Statistics of one indicator's raw values.
+#[derive(Clone, Debug)]
+pub struct IndicatorStats {
+    /// Indicator node.
+    pub node: usize,
+    /// Present values.
+    pub n: usize,
+    /// Units of the period without a value.
+    pub missing: usize,
+    /// `n / units`.
+    pub availability: Option<f64>,
+    /// Minimum, maximum, mean, median, sd, skew, kurt (in this order).
+    pub describe: [Option<f64>; 7],
+    /// Share of present values equal to 0.
+    pub zero_share: Option<f64>,
+    /// Distinct present values / n.
+    pub unique_share: Option<f64>,
+    /// Flags: low availability, mostly zeros, few unique values, outlier.
+    pub flags: [bool; 4],
+}
+
+/// Names of [`IndicatorStats::flags`], for tables and the summary.
+pub const FLAG_NAMES: [&str; 4] = [
+    "flag_availability",
+    "flag_zeros",
+    "flag_unique",
+    "flag_outlier",
+];
+
+/// Indicator data availability of one unit.
+#[derive(Clone, Debug)]
+pub struct UnitAvailability {
+    /// Unit (position in the panel).
+    pub unit: usize,
+    /// Why the unit has, or has no, score.
+    pub status: Status,
+    /// Indicators with a value.
+    pub present: usize,
+    /// `present / indicators`.
+    pub availability: f64,
+}
+
+/// Correlations of a node with its parent and with the index.
+#[derive(Clone, Debug)]
+pub struct NodeCorrelation {
+    /// Node (not the index).
+    pub node: usize,
+    /// Pearson, Spearman and complete pairs with the parent.
+    pub parent: (Option<f64>, Option<f64>, usize),
+    /// Pearson, Spearman and complete pairs with the index.
+    pub index: (Option<f64>, Option<f64>, usize),
+}
+
+/// Correlation of two children of the same node.
+#[derive(Clone, Debug)]
+pub struct SiblingPair {
+    /// The common parent.
+    pub parent: usize,
+    /// The two children, in file order.
+    pub pair: (usize, usize),
+    /// Pearson correlation.
+    pub pearson: Option<f64>,
+    /// Spearman correlation.
+    pub spearman: Option<f64>,
+    /// Complete pairs.
+    pub n: usize,
+}
+
+/// Reliability and first principal component of an aggregate node's children.
+#[derive(Clone, Debug)]
+pub struct AggregateStats {
+    /// Aggregate node.
+    pub node: usize,
+    /// Units with every child present.
+    pub complete: usize,
+    /// Cronbach's alpha.
+    pub alpha: Option<f64>,
+    /// First principal component.
+    pub pca: Option<Pca>,
+    /// Why a statistic is missing.
+    pub note: Option<String>,
+}
+
+/// Effect on the index ranks of removing one node.
+#[derive(Clone, Debug)]
+pub struct Removal {
+    /// The removed node.
+    pub node: usize,
+    /// Mean |rank change| of the index over units ranked both times.
+    pub mean_abs_change: Option<f64>,
+    /// Largest |rank change|.
+    pub max_abs_change: Option<u32>,
+    /// Units ranked both times.
+    pub units: usize,
+    /// Why the removal was skipped, or what to know about it.
+    pub note: Option<String>,
+}
+
+/// The audit of one period.
+#[derive(Clone, Debug)]
+pub struct Audit {
+    /// The evaluated period alone (the panel holds that one period).
+    pub results: Results,
+    /// Units with a row in the period.
+    pub units: Vec<usize>,
+    /// Per indicator, in panel column order.
+    pub indicators: Vec<IndicatorStats>,
+    /// Per unit with a row in the period.
+    pub availability: Vec<UnitAvailability>,
+    /// Per node other than the index, in output order.
+    pub correlations: Vec<NodeCorrelation>,
+    /// Per pair of siblings.
+    pub siblings: Vec<SiblingPair>,
+    /// Per aggregate node, in pre-order.
+    pub aggregates: Vec<AggregateStats>,
+    /// Effective weight of every node.
+    pub effective_weights: Vec<f64>,
+    /// Per node other than the index, in output order.
+    pub removals: Vec<Removal>,
+}
+
+pub(super) fn finite(v: Option<f64>) -> Option<f64> {
+    v.filter(|x| x.is_finite())
+}
+
+/// Audits period `p` of `panel` under framework `fw`. Returns the audit and the evaluation's
+/// warnings for that period.
+pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<String>), Error> {
+    if p >= panel.periods.len() {
+        return Err(Error::Usage(format!("no period number {p} in the data")));
+    }
+    let one = panel.select_period(p);
+    let results = evaluate(fw, one.clone())?;
+    let warnings = results.warnings();
+    let units: Vec<usize> = (0..one.units.len())
+        .filter(|&u| one.present[[0, u]])
+        .collect();
+    let nu = units.len();
+    let ni = one.indicators.len();
+
+    let indicators = one
+        .indicators
+        .iter()
+        .enumerate()
+        .map(|(j, &node)| {
+            let x: Vec<f64> = units.iter().map(|&u| one.values[[0, u, j]]).collect();
+            let n = x.iter().filter(|v| !v.is_nan()).count();
+            let (min, max) = stats::min_max(&x).unzip();
+            let describe = [
+                min,
+                max,
+                stats::mean(&x),
+                stats::median(&x),
+                stats::sd(&x),
+                stats::skew(&x),
+                stats::kurt(&x),
+            ]
+            .map(finite);
+            let availability = (nu > 0).then(|| n as f64 / nu as f64);
+            let zero_share = stats::zero_share(&x);
+            let unique_share = stats::unique_share(&x);
+            let flags = [
+                availability.is_some_and(|a| a < AVAILABILITY_MIN),
+                zero_share.is_some_and(|z| 1.0 - z < NONZERO_MIN),
+                unique_share.is_some_and(|u| u < UNIQUE_MIN),
+                matches!((describe[5], describe[6]), (Some(sk), Some(ku)) if sk.abs() > SKEW_MAX && ku > KURT_MAX),
+            ];
+            IndicatorStats {
+                node,
+                n,
+                missing: nu - n,
+                availability,
+                describe,
+                zero_share,
+                unique_share,
+                flags,
+            }
+        })
+        .collect();
+
+    let availability = units
+        .iter()
+        .map(|&u| {
+            let present = (0..ni).filter(|&j| !one.values[[0, u, j]].is_nan()).count();
+            UnitAvailability {
+                unit: u,
+                status: results.status[[0, u]],
+                present,
+                availability: if ni > 0 {
+                    present as f64 / ni as f64
+                } else {
+                    0.0
+                },
+            }
+        })
+        .collect();
+
+    let score = |node: usize| -> Vec<f64> {
+        units
+            .iter()
+            .map(|&u| results.scores[[0, u, node]])
+            .collect()
+    };
+    let corr = |a: &[f64], b: &[f64]| {
+        let n = stats::correlation::complete_pairs(a, b).0.len();
+        (stats::pearson(a, b), stats::spearman(a, b), n)
+    };
+    let index_scores = score(0);
+    let order = node_order(fw);
+    let correlations = order
+        .iter()
+        .filter_map(|&node| {
+            let parent = fw.nodes[node].parent?;
+            let x = score(node);
+            Some(NodeCorrelation {
+                node,
+                parent: corr(&x, &score(parent)),
+                index: corr(&x, &index_scores),
+            })
+        })
+        .collect();
+
+    let mut siblings = Vec::new();
+    let mut aggregates = Vec::new();
+    for node in fw.aggregates_preorder() {
+        let children = &fw.nodes[node].children;
+        let cols: Vec<Vec<f64>> = children.iter().map(|&c| score(c)).collect();
+        for a in 0..children.len() {
+            for b in a + 1..children.len() {
+                let (pearson, spearman, n) = corr(&cols[a], &cols[b]);
+                siblings.push(SiblingPair {
+                    parent: node,
+                    pair: (children[a], children[b]),
+                    pearson,
+                    spearman,
+                    n,
+                });
+            }
+        }
+        let m = Array2::from_shape_fn((nu, children.len()), |(r, c)| cols[c][r]);
+        let complete = stats::complete_rows(m.view()).nrows();
+        let (alpha, pca, note) = if children.len() < 2 {
+            (
+                None,
+                None,
+                Some(format!(
+                    "`{}` has {} child; alpha and PCA need at least 2",
+                    fw.nodes[node].id,
+                    children.len()
+                )),
+            )
+        } else {
+            let alpha = stats::cronbach_alpha(m.view()).filter(|a| a.is_finite());
+            let pca = stats::first_component(m.view());
+            let note = (alpha.is_none() || pca.is_none()).then(|| {
+                format!(
+                    "{} complete unit(s); alpha needs 2 and a non-zero total variance, PCA needs 3 and no constant child",
+                    complete
+                )
+            });
+            (alpha, pca, note)
+        };
+        aggregates.push(AggregateStats {
+            node,
+            complete,
+            alpha,
+            pca,
+            note,
+        });
+    }
+
+    let removals = order
+        .iter()
+        .filter(|&&node| node != 0)
+        .map(|&node| removal(fw, &one, &results, &units, node))
+        .collect();
+
+    Ok((
+        Audit {
+            effective_weights: fw.effective_weights(),
+            results,
+            units,
+            indicators,
+            availability,
+            correlations,
+            siblings,
+            aggregates,
+            removals,
+        },
+        warnings,
+    ))
+}
+
+fn removal(
+    fw: &Framework,
+    one: &Panel,
+    nominal: &Results,
+    units: &[usize],
+    node: usize,
+) -> Removal {
+    let skip = |note: String| Removal {
+        node,
+        mean_abs_change: None,
+        max_abs_change: None,
+        units: 0,
+        note: Some(note),
+    };
+    let parent = fw.nodes[node].parent.unwrap_or(0);
+    let siblings = &fw.nodes[parent].children;
+    let pid = &fw.nodes[parent].id;
+    if siblings.len() < 2 {
+        return skip(format!(
+            "only child of `{pid}`: removing it would leave `{pid}` empty"
+        ));
+    }
+    if siblings
+        .iter()
+        .all(|&c| c == node || fw.nodes[c].weight == 0.0)
+    {
+        return skip(format!(
+            "the other children of `{pid}` all have weight 0: removing it would leave `{pid}` empty"
+        ));
+    }
+    let mut changed = fw.clone();
+    changed.nodes[node].weight = 0.0;
+    let note = (fw.nodes[node].weight == 0.0).then(|| "weight is already 0".to_string());
+    let r = match evaluate(&changed, one.clone()) {
+        Ok(r) => r,
+        Err(e) => return skip(format!("evaluation without it failed: {e}")),
+    };
+    let diffs: Vec<u32> = units
+        .iter()
+        .filter_map(|&u| {
+            let (a, b) = (nominal.ranks[[0, u, 0]], r.ranks[[0, u, 0]]);
+            (a > 0 && b > 0).then(|| a.abs_diff(b))
+        })
+        .collect();
+    if diffs.is_empty() {
+        return skip("no unit has an index rank both with and without it".into());
+    }
+    Removal {
+        node,
+        mean_abs_change: Some(diffs.iter().map(|&d| d as f64).sum::<f64>() / diffs.len() as f64),
+        max_abs_change: diffs.iter().copied().max(),
+        units: diffs.len(),
+        note,
+    }
+}
+
+mod tables;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Axis;
+
+    #[test]
+    fn period_panel_keeps_one_period() {
+        let panel = Panel {
+            units: vec!["a".into(), "b".into()],
+            names: vec!["A".into(), "B".into()],
+            groups: None,
+            periods: vec!["p1".into(), "p2".into()],
+            indicators: vec![1],
+            values: ndarray::Array3::from_shape_vec((2, 2, 1), vec![1.0, 2.0, 3.0, 4.0]).unwrap(),
+            present: ndarray::Array2::from_elem((2, 2), true),
+            ranked: None,
+        };
+        let one = panel.select_period(1);
+        assert_eq!(one.periods, vec!["p2".to_string()]);
+        assert_eq!(
+            one.values.index_axis(Axis(0), 0).column(0).to_vec(),
+            vec![3.0, 4.0]
+        );
+    }
+}
+

@@ -47,13 +47,18 @@ h1 { font-size: 26px; margin: 0 0 4px; letter-spacing: .02em; }
 .desc { margin: 6px 0 0; }
 h2 { font-size: 19px; margin: 30px 0 10px; padding-left: 10px; border-left: 4px solid var(--accent); }
 h3 { font-size: 15px; margin: 18px 0 6px; }
-nav ol { margin: 8px 0 0; padding-left: 22px; columns: 2; color: var(--muted); }
+nav ol { display: flex; flex-wrap: wrap; gap: 4px 22px; margin: 10px 0 0; padding: 0; list-style: none; }
+nav a { color: var(--muted); text-decoration: none; } nav a:hover { text-decoration: underline; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 13px; }
+table.compact { width: auto; min-width: 55%; }
+td.ind-name { min-width: 10em; }
+td.method { min-width: 10em; }
+code.id { white-space: nowrap; }
 th, td { padding: 4px 8px; text-align: left; vertical-align: top; border-bottom: 1px solid var(--line); }
 thead th { background: var(--head); border-top: 1.5px solid var(--ink); border-bottom: 1px solid var(--ink);
   font-weight: 600; vertical-align: bottom; }
 tbody tr:last-child td { border-bottom: 1.5px solid var(--ink); }
-.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.n { text-align: right; font-variant-numeric: tabular-nums; } td.n { white-space: nowrap; }
 .c { text-align: center; white-space: nowrap; }
 .nw { white-space: nowrap; }
 .up { color: #1a7f37; } .down { color: #b4232a; }
@@ -159,8 +164,13 @@ pub fn render(rep: &Report) -> String {
         }
     };
     h.push_str("<nav><ol>");
-    for (id, name) in &sections {
-        let _ = write!(h, "<li><a href=\"#{id}\">{name}</a></li>");
+    for (i, (id, name)) in sections.iter().enumerate() {
+        let number = if zh {
+            format!("{}、", NUMERALS[i])
+        } else {
+            format!("{}. ", i + 1)
+        };
+        let _ = write!(h, "<li><a href=\"#{id}\">{number}{name}</a></li>");
     }
     h.push_str("</ol></nav>\n");
 
@@ -169,7 +179,7 @@ pub fn render(rep: &Report) -> String {
     h.push_str(&heading(0));
     let groups = rep.has_groups();
     let any_note = units.iter().any(|&u| rep.status_note(u).is_some());
-    h.push_str("<table>\n<thead><tr>");
+    h.push_str("<table class=\"compact\">\n<thead><tr>");
     let _ = write!(h, "<th class=\"n\">{}</th>", rep.t("排名", "Rank"));
     if rep.prev.is_some() {
         let _ = write!(
@@ -270,7 +280,7 @@ pub fn render(rep: &Report) -> String {
     for &u in &units {
         let _ = write!(
             h,
-            "<tr><td class=\"n\">{}</td><td>{}</td>",
+            "<tr><td class=\"n\">{}</td><td class=\"nw\">{}</td>",
             rank(rep.rank(u, 0)),
             esc(&panel.names[u])
         );
@@ -374,7 +384,7 @@ pub fn render(rep: &Report) -> String {
     let sources: Vec<String> = fw
         .sources
         .iter()
-        .map(|s| format!("{} ({})", s.name, s.path))
+        .map(|s| format!("{} ({})", s.name, super::clean_path(&s.resolved)))
         .collect();
     if !sources.is_empty() {
         item(
@@ -394,7 +404,7 @@ pub fn render(rep: &Report) -> String {
 
     let _ = write!(
         h,
-        "<h3>{}</h3>\n<table>\n<thead><tr>",
+        "<h3>{}</h3>\n<table class=\"compact\">\n<thead><tr>",
         rep.t("指数与维度", "Index and dimensions")
     );
     for (class, head) in [
@@ -419,7 +429,7 @@ pub fn render(rep: &Report) -> String {
         };
         let _ = writeln!(
             h,
-            "<tr><td class=\"ind{}\">{}</td><td><code>{}</code></td><td class=\"n\">{weight}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            "<tr><td class=\"ind{}\">{}</td><td><code class=\"id\">{}</code></td><td class=\"n\">{weight}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             row.depth.min(3),
             esc(rep.name(row.node)),
             esc(&n.id),
@@ -474,7 +484,7 @@ pub fn render(rep: &Report) -> String {
         }
         let _ = write!(
             h,
-            "<tr><td>{}<br><code class=\"muted\">{}</code></td><td>{}</td><td class=\"nw\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td>",
+            "<tr><td class=\"ind-name\">{}<br><code class=\"id muted\">{}</code></td><td>{}</td><td class=\"nw\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td>",
             esc(rep.name(row.node)),
             esc(&n.id),
             esc(&row.unit),
@@ -489,7 +499,7 @@ pub fn render(rep: &Report) -> String {
             (&norm_all, &row.normalise),
         ] {
             if all.is_none() {
-                let _ = write!(h, "<td>{}</td>", esc(text));
+                let _ = write!(h, "<td class=\"method\">{}</td>", esc(text));
             }
         }
         h.push_str("</tr>\n");
@@ -500,11 +510,14 @@ pub fn render(rep: &Report) -> String {
     h.push_str("<section>\n");
     h.push_str(&heading(4));
     let notes = rep.period_notes();
-    if notes.is_empty() && rep.warnings.is_empty() {
+    if notes.is_empty() {
         let _ = writeln!(
             h,
             "<p>{}</p>",
-            rep.t("本期无特别说明。", "Nothing to note.")
+            rep.t(
+                "本期数据完整：没有缺失值，没有异常值处理，全部单位参与排名。",
+                "The period's data are complete: no missing value, no outlier treated, every unit ranked."
+            )
         );
     }
     if !notes.is_empty() {
@@ -530,18 +543,21 @@ pub fn render(rep: &Report) -> String {
     }
     h.push_str("</section>\n");
 
+    let sha = &rep.framework_sha[..12];
+    let fw_path = esc(&rep.framework_path);
+    let version = env!("CARGO_PKG_VERSION");
     let _ = writeln!(
         h,
-        "<footer>{} kapok {} · {} <code>{}</code> (sha256 {}) · {}</footer>\n</body>\n</html>",
-        rep.t("由", "Generated by"),
-        env!("CARGO_PKG_VERSION"),
-        rep.t("生成；框架", "from"),
-        esc(&rep.framework_path),
-        &rep.framework_sha[..12],
-        rep.t(
-            "输入与输出文件的校验值见 manifest.json",
-            "checksums of every input and output file are in manifest.json"
-        )
+        "<footer>{}</footer>\n</body>\n</html>",
+        if zh {
+            format!(
+                "kapok {version} 生成 · 框架 <code>{fw_path}</code>（sha256 {sha}…）· 全部输入与输出文件的校验值见 manifest.json"
+            )
+        } else {
+            format!(
+                "Generated by kapok {version} · framework <code>{fw_path}</code> (sha256 {sha}…) · checksums of every input and output file are in manifest.json"
+            )
+        }
     );
     h
 }

@@ -19,6 +19,7 @@
 
 #![warn(missing_docs)]
 
+pub mod chart;
 pub mod cli;
 pub mod data;
 pub mod error;
@@ -28,6 +29,7 @@ pub mod framework;
 pub mod import;
 pub mod io;
 pub mod pipeline;
+pub mod report;
 pub mod results;
 pub mod stats;
 

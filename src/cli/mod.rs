@@ -4,6 +4,7 @@ mod audit;
 mod check;
 mod import;
 mod rank;
+mod report;
 mod score;
 pub mod table;
 
@@ -40,6 +41,9 @@ enum Command {
     /// Audit one period: indicator statistics and flags, correlations, Cronbach's alpha, PCA,
     /// effective weights, and rank changes when each node is removed.
     Audit(audit::AuditArgs),
+    /// Write a report bundle for one period: a self-contained HTML page, a formatted workbook,
+    /// the full results as Parquet, the charts, and a manifest of every input and output.
+    Report(report::ReportArgs),
 }
 
 /// Options shared by the commands that evaluate a framework.
@@ -217,6 +221,7 @@ pub fn main() -> i32 {
         Command::Rank(a) => rank::run(a),
         Command::Import(a) => import::run(a),
         Command::Audit(a) => audit::run(a),
+        Command::Report(a) => report::run(a),
     };
     match result {
         Ok(()) => 0,

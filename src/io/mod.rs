@@ -123,13 +123,8 @@ pub fn write_table(batch: &RecordBatch, path: &Path) -> Result<(), Error> {
                 iw.finish().map_err(|e| e.to_string())?;
             }
             Format::Parquet => {
-                let props = WriterProperties::builder()
-                    .set_created_by(format!("kapok {}", env!("CARGO_PKG_VERSION")))
-                    .build();
-                let mut pw = ArrowWriter::try_new(&mut w, batch.schema(), Some(props))
+                w.write_all(&parquet_bytes(batch)?)
                     .map_err(|e| e.to_string())?;
-                pw.write(batch).map_err(|e| e.to_string())?;
-                pw.close().map_err(|e| e.to_string())?;
             }
             Format::Xlsx => {
                 let bytes = xlsx_bytes(batch, "results").map_err(|e| e.to_string())?;
@@ -138,6 +133,19 @@ pub fn write_table(batch: &RecordBatch, path: &Path) -> Result<(), Error> {
         }
         w.flush().map_err(|e| e.to_string())
     })
+}
+
+/// The table as a Parquet file, reproducible byte for byte (`created_by` names kapok's version).
+pub fn parquet_bytes(batch: &RecordBatch) -> Result<Vec<u8>, String> {
+    let props = WriterProperties::builder()
+        .set_created_by(format!("kapok {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let mut buf = Vec::new();
+    let mut pw =
+        ArrowWriter::try_new(&mut buf, batch.schema(), Some(props)).map_err(|e| e.to_string())?;
+    pw.write(batch).map_err(|e| e.to_string())?;
+    pw.close().map_err(|e| e.to_string())?;
+    Ok(buf)
 }
 
 /// A workbook with one sheet holding the table (header row frozen), reproducible byte for byte.

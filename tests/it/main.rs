@@ -15,4 +15,5 @@ mod golden;
 mod hdi;
 mod properties;
 mod readme;
+mod report;
 mod util;

@@ -155,3 +155,38 @@ pub fn small_framework(dir: &Path, agg: &str) -> PathBuf {
     std::fs::write(dir.join("monthly.csv"), SMALL_MONTHLY).unwrap();
     fw
 }
+
+/// Every file under `dir`, as sorted paths relative to it with `/` separators.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let rel = p.strip_prefix(base).unwrap();
+                let parts: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.push(parts.join("/"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Names in `dir` that look like kapok's temporary files or directories.
+pub fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(".kapok-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,90 @@
+//! `kapok report`: the bundle for policy staff (see [`crate::report`]).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::RunArgs;
+use crate::error::Error;
+use crate::report::{self, ReportOptions, clean_path};
+
+/// Arguments of `kapok report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// The period to report (default: the latest); rank changes are against the one before.
+    #[arg(long)]
+    period: Option<String>,
+    /// The report directory to create: index.html, results.xlsx, results.parquet, charts/,
+    /// manifest.json.
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+    /// Replace DIR when it holds a previous report.
+    #[arg(long)]
+    force: bool,
+    /// A TrueType/OpenType font for the charts' labels.
+    #[arg(long, value_name = "PATH")]
+    font: Option<PathBuf>,
+    /// GeoJSON boundaries of the units, for a map.
+    #[arg(long, value_name = "PATH")]
+    geojson: Option<PathBuf>,
+    /// Tile-map positions of the units: a CSV of unit,row,col.
+    #[arg(long, value_name = "PATH")]
+    tiles: Option<PathBuf>,
+}
+
+/// Runs `kapok report`.
+pub fn run(a: &ReportArgs) -> Result<(), Error> {
+    let fw = a.run.framework()?;
+    let mut inputs = a.run.inputs(&fw);
+    inputs.extend(
+        [&a.font, &a.geojson, &a.tiles]
+            .into_iter()
+            .flatten()
+            .cloned(),
+    );
+    // Refuse a bad target before the work, and again (in write_bundle) just before writing.
+    report::check_target(&a.output, a.force, &inputs)?;
+    let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
+    super::warn(&warnings);
+    let p = super::pick_period(&results.panel, a.period.as_deref())?;
+    let lang = match a.run.lang {
+        crate::framework::Lang::Zh => "zh",
+        crate::framework::Lang::En => "en",
+    };
+    let path = |p: &Option<PathBuf>| p.as_deref().map(clean_path);
+    let options = serde_json::json!({
+        "lang": lang,
+        "period": a.period,
+        "data": path(&a.run.data),
+        "weight": a.run.weights,
+        "impute": a.run.impute,
+        "treat": a.run.treat,
+        "normalize": a.run.normalize,
+        "aggregate": a.run.aggregate,
+        "font": path(&a.font),
+        "geojson": path(&a.geojson),
+        "tiles": path(&a.tiles),
+    });
+    let opts = ReportOptions {
+        lang: a.run.lang,
+        period: p,
+        framework: a.run.framework.clone(),
+        data: a.run.data.clone(),
+        font: a.font.clone(),
+        geojson: a.geojson.clone(),
+        tiles: a.tiles.clone(),
+        options,
+    };
+    let files = report::build(&fw, &results, &warnings, &opts)?;
+    report::write_bundle(&a.output, &files, a.force, &inputs)?;
+    eprintln!(
+        "wrote a report of {} ({}) to {}: {} file(s)",
+        fw.index().name.get(a.run.lang),
+        results.panel.periods[p],
+        a.output.display(),
+        files.len()
+    );
+    Ok(())
+}

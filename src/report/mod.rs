@@ -1,0 +1,736 @@
+//! `kapok report`: the bundle policy staff hand upward — `index.html` (self-contained),
+//! `results.xlsx`, `results.parquet`, `charts/<name>.<ext>` and `manifest.json` — built in
+//! memory, written to a temporary directory beside the target and renamed into place.
+//!
+//! Nothing in any file depends on the time or the machine: the same inputs give the same bytes.
+
+pub mod describe;
+mod html;
+mod xlsx;
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::chart::{self, Chart, ChartOptions, ImageFormat};
+use crate::error::Error;
+use crate::evaluate::{Results, Status};
+use crate::framework::{Framework, Lang, NodeKind};
+
+/// How many units the charts that show a subset show (e.g. the best and worst streets).
+pub const TOP_N: usize = 15;
+
+/// What to put in a report, and the inputs to record.
+#[derive(Clone, Debug)]
+pub struct ReportOptions {
+    /// Language of the HTML, the workbook's headers and the charts.
+    pub lang: Lang,
+    /// The period reported (index into the panel's periods).
+    pub period: usize,
+    /// The framework file, as given.
+    pub framework: PathBuf,
+    /// The single data table used instead of the framework's sources (`--data`).
+    pub data: Option<PathBuf>,
+    /// A font file for the charts.
+    pub font: Option<PathBuf>,
+    /// GeoJSON boundaries of the units, for a map.
+    pub geojson: Option<PathBuf>,
+    /// Tile-map positions, a CSV of `unit,row,col`.
+    pub tiles: Option<PathBuf>,
+    /// The run's options as recorded in the manifest.
+    pub options: serde_json::Value,
+}
+
+/// One file of the bundle: its path inside the bundle (with `/`) and its bytes.
+pub type File = (String, Vec<u8>);
+
+/// Lower-case hexadecimal SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A path for display and the manifest: `/` separators, `.` and `a/..` removed lexically (no
+/// file-system lookup, so the manifest does not depend on where the checkout lives).
+pub fn clean_path(p: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut root = String::new();
+    for c in p.components() {
+        match c {
+            Component::Prefix(x) => root = x.as_os_str().to_string_lossy().into_owned(),
+            Component::RootDir => root.push('/'),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if parts.last().is_some_and(|l| l != "..") {
+                    parts.pop();
+                } else if root.is_empty() {
+                    parts.push("..".into());
+                }
+            }
+            Component::Normal(x) => parts.push(x.to_string_lossy().into_owned()),
+        }
+    }
+    let body = parts.join("/");
+    match (root.is_empty(), body.is_empty()) {
+        (true, true) => ".".into(),
+        (true, false) => body,
+        (false, _) => format!("{root}{body}"),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// Tile positions from a CSV of `unit,row,col` (a header line is skipped).
+pub fn parse_tiles(path: &Path, bytes: &[u8]) -> Result<Vec<(String, u32, u32)>, Error> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| Error::Data(format!("{}: not UTF-8 text", path.display())))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line
+            .split(',')
+            .map(|s| s.trim().trim_matches('"'))
+            .collect();
+        let parsed = match f.as_slice() {
+            [u, r, c] => r
+                .parse::<u32>()
+                .ok()
+                .zip(c.parse::<u32>().ok())
+                .map(|(r, c)| (u, r, c)),
+            _ => None,
+        };
+        match parsed {
+            Some((u, r, c)) => out.push((u.to_string(), r, c)),
+            None if i == 0 => {} // header
+            None => {
+                return Err(Error::Data(format!(
+                    "{}:{}: expected `unit,row,col` with whole-number row and col, found `{line}`",
+                    path.display(),
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A recorded file: its role, name, path, hash and size.
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    /// `source`, `data`, `font`, `geojson` or `tiles` (inputs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<&'static str>,
+    /// The source's table name (sources only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Path: inputs as given (relative to the working directory), outputs relative to the bundle.
+    pub path: String,
+    /// SHA-256, lower-case hexadecimal.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+impl Entry {
+    fn of(role: Option<&'static str>, name: Option<String>, path: String, bytes: &[u8]) -> Self {
+        Self {
+            role,
+            name,
+            path,
+            sha256: sha256_hex(bytes),
+            bytes: bytes.len() as u64,
+        }
+    }
+}
+
+/// `manifest.json`: what was run on what, and what came out.
+#[derive(Clone, Debug, Serialize)]
+pub struct Manifest {
+    /// kapok's version.
+    pub kapok: String,
+    /// The framework file.
+    pub framework: Entry,
+    /// The period reported.
+    pub period: String,
+    /// The period rank changes are measured against.
+    pub previous_period: Option<String>,
+    /// The options of the run (everything that changes the output).
+    pub options: serde_json::Value,
+    /// Every input file read: data sources (or `--data`), font, GeoJSON, tiles.
+    pub inputs: Vec<Entry>,
+    /// Every file of the bundle except the manifest, by path.
+    pub files: Vec<Entry>,
+}
+
+/// Everything the HTML and the workbook draw on.
+pub(crate) struct Report<'a> {
+    pub fw: &'a Framework,
+    pub r: &'a Results,
+    pub p: usize,
+    pub prev: Option<usize>,
+    pub lang: Lang,
+    pub charts: Vec<Chart>,
+    pub warnings: &'a [String],
+    pub framework_path: String,
+    pub framework_sha: String,
+}
+
+/// One row of the methodology table: a node of the framework with its effective methods.
+pub(crate) struct NodeRow {
+    pub node: usize,
+    pub depth: usize,
+    pub level: &'static str,
+    pub effective: f64,
+    pub unit: String,
+    pub direction: String,
+    pub expr: String,
+    pub impute: String,
+    pub treat: String,
+    pub normalise: String,
+    pub aggregate: String,
+}
+
+impl Report<'_> {
+    pub fn zh(&self) -> bool {
+        self.lang == Lang::Zh
+    }
+
+    /// The text in the report's language.
+    pub fn t(&self, zh: &'static str, en: &'static str) -> &'static str {
+        if self.zh() { zh } else { en }
+    }
+
+    pub fn name(&self, node: usize) -> &str {
+        self.fw.nodes[node].name.get(self.lang)
+    }
+
+    pub fn period_name(&self) -> &str {
+        &self.r.panel.periods[self.p]
+    }
+
+    pub fn prev_name(&self) -> Option<&str> {
+        self.prev.map(|q| self.r.panel.periods[q].as_str())
+    }
+
+    /// The units with a row in the period, best first (unranked last, by key).
+    pub fn units(&self) -> Vec<usize> {
+        let panel = &self.r.panel;
+        let mut rows: Vec<usize> = (0..panel.units.len())
+            .filter(|&u| self.r.status[[self.p, u]] != Status::Absent)
+            .collect();
+        rows.sort_by_key(|&u| {
+            let k = self.r.ranks[[self.p, u, 0]];
+            (if k == 0 { u32::MAX } else { k }, panel.units[u].clone())
+        });
+        rows
+    }
+
+    pub fn rank(&self, u: usize, node: usize) -> Option<u32> {
+        Some(self.r.ranks[[self.p, u, node]]).filter(|&k| k > 0)
+    }
+
+    pub fn group_rank(&self, u: usize) -> Option<u32> {
+        self.r
+            .group_ranks
+            .as_ref()
+            .map(|g| g[[self.p, u, 0]])
+            .filter(|&k| k > 0)
+    }
+
+    pub fn prev_rank(&self, u: usize) -> Option<u32> {
+        self.prev
+            .map(|q| self.r.ranks[[q, u, 0]])
+            .filter(|&k| k > 0)
+    }
+
+    /// `↑2`, `↓1`, `=`, `new`, `–`; empty when there is no previous period.
+    pub fn change(&self, u: usize) -> String {
+        self.prev.map_or(String::new(), |q| {
+            let change = crate::cli::table::rank_change(
+                self.r.ranks[[q, u, 0]],
+                self.r.ranks[[self.p, u, 0]],
+            );
+            if change == "new" && self.zh() {
+                "新".into()
+            } else {
+                change
+            }
+        })
+    }
+
+    pub fn score(&self, u: usize, node: usize) -> Option<f64> {
+        Some(self.r.scores[[self.p, u, node]]).filter(|v| v.is_finite())
+    }
+
+    /// The raw value of indicator column `j`.
+    pub fn raw(&self, u: usize, j: usize) -> Option<f64> {
+        Some(self.r.panel.values[[self.p, u, j]]).filter(|v| v.is_finite())
+    }
+
+    /// Why a unit has no rank, if it has none.
+    pub fn status_note(&self, u: usize) -> Option<&'static str> {
+        match self.r.status[[self.p, u]] {
+            Status::Screened => Some(self.t("数据不足，未参评", "screened out (too little data)")),
+            Status::Missing => Some(self.t("指数无法计算", "index could not be computed")),
+            _ if self.rank(u, 0).is_none() => Some(self.t("不参与排名", "not ranked")),
+            _ => None,
+        }
+    }
+
+    pub fn has_groups(&self) -> bool {
+        self.r.group_ranks.is_some() && self.r.panel.groups.is_some()
+    }
+
+    /// The nodes of the dimension table: every aggregate below the index, or the index's
+    /// children when it aggregates indicators directly.
+    pub fn dims(&self) -> Vec<usize> {
+        let aggs: Vec<usize> = self.fw.aggregates_preorder().into_iter().skip(1).collect();
+        if aggs.is_empty() {
+            self.fw.index().children.clone()
+        } else {
+            aggs
+        }
+    }
+
+    /// Every node in pre-order with its effective methods.
+    pub fn node_rows(&self) -> Vec<NodeRow> {
+        let fw = self.fw;
+        let eff = fw.effective_weights();
+        let mut out = Vec::new();
+        let mut stack = vec![(0usize, 0usize)];
+        while let Some((node, depth)) = stack.pop() {
+            let n = &fw.nodes[node];
+            let mut row = NodeRow {
+                node,
+                depth,
+                level: if node == 0 {
+                    self.t("指数", "index")
+                } else if n.indicator().is_some() {
+                    self.t("指标", "indicator")
+                } else {
+                    self.t("维度", "dimension")
+                },
+                effective: eff[node],
+                unit: String::new(),
+                direction: String::new(),
+                expr: String::new(),
+                impute: String::new(),
+                treat: String::new(),
+                normalise: String::new(),
+                aggregate: String::new(),
+            };
+            match &n.kind {
+                NodeKind::Indicator(spec) => {
+                    row.unit = spec.unit.clone();
+                    row.direction = describe::direction(spec.direction, self.lang).into();
+                    row.expr = spec.expr.clone();
+                    if let Some((d, _)) = &spec.denominator {
+                        let scale = if spec.denominator_scale == 1.0 {
+                            String::new()
+                        } else {
+                            format!(" / {}", describe::num(spec.denominator_scale))
+                        };
+                        row.expr = format!("({}) / ({d}{scale})", row.expr);
+                    }
+                    row.impute = describe::impute(&fw.impute_of(spec), self.lang);
+                    row.treat = describe::treat(&fw.treat_of(spec), self.lang);
+                    row.normalise = describe::normalise(&fw.normalise_of(spec), self.lang);
+                }
+                NodeKind::Aggregate(_) => {
+                    row.aggregate = describe::aggregate(&fw.aggregate_of(n), self.lang);
+                }
+            }
+            out.push(row);
+            stack.extend(n.children.iter().rev().map(|&c| (c, depth + 1)));
+        }
+        out
+    }
+
+    /// The ranking rule in words.
+    pub fn rank_rule(&self) -> String {
+        let mut s = String::from(self.t(
+            "按指数得分由高到低排名，得分相同者并列",
+            "units are ranked by index score, highest first; equal scores share a rank",
+        ));
+        if let Some(d) = self.fw.rank.digits {
+            s.push_str(&if self.zh() {
+                format!("；得分先四舍五入至 {d} 位小数")
+            } else {
+                format!("; scores are first rounded to {d} decimals")
+            });
+        }
+        if let Some(only) = &self.fw.rank.only {
+            s.push_str(&if self.zh() {
+                format!("；仅对满足条件 {only} 的单位排名")
+            } else {
+                format!("; only units meeting {only} are ranked")
+            });
+        }
+        s
+    }
+
+    /// What happened to the data in this period: empty indicators, missing and imputed
+    /// values, outlier treatment, screened units.
+    pub fn period_notes(&self) -> Vec<String> {
+        let (r, p, zh) = (self.r, self.p, self.zh());
+        let panel = &r.panel;
+        let mut out = Vec::new();
+        let present: Vec<usize> = (0..panel.units.len())
+            .filter(|&u| panel.present[[p, u]])
+            .collect();
+        for (j, &node) in panel.indicators.iter().enumerate() {
+            let name = self.name(node);
+            if r.empty.contains(&(node, p)) {
+                out.push(if zh {
+                    format!("指标“{name}”本期无数据，未参与聚合。")
+                } else {
+                    format!("Indicator “{name}” has no value in this period and is left out of the aggregation.")
+                });
+                continue;
+            }
+            let missing = present
+                .iter()
+                .filter(|&&u| panel.values[[p, u, j]].is_nan())
+                .count();
+            let imputed = r.imputed[[p, j]];
+            if missing > 0 {
+                out.push(match (zh, imputed) {
+                    (true, 0) => format!("指标“{name}”有 {missing} 个单位缺失数据，未插补，相应单位按其余指标聚合。"),
+                    (true, k) => format!("指标“{name}”有 {missing} 个单位缺失数据，插补 {k} 个。"),
+                    (false, 0) => format!("Indicator “{name}” is missing for {missing} unit(s), not imputed: their scores aggregate the other indicators."),
+                    (false, k) => format!("Indicator “{name}” is missing for {missing} unit(s); {k} imputed."),
+                });
+            }
+        }
+        for t in r.treatments.iter().filter(|t| t.period == p) {
+            let name = self.name(panel.indicators[t.indicator]);
+            let n = t.report.points.len();
+            match t.report.outcome {
+                crate::pipeline::TreatOutcome::Winsorised => out.push(if zh {
+                    format!("指标“{name}”缩尾处理 {n} 个值。")
+                } else {
+                    format!("Indicator “{name}”: {n} value(s) winsorised.")
+                }),
+                crate::pipeline::TreatOutcome::Log => out.push(if zh {
+                    format!("指标“{name}”缩尾未能消除偏态，改为对数变换。")
+                } else {
+                    format!("Indicator “{name}”: winsorising did not remove the skew; log-transformed instead.")
+                }),
+                _ => {}
+            }
+        }
+        for u in self.units() {
+            if let Some(note) = self.status_note(u) {
+                out.push(format!("{} {}: {note}", panel.units[u], panel.names[u]));
+            }
+        }
+        out
+    }
+}
+
+/// Builds every file of the bundle in memory (the manifest last), sorted by path.
+pub fn build(
+    fw: &Framework,
+    r: &Results,
+    warnings: &[String],
+    opts: &ReportOptions,
+) -> Result<Vec<File>, Error> {
+    let fw_bytes = read(&opts.framework)?;
+    let mut inputs = Vec::new();
+    match &opts.data {
+        Some(d) => inputs.push(Entry::of(Some("data"), None, clean_path(d), &read(d)?)),
+        None => {
+            for s in &fw.sources {
+                let bytes = read(&s.resolved)?;
+                inputs.push(Entry::of(
+                    Some("source"),
+                    Some(s.name.clone()),
+                    clean_path(&s.resolved),
+                    &bytes,
+                ));
+            }
+        }
+    }
+    let font = match &opts.font {
+        Some(f) => {
+            let bytes = read(f)?;
+            inputs.push(Entry::of(Some("font"), None, clean_path(f), &bytes));
+            Some(bytes)
+        }
+        None => None,
+    };
+    let geojson =
+        match &opts.geojson {
+            Some(g) => {
+                let bytes = read(g)?;
+                inputs.push(Entry::of(Some("geojson"), None, clean_path(g), &bytes));
+                Some(String::from_utf8(bytes).map_err(|_| {
+                    Error::Data(format!("{}: GeoJSON must be UTF-8 text", g.display()))
+                })?)
+            }
+            None => None,
+        };
+    let tiles = match &opts.tiles {
+        Some(t) => {
+            let bytes = read(t)?;
+            inputs.push(Entry::of(Some("tiles"), None, clean_path(t), &bytes));
+            Some(parse_tiles(t, &bytes)?)
+        }
+        None => None,
+    };
+    let chart_opts = ChartOptions {
+        lang: opts.lang,
+        period: opts.period,
+        font,
+        format: ImageFormat::Png,
+        highlight: None,
+        geojson,
+        tiles,
+        top_n: TOP_N,
+    };
+    let charts = chart::render_all(fw, r, &chart_opts)?;
+    for (i, c) in charts.iter().enumerate() {
+        let ok = !c.name.is_empty()
+            && c.name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+        if !ok || charts[..i].iter().any(|d| d.name == c.name) {
+            return Err(Error::Data(format!(
+                "chart name `{}` is not a unique plain file name",
+                c.name
+            )));
+        }
+    }
+    let prev = opts.period.checked_sub(1);
+    let report = Report {
+        fw,
+        r,
+        p: opts.period,
+        prev,
+        lang: opts.lang,
+        charts,
+        warnings,
+        framework_path: clean_path(&opts.framework),
+        framework_sha: sha256_hex(&fw_bytes),
+    };
+    let mut files: Vec<File> = vec![
+        ("index.html".into(), html::render(&report).into_bytes()),
+        ("results.xlsx".into(), xlsx::workbook(&report)?),
+        (
+            "results.parquet".into(),
+            crate::io::parquet_bytes(&r.to_batch(fw, None)?)
+                .map_err(|e| Error::Data(format!("writing results.parquet: {e}")))?,
+        ),
+    ];
+    for c in &report.charts {
+        files.push((format!("charts/{}.{}", c.name, c.ext), c.bytes.clone()));
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let manifest = Manifest {
+        kapok: env!("CARGO_PKG_VERSION").into(),
+        framework: Entry::of(None, None, report.framework_path.clone(), &fw_bytes),
+        period: report.period_name().into(),
+        previous_period: report.prev_name().map(String::from),
+        options: opts.options.clone(),
+        inputs,
+        files: files
+            .iter()
+            .map(|(p, b)| Entry::of(None, None, p.clone(), b))
+            .collect(),
+    };
+    let mut json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| Error::Data(format!("writing manifest.json: {e}")))?;
+    json.push(b'\n');
+    files.push(("manifest.json".into(), json));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(files)
+}
+
+/// What is at the output path.
+enum Target {
+    Missing,
+    Empty,
+    /// A directory holding a previous kapok report (a `manifest.json` naming kapok).
+    Report,
+    /// A non-empty directory that is not a kapok report.
+    Other,
+    NotDir,
+}
+
+fn target(dir: &Path) -> Result<Target, Error> {
+    let Ok(meta) = fs::metadata(dir) else {
+        return Ok(Target::Missing);
+    };
+    if !meta.is_dir() {
+        return Ok(Target::NotDir);
+    }
+    let mut entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    if entries.next().is_none() {
+        return Ok(Target::Empty);
+    }
+    let is_report = fs::read(dir.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.get("kapok").is_some() && v.get("files").is_some());
+    Ok(if is_report {
+        Target::Report
+    } else {
+        Target::Other
+    })
+}
+
+/// Refuses an output directory that cannot be (re)placed: a file, a non-empty directory
+/// without `force`, a non-empty directory that is not a kapok report even with `force`, or a
+/// directory that holds an input or the working directory.
+pub fn check_target(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), Error> {
+    if dir.file_name().is_none() {
+        return Err(Error::Usage(format!(
+            "{}: give the report a directory of its own, e.g. -o reports/2023-12",
+            dir.display()
+        )));
+    }
+    let shown = dir.display();
+    match target(dir)? {
+        Target::Missing | Target::Empty => Ok(()),
+        Target::NotDir => Err(Error::Usage(format!(
+            "{shown} exists and is not a directory"
+        ))),
+        Target::Report if force => {
+            if let Ok(d) = dir.canonicalize() {
+                for i in inputs {
+                    if i.canonicalize().is_ok_and(|c| c.starts_with(&d)) {
+                        return Err(Error::Usage(format!(
+                            "{shown}: refusing to replace a directory that holds the input {}",
+                            i.display()
+                        )));
+                    }
+                }
+                if std::env::current_dir().is_ok_and(|c| c.starts_with(&d)) {
+                    return Err(Error::Usage(format!(
+                        "{shown}: refusing to replace the working directory"
+                    )));
+                }
+            }
+            Ok(())
+        }
+        Target::Report => Err(Error::Usage(format!(
+            "{shown} already holds a report; use --force to replace it"
+        ))),
+        Target::Other if force => Err(Error::Usage(format!(
+            "{shown} is not empty and holds no kapok report (no manifest.json); refusing to replace it even with --force"
+        ))),
+        Target::Other => Err(Error::Usage(format!(
+            "{shown} is not empty; choose another directory (or --force to replace a previous report)"
+        ))),
+    }
+}
+
+/// Writes the bundle: every file into a temporary directory beside `dir`, then renamed into
+/// place. A previous report at `dir` (see [`check_target`]) is replaced whole; on any error
+/// the temporary directory is removed and `dir` is left as it was.
+pub fn write_bundle(
+    dir: &Path,
+    files: &[File],
+    force: bool,
+    inputs: &[PathBuf],
+) -> Result<(), Error> {
+    check_target(dir, force, inputs)?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let pid = std::process::id();
+    let tmp = parent.join(format!(".{name}.kapok-{pid}.tmp"));
+    let old = parent.join(format!(".{name}.kapok-{pid}.old"));
+    let _ = fs::remove_dir_all(&tmp);
+    let written = (|| {
+        fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        for (rel, bytes) in files {
+            let path = tmp.join(rel);
+            if let Some(d) = path.parent() {
+                fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+            }
+            let mut f = fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+            std::io::Write::write_all(&mut f, bytes).map_err(|e| Error::io(&path, e))?;
+            f.sync_all().map_err(|e| Error::io(&path, e))?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    let placed = match target(dir)? {
+        Target::Missing => fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e)),
+        Target::Empty => fs::remove_dir(dir)
+            .and_then(|_| fs::rename(&tmp, dir))
+            .map_err(|e| Error::io(dir, e)),
+        _ => {
+            let _ = fs::remove_dir_all(&old);
+            match fs::rename(dir, &old) {
+                Err(e) => Err(Error::io(dir, e)),
+                Ok(()) => match fs::rename(&tmp, dir) {
+                    Ok(()) => {
+                        let _ = fs::remove_dir_all(&old);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let _ = fs::rename(&old, dir);
+                        Err(Error::io(dir, e))
+                    }
+                },
+            }
+        }
+    };
+    if placed.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    placed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_cleaned_lexically() {
+        assert_eq!(
+            clean_path(Path::new("indicators/../data/x.csv")),
+            "data/x.csv"
+        );
+        assert_eq!(clean_path(Path::new("./a/./b")), "a/b");
+        assert_eq!(clean_path(Path::new("../a")), "../a");
+        assert_eq!(clean_path(Path::new("/x/../y")), "/y");
+    }
+
+    #[test]
+    fn tiles_parse_with_or_without_a_header() {
+        let p = Path::new("t.csv");
+        let t = parse_tiles(p, b"unit,row,col\n440103,1,2\n").unwrap();
+        assert_eq!(t, vec![("440103".to_string(), 1, 2)]);
+        assert_eq!(parse_tiles(p, b"a,0,0\n").unwrap().len(), 1);
+        assert!(parse_tiles(p, b"unit,row,col\na,x,1\n").is_err());
+    }
+
+    #[test]
+    fn sha256_of_abc() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,433 @@
+//! `kapok report`: the bundle's files, manifest, reproducibility, workbook, HTML, and how an
+//! existing output directory is treated.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::Path;
+
+use base64::Engine;
+use calamine::{Data, Reader, Xlsx};
+use kapok::report::sha256_hex;
+
+use super::util::{Csv, files_under, kapok, leftovers, root, snapshot, tempdir, texts};
+
+const SAMPLE: &str = "indicators/hongmian.toml";
+
+/// Runs `kapok report FRAMEWORK -o DIR ARGS…` and asserts success.
+fn report(framework: &str, dir: &Path, args: &[&str]) {
+    let mut all = vec!["report", framework, "-o", dir.to_str().unwrap()];
+    all.extend(args);
+    let out = kapok(&all);
+    let (_, err) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+fn workbook(dir: &Path) -> Xlsx<Cursor<Vec<u8>>> {
+    Xlsx::new(Cursor::new(
+        std::fs::read(dir.join("results.xlsx")).unwrap(),
+    ))
+    .unwrap()
+}
+
+fn chart_files(dir: &Path) -> Vec<String> {
+    files_under(dir)
+        .into_iter()
+        .filter(|f| f.starts_with("charts/"))
+        .collect()
+}
+
+#[test]
+fn help_snapshot() {
+    let out = kapok(&["report", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    snapshot("help_report.txt", &texts(&out).0);
+}
+
+#[test]
+fn the_bundle_is_complete_hashed_and_identical_from_run_to_run() {
+    let tmp = tempdir();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    report(SAMPLE, &a, &[]);
+    report(SAMPLE, &b, &[]);
+
+    let files = files_under(&a);
+    for f in [
+        "index.html",
+        "manifest.json",
+        "results.parquet",
+        "results.xlsx",
+    ] {
+        assert!(files.contains(&f.to_string()), "{f} missing: {files:?}");
+    }
+    let charts = chart_files(&a);
+    assert!(!charts.is_empty());
+    for c in &charts {
+        assert!(c.ends_with(".png"), "{c}");
+        let bytes = std::fs::read(a.join(c)).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{c} is not a PNG");
+    }
+    assert_eq!(files.len(), 4 + charts.len(), "{files:?}");
+
+    // The manifest lists every other file with its hash and size, and the inputs.
+    let m = manifest(&a);
+    assert_eq!(m["kapok"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(m["period"], "2023-12");
+    assert_eq!(m["previous_period"], "2023-11");
+    assert_eq!(m["framework"]["path"], SAMPLE);
+    assert_eq!(
+        m["framework"]["sha256"],
+        sha256_hex(&std::fs::read(root().join(SAMPLE)).unwrap())
+    );
+    assert_eq!(m["options"]["lang"], "zh");
+    let listed: Vec<&str> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    let mut expected = files.clone();
+    expected.retain(|f| f != "manifest.json");
+    assert_eq!(listed, expected);
+    for f in m["files"].as_array().unwrap() {
+        let bytes = std::fs::read(a.join(f["path"].as_str().unwrap())).unwrap();
+        assert_eq!(f["sha256"], sha256_hex(&bytes), "{f}");
+        assert_eq!(f["bytes"], bytes.len() as u64, "{f}");
+    }
+    let inputs = m["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 8, "the sample's eight sources");
+    for i in inputs {
+        assert_eq!(i["role"], "source");
+        let bytes = std::fs::read(root().join(i["path"].as_str().unwrap())).unwrap();
+        assert_eq!(i["sha256"], sha256_hex(&bytes), "{i}");
+    }
+    let text = std::fs::read_to_string(a.join("manifest.json")).unwrap();
+    assert!(
+        !text.contains(tmp.path().to_str().unwrap()),
+        "no output path in the manifest"
+    );
+
+    // Same inputs, same bytes.
+    assert_eq!(files, files_under(&b));
+    for f in &files {
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between two runs"
+        );
+    }
+    assert!(leftovers(tmp.path()).is_empty());
+}
+
+#[test]
+fn the_parquet_file_is_the_full_results_table() {
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let tmp = tempdir();
+    let dir = tmp.path().join("r");
+    report(SAMPLE, &dir, &[]);
+    let file = std::fs::File::open(dir.join("results.parquet")).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(rows, 11 * 24, "every district in every month");
+}
+
+fn cell_f64(d: &Data) -> Option<f64> {
+    match d {
+        Data::Float(v) => Some(*v),
+        Data::Int(v) => Some(*v as f64),
+        _ => None,
+    }
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::String(s) => s.clone(),
+        Data::Empty => String::new(),
+        other => other.to_string(),
+    }
+}
+
+#[test]
+fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("r");
+    report(SAMPLE, &dir, &[]);
+    let csv = tmp.path().join("scores.csv");
+    let out = kapok(&[
+        "score",
+        SAMPLE,
+        "--period",
+        "2023-12",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", texts(&out).1);
+    let scores = Csv::read(&csv);
+    let by_unit: BTreeMap<String, &Vec<String>> = scores
+        .rows
+        .iter()
+        .map(|r| (r[scores.col("unit")].clone(), r))
+        .collect();
+    let num = |unit: &str, col: &str| -> f64 { by_unit[unit][scores.col(col)].parse().unwrap() };
+
+    let mut wb = workbook(&dir);
+    assert_eq!(
+        wb.sheet_names(),
+        ["排名", "维度得分", "指标得分", "原始值", "方法说明", "概况"]
+    );
+
+    let ranking = wb.worksheet_range("排名").unwrap();
+    let rows: Vec<&[Data]> = ranking.rows().collect();
+    let header: Vec<String> = rows[0].iter().map(cell_text).collect();
+    assert_eq!(
+        header,
+        ["排名", "变化", "上期排名", "代码", "名称", "红棉指数（区）"]
+    );
+    assert_eq!(rows.len() - 1, 11, "11 districts");
+    let mut last_rank = 0.0;
+    for row in &rows[1..] {
+        let unit = cell_text(&row[3]);
+        let rank = cell_f64(&row[0]).unwrap();
+        assert!(rank >= last_rank, "ranking sorted by rank");
+        last_rank = rank;
+        assert_eq!(rank, num(&unit, "rank.hongmian"), "{unit}");
+        let score = cell_f64(&row[5]).unwrap();
+        assert!(
+            (score - num(&unit, "score.hongmian")).abs() < 1e-9,
+            "{unit}"
+        );
+    }
+    assert!(rows[1..].iter().any(|r| cell_text(&r[4]) == "越秀区"));
+
+    let dims = wb.worksheet_range("维度得分").unwrap();
+    let rows: Vec<&[Data]> = dims.rows().collect();
+    let header: Vec<String> = rows[0].iter().map(cell_text).collect();
+    let col = header.iter().position(|h| h == "治安防控").unwrap();
+    for row in &rows[1..] {
+        let unit = cell_text(&row[1]);
+        let v = cell_f64(&row[col]).unwrap();
+        assert!((v - num(&unit, "score.public_safety")).abs() < 1e-9);
+        assert_eq!(
+            cell_f64(&row[col + 1]).unwrap(),
+            num(&unit, "rank.public_safety")
+        );
+    }
+
+    let raw = wb.worksheet_range("原始值").unwrap();
+    let rows: Vec<&[Data]> = raw.rows().collect();
+    assert_eq!(rows.len() - 1, 11);
+    assert_eq!(rows[0].len(), 2 + 28, "code, name and 28 indicators");
+
+    let method = wb.worksheet_range("方法说明").unwrap();
+    assert_eq!(method.rows().count() - 1, 1 + 7 + 28, "every node");
+}
+
+#[test]
+fn the_html_is_self_contained_and_escaped() {
+    let tmp = tempdir();
+    // The sample framework with markup in its name and description, reading the sample data.
+    let text = std::fs::read_to_string(root().join(SAMPLE))
+        .unwrap()
+        .replace(
+            "path = \"../data/",
+            &format!("path = \"{}/data/", root().display()),
+        )
+        .replace(
+            "zh = \"红棉指数（区）\"",
+            "zh = \"红棉指数 <测试> & \\\"引号\\\"\"",
+        );
+    let fw = tmp.path().join("marked.toml");
+    std::fs::write(&fw, text).unwrap();
+    let dir = tmp.path().join("r");
+    report(fw.to_str().unwrap(), &dir, &[]);
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    assert!(html.contains("越秀区"));
+    assert!(html.contains("红棉指数 &lt;测试&gt; &amp; &quot;引号&quot;"));
+    assert!(!html.contains("<测试>"));
+    for needle in ["http:", "https:", "<script", "<link", "@import", "url("] {
+        assert!(!html.contains(needle), "the page must not contain {needle}");
+    }
+    // Methodology from the framework: names, units, directions, weights, expressions, methods.
+    for needle in [
+        "盗窃案件发案率",
+        "per 10k residents",
+        "逆向（越低越好）",
+        "theft_cases / population * 10000",
+        "极差标准化至 [0, 100]",
+        "加权算术平均",
+        "有效权重",
+    ] {
+        assert!(html.contains(needle), "methodology lacks {needle}");
+    }
+
+    // Every chart is an <img> whose data URI decodes to the chart file.
+    let charts = chart_files(&dir);
+    let imgs: Vec<&str> = html.split("<img ").skip(1).collect();
+    assert_eq!(imgs.len(), charts.len());
+    for c in &charts {
+        let name = c.trim_start_matches("charts/").trim_end_matches(".png");
+        let fig = html
+            .split(&format!("<figure id=\"chart-{name}\">"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no figure for {name}"));
+        let src = fig
+            .split("src=\"data:image/png;base64,")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(src)
+            .unwrap();
+        assert_eq!(bytes, std::fs::read(dir.join(c)).unwrap(), "{c}");
+    }
+}
+
+#[test]
+fn english_reports_name_things_in_english() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("r");
+    report(SAMPLE, &dir, &["--lang", "en", "--period", "2023-06"]);
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("<html lang=\"en\">"));
+    assert!(html.contains("Red Cotton Index (districts)"));
+    assert!(html.contains("rank changes against 2023-05"));
+    assert!(html.contains("min-max to [0, 100]"));
+    assert_eq!(manifest(&dir)["period"], "2023-06");
+    assert_eq!(manifest(&dir)["options"]["period"], "2023-06");
+    assert_eq!(workbook(&dir).sheet_names()[0], "ranking");
+}
+
+#[test]
+fn a_non_empty_directory_is_refused_and_a_previous_report_replaced_whole() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("r");
+    let arg = dir.to_str().unwrap();
+
+    // Someone else's files: refused, with or without --force, and left alone.
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    for extra in [&[][..], &["--force"][..]] {
+        let mut args = vec!["report", SAMPLE, "-o", arg];
+        args.extend(extra);
+        let out = kapok(&args);
+        let (_, err) = texts(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("not empty"), "{err}");
+        assert_eq!(files_under(&dir), ["notes.txt"]);
+    }
+    std::fs::remove_file(dir.join("notes.txt")).unwrap();
+
+    // An empty directory is used.
+    report(SAMPLE, &dir, &[]);
+    let first = files_under(&dir);
+
+    // A previous report: refused without --force, nothing changed.
+    std::fs::write(dir.join("stray.txt"), "left over").unwrap();
+    let out = kapok(&["report", SAMPLE, "-o", arg, "--lang", "en"]);
+    let (_, err) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert!(dir.join("stray.txt").exists());
+    assert_eq!(manifest(&dir)["options"]["lang"], "zh");
+
+    // Replaced whole with --force: the stray file is gone, the new report is there.
+    report(SAMPLE, &dir, &["--force", "--lang", "en"]);
+    assert_eq!(files_under(&dir), first);
+    assert_eq!(manifest(&dir)["options"]["lang"], "en");
+    assert!(
+        leftovers(tmp.path()).is_empty(),
+        "{:?}",
+        leftovers(tmp.path())
+    );
+
+    // A file is not a directory.
+    let file = tmp.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let out = kapok(&["report", SAMPLE, "-o", file.to_str().unwrap(), "--force"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
+
+#[test]
+fn a_failing_run_writes_nothing_and_leaves_no_temporary_directory() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("out").join("r");
+    let arg = dir.to_str().unwrap();
+    let cases: [(&[&str], i32); 4] = [
+        (
+            &[
+                "report",
+                "tests/fixtures/bad/three_mistakes.toml",
+                "-o",
+                arg,
+            ],
+            2,
+        ),
+        (&["report", SAMPLE, "-o", arg, "--period", "1999-01"], 2),
+        (
+            &["report", SAMPLE, "-o", arg, "--font", "no/such/font.ttf"],
+            1,
+        ),
+        (
+            &["report", SAMPLE, "-o", arg, "--tiles", "data/districts.csv"],
+            1,
+        ),
+    ];
+    for (args, code) in cases {
+        let out = kapok(args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", texts(&out).1);
+        assert!(!dir.exists(), "{args:?} created the report directory");
+        assert!(leftovers(tmp.path()).is_empty());
+        assert!(leftovers(&tmp.path().join("out")).is_empty());
+    }
+}
+
+#[test]
+fn the_street_report_builds() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("streets");
+    report("indicators/hongmian-streets.toml", &dir, &[]);
+    let mut wb = workbook(&dir);
+    let ranking = wb.worksheet_range("排名").unwrap();
+    let rows: Vec<&[Data]> = ranking.rows().collect();
+    assert_eq!(rows.len() - 1, 176);
+    let header: Vec<String> = rows[0].iter().map(cell_text).collect();
+    assert!(header.contains(&"组内排名".to_string()), "{header:?}");
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("组内排名"));
+}
+
+/// The README shows charts from the sample report; they must be the ones kapok draws now.
+/// Regenerate with:
+/// `cargo run -- report indicators/hongmian.toml -o reports/sample --force && cp reports/sample/charts/{ranking,heatmap}.png docs/`
+#[test]
+fn the_readme_charts_are_current() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("r");
+    report(SAMPLE, &dir, &[]);
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for name in ["ranking", "heatmap"] {
+        let committed = root().join(format!("docs/{name}.png"));
+        assert!(
+            readme.contains(&format!("docs/{name}.png")),
+            "README does not show docs/{name}.png"
+        );
+        let fresh = std::fs::read(dir.join(format!("charts/{name}.png"))).unwrap();
+        assert!(
+            std::fs::read(&committed).is_ok_and(|b| b == fresh),
+            "docs/{name}.png is not the chart kapok draws now; regenerate it with \
+             `cargo run -- report indicators/hongmian.toml -o reports/sample --force && \
+             cp reports/sample/charts/{{ranking,heatmap}}.png docs/`"
+        );
+    }
+}

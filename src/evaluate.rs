@@ -65,7 +65,6 @@ pub struct Results {
 const POSITIVE_HINT: &str = "hint: geometric and harmonic means need positive scores; normalise to a positive range, e.g. --normalize '{ method = \"minmax\", range = [1, 100] }' or --normalize '{ method = \"zscore\", mean = 100, sd = 10 }'";
 
 fn stage_error(
-    fw: &Framework,
     panel: &Panel,
     rows: &[usize],
     p: usize,
@@ -97,7 +96,6 @@ fn stage_error(
         | StageError::NonPositiveValue { row, .. } => format!("{}: {e}", unit(*row)),
         other => other.to_string(),
     };
-    let _ = fw;
     Error::Eval(format!("{what}{period}: {detail}"))
 }
 
@@ -129,7 +127,7 @@ fn impute_all(
         };
         let what = format!("imputing `{}`", fw.nodes[node].id);
         imputed[[p, j]] = pipeline::impute(x.column_mut(j), &fw.impute_of(spec), groups)
-            .map_err(|e| stage_error(fw, panel, rows, p, &what, &e))?;
+            .map_err(|e| stage_error(panel, rows, p, &what, &e))?;
     }
     Ok(())
 }
@@ -192,9 +190,6 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
                 None
             }
         })
-        .collect();
-    let node_col: Vec<Option<usize>> = (0..nn)
-        .map(|i| panel.indicators.iter().position(|&j| j == i))
         .collect();
     let order: Vec<usize> = fw.aggregates_preorder().into_iter().rev().collect();
 
@@ -259,7 +254,7 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
                 continue;
             };
             let what = format!("indicator `{}`", fw.nodes[node].id);
-            let err = |e: StageError| stage_error(fw, &panel, &rows, p, &what, &e);
+            let err = |e: StageError| stage_error(&panel, &rows, p, &what, &e);
             let report = pipeline::treat(x.column_mut(j), &fw.treat_of(spec)).map_err(err)?;
             if report.outcome != pipeline::TreatOutcome::Untouched || report.skew_before.is_some() {
                 treatments.push(Treatment {
@@ -298,7 +293,7 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
             let what = format!("aggregating `{}`", fw.nodes[node].id);
             let col = pipeline::aggregate(mat.view(), &weights, &agg.method, agg.min_share)
                 .map_err(|e| {
-                    let Error::Eval(m) = stage_error(fw, &panel, &rows, p, &what, &e) else {
+                    let Error::Eval(m) = stage_error(&panel, &rows, p, &what, &e) else {
                         unreachable!("stage errors are evaluation errors")
                     };
                     Error::Eval(child_names(m, fw, children))
@@ -334,7 +329,6 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
             }
         }
     }
-    let _ = node_col;
     Ok(Results {
         panel,
         scores,

@@ -572,9 +572,12 @@ impl Checker<'_> {
         let mut ok = true;
         for (i, n) in all.iter().enumerate() {
             if let Some(&first) = ids.get(&n.id.value) {
-                let _ = first;
+                let line = self.text[..all[first].id.span.start].matches('\n').count() + 1;
                 self.sink.push(
-                    Diagnostic::error(n.id.span.clone(), format!("duplicate id `{}`", n.id.value))
+                    Diagnostic::error(
+                        n.id.span.clone(),
+                        format!("duplicate id `{}` (first used on line {line})", n.id.value),
+                    )
                         .with_label("already used")
                         .with_hint("every index, dimension and indicator id must be unique"),
                 );

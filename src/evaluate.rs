@@ -64,13 +64,7 @@ pub struct Results {
 /// How to give geometric and harmonic means the positive scores they need.
 const POSITIVE_HINT: &str = "hint: geometric and harmonic means need positive scores; normalise to a positive range, e.g. --normalize '{ method = \"minmax\", range = [1, 100] }' or --normalize '{ method = \"zscore\", mean = 100, sd = 10 }'";
 
-fn stage_error(
-    panel: &Panel,
-    rows: &[usize],
-    p: usize,
-    what: &str,
-    e: &StageError,
-) -> Error {
+fn stage_error(panel: &Panel, rows: &[usize], p: usize, what: &str, e: &StageError) -> Error {
     let unit = |row: usize| {
         rows.get(row)
             .map(|&u| format!("unit {} ({})", panel.units[u], panel.names[u]))

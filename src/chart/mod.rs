@@ -1,42 +1,120 @@
-//! Charts of a period's results.
+//! Charts: every chart is a pure function from a framework and its [`Results`] to image bytes
+//! (PNG or SVG), drawn with plotters and an embedded CJK font so that Chinese names render the
+//! same on every machine, with no system font.
 //!
-//! STAND-IN: this file only fixes the API that `kapok report` uses (`ChartOptions`, `Chart`,
-//! `render_all`). It is replaced whole by the charts module at merge; until then every chart
-//! is a plain grey placeholder PNG, identical from run to run.
+//! | name (file stem) | function | shows |
+//! |---|---|---|
+//! | `ranking` | [`ranking`] | the index of one period, sorted, with rank and change of rank |
+//! | `contributions` | [`contributions`] | each unit's weighted dimension contributions to its index |
+//! | `heatmap-dimensions` | [`heatmap_dimensions`] | units × dimensions, scores written in cells |
+//! | `heatmap-indicators` | [`heatmap_indicators`] | units × indicators (normalised scores) |
+//! | `radar` | [`radar`] | one unit's dimension profile against the average and the best unit |
+//! | `rank-change` | [`rank_change`] | change of index rank from the previous period |
+//! | `bump` | [`bump`] | index ranks over the last periods |
+//! | `trends` | [`trends`] | small multiples of the index per unit (or per group) across periods |
+//! | `distributions` | [`distributions`] | box and strip of every indicator, one unit highlighted |
+//! | `correlations` | [`correlations`] | Pearson correlations of indicators and dimensions |
+//! | `map` | [`map`] | choropleth from a GeoJSON, or a tile-grid map |
+//!
+//! Charts that show one row per unit stay readable for many units: with more than
+//! `top_n × 3/2` units they show the top and the bottom `top_n`, and small multiples are
+//! faceted by group. The same inputs give identical bytes.
 
+mod bars;
+mod heat;
+mod map;
+mod profile;
+mod theme;
+
+use std::path::Path;
+
+use ab_glyph::{Font, FontRef, ScaleFont};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+pub use bars::{bump, contributions, rank_change, ranking};
+pub use heat::{correlations, heatmap_dimensions, heatmap_indicators};
+pub use map::{map, parse_tiles, read_tiles};
+pub use profile::{distributions, radar, trends};
+
+use crate::Results;
 use crate::error::Error;
-use crate::evaluate::Results;
 use crate::framework::{Framework, Lang};
 
-/// Image format of the rendered charts.
+/// The embedded font: Noto Sans CJK SC (SIL Open Font License 1.1), subset to GB2312, Latin
+/// and every character of the sample data's names; see `assets/fonts/README.md`.
+pub static EMBEDDED_FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-kapok-subset.otf");
+
+/// Family name the embedded font is registered under. SVG output names it (with fallbacks) as
+/// its `font-family`, so a viewer uses an installed Noto Sans SC or another CJK font.
+const EMBEDDED_FAMILY: &str = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, sans-serif";
+
+/// Image format of a chart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ImageFormat {
-    /// Portable Network Graphics.
+    /// PNG bitmap.
     #[default]
     Png,
-    /// Scalable Vector Graphics.
+    /// SVG vector image (text as text; the viewer's fonts draw it).
     Svg,
+}
+
+impl ImageFormat {
+    /// File extension.
+    pub fn ext(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Svg => "svg",
+        }
+    }
 }
 
 /// What to draw and how.
 #[derive(Clone, Debug)]
 pub struct ChartOptions {
-    /// Language of titles and labels.
+    /// Language of titles, axis labels and node names.
     pub lang: Lang,
-    /// The period shown (index into the panel's periods).
+    /// Period index (position in `Results::panel.periods`).
     pub period: usize,
-    /// A TrueType/OpenType font for the labels (bytes), instead of the built-in one.
+    /// Bytes of a TrueType/OpenType font to use instead of the embedded one.
     pub font: Option<Vec<u8>>,
-    /// Output format.
+    /// PNG or SVG.
     pub format: ImageFormat,
-    /// A unit to highlight (index into the panel's units).
+    /// Unit index for the radar and distribution charts (default: the best unit).
     pub highlight: Option<usize>,
-    /// Boundaries of the units (GeoJSON text) for a choropleth map.
+    /// Text of a GeoJSON FeatureCollection of unit boundaries for the map.
     pub geojson: Option<String>,
-    /// Tile-map positions `(unit, row, col)`.
+    /// Tile-grid positions `(unit key, row, column)` for the map when there is no GeoJSON.
     pub tiles: Option<Vec<(String, u32, u32)>>,
-    /// How many units the charts that show a subset show.
+    /// Units shown at the top and at the bottom of long rankings (default 20).
     pub top_n: usize,
+}
+
+impl Default for ChartOptions {
+    fn default() -> Self {
+        Self {
+            lang: Lang::Zh,
+            period: 0,
+            font: None,
+            format: ImageFormat::Png,
+            highlight: None,
+            geojson: None,
+            tiles: None,
+            top_n: 20,
+        }
+    }
+}
+
+impl ChartOptions {
+    /// Default options for the latest period of `r`.
+    pub fn latest(r: &Results) -> Self {
+        Self {
+            period: r.panel.periods.len().saturating_sub(1),
+            ..Self::default()
+        }
+    }
 }
 
 /// One rendered chart.
@@ -44,88 +122,381 @@ pub struct ChartOptions {
 pub struct Chart {
     /// File stem, e.g. `ranking`.
     pub name: String,
-    /// Title in the requested language.
+    /// Title as drawn on the chart.
     pub title: String,
-    /// Encoded image.
+    /// Image bytes.
     pub bytes: Vec<u8>,
-    /// File extension without the dot (`png` or `svg`).
+    /// `png` or `svg`.
     pub ext: &'static str,
 }
 
-/// Renders every chart of the period (stand-in: placeholders).
+/// Every chart the results allow, in the order of the module's table: the rank change, bump and
+/// trend charts need a period before the chosen one, the map a GeoJSON or tile positions.
 pub fn render_all(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Vec<Chart>, Error> {
-    let _ = (fw, r);
-    let zh = opts.lang == Lang::Zh;
-    let mut names = vec![
-        ("ranking", "排名", "Ranking"),
-        ("heatmap", "维度得分热力图", "Dimension scores"),
-        ("trend", "排名走势", "Rank over time"),
+    Ctx::new(fw, r, opts)?;
+    let mut out = vec![
+        ranking(fw, r, opts)?,
+        contributions(fw, r, opts)?,
+        heatmap_dimensions(fw, r, opts)?,
+        heatmap_indicators(fw, r, opts)?,
+        radar(fw, r, opts)?,
     ];
+    if opts.period > 0 {
+        out.push(rank_change(fw, r, opts)?);
+        out.push(bump(fw, r, opts)?);
+        out.push(trends(fw, r, opts)?);
+    }
+    out.push(distributions(fw, r, opts)?);
+    out.push(correlations(fw, r, opts)?);
     if opts.geojson.is_some() || opts.tiles.is_some() {
-        names.push(("map", "地图", "Map"));
+        out.push(map(fw, r, opts)?);
     }
-    Ok(names
-        .into_iter()
-        .map(|(name, zh_title, en_title)| Chart {
-            name: name.into(),
-            title: if zh { zh_title } else { en_title }.into(),
-            bytes: placeholder_png(320, 160),
-            ext: "png",
+    Ok(out)
+}
+
+/// Reads a font file for `--font`, refusing anything that is not a usable TrueType/OpenType
+/// font.
+pub fn load_font(path: &Path) -> Result<Vec<u8>, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    check_font(&bytes).map_err(|e| Error::Usage(format!("--font {}: {e}", path.display())))?;
+    Ok(bytes)
+}
+
+/// Checks that `bytes` are a font kapok can draw with.
+fn check_font(bytes: &[u8]) -> Result<(), String> {
+    let font = FontRef::try_from_slice(bytes).map_err(|_| {
+        "not a TrueType/OpenType font (.ttf or .otf; from a .ttc collection extract one face)"
+            .to_string()
+    })?;
+    if font.glyph_id('0') == ab_glyph::GlyphId(0) {
+        return Err("the font has no glyph for digits".into());
+    }
+    Ok(())
+}
+
+/// Registers a font with plotters once and returns its family name. Plotters keeps fonts for
+/// the life of the process, so a user font's bytes are kept too (once per distinct font).
+fn family_for(font: Option<&[u8]>) -> Result<&'static str, Error> {
+    use std::sync::Mutex;
+    static REGISTERED: Mutex<Vec<(&'static [u8], &'static str)>> = Mutex::new(Vec::new());
+    let bytes = font.unwrap_or(EMBEDDED_FONT);
+    let mut reg = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, name)) = reg.iter().find(|(b, _)| *b == bytes) {
+        return Ok(name);
+    }
+    check_font(bytes).map_err(|e| Error::Usage(format!("chart font: {e}")))?;
+    let (stored, name): (&'static [u8], &'static str) = if font.is_none() {
+        (EMBEDDED_FONT, EMBEDDED_FAMILY)
+    } else {
+        let name = format!("kapok-user-font-{}, sans-serif", reg.len());
+        (
+            Box::leak(bytes.to_vec().into_boxed_slice()),
+            Box::leak(name.into_boxed_str()),
+        )
+    };
+    plotters::style::register_font(name, FontStyle::Normal, stored)
+        .map_err(|_| Error::Usage("chart font: not a TrueType/OpenType font".into()))?;
+    reg.push((stored, name));
+    Ok(name)
+}
+
+/// Everything a chart needs: inputs, the font and text helpers.
+pub(crate) struct Ctx<'a> {
+    pub fw: &'a Framework,
+    pub r: &'a Results,
+    pub opts: &'a ChartOptions,
+    pub p: usize,
+    family: &'static str,
+    font: FontRef<'a>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(fw: &'a Framework, r: &'a Results, opts: &'a ChartOptions) -> Result<Self, Error> {
+        let np = r.panel.periods.len();
+        if opts.period >= np {
+            return Err(Error::Usage(format!(
+                "chart period {} is out of range: the results have {np} period(s)",
+                opts.period
+            )));
+        }
+        if let Some(u) = opts.highlight
+            && u >= r.panel.units.len()
+        {
+            return Err(Error::Usage(format!(
+                "highlighted unit {u} is out of range: the results have {} units",
+                r.panel.units.len()
+            )));
+        }
+        let family = family_for(opts.font.as_deref())?;
+        let bytes: &'a [u8] = opts.font.as_deref().unwrap_or(EMBEDDED_FONT);
+        let font = FontRef::try_from_slice(bytes)
+            .map_err(|_| Error::Usage("chart font: not a TrueType/OpenType font".into()))?;
+        Ok(Self {
+            fw,
+            r,
+            opts,
+            p: opts.period,
+            family,
+            font,
         })
-        .collect())
-}
+    }
 
-/// A grey 8-bit greyscale PNG with a darker border, stored (uncompressed) deflate.
-fn placeholder_png(w: u32, h: u32) -> Vec<u8> {
-    let mut raw = Vec::new();
-    for y in 0..h {
-        raw.push(0u8); // filter: none
-        for x in 0..w {
-            let edge = x == 0 || y == 0 || x == w - 1 || y == h - 1;
-            raw.push(if edge { 0x99 } else { 0xee });
+    /// `zh` or `en` by the chart language.
+    pub fn tr(&self, zh: &'a str, en: &'a str) -> &'a str {
+        match self.opts.lang {
+            Lang::Zh => zh,
+            Lang::En => en,
         }
     }
-    let mut z = vec![0x78, 0x01];
-    let blocks: Vec<&[u8]> = raw.chunks(65535).collect();
-    for (i, b) in blocks.iter().enumerate() {
-        z.push(u8::from(i + 1 == blocks.len()));
-        let len = b.len() as u16;
-        z.extend(len.to_le_bytes());
-        z.extend((!len).to_le_bytes());
-        z.extend(*b);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for &c in &raw {
-        a = (a + u32::from(c)) % 65521;
-        b = (b + a) % 65521;
-    }
-    z.extend(((b << 16) | a).to_be_bytes());
-    let mut ihdr = Vec::new();
-    ihdr.extend(w.to_be_bytes());
-    ihdr.extend(h.to_be_bytes());
-    ihdr.extend([8, 0, 0, 0, 0]);
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    for (kind, data) in [(&b"IHDR"[..], ihdr), (b"IDAT", z), (b"IEND", Vec::new())] {
-        png.extend((data.len() as u32).to_be_bytes());
-        let start = png.len();
-        png.extend(kind);
-        png.extend(&data);
-        png.extend(crc32(&png[start..]).to_be_bytes());
-    }
-    png
-}
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &x in bytes {
-        c ^= u32::from(x);
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xedb8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
+    /// A node's display name.
+    pub fn name(&self, node: usize) -> &'a str {
+        self.fw.nodes[node].name.get(self.opts.lang)
+    }
+
+    /// The index's name.
+    pub fn index_name(&self) -> &'a str {
+        self.name(0)
+    }
+
+    /// A period's label.
+    pub fn period(&self, p: usize) -> &'a str {
+        let s = &self.r.panel.periods[p];
+        if s.is_empty() { "" } else { s }
+    }
+
+    /// A chart title: the index, what the chart shows and the period.
+    pub fn title(&self, what: &str) -> String {
+        let period = self.period(self.p);
+        match (self.opts.lang, period.is_empty()) {
+            (_, true) => format!("{}{}{what}", self.index_name(), self.tr("：", ": ")),
+            (Lang::Zh, false) => format!("{}：{what}（{period}）", self.index_name()),
+            (Lang::En, false) => format!("{}: {what}, {period}", self.index_name()),
         }
     }
-    !c
+
+    /// A unit's display name (with its group when there are groups).
+    pub fn unit(&self, u: usize) -> String {
+        self.r.panel.names[u].clone()
+    }
+
+    /// A unit's name with its group, for city-wide lists of streets.
+    pub fn unit_long(&self, u: usize) -> String {
+        match &self.r.panel.groups {
+            Some(g) if g[u] != self.r.panel.names[u] => {
+                format!("{}{}", self.r.panel.names[u], self.paren(&g[u]))
+            }
+            _ => self.unit(u),
+        }
+    }
+
+    /// Text in parentheses in the chart language.
+    pub fn paren(&self, s: &str) -> String {
+        match self.opts.lang {
+            Lang::Zh => format!("（{s}）"),
+            Lang::En => format!(" ({s})"),
+        }
+    }
+
+    /// A text style of `size` pixels in `color`.
+    pub fn text(&self, size: f64, color: RGBColor) -> TextStyle<'static> {
+        TextStyle {
+            font: (self.family, size).into_font(),
+            color: color.to_backend_color(),
+            pos: Pos::default(),
+        }
+    }
+
+    /// Width in pixels of `s` at `size` (as plotters lays it out).
+    pub fn width(&self, s: &str, size: f64) -> i32 {
+        let font = self.font.as_scaled(size as f32);
+        let mut w = 0f32;
+        let mut prev = None;
+        for c in s.chars() {
+            let g = font.glyph_id(c);
+            w += font.h_advance(g);
+            if let Some(pg) = prev {
+                w += font.kern(pg, g);
+            }
+            prev = Some(g);
+        }
+        w.ceil() as i32
+    }
+
+    /// The widest of `texts` at `size`.
+    pub fn max_width<S: AsRef<str>>(&self, texts: impl IntoIterator<Item = S>, size: f64) -> i32 {
+        texts
+            .into_iter()
+            .map(|s| self.width(s.as_ref(), size))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Index score of a unit in a period.
+    pub fn score(&self, p: usize, u: usize, node: usize) -> f64 {
+        self.r.scores[[p, u, node]]
+    }
+
+    /// Units with an index score in period `p`, best first (ranked units by rank, then unranked
+    /// units by score).
+    pub fn ordered_units(&self, p: usize) -> Vec<usize> {
+        let mut v: Vec<usize> = (0..self.r.panel.units.len())
+            .filter(|&u| !self.score(p, u, 0).is_nan())
+            .collect();
+        v.sort_by(|&a, &b| {
+            let (ra, rb) = (self.r.ranks[[p, a, 0]], self.r.ranks[[p, b, 0]]);
+            let key = |r: u32| if r == 0 { u32::MAX } else { r };
+            key(ra)
+                .cmp(&key(rb))
+                .then(self.score(p, b, 0).total_cmp(&self.score(p, a, 0)))
+                .then(a.cmp(&b))
+        });
+        v
+    }
+
+    /// Long lists cut to the top and bottom `top_n`: `(top, bottom)`, with `bottom` empty
+    /// when every unit fits.
+    pub fn top_bottom(&self, units: &[usize]) -> (Vec<usize>, Vec<usize>) {
+        let n = self.opts.top_n.max(1);
+        if units.len() <= n + n / 2 {
+            (units.to_vec(), Vec::new())
+        } else {
+            (units[..n].to_vec(), units[units.len() - n..].to_vec())
+        }
+    }
+
+    /// The dimensions: the index's children.
+    pub fn dimensions(&self) -> Vec<usize> {
+        self.fw.nodes[0].children.clone()
+    }
+
+    /// The unit highlighted in radar and distribution charts.
+    pub fn highlighted(&self) -> Option<usize> {
+        self.opts
+            .highlight
+            .or_else(|| self.ordered_units(self.p).first().copied())
+    }
+
+    /// Rank of a unit on the index in period `p` (None when unranked).
+    pub fn rank(&self, p: usize, u: usize) -> Option<u32> {
+        Some(self.r.ranks[[p, u, 0]]).filter(|&r| r > 0)
+    }
+
+    /// Whether maps write every unit's name (not for hundreds of streets).
+    pub fn units_labelled(&self) -> bool {
+        self.r.panel.units.len() <= 40
+    }
+
+    /// A chart value with sensible decimals.
+    pub fn fmt(&self, v: f64) -> String {
+        if v.is_nan() {
+            "–".into()
+        } else if v.abs() >= 1000.0 {
+            format!("{v:.0}")
+        } else if v.abs() >= 10.0 {
+            format!("{v:.1}")
+        } else {
+            format!("{v:.2}")
+        }
+    }
+
+    /// A finished chart.
+    pub fn chart(&self, name: &str, title: String, bytes: Vec<u8>) -> Chart {
+        Chart {
+            name: name.to_string(),
+            title,
+            bytes,
+            ext: self.opts.format.ext(),
+        }
+    }
+}
+
+/// Maps a plotters drawing error.
+pub(crate) fn de<E: std::error::Error + Send + Sync>(
+    e: plotters::drawing::DrawingAreaErrorKind<E>,
+) -> Error {
+    Error::Eval(format!("drawing a chart: {e}"))
+}
+
+/// Encodes an RGB buffer as PNG (no timestamps or other varying metadata).
+pub(crate) fn encode_png(buf: &[u8], w: u32, h: u32) -> Result<Vec<u8>, Error> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(buf, w, h, image::ColorType::Rgb8)
+        .map_err(|e| Error::Eval(format!("encoding a chart as PNG: {e}")))?;
+    Ok(out)
+}
+
+/// Draws `body(&root)` on a `w × h` canvas of the chosen format and returns the image bytes.
+/// The body is written once and compiled for both backends.
+macro_rules! render {
+    ($ctx:expr, $w:expr, $h:expr, |$root:ident| $body:expr) => {{
+        let (w, h): (u32, u32) = ($w, $h);
+        match $ctx.opts.format {
+            $crate::chart::ImageFormat::Png => {
+                let mut buf = vec![255u8; (w as usize) * (h as usize) * 3];
+                {
+                    let $root = plotters::prelude::BitMapBackend::with_buffer(&mut buf, (w, h))
+                        .into_drawing_area();
+                    $root
+                        .fill(&plotters::prelude::WHITE)
+                        .map_err($crate::chart::de)?;
+                    $body?;
+                    $root.present().map_err($crate::chart::de)?;
+                }
+                $crate::chart::encode_png(&buf, w, h)?
+            }
+            $crate::chart::ImageFormat::Svg => {
+                let mut s = String::new();
+                {
+                    let $root = plotters::prelude::SVGBackend::with_string(&mut s, (w, h))
+                        .into_drawing_area();
+                    $root
+                        .fill(&plotters::prelude::WHITE)
+                        .map_err($crate::chart::de)?;
+                    $body?;
+                    $root.present().map_err($crate::chart::de)?;
+                }
+                s.into_bytes()
+            }
+        }
+    }};
+}
+pub(crate) use render;
+
+/// Draws the title (and a smaller subtitle) at the top of `root` and returns the area below.
+pub(crate) fn header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    ctx: &Ctx,
+    title: &str,
+    subtitle: &str,
+) -> Result<DrawingArea<DB, Shift>, Error> {
+    let t = ctx.text(theme::TITLE, theme::INK);
+    root.draw(&Text::new(title.to_string(), (theme::PAD, theme::PAD), t))
+        .map_err(de)?;
+    let mut h = theme::PAD + theme::TITLE as i32 + 8;
+    if !subtitle.is_empty() {
+        let s = ctx.text(theme::SMALL, theme::MUTED);
+        root.draw(&Text::new(subtitle.to_string(), (theme::PAD, h), s))
+            .map_err(de)?;
+        h += theme::SMALL as i32 + 8;
+    }
+    Ok(root.split_vertically(h + 6).1)
+}
+
+/// Pixel anchor helpers.
+pub(crate) fn anchored(style: TextStyle<'static>, h: HPos, v: VPos) -> TextStyle<'static> {
+    style.pos(Pos::new(h, v))
+}
+
+/// Label of a change of rank (`▲3`, `▼2`, `–`; `new` when there was no rank before).
+pub(crate) fn change_label(ctx: &Ctx, before: Option<u32>, now: Option<u32>) -> (String, RGBColor) {
+    match (before, now) {
+        (Some(b), Some(n)) if b > n => (format!("▲{}", b - n), theme::UP),
+        (Some(b), Some(n)) if b < n => (format!("▼{}", n - b), theme::DOWN),
+        (Some(_), Some(_)) => ("–".into(), theme::MUTED),
+        (None, Some(_)) => (ctx.tr("新", "new").into(), theme::MUTED),
+        _ => (String::new(), theme::MUTED),
+    }
 }

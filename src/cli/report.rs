@@ -37,13 +37,11 @@ pub struct ReportArgs {
 /// Runs `kapok report`.
 pub fn run(a: &ReportArgs) -> Result<(), Error> {
     let fw = a.run.framework()?;
+    // Map files given on the command line win over those the framework declares in [charts].
+    let geojson = a.geojson.clone().or_else(|| fw.charts.geojson.clone());
+    let tiles = a.tiles.clone().or_else(|| fw.charts.tiles.clone());
     let mut inputs = a.run.inputs(&fw);
-    inputs.extend(
-        [&a.font, &a.geojson, &a.tiles]
-            .into_iter()
-            .flatten()
-            .cloned(),
-    );
+    inputs.extend([&a.font, &geojson, &tiles].into_iter().flatten().cloned());
     // Refuse a bad target before the work, and again (in write_bundle) just before writing.
     report::check_target(&a.output, a.force, &inputs)?;
     let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
@@ -64,8 +62,8 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         "normalize": a.run.normalize,
         "aggregate": a.run.aggregate,
         "font": path(&a.font),
-        "geojson": path(&a.geojson),
-        "tiles": path(&a.tiles),
+        "geojson": path(&geojson),
+        "tiles": path(&tiles),
     });
     let opts = ReportOptions {
         lang: a.run.lang,
@@ -73,8 +71,8 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         framework: a.run.framework.clone(),
         data: a.run.data.clone(),
         font: a.font.clone(),
-        geojson: a.geojson.clone(),
-        tiles: a.tiles.clone(),
+        geojson,
+        tiles,
         options,
     };
     let files = report::build(&fw, &results, &warnings, &opts)?;

@@ -90,6 +90,7 @@ impl Checker<'_> {
         let units = self.section(&mut r, "units");
         let defaults = r.table(self.sink, "defaults");
         let rank = r.table(self.sink, "rank");
+        let charts = r.table(self.sink, "charts");
         let sources = self.array(&mut r, "source");
         let dims = self.array(&mut r, "dimension");
         let inds = self.array(&mut r, "indicator");
@@ -100,6 +101,7 @@ impl Checker<'_> {
             self.defaults(t, s, units.as_ref())
         });
         let rank = rank.map_or_else(RankSpec::default, |(t, s)| self.rank(t, s));
+        let charts = charts.map_or_else(ChartFiles::default, |(t, s)| self.charts(t, s));
         let index = index.and_then(|(t, s)| self.index(t, s));
         let sources: Vec<Source> = sources
             .iter()
@@ -140,6 +142,7 @@ impl Checker<'_> {
             units,
             defaults,
             rank,
+            charts,
             sources,
             nodes,
             warnings: Vec::new(),
@@ -299,6 +302,32 @@ impl Checker<'_> {
         }
         r.finish(self.sink);
         d
+    }
+
+    fn charts(&mut self, t: &DeTable<'_>, span: Range<usize>) -> ChartFiles {
+        let mut r = TableReader::new(t, span, "[charts]");
+        let mut file = |r: &mut TableReader<'_, '_>, key: &str, exts: &[&str]| {
+            let p = r.str(self.sink, key)?;
+            let ok = Path::new(&p.value)
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| exts.iter().any(|x| e.eq_ignore_ascii_case(x)));
+            if !ok {
+                self.sink.push(
+                    Diagnostic::error(
+                        p.span,
+                        format!("`{key}` must name a .{} file", exts.join(" or .")),
+                    )
+                    .with_label("unexpected file type"),
+                );
+                return None;
+            }
+            Some(self.dir.join(&p.value))
+        };
+        let tiles = file(&mut r, "tiles", &["csv"]);
+        let geojson = file(&mut r, "geojson", &["geojson", "json"]);
+        r.finish(self.sink);
+        ChartFiles { tiles, geojson }
     }
 
     fn rank(&mut self, t: &DeTable<'_>, span: Range<usize>) -> RankSpec {
@@ -578,8 +607,8 @@ impl Checker<'_> {
                         n.id.span.clone(),
                         format!("duplicate id `{}` (first used on line {line})", n.id.value),
                     )
-                        .with_label("already used")
-                        .with_hint("every index, dimension and indicator id must be unique"),
+                    .with_label("already used")
+                    .with_hint("every index, dimension and indicator id must be unique"),
                 );
                 ok = false;
             } else {

@@ -219,6 +219,16 @@ impl Node {
     }
 }
 
+/// Files for the charts, declared in `[charts]` (paths resolved against the framework's
+/// directory).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChartFiles {
+    /// Tile-grid positions of the units (`unit,row,col`), for the map when there is no GeoJSON.
+    pub tiles: Option<PathBuf>,
+    /// Unit boundaries (GeoJSON) for the choropleth map.
+    pub geojson: Option<PathBuf>,
+}
+
 /// A validated framework.
 #[derive(Clone, Debug)]
 pub struct Framework {
@@ -234,6 +244,8 @@ pub struct Framework {
     pub defaults: Defaults,
     /// How ranks are computed.
     pub rank: RankSpec,
+    /// Files the charts use.
+    pub charts: ChartFiles,
     /// Data sources in file order.
     pub sources: Vec<Source>,
     /// Node arena: the index first, then dimensions, then indicators, each in file order.

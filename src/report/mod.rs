@@ -86,43 +86,6 @@ fn read(path: &Path) -> Result<Vec<u8>, Error> {
     fs::read(path).map_err(|e| Error::io(path, e))
 }
 
-/// Tile positions from a CSV of `unit,row,col` (a header line is skipped).
-pub fn parse_tiles(path: &Path, bytes: &[u8]) -> Result<Vec<(String, u32, u32)>, Error> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| Error::Data(format!("{}: not UTF-8 text", path.display())))?;
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim().trim_start_matches('\u{feff}');
-        if line.is_empty() {
-            continue;
-        }
-        let f: Vec<&str> = line
-            .split(',')
-            .map(|s| s.trim().trim_matches('"'))
-            .collect();
-        let parsed = match f.as_slice() {
-            [u, r, c] => r
-                .parse::<u32>()
-                .ok()
-                .zip(c.parse::<u32>().ok())
-                .map(|(r, c)| (u, r, c)),
-            _ => None,
-        };
-        match parsed {
-            Some((u, r, c)) => out.push((u.to_string(), r, c)),
-            None if i == 0 => {} // header
-            None => {
-                return Err(Error::Data(format!(
-                    "{}:{}: expected `unit,row,col` with whole-number row and col, found `{line}`",
-                    path.display(),
-                    i + 1
-                )));
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// A recorded file: its role, name, path, hash and size.
 #[derive(Clone, Debug, Serialize)]
 pub struct Entry {
@@ -483,7 +446,7 @@ pub fn build(
         Some(t) => {
             let bytes = read(t)?;
             inputs.push(Entry::of(Some("tiles"), None, clean_path(t), &bytes));
-            Some(parse_tiles(t, &bytes)?)
+            Some(crate::chart::parse_tiles(t, &bytes)?)
         }
         None => None,
     };
@@ -720,10 +683,10 @@ mod tests {
     #[test]
     fn tiles_parse_with_or_without_a_header() {
         let p = Path::new("t.csv");
-        let t = parse_tiles(p, b"unit,row,col\n440103,1,2\n").unwrap();
+        let t = crate::chart::parse_tiles(p, b"unit,row,col\n440103,1,2\n").unwrap();
         assert_eq!(t, vec![("440103".to_string(), 1, 2)]);
-        assert_eq!(parse_tiles(p, b"a,0,0\n").unwrap().len(), 1);
-        assert!(parse_tiles(p, b"unit,row,col\na,x,1\n").is_err());
+        assert_eq!(crate::chart::parse_tiles(p, b"a,0,0\n").unwrap().len(), 1);
+        assert!(crate::chart::parse_tiles(p, b"unit,row,col\na,x,1\n").is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! expectation fails the test.
 
 mod audit;
+mod charts;
 mod cli;
 mod coinr_asem;
 mod contract;

@@ -98,9 +98,11 @@ fn the_bundle_is_complete_hashed_and_identical_from_run_to_run() {
         assert_eq!(f["bytes"], bytes.len() as u64, "{f}");
     }
     let inputs = m["inputs"].as_array().unwrap();
-    assert_eq!(inputs.len(), 8, "the sample's eight sources");
+    assert_eq!(inputs.len(), 9, "the sample's eight sources and its map tiles");
+    let roles: Vec<&str> = inputs.iter().map(|i| i["role"].as_str().unwrap()).collect();
+    assert_eq!(roles.iter().filter(|r| **r == "source").count(), 8);
+    assert!(roles.contains(&"tiles"), "{roles:?}");
     for i in inputs {
-        assert_eq!(i["role"], "source");
         let bytes = std::fs::read(root().join(i["path"].as_str().unwrap())).unwrap();
         assert_eq!(i["sha256"], sha256_hex(&bytes), "{i}");
     }
@@ -236,6 +238,10 @@ fn the_html_is_self_contained_and_escaped() {
         .replace(
             "path = \"../data/",
             &format!("path = \"{}/data/", root().display()),
+        )
+        .replace(
+            "tiles = \"../data/",
+            &format!("tiles = \"{}/data/", root().display()),
         )
         .replace(
             "zh = \"红棉指数（区）\"",
@@ -409,14 +415,14 @@ fn the_street_report_builds() {
 
 /// The README shows charts from the sample report; they must be the ones kapok draws now.
 /// Regenerate with:
-/// `cargo run -- report indicators/hongmian.toml -o reports/sample --force && cp reports/sample/charts/{ranking,heatmap}.png docs/`
+/// `cargo run -- report indicators/hongmian.toml -o reports/sample --force && cp reports/sample/charts/{ranking,heatmap-dimensions}.png docs/`
 #[test]
 fn the_readme_charts_are_current() {
     let tmp = tempdir();
     let dir = tmp.path().join("r");
     report(SAMPLE, &dir, &[]);
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    for name in ["ranking", "heatmap"] {
+    for name in ["ranking", "heatmap-dimensions"] {
         let committed = root().join(format!("docs/{name}.png"));
         assert!(
             readme.contains(&format!("docs/{name}.png")),
@@ -427,7 +433,35 @@ fn the_readme_charts_are_current() {
             std::fs::read(&committed).is_ok_and(|b| b == fresh),
             "docs/{name}.png is not the chart kapok draws now; regenerate it with \
              `cargo run -- report indicators/hongmian.toml -o reports/sample --force && \
-             cp reports/sample/charts/{{ranking,heatmap}}.png docs/`"
+             cp reports/sample/charts/{{ranking,heatmap-dimensions}}.png docs/`"
         );
+    }
+}
+
+/// The sample report draws every chart kapok has, the tile map included (declared in the
+/// framework's `[charts]`), and every chart is a PNG.
+#[test]
+fn the_sample_report_has_every_chart() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("r");
+    report(SAMPLE, &dir, &[]);
+    let charts = chart_files(&dir);
+    for name in [
+        "ranking",
+        "contributions",
+        "heatmap-dimensions",
+        "heatmap-indicators",
+        "radar",
+        "rank-change",
+        "bump",
+        "trends",
+        "distributions",
+        "correlations",
+        "map",
+    ] {
+        let file = format!("charts/{name}.png");
+        assert!(charts.contains(&file), "{file} missing: {charts:?}");
+        let bytes = std::fs::read(dir.join(&file)).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{file}");
     }
 }

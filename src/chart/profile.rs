@@ -1,0 +1,517 @@
+//! Profiles of units: radar of dimensions, small-multiple trends, indicator distributions.
+
+use std::f64::consts::PI;
+
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::bars::{Axis, nice_ticks};
+use super::theme::{self, BODY, INK, MUTED, SMALL};
+use super::{Chart, ChartOptions, Ctx, anchored, de, header, render};
+use crate::Results;
+use crate::error::Error;
+use crate::framework::{Framework, Lang};
+
+fn mean(v: impl Iterator<Item = f64>) -> f64 {
+    let (s, n) = v
+        .filter(|x| x.is_finite())
+        .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 { f64::NAN } else { s / n as f64 }
+}
+
+/// Radar of one unit's dimension scores (default: the best unit) against the average of the
+/// scored units and the best unit (the runner-up when the unit is the best).
+pub fn radar(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, Error> {
+    let ctx = Ctx::new(fw, r, opts)?;
+    let p = ctx.p;
+    let dims = ctx.dimensions();
+    let order = ctx.ordered_units(p);
+    let unit = ctx
+        .highlighted()
+        .ok_or_else(|| Error::Eval("no unit has an index score in this period".into()))?;
+    let other = order.iter().copied().find(|&u| u != unit);
+    let other_label = |u: usize| {
+        let r = ctx.rank(p, u).unwrap_or(0);
+        match opts.lang {
+            Lang::Zh if r == 1 => format!("最佳：{}", ctx.unit_long(u)),
+            Lang::Zh => format!("第{r}名：{}", ctx.unit_long(u)),
+            Lang::En if r == 1 => format!("Best: {}", ctx.unit_long(u)),
+            Lang::En => format!("No. {r}: {}", ctx.unit_long(u)),
+        }
+    };
+    let scored: Vec<usize> = order.clone();
+    let avg: Vec<f64> = dims
+        .iter()
+        .map(|&d| mean(scored.iter().map(|&u| ctx.score(p, u, d))))
+        .collect();
+    let profile = |u: usize| -> Vec<f64> { dims.iter().map(|&d| ctx.score(p, u, d)).collect() };
+    let mut lo = 0f64;
+    let mut hi = f64::NEG_INFINITY;
+    for &u in &scored {
+        for &d in &dims {
+            let v = ctx.score(p, u, d);
+            if v.is_finite() {
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+        }
+    }
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
+        hi = lo + 1.0;
+    }
+    let mut ticks = nice_ticks(lo, hi, 4);
+    if let [.., a, b] = ticks[..]
+        && b < hi
+    {
+        ticks.push(b + (b - a));
+    }
+    let hi = ticks.last().copied().unwrap_or(hi).max(hi);
+    let rank = ctx
+        .rank(p, unit)
+        .map(|r| r.to_string())
+        .unwrap_or("–".into());
+    let title = ctx.title(&match opts.lang {
+        Lang::Zh => format!("{}（第{rank}名）各维度得分", ctx.unit_long(unit)),
+        Lang::En => format!("{} (rank {rank}) by dimension", ctx.unit_long(unit)),
+    });
+    let subtitle = ctx.tr(
+        "与所有单位的平均值及最佳单位比较",
+        "Compared with the average of all units and the best unit",
+    );
+    let label_w = ctx.max_width(dims.iter().map(|&d| ctx.name(d)), BODY) + 16;
+    let radius = 250;
+    let w = (2 * (radius + label_w + theme::PAD + 10)).max(ctx.width(&title, theme::TITLE) + 60);
+    let h = 100 + 2 * radius + 60 + 70;
+    let series: Vec<(String, Vec<f64>, RGBColor, bool)> = {
+        let mut s = vec![(ctx.tr("平均", "Average").to_string(), avg, MUTED, false)];
+        if let Some(o) = other {
+            s.push((other_label(o), profile(o), theme::ACCENT, false));
+        }
+        s.push((ctx.unit_long(unit), profile(unit), theme::HIGHLIGHT, true));
+        s
+    };
+    let bytes = render!(ctx, w as u32, h as u32, |root| {
+        (|| -> Result<(), Error> {
+            let area = header(&root, &ctx, &title, subtitle)?;
+            let (cx, cy) = (w / 2, radius + 40);
+            let k = dims.len().max(1);
+            let angle = |i: usize| -PI / 2.0 + 2.0 * PI * i as f64 / k as f64;
+            let pt = |i: usize, v: f64| {
+                let t = ((v - lo) / (hi - lo)).clamp(0.0, 1.0) * radius as f64;
+                (
+                    cx + (t * angle(i).cos()).round() as i32,
+                    cy + (t * angle(i).sin()).round() as i32,
+                )
+            };
+            for &t in &ticks {
+                let ring: Vec<(i32, i32)> = (0..=k).map(|i| pt(i % k, t)).collect();
+                area.draw(&PathElement::new(ring, theme::GRID))
+                    .map_err(de)?;
+                let s = anchored(ctx.text(SMALL, MUTED), HPos::Left, VPos::Bottom);
+                let (x, y) = pt(0, t);
+                area.draw(&Text::new(format!("{t}"), (x + 4, y - 1), s))
+                    .map_err(de)?;
+            }
+            for (i, &d) in dims.iter().enumerate() {
+                let end = pt(i, hi);
+                area.draw(&PathElement::new(vec![(cx, cy), end], theme::GRID))
+                    .map_err(de)?;
+                let (c, s) = (angle(i).cos(), angle(i).sin());
+                let hpos = if c > 0.2 {
+                    HPos::Left
+                } else if c < -0.2 {
+                    HPos::Right
+                } else {
+                    HPos::Center
+                };
+                let vpos = if s > 0.2 {
+                    VPos::Top
+                } else if s < -0.2 {
+                    VPos::Bottom
+                } else {
+                    VPos::Center
+                };
+                let lx = cx + ((radius + 12) as f64 * c).round() as i32;
+                let ly = cy + ((radius + 12) as f64 * s).round() as i32;
+                let st = anchored(ctx.text(BODY, INK), hpos, vpos);
+                area.draw(&Text::new(ctx.name(d).to_string(), (lx, ly), st))
+                    .map_err(de)?;
+            }
+            for (_, values, color, fill) in &series {
+                let pts: Vec<(i32, i32)> = values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| pt(i, if v.is_finite() { v } else { lo }))
+                    .collect();
+                if *fill {
+                    area.draw(&Polygon::new(pts.clone(), color.mix(0.18).filled()))
+                        .map_err(de)?;
+                }
+                let mut ring = pts.clone();
+                ring.push(pts[0]);
+                area.draw(&PathElement::new(ring, color.stroke_width(3)))
+                    .map_err(de)?;
+                for &q in &pts {
+                    area.draw(&Circle::new(q, 4, color.filled())).map_err(de)?;
+                }
+            }
+            // Legend below the radar.
+            let mut x = theme::PAD;
+            let y = cy + radius + 60;
+            for (label, _, color, _) in &series {
+                area.draw(&Rectangle::new(
+                    [(x, y - 7), (x + 22, y + 7)],
+                    color.filled(),
+                ))
+                .map_err(de)?;
+                let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Center);
+                area.draw(&Text::new(label.clone(), (x + 30, y), s))
+                    .map_err(de)?;
+                x += 30 + ctx.width(label, BODY) + 30;
+            }
+            Ok(())
+        })()
+    });
+    Ok(ctx.chart("radar", title, bytes))
+}
+
+/// Small multiples of the index across the periods up to the chosen one: one panel per unit
+/// (best first) with the average of all units for reference, or, when the framework has
+/// groups, one panel per group with its units as thin lines and the group's mean in bold.
+pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, Error> {
+    let ctx = Ctx::new(fw, r, opts)?;
+    let p = ctx.p;
+    let periods: Vec<usize> = (0..=p).collect();
+    if periods.len() < 2 {
+        return Err(Error::Usage(
+            "the trend chart needs at least two periods up to the chosen one".into(),
+        ));
+    }
+    let nu = r.panel.units.len();
+    let series = |u: usize| -> Vec<f64> { periods.iter().map(|&q| ctx.score(q, u, 0)).collect() };
+    let avg_of = |units: &[usize]| -> Vec<f64> {
+        periods
+            .iter()
+            .map(|&q| mean(units.iter().map(|&u| ctx.score(q, u, 0))))
+            .collect()
+    };
+    let all: Vec<usize> = (0..nu).collect();
+    let city = avg_of(&all);
+    // Panels: (heading, thin lines, bold line, reference line).
+    type Panel = (String, Vec<Vec<f64>>, Vec<f64>, Vec<f64>);
+    let panels: Vec<Panel> = match &r.panel.groups {
+        Some(groups) => {
+            let mut names: Vec<&String> = groups.iter().collect();
+            names.sort();
+            names.dedup();
+            let mut ps: Vec<(f64, Panel)> = names
+                .into_iter()
+                .map(|g| {
+                    let members: Vec<usize> = (0..nu).filter(|&u| &groups[u] == g).collect();
+                    let m = avg_of(&members);
+                    let last = m.last().copied().unwrap_or(f64::NAN);
+                    let heading = match opts.lang {
+                        Lang::Zh => format!("{g}（{}个）", members.len()),
+                        Lang::En => format!("{g} ({})", members.len()),
+                    };
+                    (
+                        last,
+                        (
+                            heading,
+                            members.iter().map(|&u| series(u)).collect(),
+                            m,
+                            city.clone(),
+                        ),
+                    )
+                })
+                .collect();
+            ps.sort_by(|a, b| b.0.total_cmp(&a.0));
+            ps.into_iter().map(|x| x.1).collect()
+        }
+        None => ctx
+            .ordered_units(p)
+            .into_iter()
+            .map(|u| {
+                let rank = ctx.rank(p, u).map(|r| r.to_string()).unwrap_or("–".into());
+                (
+                    format!("{rank}. {}", ctx.unit(u)),
+                    Vec::new(),
+                    series(u),
+                    city.clone(),
+                )
+            })
+            .collect(),
+    };
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (_, thin, bold, _) in &panels {
+        for v in thin
+            .iter()
+            .flatten()
+            .chain(bold.iter())
+            .filter(|v| v.is_finite())
+        {
+            lo = lo.min(*v);
+            hi = hi.max(*v);
+        }
+    }
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    let ticks = nice_ticks(lo, hi, 3);
+    let title = ctx.title(ctx.tr("指数走势", "index over time"));
+    let subtitle = if r.panel.groups.is_some() {
+        ctx.tr(
+            "每组一格：细线为组内各单位，粗线为组平均，虚线为全市平均；按本期组平均排序",
+            "One panel per group: thin lines its units, bold its mean, dashed the overall mean; ordered by the group mean",
+        )
+    } else {
+        ctx.tr(
+            "每个单位一格，按本期名次排序；虚线为所有单位平均",
+            "One panel per unit, ordered by current rank; dashed: the average of all units",
+        )
+    };
+    let cols = 4usize;
+    let (pw, ph) = (300, 190);
+    let rows = panels.len().div_ceil(cols);
+    let w = theme::PAD * 2 + cols as i32 * pw;
+    let h = 100 + rows as i32 * ph + 20;
+    let bytes = render!(ctx, w as u32, h as u32, |root| {
+        (|| -> Result<(), Error> {
+            let area = header(&root, &ctx, &title, subtitle)?;
+            for (k, (heading, thin, bold, reference)) in panels.iter().enumerate() {
+                let (col, row) = ((k % cols) as i32, (k / cols) as i32);
+                let (x0, y0) = (theme::PAD + col * pw, row * ph);
+                let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Top);
+                area.draw(&Text::new(heading.clone(), (x0 + 36, y0), s))
+                    .map_err(de)?;
+                let (px0, px1) = (x0 + 36, x0 + pw - 18);
+                let (py0, py1) = (y0 + 28, y0 + ph - 34);
+                let x = |i: usize| {
+                    px0 + ((px1 - px0) as f64 * i as f64 / (periods.len() - 1) as f64).round()
+                        as i32
+                };
+                let yv = |v: f64| {
+                    py1 - (((v - lo) / (hi - lo)).clamp(0.0, 1.0) * (py1 - py0) as f64).round()
+                        as i32
+                };
+                for &t in &ticks {
+                    area.draw(&PathElement::new(
+                        vec![(px0, yv(t)), (px1, yv(t))],
+                        theme::GRID,
+                    ))
+                    .map_err(de)?;
+                    let s = anchored(ctx.text(SMALL - 2.0, MUTED), HPos::Right, VPos::Center);
+                    area.draw(&Text::new(format!("{t}"), (px0 - 4, yv(t)), s))
+                        .map_err(de)?;
+                }
+                for (i, q) in [(0, periods[0]), (periods.len() - 1, p)] {
+                    let hp = if i == 0 { HPos::Left } else { HPos::Right };
+                    let s = anchored(ctx.text(SMALL - 2.0, MUTED), hp, VPos::Top);
+                    area.draw(&Text::new(ctx.period(q).to_string(), (x(i), py1 + 6), s))
+                        .map_err(de)?;
+                }
+                let line = |v: &[f64]| -> Vec<Vec<(i32, i32)>> {
+                    let pts: Vec<Option<(i32, i32)>> = v
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &y)| y.is_finite().then(|| (x(i), yv(y))))
+                        .collect();
+                    pts.split(|p| p.is_none())
+                        .map(|s| s.iter().flatten().copied().collect::<Vec<_>>())
+                        .filter(|s| s.len() > 1)
+                        .collect()
+                };
+                for seg in line(reference) {
+                    area.draw(&DashedPathElement::new(seg, 5, 4, MUTED.stroke_width(1)))
+                        .map_err(de)?;
+                }
+                for t in thin {
+                    for seg in line(t) {
+                        area.draw(&PathElement::new(seg, theme::ACCENT.mix(0.25)))
+                            .map_err(de)?;
+                    }
+                }
+                for seg in line(bold) {
+                    area.draw(&PathElement::new(seg, theme::ACCENT.stroke_width(3)))
+                        .map_err(de)?;
+                }
+            }
+            Ok(())
+        })()
+    });
+    Ok(ctx.chart("trends", title, bytes))
+}
+
+/// Quantile of sorted values (linear interpolation).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let x = q * (sorted.len() - 1) as f64;
+    let i = x.floor() as usize;
+    let j = (i + 1).min(sorted.len() - 1);
+    sorted[i] + (sorted[j] - sorted[i]) * (x - i as f64)
+}
+
+/// Distribution of every indicator's normalised scores in the period (box: quartiles, whiskers:
+/// range, dots: units), grouped by dimension, with one unit (default: the best) highlighted.
+pub fn distributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, Error> {
+    let ctx = Ctx::new(fw, r, opts)?;
+    let p = ctx.p;
+    let unit = ctx
+        .highlighted()
+        .ok_or_else(|| Error::Eval("no unit has an index score in this period".into()))?;
+    let units = ctx.ordered_units(p);
+    // Rows: a heading per parent node, then its indicators.
+    let mut rows: Vec<(Option<usize>, usize)> = Vec::new();
+    for node in fw.aggregates_preorder() {
+        let inds: Vec<usize> = fw.nodes[node]
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| fw.nodes[c].indicator().is_some())
+            .collect();
+        if !inds.is_empty() {
+            rows.push((None, node));
+            rows.extend(inds.into_iter().map(|i| (Some(i), node)));
+        }
+    }
+    let (mut lo, mut hi) = (0f64, f64::NEG_INFINITY);
+    for &(ind, _) in &rows {
+        if let Some(i) = ind {
+            for &u in &units {
+                let v = ctx.score(p, u, i);
+                if v.is_finite() {
+                    lo = lo.min(v);
+                    hi = hi.max(v);
+                }
+            }
+        }
+    }
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
+        hi = lo + 1.0;
+    }
+    let rank = ctx
+        .rank(p, unit)
+        .map(|r| r.to_string())
+        .unwrap_or("–".into());
+    let title = ctx.title(ctx.tr("指标分布", "indicator distributions"));
+    let subtitle = match opts.lang {
+        Lang::Zh => format!(
+            "各指标标准化得分：箱为四分位，须为最小至最大，点为各单位（{}个）；◆为{}（第{rank}名），右列为其得分与名次",
+            units.len(),
+            ctx.unit_long(unit)
+        ),
+        Lang::En => format!(
+            "Normalised indicator scores: box quartiles, whiskers range, dots the {} units; ◆ {} (rank {rank}), its score and rank on the right",
+            units.len(),
+            ctx.unit_long(unit)
+        ),
+    };
+    let row_h = 26;
+    let label_w = ctx.max_width(
+        rows.iter()
+            .map(|&(i, n)| ctx.name(i.unwrap_or(n)).to_string()),
+        SMALL,
+    ) + 30;
+    let plot_w = 560;
+    let tail_w = ctx.width("100.0  #176", SMALL) + 20;
+    let w = (theme::PAD * 2 + label_w + plot_w + tail_w).max(ctx.width(&subtitle, SMALL) + 60);
+    let h = 110 + rows.len() as i32 * row_h + 50;
+    let bytes = render!(ctx, w as u32, h as u32, |root| {
+        (|| -> Result<(), Error> {
+            let area = header(&root, &ctx, &title, &subtitle)?;
+            let axis = Axis {
+                lo,
+                hi,
+                x0: theme::PAD + label_w,
+                x1: theme::PAD + label_w + plot_w,
+            };
+            let y1 = rows.len() as i32 * row_h;
+            axis.grid(&area, &ctx, 0, y1)?;
+            for (k, &(ind, node)) in rows.iter().enumerate() {
+                let yc = k as i32 * row_h + row_h / 2;
+                let Some(i) = ind else {
+                    let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Center);
+                    area.draw(&Text::new(ctx.name(node).to_string(), (theme::PAD, yc), s))
+                        .map_err(de)?;
+                    continue;
+                };
+                let s = anchored(ctx.text(SMALL, INK), HPos::Right, VPos::Center);
+                area.draw(&Text::new(ctx.name(i).to_string(), (axis.x0 - 10, yc), s))
+                    .map_err(de)?;
+                let mut v: Vec<f64> = units
+                    .iter()
+                    .map(|&u| ctx.score(p, u, i))
+                    .filter(|v| v.is_finite())
+                    .collect();
+                v.sort_by(f64::total_cmp);
+                if v.is_empty() {
+                    continue;
+                }
+                let (q1, q2, q3) = (quantile(&v, 0.25), quantile(&v, 0.5), quantile(&v, 0.75));
+                let (mn, mx) = (v[0], v[v.len() - 1]);
+                area.draw(&PathElement::new(
+                    vec![(axis.px(mn), yc), (axis.px(mx), yc)],
+                    MUTED,
+                ))
+                .map_err(de)?;
+                area.draw(&Rectangle::new(
+                    [
+                        (axis.px(q1), yc - 8),
+                        (axis.px(q3).max(axis.px(q1) + 1), yc + 8),
+                    ],
+                    theme::ACCENT.mix(0.15).filled(),
+                ))
+                .map_err(de)?;
+                area.draw(&Rectangle::new(
+                    [
+                        (axis.px(q1), yc - 8),
+                        (axis.px(q3).max(axis.px(q1) + 1), yc + 8),
+                    ],
+                    theme::ACCENT.mix(0.6),
+                ))
+                .map_err(de)?;
+                area.draw(&PathElement::new(
+                    vec![(axis.px(q2), yc - 8), (axis.px(q2), yc + 8)],
+                    theme::ACCENT.stroke_width(2),
+                ))
+                .map_err(de)?;
+                for (n, &u) in units.iter().enumerate() {
+                    let x = ctx.score(p, u, i);
+                    if x.is_finite() && u != unit {
+                        // A fixed jitter by position, so the picture is the same every time.
+                        let j = ((n * 7919) % 13) as i32 - 6;
+                        area.draw(&Circle::new(
+                            (axis.px(x), yc + j),
+                            2,
+                            INK.mix(0.45).filled(),
+                        ))
+                        .map_err(de)?;
+                    }
+                }
+                let x = ctx.score(p, unit, i);
+                if x.is_finite() {
+                    let c = axis.px(x);
+                    area.draw(&Polygon::new(
+                        vec![(c, yc - 8), (c + 7, yc), (c, yc + 8), (c - 7, yc)],
+                        theme::HIGHLIGHT.filled(),
+                    ))
+                    .map_err(de)?;
+                }
+                let rank = r.ranks[[p, unit, i]];
+                let label = if x.is_finite() {
+                    format!("{}  #{rank}", ctx.fmt(x))
+                } else {
+                    "–".into()
+                };
+                let s = anchored(ctx.text(SMALL, theme::HIGHLIGHT), HPos::Left, VPos::Center);
+                area.draw(&Text::new(label, (axis.x1 + 14, yc), s))
+                    .map_err(de)?;
+            }
+            Ok(())
+        })()
+    });
+    Ok(ctx.chart("distributions", title, bytes))
+}

@@ -1,0 +1,220 @@
+//! Charts: every chart renders for the district and street samples, PNGs decode, output is
+//! deterministic, the embedded font covers every name and label, bad fonts are refused.
+
+use std::sync::OnceLock;
+
+use ab_glyph::{Font, FontRef, GlyphId};
+use kapok::chart::{self, ChartOptions, ImageFormat};
+use kapok::framework::Lang;
+use kapok::{Framework, Results};
+
+use crate::util::root;
+
+fn scored(file: &str) -> (Framework, Results) {
+    let fw = kapok::load(&root().join("indicators").join(file)).expect("framework loads");
+    let (r, _) = kapok::score(&fw, None).expect("sample scores");
+    (fw, r)
+}
+
+fn districts() -> &'static (Framework, Results) {
+    static D: OnceLock<(Framework, Results)> = OnceLock::new();
+    D.get_or_init(|| scored("hongmian.toml"))
+}
+
+fn streets() -> &'static (Framework, Results) {
+    static S: OnceLock<(Framework, Results)> = OnceLock::new();
+    S.get_or_init(|| scored("hongmian-streets.toml"))
+}
+
+/// A made-up GeoJSON: one square per unit on a grid, keyed by a numeric `code` property.
+fn squares(r: &Results) -> String {
+    let features: Vec<String> = r
+        .panel
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let (x, y) = (113.0 + (i % 14) as f64 * 0.05, 23.0 + (i / 14) as f64 * 0.05);
+            format!(
+                r#"{{"type":"Feature","properties":{{"code":{u},"name":"x"}},"geometry":{{"type":"Polygon","coordinates":[[[{x},{y}],[{},{y}],[{},{}],[{x},{}],[{x},{y}]]]}}}}"#,
+                x + 0.04,
+                x + 0.04,
+                y + 0.04,
+                y + 0.04
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",")
+    )
+}
+
+const ALL: [&str; 11] = [
+    "ranking",
+    "contributions",
+    "heatmap-dimensions",
+    "heatmap-indicators",
+    "radar",
+    "rank-change",
+    "bump",
+    "trends",
+    "distributions",
+    "correlations",
+    "map",
+];
+
+fn check_all(fw: &Framework, r: &Results, opts: &ChartOptions) {
+    let charts = chart::render_all(fw, r, opts).expect("charts render");
+    let names: Vec<&str> = charts.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ALL);
+    let again = chart::render_all(fw, r, opts).unwrap();
+    for (a, b) in charts.iter().zip(&again) {
+        assert!(a.bytes == b.bytes, "{} differs between two renders", a.name);
+        assert!(!a.title.is_empty());
+        match opts.format {
+            ImageFormat::Png => {
+                assert_eq!(a.ext, "png");
+                let img = image::load_from_memory_with_format(&a.bytes, image::ImageFormat::Png)
+                    .unwrap_or_else(|e| panic!("{} does not decode: {e}", a.name));
+                let (w, h) = (img.width(), img.height());
+                assert!(
+                    (500..=4000).contains(&w) && (200..=4000).contains(&h),
+                    "{} is {w}×{h}",
+                    a.name
+                );
+                // The header says the same size as the decoded image.
+                assert_eq!(u32::from_be_bytes(a.bytes[16..20].try_into().unwrap()), w);
+                assert_eq!(u32::from_be_bytes(a.bytes[20..24].try_into().unwrap()), h);
+            }
+            ImageFormat::Svg => {
+                assert_eq!(a.ext, "svg");
+                let text = std::str::from_utf8(&a.bytes).unwrap();
+                assert!(text.starts_with("<svg"), "{}", a.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_chart_renders_for_the_districts() {
+    let (fw, r) = districts();
+    let tiles = chart::read_tiles(&root().join("data/tiles-districts.csv")).unwrap();
+    assert_eq!(tiles.len(), 11);
+    assert!(tiles.iter().all(|t| r.panel.units.contains(&t.0)));
+    let opts = ChartOptions {
+        tiles: Some(tiles),
+        ..ChartOptions::latest(r)
+    };
+    check_all(fw, r, &opts);
+    let en = ChartOptions {
+        lang: Lang::En,
+        geojson: Some(squares(r)),
+        highlight: Some(3),
+        period: 5,
+        ..opts
+    };
+    check_all(fw, r, &en);
+}
+
+#[test]
+fn every_chart_renders_for_the_streets() {
+    let (fw, r) = streets();
+    let opts = ChartOptions {
+        geojson: Some(squares(r)),
+        ..ChartOptions::latest(r)
+    };
+    check_all(fw, r, &opts);
+}
+
+#[test]
+fn charts_render_as_svg() {
+    let (fw, r) = districts();
+    let opts = ChartOptions {
+        format: ImageFormat::Svg,
+        geojson: Some(squares(r)),
+        ..ChartOptions::latest(r)
+    };
+    check_all(fw, r, &opts);
+    let ranking = chart::ranking(fw, r, &opts).unwrap();
+    let text = String::from_utf8(ranking.bytes).unwrap();
+    assert!(text.contains("天河区") && text.contains("红棉指数"));
+}
+
+#[test]
+fn first_period_leaves_out_the_charts_that_compare_periods() {
+    let (fw, r) = districts();
+    let opts = ChartOptions::default();
+    let names: Vec<String> = chart::render_all(fw, r, &opts)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n == "rank-change" || n == "bump" || n == "map")
+    );
+    assert!(chart::rank_change(fw, r, &opts).is_err());
+    let late = ChartOptions {
+        period: 99,
+        ..ChartOptions::default()
+    };
+    let e = chart::ranking(fw, r, &late).unwrap_err().to_string();
+    assert!(e.contains("period 99 is out of range"), "{e}");
+}
+
+/// Every character the charts may draw: unit and group names, node names in both languages,
+/// the chart labels written in the chart sources, and a few district names.
+#[test]
+fn the_embedded_font_covers_every_name_and_label() {
+    let font = FontRef::try_from_slice(chart::EMBEDDED_FONT).unwrap();
+    let mut text = String::from("越秀区 天河区 白云区 茶滘 东漖 石碁 ▲▼◆→–×");
+    for (fw, r) in [districts(), streets()] {
+        for n in &fw.nodes {
+            text.push_str(&n.name.zh);
+            text.push_str(&n.name.en);
+        }
+        for s in r.panel.names.iter().chain(r.panel.groups.iter().flatten()) {
+            text.push_str(s);
+        }
+    }
+    for entry in std::fs::read_dir(root().join("src/chart")).unwrap() {
+        text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    let mut missing: Vec<char> = text
+        .chars()
+        .filter(|c| !c.is_control() && *c != '\u{FEFF}')
+        .filter(|&c| font.glyph_id(c) == GlyphId(0))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "no glyph for {missing:?}");
+}
+
+#[test]
+fn a_bad_font_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-a-font.ttf");
+    std::fs::write(&path, b"this is not a font").unwrap();
+    let e = chart::load_font(&path).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    let msg = e.to_string();
+    assert!(
+        msg.contains("not-a-font.ttf") && msg.contains("not a TrueType/OpenType font"),
+        "{msg}"
+    );
+    let (fw, r) = districts();
+    let opts = ChartOptions {
+        font: Some(b"junk".to_vec()),
+        ..ChartOptions::latest(r)
+    };
+    let msg = chart::render_all(fw, r, &opts).unwrap_err().to_string();
+    assert!(msg.contains("not a TrueType/OpenType font"), "{msg}");
+    // A good font passed as bytes is used.
+    let opts = ChartOptions {
+        font: Some(chart::EMBEDDED_FONT.to_vec()),
+        ..ChartOptions::latest(r)
+    };
+    assert!(chart::ranking(fw, r, &opts).is_ok());
+}

@@ -98,7 +98,11 @@ fn the_bundle_is_complete_hashed_and_identical_from_run_to_run() {
         assert_eq!(f["bytes"], bytes.len() as u64, "{f}");
     }
     let inputs = m["inputs"].as_array().unwrap();
-    assert_eq!(inputs.len(), 9, "the sample's eight sources and its map tiles");
+    assert_eq!(
+        inputs.len(),
+        9,
+        "the sample's eight sources and its map tiles"
+    );
     let roles: Vec<&str> = inputs.iter().map(|i| i["role"].as_str().unwrap()).collect();
     assert_eq!(roles.iter().filter(|r| **r == "source").count(), 8);
     assert!(roles.contains(&"tiles"), "{roles:?}");

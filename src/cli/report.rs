@@ -32,6 +32,9 @@ pub struct ReportArgs {
     /// Tile-map positions of the units: a CSV of unit,row,col.
     #[arg(long, value_name = "PATH")]
     tiles: Option<PathBuf>,
+    /// Draw the charts as SVG (text stays text) instead of PNG.
+    #[arg(long)]
+    svg: bool,
 }
 
 /// Runs `kapok report`.
@@ -64,6 +67,7 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         "font": path(&a.font),
         "geojson": path(&geojson),
         "tiles": path(&tiles),
+        "svg": a.svg,
     });
     let opts = ReportOptions {
         lang: a.run.lang,
@@ -73,6 +77,7 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         font: a.font.clone(),
         geojson,
         tiles,
+        svg: a.svg,
         options,
     };
     let files = report::build(&fw, &results, &warnings, &opts)?;

@@ -39,6 +39,8 @@ pub struct ReportOptions {
     pub geojson: Option<PathBuf>,
     /// Tile-map positions, a CSV of `unit,row,col`.
     pub tiles: Option<PathBuf>,
+    /// Charts as SVG instead of PNG.
+    pub svg: bool,
     /// The run's options as recorded in the manifest.
     pub options: serde_json::Value,
 }
@@ -454,7 +456,11 @@ pub fn build(
         lang: opts.lang,
         period: opts.period,
         font,
-        format: ImageFormat::Png,
+        format: if opts.svg {
+            ImageFormat::Svg
+        } else {
+            ImageFormat::Png
+        },
         highlight: None,
         geojson,
         tiles,

@@ -469,3 +469,21 @@ fn the_sample_report_has_every_chart() {
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{file}");
     }
 }
+
+/// `--svg` draws the charts as SVG files, embedded in the page as SVG data URIs.
+#[test]
+fn charts_as_svg() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("r");
+    report(SAMPLE, &dir, &["--svg"]);
+    let charts = chart_files(&dir);
+    assert!(charts.len() >= 11, "{charts:?}");
+    assert!(charts.iter().all(|c| c.ends_with(".svg")), "{charts:?}");
+    let svg = std::fs::read_to_string(dir.join("charts/ranking.svg")).unwrap();
+    assert!(
+        svg.contains("<svg") && svg.contains("越秀区"),
+        "the labels are text"
+    );
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert_eq!(html.matches("data:image/svg+xml").count(), charts.len());
+}

@@ -249,13 +249,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A node's display name.
-    pub fn name(&self, node: usize) -> &'a str {
-        self.fw.nodes[node].name.get(self.opts.lang)
+    /// A node's display name, with full-width brackets and colons made half-width (see
+    /// [`tidy`]).
+    pub fn name(&self, node: usize) -> String {
+        tidy(self.fw.nodes[node].name.get(self.opts.lang))
     }
 
     /// The index's name.
-    pub fn index_name(&self) -> &'a str {
+    pub fn index_name(&self) -> String {
         self.name(0)
     }
 
@@ -269,22 +270,22 @@ impl<'a> Ctx<'a> {
     pub fn title(&self, what: &str) -> String {
         let period = self.period(self.p);
         match (self.opts.lang, period.is_empty()) {
-            (_, true) => format!("{}{}{what}", self.index_name(), self.tr("：", ": ")),
-            (Lang::Zh, false) => format!("{}：{what}（{period}）", self.index_name()),
+            (_, true) => format!("{}{}{what}", self.index_name(), self.tr(": ", ": ")),
+            (Lang::Zh, false) => format!("{}: {what}({period})", self.index_name()),
             (Lang::En, false) => format!("{}: {what}, {period}", self.index_name()),
         }
     }
 
-    /// A unit's display name (with its group when there are groups).
+    /// A unit's display name.
     pub fn unit(&self, u: usize) -> String {
-        self.r.panel.names[u].clone()
+        tidy(&self.r.panel.names[u])
     }
 
     /// A unit's name with its group, for city-wide lists of streets.
     pub fn unit_long(&self, u: usize) -> String {
         match &self.r.panel.groups {
             Some(g) if g[u] != self.r.panel.names[u] => {
-                format!("{}{}", self.r.panel.names[u], self.paren(&g[u]))
+                format!("{}{}", self.unit(u), self.paren(&tidy(&g[u])))
             }
             _ => self.unit(u),
         }
@@ -293,7 +294,7 @@ impl<'a> Ctx<'a> {
     /// Text in parentheses in the chart language.
     pub fn paren(&self, s: &str) -> String {
         match self.opts.lang {
-            Lang::Zh => format!("（{s}）"),
+            Lang::Zh => format!("({s})"),
             Lang::En => format!(" ({s})"),
         }
     }
@@ -499,4 +500,21 @@ pub(crate) fn change_label(ctx: &Ctx, before: Option<u32>, now: Option<u32>) -> 
         (None, Some(_)) => (ctx.tr("新", "new").into(), theme::MUTED),
         _ => (String::new(), theme::MUTED),
     }
+}
+
+/// Full-width brackets, colons and semicolons as half-width ones. plotters places each glyph
+/// without its left side bearing, so full-width punctuation (drawn on one side of its em box)
+/// would leave a visible gap on the wrong side; half-width forms read the same and sit right.
+pub fn tidy(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '（' => out.push('('),
+            '）' => out.push(')'),
+            '：' => out.push_str(": "),
+            '；' => out.push_str("; "),
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -5,9 +5,10 @@ use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
 use crate::evaluate::Results;
 use crate::framework::{Framework, Lang};
 
-fn fmt_score(v: f64) -> String {
+/// A score with `digits` decimals, or a dash when there is none.
+fn fmt_score(v: f64, digits: usize) -> String {
     if v.is_finite() {
-        format!("{v:.2}")
+        format!("{v:.digits$}")
     } else {
         "–".into()
     }
@@ -40,11 +41,14 @@ fn short_name(fw: &Framework, node: usize, lang: Lang) -> String {
 }
 
 /// The ranking of period `p`: rank, change against `prev` (when given), unit, name, index score
-/// and the scores of the index's dimensions, best first.
+/// and the scores of the index's dimensions, best first; scores with the `[rank] digits` of the
+/// framework (default 2).
 pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang: Lang) -> String {
     let panel = &r.panel;
     let zh = lang == Lang::Zh;
     let dims = &fw.index().children;
+    // Show scores as precisely as they are ranked when the framework says (the HDI: 3).
+    let digits = fw.rank.digits.map_or(2, |d| d as usize);
     let mut header: Vec<String> = vec![
         if zh { "排名" } else { "rank" }.into(),
         if zh { "变化" } else { "change" }.into(),
@@ -74,9 +78,9 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
             prev.map_or(String::new(), |q| rank_change(r.ranks[[q, u, 0]], now)),
             panel.units[u].clone(),
             panel.names[u].clone(),
-            fmt_score(r.scores[[p, u, 0]]),
+            fmt_score(r.scores[[p, u, 0]], digits),
         ];
-        line.extend(dims.iter().map(|&d| fmt_score(r.scores[[p, u, d]])));
+        line.extend(dims.iter().map(|&d| fmt_score(r.scores[[p, u, d]], digits)));
         t.add_row(line);
     }
     for (i, col) in t.column_iter_mut().enumerate() {

@@ -161,3 +161,21 @@ fn overrides_on_the_coinr_example() {
         assert!(err.contains(msg), "{arg}: {err}");
     }
 }
+
+#[test]
+fn rank_table_shows_scores_as_precisely_as_they_are_ranked() {
+    // The HDI ranks on 3 decimals ([rank] digits = 3): the table shows UNDP's published values.
+    let out = kapok(&["rank", "indicators/undp-hdi.toml", "--lang", "en"]);
+    let (stdout, err) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let che = stdout.lines().find(|l| l.contains("CHE")).unwrap();
+    assert!(che.contains(" 0.967 "), "{che}");
+    // The district index has no digits: two decimals.
+    let out = kapok(&["rank", "indicators/hongmian.toml", "--period", "2023-06"]);
+    assert!(
+        texts(&out)
+            .0
+            .lines()
+            .any(|l| l.contains("440104") && l.contains('.'))
+    );
+}

@@ -50,7 +50,8 @@ fn squares(r: &Results) -> String {
     )
 }
 
-const ALL: [&str; 11] = [
+/// Every chart kapok draws, by file stem.
+pub const ALL: [&str; 11] = [
     "ranking",
     "contributions",
     "heatmap-dimensions",

@@ -450,19 +450,7 @@ fn the_sample_report_has_every_chart() {
     let dir = tmp.path().join("r");
     report(SAMPLE, &dir, &[]);
     let charts = chart_files(&dir);
-    for name in [
-        "ranking",
-        "contributions",
-        "heatmap-dimensions",
-        "heatmap-indicators",
-        "radar",
-        "rank-change",
-        "bump",
-        "trends",
-        "distributions",
-        "correlations",
-        "map",
-    ] {
+    for name in super::charts::ALL {
         let file = format!("charts/{name}.png");
         assert!(charts.contains(&file), "{file} missing: {charts:?}");
         let bytes = std::fs::read(dir.join(&file)).unwrap();

@@ -164,9 +164,20 @@ impl DataStage {
             }
         };
         result.map_err(|e| df_err(&what, e))?;
-        // Read it once now, so that a malformed file is reported against its source.
-        self.sql(&format!("SELECT COUNT(*) FROM {}", quote_ident(name)))
-            .map_err(|e| df_err(&what, e))?;
+        // Read it once now, so that a malformed file is reported against its source. CSV and
+        // Excel carry no types: a number column with one stray word is read as text, and every
+        // expression over it would fail far from the cause, so name the cell here.
+        if matches!(ext.as_str(), "csv" | "xlsx") {
+            let batches = self
+                .sql(&format!("SELECT * FROM {}", quote_ident(name)))
+                .map_err(|e| df_err(&what, e))?;
+            if let Some(problem) = numbers_read_as_text(&batches, ext == "xlsx") {
+                return Err(Error::Data(format!("{what}: {problem}")));
+            }
+        } else {
+            self.sql(&format!("SELECT COUNT(*) FROM {}", quote_ident(name)))
+                .map_err(|e| df_err(&what, e))?;
+        }
         Ok(())
     }
 
@@ -681,6 +692,58 @@ fn batches_schema(
         .block_on(stage.ctx.sql(sql))
         .map_err(|e| df_err("planning", e))?;
     Ok(Arc::new(df.schema().as_arrow().clone()))
+}
+
+/// A text column whose values are mostly numbers (more numbers than other values):
+/// the stray values, with the line (CSV, header = line 1) or cell (XLSX) of the first ones.
+fn numbers_read_as_text(batches: &[RecordBatch], xlsx: bool) -> Option<String> {
+    let schema = batches.first()?.schema();
+    for (c, field) in schema.fields().iter().enumerate() {
+        if !matches!(
+            field.data_type(),
+            DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+        ) {
+            continue;
+        }
+        let mut numeric = 0usize;
+        let mut stray: Vec<(usize, String)> = Vec::new();
+        let mut row = 0usize;
+        for b in batches {
+            let col = as_text(b.column(c).as_ref()).ok()?;
+            let col = col.as_string::<i32>();
+            for i in 0..col.len() {
+                row += 1;
+                if col.is_null(i) || col.value(i).trim().is_empty() {
+                    continue;
+                }
+                let v = col.value(i).trim();
+                if v.parse::<f64>().is_ok() {
+                    numeric += 1;
+                } else {
+                    stray.push((row, v.to_string()));
+                }
+            }
+        }
+        if !stray.is_empty() && numeric > stray.len() {
+            let at: Vec<String> = stray
+                .iter()
+                .map(|(r, v)| {
+                    if xlsx {
+                        format!("cell {}{} `{v}`", xlsx::column_letters(c), r + 1)
+                    } else {
+                        format!("line {} `{v}`", r + 1)
+                    }
+                })
+                .collect();
+            return Some(format!(
+                "column `{}` holds numbers but {} value(s) are not, so it is read as text: {}\nfix the cells, or leave them empty for a missing value",
+                field.name(),
+                stray.len(),
+                list(&at)
+            ));
+        }
+    }
+    None
 }
 
 /// At most ten items of a list, then "and N more".

@@ -206,3 +206,15 @@ fn distance_to_a_reference_unit_and_a_missing_reference() {
     assert_eq!(run.status.code(), Some(1), "{err}");
     assert!(err.contains("reference unit `9`"), "{err}");
 }
+
+#[test]
+fn a_word_in_a_number_column_is_named_by_line() {
+    let units = UNITS.replace("2,乙,2000", "2,乙,n/a");
+    let (code, err) = run("arithmetic", &units, MONTHLY);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("source `units`") && err.contains("column `population`"),
+        "{err}"
+    );
+    assert!(err.contains("line 3 `n/a`"), "{err}");
+}

@@ -22,6 +22,34 @@ pub enum Status {
     Missing,
 }
 
+/// How a unit's rank moved between two periods (rank 1 = best).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RankChange {
+    /// Climbed this many places.
+    Up(u32),
+    /// Fell this many places.
+    Down(u32),
+    /// Same rank.
+    Same,
+    /// Ranked now but not before.
+    New,
+    /// Not ranked now.
+    Unranked,
+}
+
+impl RankChange {
+    /// The change from rank `before` to rank `now`, where 0 means "no rank".
+    pub fn between(before: u32, now: u32) -> Self {
+        match (before, now) {
+            (_, 0) => Self::Unranked,
+            (0, _) => Self::New,
+            (b, n) if b > n => Self::Up(b - n),
+            (b, n) if b < n => Self::Down(n - b),
+            _ => Self::Same,
+        }
+    }
+}
+
 /// Outlier treatment applied to one indicator in one period.
 #[derive(Clone, Debug)]
 pub struct Treatment {
@@ -339,6 +367,11 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
 }
 
 impl Results {
+    /// How unit `u`'s rank in `node` moved from period `before` to period `now`.
+    pub fn rank_change(&self, node: usize, before: usize, now: usize, u: usize) -> RankChange {
+        RankChange::between(self.ranks[[before, u, node]], self.ranks[[now, u, node]])
+    }
+
     /// Human-readable notes on units without a score, for the terminal.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();

@@ -205,7 +205,7 @@ pub fn ranking(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart
                     area.draw(&Text::new(ctx.fmt(v), (end, yc), s))
                         .map_err(de)?;
                     if p > 0 {
-                        let (label, color) = change_label(&ctx, ctx.rank(p - 1, u), ctx.rank(p, u));
+                        let (label, color) = change_label(&ctx, ctx.r.rank_change(0, p - 1, p, u));
                         let s = anchored(ctx.text(BODY, color), HPos::Left, VPos::Center);
                         let x2 = end + ctx.width(&ctx.fmt(v), BODY) + 10;
                         area.draw(&Text::new(label, (x2, yc), s)).map_err(de)?;

@@ -41,6 +41,7 @@ pub use profile::{distributions, radar, trends};
 
 use crate::Results;
 use crate::error::Error;
+use crate::evaluate::RankChange;
 use crate::framework::{Framework, Lang};
 
 /// The embedded font: Noto Sans CJK SC (SIL Open Font License 1.1), subset to GB2312, Latin
@@ -492,13 +493,13 @@ pub(crate) fn anchored(style: TextStyle<'static>, h: HPos, v: VPos) -> TextStyle
 }
 
 /// Label of a change of rank (`▲3`, `▼2`, `–`; `new` when there was no rank before).
-pub(crate) fn change_label(ctx: &Ctx, before: Option<u32>, now: Option<u32>) -> (String, RGBColor) {
-    match (before, now) {
-        (Some(b), Some(n)) if b > n => (format!("▲{}", b - n), theme::UP),
-        (Some(b), Some(n)) if b < n => (format!("▼{}", n - b), theme::DOWN),
-        (Some(_), Some(_)) => ("–".into(), theme::MUTED),
-        (None, Some(_)) => (ctx.tr("新", "new").into(), theme::MUTED),
-        _ => (String::new(), theme::MUTED),
+pub(crate) fn change_label(ctx: &Ctx, change: RankChange) -> (String, RGBColor) {
+    match change {
+        RankChange::Up(k) => (format!("▲{k}"), theme::UP),
+        RankChange::Down(k) => (format!("▼{k}"), theme::DOWN),
+        RankChange::Same => ("–".into(), theme::MUTED),
+        RankChange::New => (ctx.tr("新", "new").into(), theme::MUTED),
+        RankChange::Unranked => (String::new(), theme::MUTED),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
 
-use crate::evaluate::Results;
+use crate::evaluate::{RankChange, Results};
 use crate::framework::{Framework, Lang};
 
 /// A score with `digits` decimals, or a dash when there is none.
@@ -20,14 +20,20 @@ const STYLE: TableStyle = TableStyle::new()
     .header_separator(LineStyle::none().fill('─').junction('─'))
     .bottom_border(LineStyle::none().fill('─').junction('─'));
 
-/// Rank change against the previous period: `↑2`, `↓1`, `=`, or `new`.
+/// Rank change against the previous period as terminal text: `↑2`, `↓1`, `=`, `new`, or `–`
+/// when there is no rank now.
 pub fn rank_change(prev: u32, now: u32) -> String {
-    match (prev, now) {
-        (_, 0) => "–".into(),
-        (0, _) => "new".into(),
-        (p, n) if p > n => format!("↑{}", p - n),
-        (p, n) if p < n => format!("↓{}", n - p),
-        _ => "=".into(),
+    change_text(RankChange::between(prev, now))
+}
+
+/// Terminal text of a [`RankChange`].
+pub fn change_text(c: RankChange) -> String {
+    match c {
+        RankChange::Unranked => "–".into(),
+        RankChange::New => "new".into(),
+        RankChange::Up(k) => format!("↑{k}"),
+        RankChange::Down(k) => format!("↓{k}"),
+        RankChange::Same => "=".into(),
     }
 }
 
@@ -75,7 +81,7 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
             } else {
                 now.to_string()
             },
-            prev.map_or(String::new(), |q| rank_change(r.ranks[[q, u, 0]], now)),
+            prev.map_or(String::new(), |q| change_text(r.rank_change(0, q, p, u))),
             panel.units[u].clone(),
             panel.names[u].clone(),
             fmt_score(r.scores[[p, u, 0]], digits),

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::chart::{self, Chart, ChartOptions, ImageFormat};
 use crate::error::Error;
+use crate::evaluate::RankChange;
 use crate::evaluate::{Results, Status};
 use crate::framework::{Framework, Lang, NodeKind};
 
@@ -220,14 +221,12 @@ impl Report<'_> {
     /// `↑2`, `↓1`, `=`, `new`, `–`; empty when there is no previous period.
     pub fn change(&self, u: usize) -> String {
         self.prev.map_or(String::new(), |q| {
-            let change = crate::cli::table::rank_change(
-                self.r.ranks[[q, u, 0]],
-                self.r.ranks[[self.p, u, 0]],
-            );
-            if change == "new" && self.zh() {
-                "新".into()
-            } else {
-                change
+            match self.r.rank_change(0, q, self.p, u) {
+                RankChange::Unranked => "–".into(),
+                RankChange::New => if self.zh() { "新" } else { "new" }.into(),
+                RankChange::Up(k) => format!("↑{k}"),
+                RankChange::Down(k) => format!("↓{k}"),
+                RankChange::Same => "=".into(),
             }
         })
     }

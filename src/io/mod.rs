@@ -148,6 +148,14 @@ pub fn parquet_bytes(batch: &RecordBatch) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
+/// Workbook properties with a fixed creation date (rust_xlsxwriter stamps the current time
+/// otherwise), so that the same tables give the same bytes.
+pub fn reproducible_properties()
+-> Result<rust_xlsxwriter::DocProperties, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime};
+    Ok(DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?))
+}
+
 /// A workbook with one sheet holding the table (header row frozen), reproducible byte for byte.
 pub fn xlsx_bytes(batch: &RecordBatch, sheet: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     xlsx_workbook_bytes(&[(sheet, batch)])
@@ -158,10 +166,9 @@ pub fn xlsx_bytes(batch: &RecordBatch, sheet: &str) -> Result<Vec<u8>, rust_xlsx
 pub fn xlsx_workbook_bytes(
     sheets: &[(&str, &RecordBatch)],
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format as XFormat, Workbook};
+    use rust_xlsxwriter::{Format as XFormat, Workbook};
     let mut wb = Workbook::new();
-    let props = DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?);
-    wb.set_properties(&props);
+    wb.set_properties(&reproducible_properties()?);
     let bold = XFormat::new().set_bold();
     for (sheet, batch) in sheets {
         let ws = wb.add_worksheet();

@@ -2,9 +2,7 @@
 //! methodology and an about sheet — bold frozen headers, fitted column widths, numbers shown
 //! to 2 decimals (stored at full precision), reproducible byte for byte.
 
-use rust_xlsxwriter::{
-    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
-};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 use unicode_width::UnicodeWidthStr;
 
 use super::{Report, describe};
@@ -300,9 +298,7 @@ fn sheets(rep: &Report) -> Vec<Sheet> {
 
 fn write(rep: &Report) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
-    let props = DocProperties::new()
-        .set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?)
-        .set_title(rep.name(0));
+    let props = crate::io::reproducible_properties()?.set_title(rep.name(0));
     wb.set_properties(&props);
     let head = Format::new()
         .set_bold()

@@ -76,27 +76,15 @@ fn every_step_matches_coinr() {
     assert_eq!(units.len(), 51);
     let cols: BTreeMap<String, usize> = csv_cols(&fw, &r);
     let by_ind = |m: &ndarray::Array3<f64>, u: usize, h: &str| cols.get(h).map(|&j| m[[0, u, j]]);
-    let n = compare(
-        "02_denominated",
-        &expected("02_denominated.csv"),
-        |u, h| by_ind(&r.panel.values, u, h),
-        units,
-    );
-    assert_eq!(n, 51 * 49);
-    let n = compare(
-        "03_imputed",
-        &expected("03_imputed.csv"),
-        |u, h| by_ind(&r.imputed_values, u, h),
-        units,
-    );
-    assert_eq!(n, 51 * 49);
-    let n = compare(
-        "05_treated",
-        &expected("05_treated.csv"),
-        |u, h| by_ind(&r.treated, u, h),
-        units,
-    );
-    assert_eq!(n, 51 * 49);
+    for (step, values) in [
+        ("02_denominated", &r.panel.values),
+        ("03_imputed", &r.imputed_values),
+        ("05_treated", &r.treated),
+    ] {
+        let csv = expected(&format!("{step}.csv"));
+        let n = compare(step, &csv, |u, h| by_ind(values, u, h), units);
+        assert_eq!(n, 51 * 49);
+    }
     let node = |h: &str| fw.node_by_id(h);
     let scores = |u: usize, h: &str| {
         node(h)

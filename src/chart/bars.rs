@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::theme::{self, BODY, INK, MUTED, SMALL};
-use super::{Chart, ChartOptions, Ctx, anchored, change_label, de, header, render};
+use super::{Chart, ChartOptions, Ctx, anchored, change_label, de, header, render, text_at};
 use crate::Results;
 use crate::error::Error;
 use crate::framework::Framework;
@@ -75,7 +75,7 @@ impl Axis {
             area.draw(&PathElement::new(vec![(x, y0), (x, y1)], style))
                 .map_err(de)?;
             let s = anchored(ctx.text(SMALL, MUTED), HPos::Center, VPos::Top);
-            area.draw(&Text::new(tick_label(t), (x, y1 + 4), s))
+            area.draw(&text_at(tick_label(t), (x, y1 + 4), s))
                 .map_err(de)?;
         }
         Ok(())
@@ -170,7 +170,7 @@ pub fn ranking(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart
             for (k, (heading, list)) in panels.iter().enumerate() {
                 let x = theme::PAD + k as i32 * panel_w;
                 if !heading.is_empty() {
-                    area.draw(&Text::new(heading.clone(), (x, 0), ctx.text(BODY, INK)))
+                    area.draw(&text_at(heading.clone(), (x, 0), ctx.text(BODY, INK)))
                         .map_err(de)?;
                 }
                 let y0 = head;
@@ -189,10 +189,10 @@ pub fn ranking(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart
                         .map(|r| r.to_string())
                         .unwrap_or_else(|| "–".into());
                     let s = anchored(ctx.text(BODY, MUTED), HPos::Right, VPos::Center);
-                    area.draw(&Text::new(rank, (x + rank_w - 8, yc), s))
+                    area.draw(&text_at(rank, (x + rank_w - 8, yc), s))
                         .map_err(de)?;
                     let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Center);
-                    area.draw(&Text::new(ctx.unit_long(u), (x + rank_w, yc), s))
+                    area.draw(&text_at(ctx.unit_long(u), (x + rank_w, yc), s))
                         .map_err(de)?;
                     let (a, b) = (axis.px(0f64.max(lo)), axis.px(v));
                     area.draw(&Rectangle::new(
@@ -202,13 +202,12 @@ pub fn ranking(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart
                     .map_err(de)?;
                     let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Center);
                     let end = a.max(b) + 6;
-                    area.draw(&Text::new(ctx.fmt(v), (end, yc), s))
-                        .map_err(de)?;
+                    area.draw(&text_at(ctx.fmt(v), (end, yc), s)).map_err(de)?;
                     if p > 0 {
                         let (label, color) = change_label(&ctx, ctx.r.rank_change(0, p - 1, p, u));
                         let s = anchored(ctx.text(BODY, color), HPos::Left, VPos::Center);
                         let x2 = end + ctx.width(&ctx.fmt(v), BODY) + 10;
-                        area.draw(&Text::new(label, (x2, yc), s)).map_err(de)?;
+                        area.draw(&text_at(label, (x2, yc), s)).map_err(de)?;
                     }
                 }
             }
@@ -280,7 +279,7 @@ pub fn contributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
     let mut legend = Vec::new();
     let (mut lx, mut ly) = (0, 0);
     for (i, &d) in dims.iter().enumerate() {
-        let iw = 18 + ctx.width(&ctx.name(d), SMALL) + 18;
+        let iw = 18 + ctx.width(ctx.name(d), SMALL) + 18;
         if lx + iw > w - 2 * theme::PAD && lx > 0 {
             lx = 0;
             ly += 22;
@@ -302,8 +301,8 @@ pub fn contributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
                     theme::category(i).filled(),
                 ))
                 .map_err(de)?;
-                area.draw(&Text::new(
-                    ctx.name(d).to_string(),
+                area.draw(&text_at(
+                    ctx.name(d),
                     (x + 18, y + 8),
                     anchored(ctx.text(SMALL, INK), HPos::Left, VPos::Center),
                 ))
@@ -313,7 +312,7 @@ pub fn contributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
             for (k, (heading, list)) in panels.iter().enumerate() {
                 let x = theme::PAD + k as i32 * panel_w;
                 if !heading.is_empty() {
-                    area.draw(&Text::new(heading.clone(), (x, 0), ctx.text(BODY, INK)))
+                    area.draw(&text_at(heading.clone(), (x, 0), ctx.text(BODY, INK)))
                         .map_err(de)?;
                 }
                 let axis = Axis {
@@ -330,10 +329,10 @@ pub fn contributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
                         .map(|r| r.to_string())
                         .unwrap_or_else(|| "–".into());
                     let s = anchored(ctx.text(BODY, MUTED), HPos::Right, VPos::Center);
-                    area.draw(&Text::new(rank, (x + rank_w - 8, yc), s))
+                    area.draw(&text_at(rank, (x + rank_w - 8, yc), s))
                         .map_err(de)?;
                     let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Center);
-                    area.draw(&Text::new(ctx.unit_long(u), (x + rank_w, yc), s))
+                    area.draw(&text_at(ctx.unit_long(u), (x + rank_w, yc), s))
                         .map_err(de)?;
                     let (mut pos, mut neg) = (0f64, 0f64);
                     for (j, c) in parts(u).into_iter().enumerate() {
@@ -364,7 +363,7 @@ pub fn contributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
                         .map_err(de)?;
                     }
                     let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Center);
-                    area.draw(&Text::new(ctx.fmt(v), (end + 8, yc), s))
+                    area.draw(&text_at(ctx.fmt(v), (end + 8, yc), s))
                         .map_err(de)?;
                 }
             }
@@ -423,7 +422,7 @@ pub fn rank_change(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<C
                     } else {
                         ctx.tr("下降最多", "Largest losses")
                     };
-                    area.draw(&Text::new(heading, (x, 0), ctx.text(BODY, INK)))
+                    area.draw(&text_at(heading, (x, 0), ctx.text(BODY, INK)))
                         .map_err(de)?;
                 }
                 let axis = Axis {
@@ -438,7 +437,7 @@ pub fn rank_change(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<C
                     let (u, before, now, d) = moves[m];
                     let yc = head + i as i32 * ROW + ROW / 2;
                     let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Center);
-                    area.draw(&Text::new(ctx.unit_long(u), (x, yc), s))
+                    area.draw(&text_at(ctx.unit_long(u), (x, yc), s))
                         .map_err(de)?;
                     let (a, b) = (axis.px(0.0), axis.px(d as f64));
                     let color = if d > 0 {
@@ -462,7 +461,7 @@ pub fn rank_change(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<C
                         (a.min(b) - 6, HPos::Right)
                     };
                     let s = anchored(ctx.text(SMALL, color), hp, VPos::Center);
-                    area.draw(&Text::new(label, (px, yc), s)).map_err(de)?;
+                    area.draw(&text_at(label, (px, yc), s)).map_err(de)?;
                 }
             }
             Ok(())
@@ -542,7 +541,7 @@ pub fn bump(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, E
                 ))
                 .map_err(de)?;
                 let s = anchored(ctx.text(SMALL, MUTED), HPos::Center, VPos::Top);
-                area.draw(&Text::new(ctx.period(q).to_string(), (x, plot_h + 22), s))
+                area.draw(&text_at(ctx.period(q), (x, plot_h + 22), s))
                     .map_err(de)?;
             }
             if many {
@@ -599,7 +598,7 @@ pub fn bump(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, E
                         .map_err(de)?;
                     }
                     let s = anchored(ctx.text(SMALL, INK), hp, VPos::Center);
-                    area.draw(&Text::new(text.clone(), (x + dx, ly), s))
+                    area.draw(&text_at(text.clone(), (x + dx, ly), s))
                         .map_err(de)?;
                 }
             }

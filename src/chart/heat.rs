@@ -4,7 +4,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::theme::{self, BODY, INK, MUTED, SMALL};
-use super::{Chart, ChartOptions, Ctx, de, header, render};
+use super::{Chart, ChartOptions, Ctx, de, header, render, text_at};
 use crate::Results;
 use crate::error::Error;
 use crate::framework::{Framework, Lang};
@@ -57,7 +57,7 @@ fn draw_grid(ctx: &Ctx, g: Grid) -> Result<Chart, Error> {
                     .text(SMALL, INK)
                     .transform(FontTransform::Rotate270)
                     .pos(Pos::new(HPos::Left, VPos::Center));
-                area.draw(&Text::new(c.clone(), (x, col_h - 6), s))
+                area.draw(&text_at(c.clone(), (x, col_h - 6), s))
                     .map_err(de)?;
             }
             let mut y = col_h;
@@ -67,7 +67,7 @@ fn draw_grid(ctx: &Ctx, g: Grid) -> Result<Chart, Error> {
                 }
                 if !b.heading.is_empty() {
                     let s = ctx.text(BODY, INK).pos(Pos::new(HPos::Left, VPos::Center));
-                    area.draw(&Text::new(b.heading.clone(), (theme::PAD, y + 14), s))
+                    area.draw(&text_at(b.heading.clone(), (theme::PAD, y + 14), s))
                         .map_err(de)?;
                     y += 28;
                 }
@@ -76,7 +76,7 @@ fn draw_grid(ctx: &Ctx, g: Grid) -> Result<Chart, Error> {
                     let s = ctx
                         .text(SMALL, INK)
                         .pos(Pos::new(HPos::Right, VPos::Center));
-                    area.draw(&Text::new(label.clone(), (x0 - 8, yc), s))
+                    area.draw(&text_at(label.clone(), (x0 - 8, yc), s))
                         .map_err(de)?;
                     for (j, &v) in values.iter().enumerate() {
                         let x = x0 + j as i32 * g.cell_w;
@@ -93,7 +93,7 @@ fn draw_grid(ctx: &Ctx, g: Grid) -> Result<Chart, Error> {
                         let s = ctx
                             .text(g.value_size, theme::on(bg))
                             .pos(Pos::new(HPos::Center, VPos::Center));
-                        area.draw(&Text::new(
+                        area.draw(&text_at(
                             (g.format)(v),
                             (x + g.cell_w / 2, y + g.cell_h / 2),
                             s,

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::bars::nice_ticks;
 use super::theme::{self, BODY, INK, MUTED, SMALL};
-use super::{Chart, ChartOptions, Ctx, anchored, de, header, render};
+use super::{Chart, ChartOptions, Ctx, anchored, de, header, render, text_at};
 use crate::Results;
 use crate::error::Error;
 use crate::framework::{Framework, Lang};
@@ -123,7 +123,7 @@ fn legend<DB: DrawingBackend>(
         area.draw(&PathElement::new(vec![(px, y + 14), (px, y + 18)], MUTED))
             .map_err(de)?;
         let s = anchored(ctx.text(SMALL, MUTED), HPos::Center, VPos::Top);
-        area.draw(&Text::new(format!("{t}"), (px, y + 20), s))
+        area.draw(&text_at(format!("{t}"), (px, y + 20), s))
             .map_err(de)?;
     }
     let nodata = (x + w + 30, y);
@@ -133,7 +133,7 @@ fn legend<DB: DrawingBackend>(
     ))
     .map_err(de)?;
     let s = anchored(ctx.text(SMALL, MUTED), HPos::Left, VPos::Center);
-    area.draw(&Text::new(
+    area.draw(&text_at(
         ctx.tr("无数据", "no data"),
         (nodata.0 + 20, nodata.1 + 7),
         s,
@@ -373,10 +373,10 @@ fn choropleth(ctx: &Ctx, text: &str) -> Result<Chart, Error> {
                         INK
                     };
                     let st = anchored(ctx.text(SMALL, c), HPos::Center, VPos::Bottom);
-                    area.draw(&Text::new(ctx.unit(u), (x, y), st)).map_err(de)?;
+                    area.draw(&text_at(ctx.unit(u), (x, y), st)).map_err(de)?;
                     let v = ctx.score(ctx.p, u, 0);
                     let st = anchored(ctx.text(SMALL, c), HPos::Center, VPos::Top);
-                    area.draw(&Text::new(ctx.fmt(v), (x, y + 2), st))
+                    area.draw(&text_at(ctx.fmt(v), (x, y + 2), st))
                         .map_err(de)?;
                 }
             }
@@ -432,11 +432,11 @@ fn tile_map(ctx: &Ctx, tiles: &[(String, u32, u32)]) -> Result<Chart, Error> {
                 let c = theme::on(bg);
                 let cx = x + tile / 2;
                 let st = anchored(ctx.text(BODY, c), HPos::Center, VPos::Center);
-                area.draw(&Text::new(ctx.unit(u), (cx, y + tile / 2 - 22), st))
+                area.draw(&text_at(ctx.unit(u), (cx, y + tile / 2 - 22), st))
                     .map_err(de)?;
                 let v = ctx.score(ctx.p, u, 0);
                 let st = anchored(ctx.text(BODY + 4.0, c), HPos::Center, VPos::Center);
-                area.draw(&Text::new(ctx.fmt(v), (cx, y + tile / 2 + 4), st))
+                area.draw(&text_at(ctx.fmt(v), (cx, y + tile / 2 + 4), st))
                     .map_err(de)?;
                 let rank = ctx
                     .rank(ctx.p, u)
@@ -446,7 +446,7 @@ fn tile_map(ctx: &Ctx, tiles: &[(String, u32, u32)]) -> Result<Chart, Error> {
                     })
                     .unwrap_or_default();
                 let st = anchored(ctx.text(SMALL, c), HPos::Center, VPos::Center);
-                area.draw(&Text::new(rank, (cx, y + tile / 2 + 30), st))
+                area.draw(&text_at(rank, (cx, y + tile / 2 + 30), st))
                     .map_err(de)?;
             }
             legend(&area, ctx, (theme::PAD, rows * (tile + gap) + 20), lo, hi)?;

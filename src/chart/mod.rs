@@ -250,14 +250,13 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A node's display name, with full-width brackets and colons made half-width (see
-    /// [`tidy`]).
-    pub fn name(&self, node: usize) -> String {
-        tidy(self.fw.nodes[node].name.get(self.opts.lang))
+    /// A node's display name.
+    pub fn name(&self, node: usize) -> &'a str {
+        self.fw.nodes[node].name.get(self.opts.lang)
     }
 
     /// The index's name.
-    pub fn index_name(&self) -> String {
+    pub fn index_name(&self) -> &'a str {
         self.name(0)
     }
 
@@ -279,14 +278,14 @@ impl<'a> Ctx<'a> {
 
     /// A unit's display name.
     pub fn unit(&self, u: usize) -> String {
-        tidy(&self.r.panel.names[u])
+        self.r.panel.names[u].clone()
     }
 
     /// A unit's name with its group, for city-wide lists of streets.
     pub fn unit_long(&self, u: usize) -> String {
         match &self.r.panel.groups {
             Some(g) if g[u] != self.r.panel.names[u] => {
-                format!("{}{}", self.unit(u), self.paren(&tidy(&g[u])))
+                format!("{}{}", self.unit(u), self.paren(&g[u]))
             }
             _ => self.unit(u),
         }
@@ -314,7 +313,7 @@ impl<'a> Ctx<'a> {
         let font = self.font.as_scaled(size as f32);
         let mut w = 0f32;
         let mut prev = None;
-        for c in s.chars() {
+        for c in tidy(s).chars() {
             let g = font.glyph_id(c);
             w += font.h_advance(g);
             if let Some(pg) = prev {
@@ -475,12 +474,12 @@ pub(crate) fn header<DB: DrawingBackend>(
     subtitle: &str,
 ) -> Result<DrawingArea<DB, Shift>, Error> {
     let t = ctx.text(theme::TITLE, theme::INK);
-    root.draw(&Text::new(title.to_string(), (theme::PAD, theme::PAD), t))
+    root.draw(&text_at(title, (theme::PAD, theme::PAD), t))
         .map_err(de)?;
     let mut h = theme::PAD + theme::TITLE as i32 + 8;
     if !subtitle.is_empty() {
         let s = ctx.text(theme::SMALL, theme::MUTED);
-        root.draw(&Text::new(subtitle.to_string(), (theme::PAD, h), s))
+        root.draw(&text_at(subtitle, (theme::PAD, h), s))
             .map_err(de)?;
         h += theme::SMALL as i32 + 8;
     }
@@ -501,6 +500,16 @@ pub(crate) fn change_label(ctx: &Ctx, change: RankChange) -> (String, RGBColor) 
         RankChange::New => (ctx.tr("新", "new").into(), theme::MUTED),
         RankChange::Unranked => (String::new(), theme::MUTED),
     }
+}
+
+/// A text element for plotters. Every label of every chart is made here (and measured by
+/// [`Ctx::width`]), so the workaround in [`tidy`] applies to all chart text at one place.
+pub(crate) fn text_at<'a, C>(
+    text: impl AsRef<str>,
+    pos: C,
+    style: impl Into<TextStyle<'a>>,
+) -> Text<'a, C, String> {
+    Text::new(tidy(text.as_ref()), pos, style)
 }
 
 /// Full-width brackets, colons and semicolons as half-width ones. plotters places each glyph

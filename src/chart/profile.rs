@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::bars::{Axis, nice_ticks};
 use super::theme::{self, BODY, INK, MUTED, SMALL};
-use super::{Chart, ChartOptions, Ctx, anchored, de, header, render};
+use super::{Chart, ChartOptions, Ctx, anchored, de, header, render, text_at};
 use crate::Results;
 use crate::error::Error;
 use crate::framework::{Framework, Lang};
@@ -110,7 +110,7 @@ pub fn radar(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, 
                     .map_err(de)?;
                 let s = anchored(ctx.text(SMALL, MUTED), HPos::Left, VPos::Bottom);
                 let (x, y) = pt(0, t);
-                area.draw(&Text::new(format!("{t}"), (x + 4, y - 1), s))
+                area.draw(&text_at(format!("{t}"), (x + 4, y - 1), s))
                     .map_err(de)?;
             }
             for (i, &d) in dims.iter().enumerate() {
@@ -135,8 +135,7 @@ pub fn radar(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, 
                 let lx = cx + ((radius + 12) as f64 * c).round() as i32;
                 let ly = cy + ((radius + 12) as f64 * s).round() as i32;
                 let st = anchored(ctx.text(BODY, INK), hpos, vpos);
-                area.draw(&Text::new(ctx.name(d).to_string(), (lx, ly), st))
-                    .map_err(de)?;
+                area.draw(&text_at(ctx.name(d), (lx, ly), st)).map_err(de)?;
             }
             for (_, values, color, fill) in &series {
                 let pts: Vec<(i32, i32)> = values
@@ -166,7 +165,7 @@ pub fn radar(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, 
                 ))
                 .map_err(de)?;
                 let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Center);
-                area.draw(&Text::new(label.clone(), (x + 30, y), s))
+                area.draw(&text_at(label.clone(), (x + 30, y), s))
                     .map_err(de)?;
                 x += 30 + ctx.width(label, BODY) + 30;
             }
@@ -283,7 +282,7 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
                 let (col, row) = ((k % cols) as i32, (k / cols) as i32);
                 let (x0, y0) = (theme::PAD + col * pw, row * ph);
                 let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Top);
-                area.draw(&Text::new(heading.clone(), (x0 + 36, y0), s))
+                area.draw(&text_at(heading.clone(), (x0 + 36, y0), s))
                     .map_err(de)?;
                 let (px0, px1) = (x0 + 36, x0 + pw - 18);
                 let (py0, py1) = (y0 + 28, y0 + ph - 34);
@@ -302,13 +301,13 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
                     ))
                     .map_err(de)?;
                     let s = anchored(ctx.text(SMALL - 2.0, MUTED), HPos::Right, VPos::Center);
-                    area.draw(&Text::new(format!("{t}"), (px0 - 4, yv(t)), s))
+                    area.draw(&text_at(format!("{t}"), (px0 - 4, yv(t)), s))
                         .map_err(de)?;
                 }
                 for (i, q) in [(0, periods[0]), (periods.len() - 1, p)] {
                     let hp = if i == 0 { HPos::Left } else { HPos::Right };
                     let s = anchored(ctx.text(SMALL - 2.0, MUTED), hp, VPos::Top);
-                    area.draw(&Text::new(ctx.period(q).to_string(), (x(i), py1 + 6), s))
+                    area.draw(&text_at(ctx.period(q), (x(i), py1 + 6), s))
                         .map_err(de)?;
                 }
                 let line = |v: &[f64]| -> Vec<Vec<(i32, i32)>> {
@@ -434,12 +433,12 @@ pub fn distributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
                 let yc = k as i32 * row_h + row_h / 2;
                 let Some(i) = ind else {
                     let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Center);
-                    area.draw(&Text::new(ctx.name(node).to_string(), (theme::PAD, yc), s))
+                    area.draw(&text_at(ctx.name(node), (theme::PAD, yc), s))
                         .map_err(de)?;
                     continue;
                 };
                 let s = anchored(ctx.text(SMALL, INK), HPos::Right, VPos::Center);
-                area.draw(&Text::new(ctx.name(i).to_string(), (axis.x0 - 10, yc), s))
+                area.draw(&text_at(ctx.name(i), (axis.x0 - 10, yc), s))
                     .map_err(de)?;
                 let mut v: Vec<f64> = units
                     .iter()
@@ -507,7 +506,7 @@ pub fn distributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
                     "–".into()
                 };
                 let s = anchored(ctx.text(SMALL, theme::HIGHLIGHT), HPos::Left, VPos::Center);
-                area.draw(&Text::new(label, (axis.x1 + 14, yc), s))
+                area.draw(&text_at(label, (axis.x1 + 14, yc), s))
                     .map_err(de)?;
             }
             Ok(())

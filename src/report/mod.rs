@@ -465,7 +465,13 @@ pub fn build(
         tiles,
         top_n: TOP_N,
     };
-    let charts = chart::render_all(fw, r, &chart_opts)?;
+    // The chart module sees the GeoJSON's text, not its file: name the file here.
+    let charts = chart::render_all(fw, r, &chart_opts).map_err(|e| match (&opts.geojson, e) {
+        (Some(g), Error::Data(m)) if m.starts_with("GeoJSON") => {
+            Error::Data(format!("{}: {m}", g.display()))
+        }
+        (_, e) => e,
+    })?;
     for (i, c) in charts.iter().enumerate() {
         let ok = !c.name.is_empty()
             && c.name

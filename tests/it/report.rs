@@ -475,3 +475,27 @@ fn charts_as_svg() {
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert_eq!(html.matches("data:image/svg+xml").count(), charts.len());
 }
+
+/// A broken GeoJSON is an error naming the file and the position, and nothing is written.
+#[test]
+fn a_broken_geojson_names_its_file() {
+    let tmp = tempdir();
+    let gj = tmp.path().join("b.geojson");
+    std::fs::write(&gj, "{\"type\":\"FeatureCollection\",\"features\":[\n").unwrap();
+    let dir = tmp.path().join("r");
+    let out = kapok(&[
+        "report",
+        SAMPLE,
+        "-o",
+        dir.to_str().unwrap(),
+        "--geojson",
+        gj.to_str().unwrap(),
+    ]);
+    let (_, err) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("b.geojson: GeoJSON") && err.contains("line 2"),
+        "{err}"
+    );
+    assert!(!dir.exists());
+}

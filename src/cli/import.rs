@@ -46,9 +46,32 @@ pub fn run(a: &ImportArgs) -> Result<(), Error> {
     let From::Coinr(a) = &a.from;
     let meta = coinr::read_meta(&a.imeta)?;
     let (header, periods) = coinr::data_shape(&a.idata)?;
+    let created = !a.output.exists();
     std::fs::create_dir_all(&a.output).map_err(|e| Error::io(&a.output, e))?;
+    let result = write_framework(a, &meta, &header, periods);
+    if result.is_err() && created {
+        // Leave nothing behind: the directory was made for this framework only.
+        let _ = std::fs::remove_dir(&a.output);
+    }
+    let out = result?;
+    let n = meta.iter().filter(|m| m.kind == "Indicator").count();
+    eprintln!("wrote {} ({n} indicators)", out.display());
+    Ok(())
+}
+
+/// Writes the checked framework into `a.output` (which exists) and returns its path.
+fn write_framework(
+    a: &CoinrArgs,
+    meta: &[coinr::MetaRow],
+    header: &[String],
+    periods: usize,
+) -> Result<std::path::PathBuf, Error> {
     let data_path = coinr::relative_path(&a.output, &a.idata)?;
-    let text = coinr::framework_toml(&meta, &data_path, &header, a.group.as_deref(), periods)?;
+    let text = coinr::framework_toml(meta, &data_path, header, a.group.as_deref(), periods)
+        .map_err(|e| match e {
+            Error::Data(m) => Error::Data(format!("{}: {m}", a.imeta.display())),
+            e => e,
+        })?;
     let out = a.output.join(format!("{}.toml", a.name));
     if out.exists() && !a.force {
         return Err(Error::Usage(format!(
@@ -66,7 +89,5 @@ pub fn run(a: &ImportArgs) -> Result<(), Error> {
         use std::io::Write;
         f.write_all(text.as_bytes()).map_err(|e| e.to_string())
     })?;
-    let n = meta.iter().filter(|m| m.kind == "Indicator").count();
-    eprintln!("wrote {} ({n} indicators)", out.display());
-    Ok(())
+    Ok(out)
 }

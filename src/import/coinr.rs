@@ -151,7 +151,9 @@ pub fn to_id(code: &str) -> String {
 }
 
 /// Writes the framework text for COINr metadata. `data_path` is the iData file as seen from
-/// where the framework will be written; `group` optionally names the group column.
+/// where the framework will be written; `group` optionally names the group column. Problems of
+/// the metadata are [`Error::Data`] messages relative to the iMeta table (`line 2: …`); the
+/// caller names the file.
 pub fn framework_toml(
     meta: &[MetaRow],
     data_path: &str,
@@ -169,6 +171,33 @@ pub fn framework_toml(
             roots.len()
         )));
     };
+    // Parents must be aggregates of the same table: say so in iMeta's terms (its line), not as
+    // a diagnostic in a framework file that was never written.
+    let aggregates: Vec<&str> = meta
+        .iter()
+        .filter(|m| m.kind == "Aggregate")
+        .map(|m| m.code.as_str())
+        .collect();
+    let orphans: Vec<String> = meta
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| matches!(m.kind.as_str(), "Indicator" | "Aggregate"))
+        .filter(|(_, m)| !m.parent.is_empty() && !aggregates.contains(&m.parent.as_str()))
+        .map(|(i, m)| {
+            let hint = crate::framework::diag::did_you_mean(&m.parent, aggregates.iter().copied())
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+            format!(
+                "line {}: `{}` has parent `{}`, which is no aggregate of iMeta{hint}",
+                i + 2,
+                m.code,
+                m.parent
+            )
+        })
+        .collect();
+    if !orphans.is_empty() {
+        return Err(Error::Data(orphans.join("; ")));
+    }
     let groups: Vec<&str> = meta
         .iter()
         .filter(|m| m.kind == "Group")
@@ -346,5 +375,12 @@ mod tests {
             crate::pipeline::Direction::Lower
         );
         assert!(framework_toml(&meta[..3], "d.csv", &header, None, 1).is_err());
+        let mut typo = meta.clone();
+        typo[0].parent = "Q".into();
+        let err = framework_toml(&typo, "d.csv", &header, None, 1).unwrap_err();
+        assert!(
+            err.to_string().contains("line 2: `A` has parent `Q`"),
+            "{err}"
+        );
     }
 }

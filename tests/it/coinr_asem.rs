@@ -298,3 +298,37 @@ fn the_importer_writes_the_shipped_tree() {
     ]);
     assert_eq!(again.status.code(), Some(2));
 }
+
+#[test]
+fn an_imeta_parent_typo_is_named_by_file_and_line_and_nothing_is_written() {
+    let dir = super::util::tempdir();
+    let meta = dir.path().join("m.csv");
+    std::fs::write(
+        &meta,
+        "Level,iCode,iName,Direction,Weight,Unit,Target,Denominator,Parent,Type\n\
+         1,A,A,1,1,,,,Pillr,Indicator\n2,Pillar,P,1,1,,,,Index,Aggregate\n3,Index,I,1,1,,,,,Aggregate\n",
+    )
+    .unwrap();
+    let data = dir.path().join("d.csv");
+    std::fs::write(&data, "uCode,uName,A\nX,x,1\nY,y,2\n").unwrap();
+    let out = dir.path().join("new");
+    let run = super::util::kapok(&[
+        "import",
+        "coinr",
+        data.to_str().unwrap(),
+        meta.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let (_, err) = super::util::texts(&run);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("m.csv: line 2: `A` has parent `Pillr`")
+            && err.contains("did you mean `Pillar`"),
+        "{err}"
+    );
+    assert!(
+        !out.exists(),
+        "the output directory made for it is removed again"
+    );
+}

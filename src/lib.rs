@@ -29,6 +29,7 @@ pub mod explain;
 pub mod framework;
 pub mod import;
 pub mod io;
+pub mod period;
 pub mod pipeline;
 pub mod report;
 pub mod results;

@@ -141,14 +141,14 @@ pub fn ranking(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart
     let units = ctx.ordered_units(p);
     let panels = panels(&ctx, &units);
     let title = ctx.title(ctx.tr("排名", "ranking"));
-    let subtitle = if p > 0 {
+    let subtitle = if let Some(q) = ctx.prev {
         match opts.lang {
             crate::framework::Lang::Zh => {
-                format!("条形为指数得分; ▲▼为与{}相比的名次变化", ctx.period(p - 1))
+                format!("条形为指数得分; ▲▼为与{}相比的名次变化", ctx.period(q))
             }
             crate::framework::Lang::En => format!(
                 "Bars: index score; ▲▼ change of rank since {}",
-                ctx.period(p - 1)
+                ctx.period(q)
             ),
         }
     } else {
@@ -203,8 +203,8 @@ pub fn ranking(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart
                     let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Center);
                     let end = a.max(b) + 6;
                     area.draw(&text_at(ctx.fmt(v), (end, yc), s)).map_err(de)?;
-                    if p > 0 {
-                        let (label, color) = change_label(&ctx, ctx.r.rank_change(0, p - 1, p, u));
+                    if let Some(q) = ctx.prev {
+                        let (label, color) = change_label(&ctx, ctx.r.rank_change(0, q, p, u));
                         let s = anchored(ctx.text(BODY, color), HPos::Left, VPos::Center);
                         let x2 = end + ctx.width(&ctx.fmt(v), BODY) + 10;
                         area.draw(&text_at(label, (x2, yc), s)).map_err(de)?;
@@ -378,16 +378,17 @@ pub fn contributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
 pub fn rank_change(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, Error> {
     let ctx = Ctx::new(fw, r, opts)?;
     let p = ctx.p;
-    if p == 0 {
-        return Err(Error::Usage(
-            "the rank-change chart needs a period before the chosen one".into(),
-        ));
-    }
+    let Some(q) = ctx.prev else {
+        return Err(Error::Usage(format!(
+            "the rank-change chart needs the period before {} in the data",
+            ctx.period(p)
+        )));
+    };
     let mut moves: Vec<(usize, u32, u32, i64)> = ctx
         .ordered_units(p)
         .into_iter()
         .filter_map(|u| {
-            let (b, n) = (ctx.rank(p - 1, u)?, ctx.rank(p, u)?);
+            let (b, n) = (ctx.rank(q, u)?, ctx.rank(p, u)?);
             Some((u, b, n, b as i64 - n as i64))
         })
         .collect();
@@ -397,10 +398,10 @@ pub fn rank_change(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<C
     let max = moves.iter().map(|m| m.3.abs()).max().unwrap_or(1).max(1) as f64;
     let title = ctx.title(ctx.tr("名次变化", "change of rank"));
     let subtitle = match opts.lang {
-        crate::framework::Lang::Zh => format!("与{}相比; 右为上升，左为下降", ctx.period(p - 1)),
+        crate::framework::Lang::Zh => format!("与{}相比; 右为上升，左为下降", ctx.period(q)),
         crate::framework::Lang::En => format!(
             "Since {}; right: rank gained, left: rank lost",
-            ctx.period(p - 1)
+            ctx.period(q)
         ),
     };
     let name_w = ctx.max_width(moves.iter().map(|m| ctx.unit_long(m.0)), BODY) + 12;

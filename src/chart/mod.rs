@@ -142,8 +142,10 @@ pub fn render_all(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Ve
         heatmap_indicators(fw, r, opts)?,
         radar(fw, r, opts)?,
     ];
-    if opts.period > 0 {
+    if r.panel.previous_period(opts.period).is_some() {
         out.push(rank_change(fw, r, opts)?);
+    }
+    if opts.period > 0 {
         out.push(bump(fw, r, opts)?);
         out.push(trends(fw, r, opts)?);
     }
@@ -207,6 +209,8 @@ pub(crate) struct Ctx<'a> {
     pub r: &'a Results,
     pub opts: &'a ChartOptions,
     pub p: usize,
+    /// The calendar period before `p`, when the data have it.
+    pub prev: Option<usize>,
     family: &'static str,
     font: FontRef<'a>,
 }
@@ -237,6 +241,7 @@ impl<'a> Ctx<'a> {
             r,
             opts,
             p: opts.period,
+            prev: r.panel.previous_period(opts.period),
             family,
             font,
         })

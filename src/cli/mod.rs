@@ -175,16 +175,24 @@ impl RunArgs {
 
 /// Picks the period to show: the given one (checked) or the latest.
 pub fn pick_period(panel: &crate::Panel, period: Option<&str>) -> Result<usize, Error> {
-    match period {
-        None => Ok(panel.periods.len().saturating_sub(1)),
-        Some(p) => panel.period_index(p).ok_or_else(|| {
-            Error::Usage(format!(
-                "--period {p}: no such period in the data (periods: {} … {})",
-                panel.periods.first().map_or("", String::as_str),
-                panel.periods.last().map_or("", String::as_str)
-            ))
-        }),
+    let Some(p) = period else {
+        return Ok(panel.periods.len().saturating_sub(1));
+    };
+    if panel.periods.iter().all(String::is_empty) {
+        return Err(Error::Usage(format!(
+            "--period {p}: the framework has no periods ([units] names no period column)"
+        )));
     }
+    let canonical =
+        crate::period::Period::parse(p).map_err(|e| Error::Usage(format!("--period {e}")))?;
+    panel.period_index(p).ok_or_else(|| {
+        Error::Usage(format!(
+            "--period {p}: no data for {canonical} (the data have {} period(s), {} … {})",
+            panel.periods.len(),
+            panel.periods.first().map_or("", String::as_str),
+            panel.periods.last().map_or("", String::as_str)
+        ))
+    })
 }
 
 /// Prints warnings to standard error.

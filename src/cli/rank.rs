@@ -21,7 +21,7 @@ pub fn run(a: &RankArgs) -> Result<(), Error> {
     let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
     super::warn(&warnings);
     let p = super::pick_period(&results.panel, a.period.as_deref())?;
-    let prev = p.checked_sub(1);
+    let prev = results.panel.previous_period(p);
     let panel = &results.panel;
     let mut text = String::new();
     if !panel.periods[p].is_empty() {

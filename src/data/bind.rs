@@ -10,6 +10,7 @@ use ndarray::{Array2, Array3};
 use super::list;
 use crate::error::Error;
 use crate::framework::Framework;
+use crate::period::Period;
 
 /// Indicator values per period, unit and indicator.
 ///
@@ -216,8 +217,18 @@ impl Panel {
         }
     }
 
-    /// Index of a period by name.
+    /// Index of a period, written in any form [`Period::parse`] reads (`2023-6` is `2023-06`).
     pub fn period_index(&self, period: &str) -> Option<usize> {
-        self.periods.iter().position(|p| p == period)
+        let canonical =
+            Period::parse(period).map_or_else(|_| period.to_string(), |p| p.to_string());
+        self.periods.iter().position(|p| *p == canonical)
+    }
+
+    /// The period before period `p` on the calendar (2023-11 for 2023-12), when the data have
+    /// it. A period with no data in the month before has no previous period, so rank changes
+    /// are never computed across a gap.
+    pub fn previous_period(&self, p: usize) -> Option<usize> {
+        let before = Period::parse(self.periods.get(p)?).ok()?.previous()?;
+        self.period_index(&before.to_string())
     }
 }

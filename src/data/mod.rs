@@ -3,6 +3,8 @@
 //! indicator expressions are evaluated. [`bind`] then turns the result into a [`Panel`].
 
 pub mod bind;
+pub mod canon;
+pub mod spine;
 pub mod xlsx;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +13,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::{cast, concat_batches};
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::options::ArrowReadOptions;
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
@@ -21,9 +23,17 @@ pub use bind::Panel;
 use crate::error::Error;
 use crate::framework::expr::{self, quote_ident};
 use crate::framework::{Diagnostic, Diagnostics, Framework, Source};
+use crate::period::Granularity;
+use spine::{Spine, gaps, uses_lag};
 
 /// Name of the joined table that indicator expressions are evaluated over.
 pub const JOINED: &str = "kapok_joined";
+/// The table of every unit (and period) the joined table has a row for.
+const SPINE: &str = "kapok_spine";
+/// Column of the joined table: the unit has data in that period. Rows without are calendar
+/// fillers, there only so that `lag(x, k)` counts calendar periods, and are dropped after the
+/// indicator expressions are evaluated.
+const PRESENT: &str = "kapok.present";
 /// Column of the evaluated table holding the `[rank] only` condition.
 pub const RANK_ONLY: &str = "kapok.rank_only";
 
@@ -45,6 +55,8 @@ pub struct DataStage {
     pub schema: SchemaRef,
     /// Problems that do not stop the run (periods a source does not cover, …).
     pub warnings: Vec<String>,
+    /// The kind of period each periodic source has, with the first value (for messages).
+    granularities: Vec<(String, Granularity, String)>,
 }
 
 fn df_err(what: &str, e: impl std::fmt::Display) -> Error {
@@ -73,9 +85,11 @@ impl DataStage {
             ctx,
             schema: Arc::new(datafusion::arrow::datatypes::Schema::empty()),
             warnings: Vec::new(),
+            granularities: Vec::new(),
         };
         for input in &inputs {
-            stage.register(input)?;
+            stage.register(fw, input)?;
+            stage.canonicalise(fw, input, false)?;
         }
         for input in &inputs {
             if let Some(q) = &input.query {
@@ -92,8 +106,10 @@ impl DataStage {
                     .ctx
                     .register_table(input.name.as_str(), Arc::new(table))
                     .map_err(|e| df_err(&what, e))?;
+                stage.canonicalise(fw, input, true)?;
             }
         }
+        stage.check_granularities()?;
         let joined: Vec<&Input> = inputs.iter().filter(|i| i.join).collect();
         stage.join(fw, &joined)?;
         Ok(stage)
@@ -106,7 +122,7 @@ impl DataStage {
         })
     }
 
-    fn register(&mut self, input: &Input) -> Result<(), Error> {
+    fn register(&mut self, fw: &Framework, input: &Input) -> Result<(), Error> {
         let what = format!("source `{}` ({})", input.name, input.path.display());
         if !input.path.is_file() {
             return Err(Error::Data(format!("{what}: file not found")));
@@ -129,15 +145,16 @@ impl DataStage {
         let name = input.name.as_str();
         let ctx = &self.ctx;
         let result = match ext.as_str() {
-            "csv" => self.runtime.block_on(
-                ctx.register_csv(
-                    name,
-                    &path,
-                    CsvReadOptions::new()
-                        .has_header(true)
-                        .file_extension(&dot_ext),
-                ),
-            ),
+            "csv" => self.runtime.block_on(async {
+                // Unit keys and periods are text, whatever they look like: `007` keeps its zeros
+                // and `2023.10` is October, not the number 2023.1.
+                let options = CsvReadOptions::new()
+                    .has_header(true)
+                    .file_extension(&dot_ext);
+                let inferred = ctx.read_csv(&path, options.clone()).await?;
+                let schema = text_columns(inferred.schema().as_arrow(), &key_columns(fw));
+                ctx.register_csv(name, &path, options.schema(&schema)).await
+            }),
             "parquet" => self.runtime.block_on(ctx.register_parquet(
                 name,
                 &path,
@@ -179,6 +196,79 @@ impl DataStage {
                 .map_err(|e| df_err(&what, e))?;
         }
         Ok(())
+    }
+
+    /// Rewrites a registered table's unit key and period columns into canonical text (see
+    /// [`canon`]): as read from its file, and again after its `query`.
+    fn canonicalise(&mut self, fw: &Framework, input: &Input, queried: bool) -> Result<(), Error> {
+        let key = fw.units.key.as_str();
+        let period = fw.units.period.as_deref();
+        let name = input.name.as_str();
+        let schema = self.table_schema(name)?;
+        let has = |c: &str| schema.fields().iter().any(|f| f.name() == c);
+        if !has(key) && !period.is_some_and(has) {
+            return Ok(());
+        }
+        let what = format!("source `{name}` ({})", input.path.display());
+        let batches = self
+            .sql(&format!("SELECT * FROM {}", quote_ident(name)))
+            .map_err(|e| df_err(&what, e))?;
+        let schema = batches.first().map_or(schema, RecordBatch::schema);
+        let batch = concat_batches(&schema, &batches).map_err(|e| df_err(&what, e))?;
+        let ext = extension(&input.path);
+        let locate = |c: usize, r: usize| match (queried, ext.as_str()) {
+            (true, _) => format!("result row {} of its query", r + 1),
+            (false, "csv") => format!("line {}", r + 2),
+            (false, "xlsx") => format!("cell {}{}", xlsx::column_letters(c), r + 2),
+            _ => format!("row {}", r + 1),
+        };
+        let (batch, report) = canon::canonicalise(&batch, key, period, &locate);
+        if !report.problems.is_empty() {
+            return Err(Error::Data(format!(
+                "{what}: {}",
+                report.problems.join("\n")
+            )));
+        }
+        if !report.trimmed.is_empty() {
+            let shown: Vec<String> = report
+                .trimmed
+                .iter()
+                .map(|(r, k)| format!("{} {k:?}", locate(0, *r).replace("cell A", "row ")))
+                .collect();
+            self.warnings.push(format!(
+                "{what}: {} unit key(s) had spaces around them and were trimmed: {}",
+                shown.len(),
+                list(&shown)
+            ));
+        }
+        if let Some((g, first)) = report.granularity {
+            self.granularities.retain(|(n, _, _)| n != name);
+            self.granularities.push((name.to_string(), g, first));
+        }
+        self.ctx
+            .deregister_table(name)
+            .map_err(|e| df_err(&what, e))?;
+        let table =
+            MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(|e| df_err(&what, e))?;
+        self.ctx
+            .register_table(name, Arc::new(table))
+            .map_err(|e| df_err(&what, e))?;
+        Ok(())
+    }
+
+    /// One framework, one kind of period: months, quarters or years.
+    fn check_granularities(&self) -> Result<(), Error> {
+        let Some((first, g, at)) = self.granularities.first() else {
+            return Ok(());
+        };
+        match self.granularities.iter().find(|(_, h, _)| h != g) {
+            None => Ok(()),
+            Some((other, h, at2)) => Err(Error::Data(format!(
+                "source `{first}` has {} ({at}) but source `{other}` has {} ({at2}); one framework uses one kind of period: aggregate one of them in its `query`",
+                g.name(),
+                h.name()
+            ))),
+        }
     }
 
     fn table_schema(&self, name: &str) -> Result<SchemaRef, Error> {
@@ -285,28 +375,20 @@ impl DataStage {
         if !problems.is_empty() {
             return Err(Error::Data(problems.join("\n")));
         }
+        let all_pairs: BTreeSet<(String, String)> = periodic
+            .iter()
+            .flat_map(|(_, _, p)| p.iter().cloned())
+            .collect();
         let spine = if periodic.is_empty() {
-            let (name, _) = &unit_sets[0];
-            format!(
-                "SELECT DISTINCT CAST({} AS VARCHAR) AS k FROM {}",
-                quote_ident(key),
-                quote_ident(name)
-            )
+            Spine::units(&unit_sets[0].1)
         } else {
-            let p = period.unwrap_or_default();
-            periodic
-                .iter()
-                .map(|(name, _, _)| {
-                    format!(
-                        "SELECT DISTINCT CAST({} AS VARCHAR) AS k, CAST({} AS VARCHAR) AS p FROM {}",
-                        quote_ident(key),
-                        quote_ident(p),
-                        quote_ident(name)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" UNION ")
+            self.warnings.extend(gaps(&all_pairs));
+            Spine::periods(&all_pairs, uses_lag(fw))
         };
+        self.ctx
+            .register_table(SPINE, Arc::new(spine.table()?))
+            .map_err(|e| df_err("joining the sources", e))?;
+        select.push(format!("spine.present AS {}", quote_ident(PRESENT)));
         // Unit-periods that one periodic source has and another lacks become missing values.
         if periodic.len() > 1 {
             let all: BTreeSet<&(String, String)> =
@@ -327,7 +409,7 @@ impl DataStage {
             }
         }
         let sql = format!(
-            "SELECT {} FROM ({spine}) spine {}",
+            "SELECT {} FROM {SPINE} spine {}",
             select.join(", "),
             joins.join(" ")
         );
@@ -592,27 +674,23 @@ impl DataStage {
         with_rank: bool,
     ) -> Result<String, expr::ExprError> {
         let u = &fw.units;
-        let mut cols = vec![quote_ident(&u.key)];
+        // (SQL, output name) of each column; evaluated over every row of the joined table
+        // (calendar fillers included, so that windows count periods), then the rows that are
+        // really there are kept.
+        let mut cols: Vec<(String, String)> = vec![(quote_ident(&u.key), u.key.clone())];
         let mut order = vec![quote_ident(&u.key)];
         if let Some(p) = &u.period {
-            cols.push(quote_ident(p));
+            cols.push((quote_ident(p), p.clone()));
             order.insert(0, quote_ident(p));
         }
         for c in [&u.name, &u.group].into_iter().flatten() {
             if self.schema.field_with_name(c).is_ok() {
-                cols.push(format!(
-                    "CAST({} AS VARCHAR) AS {}",
-                    quote_ident(c),
-                    quote_ident(c)
-                ));
+                cols.push((format!("CAST({} AS VARCHAR)", quote_ident(c)), c.clone()));
             }
         }
         if let Some(cond) = fw.rank.only.as_ref().filter(|_| with_rank) {
             let sql = expr::to_sql(cond, &u.key, u.period.as_deref())?;
-            cols.push(format!(
-                "CAST(({sql}) AS BOOLEAN) AS {}",
-                quote_ident(RANK_ONLY)
-            ));
+            cols.push((format!("CAST(({sql}) AS BOOLEAN)"), RANK_ONLY.to_string()));
         }
         for &i in indicators {
             let node = &fw.nodes[i];
@@ -625,14 +703,22 @@ impl DataStage {
                     spec.denominator_scale
                 );
             }
-            cols.push(format!(
-                "CAST(({sql}) AS DOUBLE) AS {}",
-                quote_ident(&format!("ind.{}", node.id))
+            cols.push((
+                format!("CAST(({sql}) AS DOUBLE)"),
+                format!("ind.{}", node.id),
             ));
         }
+        let inner: Vec<String> = cols
+            .iter()
+            .map(|(sql, name)| format!("{sql} AS {}", quote_ident(name)))
+            .chain([quote_ident(PRESENT)])
+            .collect();
+        let outer: Vec<String> = cols.iter().map(|(_, name)| quote_ident(name)).collect();
         Ok(format!(
-            "SELECT {} FROM {JOINED} ORDER BY {}",
-            cols.join(", "),
+            "SELECT {} FROM (SELECT {} FROM {JOINED}) WHERE {} ORDER BY {}",
+            outer.join(", "),
+            inner.join(", "),
+            quote_ident(PRESENT),
             order.join(", ")
         ))
     }
@@ -744,6 +830,37 @@ fn numbers_read_as_text(batches: &[RecordBatch], xlsx: bool) -> Option<String> {
         }
     }
     None
+}
+
+/// The columns that are read as text whatever they hold: the unit key and the period.
+fn key_columns(fw: &Framework) -> Vec<&str> {
+    let mut cols = vec![fw.units.key.as_str()];
+    cols.extend(fw.units.period.as_deref());
+    cols
+}
+
+/// `schema` with the named columns as text.
+fn text_columns(schema: &Schema, names: &[&str]) -> Schema {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if names.contains(&f.name().as_str()) {
+                Field::new(f.name(), DataType::Utf8, true)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    Schema::new_with_metadata(fields, schema.metadata().clone())
+}
+
+/// A file's extension in lower case.
+fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default()
 }
 
 /// At most ten items of a list, then "and N more".

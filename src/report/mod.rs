@@ -484,7 +484,7 @@ pub fn build(
             )));
         }
     }
-    let prev = opts.period.checked_sub(1);
+    let prev = r.panel.previous_period(opts.period);
     let report = Report {
         fw,
         r,

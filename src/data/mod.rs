@@ -215,13 +215,7 @@ impl DataStage {
             .map_err(|e| df_err(&what, e))?;
         let schema = batches.first().map_or(schema, RecordBatch::schema);
         let batch = concat_batches(&schema, &batches).map_err(|e| df_err(&what, e))?;
-        let ext = extension(&input.path);
-        let locate = |c: usize, r: usize| match (queried, ext.as_str()) {
-            (true, _) => format!("result row {} of its query", r + 1),
-            (false, "csv") => format!("line {}", r + 2),
-            (false, "xlsx") => format!("cell {}{}", xlsx::column_letters(c), r + 2),
-            _ => format!("row {}", r + 1),
-        };
+        let locate = |c: usize, r: usize| locate(input, queried, c, r);
         let (batch, report) = canon::canonicalise(&batch, key, period, &locate);
         if !report.problems.is_empty() {
             return Err(Error::Data(format!(
@@ -437,10 +431,11 @@ impl DataStage {
             cols.join(", "),
             quote_ident(&input.name)
         );
-        let what = format!("source `{}`", input.name);
+        let what = format!("source `{}` ({})", input.name, input.path.display());
         let batches = self.sql(&sql).map_err(|e| df_err(&what, e))?;
         let mut out = Keys::default();
-        let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
+        let at = |r: usize| locate(input, input.query.is_some(), 0, r).replace("cell A", "row ");
         let mut row = 0usize;
         let mut nulls = Vec::new();
         let mut dups = Vec::new();
@@ -455,12 +450,12 @@ impl DataStage {
             for i in 0..b.num_rows() {
                 row += 1;
                 if k.is_null(i) || k.value(i).trim().is_empty() {
-                    nulls.push(row);
+                    nulls.push(at(row - 1));
                     continue;
                 }
                 let pv = match p {
                     Some(p) if p.is_null(i) => {
-                        nulls.push(row);
+                        nulls.push(at(row - 1));
                         continue;
                     }
                     Some(p) => p.value(i).to_string(),
@@ -468,27 +463,23 @@ impl DataStage {
                 };
                 let kv = k.value(i).to_string();
                 out.units.insert(kv.clone());
-                if let Some(first) = seen.insert((kv.clone(), pv.clone()), row) {
+                if let Some(first) = seen.insert((kv.clone(), pv.clone()), at(row - 1)) {
                     dups.push(format!(
-                        "`{kv}`{} in rows {first} and {row}",
+                        "`{kv}`{} in {first} and {}",
                         if pv.is_empty() {
                             String::new()
                         } else {
                             format!(" (period {pv})")
-                        }
+                        },
+                        at(row - 1)
                     ));
                 }
                 out.pairs.insert((kv, pv));
             }
         }
-        let rows_of = if input.query.is_some() {
-            "result rows of its query"
-        } else {
-            "data rows"
-        };
         if !nulls.is_empty() {
             out.problems.push(format!(
-                "{what}: {} {rows_of} have no unit key{}: {}",
+                "{what}: {} row(s) have no unit key{}: {}",
                 nulls.len(),
                 if period.is_some() { " or period" } else { "" },
                 list(&nulls.iter().collect::<Vec<_>>())
@@ -853,6 +844,18 @@ fn text_columns(schema: &Schema, names: &[&str]) -> Schema {
         })
         .collect();
     Schema::new_with_metadata(fields, schema.metadata().clone())
+}
+
+/// Where data row `r` (zero-based) of a source is, for messages: `line 5` of a CSV file (the
+/// header is line 1), `cell C5` of a workbook, `row 5` of a Parquet or Arrow file, or `result
+/// row 5 of its query`.
+fn locate(input: &Input, queried: bool, c: usize, r: usize) -> String {
+    match (queried, extension(&input.path).as_str()) {
+        (true, _) => format!("result row {} of its query", r + 1),
+        (false, "csv") => format!("line {}", r + 2),
+        (false, "xlsx") => format!("cell {}{}", xlsx::column_letters(c), r + 2),
+        _ => format!("row {}", r + 1),
+    }
 }
 
 /// A file's extension in lower case.

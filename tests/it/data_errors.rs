@@ -41,7 +41,8 @@ fn duplicate_unit_in_a_period() {
     let (code, err) = run("arithmetic", UNITS, &monthly);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("source `monthly`") && err.contains("`2` (period 2023-02) in rows 5 and 7"),
+        err.contains("source `monthly`")
+            && err.contains("`2` (period 2023-02) in line 6 and line 8"),
         "{err}"
     );
 }

@@ -181,3 +181,35 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Every way a department writes a month means that month; the canonical text reads back
+    /// as the same period and sorts like the calendar.
+    #[test]
+    fn every_written_form_of_a_month_is_that_month(year in 1000i32..=9999, month in 1u32..=12, day in 1u32..=28, other in 0i64..240) {
+        use kapok::period::Period;
+        let p = Period::month(year, month).unwrap();
+        let forms = [
+            format!("{year}-{month:02}"),
+            format!("{year}-{month}"),
+            format!("{year}/{month}"),
+            format!("{year}.{month}"),
+            format!("{year}{month:02}"),
+            format!("{year}年{month}月"),
+            format!("{year}M{month:02}"),
+            format!("{year}-{month:02}-{day:02}"),
+            format!(" {year}/{month}/{day} "),
+        ];
+        for f in &forms {
+            prop_assert_eq!(Period::parse(f), Ok(p), "{}", f);
+        }
+        prop_assert_eq!(Period::parse(&p.to_string()), Ok(p));
+        let q = p.offset(other - 120);
+        if let Some(q) = q {
+            prop_assert_eq!(q.cmp(&p), q.to_string().cmp(&p.to_string()));
+            prop_assert_eq!(p.steps_to(q), Some(other - 120));
+        } else {
+            prop_assert!(!(1000..=9999).contains(&(year + ((month as i64 - 1 + other - 120).div_euclid(12)) as i32)));
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! Periods follow the calendar, whatever way a department writes them; unit keys are trimmed.
+
+use std::path::Path;
+
+use super::util::{kapok, tempdir, texts};
+
+/// A one-indicator framework over `monthly.csv` (`code,month,x`); the indicator is `EXPR`.
+const FRAMEWORK: &str = r#"
+[index]
+id = "idx"
+name = { zh = "指数", en = "Index" }
+
+[units]
+key = "code"
+period = "month"
+
+[defaults]
+normalize = "none"
+
+[[source]]
+name = "monthly"
+path = "monthly.csv"
+
+[[dimension]]
+id = "d"
+name = { zh = "维", en = "D" }
+
+[[indicator]]
+id = "v"
+name = { zh = "值", en = "Value" }
+parent = "d"
+direction = "higher"
+expr = "EXPR"
+"#;
+
+fn setup(dir: &Path, expr: &str, monthly: &str) -> String {
+    std::fs::write(dir.join("f.toml"), FRAMEWORK.replace("EXPR", expr)).unwrap();
+    std::fs::write(dir.join("monthly.csv"), monthly).unwrap();
+    dir.join("f.toml").to_string_lossy().into_owned()
+}
+
+/// `kapok score f.toml -o out.csv` → the output's rows (header first), or the error.
+fn score(expr: &str, monthly: &str) -> Result<Vec<Vec<String>>, (i32, String)> {
+    let dir = tempdir();
+    let fw = setup(dir.path(), expr, monthly);
+    let out = dir.path().join("out.csv");
+    let o = kapok(&["score", &fw, "-o", out.to_str().unwrap()]);
+    let (_, err) = texts(&o);
+    if o.status.code() != Some(0) {
+        return Err((o.status.code().unwrap_or(-1), err));
+    }
+    let text = std::fs::read_to_string(out).unwrap();
+    Ok(text
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect())
+}
+
+/// The value of column `col` for unit `code` in `period`.
+fn cell(rows: &[Vec<String>], code: &str, period: &str, col: &str) -> String {
+    let c = rows[0].iter().position(|h| h == col).unwrap();
+    rows.iter()
+        .find(|r| r[0] == code && r.iter().any(|v| v == period))
+        .unwrap_or_else(|| panic!("no row {code} {period}"))[c]
+        .clone()
+}
+
+/// The indicator's raw value for unit `code` in `period` (`None`: missing).
+fn value(rows: &[Vec<String>], code: &str, period: &str) -> Option<f64> {
+    let v = cell(rows, code, period, "raw.v");
+    (!v.is_empty()).then(|| v.parse().unwrap())
+}
+
+/// Twelve months written without zero padding, in file order 1, 10, 11, 12, 2, …
+fn unpadded_year() -> String {
+    let mut s = String::from("code,month,x\n");
+    for m in [1, 10, 11, 12, 2, 3, 4, 5, 6, 7, 8, 9] {
+        // Unit A's value is the month number, B's is 13 minus it: they swap places over the year.
+        s.push_str(&format!("A,2023-{m},{m}\nB,2023-{m},{}\n", 13 - m));
+    }
+    s
+}
+
+#[test]
+fn unpadded_months_follow_the_calendar() {
+    let rows = score("x", &unpadded_year()).unwrap();
+    let periods: Vec<&str> = rows[1..]
+        .iter()
+        .map(|r| r[2].as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let expected: Vec<String> = (1..=12).map(|m| format!("2023-{m:02}")).collect();
+    assert_eq!(periods, expected);
+    // lag(x) in October is September's value, not January's.
+    let rows = score("x - lag(x)", &unpadded_year()).unwrap();
+    assert_eq!(value(&rows, "A", "2023-10"), Some(1.0));
+    assert_eq!(value(&rows, "B", "2023-10"), Some(-1.0));
+    assert_eq!(value(&rows, "A", "2023-01"), None);
+}
+
+#[test]
+fn the_latest_period_and_the_rank_change_follow_the_calendar() {
+    let dir = tempdir();
+    let fw = setup(dir.path(), "x", &unpadded_year());
+    let o = kapok(&["rank", &fw]);
+    let (out, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        out.contains("2023-12 (change against 2023-11)"),
+        "latest must be December: {out}"
+    );
+    // --period accepts any form and means the same month.
+    let o = kapok(&["rank", &fw, "--period", "2023/9"]);
+    let (out, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(out.contains("2023-09 (change against 2023-08)"), "{out}");
+    let o = kapok(&["rank", &fw, "--period", "2023-13"]);
+    let (_, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("`2023-13` is not a period"), "{err}");
+    let o = kapok(&["rank", &fw, "--period", "2024-01"]);
+    let (_, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no data for 2024-01") && err.contains("2023-01 … 2023-12"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lag_counts_calendar_months_across_a_gap() {
+    // Unit A has no row for 2023-02: lag(x) in 2023-03 is missing, not January's value, and
+    // lag(x, 2) in 2023-03 is January's.
+    let data = "code,month,x\nA,2023-01,1\nB,2023-01,5\nB,2023-02,6\nA,2023-03,3\nB,2023-03,7\n";
+    let rows = score("x - lag(x)", data).unwrap();
+    assert_eq!(value(&rows, "A", "2023-03"), None);
+    assert_eq!(value(&rows, "B", "2023-03"), Some(1.0));
+    let rows = score("x - lag(x, 2)", data).unwrap();
+    assert_eq!(value(&rows, "A", "2023-03"), Some(2.0));
+    assert_eq!(value(&rows, "B", "2023-03"), Some(2.0));
+    // The filler row for A in 2023-02 is not an output row.
+    assert!(!rows.iter().any(|r| r[0] == "A" && r[2] == "2023-02"));
+}
+
+#[test]
+fn a_gap_month_has_no_rank_change_and_check_names_the_gaps() {
+    let data = "code,month,x\nA,2023-01,1\nB,2023-01,2\nA,2023-03,3\nB,2023-03,2\nA,2023-04,1\n";
+    let dir = tempdir();
+    let fw = setup(dir.path(), "x", data);
+    let o = kapok(&["rank", &fw, "--period", "2023-03"]);
+    let (out, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        !out.contains("change against"),
+        "no 2023-02 to compare with: {out}"
+    );
+    let o = kapok(&["check", &fw]);
+    let (_, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("1 period(s) between 2023-01 and 2023-04 have no data in any source: 2023-02"),
+        "{err}"
+    );
+    assert!(err.contains("B (2023-04)"), "{err}");
+}
+
+#[test]
+fn every_form_departments_write_is_the_same_month() {
+    let forms = [
+        "2023-01",
+        "2023-1",
+        "2023/1",
+        "2023.1",
+        "202301",
+        "2023年1月",
+        "2023M01",
+        "2023-01-31",
+    ];
+    for f in forms {
+        let data = format!("code,month,x\nA,{f},1\nB,{f},2\n");
+        let rows = score("x", &data).unwrap_or_else(|e| panic!("{f}: {e:?}"));
+        assert_eq!(rows[1][2], "2023-01", "{f}");
+    }
+    let data = "code,month,x\nA,2023-Q1,1\nB,2023年二季度,2\nA,2023Q2,3\nB,2023年第一季度,4\n";
+    let rows = score("x", data).unwrap();
+    assert_eq!(value(&rows, "B", "2023-Q1"), Some(4.0));
+    assert_eq!(value(&rows, "A", "2023-Q2"), Some(3.0));
+}
+
+#[test]
+fn a_value_that_is_no_period_is_named_with_its_line() {
+    let (code, err) = score("x", "code,month,x\nA,2023-01,1\nB,2023-13,2\n").unwrap_err();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("source `monthly`") && err.contains("line 3 `2023-13`"),
+        "{err}"
+    );
+    let (code, err) = score("x", "code,month,x\nA,2023-01,1\nB,2023-Q1,2\n").unwrap_err();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("mixes months (line 2 `2023-01`) and quarters (line 3 `2023-Q1`)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn two_granularities_in_one_framework_name_both_sources() {
+    let dir = tempdir();
+    let fw = setup(
+        dir.path(),
+        "x + y",
+        "code,month,x\nA,2023-01,1\nB,2023-01,2\n",
+    );
+    let text = std::fs::read_to_string(&fw).unwrap().replace(
+        "[[dimension]]",
+        "[[source]]\nname = \"quarterly\"\npath = \"q.csv\"\n\n[[dimension]]",
+    );
+    std::fs::write(&fw, text).unwrap();
+    std::fs::write(
+        dir.path().join("q.csv"),
+        "code,month,y\nA,2023-Q1,1\nB,2023-Q1,2\n",
+    )
+    .unwrap();
+    let o = kapok(&["check", &fw]);
+    let (_, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("source `monthly` has months")
+            && err.contains("source `quarterly` has quarters"),
+        "{err}"
+    );
+}
+
+#[test]
+fn padded_unit_keys_are_trimmed_and_counted() {
+    // "B " in February is unit B, not a third unit that is "new" in February.
+    let data = "code,month,x\nA,2023-01,1\nB,2023-01,2\nA,2023-02,1\nB ,2023-02,3\n";
+    let dir = tempdir();
+    let fw = setup(dir.path(), "x", data);
+    let o = kapok(&["rank", &fw]);
+    let (out, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("1 unit key(s) had spaces around them and were trimmed: line 5 \"B \""),
+        "{err}"
+    );
+    assert!(!out.contains("new"), "{out}");
+    let o = kapok(&["check", &fw]);
+    let (out, _) = texts(&o);
+    assert!(out.contains("2 unit(s)"), "{out}");
+}
+
+#[test]
+fn zero_padded_codes_keep_their_zeros() {
+    let data = "code,month,x\n007,2023-01,1\n008,2023-01,2\n";
+    let rows = score("x", data).unwrap();
+    assert_eq!(rows[1][0], "007");
+    assert_eq!(rows[2][0], "008");
+}
+
+#[test]
+fn parquet_date_and_timestamp_columns_are_months() {
+    use datafusion::arrow::array::{
+        ArrayRef, Date32Array, Float64Array, RecordBatch, StringArray, TimestampSecondArray,
+    };
+    use std::sync::Arc;
+    // 2023-01-31 and 2023-02-28 as days since 1970-01-01.
+    let (jan, feb) = (19388, 19416);
+    let dates: Vec<(&str, ArrayRef)> = vec![
+        (
+            "date32",
+            Arc::new(Date32Array::from(vec![jan, jan, feb, feb])),
+        ),
+        (
+            "timestamp",
+            Arc::new(TimestampSecondArray::from(vec![
+                jan as i64 * 86400,
+                jan as i64 * 86400 + 3600,
+                feb as i64 * 86400,
+                feb as i64 * 86400,
+            ])),
+        ),
+    ];
+    for (what, month) in dates {
+        let batch = RecordBatch::try_from_iter(vec![
+            (
+                "code",
+                Arc::new(StringArray::from(vec!["A", "B", "A", "B"])) as ArrayRef,
+            ),
+            ("month", month),
+            ("x", Arc::new(Float64Array::from(vec![1.0, 2.0, 4.0, 3.0]))),
+        ])
+        .unwrap();
+        let dir = tempdir();
+        let fw = setup(dir.path(), "x - lag(x)", "");
+        let text = std::fs::read_to_string(&fw)
+            .unwrap()
+            .replace("monthly.csv", "monthly.parquet");
+        std::fs::write(&fw, text).unwrap();
+        std::fs::write(
+            dir.path().join("monthly.parquet"),
+            kapok::io::parquet_bytes(&batch).unwrap(),
+        )
+        .unwrap();
+        let out = dir.path().join("o.csv");
+        let o = kapok(&["score", &fw, "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{what}: {}", texts(&o).1);
+        let rows: Vec<Vec<String>> = std::fs::read_to_string(out)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect();
+        assert_eq!(value(&rows, "A", "2023-02"), Some(3.0), "{what}");
+        assert_eq!(value(&rows, "B", "2023-02"), Some(1.0), "{what}");
+    }
+}

@@ -4,6 +4,7 @@
 //! expectation fails the test.
 
 mod audit;
+mod catalogue;
 mod charts;
 mod cli;
 mod coinr_asem;

@@ -12,6 +12,7 @@ mod contract;
 mod data_errors;
 mod diagnostics;
 mod formats;
+mod fuzz_regressions;
 mod generator;
 mod golden;
 mod hdi;

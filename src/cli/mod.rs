@@ -127,11 +127,20 @@ impl RunArgs {
                     .cloned()
                     .unwrap_or_else(|| methods::builtin_default(kind).to_string()),
             };
-            for (_, param, value, whole) in mine {
+            for &&(_, param, value, whole) in &mine {
                 text = methods::set_param(&text, param, value)
                     .map_err(|e| Error::Usage(format!("--set {whole}: {e}")))?;
             }
-            match parse_cli(kind, &text).map_err(Error::Usage)? {
+            let method = parse_cli(kind, &text).map_err(|e| {
+                // Name the options as typed: the composed method text alone hides a --set.
+                let typed: Vec<String> = mine.iter().map(|s| format!("--set {}", s.3)).collect();
+                Error::Usage(if typed.is_empty() {
+                    e
+                } else {
+                    format!("{}: {e}", typed.join(", "))
+                })
+            })?;
+            match method {
                 CliMethod::Impute(m) => {
                     if matches!(
                         m,
@@ -159,6 +168,11 @@ impl RunArgs {
                 .trim()
                 .parse()
                 .map_err(|_| Error::Usage(format!("--weight {w}: `{value}` is not a number")))?;
+            if !value.is_finite() || value < 0.0 {
+                return Err(Error::Usage(format!(
+                    "--weight {w}: a weight must be a finite number ≥ 0"
+                )));
+            }
             fw.set_weight(id.trim(), value)?;
         }
         Ok(fw)

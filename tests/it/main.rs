@@ -4,6 +4,7 @@
 //! expectation fails the test.
 
 mod audit;
+mod catalogue;
 mod charts;
 mod cli;
 mod coinr_asem;
@@ -11,6 +12,7 @@ mod contract;
 mod data_errors;
 mod diagnostics;
 mod formats;
+mod fuzz_regressions;
 mod generator;
 mod golden;
 mod hdi;

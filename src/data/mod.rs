@@ -14,7 +14,9 @@ use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::options::ArrowReadOptions;
-use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{
+    CsvReadOptions, ParquetReadOptions, SQLOptions, SessionConfig, SessionContext,
+};
 
 pub use bind::Panel;
 
@@ -45,6 +47,15 @@ pub struct DataStage {
     pub schema: SchemaRef,
     /// Problems that do not stop the run (periods a source does not cover, …).
     pub warnings: Vec<String>,
+}
+
+/// The only SQL kapok runs: queries. DataFusion refuses DDL (`CREATE [EXTERNAL] TABLE`, …),
+/// DML (`COPY`, `INSERT`, …) and statements (`SET`, …) under these options.
+fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
 }
 
 fn df_err(what: &str, e: impl std::fmt::Display) -> Error {
@@ -99,10 +110,24 @@ impl DataStage {
         Ok(stage)
     }
 
+    /// Runs one query: read-only (DataFusion refuses DDL, DML such as `COPY`, and statements
+    /// such as `SET`), on a thread with a large stack (see [`expr::with_large_stack`]).
     fn sql(&self, q: &str) -> datafusion::error::Result<Vec<RecordBatch>> {
-        self.runtime.block_on(async {
-            let df = self.ctx.sql(q).await?;
-            df.collect().await
+        expr::with_large_stack(|| {
+            self.runtime.block_on(async {
+                let df = self.ctx.sql_with_options(q, read_only()).await?;
+                df.collect().await
+            })
+        })
+    }
+
+    /// Plans one read-only query without running it, and returns its result's schema.
+    fn plan(&self, q: &str) -> datafusion::error::Result<SchemaRef> {
+        expr::with_large_stack(|| {
+            self.runtime.block_on(async {
+                let df = self.ctx.sql_with_options(q, read_only()).await?;
+                Ok(Arc::new(df.schema().as_arrow().clone()))
+            })
         })
     }
 
@@ -497,10 +522,7 @@ impl DataStage {
                     continue;
                 }
             };
-            if let Err(e) = self
-                .runtime
-                .block_on(self.ctx.sql(&format!("{sql} LIMIT 0")))
-            {
+            if let Err(e) = self.plan(&format!("{sql} LIMIT 0")) {
                 items.push(
                     Diagnostic::error(
                         spec.expr_span.clone(),
@@ -566,11 +588,7 @@ impl DataStage {
         let plan = expr::to_sql(cond, &fw.units.key, fw.units.period.as_deref())
             .map(|sql| format!("SELECT CAST(({sql}) AS BOOLEAN) FROM {JOINED} LIMIT 0"));
         let err = match plan {
-            Ok(q) => self
-                .runtime
-                .block_on(self.ctx.sql(&q))
-                .err()
-                .map(|e| e.strip_backtrace()),
+            Ok(q) => self.plan(&q).err().map(|e| e.strip_backtrace()),
             Err(e) => Some(e.message),
         };
         if let Some(e) = err {
@@ -687,11 +705,7 @@ fn batches_schema(
     if let Some(b) = batches.first() {
         return Ok(b.schema());
     }
-    let df = stage
-        .runtime
-        .block_on(stage.ctx.sql(sql))
-        .map_err(|e| df_err("planning", e))?;
-    Ok(Arc::new(df.schema().as_arrow().clone()))
+    stage.plan(sql).map_err(|e| df_err("planning", e))
 }
 
 /// A text column whose values are mostly numbers (more numbers than other values):

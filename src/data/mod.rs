@@ -3,6 +3,7 @@
 //! indicator expressions are evaluated. [`bind`] then turns the result into a [`Panel`].
 
 pub mod bind;
+mod locate;
 pub mod xlsx;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -585,10 +586,26 @@ impl DataStage {
         if bad {
             return;
         }
-        let plan = expr::to_sql(cond, &fw.units.key, fw.units.period.as_deref())
-            .map(|sql| format!("SELECT CAST(({sql}) AS BOOLEAN) FROM {JOINED} LIMIT 0"));
+        let plan = expr::to_sql(cond, &fw.units.key, fw.units.period.as_deref());
         let err = match plan {
-            Ok(q) => self.plan(&q).err().map(|e| e.strip_backtrace()),
+            Ok(sql) => match self.plan(&format!("SELECT ({sql}) AS c FROM {JOINED} LIMIT 0")) {
+                Ok(s)
+                    if !matches!(s.field(0).data_type(), DataType::Boolean | DataType::Null)
+                        && !s.field(0).data_type().is_numeric() =>
+                {
+                    Some(format!(
+                        "it is {}, not true/false (compare it, e.g. `{cond} = 'yes'`)",
+                        s.field(0).data_type()
+                    ))
+                }
+                Ok(_) => self
+                    .plan(&format!(
+                        "SELECT CAST(({sql}) AS BOOLEAN) FROM {JOINED} LIMIT 0"
+                    ))
+                    .err()
+                    .map(|e| e.strip_backtrace()),
+                Err(e) => Some(e.strip_backtrace()),
+            },
             Err(e) => Some(e.message),
         };
         if let Some(e) = err {
@@ -662,9 +679,7 @@ impl DataStage {
         let sql = self
             .select_sql(fw, &fw.indicators(), true)
             .map_err(|e| Error::Data(e.message))?;
-        let batches = self
-            .sql(&sql)
-            .map_err(|e| df_err("evaluating the indicators", e))?;
+        let batches = self.sql(&sql).map_err(|e| self.locate_failure(fw, &e))?;
         let schema = batches_schema(self, &sql, &batches)?;
         concat_batches(&schema, &batches).map_err(|e| df_err("evaluating the indicators", e))
     }

@@ -158,3 +158,70 @@ impl DataStage {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use datafusion::prelude::SessionContext;
+
+    use super::super::read_only;
+
+    /// DataFusion's own switches refuse every statement that is not a query, even when kapok's
+    /// own check is bypassed (the `--data` table, a library caller).
+    #[test]
+    fn datafusion_refuses_writes_and_statements_under_kapoks_options() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ctx = SessionContext::new();
+        rt.block_on(ctx.sql("CREATE TABLE d AS VALUES (1, 2)"))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.csv");
+        for (q, kind) in [
+            (
+                format!("COPY d TO '{}'", out.display()),
+                "DML not supported: COPY",
+            ),
+            (
+                format!("COPY (SELECT * FROM d) TO '{}'", out.display()),
+                "DML not supported: COPY",
+            ),
+            (
+                format!(
+                    "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '{}'",
+                    out.display()
+                ),
+                "DDL not supported",
+            ),
+            (
+                "CREATE TABLE t AS SELECT 1".to_string(),
+                "DDL not supported",
+            ),
+            ("DROP TABLE d".to_string(), "DDL not supported"),
+            (
+                "INSERT INTO d VALUES (3, 4)".to_string(),
+                "DML not supported",
+            ),
+            (
+                "SET datafusion.execution.batch_size = 1".to_string(),
+                "Statement not supported",
+            ),
+        ] {
+            let e = rt
+                .block_on(ctx.sql_with_options(&q, read_only()))
+                .err()
+                .unwrap_or_else(|| panic!("`{q}` was accepted"));
+            assert!(e.to_string().contains(kind), "{q}: {e}");
+        }
+        assert!(!out.exists(), "a refused COPY wrote a file");
+        let rows = rt
+            .block_on(async {
+                ctx.sql_with_options("SELECT * FROM d", read_only())
+                    .await?
+                    .collect()
+                    .await
+            })
+            .unwrap();
+        assert_eq!(rows[0].num_rows(), 1);
+    }
+}

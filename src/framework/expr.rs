@@ -1013,4 +1013,218 @@ mod tests {
         let err = e("CASE WHEN 1 THEN 2 END");
         assert!(err.message.contains("not a constant"), "{}", err.message);
     }
+
+    /// The first problem of a query over the sources `d` and `e`.
+    fn query_error(q: &str) -> ExprError {
+        let errs = check_query(q, &["d", "e"]);
+        assert!(!errs.is_empty(), "`{q}` was accepted");
+        errs[0].clone()
+    }
+
+    #[test]
+    fn read_only_selects_over_declared_sources_pass() {
+        for q in [
+            "SELECT * FROM d",
+            "select code, x AS y FROM D JOIN e ON d.code = e.code",
+            "WITH t AS (SELECT code, SUM(x) AS x FROM d GROUP BY code) SELECT * FROM t",
+            "SELECT * FROM (SELECT * FROM d) s WHERE x IN (SELECT x FROM e)",
+            "SELECT code, lag(x, 1) OVER (PARTITION BY code ORDER BY month) AS x FROM d;",
+            "(SELECT * FROM d) UNION ALL (SELECT * FROM e)",
+        ] {
+            assert_eq!(check_query(q, &["d", "e"]), vec![], "{q}");
+        }
+    }
+
+    #[test]
+    fn every_writing_or_session_statement_is_refused_at_its_keyword() {
+        for (q, word) in [
+            ("COPY (SELECT * FROM d) TO 'd.csv'", "COPY"),
+            ("COPY d TO '/tmp/out.csv'", "COPY"),
+            (
+                "CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION 'x.parquet'",
+                "CREATE",
+            ),
+            ("CREATE TABLE t AS SELECT * FROM d", "CREATE"),
+            ("CREATE VIEW v AS SELECT * FROM d", "CREATE"),
+            ("DROP TABLE d", "DROP"),
+            ("ALTER TABLE d RENAME TO e", "ALTER"),
+            ("INSERT INTO d VALUES (1)", "INSERT"),
+            ("UPDATE d SET x = 1", "UPDATE"),
+            ("DELETE FROM d", "DELETE"),
+            ("SET datafusion.execution.batch_size = 1", "SET"),
+            ("EXPLAIN SELECT * FROM d", "EXPLAIN"),
+            ("  -- comment\n  TRUNCATE d", "TRUNCATE"),
+        ] {
+            let e = query_error(q);
+            assert!(
+                e.message.contains(&format!("`{word}` is not allowed")),
+                "{q}: {}",
+                e.message
+            );
+            assert_eq!(&q[e.range.clone()], word, "{q}");
+        }
+    }
+
+    #[test]
+    fn a_second_statement_is_refused_where_it_starts() {
+        let q = "SELECT * FROM d; COPY d TO 'x.csv'";
+        let e = query_error(q);
+        assert!(e.message.contains("second statement"), "{}", e.message);
+        assert_eq!(e.range.start, q.find("COPY").unwrap());
+    }
+
+    #[test]
+    fn table_functions_and_unknown_tables_are_refused() {
+        let q = "SELECT * FROM read_parquet('secret.parquet')";
+        let e = query_error(q);
+        assert!(e.message.contains("table function"), "{}", e.message);
+        assert_eq!(e.range.start, q.find("read_parquet").unwrap());
+        let e = query_error("SELECT * FROM generate_series(1, 10)");
+        assert!(e.message.contains("table function"), "{}", e.message);
+        let q = "SELECT * FROM dd";
+        let e = query_error(q);
+        assert!(
+            e.message.contains("unknown table `dd` (did you mean `d`?)"),
+            "{}",
+            e.message
+        );
+        assert_eq!(&q[e.range.clone()], "dd");
+        let e = query_error("SELECT * FROM 'secret.parquet'");
+        assert!(e.message.contains("unknown table"), "{}", e.message);
+        let e = query_error("SELECT * FROM information_schema.tables");
+        assert!(e.message.contains("unknown table"), "{}", e.message);
+        let e = query_error("SELECT * FROM d WHERE x IN (SELECT x FROM other)");
+        assert!(e.message.contains("unknown table `other`"), "{}", e.message);
+        let e = query_error("SELECT * INTO t FROM d");
+        assert!(e.message.contains("INTO"), "{}", e.message);
+        let e = query_error("SELECT * FROM UNNEST([1, 2])");
+        assert!(e.message.contains("not allowed in FROM"), "{}", e.message);
+    }
+
+    #[test]
+    fn volatile_and_set_returning_functions_are_refused() {
+        for f in [
+            "random()",
+            "now()",
+            "uuid()",
+            "current_date",
+            "current_timestamp",
+            "version()",
+        ] {
+            let q = format!("SELECT code, {f} AS r FROM d");
+            let e = query_error(&q);
+            assert!(
+                e.message.contains("changes from run to run"),
+                "{f}: {}",
+                e.message
+            );
+            assert_eq!(e.range.start, q.find(f).unwrap(), "{f}");
+            let e = analyse(&format!("x + {f}")).unwrap_err();
+            assert!(
+                e.message.contains("changes from run to run"),
+                "{f}: {}",
+                e.message
+            );
+            assert_eq!(e.range.start, 4, "{f}");
+        }
+        let e = analyse("to_timestamp(now())").unwrap_err();
+        assert_eq!(e.range, 13..18);
+        for f in [
+            "unnest(make_array(x))",
+            "generate_series(1, 3)",
+            "range(1, 3)",
+        ] {
+            let e = analyse(f).unwrap_err();
+            assert!(e.message.contains("set of rows"), "{f}: {}", e.message);
+            let e = query_error(&format!("SELECT {f} FROM d"));
+            assert!(e.message.contains("set of rows"), "{f}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn lag_needs_a_whole_offset_of_at_least_one() {
+        assert!(analyse("lag(x)").unwrap().uses_lag);
+        assert!(analyse("x - lag(x, 12)").is_ok());
+        for (text, bad) in [
+            ("lag(x, 'a')", "'a'"),
+            ("lag(x, 0)", "0"),
+            ("lag(x, 1.5)", "1.5"),
+            ("lag(x, y)", "y"),
+            ("lag(x, 1001)", "1001"),
+        ] {
+            let e = analyse(text).unwrap_err();
+            assert!(
+                e.message.contains("whole number from 1 to 1000"),
+                "{text}: {}",
+                e.message
+            );
+            assert_eq!(&text[e.range.clone()], bad, "{text}");
+        }
+        let e = analyse("lag(x, -1)").unwrap_err();
+        assert!(e.message.contains("not `-1`"), "{}", e.message);
+        let e = analyse("lag(x, 1, 0)").unwrap_err();
+        assert!(e.message.contains("lag(column, k)"), "{}", e.message);
+        assert!(analyse("lag()").is_err());
+    }
+
+    #[test]
+    fn expressions_are_one_scalar_without_subqueries_or_literal_zero_division() {
+        let e = analyse("x / (SELECT max(x) FROM d)").unwrap_err();
+        assert!(e.message.contains("subquery"), "{}", e.message);
+        let e = analyse("x / 0").unwrap_err();
+        assert!(e.message.contains("divides by zero"), "{}", e.message);
+        assert_eq!(e.range, 0..5);
+        let e = analyse("x % 0.0").unwrap_err();
+        assert!(e.message.contains("divides by zero"), "{}", e.message);
+        let e = analyse("x * (1/2)").unwrap_err();
+        assert!(e.message.contains("two whole numbers"), "{}", e.message);
+        assert_eq!(e.range, 5..8);
+        assert!(analyse("x * (1.0/2)").is_ok());
+        assert!(analyse("x / 2").is_ok());
+        assert_eq!(analyse("").unwrap_err().message, "the expression is empty");
+        assert_eq!(
+            analyse("  ").unwrap_err().message,
+            "the expression is empty"
+        );
+    }
+
+    #[test]
+    fn size_and_nesting_are_bounded_before_parsing() {
+        let sum = |n: usize| vec!["x"; n].join(" + ");
+        assert_eq!(analyse(&sum(400)).unwrap().columns.len(), 400);
+        assert_eq!(analyse(&sum(MAX_DEPTH)).unwrap().columns.len(), MAX_DEPTH);
+        let e = analyse(&sum(MAX_DEPTH + 1)).unwrap_err();
+        assert!(
+            e.message.contains("nested more than 500 levels"),
+            "{}",
+            e.message
+        );
+        let e = analyse(&sum(100_000)).unwrap_err();
+        assert!(
+            e.message.contains("characters long; at most 10000"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.range.start, MAX_EXPR_CHARS);
+        let deep = format!("{}x{}", "(".repeat(40), ")".repeat(40));
+        let e = analyse(&deep).unwrap_err();
+        assert!(
+            e.message.contains("parentheses are nested more than 32"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.range, 32..33);
+        let e = constant(&format!("{}1{}", "(".repeat(40), ")".repeat(40))).unwrap_err();
+        assert!(e.message.contains("parentheses"), "{}", e.message);
+        let long = format!("SELECT {} AS y FROM d", sum(6000));
+        let e = query_error(&long);
+        assert!(e.message.contains("at most 20000"), "{}", e.message);
+        let q = format!("SELECT {} AS y FROM d", sum(MAX_DEPTH + 1));
+        let e = query_error(&q);
+        assert!(e.message.contains("nested more than"), "{}", e.message);
+        assert_eq!(
+            check_query(&format!("SELECT {} AS y FROM d", sum(400)), &["d"]),
+            vec![]
+        );
+    }
 }

@@ -17,4 +17,5 @@ mod hdi;
 mod properties;
 mod readme;
 mod report;
+mod sql;
 mod util;

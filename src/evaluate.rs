@@ -115,7 +115,8 @@ fn stage_error(panel: &Panel, rows: &[usize], p: usize, what: &str, e: &StageErr
         | StageError::MissingReference { row }
         | StageError::ReferenceAtMinimum { row }
         | StageError::NegativeValue { row, .. }
-        | StageError::NonPositiveValue { row, .. } => format!("{}: {e}", unit(*row)),
+        | StageError::NonPositiveValue { row, .. }
+        | StageError::LogOfNonPositive { row, .. } => format!("{}: {e}", unit(*row)),
         other => other.to_string(),
     };
     Error::Eval(format!("{what}{period}: {detail}"))

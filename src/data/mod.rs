@@ -4,6 +4,7 @@
 
 pub mod bind;
 pub mod canon;
+mod locate;
 pub mod spine;
 pub mod xlsx;
 
@@ -16,7 +17,9 @@ use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::options::ArrowReadOptions;
-use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{
+    CsvReadOptions, ParquetReadOptions, SQLOptions, SessionConfig, SessionContext,
+};
 
 pub use bind::Panel;
 
@@ -57,6 +60,15 @@ pub struct DataStage {
     pub warnings: Vec<String>,
     /// The kind of period each periodic source has, with the first value (for messages).
     granularities: Vec<(String, Granularity, String)>,
+}
+
+/// The only SQL kapok runs: queries. DataFusion refuses DDL (`CREATE [EXTERNAL] TABLE`, …),
+/// DML (`COPY`, `INSERT`, …) and statements (`SET`, …) under these options.
+fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
 }
 
 fn df_err(what: &str, e: impl std::fmt::Display) -> Error {
@@ -115,10 +127,24 @@ impl DataStage {
         Ok(stage)
     }
 
+    /// Runs one query: read-only (DataFusion refuses DDL, DML such as `COPY`, and statements
+    /// such as `SET`), on a thread with a large stack (see [`expr::with_large_stack`]).
     fn sql(&self, q: &str) -> datafusion::error::Result<Vec<RecordBatch>> {
-        self.runtime.block_on(async {
-            let df = self.ctx.sql(q).await?;
-            df.collect().await
+        expr::with_large_stack(|| {
+            self.runtime.block_on(async {
+                let df = self.ctx.sql_with_options(q, read_only()).await?;
+                df.collect().await
+            })
+        })
+    }
+
+    /// Plans one read-only query without running it, and returns its result's schema.
+    fn plan(&self, q: &str) -> datafusion::error::Result<SchemaRef> {
+        expr::with_large_stack(|| {
+            self.runtime.block_on(async {
+                let df = self.ctx.sql_with_options(q, read_only()).await?;
+                Ok(Arc::new(df.schema().as_arrow().clone()))
+            })
         })
     }
 
@@ -570,10 +596,7 @@ impl DataStage {
                     continue;
                 }
             };
-            if let Err(e) = self
-                .runtime
-                .block_on(self.ctx.sql(&format!("{sql} LIMIT 0")))
-            {
+            if let Err(e) = self.plan(&format!("{sql} LIMIT 0")) {
                 items.push(
                     Diagnostic::error(
                         spec.expr_span.clone(),
@@ -636,14 +659,26 @@ impl DataStage {
         if bad {
             return;
         }
-        let plan = expr::to_sql(cond, &fw.units.key, fw.units.period.as_deref())
-            .map(|sql| format!("SELECT CAST(({sql}) AS BOOLEAN) FROM {JOINED} LIMIT 0"));
+        let plan = expr::to_sql(cond, &fw.units.key, fw.units.period.as_deref());
         let err = match plan {
-            Ok(q) => self
-                .runtime
-                .block_on(self.ctx.sql(&q))
-                .err()
-                .map(|e| e.strip_backtrace()),
+            Ok(sql) => match self.plan(&format!("SELECT ({sql}) AS c FROM {JOINED} LIMIT 0")) {
+                Ok(s)
+                    if !matches!(s.field(0).data_type(), DataType::Boolean | DataType::Null)
+                        && !s.field(0).data_type().is_numeric() =>
+                {
+                    Some(format!(
+                        "it is {}, not true/false (compare it, e.g. `{cond} = 'yes'`)",
+                        s.field(0).data_type()
+                    ))
+                }
+                Ok(_) => self
+                    .plan(&format!(
+                        "SELECT CAST(({sql}) AS BOOLEAN) FROM {JOINED} LIMIT 0"
+                    ))
+                    .err()
+                    .map(|e| e.strip_backtrace()),
+                Err(e) => Some(e.strip_backtrace()),
+            },
             Err(e) => Some(e.message),
         };
         if let Some(e) = err {
@@ -663,6 +698,17 @@ impl DataStage {
         fw: &Framework,
         indicators: &[usize],
         with_rank: bool,
+    ) -> Result<String, expr::ExprError> {
+        self.select_sql_over(fw, indicators, with_rank, JOINED)
+    }
+
+    /// [`Self::select_sql`] over `table`, a table with the joined table's columns.
+    fn select_sql_over(
+        &self,
+        fw: &Framework,
+        indicators: &[usize],
+        with_rank: bool,
+        table: &str,
     ) -> Result<String, expr::ExprError> {
         let u = &fw.units;
         // (SQL, output name) of each column; evaluated over every row of the joined table
@@ -706,7 +752,7 @@ impl DataStage {
             .collect();
         let outer: Vec<String> = cols.iter().map(|(_, name)| quote_ident(name)).collect();
         Ok(format!(
-            "SELECT {} FROM (SELECT {} FROM {JOINED}) WHERE {} ORDER BY {}",
+            "SELECT {} FROM (SELECT {} FROM {table}) WHERE {} ORDER BY {}",
             outer.join(", "),
             inner.join(", "),
             quote_ident(PRESENT),
@@ -721,9 +767,7 @@ impl DataStage {
         let sql = self
             .select_sql(fw, &fw.indicators(), true)
             .map_err(|e| Error::Data(e.message))?;
-        let batches = self
-            .sql(&sql)
-            .map_err(|e| df_err("evaluating the indicators", e))?;
+        let batches = self.sql(&sql).map_err(|e| self.locate_failure(fw, &e))?;
         let schema = batches_schema(self, &sql, &batches)?;
         concat_batches(&schema, &batches).map_err(|e| df_err("evaluating the indicators", e))
     }
@@ -764,11 +808,7 @@ fn batches_schema(
     if let Some(b) = batches.first() {
         return Ok(b.schema());
     }
-    let df = stage
-        .runtime
-        .block_on(stage.ctx.sql(sql))
-        .map_err(|e| df_err("planning", e))?;
-    Ok(Arc::new(df.schema().as_arrow().clone()))
+    stage.plan(sql).map_err(|e| df_err("planning", e))
 }
 
 /// A text column whose values are mostly numbers (more numbers than other values):

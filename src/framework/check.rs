@@ -4,8 +4,6 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::parser::Parser;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
@@ -15,6 +13,9 @@ use super::methods::{self, Scope};
 use super::model::*;
 use super::read::{Sink, Sp, TableReader};
 use crate::pipeline::methods::{Direction, Impute};
+
+/// Largest weight: weights are relative, and sums of weights times scores must stay finite.
+pub const MAX_WEIGHT: f64 = 1e12;
 
 /// File extensions kapok reads, by format.
 pub const DATA_EXTENSIONS: &[&str] = &["csv", "parquet", "arrow", "ipc", "feather", "xlsx"];
@@ -103,9 +104,13 @@ impl Checker<'_> {
         let rank = rank.map_or_else(RankSpec::default, |(t, s)| self.rank(t, s));
         let charts = charts.map_or_else(ChartFiles::default, |(t, s)| self.charts(t, s));
         let index = index.and_then(|(t, s)| self.index(t, s));
+        let declared: Vec<String> = sources
+            .iter()
+            .filter_map(|(t, _)| t.get("name")?.get_ref().as_str().map(str::to_string))
+            .collect();
         let sources: Vec<Source> = sources
             .iter()
-            .filter_map(|(t, s)| self.source(t, s.clone()))
+            .filter_map(|(t, s)| self.source(t, s.clone(), &declared))
             .collect();
         self.unique_sources(&sources);
         if sources.iter().all(|s| !s.join) {
@@ -376,7 +381,12 @@ impl Checker<'_> {
         }
     }
 
-    fn source(&mut self, t: &DeTable<'_>, span: Range<usize>) -> Option<Source> {
+    fn source(
+        &mut self,
+        t: &DeTable<'_>,
+        span: Range<usize>,
+        declared: &[String],
+    ) -> Option<Source> {
         let mut r = TableReader::new(t, span, "a [[source]]");
         let name = r.req_str(self.sink, "name");
         if let Some(n) = &name {
@@ -409,16 +419,15 @@ impl Checker<'_> {
                 );
             }
         }
-        if let Some(q) = &query
-            && let Err(e) = Parser::parse_sql(&GenericDialect {}, &q.value)
-        {
-            self.sink.push(
-                Diagnostic::error(
-                    q.span.clone(),
-                    format!("query of source is not valid SQL: {e}"),
-                )
-                .with_label("SQL syntax error"),
-            );
+        if let Some(q) = &query {
+            let offset = self.value_offset(&q.value, q.span.clone());
+            let tables: Vec<&str> = declared.iter().map(String::as_str).collect();
+            for e in expr::check_query(&q.value, &tables) {
+                self.sink.push(
+                    Diagnostic::error(inside(offset, &q.span, &e.range), e.message)
+                        .with_label("in this query"),
+                );
+            }
         }
         let name = name?;
         let path = path?;
@@ -472,6 +481,14 @@ impl Checker<'_> {
             self.sink.push(
                 Diagnostic::error(w.span.clone(), format!("weight {} is negative", w.value))
                     .with_label("weights must be ≥ 0"),
+            );
+        } else if let Some(w) = &weight
+            && w.value > MAX_WEIGHT
+        {
+            self.sink.push(
+                Diagnostic::error(w.span.clone(), format!("weight {} is too large", w.value))
+                    .with_label(format!("weights must be at most {MAX_WEIGHT:e}"))
+                    .with_hint("weights are relative within a parent: 1, 2, 3 weigh the same as 1e12, 2e12, 3e12, and sums of huge weights overflow"),
             );
         }
         let kind = if is_dimension {
@@ -529,7 +546,7 @@ impl Checker<'_> {
                 (None, Some(id)) => (id.value.clone(), None, id.span.clone()),
                 (None, None) => (String::new(), None, span.clone()),
             };
-            if !text.is_empty() {
+            if expr_value.is_some() || id.is_some() {
                 match expr::analyse(&text) {
                     Ok(info) => {
                         if info.uses_lag && units.is_some_and(|u| u.period.is_none()) {
@@ -755,6 +772,14 @@ impl Checker<'_> {
         }
         ok.then_some(nodes)
     }
+}
+
+/// The file range of `range` inside a string value that starts at `offset` (the whole value
+/// at `span` when its text is not written verbatim).
+fn inside(offset: Option<usize>, span: &Range<usize>, range: &Range<usize>) -> Range<usize> {
+    offset.map_or(span.clone(), |o| {
+        o + range.start..o + range.end.max(range.start + 1)
+    })
 }
 
 /// Offset of `value`'s first character inside the TOML string literal at `span`.

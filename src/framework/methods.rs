@@ -354,6 +354,9 @@ pub fn normalise(v: &Spanned<DeValue<'_>>, sink: &mut Sink, scope: Scope) -> Opt
     Some(NormSpec { method, reference })
 }
 
+/// Largest `|p|` of a generalised mean: `x^p` of scores up to 1000 stays finite.
+pub const MAX_P: f64 = 100.0;
+
 /// Parses an aggregation method.
 pub fn aggregate(v: &Spanned<DeValue<'_>>, sink: &mut Sink) -> Option<AggSpec> {
     let (m, mut r) = method_and_params(v, sink, "aggregate", AGGREGATE_METHODS)?;
@@ -392,6 +395,14 @@ pub fn aggregate(v: &Spanned<DeValue<'_>>, sink: &mut Sink) -> Option<AggSpec> {
                     Diagnostic::error(p.span.clone(), "`p` must not be 0")
                         .with_label("p = 0")
                         .with_hint("p = 0 is the geometric mean: use method = \"geometric\""),
+                );
+            } else if let Some(p) = &p
+                && p.value.abs() > MAX_P
+            {
+                sink.push(
+                    Diagnostic::error(p.span.clone(), format!("`p` = {} is too large", p.value))
+                        .with_label(format!("p must be between -{MAX_P} and {MAX_P}"))
+                        .with_hint("scores raised to such a power overflow (100^200 is beyond any floating-point number); |p| ≤ 100 already ranks like the minimum or maximum"),
                 );
             }
             Aggregate::Generalised {

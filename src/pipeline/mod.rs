@@ -102,6 +102,16 @@ pub enum StageError {
         /// The offending value.
         value: f64,
     },
+    /// The log treatment met a value ≤ 0.
+    #[error(
+        "the log treatment needs values > 0, but row {row} is {value} (use treat = \"log_ct\", which shifts the values, or guard the expression)"
+    )]
+    LogOfNonPositive {
+        /// Row of the offending unit.
+        row: usize,
+        /// The offending value.
+        value: f64,
+    },
     /// A geometric mean met a child value ≤ 0.
     #[error("the geometric mean needs positive values, but row {row}, child {col} is {value}")]
     NonPositive {

@@ -104,7 +104,7 @@ fn win_step(x: &mut [f64], high: bool) -> Option<Vec<usize>> {
 /// Treats `col` in place and reports what was done (see the module docs).
 ///
 /// # Errors
-/// [`StageError::NonPositiveValue`] when [`Treat::Log`] meets a value ≤ 0, and
+/// [`StageError::LogOfNonPositive`] when [`Treat::Log`] meets a value ≤ 0, and
 /// [`StageError::ZeroRange`] when [`Treat::LogCt`] meets a column without spread.
 pub fn treat(col: ArrayViewMut1<f64>, method: &Treat) -> Result<TreatReport, StageError> {
     if matches!(method, Treat::Log | Treat::LogCt) {
@@ -130,7 +130,7 @@ fn log_transform(mut col: ArrayViewMut1<f64>, method: &Treat) -> Result<TreatRep
         }
         _ => {
             if let Some((row, &value)) = orig.iter().enumerate().find(|(_, v)| **v <= 0.0) {
-                return Err(StageError::NonPositiveValue { row, value });
+                return Err(StageError::LogOfNonPositive { row, value });
             }
             orig.iter().map(|v| v.ln()).collect()
         }
@@ -352,7 +352,7 @@ mod tests {
         let mut a = Array1::from(vec![3.0, 0.0, 2.0]);
         assert_eq!(
             treat(a.view_mut(), &Treat::Log),
-            Err(StageError::NonPositiveValue { row: 1, value: 0.0 })
+            Err(StageError::LogOfNonPositive { row: 1, value: 0.0 })
         );
         assert_eq!(a.to_vec(), vec![3.0, 0.0, 2.0], "unchanged on error");
         let mut a = Array1::from(vec![2.0, 2.0]);

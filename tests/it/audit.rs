@@ -285,7 +285,10 @@ fn bad_input_is_a_clear_error() {
     let out = kapok(&["audit", "indicators/hongmian.toml", "--period", "2030-01"]);
     let (_, err) = texts(&out);
     assert_eq!(out.status.code(), Some(2));
-    assert!(err.contains("--period 2030-01: no data for 2030-01"), "{err}");
+    assert!(
+        err.contains("--period 2030-01: no data for 2030-01"),
+        "{err}"
+    );
     let dir = tempdir();
     let bad = dir.path().join("audit.parquet");
     let out = kapok(&[

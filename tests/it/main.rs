@@ -20,4 +20,5 @@ mod periods;
 mod properties;
 mod readme;
 mod report;
+mod sql;
 mod util;

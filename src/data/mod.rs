@@ -3,6 +3,7 @@
 //! indicator expressions are evaluated. [`bind`] then turns the result into a [`Panel`].
 
 pub mod bind;
+pub mod intake;
 pub mod xlsx;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,13 +15,13 @@ use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::options::ArrowReadOptions;
-use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
 pub use bind::Panel;
 
 use crate::error::Error;
 use crate::framework::expr::{self, quote_ident};
-use crate::framework::{Diagnostic, Diagnostics, Framework, Source};
+use crate::framework::{Diagnostic, Diagnostics, Framework, Intake, Source};
 
 /// Name of the joined table that indicator expressions are evaluated over.
 pub const JOINED: &str = "kapok_joined";
@@ -35,6 +36,7 @@ struct Input {
     sheet: Option<String>,
     query: Option<String>,
     join: bool,
+    intake: Intake,
 }
 
 /// Registered and joined data, ready for expression evaluation.
@@ -61,6 +63,7 @@ impl DataStage {
                 sheet: None,
                 query: None,
                 join: true,
+                intake: Intake::default(),
             }],
             None => fw.sources.iter().map(input_of).collect(),
         };
@@ -74,13 +77,24 @@ impl DataStage {
             schema: Arc::new(datafusion::arrow::datatypes::Schema::empty()),
             warnings: Vec::new(),
         };
+        // Unit keys and periods are read as written (`0101`, `2023.10`), never as numbers.
+        let text_columns: Vec<String> = [Some(&fw.units.key), fw.units.period.as_ref()]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
         for input in &inputs {
-            stage.register(input)?;
+            stage.register(input, &text_columns)?;
         }
         for input in &inputs {
             if let Some(q) = &input.query {
                 let what = format!("query of source `{}`", input.name);
                 let batches = stage.sql(q).map_err(|e| df_err(&what, e))?;
+                if input.join && batches.iter().all(|b| b.num_rows() == 0) {
+                    return Err(Error::Data(format!(
+                        "{what} returned no rows; check its WHERE and JOIN conditions (a JOIN on codes read as numbers in one source and as text in another matches nothing)"
+                    )));
+                }
                 let schema = batches_schema(&stage, q, &batches)?;
                 stage
                     .ctx
@@ -106,7 +120,7 @@ impl DataStage {
         })
     }
 
-    fn register(&mut self, input: &Input) -> Result<(), Error> {
+    fn register(&mut self, input: &Input, text_columns: &[String]) -> Result<(), Error> {
         let what = format!("source `{}` ({})", input.name, input.path.display());
         if !input.path.is_file() {
             return Err(Error::Data(format!("{what}: file not found")));
@@ -129,15 +143,40 @@ impl DataStage {
         let name = input.name.as_str();
         let ctx = &self.ctx;
         let result = match ext.as_str() {
-            "csv" => self.runtime.block_on(
-                ctx.register_csv(
-                    name,
-                    &path,
-                    CsvReadOptions::new()
-                        .has_header(true)
-                        .file_extension(&dot_ext),
-                ),
-            ),
+            // CSV and Excel carry no types: kapok reads them itself, so that an encoding, a
+            // number written as `1,234` or a stray word is named by its line or cell.
+            "csv" | "xlsx" => {
+                let table = if ext == "csv" {
+                    intake::read_csv(&input.path, &input.intake, text_columns)
+                } else {
+                    xlsx::read(
+                        &input.path,
+                        input.sheet.as_deref(),
+                        &input.intake,
+                        text_columns,
+                    )
+                }
+                .map_err(|e| Error::Data(format!("{what}: {e}")))?;
+                let (batch, notes) = intake::numbers(table, &input.intake, text_columns)
+                    .map_err(|e| Error::Data(format!("{what}: {e}")))?;
+                self.warnings
+                    .extend(notes.into_iter().map(|n| format!("{what}: {n}")));
+                if batch.num_rows() == 0 && input.join {
+                    return Err(Error::Data(format!(
+                        "{what}: no data rows (only a header: {})",
+                        batch
+                            .schema()
+                            .fields()
+                            .iter()
+                            .map(|f| format!("`{}`", f.name()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+                let table = MemTable::try_new(batch.schema(), vec![vec![batch]])
+                    .map_err(|e| df_err(&what, e))?;
+                ctx.register_table(name, Arc::new(table)).map(|_| ())
+            }
             "parquet" => self.runtime.block_on(ctx.register_parquet(
                 name,
                 &path,
@@ -151,12 +190,6 @@ impl DataStage {
                     ..Default::default()
                 },
             )),
-            "xlsx" => {
-                let batch = xlsx::read(&input.path, input.sheet.as_deref())?;
-                let table = MemTable::try_new(batch.schema(), vec![vec![batch]])
-                    .map_err(|e| df_err(&what, e))?;
-                ctx.register_table(name, Arc::new(table)).map(|_| ())
-            }
             other => {
                 return Err(Error::Data(format!(
                     "{what}: kapok cannot read `.{other}` files (use .csv, .parquet, .arrow, .xlsx)"
@@ -164,19 +197,23 @@ impl DataStage {
             }
         };
         result.map_err(|e| df_err(&what, e))?;
-        // Read it once now, so that a malformed file is reported against its source. CSV and
-        // Excel carry no types: a number column with one stray word is read as text, and every
-        // expression over it would fail far from the cause, so name the cell here.
-        if matches!(ext.as_str(), "csv" | "xlsx") {
+        // Read it once now, so that a malformed file is reported against its source.
+        if !matches!(ext.as_str(), "csv" | "xlsx") {
             let batches = self
-                .sql(&format!("SELECT * FROM {}", quote_ident(name)))
+                .sql(&format!("SELECT COUNT(*) FROM {}", quote_ident(name)))
                 .map_err(|e| df_err(&what, e))?;
-            if let Some(problem) = numbers_read_as_text(&batches, ext == "xlsx") {
-                return Err(Error::Data(format!("{what}: {problem}")));
+            let rows = batches
+                .first()
+                .filter(|b| b.num_columns() > 0 && b.num_rows() > 0)
+                .and_then(|b| {
+                    b.column(0)
+                        .as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>()
+                        .map(|c| c.value(0))
+                })
+                .unwrap_or(0);
+            if rows == 0 && input.join {
+                return Err(Error::Data(format!("{what}: the table has no rows")));
             }
-        } else {
-            self.sql(&format!("SELECT COUNT(*) FROM {}", quote_ident(name)))
-                .map_err(|e| df_err(&what, e))?;
         }
         Ok(())
     }
@@ -648,7 +685,97 @@ impl DataStage {
             .sql(&sql)
             .map_err(|e| df_err("evaluating the indicators", e))?;
         let schema = batches_schema(self, &sql, &batches)?;
-        concat_batches(&schema, &batches).map_err(|e| df_err("evaluating the indicators", e))
+        let table = concat_batches(&schema, &batches)
+            .map_err(|e| df_err("evaluating the indicators", e))?;
+        self.no_empty_indicator(fw, &table)?;
+        Ok(table)
+    }
+
+    /// An indicator with no value for any unit in any period is an error naming the empty
+    /// columns it reads and their sources. (One empty in some periods only, like a `lag` in
+    /// the first period, is left out of those periods with a warning.)
+    fn no_empty_indicator(&self, fw: &Framework, table: &RecordBatch) -> Result<(), Error> {
+        if table.num_rows() == 0 {
+            return Err(Error::Data("the joined data have no rows".into()));
+        }
+        let mut problems = Vec::new();
+        for i in fw.indicators() {
+            let node = &fw.nodes[i];
+            let Some(col) = table.column_by_name(&format!("ind.{}", node.id)) else {
+                continue;
+            };
+            if col.null_count() < col.len() {
+                continue;
+            }
+            let spec = node.indicator().expect("indicator nodes only");
+            let mut empty = Vec::new();
+            if let Ok(info) = expr::analyse(&spec.expr) {
+                for c in info.columns {
+                    let all_null = self
+                        .sql(&format!(
+                            "SELECT COUNT({}) FROM {JOINED}",
+                            quote_ident(&c.name)
+                        ))
+                        .ok()
+                        .and_then(|b| {
+                            b.first().map(|b| {
+                                b.column(0)
+                                    .as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>()
+                                    .is_some_and(|n| n.value(0) == 0)
+                            })
+                        })
+                        .unwrap_or(false);
+                    if all_null && !empty.iter().any(|(n, _)| *n == c.name) {
+                        let from = self.sources_with(&c.name);
+                        empty.push((c.name.clone(), from));
+                    }
+                }
+            }
+            let why = if empty.is_empty() {
+                format!("its expression `{}` is missing everywhere", spec.expr)
+            } else {
+                empty
+                    .iter()
+                    .map(|(c, from)| {
+                        let from = from
+                            .iter()
+                            .map(|s| format!("source `{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        format!("column `{c}` ({from}) is empty in every row")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            problems.push(format!(
+                "indicator `{}` has no value for any unit in any period: {why}",
+                node.id
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Data(problems.join("\n")))
+        }
+    }
+
+    /// The registered sources that have a column `name`.
+    fn sources_with(&self, name: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .ctx
+            .catalog("datafusion")
+            .and_then(|c| c.schema("public"))
+            .map(|s| s.table_names())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| t != JOINED)
+            .filter(|t| {
+                self.table_schema(t)
+                    .is_ok_and(|s| s.field_with_name(name).is_ok())
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// The joined table's columns and their types.
@@ -675,6 +802,7 @@ fn input_of(s: &Source) -> Input {
         sheet: s.sheet.clone(),
         query: s.query.clone(),
         join: s.join,
+        intake: s.intake.clone(),
     }
 }
 
@@ -692,58 +820,6 @@ fn batches_schema(
         .block_on(stage.ctx.sql(sql))
         .map_err(|e| df_err("planning", e))?;
     Ok(Arc::new(df.schema().as_arrow().clone()))
-}
-
-/// A text column whose values are mostly numbers (more numbers than other values):
-/// the stray values, with the line (CSV, header = line 1) or cell (XLSX) of the first ones.
-fn numbers_read_as_text(batches: &[RecordBatch], xlsx: bool) -> Option<String> {
-    let schema = batches.first()?.schema();
-    for (c, field) in schema.fields().iter().enumerate() {
-        if !matches!(
-            field.data_type(),
-            DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
-        ) {
-            continue;
-        }
-        let mut numeric = 0usize;
-        let mut stray: Vec<(usize, String)> = Vec::new();
-        let mut row = 0usize;
-        for b in batches {
-            let col = as_text(b.column(c).as_ref()).ok()?;
-            let col = col.as_string::<i32>();
-            for i in 0..col.len() {
-                row += 1;
-                if col.is_null(i) || col.value(i).trim().is_empty() {
-                    continue;
-                }
-                let v = col.value(i).trim();
-                if v.parse::<f64>().is_ok() {
-                    numeric += 1;
-                } else {
-                    stray.push((row, v.to_string()));
-                }
-            }
-        }
-        if !stray.is_empty() && numeric > stray.len() {
-            let at: Vec<String> = stray
-                .iter()
-                .map(|(r, v)| {
-                    if xlsx {
-                        format!("cell {}{} `{v}`", xlsx::column_letters(c), r + 1)
-                    } else {
-                        format!("line {} `{v}`", r + 1)
-                    }
-                })
-                .collect();
-            return Some(format!(
-                "column `{}` holds numbers but {} value(s) are not, so it is read as text: {}\nfix the cells, or leave them empty for a missing value",
-                field.name(),
-                stray.len(),
-                list(&at)
-            ));
-        }
-    }
-    None
 }
 
 /// At most ten items of a list, then "and N more".

@@ -14,6 +14,7 @@ mod formats;
 mod generator;
 mod golden;
 mod hdi;
+mod intake;
 mod properties;
 mod readme;
 mod report;

@@ -4,6 +4,7 @@
 
 pub mod bind;
 pub mod canon;
+pub mod intake;
 mod locate;
 pub mod spine;
 pub mod xlsx;
@@ -14,19 +15,18 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::{cast, concat_batches};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::options::ArrowReadOptions;
-use datafusion::prelude::{
-    CsvReadOptions, ParquetReadOptions, SQLOptions, SessionConfig, SessionContext,
-};
+use datafusion::prelude::{ParquetReadOptions, SQLOptions, SessionConfig, SessionContext};
 
 pub use bind::Panel;
 
 use crate::error::Error;
 use crate::framework::expr::{self, quote_ident};
-use crate::framework::{Diagnostic, Diagnostics, Framework, Source};
+use crate::framework::{Diagnostic, Diagnostics, Framework, Intake, Source};
 use crate::period::Granularity;
+use intake::Origin;
 use spine::{Spine, gaps, uses_lag};
 
 /// Name of the joined table that indicator expressions are evaluated over.
@@ -48,6 +48,7 @@ struct Input {
     sheet: Option<String>,
     query: Option<String>,
     join: bool,
+    intake: Intake,
 }
 
 /// Registered and joined data, ready for expression evaluation.
@@ -60,6 +61,8 @@ pub struct DataStage {
     pub warnings: Vec<String>,
     /// The kind of period each periodic source has, with the first value (for messages).
     granularities: Vec<(String, Granularity, String)>,
+    /// Where the rows of each CSV and Excel source came from (line or sheet row).
+    origins: BTreeMap<String, Origin>,
 }
 
 /// The only SQL kapok runs: queries. DataFusion refuses DDL (`CREATE [EXTERNAL] TABLE`, …),
@@ -85,6 +88,7 @@ impl DataStage {
                 sheet: None,
                 query: None,
                 join: true,
+                intake: Intake::default(),
             }],
             None => fw.sources.iter().map(input_of).collect(),
         };
@@ -98,15 +102,27 @@ impl DataStage {
             schema: Arc::new(datafusion::arrow::datatypes::Schema::empty()),
             warnings: Vec::new(),
             granularities: Vec::new(),
+            origins: BTreeMap::new(),
         };
+        // Unit keys and periods are read as written (`0101`, `2023.10`), never as numbers.
+        let text_columns: Vec<String> = [Some(&fw.units.key), fw.units.period.as_ref()]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
         for input in &inputs {
-            stage.register(fw, input)?;
+            stage.register(input, &text_columns)?;
             stage.canonicalise(fw, input, false)?;
         }
         for input in &inputs {
             if let Some(q) = &input.query {
                 let what = format!("query of source `{}`", input.name);
                 let batches = stage.sql(q).map_err(|e| df_err(&what, e))?;
+                if input.join && batches.iter().all(|b| b.num_rows() == 0) {
+                    return Err(Error::Data(format!(
+                        "{what} returned no rows; check its WHERE and JOIN conditions (a JOIN on codes read as numbers in one source and as text in another matches nothing)"
+                    )));
+                }
                 let schema = batches_schema(&stage, q, &batches)?;
                 stage
                     .ctx
@@ -148,7 +164,7 @@ impl DataStage {
         })
     }
 
-    fn register(&mut self, fw: &Framework, input: &Input) -> Result<(), Error> {
+    fn register(&mut self, input: &Input, text_columns: &[String]) -> Result<(), Error> {
         let what = format!("source `{}` ({})", input.name, input.path.display());
         if !input.path.is_file() {
             return Err(Error::Data(format!("{what}: file not found")));
@@ -171,16 +187,41 @@ impl DataStage {
         let name = input.name.as_str();
         let ctx = &self.ctx;
         let result = match ext.as_str() {
-            "csv" => self.runtime.block_on(async {
-                // Unit keys and periods are text, whatever they look like: `007` keeps its zeros
-                // and `2023.10` is October, not the number 2023.1.
-                let options = CsvReadOptions::new()
-                    .has_header(true)
-                    .file_extension(&dot_ext);
-                let inferred = ctx.read_csv(&path, options.clone()).await?;
-                let schema = text_columns(inferred.schema().as_arrow(), &key_columns(fw));
-                ctx.register_csv(name, &path, options.schema(&schema)).await
-            }),
+            // CSV and Excel carry no types: kapok reads them itself, so that an encoding, a
+            // number written as `1,234` or a stray word is named by its line or cell.
+            "csv" | "xlsx" => {
+                let table = if ext == "csv" {
+                    intake::read_csv(&input.path, &input.intake, text_columns)
+                } else {
+                    xlsx::read(
+                        &input.path,
+                        input.sheet.as_deref(),
+                        &input.intake,
+                        text_columns,
+                    )
+                }
+                .map_err(|e| Error::Data(format!("{what}: {e}")))?;
+                self.origins.insert(input.name.clone(), Origin::of(&table));
+                let (batch, notes) = intake::numbers(table, &input.intake, text_columns)
+                    .map_err(|e| Error::Data(format!("{what}: {e}")))?;
+                self.warnings
+                    .extend(notes.into_iter().map(|n| format!("{what}: {n}")));
+                if batch.num_rows() == 0 && input.join {
+                    return Err(Error::Data(format!(
+                        "{what}: no data rows (only a header: {})",
+                        batch
+                            .schema()
+                            .fields()
+                            .iter()
+                            .map(|f| format!("`{}`", f.name()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+                let table = MemTable::try_new(batch.schema(), vec![vec![batch]])
+                    .map_err(|e| df_err(&what, e))?;
+                ctx.register_table(name, Arc::new(table)).map(|_| ())
+            }
             "parquet" => self.runtime.block_on(ctx.register_parquet(
                 name,
                 &path,
@@ -194,12 +235,6 @@ impl DataStage {
                     ..Default::default()
                 },
             )),
-            "xlsx" => {
-                let batch = xlsx::read(&input.path, input.sheet.as_deref())?;
-                let table = MemTable::try_new(batch.schema(), vec![vec![batch]])
-                    .map_err(|e| df_err(&what, e))?;
-                ctx.register_table(name, Arc::new(table)).map(|_| ())
-            }
             other => {
                 return Err(Error::Data(format!(
                     "{what}: kapok cannot read `.{other}` files (use .csv, .parquet, .arrow, .xlsx)"
@@ -207,19 +242,23 @@ impl DataStage {
             }
         };
         result.map_err(|e| df_err(&what, e))?;
-        // Read it once now, so that a malformed file is reported against its source. CSV and
-        // Excel carry no types: a number column with one stray word is read as text, and every
-        // expression over it would fail far from the cause, so name the cell here.
-        if matches!(ext.as_str(), "csv" | "xlsx") {
+        // Read it once now, so that a malformed file is reported against its source.
+        if !matches!(ext.as_str(), "csv" | "xlsx") {
             let batches = self
-                .sql(&format!("SELECT * FROM {}", quote_ident(name)))
+                .sql(&format!("SELECT COUNT(*) FROM {}", quote_ident(name)))
                 .map_err(|e| df_err(&what, e))?;
-            if let Some(problem) = numbers_read_as_text(&batches, ext == "xlsx") {
-                return Err(Error::Data(format!("{what}: {problem}")));
+            let rows = batches
+                .first()
+                .filter(|b| b.num_columns() > 0 && b.num_rows() > 0)
+                .and_then(|b| {
+                    b.column(0)
+                        .as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>()
+                        .map(|c| c.value(0))
+                })
+                .unwrap_or(0);
+            if rows == 0 && input.join {
+                return Err(Error::Data(format!("{what}: the table has no rows")));
             }
-        } else {
-            self.sql(&format!("SELECT COUNT(*) FROM {}", quote_ident(name)))
-                .map_err(|e| df_err(&what, e))?;
         }
         Ok(())
     }
@@ -241,7 +280,7 @@ impl DataStage {
             .map_err(|e| df_err(&what, e))?;
         let schema = batches.first().map_or(schema, RecordBatch::schema);
         let batch = concat_batches(&schema, &batches).map_err(|e| df_err(&what, e))?;
-        let locate = |c: usize, r: usize| locate(input, queried, c, r);
+        let locate = |c: usize, r: usize| locate(&self.origins, input, queried, c, r);
         let (batch, report) = canon::canonicalise(&batch, key, period, &locate);
         if !report.problems.is_empty() {
             return Err(Error::Data(format!(
@@ -253,7 +292,7 @@ impl DataStage {
             let shown: Vec<String> = report
                 .trimmed
                 .iter()
-                .map(|(r, k)| format!("{} {k:?}", locate(0, *r).replace("cell A", "row ")))
+                .map(|(r, k)| format!("{} {k:?}", row_of(&self.origins, input, queried, *r)))
                 .collect();
             self.warnings.push(format!(
                 "{what}: {} unit key(s) had spaces around them and were trimmed: {}",
@@ -461,7 +500,7 @@ impl DataStage {
         let batches = self.sql(&sql).map_err(|e| df_err(&what, e))?;
         let mut out = Keys::default();
         let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
-        let at = |r: usize| locate(input, input.query.is_some(), 0, r).replace("cell A", "row ");
+        let at = |r: usize| row_of(&self.origins, input, input.query.is_some(), r);
         let mut row = 0usize;
         let mut nulls = Vec::new();
         let mut dups = Vec::new();
@@ -769,7 +808,97 @@ impl DataStage {
             .map_err(|e| Error::Data(e.message))?;
         let batches = self.sql(&sql).map_err(|e| self.locate_failure(fw, &e))?;
         let schema = batches_schema(self, &sql, &batches)?;
-        concat_batches(&schema, &batches).map_err(|e| df_err("evaluating the indicators", e))
+        let table = concat_batches(&schema, &batches)
+            .map_err(|e| df_err("evaluating the indicators", e))?;
+        self.no_empty_indicator(fw, &table)?;
+        Ok(table)
+    }
+
+    /// An indicator with no value for any unit in any period is an error naming the empty
+    /// columns it reads and their sources. (One empty in some periods only, like a `lag` in
+    /// the first period, is left out of those periods with a warning.)
+    fn no_empty_indicator(&self, fw: &Framework, table: &RecordBatch) -> Result<(), Error> {
+        if table.num_rows() == 0 {
+            return Err(Error::Data("the joined data have no rows".into()));
+        }
+        let mut problems = Vec::new();
+        for i in fw.indicators() {
+            let node = &fw.nodes[i];
+            let Some(col) = table.column_by_name(&format!("ind.{}", node.id)) else {
+                continue;
+            };
+            if col.null_count() < col.len() {
+                continue;
+            }
+            let spec = node.indicator().expect("indicator nodes only");
+            let mut empty = Vec::new();
+            if let Ok(info) = expr::analyse(&spec.expr) {
+                for c in info.columns {
+                    let all_null = self
+                        .sql(&format!(
+                            "SELECT COUNT({}) FROM {JOINED}",
+                            quote_ident(&c.name)
+                        ))
+                        .ok()
+                        .and_then(|b| {
+                            b.first().map(|b| {
+                                b.column(0)
+                                    .as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>()
+                                    .is_some_and(|n| n.value(0) == 0)
+                            })
+                        })
+                        .unwrap_or(false);
+                    if all_null && !empty.iter().any(|(n, _)| *n == c.name) {
+                        let from = self.sources_with(&c.name);
+                        empty.push((c.name.clone(), from));
+                    }
+                }
+            }
+            let why = if empty.is_empty() {
+                format!("its expression `{}` is missing everywhere", spec.expr)
+            } else {
+                empty
+                    .iter()
+                    .map(|(c, from)| {
+                        let from = from
+                            .iter()
+                            .map(|s| format!("source `{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        format!("column `{c}` ({from}) is empty in every row")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            problems.push(format!(
+                "indicator `{}` has no value for any unit in any period: {why}",
+                node.id
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Data(problems.join("\n")))
+        }
+    }
+
+    /// The registered sources that have a column `name`.
+    fn sources_with(&self, name: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .ctx
+            .catalog("datafusion")
+            .and_then(|c| c.schema("public"))
+            .map(|s| s.table_names())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| t != JOINED)
+            .filter(|t| {
+                self.table_schema(t)
+                    .is_ok_and(|s| s.field_with_name(name).is_ok())
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// The joined table's columns and their types.
@@ -796,6 +925,7 @@ fn input_of(s: &Source) -> Input {
         sheet: s.sheet.clone(),
         query: s.query.clone(),
         join: s.join,
+        intake: s.intake.clone(),
     }
 }
 
@@ -811,99 +941,29 @@ fn batches_schema(
     stage.plan(sql).map_err(|e| df_err("planning", e))
 }
 
-/// A text column whose values are mostly numbers (more numbers than other values):
-/// the stray values, with the line (CSV, header = line 1) or cell (XLSX) of the first ones.
-fn numbers_read_as_text(batches: &[RecordBatch], xlsx: bool) -> Option<String> {
-    let schema = batches.first()?.schema();
-    for (c, field) in schema.fields().iter().enumerate() {
-        if !matches!(
-            field.data_type(),
-            DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
-        ) {
-            continue;
-        }
-        let mut numeric = 0usize;
-        let mut stray: Vec<(usize, String)> = Vec::new();
-        let mut row = 0usize;
-        for b in batches {
-            let col = as_text(b.column(c).as_ref()).ok()?;
-            let col = col.as_string::<i32>();
-            for i in 0..col.len() {
-                row += 1;
-                if col.is_null(i) || col.value(i).trim().is_empty() {
-                    continue;
-                }
-                let v = col.value(i).trim();
-                if v.parse::<f64>().is_ok() {
-                    numeric += 1;
-                } else {
-                    stray.push((row, v.to_string()));
-                }
-            }
-        }
-        if !stray.is_empty() && numeric > stray.len() {
-            let at: Vec<String> = stray
-                .iter()
-                .map(|(r, v)| {
-                    if xlsx {
-                        format!("cell {}{} `{v}`", xlsx::column_letters(c), r + 1)
-                    } else {
-                        format!("line {} `{v}`", r + 1)
-                    }
-                })
-                .collect();
-            return Some(format!(
-                "column `{}` holds numbers but {} value(s) are not, so it is read as text: {}\nfix the cells, or leave them empty for a missing value",
-                field.name(),
-                stray.len(),
-                list(&at)
-            ));
-        }
-    }
-    None
-}
-
-/// The columns that are read as text whatever they hold: the unit key and the period.
-fn key_columns(fw: &Framework) -> Vec<&str> {
-    let mut cols = vec![fw.units.key.as_str()];
-    cols.extend(fw.units.period.as_deref());
-    cols
-}
-
-/// `schema` with the named columns as text.
-fn text_columns(schema: &Schema, names: &[&str]) -> Schema {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            if names.contains(&f.name().as_str()) {
-                Field::new(f.name(), DataType::Utf8, true)
-            } else {
-                f.as_ref().clone()
-            }
-        })
-        .collect();
-    Schema::new_with_metadata(fields, schema.metadata().clone())
-}
-
-/// Where data row `r` (zero-based) of a source is, for messages: `line 5` of a CSV file (the
-/// header is line 1), `cell C5` of a workbook, `row 5` of a Parquet or Arrow file, or `result
-/// row 5 of its query`.
-fn locate(input: &Input, queried: bool, c: usize, r: usize) -> String {
-    match (queried, extension(&input.path).as_str()) {
-        (true, _) => format!("result row {} of its query", r + 1),
-        (false, "csv") => format!("line {}", r + 2),
-        (false, "xlsx") => format!("cell {}{}", xlsx::column_letters(c), r + 2),
-        _ => format!("row {}", r + 1),
+/// Where data row `r` (zero-based) of a source is, for messages: the line (CSV) or cell (XLSX)
+/// it was read from, `row 5` of a Parquet or Arrow file, or `result row 5 of its query`.
+fn locate(
+    origins: &BTreeMap<String, Origin>,
+    input: &Input,
+    queried: bool,
+    c: usize,
+    r: usize,
+) -> String {
+    match origins.get(&input.name).filter(|_| !queried) {
+        _ if queried => format!("result row {} of its query", r + 1),
+        Some(o) => o.cell(r, c),
+        None => format!("row {}", r + 1),
     }
 }
 
-/// A file's extension in lower case.
-fn extension(path: &Path) -> String {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default()
+/// Where data row `r` of a source is, without a column: `line 5`, `sheet Sheet1 row 5`, `row 5`.
+fn row_of(origins: &BTreeMap<String, Origin>, input: &Input, queried: bool, r: usize) -> String {
+    match origins.get(&input.name).filter(|_| !queried) {
+        _ if queried => format!("result row {} of its query", r + 1),
+        Some(o) => o.row(r),
+        None => format!("row {}", r + 1),
+    }
 }
 
 /// At most ten items of a list, then "and N more".

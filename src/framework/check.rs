@@ -396,6 +396,7 @@ impl Checker<'_> {
         let sheet = r.str(self.sink, "sheet");
         let query = r.str(self.sink, "query");
         let join = r.bool(self.sink, "join").is_none_or(|b| b.value);
+        let intake = self.intake(&mut r);
         r.finish(self.sink);
         if let Some(p) = &path {
             let ext = Path::new(&p.value)
@@ -418,6 +419,17 @@ impl Checker<'_> {
                         .with_label("not a workbook"),
                 );
             }
+            for (key, span, exts) in &intake.1 {
+                if !exts.contains(&ext.as_str()) {
+                    self.sink.push(
+                        Diagnostic::error(
+                            span.clone(),
+                            format!("`{key}` only applies to .{} files", exts.join(" and .")),
+                        )
+                        .with_label(format!("not a .{} file", exts.join(" or ."))),
+                    );
+                }
+            }
         }
         if let Some(q) = &query {
             let offset = self.value_offset(&q.value, q.span.clone());
@@ -439,7 +451,89 @@ impl Checker<'_> {
             query_span: query.as_ref().map(|q| q.span.clone()),
             query: query.map(|q| q.value),
             join,
+            intake: intake.0,
         })
+    }
+
+    /// The reading options of a source (`encoding`, `numbers`, `missing`, `header_row`), with
+    /// the span of each one set and the file types it applies to.
+    #[allow(clippy::type_complexity)]
+    fn intake(
+        &mut self,
+        r: &mut TableReader<'_, '_>,
+    ) -> (
+        Intake,
+        Vec<(&'static str, Range<usize>, &'static [&'static str])>,
+    ) {
+        const TEXT: &[&str] = &["csv", "xlsx"];
+        let mut out = Intake::default();
+        let mut set = Vec::new();
+        if let Some(e) = r.str(self.sink, "encoding") {
+            match encoding_rs::Encoding::for_label_no_replacement(e.value.as_bytes()) {
+                Some(enc) => out.encoding = Some(enc.name().to_string()),
+                None => self.sink.push(
+                    Diagnostic::error(e.span.clone(), format!("unknown encoding `{}`", e.value))
+                        .with_label("not an encoding")
+                        .with_hint(
+                            "use \"gbk\" or \"gb18030\" for Chinese Excel's CSV export, \"utf-8\" (the default), \"big5\", \"utf-16le\", …",
+                        ),
+                ),
+            }
+            set.push(("encoding", e.span, &["csv"][..]));
+        }
+        if let Some(n) = r.str(self.sink, "numbers") {
+            match n.value.as_str() {
+                "plain" => out.numbers = NumberStyle::Plain,
+                "lenient" => out.numbers = NumberStyle::Lenient,
+                other => self.sink.push(
+                    Diagnostic::error(n.span.clone(), format!("unknown number style `{other}`"))
+                        .with_label("not a number style")
+                        .with_hint(did_you_mean(other, ["plain", "lenient"]).unwrap_or_else(
+                            || "use \"plain\" (the default) or \"lenient\"".to_string(),
+                        )),
+                ),
+            }
+            set.push(("numbers", n.span, TEXT));
+        }
+        if let Some(span) = r.key_span("missing")
+            && let Some(list) = r.str_list(self.sink, "missing")
+        {
+            for m in list {
+                if m.value.trim().is_empty() {
+                    self.sink.push(
+                        Diagnostic::error(m.span, "a missing-value marker cannot be blank")
+                            .with_label("blank")
+                            .with_hint("empty cells are always missing values"),
+                    );
+                } else {
+                    out.missing.push(m.value.trim().to_string());
+                }
+            }
+            set.push(("missing", span, TEXT));
+        }
+        if let Some(h) = r.get("header_row") {
+            match h.get_ref() {
+                DeValue::Integer(i) => match i.as_str().replace('_', "").parse::<usize>() {
+                    Ok(n) if n >= 1 && i.radix() == 10 => out.header_row = Some(n),
+                    _ => self.sink.push(
+                        Diagnostic::error(h.span(), "`header_row` must be a line or row number ≥ 1")
+                            .with_label("not a row number"),
+                    ),
+                },
+                other => self.sink.push(
+                    Diagnostic::error(
+                        h.span(),
+                        format!(
+                            "`header_row` must be an integer (the 1-based row of the header), not {}",
+                            super::read::type_name(other)
+                        ),
+                    )
+                    .with_label("expected an integer"),
+                ),
+            }
+            set.push(("header_row", h.span(), TEXT));
+        }
+        (out, set)
     }
 
     fn unique_sources(&mut self, sources: &[Source]) {

@@ -18,9 +18,50 @@ use crate::error::Error;
 
 /// Reads and checks a framework file.
 pub fn load(path: &Path) -> Result<Framework, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = utf8(path, bytes)?;
     let file = SourceFile::new(path.display().to_string(), text);
     check(file, &check::base_dir(path)).map_err(Error::Framework)
+}
+
+/// A framework file's text: UTF-8 (a byte-order mark is dropped). Other bytes are a framework
+/// error at the line and column of the first one, with how to fix it.
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
+    match String::from_utf8(bytes) {
+        Ok(t) => Ok(match t.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => t,
+        }),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let bad = e_bytes(&bytes[at..]);
+            let gbk = encoding_rs::GBK
+                .decode_without_bom_handling_and_without_replacement(&bytes)
+                .is_some();
+            // The lossy text equals the file up to `at`, then holds U+FFFD (3 bytes).
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let d = Diagnostic::error(
+                at..at + 3,
+                format!("the framework file is not UTF-8 (byte {bad})"),
+            )
+            .with_label("not UTF-8")
+            .with_hint(if gbk {
+                "it reads as GBK/GB18030: save it as UTF-8 (in Notepad: Save as → Encoding UTF-8)"
+            } else {
+                "save it as UTF-8"
+            });
+            Err(Error::Framework(Diagnostics {
+                file: SourceFile::new(path.display().to_string(), text),
+                items: vec![d],
+            }))
+        }
+    }
+}
+
+/// The first byte of an undecodable sequence, as `0xB2`.
+fn e_bytes(rest: &[u8]) -> String {
+    rest.first().map_or(String::new(), |b| format!("0x{b:02X}"))
 }
 
 impl Framework {

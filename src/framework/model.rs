@@ -80,6 +80,34 @@ pub struct Source {
     pub query_span: Option<Range<usize>>,
     /// Joined into the indicator table (false: lookup only).
     pub join: bool,
+    /// How a CSV or Excel file is read: encoding, number style, missing markers, header row.
+    pub intake: Intake,
+}
+
+/// How numbers written as text are read (`numbers` of a source).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NumberStyle {
+    /// Only plain numbers (`1234`, `-0.5`, `1e3`); a column of numbers in another style, or a
+    /// number column with stray words, is an error naming the cells.
+    #[default]
+    Plain,
+    /// Also thousands separators (`1,234`), percentages (`12%` = 0.12), full-width digits and
+    /// signs (`１２３`, `－`, `．`) and the usual missing-value markers (`-`, `—`, `/`, `NA`, `无`, …).
+    Lenient,
+}
+
+/// Per-source reading options for CSV and Excel files.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Intake {
+    /// Character encoding of a CSV file (an `encoding_rs` label such as `gbk`); default UTF-8.
+    pub encoding: Option<String>,
+    /// How numbers written as text are read.
+    pub numbers: NumberStyle,
+    /// Cell texts that mean "missing", in any number style.
+    pub missing: Vec<String>,
+    /// The 1-based line (CSV) or sheet row (Excel) holding the header; rows above it are
+    /// skipped. Default: the first non-empty row.
+    pub header_row: Option<usize>,
 }
 
 /// Aggregation of a node: method and required share of present children.

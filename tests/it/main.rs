@@ -16,6 +16,7 @@ mod fuzz_regressions;
 mod generator;
 mod golden;
 mod hdi;
+mod intake;
 mod periods;
 mod properties;
 mod readme;

@@ -14,6 +14,7 @@ mod formats;
 mod generator;
 mod golden;
 mod hdi;
+mod outputs;
 mod properties;
 mod readme;
 mod report;

@@ -82,14 +82,14 @@ pub fn guard_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
             return Err(Error::Usage(format!(
                 "{}: refusing to overwrite {}, a file kapok reads in this run",
                 out.display(),
-                i.display()
+                crate::report::clean_path(i)
             )));
         }
         if c.starts_with(&out_c) {
             return Err(Error::Usage(format!(
                 "{}: refusing to write into a directory that holds {}, a file kapok reads in this run",
                 out.display(),
-                i.display()
+                crate::report::clean_path(i)
             )));
         }
     }

@@ -80,14 +80,14 @@ pub fn guard_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
         let Ok(c) = i.canonicalize() else { continue };
         if c == out_c {
             return Err(Error::Usage(format!(
-                "{}: refusing to overwrite {}, a file kapok reads in this run",
+                "{}: refusing to overwrite an input ({} is read by this run)",
                 out.display(),
                 crate::report::clean_path(i)
             )));
         }
         if c.starts_with(&out_c) {
             return Err(Error::Usage(format!(
-                "{}: refusing to write into a directory that holds {}, a file kapok reads in this run",
+                "{}: refusing to write into a directory that holds an input ({} is read by this run)",
                 out.display(),
                 crate::report::clean_path(i)
             )));

@@ -279,7 +279,7 @@ pub fn contributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
     let mut legend = Vec::new();
     let (mut lx, mut ly) = (0, 0);
     for (i, &d) in dims.iter().enumerate() {
-        let iw = 18 + ctx.width(ctx.name(d), SMALL) + 18;
+        let iw = 18 + ctx.width(&ctx.name(d), SMALL) + 18;
         if lx + iw > w - 2 * theme::PAD && lx > 0 {
             lx = 0;
             ly += 22;

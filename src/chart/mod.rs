@@ -52,6 +52,17 @@ pub static EMBEDDED_FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-
 /// its `font-family`, so a viewer uses an installed Noto Sans SC or another CJK font.
 const EMBEDDED_FAMILY: &str = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, sans-serif";
 
+/// The widest a unit's name is drawn, in multiples of the text's size (a Chinese character is
+/// about 0.7 of it, a Latin letter about 0.4).
+pub const UNIT_EM: f64 = 20.0;
+/// The widest a group's name is drawn, in multiples of the text's size.
+pub const GROUP_EM: f64 = 12.0;
+/// The widest a node's (index, dimension, indicator) name is drawn, in multiples of the
+/// text's size.
+pub const NAME_EM: f64 = 32.0;
+/// The largest chart side, in pixels: a bigger canvas is an error, never a panic or a hang.
+pub const MAX_SIDE: u32 = 30_000;
+
 /// Image format of a chart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ImageFormat {
@@ -255,13 +266,13 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A node's display name.
-    pub fn name(&self, node: usize) -> &'a str {
-        self.fw.nodes[node].name.get(self.opts.lang)
+    /// A node's display name, shortened to [`NAME_EM`] (see [`Ctx::short`]).
+    pub fn name(&self, node: usize) -> String {
+        self.short(self.fw.nodes[node].name.get(self.opts.lang), NAME_EM)
     }
 
     /// The index's name.
-    pub fn index_name(&self) -> &'a str {
+    pub fn index_name(&self) -> String {
         self.name(0)
     }
 
@@ -281,19 +292,29 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A unit's display name.
+    /// A unit's display name, shortened to [`UNIT_EM`] (see [`Ctx::short`]).
     pub fn unit(&self, u: usize) -> String {
-        self.r.panel.names[u].clone()
+        self.short(&self.r.panel.names[u], UNIT_EM)
     }
 
     /// A unit's name with its group, for city-wide lists of streets.
     pub fn unit_long(&self, u: usize) -> String {
         match &self.r.panel.groups {
             Some(g) if g[u] != self.r.panel.names[u] => {
-                format!("{}{}", self.unit(u), self.paren(&g[u]))
+                format!("{}{}", self.unit(u), self.paren(&self.group(&g[u])))
             }
             _ => self.unit(u),
         }
+    }
+
+    /// A group's display name, shortened to [`GROUP_EM`] (see [`Ctx::short`]).
+    pub fn group(&self, g: &str) -> String {
+        self.short(g, GROUP_EM)
+    }
+
+    /// `s` on one line, at most `max_em` times the text's size wide (see [`shorten`]).
+    pub fn short(&self, s: &str, max_em: f64) -> String {
+        shorten(&self.font, s, max_em)
     }
 
     /// Text in parentheses in the chart language.
@@ -315,18 +336,7 @@ impl<'a> Ctx<'a> {
 
     /// Width in pixels of `s` at `size` (as plotters lays it out).
     pub fn width(&self, s: &str, size: f64) -> i32 {
-        let font = self.font.as_scaled(size as f32);
-        let mut w = 0f32;
-        let mut prev = None;
-        for c in tidy(s).chars() {
-            let g = font.glyph_id(c);
-            w += font.h_advance(g);
-            if let Some(pg) = prev {
-                w += font.kern(pg, g);
-            }
-            prev = Some(g);
-        }
-        w.ceil() as i32
+        text_width(&self.font, s, size)
     }
 
     /// The widest of `texts` at `size`.
@@ -417,6 +427,54 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Width in pixels of `s` drawn in `font` at `size` (as plotters lays it out).
+fn text_width(font: &FontRef, s: &str, size: f64) -> i32 {
+    let font = font.as_scaled(size as f32);
+    let mut w = 0f32;
+    let mut prev = None;
+    for c in tidy(s).chars() {
+        let g = font.glyph_id(c);
+        w += font.h_advance(g);
+        if let Some(pg) = prev {
+            w += font.kern(pg, g);
+        }
+        prev = Some(g);
+    }
+    w.ceil() as i32
+}
+
+/// `s` on one line (control characters such as newlines become spaces, surrounding spaces
+/// are trimmed) and at most `max_em` times the text's size wide as drawn in `font`: longer text is cut at a
+/// character boundary and ends in `…`. Names come from the data, and a 1,000-character name
+/// must not make a chart 20,000 pixels wide.
+pub(crate) fn shorten(font: &FontRef, s: &str, max_em: f64) -> String {
+    const SIZE: f64 = 64.0;
+    let line: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let line = line.trim();
+    let max = max_em * SIZE;
+    if f64::from(text_width(font, line, SIZE)) <= max {
+        return line.to_string();
+    }
+    let room = max - f64::from(text_width(font, "…", SIZE));
+    let mut out = String::new();
+    let mut w = 0.0;
+    let mut buf = [0u8; 4];
+    for c in line.chars() {
+        // Each character measured alone and rounded up, so the sum is never too small.
+        w += f64::from(text_width(font, c.encode_utf8(&mut buf), SIZE));
+        if w > room {
+            break;
+        }
+        out.push(c);
+    }
+    let mut out = out.trim_end().to_string();
+    out.push('…');
+    out
+}
+
 /// Maps a plotters drawing error.
 pub(crate) fn de<E: std::error::Error + Send + Sync>(
     e: plotters::drawing::DrawingAreaErrorKind<E>,
@@ -439,6 +497,12 @@ pub(crate) fn encode_png(buf: &[u8], w: u32, h: u32) -> Result<Vec<u8>, Error> {
 macro_rules! render {
     ($ctx:expr, $w:expr, $h:expr, |$root:ident| $body:expr) => {{
         let (w, h): (u32, u32) = ($w, $h);
+        if w == 0 || h == 0 || w > $crate::chart::MAX_SIDE || h > $crate::chart::MAX_SIDE {
+            return Err($crate::error::Error::Eval(format!(
+                "a chart of {w} × {h} pixels is too large to draw (at most {} per side)",
+                $crate::chart::MAX_SIDE
+            )));
+        }
         match $ctx.opts.format {
             $crate::chart::ImageFormat::Png => {
                 let mut buf = vec![255u8; (w as usize) * (h as usize) * 3];
@@ -532,4 +596,44 @@ pub fn tidy(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn font() -> FontRef<'static> {
+        FontRef::try_from_slice(EMBEDDED_FONT).unwrap()
+    }
+
+    #[test]
+    fn long_names_are_cut_by_width_with_an_ellipsis() {
+        let f = font();
+        let w = |s: &str| f64::from(text_width(&f, s, 64.0));
+        // 1,000 Chinese characters: as many as fit in 20 sizes with the ellipsis.
+        let s = shorten(&f, &"长".repeat(1000), 20.0);
+        assert!(s.ends_with('…'), "{s}");
+        let fit = ((20.0 * 64.0 - w("…")) / w("长")).floor() as usize;
+        assert_eq!(s.chars().count(), fit + 1, "{s}");
+        assert!(w(&s) <= 20.0 * 64.0);
+        // Latin letters are narrower: more of them fit, cut on a character boundary.
+        let s = shorten(&f, &"x".repeat(1000), 20.0);
+        let n = s.chars().count();
+        assert!(n > 30 && n < 60, "{n}");
+        assert!(f64::from(text_width(&f, &s, 64.0)) <= 20.0 * 64.0);
+        // A mix of widths, and multi-byte characters at the cut.
+        let s = shorten(&f, &"é长x".repeat(400), 10.0);
+        assert!(s.ends_with('…'));
+        assert!(f64::from(text_width(&f, &s, 64.0)) <= 10.0 * 64.0);
+    }
+
+    #[test]
+    fn short_names_stay_and_newlines_become_spaces() {
+        let f = font();
+        assert_eq!(shorten(&f, "荔湾区沙面街道", 20.0), "荔湾区沙面街道");
+        assert_eq!(shorten(&f, " 甲\n乙\r\t丙 ", 20.0), "甲 乙  丙");
+        assert_eq!(shorten(&f, "", 20.0), "");
+        let s = shorten(&f, &"ab\n".repeat(300), 5.0);
+        assert!(!s.contains('\n') && s.ends_with('…'), "{s}");
+    }
 }

@@ -17,17 +17,40 @@ pub struct AuditArgs {
     #[arg(long)]
     period: Option<String>,
     /// Also write every table: OUT.xlsx (one sheet per table), OUT.json (one object of
-    /// tables), or a directory path without extension (one CSV per table; created if missing).
+    /// tables), or a directory path without extension (one CSV per table; created if missing,
+    /// refused when it holds files other than an earlier audit's unless --force).
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
+    /// Write the CSV tables into a directory that holds other files too (only the audit's
+    /// NAME.csv files are replaced; nothing else is touched).
+    #[arg(long)]
+    force: bool,
 }
+
+/// Every table an audit can write; a directory holding only `NAME.csv` files of these is an
+/// earlier audit.
+pub const TABLES: [&str; 10] = [
+    "about",
+    "indicators",
+    "availability_units",
+    "availability_groups",
+    "correlations",
+    "sibling_correlations",
+    "aggregates",
+    "pca_loadings",
+    "weights",
+    "removal",
+];
 
 /// Runs `kapok audit`.
 pub fn run(a: &AuditArgs) -> Result<(), Error> {
     let fw = a.run.framework()?;
+    let inputs = a.run.inputs(&fw);
     if let Some(out) = &a.output {
-        TablesTarget::from_path(out)?;
-        crate::io::guard_inputs(out, &a.run.inputs(&fw))?;
+        crate::io::guard_inputs(out, &inputs)?;
+        if TablesTarget::from_path(out)? == TablesTarget::CsvDir {
+            crate::io::check_table_dir(out, &TABLES, a.force)?;
+        }
     }
     let (panel, mut warnings) = crate::read_panel(&fw, a.run.data.as_deref())?;
     let p = super::pick_period(&panel, a.period.as_deref())?;
@@ -37,11 +60,17 @@ pub fn run(a: &AuditArgs) -> Result<(), Error> {
     if let Some(out) = &a.output {
         let tables = audit.tables(&fw, a.run.lang)?;
         let named: Vec<(&str, &_)> = tables.iter().map(|(n, b)| (*n, b)).collect();
-        let target = TablesTarget::from_path(out)?;
-        for file in target.files(out, &named.iter().map(|t| t.0).collect::<Vec<_>>()) {
-            crate::io::guard_inputs(&file, &a.run.inputs(&fw))?;
+        if let Some((name, _)) = named.iter().find(|t| !TABLES.contains(&t.0)) {
+            return Err(Error::Eval(format!(
+                "internal: audit table `{name}` is not in the list of audit tables"
+            )));
         }
-        crate::io::write_tables(&named, out)?;
+        let target = TablesTarget::from_path(out)?;
+        crate::io::guard_inputs(out, &inputs)?;
+        for file in target.files(out, &named.iter().map(|t| t.0).collect::<Vec<_>>()) {
+            crate::io::guard_inputs(&file, &inputs)?;
+        }
+        crate::io::write_tables(&named, out, &TABLES, a.force)?;
         eprintln!("wrote {} audit table(s) to {}", named.len(), out.display());
     }
     super::print(&audit.summary(&fw, a.run.lang))

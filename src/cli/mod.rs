@@ -178,11 +178,14 @@ impl RunArgs {
         Ok(fw)
     }
 
-    /// Every input file, so that no output overwrites one.
+    /// Every file the run may read — the framework, `--data`, the sources and the `[charts]`
+    /// files — so that no output overwrites one.
     pub fn inputs(&self, fw: &Framework) -> Vec<PathBuf> {
         let mut v = vec![self.framework.clone()];
         v.extend(self.data.clone());
         v.extend(fw.sources.iter().map(|s| s.resolved.clone()));
+        v.extend(fw.charts.tiles.clone());
+        v.extend(fw.charts.geojson.clone());
         v
     }
 }

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::RunArgs;
 use crate::error::Error;
-use crate::report::{self, ReportOptions, clean_path};
+use crate::report::{self, ReportOptions, input_path};
 
 /// Arguments of `kapok report`.
 #[derive(Debug, Args)]
@@ -20,7 +20,7 @@ pub struct ReportArgs {
     /// manifest.json.
     #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
-    /// Replace DIR when it holds a previous report.
+    /// Replace DIR when it holds a previous report (and nothing its manifest does not list).
     #[arg(long)]
     force: bool,
     /// A TrueType/OpenType font for the charts' labels.
@@ -46,7 +46,7 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
     let mut inputs = a.run.inputs(&fw);
     inputs.extend([&a.font, &geojson, &tiles].into_iter().flatten().cloned());
     // Refuse a bad target before the work, and again (in write_bundle) just before writing.
-    report::check_target(&a.output, a.force, &inputs)?;
+    super::warn(&report::check_target(&a.output, a.force, &inputs)?);
     let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
     super::warn(&warnings);
     let p = super::pick_period(&results.panel, a.period.as_deref())?;
@@ -54,12 +54,15 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         crate::framework::Lang::Zh => "zh",
         crate::framework::Lang::En => "en",
     };
-    let path = |p: &Option<PathBuf>| p.as_deref().map(clean_path);
+    let path = |p: &Option<PathBuf>| p.as_deref().map(|p| input_path(&a.run.framework, p));
+    // Every option that changes what the report says (not where it goes: -o, --force).
     let options = serde_json::json!({
         "lang": lang,
-        "period": a.period,
+        // The period as the data name it, however it was typed.
+        "period": a.period.as_ref().map(|_| results.panel.periods[p].clone()),
         "data": path(&a.run.data),
         "weight": a.run.weights,
+        "set": a.run.set,
         "impute": a.run.impute,
         "treat": a.run.treat,
         "normalize": a.run.normalize,
@@ -81,7 +84,7 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         options,
     };
     let files = report::build(&fw, &results, &warnings, &opts)?;
-    report::write_bundle(&a.output, &files, a.force, &inputs)?;
+    super::warn(&report::write_bundle(&a.output, &files, a.force, &inputs)?);
     eprintln!(
         "wrote a report of {} ({}) to {}: {} file(s)",
         fw.index().name.get(a.run.lang),

@@ -24,8 +24,8 @@ pub struct ScoreArgs {
 pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     let fw = a.run.framework()?;
     if let Some(out) = &a.output {
-        crate::io::Format::from_path(out)?;
         crate::io::guard_inputs(out, &a.run.inputs(&fw))?;
+        crate::io::Format::from_path(out)?;
     }
     let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
     super::warn(&warnings);
@@ -36,6 +36,8 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     match &a.output {
         Some(out) => {
             let batch = results.to_batch(&fw, period)?;
+            // Again just before writing: the path may have changed during the run.
+            crate::io::guard_inputs(out, &a.run.inputs(&fw))?;
             crate::io::write_table(&batch, out)?;
             eprintln!(
                 "wrote {} row(s) × {} column(s) to {}",

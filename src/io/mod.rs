@@ -52,31 +52,74 @@ impl Format {
     }
 }
 
-/// Refuses an output path that is one of the inputs.
+/// The directory a path's file lives in (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// A path as the file system resolves it (symlinks, `.` and `..` followed): the canonical path
+/// when it exists, else its canonical directory joined with its name, else `None`.
+pub fn resolve(path: &Path) -> Option<PathBuf> {
+    if let Ok(c) = path.canonicalize() {
+        return Some(c);
+    }
+    let name = path.file_name()?;
+    parent_dir(path).canonicalize().ok().map(|d| d.join(name))
+}
+
+/// Refuses an output path that is one of `inputs`, or a directory that holds one, comparing
+/// resolved paths (so `./x`, `a/../x` and a symlink to `x` are all `x`). The error (a usage
+/// error, exit 2) names the input.
 pub fn guard_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
-    let Ok(out_c) = out.canonicalize() else {
-        return Ok(()); // does not exist yet
+    let Some(out_c) = resolve(out) else {
+        return Ok(()); // its directory does not exist: it holds nothing
     };
     for i in inputs {
-        if i.canonicalize().is_ok_and(|c| c == out_c) {
+        let Ok(c) = i.canonicalize() else { continue };
+        if c == out_c {
             return Err(Error::Usage(format!(
-                "{}: refusing to overwrite an input file",
-                out.display()
+                "{}: refusing to overwrite an input ({} is read by this run)",
+                out.display(),
+                crate::report::clean_path(i)
+            )));
+        }
+        if c.starts_with(&out_c) {
+            return Err(Error::Usage(format!(
+                "{}: refusing to write into a directory that holds an input ({} is read by this run)",
+                out.display(),
+                crate::report::clean_path(i)
             )));
         }
     }
     Ok(())
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then rename.
+/// A builder for kapok's temporary files and directories beside an output: a name starting
+/// with `prefix` and a random part unique to the run, and the permissions an ordinary new
+/// file or directory gets (the umask applies), not the owner-only ones of `tempfile`'s default.
+pub fn temp_builder(prefix: &str, dir: bool) -> tempfile::Builder<'_, 'static> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(fs::Permissions::from_mode(if dir { 0o777 } else { 0o666 }));
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    b
+}
+
+/// Writes `path` atomically: a temporary file with a name unique to the run in the same
+/// directory (`.kapok-NAME-XXXXXX`), synced, then renamed over `path`. On any error the
+/// temporary file is removed and `path` is left as it was.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut File) -> Result<(), String>,
 ) -> Result<(), Error> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = parent_dir(path);
     if !dir.is_dir() {
         return Err(Error::io(
             path,
@@ -87,17 +130,14 @@ pub fn write_atomic(
         ));
     }
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.kapok-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        write(&mut f).map_err(|m| Error::io(path, std::io::Error::other(m)))?;
-        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    let prefix = format!(".kapok-{name}-");
+    let mut tmp = temp_builder(&prefix, false)
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    write(tmp.as_file_mut()).map_err(|m| Error::io(path, std::io::Error::other(m)))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
 }
 
 /// Writes a table to `path` in the format of its extension.
@@ -246,9 +286,100 @@ impl TablesTarget {
     }
 }
 
+/// The first ten of `names`, comma-separated, then "and N more".
+pub fn name_some(names: &[String]) -> String {
+    let mut s = names
+        .iter()
+        .take(10)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > 10 {
+        s.push_str(&format!(" and {} more", names.len() - 10));
+    }
+    s
+}
+
+/// What is at the path of a directory of tables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TableDir {
+    /// Nothing: the directory will be created.
+    Missing,
+    /// An empty directory.
+    Empty,
+    /// An earlier output: only regular files named `NAME.csv` for a known table `NAME`.
+    Tables,
+    /// A directory holding anything else; the names of those entries (sorted; a directory
+    /// ends in `/`).
+    Other(Vec<String>),
+    /// Not a directory.
+    NotDir,
+}
+
+impl TableDir {
+    /// Looks at `path`; `known` are the table names that can be written there.
+    pub fn of(path: &Path, known: &[&str]) -> Result<Self, Error> {
+        let Ok(meta) = fs::metadata(path) else {
+            return Ok(Self::Missing);
+        };
+        if !meta.is_dir() {
+            return Ok(Self::NotDir);
+        }
+        let mut any = false;
+        let mut foreign = Vec::new();
+        for e in fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+            let e = e.map_err(|e| Error::io(path, e))?;
+            any = true;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let file = e.file_type().is_ok_and(|t| t.is_file());
+            let ours = file
+                && name
+                    .strip_suffix(".csv")
+                    .is_some_and(|stem| known.contains(&stem));
+            if !ours {
+                let dir = e.file_type().is_ok_and(|t| t.is_dir());
+                foreign.push(if dir { format!("{name}/") } else { name });
+            }
+        }
+        foreign.sort();
+        Ok(match (any, foreign.is_empty()) {
+            (false, _) => Self::Empty,
+            (true, true) => Self::Tables,
+            (true, false) => Self::Other(foreign),
+        })
+    }
+}
+
+/// Refuses a directory of tables that is neither missing, empty nor an earlier output (see
+/// [`TableDir`]) unless `force`; with `force` only the `NAME.csv` files written are replaced
+/// and every other file is left alone.
+pub fn check_table_dir(path: &Path, known: &[&str], force: bool) -> Result<(), Error> {
+    match TableDir::of(path, known)? {
+        TableDir::NotDir => Err(Error::Usage(format!(
+            "{} exists and is not a directory (a path without extension is a directory of CSV files)",
+            path.display()
+        ))),
+        TableDir::Other(foreign) if !force => Err(Error::Usage(format!(
+            "{} is not empty and is not an earlier output of this command: it holds {}; choose another directory, or use --force to write the tables beside those files (only NAME.csv files of the tables are replaced)",
+            path.display(),
+            name_some(&foreign)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Writes named tables to `path` (see [`TablesTarget`]); every file is written atomically and
 /// identically from run to run. JSON rows carry every column, `null` for an empty cell.
-pub fn write_tables(tables: &[(&str, &RecordBatch)], path: &Path) -> Result<Vec<PathBuf>, Error> {
+///
+/// A directory of CSVs is checked with [`check_table_dir`] (`known` are every table name
+/// this kind of output can hold). When it held only such tables, those of `known` not written
+/// this time are removed, so that the directory holds one output, not a mix of two.
+pub fn write_tables(
+    tables: &[(&str, &RecordBatch)],
+    path: &Path,
+    known: &[&str],
+    force: bool,
+) -> Result<Vec<PathBuf>, Error> {
     let target = TablesTarget::from_path(path)?;
     match target {
         TablesTarget::Xlsx => {
@@ -280,9 +411,19 @@ pub fn write_tables(tables: &[(&str, &RecordBatch)], path: &Path) -> Result<Vec<
             write_atomic(path, |f| f.write_all(&buf).map_err(|e| e.to_string()))?;
         }
         TablesTarget::CsvDir => {
+            check_table_dir(path, known, force)?;
+            let pure = TableDir::of(path, known)? == TableDir::Tables;
             fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
             for (name, batch) in tables {
                 write_table(batch, &path.join(format!("{name}.csv")))?;
+            }
+            if pure {
+                for stale in known.iter().filter(|k| !tables.iter().any(|t| t.0 == **k)) {
+                    let f = path.join(format!("{stale}.csv"));
+                    if fs::symlink_metadata(&f).is_ok_and(|m| m.is_file()) {
+                        fs::remove_file(&f).map_err(|e| Error::io(&f, e))?;
+                    }
+                }
             }
         }
     }

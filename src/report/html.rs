@@ -384,7 +384,7 @@ pub fn render(rep: &Report) -> String {
     let sources: Vec<String> = fw
         .sources
         .iter()
-        .map(|s| format!("{} ({})", s.name, super::clean_path(&s.resolved)))
+        .map(|s| format!("{} ({})", s.name, s.path))
         .collect();
     if !sources.is_empty() {
         item(

@@ -85,6 +85,38 @@ pub fn clean_path(p: &Path) -> String {
     }
 }
 
+/// A path for the manifest and the report: relative to the framework's directory, through
+/// the file system (symlinks, `.` and `..` resolved), with `/` separators — so the same file
+/// gives the same text however its path or the framework's was typed (`./x`, `a/../x`, an
+/// absolute path). The framework itself is its file name. Falls back to [`clean_path`] when a
+/// path cannot be resolved.
+pub fn input_path(framework: &Path, p: &Path) -> String {
+    let base = framework
+        .canonicalize()
+        .ok()
+        .and_then(|f| f.parent().map(Path::to_path_buf));
+    let (Some(base), Some(target)) = (base, crate::io::resolve(p)) else {
+        return clean_path(p);
+    };
+    let b: Vec<Component> = base.components().collect();
+    let t: Vec<Component> = target.components().collect();
+    let common = b.iter().zip(&t).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return clean_path(&target); // another drive: absolute
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); b.len() - common];
+    parts.extend(
+        t[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
     fs::read(path).map_err(|e| Error::io(path, e))
 }
@@ -98,7 +130,8 @@ pub struct Entry {
     /// The source's table name (sources only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Path: inputs as given (relative to the working directory), outputs relative to the bundle.
+    /// Path: inputs relative to the framework's directory (see [`input_path`]), outputs
+    /// relative to the bundle.
     pub path: String,
     /// SHA-256, lower-case hexadecimal.
     pub sha256: String,
@@ -409,16 +442,17 @@ pub fn build(
     opts: &ReportOptions,
 ) -> Result<Vec<File>, Error> {
     let fw_bytes = read(&opts.framework)?;
+    let rel = |p: &Path| input_path(&opts.framework, p);
     let mut inputs = Vec::new();
     match &opts.data {
-        Some(d) => inputs.push(Entry::of(Some("data"), None, clean_path(d), &read(d)?)),
+        Some(d) => inputs.push(Entry::of(Some("data"), None, rel(d), &read(d)?)),
         None => {
             for s in &fw.sources {
                 let bytes = read(&s.resolved)?;
                 inputs.push(Entry::of(
                     Some("source"),
                     Some(s.name.clone()),
-                    clean_path(&s.resolved),
+                    rel(&s.resolved),
                     &bytes,
                 ));
             }
@@ -427,7 +461,7 @@ pub fn build(
     let font = match &opts.font {
         Some(f) => {
             let bytes = read(f)?;
-            inputs.push(Entry::of(Some("font"), None, clean_path(f), &bytes));
+            inputs.push(Entry::of(Some("font"), None, rel(f), &bytes));
             Some(bytes)
         }
         None => None,
@@ -436,7 +470,7 @@ pub fn build(
         match &opts.geojson {
             Some(g) => {
                 let bytes = read(g)?;
-                inputs.push(Entry::of(Some("geojson"), None, clean_path(g), &bytes));
+                inputs.push(Entry::of(Some("geojson"), None, rel(g), &bytes));
                 Some(String::from_utf8(bytes).map_err(|_| {
                     Error::Data(format!("{}: GeoJSON must be UTF-8 text", g.display()))
                 })?)
@@ -446,7 +480,7 @@ pub fn build(
     let tiles = match &opts.tiles {
         Some(t) => {
             let bytes = read(t)?;
-            inputs.push(Entry::of(Some("tiles"), None, clean_path(t), &bytes));
+            inputs.push(Entry::of(Some("tiles"), None, rel(t), &bytes));
             Some(crate::chart::parse_tiles(t, &bytes)?)
         }
         None => None,
@@ -493,7 +527,7 @@ pub fn build(
         lang: opts.lang,
         charts,
         warnings,
-        framework_path: clean_path(&opts.framework),
+        framework_path: rel(&opts.framework),
         framework_sha: sha256_hex(&fw_bytes),
     };
     let mut files: Vec<File> = vec![
@@ -529,14 +563,92 @@ pub fn build(
     Ok(files)
 }
 
+/// A file entry of a previous manifest, as read back.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrevEntry {
+    #[allow(dead_code)]
+    role: Option<String>,
+    #[allow(dead_code)]
+    name: Option<String>,
+    path: String,
+    sha256: String,
+    #[allow(dead_code)]
+    bytes: u64,
+}
+
+/// A previous `manifest.json`, as read back: every key of a [`Manifest`], nothing else.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrevManifest {
+    kapok: String,
+    framework: PrevEntry,
+    #[allow(dead_code)]
+    period: String,
+    #[allow(dead_code)]
+    previous_period: Option<String>,
+    #[allow(dead_code)]
+    options: serde_json::Map<String, serde_json::Value>,
+    inputs: Vec<PrevEntry>,
+    files: Vec<PrevEntry>,
+}
+
+/// The files a kapok manifest at `dir` lists (bundle paths with `/`), or why it is not one.
+fn manifest_files(dir: &Path) -> Result<Vec<String>, &'static str> {
+    let bytes = match fs::read(dir.join("manifest.json")) {
+        Ok(b) => b,
+        Err(_) => return Err("there is no manifest.json"),
+    };
+    let m: PrevManifest = serde_json::from_slice(&bytes)
+        .map_err(|_| "its manifest.json is not a kapok report manifest")?;
+    let hex = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let plain = |p: &str| {
+        !p.is_empty()
+            && p != "manifest.json"
+            && p.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+            && !p.contains('\\')
+    };
+    let ok = !m.kapok.is_empty()
+        && hex(&m.framework.sha256)
+        && m.inputs.iter().all(|e| hex(&e.sha256))
+        && m.files.iter().all(|e| hex(&e.sha256) && plain(&e.path));
+    if !ok {
+        return Err("its manifest.json is not a kapok report manifest");
+    }
+    Ok(m.files.into_iter().map(|e| e.path).collect())
+}
+
+/// Every entry under `dir` (symlinks not followed), as `/` paths; directories end in `/`.
+fn entries_under(dir: &Path) -> Result<Vec<String>, Error> {
+    fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<(), Error> {
+        for e in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+            let e = e.map_err(|e| Error::io(dir, e))?;
+            let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                out.push(format!("{name}/"));
+                walk(&e.path(), &format!("{name}/"), out)?;
+            } else {
+                out.push(name);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, "", &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
 /// What is at the output path.
+#[derive(Debug)]
 enum Target {
     Missing,
     Empty,
-    /// A directory holding a previous kapok report (a `manifest.json` naming kapok).
+    /// A previous kapok report: a kapok `manifest.json` and only the files it lists.
     Report,
-    /// A non-empty directory that is not a kapok report.
-    Other,
+    /// A non-empty directory that is not (only) a kapok report: why, and the entries that no
+    /// kapok manifest lists.
+    Other(&'static str, Vec<String>),
     NotDir,
 }
 
@@ -547,133 +659,213 @@ fn target(dir: &Path) -> Result<Target, Error> {
     if !meta.is_dir() {
         return Ok(Target::NotDir);
     }
-    let mut entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    if entries.next().is_none() {
+    let all = entries_under(dir)?;
+    if all.is_empty() {
         return Ok(Target::Empty);
     }
-    let is_report = fs::read(dir.join("manifest.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|v| v.get("kapok").is_some() && v.get("files").is_some());
-    Ok(if is_report {
-        Target::Report
-    } else {
-        Target::Other
-    })
+    match manifest_files(dir) {
+        Err(why) => Ok(Target::Other(why, all)),
+        Ok(listed) => {
+            let foreign: Vec<String> = all
+                .into_iter()
+                .filter(|e| {
+                    if let Some(d) = e.strip_suffix('/') {
+                        // A directory is the report's when it holds a listed file.
+                        !listed.iter().any(|l| l.starts_with(&format!("{d}/")))
+                    } else {
+                        e != "manifest.json" && !listed.contains(e)
+                    }
+                })
+                .collect();
+            Ok(if foreign.is_empty() {
+                Target::Report
+            } else {
+                Target::Other("it holds files its manifest does not list", foreign)
+            })
+        }
+    }
 }
 
-/// Refuses an output directory that cannot be (re)placed: a file, a non-empty directory
-/// without `force`, a non-empty directory that is not a kapok report even with `force`, or a
-/// directory that holds an input or the working directory.
-pub fn check_target(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), Error> {
+/// The names kapok gives its temporary directories beside a report directory named `name`:
+/// the new report being written, and the previous one while it is being replaced.
+fn temp_prefixes(name: &str) -> (String, String) {
+    (format!(".kapok-{name}.new-"), format!(".kapok-{name}.old-"))
+}
+
+/// Finds what a killed run left beside `dir` and puts it right: a previous report moved
+/// aside (`.kapok-NAME.old-*`) is moved back when `dir` is missing, and removed when `dir` is
+/// in place (it was replaced); anything else — a partly written new report, a leftover that
+/// is not a whole kapok report — is left alone and reported. Returns the notes to print.
+fn recover(dir: &Path) -> Result<Vec<String>, Error> {
+    let mut notes = Vec::new();
+    let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Ok(notes);
+    };
+    let parent = crate::io::parent_dir(dir);
+    let Ok(rd) = fs::read_dir(parent) else {
+        return Ok(notes);
+    };
+    let (new, old) = temp_prefixes(&name);
+    let mut found: Vec<(String, PathBuf)> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .filter(|(n, _)| n.starts_with(&new) || n.starts_with(&old))
+        .collect();
+    found.sort();
+    for (n, path) in found {
+        let shown = path.display();
+        if n.starts_with(&new) {
+            notes.push(format!(
+                "{shown}: a report being written by another kapok run, or left by one that was killed; remove it when no kapok run is writing {}",
+                dir.display()
+            ));
+            continue;
+        }
+        match (target(dir)?, target(&path)?) {
+            (Target::Missing, Target::Report) => {
+                fs::rename(&path, dir).map_err(|e| Error::io(dir, e))?;
+                notes.push(format!(
+                    "{}: restored the previous report from {shown}, where a killed run had left it",
+                    dir.display()
+                ));
+            }
+            (Target::Report, Target::Report) => {
+                fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+                notes.push(format!(
+                    "{shown}: removed the replaced report that a killed run had left"
+                ));
+            }
+            _ => notes.push(format!(
+                "{shown}: left by a kapok run that was killed while replacing {}; it is not removed — look inside and remove it yourself",
+                dir.display()
+            )),
+        }
+    }
+    Ok(notes)
+}
+
+/// Refuses an output directory that cannot be (re)placed: a file; a directory that is, or
+/// holds, an input or the working directory; a non-empty directory without `force`; with
+/// `force`, a directory holding anything its kapok manifest does not list (the error names
+/// those files). First puts right what a killed run left beside it (see [`recover`]); returns
+/// notes about that to print as warnings.
+pub fn check_target(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<Vec<String>, Error> {
     if dir.file_name().is_none() {
         return Err(Error::Usage(format!(
             "{}: give the report a directory of its own, e.g. -o reports/2023-12",
             dir.display()
         )));
     }
+    let notes = recover(dir)?;
+    let checked = refuse(dir, force, inputs);
+    if checked.is_err() {
+        // What was put right is worth knowing even when the run stops here.
+        crate::cli::warn(&notes);
+    }
+    checked.map(|()| notes)
+}
+
+fn refuse(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), Error> {
     let shown = dir.display();
+    crate::io::guard_inputs(dir, inputs)?;
+    if let (Ok(d), Ok(c)) = (dir.canonicalize(), std::env::current_dir())
+        && c.starts_with(&d)
+    {
+        return Err(Error::Usage(format!(
+            "{shown}: refusing to write over the working directory"
+        )));
+    }
     match target(dir)? {
         Target::Missing | Target::Empty => Ok(()),
         Target::NotDir => Err(Error::Usage(format!(
             "{shown} exists and is not a directory"
         ))),
-        Target::Report if force => {
-            if let Ok(d) = dir.canonicalize() {
-                for i in inputs {
-                    if i.canonicalize().is_ok_and(|c| c.starts_with(&d)) {
-                        return Err(Error::Usage(format!(
-                            "{shown}: refusing to replace a directory that holds the input {}",
-                            i.display()
-                        )));
-                    }
-                }
-                if std::env::current_dir().is_ok_and(|c| c.starts_with(&d)) {
-                    return Err(Error::Usage(format!(
-                        "{shown}: refusing to replace the working directory"
-                    )));
-                }
-            }
-            Ok(())
-        }
+        Target::Report if force => Ok(()),
         Target::Report => Err(Error::Usage(format!(
             "{shown} already holds a report; use --force to replace it"
         ))),
-        Target::Other if force => Err(Error::Usage(format!(
-            "{shown} is not empty and holds no kapok report (no manifest.json); refusing to replace it even with --force"
+        Target::Other(why, foreign) if force => Err(Error::Usage(format!(
+            "{shown} is not only a kapok report ({why}); refusing to replace it even with --force, as that would delete: {}",
+            crate::io::name_some(&foreign)
         ))),
-        Target::Other => Err(Error::Usage(format!(
-            "{shown} is not empty; choose another directory (or --force to replace a previous report)"
+        Target::Other(_, foreign) => Err(Error::Usage(format!(
+            "{shown} is not empty (it holds {}); choose another directory (--force replaces only a previous kapok report)",
+            crate::io::name_some(&foreign)
         ))),
     }
 }
 
-/// Writes the bundle: every file into a temporary directory beside `dir`, then renamed into
-/// place. A previous report at `dir` (see [`check_target`]) is replaced whole; on any error
-/// the temporary directory is removed and `dir` is left as it was.
+/// Writes the bundle: every file into a temporary directory beside `dir` (a name unique to
+/// the run), then renamed into place. A previous report at `dir` (see [`check_target`]) is
+/// first moved aside to a second unique name, the new one renamed to `dir`, then the old one
+/// removed — so a crash at any point leaves the old or the new report at `dir`, or the old
+/// one beside it, where the next run puts it back ([`recover`]). On any error `dir` is left as
+/// it was and the temporary directory is removed.
 pub fn write_bundle(
     dir: &Path,
     files: &[File],
     force: bool,
     inputs: &[PathBuf],
-) -> Result<(), Error> {
-    check_target(dir, force, inputs)?;
+) -> Result<Vec<String>, Error> {
+    let mut notes = check_target(dir, force, inputs)?;
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report".into());
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let (new_prefix, old_prefix) = temp_prefixes(&name);
+    let parent = crate::io::parent_dir(dir);
     fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{name}.kapok-{pid}.tmp"));
-    let old = parent.join(format!(".{name}.kapok-{pid}.old"));
-    let _ = fs::remove_dir_all(&tmp);
-    let written = (|| {
-        fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        for (rel, bytes) in files {
-            let path = tmp.join(rel);
-            if let Some(d) = path.parent() {
-                fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
-            }
-            let mut f = fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
-            std::io::Write::write_all(&mut f, bytes).map_err(|e| Error::io(&path, e))?;
-            f.sync_all().map_err(|e| Error::io(&path, e))?;
+    let tmp = crate::io::temp_builder(&new_prefix, true)
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(parent, e))?;
+    for (rel, bytes) in files {
+        let path = tmp.path().join(rel);
+        if let Some(d) = path.parent() {
+            fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
         }
-        Ok(())
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
+        let mut f = fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+        std::io::Write::write_all(&mut f, bytes).map_err(|e| Error::io(&path, e))?;
+        f.sync_all().map_err(|e| Error::io(&path, e))?;
     }
-    let placed = match target(dir)? {
-        Target::Missing => fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e)),
+    // Again just before replacing anything: the directory may have changed during the run.
+    notes.extend(check_target(dir, force, inputs)?);
+    match target(dir)? {
+        Target::Missing => fs::rename(tmp.path(), dir).map_err(|e| Error::io(dir, e))?,
         Target::Empty => fs::remove_dir(dir)
-            .and_then(|_| fs::rename(&tmp, dir))
-            .map_err(|e| Error::io(dir, e)),
+            .and_then(|_| fs::rename(tmp.path(), dir))
+            .map_err(|e| Error::io(dir, e))?,
         _ => {
-            let _ = fs::remove_dir_all(&old);
-            match fs::rename(dir, &old) {
-                Err(e) => Err(Error::io(dir, e)),
-                Ok(()) => match fs::rename(&tmp, dir) {
-                    Ok(()) => {
-                        let _ = fs::remove_dir_all(&old);
-                        Ok(())
-                    }
-                    Err(e) => {
-                        let _ = fs::rename(&old, dir);
-                        Err(Error::io(dir, e))
-                    }
-                },
+            // A unique, empty directory to move the old report to (a rename replaces it).
+            let old = crate::io::temp_builder(&old_prefix, true)
+                .tempdir_in(parent)
+                .map_err(|e| Error::io(parent, e))?
+                .keep();
+            if let Err(e) = fs::rename(dir, &old) {
+                let _ = fs::remove_dir(&old);
+                return Err(Error::io(dir, e));
+            }
+            if let Err(e) = fs::rename(tmp.path(), dir) {
+                return Err(match fs::rename(&old, dir) {
+                    Ok(()) => Error::io(dir, e),
+                    Err(_) => Error::io(
+                        dir,
+                        std::io::Error::other(format!(
+                            "{e}; the previous report is at {}",
+                            old.display()
+                        )),
+                    ),
+                });
+            }
+            if let Err(e) = fs::remove_dir_all(&old) {
+                notes.push(format!(
+                    "{}: could not remove the replaced report ({e}); the next run removes it",
+                    old.display()
+                ));
             }
         }
-    };
-    if placed.is_err() {
-        let _ = fs::remove_dir_all(&tmp);
     }
-    placed
+    let _ = tmp.keep();
+    Ok(notes)
 }
 
 #[cfg(test)]

@@ -77,7 +77,8 @@ fn the_bundle_is_complete_hashed_and_identical_from_run_to_run() {
     assert_eq!(m["kapok"], env!("CARGO_PKG_VERSION"));
     assert_eq!(m["period"], "2023-12");
     assert_eq!(m["previous_period"], "2023-11");
-    assert_eq!(m["framework"]["path"], SAMPLE);
+    // Inputs are named relative to the framework's directory.
+    assert_eq!(m["framework"]["path"], "hongmian.toml");
     assert_eq!(
         m["framework"]["sha256"],
         sha256_hex(&std::fs::read(root().join(SAMPLE)).unwrap())
@@ -107,7 +108,9 @@ fn the_bundle_is_complete_hashed_and_identical_from_run_to_run() {
     assert_eq!(roles.iter().filter(|r| **r == "source").count(), 8);
     assert!(roles.contains(&"tiles"), "{roles:?}");
     for i in inputs {
-        let bytes = std::fs::read(root().join(i["path"].as_str().unwrap())).unwrap();
+        let path = i["path"].as_str().unwrap();
+        assert!(path.starts_with("../data/"), "{path}");
+        let bytes = std::fs::read(root().join("indicators").join(path)).unwrap();
         assert_eq!(i["sha256"], sha256_hex(&bytes), "{i}");
     }
     let text = std::fs::read_to_string(a.join("manifest.json")).unwrap();
@@ -318,7 +321,7 @@ fn english_reports_name_things_in_english() {
 }
 
 #[test]
-fn a_non_empty_directory_is_refused_and_a_previous_report_replaced_whole() {
+fn a_non_empty_directory_is_refused_and_a_previous_report_alone_replaced() {
     let tmp = tempdir();
     let dir = tmp.path().join("r");
     let arg = dir.to_str().unwrap();
@@ -332,7 +335,7 @@ fn a_non_empty_directory_is_refused_and_a_previous_report_replaced_whole() {
         let out = kapok(&args);
         let (_, err) = texts(&out);
         assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(err.contains("not empty"), "{err}");
+        assert!(err.contains("notes.txt"), "{err}");
         assert_eq!(files_under(&dir), ["notes.txt"]);
     }
     std::fs::remove_file(dir.join("notes.txt")).unwrap();
@@ -350,7 +353,15 @@ fn a_non_empty_directory_is_refused_and_a_previous_report_replaced_whole() {
     assert!(dir.join("stray.txt").exists());
     assert_eq!(manifest(&dir)["options"]["lang"], "zh");
 
-    // Replaced whole with --force: the stray file is gone, the new report is there.
+    // Not even with --force: the manifest does not list the stray file.
+    let out = kapok(&["report", SAMPLE, "-o", arg, "--force", "--lang", "en"]);
+    let (_, err) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("stray.txt"), "{err}");
+    assert!(dir.join("stray.txt").exists());
+    std::fs::remove_file(dir.join("stray.txt")).unwrap();
+
+    // Replaced whole with --force once it holds only the report.
     report(SAMPLE, &dir, &["--force", "--lang", "en"]);
     assert_eq!(files_under(&dir), first);
     assert_eq!(manifest(&dir)["options"]["lang"], "en");

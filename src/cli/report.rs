@@ -46,7 +46,7 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
     let mut inputs = a.run.inputs(&fw);
     inputs.extend([&a.font, &geojson, &tiles].into_iter().flatten().cloned());
     // Refuse a bad target before the work, and again (in write_bundle) just before writing.
-    super::warn(&report::check_target(&a.output, a.force, &inputs)?);
+    report::refuse_target(&a.output, a.force, &inputs)?;
     let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
     super::warn(&warnings);
     let p = super::pick_period(&results.panel, a.period.as_deref())?;

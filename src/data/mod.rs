@@ -63,6 +63,8 @@ pub struct DataStage {
     granularities: Vec<(String, Granularity, String)>,
     /// Where the rows of each CSV and Excel source came from (line or sheet row).
     origins: BTreeMap<String, Origin>,
+    /// The joined source each column of the joined table comes from.
+    column_sources: BTreeMap<String, Input>,
 }
 
 /// The only SQL kapok runs: queries. DataFusion refuses DDL (`CREATE [EXTERNAL] TABLE`, …),
@@ -103,6 +105,7 @@ impl DataStage {
             warnings: Vec::new(),
             granularities: Vec::new(),
             origins: BTreeMap::new(),
+            column_sources: BTreeMap::new(),
         };
         // Unit keys and periods are read as written (`0101`, `2023.10`), never as numbers.
         let text_columns: Vec<String> = [Some(&fw.units.key), fw.units.period.as_ref()]
@@ -397,6 +400,7 @@ impl DataStage {
                     continue;
                 }
                 columns.insert(c.clone(), input.name.clone());
+                self.column_sources.insert(c.clone(), (*input).clone());
                 let q = format!("{alias}.{}", quote_ident(c));
                 if f.data_type().is_numeric() {
                     select.push(format!("CAST({q} AS DOUBLE) AS {}", quote_ident(c)));
@@ -617,9 +621,9 @@ impl DataStage {
                     Ok(f) if !f.data_type().is_numeric() => {
                         bad = true;
                         items.push(
-                            Diagnostic::error(span.clone(), format!("column `{name}` is {}, not a number", f.data_type()))
+                            Diagnostic::error(span.clone(), format!("column `{name}` {}", self.text_column(name)))
                                 .with_label("not numeric")
-                                .with_hint("indicator expressions compute numbers; convert it in the source's `query`"),
+                                .with_hint("indicator expressions compute numbers; fix the cells, or convert the column in the source's `query`"),
                         );
                     }
                     Ok(_) => {}
@@ -660,6 +664,40 @@ impl DataStage {
                 items,
             }))
         }
+    }
+
+    /// What is wrong with a text column used as a number: its source and its first values that
+    /// are not numbers, with their lines or cells.
+    fn text_column(&self, name: &str) -> String {
+        let Some(input) = self.column_sources.get(name) else {
+            return "holds text, not numbers".to_string();
+        };
+        let q = format!(
+            "SELECT CAST({} AS VARCHAR) FROM {}",
+            quote_ident(name),
+            quote_ident(&input.name)
+        );
+        let mut stray = Vec::new();
+        let mut row = 0usize;
+        for b in self.sql(&q).unwrap_or_default() {
+            let Ok(c) = as_text(b.column(0).as_ref()) else {
+                break;
+            };
+            let c = c.as_string::<i32>();
+            for i in 0..c.len() {
+                if !c.is_null(i) && c.value(i).trim().parse::<f64>().is_err() {
+                    let at = row_of(&self.origins, input, input.query.is_some(), row);
+                    stray.push(format!("{at} `{}`", c.value(i)));
+                }
+                row += 1;
+            }
+        }
+        format!(
+            "of source `{}` ({}) holds text, not numbers: {}",
+            input.name,
+            input.path.display(),
+            list(&stray)
+        )
     }
 
     /// Checks `[rank] only` against the joined table: its columns exist and DataFusion can

@@ -445,6 +445,7 @@ impl Checker<'_> {
         let path = path?;
         Some(Source {
             resolved: self.dir.join(&path.value),
+            name_span: name.span.clone(),
             name: name.value,
             path: path.value,
             sheet: sheet.map(|s| s.value),
@@ -540,7 +541,7 @@ impl Checker<'_> {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, s) in sources.iter().enumerate() {
             if seen.insert(&s.name, i).is_some() {
-                let span = s.query_span.clone().unwrap_or(0..0);
+                let span = s.name_span.clone();
                 self.sink.push(
                     Diagnostic::error(span, format!("two sources are named `{}`", s.name))
                         .with_label("duplicate source name"),

@@ -240,7 +240,11 @@ fn parser_error(text: &str, e: ParserError) -> ExprError {
             let c: u64 = c.trim().parse().ok()?;
             offset_of(text, l, c)
         })
-        .map_or(0..text.len(), |o| o..(o + 1).min(text.len()).max(o));
+        .map_or(0..text.len(), |o| {
+            // One character from `o` (a whole character, never part of one).
+            let len = text[o..].chars().next().map_or(0, char::len_utf8);
+            o..o + len
+        });
     let message = msg
         .rsplit_once(" at Line: ")
         .map_or(msg.clone(), |(m, _)| m.to_string());
@@ -391,10 +395,11 @@ fn eval_constant(text: &str, e: &Expr) -> Result<f64, ExprError> {
     };
     match e {
         Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n
-                .to_string()
-                .parse::<f64>()
-                .map_err(|_| fail(format!("`{n}` is not a number"))),
+            Value::Number(n, _) => match n.to_string().parse::<f64>() {
+                Ok(v) if v.is_finite() => Ok(v),
+                Ok(_) => Err(fail(format!("`{n}` is too large for a number"))),
+                Err(_) => Err(fail(format!("`{n}` is not a number"))),
+            },
             other => Err(fail(format!("`{other}` is not a number"))),
         },
         Expr::Nested(inner) => eval_constant(text, inner),
@@ -1010,6 +1015,18 @@ mod tests {
         assert!(err.message.contains("syntax error"), "{}", err.message);
         let err = e("1 2");
         assert!(err.message.contains("unexpected"), "{}", err.message);
+        let err = e("1e400");
+        assert!(err.message.contains("too large"), "{}", err.message);
+        assert_eq!(err.range, 0..5);
+        // A syntax error at a multi-byte character underlines that whole character.
+        let text = "\u{307}数";
+        let err = e(text);
+        assert!(err.message.contains("syntax error"), "{}", err.message);
+        assert!(
+            text.is_char_boundary(err.range.end) && err.range.end > err.range.start,
+            "{:?}",
+            err.range
+        );
         let err = e("CASE WHEN 1 THEN 2 END");
         assert!(err.message.contains("not a constant"), "{}", err.message);
     }

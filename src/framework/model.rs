@@ -78,6 +78,8 @@ pub struct Source {
     pub query: Option<String>,
     /// Span of `query` in the framework file.
     pub query_span: Option<Range<usize>>,
+    /// Span of `name` in the framework file.
+    pub name_span: Range<usize>,
     /// Joined into the indicator table (false: lookup only).
     pub join: bool,
     /// How a CSV or Excel file is read: encoding, number style, missing markers, header row.

@@ -750,12 +750,7 @@ fn recover(dir: &Path) -> Result<Vec<String>, Error> {
 /// those files). First puts right what a killed run left beside it (see [`recover`]); returns
 /// notes about that to print as warnings.
 pub fn check_target(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<Vec<String>, Error> {
-    if dir.file_name().is_none() {
-        return Err(Error::Usage(format!(
-            "{}: give the report a directory of its own, e.g. -o reports/2023-12",
-            dir.display()
-        )));
-    }
+    own_directory(dir)?;
     let notes = recover(dir)?;
     let checked = refuse(dir, force, inputs);
     if checked.is_err() {
@@ -763,6 +758,23 @@ pub fn check_target(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<Vec<S
         crate::cli::warn(&notes);
     }
     checked.map(|()| notes)
+}
+
+/// The checks of [`check_target`] without putting anything right: for a caller that wants to
+/// refuse a bad target before the work, and leaves recovery to [`write_bundle`].
+pub fn refuse_target(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), Error> {
+    own_directory(dir)?;
+    refuse(dir, force, inputs)
+}
+
+fn own_directory(dir: &Path) -> Result<(), Error> {
+    if dir.file_name().is_none() {
+        return Err(Error::Usage(format!(
+            "{}: give the report a directory of its own, e.g. -o reports/2023-12",
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 fn refuse(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), Error> {
@@ -828,7 +840,8 @@ pub fn write_bundle(
         f.sync_all().map_err(|e| Error::io(&path, e))?;
     }
     // Again just before replacing anything: the directory may have changed during the run.
-    notes.extend(check_target(dir, force, inputs)?);
+    // (Not `recover` again: the temporary directory of this run is beside `dir` now.)
+    refuse(dir, force, inputs)?;
     match target(dir)? {
         Target::Missing => fs::rename(tmp.path(), dir).map_err(|e| Error::io(dir, e))?,
         Target::Empty => fs::remove_dir(dir)

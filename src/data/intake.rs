@@ -555,14 +555,9 @@ fn grouped(s: &str) -> bool {
         && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// At most five located values, then "and N more".
+/// At most five items, then "and N more".
 fn some(items: &[String]) -> String {
-    let shown = items.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-    if items.len() > 5 {
-        format!("{shown} and {} more", items.len() - 5)
-    } else {
-        shown
-    }
+    super::list_at_most(items, 5)
 }
 
 /// The numbers of a column of read cells, missing elsewhere.

@@ -1006,9 +1006,15 @@ fn row_of(origins: &BTreeMap<String, Origin>, input: &Input, queried: bool, r: u
 
 /// At most ten items of a list, then "and N more".
 pub fn list<T: std::fmt::Display>(items: &[T]) -> String {
-    let shown: Vec<String> = items.iter().take(10).map(|i| i.to_string()).collect();
-    if items.len() > 10 {
-        format!("{} and {} more", shown.join(", "), items.len() - 10)
+    list_at_most(items, 10)
+}
+
+/// At most `n` items of a list, comma-separated, then "and N more": the one way kapok's
+/// messages shorten long lists.
+pub fn list_at_most<T: std::fmt::Display>(items: &[T], n: usize) -> String {
+    let shown: Vec<String> = items.iter().take(n).map(|i| i.to_string()).collect();
+    if items.len() > n {
+        format!("{} and {} more", shown.join(", "), items.len() - n)
     } else {
         shown.join(", ")
     }

@@ -304,12 +304,7 @@ pub fn read(
 
 /// At most five items, then "and N more".
 fn some(items: &[String]) -> String {
-    let shown = items.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-    if items.len() > 5 {
-        format!("{shown} and {} more", items.len() - 5)
-    } else {
-        shown
-    }
+    super::list_at_most(items, 5)
 }
 
 #[cfg(test)]

@@ -288,16 +288,7 @@ impl TablesTarget {
 
 /// The first ten of `names`, comma-separated, then "and N more".
 pub fn name_some(names: &[String]) -> String {
-    let mut s = names
-        .iter()
-        .take(10)
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > 10 {
-        s.push_str(&format!(" and {} more", names.len() - 10));
-    }
-    s
+    crate::data::list(names)
 }
 
 /// What is at the path of a directory of tables.

@@ -240,6 +240,24 @@ pub fn read(
             }
         }
         let text = text_columns.contains(&title);
+        if text {
+            // A unit key or period typed as a decimal number cannot be read back as written:
+            // 2023.10 and 2023.1 are the same number.
+            let decimal: Vec<String> = cells
+                .iter()
+                .enumerate()
+                .filter_map(|(i, cell)| match cell {
+                    Data::Float(f) if f.fract() != 0.0 => Some(format!("{} `{f}`", at(body[i], c))),
+                    _ => None,
+                })
+                .collect();
+            if !decimal.is_empty() {
+                return Err(format!(
+                    "column `{title}` holds decimal numbers, which are ambiguous as unit keys or periods (2023.10 and 2023.1 are the same number): {}\nformat the column as text in Excel and type the values again, e.g. 2023-10",
+                    some(&decimal)
+                ));
+            }
+        }
         let numeric = cells
             .iter()
             .all(|c| matches!(c, Data::Int(_) | Data::Float(_)) || is_blank(c));

@@ -315,3 +315,64 @@ fn parquet_date_and_timestamp_columns_are_months() {
         assert_eq!(value(&rows, "B", "2023-02"), Some(1.0), "{what}");
     }
 }
+
+/// Writes `monthly.xlsx` with a `month` column filled by `month(ws, row)` and points the
+/// framework at it; returns (exit code, stdout, stderr) of `kapok rank`.
+fn rank_xlsx(month: impl Fn(&mut rust_xlsxwriter::Worksheet, u32)) -> (i32, String, String) {
+    let dir = tempdir();
+    let fw = setup(dir.path(), "x", "");
+    let text = std::fs::read_to_string(&fw)
+        .unwrap()
+        .replace("monthly.csv", "monthly.xlsx");
+    std::fs::write(&fw, text).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Sheet1").unwrap();
+    for (c, h) in ["code", "month", "x"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for r in 1..=4u32 {
+        ws.write_string(r, 0, if r % 2 == 1 { "A" } else { "B" })
+            .unwrap();
+        month(ws, r);
+        ws.write_number(r, 2, f64::from(r)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("monthly.xlsx"),
+        wb.save_to_buffer().unwrap(),
+    )
+    .unwrap();
+    let o = kapok(&["rank", &fw]);
+    let (out, err) = texts(&o);
+    (o.status.code().unwrap_or(-1), out, err)
+}
+
+#[test]
+fn excel_date_and_number_cells_are_months_and_an_ambiguous_decimal_is_named() {
+    // Date cells: rows 1–2 in January, rows 3–4 in February.
+    let (code, out, err) = rank_xlsx(|ws, r| {
+        let day =
+            rust_xlsxwriter::ExcelDateTime::from_ymd(2023, if r <= 2 { 1 } else { 2 }, 15).unwrap();
+        let f = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        ws.write_datetime_with_format(r, 1, &day, &f).unwrap();
+    });
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2023-02 (change against 2023-01)"), "{out}");
+    // Number cells 202301, 202302.
+    let (code, out, err) = rank_xlsx(|ws, r| {
+        ws.write_number(r, 1, if r <= 2 { 202301.0 } else { 202302.0 })
+            .unwrap();
+    });
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2023-02 (change against 2023-01)"), "{out}");
+    // 2023.1 as a number is also 2023.10: refused, naming the cell.
+    let (code, _, err) = rank_xlsx(|ws, r| {
+        ws.write_number(r, 1, if r <= 2 { 2023.1 } else { 2023.2 })
+            .unwrap();
+    });
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("Sheet1!B2 `2023.1`") && err.contains("ambiguous"),
+        "{err}"
+    );
+}

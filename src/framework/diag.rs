@@ -118,6 +118,55 @@ impl Diagnostics {
             .count()
     }
 
+    /// A diagnostic on a line too long to print whole (a generated 100,000-term expression):
+    /// the same layout as codespan's, with the line cut to a window around the span.
+    fn long_line(&self, d: &Diagnostic, span: Range<usize>) -> Option<String> {
+        use unicode_width::UnicodeWidthStr;
+        const LONG: usize = 300;
+        const CONTEXT: usize = 60;
+        let text = &*self.file.text;
+        let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[span.start..]
+            .find('\n')
+            .map_or(text.len(), |i| span.start + i);
+        if line_end - line_start <= LONG {
+            return None;
+        }
+        let floor = |mut i: usize| {
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let from = floor(span.start.saturating_sub(CONTEXT).max(line_start));
+        let span_end = floor(span.end.min(span.start + CONTEXT).min(line_end)).max(span.start);
+        let to = floor((span_end + CONTEXT).min(line_end));
+        let (line, col) = self.file.line_col(span.start);
+        let gutter = " ".repeat(line.to_string().len());
+        let lead = if from > line_start { "…" } else { "" };
+        let tail = if to < line_end { "…" } else { "" };
+        let pad = UnicodeWidthStr::width(lead) + UnicodeWidthStr::width(&text[from..span.start]);
+        let carets = UnicodeWidthStr::width(&text[span.start..span_end]).max(1);
+        let kind = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut out = format!(
+            "{kind}: {}\n{gutter} ┌─ {}:{line}:{col}\n{gutter} │\n{line} │ {lead}{}{tail}\n{gutter} │ {}{} {}\n",
+            d.message,
+            self.file.name,
+            &text[from..to],
+            " ".repeat(pad),
+            "^".repeat(carets),
+            d.label
+        );
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("{gutter} │\n{gutter} = help: {h}\n"));
+        }
+        out.push('\n');
+        Some(out)
+    }
+
     /// Renders every diagnostic as plain text, `file:line:col` with the text underlined.
     pub fn render(&self) -> String {
         let file = SimpleFile::new(self.file.name.as_str(), &*self.file.text);
@@ -130,6 +179,10 @@ impl Diagnostics {
             };
             let end = d.span.end.min(self.file.text.len());
             let start = d.span.start.min(end);
+            if let Some(short) = self.long_line(d, start..end) {
+                out.push_str(&short);
+                continue;
+            }
             let mut cs = cs
                 .with_message(&d.message)
                 .with_labels(vec![Label::primary((), start..end).with_message(&d.label)]);
@@ -185,4 +238,45 @@ pub fn did_you_mean<'a>(
         }
     }
     best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_is_cut_to_a_window_around_the_span() {
+        let text = format!("a = \"{}\"\n", "x + ".repeat(1000));
+        let file = SourceFile::new("f.toml", text.as_str());
+        let d = Diagnostic::error(2005..2006, "bad").with_label("here");
+        let out = Diagnostics {
+            file,
+            items: vec![d],
+        }
+        .render();
+        assert!(out.contains("f.toml:1:2006"), "{out}");
+        assert!(out.len() < 600, "{} bytes: {out}", out.len());
+        let lines: Vec<&str> = out.lines().collect();
+        // The caret sits under the span's character.
+        let code = lines.iter().find(|l| l.starts_with("1 │ ")).unwrap();
+        let caret = lines.iter().find(|l| l.contains("^ here")).unwrap();
+        let at = caret.find('^').unwrap();
+        let under: String = code
+            .chars()
+            .skip(caret[..at].chars().count())
+            .take(1)
+            .collect();
+        assert_eq!(under, &text[2005..2006]);
+        assert!(code.contains('…'));
+        // Short lines keep codespan's full rendering.
+        let short = Diagnostics {
+            file: SourceFile::new("f.toml", "a = 1\n"),
+            items: vec![Diagnostic::error(4..5, "bad").with_label("here")],
+        }
+        .render();
+        assert!(
+            short.contains("a = 1") && short.contains("f.toml:1:5"),
+            "{short}"
+        );
+    }
 }

@@ -283,8 +283,9 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
                 let (col, row) = ((k % cols) as i32, (k / cols) as i32);
                 let (x0, y0) = (theme::PAD + col * pw, row * ph);
                 let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Top);
-                area.draw(&text_at(heading.clone(), (x0 + 36, y0), s))
-                    .map_err(de)?;
+                // The heading fits its panel (a long name must not run into the next one).
+                let heading = ctx.short(heading, f64::from(pw - 36 - 18) / BODY);
+                area.draw(&text_at(heading, (x0 + 36, y0), s)).map_err(de)?;
                 let (px0, px1) = (x0 + 36, x0 + pw - 18);
                 let (py0, py1) = (y0 + 28, y0 + ph - 34);
                 let x = |i: usize| {

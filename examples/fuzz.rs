@@ -50,6 +50,7 @@ fn main() {
     let mut seed = 0x4B41_504F_4B5F_465Au64;
     let mut targets: Vec<String> = Vec::new();
     let mut save = Some(root().join("tests/fuzz-regressions"));
+    let mut print: Option<u64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || {
@@ -62,6 +63,7 @@ fn main() {
             "--target" => targets.push(value()),
             "--save" => save = Some(PathBuf::from(value())),
             "--no-save" => save = None,
+            "--print" => print = Some(value().parse().unwrap_or_else(|_| usage("--print I"))),
             "-h" | "--help" => usage(""),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -70,6 +72,15 @@ fn main() {
         if !TARGETS.contains(&t.as_str()) {
             usage(&format!("unknown target {t}"));
         }
+    }
+    if let Some(i) = print {
+        // Input `i` of one target, to reproduce a failure the run reported by its number.
+        let [t] = targets.as_slice() else {
+            usage("--print I needs exactly one --target");
+        };
+        let input = Target::new(t).input(seed, i);
+        std::io::Write::write_all(&mut std::io::stdout(), &input).expect("stdout");
+        return;
     }
     if targets.is_empty() {
         targets = TARGETS.iter().map(|s| s.to_string()).collect();
@@ -93,7 +104,7 @@ fn main() {
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "{problem}\nusage: cargo run --example fuzz -- [--seconds N] [--target {}]... [--seed N] [--save DIR | --no-save]",
+        "{problem}\nusage: cargo run --example fuzz -- [--seconds N] [--target {}]... [--seed N] [--save DIR | --no-save]\n       cargo run --example fuzz -- --target T --seed N --print I   (write input I, to reproduce a failure)",
         TARGETS.join("|")
     );
     std::process::exit(2)

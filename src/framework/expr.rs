@@ -56,6 +56,9 @@ pub const MAX_PARENS: usize = 32;
 /// and its time doubles with every open `CASE` (22 of them took 27 s), so an unfinished `CASE`
 /// is refused before parsing and nesting is bounded.
 pub const MAX_CASES: usize = 8;
+/// Most dots in one qualified name (`catalog.schema.table.column`). The parser's time doubles
+/// with every part of a longer one (`p.p.p.…`).
+pub const MAX_NAME_DOTS: usize = 3;
 /// Deepest nesting of operators, calls and values in one expression: a sum of `n` terms is
 /// `n` levels deep, so a 500-term sum is the largest one.
 pub const MAX_DEPTH: usize = 500;
@@ -179,7 +182,33 @@ fn bounds(text: &str, max_chars: usize, what: &str) -> Result<Vec<TokenWithSpan>
         })?;
     let mut depth = 0usize;
     let mut cases: Vec<&TokenWithSpan> = Vec::new();
+    // Dots of the qualified name being read (`a.b.c`: words joined by dots; white space
+    // between them does not end it, another word or any other token does).
+    let mut dots = 0usize;
+    let mut after_dot = false;
     for t in &tokens {
+        match &t.token {
+            Token::Whitespace(_) => {}
+            Token::Word(_) if after_dot => after_dot = false,
+            Token::Word(_) => dots = 0,
+            Token::Period => {
+                after_dot = true;
+                dots += 1;
+                if dots > MAX_NAME_DOTS {
+                    return Err(ExprError {
+                        message: format!(
+                            "a name in this {what} has more than {} parts joined by `.`",
+                            MAX_NAME_DOTS + 1
+                        ),
+                        range: span_range(text, t.span),
+                    });
+                }
+            }
+            _ => {
+                dots = 0;
+                after_dot = false;
+            }
+        }
         match &t.token {
             Token::Word(w) if w.keyword == Keyword::CASE && w.quote_style.is_none() => {
                 cases.push(t);
@@ -1228,6 +1257,23 @@ mod tests {
             analyse("  ").unwrap_err().message,
             "the expression is empty"
         );
+    }
+
+    #[test]
+    fn long_dotted_names_are_refused_before_parsing() {
+        // Each part of `p.p.p.…` doubled the parser's time.
+        let text = format!("2 * (1 + {}p", "p.".repeat(22));
+        let e = constant(&text).unwrap_err();
+        assert!(e.message.contains("more than 4 parts"), "{}", e.message);
+        assert_eq!(e.range, 16..17);
+        let q = "SELECT s.a, c.s.t.a FROM s WHERE s.a IS NULL AND s.b IS NULL AND s.c IS NULL AND s.d IS NULL AND s . e IS NULL";
+        assert!(
+            check_query(q, &["s"])
+                .iter()
+                .all(|e| !e.message.contains("parts"))
+        );
+        let e = constant("1 + a . b . c . d . e").unwrap_err();
+        assert!(e.message.contains("more than 4 parts"), "{}", e.message);
     }
 
     #[test]

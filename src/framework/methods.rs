@@ -298,7 +298,8 @@ pub fn normalise(v: &Spanned<DeValue<'_>>, sink: &mut Sink, scope: Scope) -> Opt
             {
                 sink.push(
                     Diagnostic::error(
-                        lo.span.start..hi.span.end,
+                        // `max` may be written before `min`.
+                        lo.span.start.min(hi.span.start)..lo.span.end.max(hi.span.end),
                         format!(
                             "goalposts need min < max, got min = {} and max = {}",
                             lo.value, hi.value

@@ -247,18 +247,9 @@ impl DataStage {
         result.map_err(|e| df_err(&what, e))?;
         // Read it once now, so that a malformed file is reported against its source.
         if !matches!(ext.as_str(), "csv" | "xlsx") {
-            let batches = self
-                .sql(&format!("SELECT COUNT(*) FROM {}", quote_ident(name)))
+            let rows = self
+                .count(&format!("SELECT COUNT(*) FROM {}", quote_ident(name)))
                 .map_err(|e| df_err(&what, e))?;
-            let rows = batches
-                .first()
-                .filter(|b| b.num_columns() > 0 && b.num_rows() > 0)
-                .and_then(|b| {
-                    b.column(0)
-                        .as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>()
-                        .map(|c| c.value(0))
-                })
-                .unwrap_or(0);
             if rows == 0 && input.join {
                 return Err(Error::Data(format!("{what}: the table has no rows")));
             }
@@ -283,7 +274,7 @@ impl DataStage {
             .map_err(|e| df_err(&what, e))?;
         let schema = batches.first().map_or(schema, RecordBatch::schema);
         let batch = concat_batches(&schema, &batches).map_err(|e| df_err(&what, e))?;
-        let locate = |c: usize, r: usize| locate(&self.origins, input, queried, c, r);
+        let locate = |c: usize, r: usize| self.place(input, queried, r, Some(c));
         let (batch, report) = canon::canonicalise(&batch, key, period, &locate);
         if !report.problems.is_empty() {
             return Err(Error::Data(format!(
@@ -295,7 +286,7 @@ impl DataStage {
             let shown: Vec<String> = report
                 .trimmed
                 .iter()
-                .map(|(r, k)| format!("{} {k:?}", row_of(&self.origins, input, queried, *r)))
+                .map(|(r, k)| format!("{} {k:?}", self.place(input, queried, *r, None)))
                 .collect();
             self.warnings.push(format!(
                 "{what}: {} unit key(s) had spaces around them and were trimmed: {}",
@@ -316,6 +307,17 @@ impl DataStage {
             .register_table(name, Arc::new(table))
             .map_err(|e| df_err(&what, e))?;
         Ok(())
+    }
+
+    /// Where data row `r` (zero-based) of a source is, for messages: the line (CSV) or cell
+    /// (XLSX, when `column` is given) it was read from, `row 5` of a Parquet or Arrow file, or
+    /// `result row 5 of its query` once `queried`.
+    fn place(&self, input: &Input, queried: bool, r: usize, column: Option<usize>) -> String {
+        match self.origins.get(&input.name) {
+            _ if queried => format!("result row {} of its query", r + 1),
+            Some(o) => column.map_or_else(|| o.row(r), |c| o.cell(r, c)),
+            None => format!("row {}", r + 1),
+        }
     }
 
     /// One framework, one kind of period: months, quarters or years.
@@ -504,7 +506,7 @@ impl DataStage {
         let batches = self.sql(&sql).map_err(|e| df_err(&what, e))?;
         let mut out = Keys::default();
         let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
-        let at = |r: usize| row_of(&self.origins, input, input.query.is_some(), r);
+        let at = |r: usize| self.place(input, input.query.is_some(), r, None);
         let mut row = 0usize;
         let mut nulls = Vec::new();
         let mut dups = Vec::new();
@@ -686,7 +688,7 @@ impl DataStage {
             let c = c.as_string::<i32>();
             for i in 0..c.len() {
                 if !c.is_null(i) && c.value(i).trim().parse::<f64>().is_err() {
-                    let at = row_of(&self.origins, input, input.query.is_some(), row);
+                    let at = self.place(input, input.query.is_some(), row, None);
                     stray.push(format!("{at} `{}`", c.value(i)));
                 }
                 row += 1;
@@ -873,21 +875,13 @@ impl DataStage {
             if let Ok(info) = expr::analyse(&spec.expr) {
                 for c in info.columns {
                     let all_null = self
-                        .sql(&format!(
+                        .count(&format!(
                             "SELECT COUNT({}) FROM {JOINED}",
                             quote_ident(&c.name)
                         ))
-                        .ok()
-                        .and_then(|b| {
-                            b.first().map(|b| {
-                                b.column(0)
-                                    .as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>()
-                                    .is_some_and(|n| n.value(0) == 0)
-                            })
-                        })
-                        .unwrap_or(false);
+                        .is_ok_and(|n| n == 0);
                     if all_null && !empty.iter().any(|(n, _)| *n == c.name) {
-                        let from = self.sources_with(&c.name);
+                        let from = self.column_sources.get(&c.name).map(|i| i.name.clone());
                         empty.push((c.name.clone(), from));
                     }
                 }
@@ -897,13 +891,9 @@ impl DataStage {
             } else {
                 empty
                     .iter()
-                    .map(|(c, from)| {
-                        let from = from
-                            .iter()
-                            .map(|s| format!("source `{s}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        format!("column `{c}` ({from}) is empty in every row")
+                    .map(|(c, from)| match from {
+                        Some(s) => format!("column `{c}` (source `{s}`) is empty in every row"),
+                        None => format!("column `{c}` is empty in every row"),
                     })
                     .collect::<Vec<_>>()
                     .join("; ")
@@ -920,23 +910,18 @@ impl DataStage {
         }
     }
 
-    /// The registered sources that have a column `name`.
-    fn sources_with(&self, name: &str) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .ctx
-            .catalog("datafusion")
-            .and_then(|c| c.schema("public"))
-            .map(|s| s.table_names())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|t| t != JOINED)
-            .filter(|t| {
-                self.table_schema(t)
-                    .is_ok_and(|s| s.field_with_name(name).is_ok())
+    /// The number a `SELECT COUNT(…)` query returns.
+    fn count(&self, sql: &str) -> datafusion::error::Result<i64> {
+        let batches = self.sql(sql)?;
+        Ok(batches
+            .first()
+            .filter(|b| b.num_rows() > 0)
+            .and_then(|b| {
+                b.column(0)
+                    .as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>()
+                    .map(|c| c.value(0))
             })
-            .collect();
-        out.sort();
-        out
+            .unwrap_or(0))
     }
 
     /// The joined table's columns and their types.
@@ -977,31 +962,6 @@ fn batches_schema(
         return Ok(b.schema());
     }
     stage.plan(sql).map_err(|e| df_err("planning", e))
-}
-
-/// Where data row `r` (zero-based) of a source is, for messages: the line (CSV) or cell (XLSX)
-/// it was read from, `row 5` of a Parquet or Arrow file, or `result row 5 of its query`.
-fn locate(
-    origins: &BTreeMap<String, Origin>,
-    input: &Input,
-    queried: bool,
-    c: usize,
-    r: usize,
-) -> String {
-    match origins.get(&input.name).filter(|_| !queried) {
-        _ if queried => format!("result row {} of its query", r + 1),
-        Some(o) => o.cell(r, c),
-        None => format!("row {}", r + 1),
-    }
-}
-
-/// Where data row `r` of a source is, without a column: `line 5`, `sheet Sheet1 row 5`, `row 5`.
-fn row_of(origins: &BTreeMap<String, Origin>, input: &Input, queried: bool, r: usize) -> String {
-    match origins.get(&input.name).filter(|_| !queried) {
-        _ if queried => format!("result row {} of its query", r + 1),
-        Some(o) => o.row(r),
-        None => format!("row {}", r + 1),
-    }
 }
 
 /// At most ten items of a list, then "and N more".

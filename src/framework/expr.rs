@@ -147,13 +147,20 @@ fn deep<T: Send>(text: &str, f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// The byte range of the one character at byte `o` of `text` (empty at the end): a range to
+/// underline that never ends inside a multi-byte character.
+fn char_at(text: &str, o: usize) -> Range<usize> {
+    let o = o.min(text.len());
+    o..o + text[o..].chars().next().map_or(0, char::len_utf8)
+}
+
 /// Byte range of a parser span inside `text` (the whole text when unknown).
 fn span_range(text: &str, span: Span) -> Range<usize> {
     let start = offset_of(text, span.start.line, span.start.column);
     let end = offset_of(text, span.end.line, span.end.column);
     match (start, end) {
         (Some(s), Some(e)) if e > s => s..e,
-        (Some(s), _) => s..(s + 1).min(text.len()).max(s),
+        (Some(s), _) => char_at(text, s),
         _ => 0..text.len(),
     }
 }
@@ -167,14 +174,14 @@ fn bounds(text: &str, max_chars: usize, what: &str) -> Result<Vec<TokenWithSpan>
             message: format!(
                 "the {what} is {chars} characters long; at most {max_chars} are allowed"
             ),
-            range: cut..(cut + 1).min(text.len()),
+            range: char_at(text, cut),
         });
     }
     let tokens = Tokenizer::new(&GenericDialect {}, text)
         .tokenize_with_location()
         .map_err(|e| {
             let range = offset_of(text, e.location.line, e.location.column)
-                .map_or(0..text.len(), |o| o..(o + 1).min(text.len()).max(o));
+                .map_or(0..text.len(), |o| char_at(text, o));
             ExprError {
                 message: format!("{what} syntax error: {}", e.message),
                 range,
@@ -294,11 +301,7 @@ fn parser_error(text: &str, e: ParserError) -> ExprError {
             let c: u64 = c.trim().parse().ok()?;
             offset_of(text, l, c)
         })
-        .map_or(0..text.len(), |o| {
-            // One character from `o` (a whole character, never part of one).
-            let len = text[o..].chars().next().map_or(0, char::len_utf8);
-            o..o + len
-        });
+        .map_or(0..text.len(), |o| char_at(text, o));
     let message = msg
         .rsplit_once(" at Line: ")
         .map_or(msg.clone(), |(m, _)| m.to_string());

@@ -286,11 +286,6 @@ impl TablesTarget {
     }
 }
 
-/// The first ten of `names`, comma-separated, then "and N more".
-pub fn name_some(names: &[String]) -> String {
-    crate::data::list(names)
-}
-
 /// What is at the path of a directory of tables.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TableDir {
@@ -353,7 +348,7 @@ pub fn check_table_dir(path: &Path, known: &[&str], force: bool) -> Result<(), E
         TableDir::Other(foreign) if !force => Err(Error::Usage(format!(
             "{} is not empty and is not an earlier output of this command: it holds {}; choose another directory, or use --force to write the tables beside those files (only NAME.csv files of the tables are replaced)",
             path.display(),
-            name_some(&foreign)
+            crate::data::list(&foreign)
         ))),
         _ => Ok(()),
     }

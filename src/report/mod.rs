@@ -798,11 +798,11 @@ fn refuse(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), Error> {
         ))),
         Target::Other(why, foreign) if force => Err(Error::Usage(format!(
             "{shown} is not only a kapok report ({why}); refusing to replace it even with --force, as that would delete: {}",
-            crate::io::name_some(&foreign)
+            crate::data::list(&foreign)
         ))),
         Target::Other(_, foreign) => Err(Error::Usage(format!(
             "{shown} is not empty (it holds {}); choose another directory (--force replaces only a previous kapok report)",
-            crate::io::name_some(&foreign)
+            crate::data::list(&foreign)
         ))),
     }
 }

@@ -338,9 +338,10 @@ impl TableDir {
 
 /// Refuses a directory of tables that is neither missing, empty nor an earlier output (see
 /// [`TableDir`]) unless `force`; with `force` only the `NAME.csv` files written are replaced
-/// and every other file is left alone.
-pub fn check_table_dir(path: &Path, known: &[&str], force: bool) -> Result<(), Error> {
-    match TableDir::of(path, known)? {
+/// and every other file is left alone. Returns what is there.
+pub fn check_table_dir(path: &Path, known: &[&str], force: bool) -> Result<TableDir, Error> {
+    let found = TableDir::of(path, known)?;
+    match &found {
         TableDir::NotDir => Err(Error::Usage(format!(
             "{} exists and is not a directory (a path without extension is a directory of CSV files)",
             path.display()
@@ -348,9 +349,9 @@ pub fn check_table_dir(path: &Path, known: &[&str], force: bool) -> Result<(), E
         TableDir::Other(foreign) if !force => Err(Error::Usage(format!(
             "{} is not empty and is not an earlier output of this command: it holds {}; choose another directory, or use --force to write the tables beside those files (only NAME.csv files of the tables are replaced)",
             path.display(),
-            crate::data::list(&foreign)
+            crate::data::list(foreign)
         ))),
-        _ => Ok(()),
+        _ => Ok(found),
     }
 }
 
@@ -397,8 +398,7 @@ pub fn write_tables(
             write_atomic(path, |f| f.write_all(&buf).map_err(|e| e.to_string()))?;
         }
         TablesTarget::CsvDir => {
-            check_table_dir(path, known, force)?;
-            let pure = TableDir::of(path, known)? == TableDir::Tables;
+            let pure = check_table_dir(path, known, force)? == TableDir::Tables;
             fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
             for (name, batch) in tables {
                 write_table(batch, &path.join(format!("{name}.csv")))?;

@@ -122,11 +122,12 @@ fn read(path: &Path) -> Result<Vec<u8>, Error> {
 }
 
 /// A recorded file: its role, name, path, hash and size.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Entry {
     /// `source`, `data`, `font`, `geojson` or `tiles` (inputs only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<&'static str>,
+    pub role: Option<std::borrow::Cow<'static, str>>,
     /// The source's table name (sources only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -142,7 +143,7 @@ pub struct Entry {
 impl Entry {
     fn of(role: Option<&'static str>, name: Option<String>, path: String, bytes: &[u8]) -> Self {
         Self {
-            role,
+            role: role.map(std::borrow::Cow::Borrowed),
             name,
             path,
             sha256: sha256_hex(bytes),
@@ -151,8 +152,10 @@ impl Entry {
     }
 }
 
-/// `manifest.json`: what was run on what, and what came out.
-#[derive(Clone, Debug, Serialize)]
+/// `manifest.json`: what was run on what, and what came out. Read back (with every key and
+/// no other) to recognise an earlier report that `--force` may replace.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// kapok's version.
     pub kapok: String,
@@ -563,43 +566,13 @@ pub fn build(
     Ok(files)
 }
 
-/// A file entry of a previous manifest, as read back.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PrevEntry {
-    #[allow(dead_code)]
-    role: Option<String>,
-    #[allow(dead_code)]
-    name: Option<String>,
-    path: String,
-    sha256: String,
-    #[allow(dead_code)]
-    bytes: u64,
-}
-
-/// A previous `manifest.json`, as read back: every key of a [`Manifest`], nothing else.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PrevManifest {
-    kapok: String,
-    framework: PrevEntry,
-    #[allow(dead_code)]
-    period: String,
-    #[allow(dead_code)]
-    previous_period: Option<String>,
-    #[allow(dead_code)]
-    options: serde_json::Map<String, serde_json::Value>,
-    inputs: Vec<PrevEntry>,
-    files: Vec<PrevEntry>,
-}
-
 /// The files a kapok manifest at `dir` lists (bundle paths with `/`), or why it is not one.
 fn manifest_files(dir: &Path) -> Result<Vec<String>, &'static str> {
     let bytes = match fs::read(dir.join("manifest.json")) {
         Ok(b) => b,
         Err(_) => return Err("there is no manifest.json"),
     };
-    let m: PrevManifest = serde_json::from_slice(&bytes)
+    let m: Manifest = serde_json::from_slice(&bytes)
         .map_err(|_| "its manifest.json is not a kapok report manifest")?;
     let hex = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
     let plain = |p: &str| {
@@ -609,6 +582,7 @@ fn manifest_files(dir: &Path) -> Result<Vec<String>, &'static str> {
             && !p.contains('\\')
     };
     let ok = !m.kapok.is_empty()
+        && m.options.is_object()
         && hex(&m.framework.sha256)
         && m.inputs.iter().all(|e| hex(&e.sha256))
         && m.files.iter().all(|e| hex(&e.sha256) && plain(&e.path));

@@ -1,34 +1,103 @@
-//! `results.xlsx`: the period's ranking, dimension scores, indicator scores and raw values, the
-//! methodology and an about sheet — bold frozen headers, fitted column widths, numbers shown
-//! to 2 decimals (stored at full precision), reproducible byte for byte.
+//! `results.xlsx`: the period's ranking, dimension scores, indicator scores, raw values and
+//! imputed values, the methodology and an about sheet — bold frozen headers, fitted column
+//! widths, a period column on every data sheet, numbers stored at full precision and shown with
+//! decimals fitted to each column ([`shown`]), rank changes as numbers shown as `↑2` / `↓1` / `=`,
+//! imputed cells shaded (with a note on the raw value) and listed; reproducible byte for byte.
 
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use std::collections::BTreeMap;
+
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Note, Workbook, Worksheet, XlsxError};
 use unicode_width::UnicodeWidthStr;
 
 use super::{Report, describe};
 use crate::error::Error;
+use crate::evaluate::RankChange;
+
+/// Significant figures a column's typical value is shown with.
+const SIG: i32 = 3;
+
+/// Most decimals a value is shown with.
+const MAX_DECIMALS: usize = 6;
+
+/// Least decimals a score is shown with (units two hundredths apart can differ in rank).
+const SCORE_DECIMALS: usize = 2;
+
+/// Number format of a rank change: places climbed as `↑2`, fallen as `↓1`, none as `=`.
+pub const CHANGE_FORMAT: &str = "\"↑\"0;\"↓\"0;\"=\"";
+
+/// Fill colour of an imputed cell.
+pub const IMPUTED_FILL: &str = "FFF2CC";
+
+/// How a number is shown: decimals, and whether thousands are separated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Shown {
+    pub decimals: usize,
+    pub thousands: bool,
+}
+
+impl Shown {
+    /// The Excel number format.
+    fn format(self) -> String {
+        let int = if self.thousands { "#,##0" } else { "0" };
+        match self.decimals {
+            0 => int.into(),
+            d => format!("{int}.{}", "0".repeat(d)),
+        }
+    }
+
+    /// The text Excel shows for `v`, for column widths.
+    fn text(self, v: f64) -> String {
+        let s = format!("{v:.*}", self.decimals);
+        if !self.thousands {
+            return s;
+        }
+        let (sign, rest) = s.split_at(usize::from(s.starts_with('-')));
+        let (int, frac) = rest.split_at(rest.find('.').unwrap_or(rest.len()));
+        let mut grouped = String::new();
+        for (i, ch) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        format!("{sign}{grouped}{frac}")
+    }
+}
+
+/// How to show a column of values: the decimals that give its typical (median) magnitude
+/// [`SIG`] significant figures, at least `min_decimals` and at most [`MAX_DECIMALS`]
+/// (0.0316 → 4 decimals, 5.2 → 2, 1234 → 0), with thousands separated from 10,000 on.
+pub fn shown(values: &[f64], min_decimals: usize) -> Shown {
+    let mut mags: Vec<f64> = values
+        .iter()
+        .map(|v| v.abs())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect();
+    mags.sort_by(f64::total_cmp);
+    let decimals = mags.get(mags.len() / 2).map_or(0, |&m| {
+        (SIG - 1 - m.log10().floor() as i32).clamp(0, MAX_DECIMALS as i32) as usize
+    });
+    Shown {
+        decimals: decimals.max(min_decimals),
+        thousands: mags.last().is_some_and(|&m| m >= 1e4),
+    }
+}
 
 /// A cell of a sheet.
 enum Cell {
     Text(String),
-    /// A number shown to 2 decimals.
-    Num(Option<f64>),
+    /// A score: at least [`SCORE_DECIMALS`] decimals, more when the column's scores are small.
+    Score(Option<f64>),
+    /// A measured value, shown as its column's values are ([`shown`]).
+    Value(Option<f64>),
+    /// A value shown a given way (a list mixing indicators shows each as its column does).
+    Fixed(f64, Shown),
     /// A whole number (rank).
     Int(Option<u32>),
+    /// A change of rank: places climbed, negative when fallen.
+    Change(i64),
     /// A share shown as a percentage.
     Pct(f64),
-}
-
-impl Cell {
-    /// Width of the cell as displayed, in character cells (CJK count 2).
-    fn width(&self) -> usize {
-        match self {
-            Cell::Text(s) => s.lines().map(UnicodeWidthStr::width).max().unwrap_or(0),
-            Cell::Num(v) => v.map_or(0, |v| format!("{v:.2}").len()),
-            Cell::Int(v) => v.map_or(0, |v| v.to_string().len()),
-            Cell::Pct(v) => format!("{:.2}%", v * 100.0).len(),
-        }
-    }
 }
 
 fn text(s: impl Into<String>) -> Cell {
@@ -45,42 +114,118 @@ struct Sheet {
     max_width: usize,
     /// Header with filter buttons (tables of units and nodes, not the about sheet).
     filter: bool,
+    /// Imputed cells `(row, column)` of `rows`, with the note to attach (if any).
+    imputed: BTreeMap<(usize, usize), Option<String>>,
+}
+
+impl Sheet {
+    fn new(name: &'static str, header: Vec<String>, rows: Vec<Vec<Cell>>) -> Sheet {
+        Sheet {
+            name,
+            header,
+            rows,
+            freeze_cols: 0,
+            max_width: 24,
+            filter: true,
+            imputed: BTreeMap::new(),
+        }
+    }
 }
 
 /// The sheets' names, in order, for a language.
-pub fn sheet_names(zh: bool) -> [&'static str; 6] {
+pub fn sheet_names(zh: bool) -> [&'static str; 7] {
     if zh {
-        ["排名", "维度得分", "指标得分", "原始值", "方法说明", "概况"]
+        [
+            "排名",
+            "维度得分",
+            "指标得分",
+            "原始值",
+            "插补值",
+            "方法说明",
+            "概况",
+        ]
     } else {
         [
             "ranking",
             "dimension scores",
             "indicator scores",
             "raw values",
+            "imputed values",
             "methodology",
             "about",
         ]
     }
 }
 
-fn sheets(rep: &Report) -> Vec<Sheet> {
-    let fw = rep.fw;
-    let panel = &rep.r.panel;
-    let zh = rep.zh();
-    let names = sheet_names(zh);
-    let units = rep.units();
-    let dims = rep.dims();
-    let t = |zh: &'static str, en: &'static str| rep.t(zh, en).to_string();
-    let code_name = |u: usize| vec![text(&panel.units[u]), text(&panel.names[u])];
+/// The value imputed for unit `u` and indicator column `j`, if its raw value was missing and
+/// imputation filled it.
+fn imputed_value(rep: &Report, u: usize, j: usize) -> Option<f64> {
+    let r = rep.r;
+    let filled = r.imputed_values[[rep.p, u, j]];
+    (r.panel.values[[rep.p, u, j]].is_nan() && filled.is_finite()).then_some(filled)
+}
 
-    // Ranking.
+/// Every imputed cell of the period: `(unit, indicator column, value)`, units in report order.
+fn imputed_cells(rep: &Report) -> Vec<(usize, usize, f64)> {
+    let ni = rep.r.panel.indicators.len();
+    rep.units()
+        .into_iter()
+        .flat_map(|u| (0..ni).filter_map(move |j| imputed_value(rep, u, j).map(|v| (u, j, v))))
+        .collect()
+}
+
+/// The imputation method of indicator column `j`, in words.
+fn impute_method(rep: &Report, j: usize) -> String {
+    let node = rep.r.panel.indicators[j];
+    rep.fw.nodes[node]
+        .indicator()
+        .map_or(String::new(), |spec| {
+            describe::impute(&rep.fw.impute_of(spec), rep.lang)
+        })
+}
+
+/// Unit code, name and the period: the first cells of a unit's row.
+fn unit_cells(rep: &Report, u: usize) -> Vec<Cell> {
+    let panel = &rep.r.panel;
+    vec![
+        text(&panel.units[u]),
+        text(&panel.names[u]),
+        text(rep.period_name()),
+    ]
+}
+
+/// Headers of [`unit_cells`].
+fn unit_header(rep: &Report) -> Vec<String> {
+    [
+        rep.t("代码", "unit"),
+        rep.t("名称", "name"),
+        rep.t("统计期", "period"),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The change of unit `u`'s index rank: a number, or `新`/`new` and `–` as text.
+fn change_cell(rep: &Report, u: usize, before: usize) -> Cell {
+    match rep.r.rank_change(0, before, rep.p, u) {
+        RankChange::Up(k) => Cell::Change(i64::from(k)),
+        RankChange::Down(k) => Cell::Change(-i64::from(k)),
+        RankChange::Same => Cell::Change(0),
+        RankChange::New => text(rep.t("新", "new")),
+        RankChange::Unranked => text("–"),
+    }
+}
+
+fn ranking(rep: &Report, name: &'static str) -> Sheet {
+    let t = |zh: &'static str, en: &'static str| rep.t(zh, en).to_string();
+    let units = rep.units();
     let groups = rep.has_groups();
     let any_note = units.iter().any(|&u| rep.status_note(u).is_some());
     let mut header = vec![t("排名", "rank")];
     if rep.prev.is_some() {
         header.extend([t("变化", "change"), t("上期排名", "previous rank")]);
     }
-    header.extend([t("代码", "unit"), t("名称", "name")]);
+    header.extend(unit_header(rep));
     if groups {
         header.extend([t("所属组", "group"), t("组内排名", "rank in group")]);
     }
@@ -92,106 +237,167 @@ fn sheets(rep: &Report) -> Vec<Sheet> {
         .iter()
         .map(|&u| {
             let mut row = vec![Cell::Int(rep.rank(u, 0))];
-            if rep.prev.is_some() {
-                row.extend([text(rep.change(u)), Cell::Int(rep.prev_rank(u))]);
+            if let Some(q) = rep.prev {
+                row.extend([change_cell(rep, u, q), Cell::Int(rep.prev_rank(u))]);
             }
-            row.extend(code_name(u));
+            row.extend(unit_cells(rep, u));
             if groups {
-                let g = panel.groups.as_ref().map_or("", |g| g[u].as_str());
+                let g = rep.r.panel.groups.as_ref().map_or("", |g| g[u].as_str());
                 row.extend([text(g), Cell::Int(rep.group_rank(u))]);
             }
-            row.push(Cell::Num(rep.score(u, 0)));
+            row.push(Cell::Score(rep.score(u, 0)));
             if any_note {
                 row.push(text(rep.status_note(u).unwrap_or("")));
             }
             row
         })
         .collect();
-    let ranking = Sheet {
-        name: names[0],
-        header,
-        rows,
-        freeze_cols: 0,
+    Sheet {
         max_width: 40,
-        filter: true,
-    };
+        ..Sheet::new(name, header, rows)
+    }
+}
 
-    // Dimension scores (score and rank per dimension).
-    let mut header = vec![t("排名", "rank"), t("代码", "unit"), t("名称", "name")];
+/// Score and rank per dimension.
+fn dimensions(rep: &Report, name: &'static str) -> Sheet {
+    let dims = rep.dims();
+    let mut header = vec![rep.t("排名", "rank").to_string()];
+    header.extend(unit_header(rep));
     for &d in &dims {
         header.push(rep.name(d).to_string());
-        header.push(format!("{}{}", rep.name(d), t(" 排名", " rank")));
+        header.push(format!("{}{}", rep.name(d), rep.t(" 排名", " rank")));
     }
-    let rows = units
-        .iter()
-        .map(|&u| {
+    let rows = rep
+        .units()
+        .into_iter()
+        .map(|u| {
             let mut row = vec![Cell::Int(rep.rank(u, 0))];
-            row.extend(code_name(u));
+            row.extend(unit_cells(rep, u));
             for &d in &dims {
-                row.push(Cell::Num(rep.score(u, d)));
+                row.push(Cell::Score(rep.score(u, d)));
                 row.push(Cell::Int(rep.rank(u, d)));
             }
             row
         })
         .collect();
-    let dimensions = Sheet {
-        name: names[1],
-        header,
-        rows,
+    Sheet {
         freeze_cols: 3,
-        max_width: 24,
-        filter: true,
-    };
+        ..Sheet::new(name, header, rows)
+    }
+}
 
-    // Indicator scores and raw values.
-    let inds = &panel.indicators;
-    let mut header = vec![t("代码", "unit"), t("名称", "name")];
-    header.extend(inds.iter().map(|&n| rep.name(n).to_string()));
-    let rows = units
-        .iter()
-        .map(|&u| {
-            let mut row = code_name(u);
-            row.extend(inds.iter().map(|&n| Cell::Num(rep.score(u, n))));
-            row
-        })
-        .collect();
-    let indicator_scores = Sheet {
-        name: names[2],
-        header,
-        rows,
-        freeze_cols: 2,
-        max_width: 24,
-        filter: true,
-    };
-    let mut header = vec![t("代码", "unit"), t("名称", "name")];
+/// An indicator's name with its unit of measure.
+fn with_measure(rep: &Report, node: usize) -> String {
+    let unit = rep.fw.nodes[node]
+        .indicator()
+        .map_or("", |s| s.unit.as_str());
+    match (unit.is_empty(), rep.zh()) {
+        (true, _) => rep.name(node).to_string(),
+        (false, true) => format!("{}（{unit}）", rep.name(node)),
+        (false, false) => format!("{} ({unit})", rep.name(node)),
+    }
+}
+
+/// One row per unit, one column per indicator: scores (`raw` false) or raw values, imputed
+/// ones shaded — and, on raw values, filled in and noted with the method.
+fn indicators(rep: &Report, name: &'static str, raw: bool) -> Sheet {
+    let inds = &rep.r.panel.indicators;
+    let mut header = unit_header(rep);
+    let first = header.len();
     header.extend(inds.iter().map(|&n| {
-        let unit = fw.nodes[n].indicator().map_or("", |s| s.unit.as_str());
-        if unit.is_empty() {
-            rep.name(n).to_string()
-        } else if zh {
-            format!("{}（{unit}）", rep.name(n))
+        if raw {
+            with_measure(rep, n)
         } else {
-            format!("{} ({unit})", rep.name(n))
+            rep.name(n).to_string()
         }
     }));
-    let rows = units
-        .iter()
-        .map(|&u| {
-            let mut row = code_name(u);
-            row.extend((0..inds.len()).map(|j| Cell::Num(rep.raw(u, j))));
+    let mut imputed = BTreeMap::new();
+    let rows = rep
+        .units()
+        .into_iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let mut row = unit_cells(rep, u);
+            row.extend((0..inds.len()).map(|j| {
+                let filled = imputed_value(rep, u, j);
+                if filled.is_some() {
+                    let note = raw.then(|| {
+                        let m = impute_method(rep, j);
+                        if rep.zh() {
+                            format!("插补值（{m}）")
+                        } else {
+                            format!("imputed ({m})")
+                        }
+                    });
+                    imputed.insert((i, first + j), note);
+                }
+                if raw {
+                    Cell::Value(rep.raw(u, j).or(filled))
+                } else {
+                    Cell::Score(rep.score(u, inds[j]))
+                }
+            }));
             row
         })
         .collect();
-    let raw = Sheet {
-        name: names[3],
-        header,
-        rows,
+    Sheet {
         freeze_cols: 2,
-        max_width: 24,
-        filter: true,
-    };
+        imputed,
+        ..Sheet::new(name, header, rows)
+    }
+}
 
-    // Methodology: every node with its effective methods.
+/// Every imputed value: unit, indicator, period, value (shown as its raw-value column) and method.
+fn imputed_list(rep: &Report, name: &'static str) -> Sheet {
+    let t = |zh: &'static str, en: &'static str| rep.t(zh, en).to_string();
+    let mut header = unit_header(rep);
+    header.extend([
+        t("指标代码", "indicator id"),
+        t("指标", "indicator"),
+        t("计量单位", "unit of measure"),
+        t("插补值", "imputed value"),
+        t("插补方法", "method"),
+    ]);
+    let inds = &rep.r.panel.indicators;
+    let units = rep.units();
+    let cells = imputed_cells(rep);
+    let column_shown: BTreeMap<usize, Shown> = cells
+        .iter()
+        .map(|&(_, j, _)| {
+            let col: Vec<f64> = units
+                .iter()
+                .filter_map(|&u| rep.raw(u, j).or(imputed_value(rep, u, j)))
+                .collect();
+            (j, shown(&col, 0))
+        })
+        .collect();
+    let rows = cells
+        .into_iter()
+        .map(|(u, j, v)| {
+            let node = inds[j];
+            let spec = rep.fw.nodes[node].indicator();
+            let mut row = unit_cells(rep, u);
+            row.extend([
+                text(&rep.fw.nodes[node].id),
+                text(rep.name(node)),
+                text(spec.map_or("", |s| s.unit.as_str())),
+                Cell::Fixed(v, column_shown[&j]),
+                text(impute_method(rep, j)),
+            ]);
+            row
+        })
+        .collect();
+    Sheet {
+        freeze_cols: 2,
+        max_width: 40,
+        ..Sheet::new(name, header, rows)
+    }
+}
+
+/// Every node with its effective methods.
+fn methodology(rep: &Report, name: &'static str) -> Sheet {
+    let fw = rep.fw;
+    let t = |zh: &'static str, en: &'static str| rep.t(zh, en).to_string();
     let header = vec![
         t("层级", "level"),
         t("代码", "id"),
@@ -222,7 +428,7 @@ fn sheets(rep: &Report) -> Vec<Sheet> {
                 if r.node == 0 {
                     text("")
                 } else {
-                    Cell::Num(Some(n.weight))
+                    Cell::Value(Some(n.weight))
                 },
                 Cell::Pct(r.effective),
                 text(r.expr.trim()),
@@ -233,16 +439,27 @@ fn sheets(rep: &Report) -> Vec<Sheet> {
             ]
         })
         .collect();
-    let methodology = Sheet {
-        name: names[4],
-        header,
-        rows,
+    Sheet {
         freeze_cols: 3,
         max_width: 50,
-        filter: true,
-    };
+        ..Sheet::new(name, header, rows)
+    }
+}
 
-    // About.
+/// Key–value facts about the report: index, periods, counts, rules, files, notes, warnings.
+fn about(rep: &Report, name: &'static str, imputed_sheet: &str) -> Sheet {
+    let fw = rep.fw;
+    let t = |zh: &'static str, en: &'static str| rep.t(zh, en).to_string();
+    let imputed = imputed_cells(rep).len();
+    let imputed_text = match (imputed, rep.zh()) {
+        (0, _) => "0".to_string(),
+        (n, true) => {
+            format!("{n} 个：在指标得分与原始值表中以浅黄色底纹标出，逐项列于“{imputed_sheet}”表")
+        }
+        (n, false) => format!(
+            "{n}: shaded light yellow in the indicator score and raw value sheets, listed on the “{imputed_sheet}” sheet"
+        ),
+    };
     let mut about: Vec<(String, String)> = vec![
         (t("指数", "index"), rep.name(0).to_string()),
         (t("统计期", "period"), rep.period_name().to_string()),
@@ -250,9 +467,13 @@ fn sheets(rep: &Report) -> Vec<Sheet> {
             t("比较期", "previous period"),
             rep.prev_name().unwrap_or("").to_string(),
         ),
-        (t("单位数", "units"), units.len().to_string()),
-        (t("维度数", "dimensions"), dims.len().to_string()),
-        (t("指标数", "indicators"), inds.len().to_string()),
+        (t("单位数", "units"), rep.units().len().to_string()),
+        (t("维度数", "dimensions"), rep.dims().len().to_string()),
+        (
+            t("指标数", "indicators"),
+            rep.r.panel.indicators.len().to_string(),
+        ),
+        (t("插补值", "imputed values"), imputed_text),
         (
             t("单位筛选", "screening"),
             describe::screen(&fw.defaults.screen, rep.lang),
@@ -274,26 +495,169 @@ fn sheets(rep: &Report) -> Vec<Sheet> {
     for w in rep.warnings {
         about.push((t("计算提示", "warning"), w.clone()));
     }
-    let about = Sheet {
-        name: names[5],
-        header: vec![t("项目", "key"), t("内容", "value")],
-        rows: about
-            .into_iter()
-            .map(|(k, v)| vec![text(k), text(v)])
-            .collect(),
-        freeze_cols: 0,
+    let rows = about
+        .into_iter()
+        .map(|(k, v)| vec![text(k), text(v)])
+        .collect();
+    Sheet {
         max_width: 100,
         filter: false,
-    };
+        ..Sheet::new(name, vec![t("项目", "key"), t("内容", "value")], rows)
+    }
+}
 
+fn sheets(rep: &Report) -> Vec<Sheet> {
+    let names = sheet_names(rep.zh());
     vec![
-        ranking,
-        dimensions,
-        indicator_scores,
-        raw,
-        methodology,
-        about,
+        ranking(rep, names[0]),
+        dimensions(rep, names[1]),
+        indicators(rep, names[2], false),
+        indicators(rep, names[3], true),
+        imputed_list(rep, names[4]),
+        methodology(rep, names[5]),
+        about(rep, names[6], names[4]),
     ]
+}
+
+/// How each column's numbers are shown: scores and values by [`shown`] over the column.
+fn column_shown(sheet: &Sheet) -> Vec<Shown> {
+    (0..sheet.header.len())
+        .map(|c| {
+            let (mut values, mut min_decimals) = (Vec::new(), 0);
+            for row in &sheet.rows {
+                match row.get(c) {
+                    Some(Cell::Score(v)) => {
+                        values.extend(*v);
+                        min_decimals = SCORE_DECIMALS;
+                    }
+                    Some(Cell::Value(v)) => values.extend(*v),
+                    _ => {}
+                }
+            }
+            shown(&values, min_decimals)
+        })
+        .collect()
+}
+
+/// The cell formats of a workbook, made once each.
+struct Formats {
+    int: Format,
+    change: Format,
+    pct: Format,
+    imputed: Format,
+    numbers: BTreeMap<(Shown, bool), Format>,
+}
+
+impl Formats {
+    fn new() -> Formats {
+        Formats {
+            int: Format::new().set_num_format("0"),
+            change: Format::new().set_num_format(CHANGE_FORMAT),
+            pct: Format::new().set_num_format("0.00%"),
+            imputed: Format::new().set_background_color(IMPUTED_FILL),
+            numbers: BTreeMap::new(),
+        }
+    }
+
+    /// The format of a number shown as `s`, shaded when imputed.
+    fn number(&mut self, s: Shown, imputed: bool) -> &Format {
+        self.numbers.entry((s, imputed)).or_insert_with(|| {
+            let f = Format::new().set_num_format(s.format());
+            if imputed {
+                f.set_background_color(IMPUTED_FILL)
+            } else {
+                f
+            }
+        })
+    }
+}
+
+/// Writes one cell; returns its width as shown, in character cells (CJK count 2).
+fn write_cell(
+    ws: &mut Worksheet,
+    (r, c): (u32, u16),
+    cell: &Cell,
+    col: Shown,
+    imputed: bool,
+    fmt: &mut Formats,
+) -> Result<usize, XlsxError> {
+    let (v, s) = match cell {
+        Cell::Text(s) => {
+            if !s.is_empty() {
+                ws.write_string(r, c, s)?;
+            }
+            return Ok(s.lines().map(UnicodeWidthStr::width).max().unwrap_or(0));
+        }
+        Cell::Int(v) => {
+            if let Some(v) = v {
+                ws.write_number_with_format(r, c, f64::from(*v), &fmt.int)?;
+            }
+            return Ok(v.map_or(0, |v| v.to_string().len()));
+        }
+        Cell::Change(k) => {
+            ws.write_number_with_format(r, c, *k as f64, &fmt.change)?;
+            return Ok(k.unsigned_abs().to_string().len() + 1);
+        }
+        Cell::Pct(v) => {
+            ws.write_number_with_format(r, c, *v, &fmt.pct)?;
+            return Ok(format!("{:.2}%", v * 100.0).len());
+        }
+        Cell::Score(None) | Cell::Value(None) => {
+            if imputed {
+                ws.write_blank(r, c, &fmt.imputed)?;
+            }
+            return Ok(0);
+        }
+        Cell::Score(Some(v)) | Cell::Value(Some(v)) => (*v, col),
+        Cell::Fixed(v, s) => (*v, *s),
+    };
+    ws.write_number_with_format(r, c, v, fmt.number(s, imputed))?;
+    Ok(s.text(v).len())
+}
+
+fn write_sheet(
+    wb: &mut Workbook,
+    sheet: &Sheet,
+    head: &Format,
+    fmt: &mut Formats,
+) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet.name)?;
+    ws.set_default_note_author("kapok");
+    let shown = column_shown(sheet);
+    let mut widths: Vec<usize> = sheet
+        .header
+        .iter()
+        .map(|h| UnicodeWidthStr::width(h.as_str()).min(24))
+        .collect();
+    for (c, h) in sheet.header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, h, head)?;
+    }
+    for (i, row) in sheet.rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let mark = sheet.imputed.get(&(i, c));
+            let pos = (i as u32 + 1, c as u16);
+            let w = write_cell(ws, pos, cell, shown[c], mark.is_some(), fmt)?;
+            widths[c] = widths[c].max(w);
+            if let Some(Some(note)) = mark {
+                ws.insert_note(pos.0, pos.1, &Note::new(note).add_author_prefix(false))?;
+            }
+        }
+    }
+    for (c, w) in widths.iter().enumerate() {
+        let w = (*w + 2).clamp(6, sheet.max_width);
+        ws.set_column_width(c as u16, w as f64)?;
+    }
+    ws.set_freeze_panes(1, sheet.freeze_cols)?;
+    if sheet.filter && !sheet.rows.is_empty() {
+        ws.autofilter(
+            0,
+            0,
+            sheet.rows.len() as u32,
+            sheet.header.len().saturating_sub(1) as u16,
+        )?;
+    }
+    Ok(())
 }
 
 fn write(rep: &Report) -> Result<Vec<u8>, XlsxError> {
@@ -306,52 +670,9 @@ fn write(rep: &Report) -> Result<Vec<u8>, XlsxError> {
         .set_border_bottom(FormatBorder::Thin)
         .set_text_wrap()
         .set_align(FormatAlign::Top);
-    let num = Format::new().set_num_format("0.00");
-    let int = Format::new().set_num_format("0");
-    let pct = Format::new().set_num_format("0.00%");
+    let mut fmt = Formats::new();
     for sheet in sheets(rep) {
-        let ws = wb.add_worksheet();
-        ws.set_name(sheet.name)?;
-        let mut widths: Vec<usize> = sheet.header.iter().map(|h| h.width().min(24)).collect();
-        for (c, h) in sheet.header.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, h, &head)?;
-        }
-        for (r, row) in sheet.rows.iter().enumerate() {
-            let r = r as u32 + 1;
-            for (c, cell) in row.iter().enumerate() {
-                widths[c] = widths[c].max(cell.width());
-                let c = c as u16;
-                match cell {
-                    Cell::Text(s) if s.is_empty() => {}
-                    Cell::Text(s) => {
-                        ws.write_string(r, c, s)?;
-                    }
-                    Cell::Num(Some(v)) => {
-                        ws.write_number_with_format(r, c, *v, &num)?;
-                    }
-                    Cell::Int(Some(v)) => {
-                        ws.write_number_with_format(r, c, f64::from(*v), &int)?;
-                    }
-                    Cell::Pct(v) => {
-                        ws.write_number_with_format(r, c, *v, &pct)?;
-                    }
-                    Cell::Num(None) | Cell::Int(None) => {}
-                }
-            }
-        }
-        for (c, w) in widths.iter().enumerate() {
-            let w = (*w + 2).clamp(6, sheet.max_width);
-            ws.set_column_width(c as u16, w as f64)?;
-        }
-        ws.set_freeze_panes(1, sheet.freeze_cols)?;
-        if sheet.filter && !sheet.rows.is_empty() {
-            ws.autofilter(
-                0,
-                0,
-                sheet.rows.len() as u32,
-                sheet.header.len().saturating_sub(1) as u16,
-            )?;
-        }
+        write_sheet(&mut wb, &sheet, &head, &mut fmt)?;
     }
     wb.save_to_buffer()
 }
@@ -359,4 +680,57 @@ fn write(rep: &Report) -> Result<Vec<u8>, XlsxError> {
 /// The workbook's bytes.
 pub fn workbook(rep: &Report) -> Result<Vec<u8>, Error> {
     write(rep).map_err(|e| Error::Data(format!("writing results.xlsx: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decimals(values: &[f64]) -> usize {
+        shown(values, 0).decimals
+    }
+
+    #[test]
+    fn a_column_is_shown_to_three_significant_figures_of_its_median() {
+        assert_eq!(decimals(&[0.0316]), 4, "0.0316, not 0.03");
+        assert_eq!(decimals(&[0.0316, 0.02, 0.05]), 4);
+        assert_eq!(decimals(&[5.2, 3.1, 7.0]), 2);
+        assert_eq!(decimals(&[1234.0, 987.0, 2000.0]), 0);
+        assert_eq!(decimals(&[45.0, 50.0, 12.0]), 1);
+        // The median decides, not a stray small value; zeros and NaN are no magnitude.
+        assert_eq!(decimals(&[0.001, 40.0, 50.0, 0.0, f64::NAN]), 1);
+        assert_eq!(decimals(&[1e-12]), MAX_DECIMALS);
+        assert_eq!(decimals(&[]), 0);
+        assert_eq!(decimals(&[0.0, 0.0]), 0);
+        assert_eq!(shown(&[45.0, 50.0], SCORE_DECIMALS).decimals, 2);
+    }
+
+    #[test]
+    fn large_values_have_thousands_separated() {
+        let s = shown(&[12345.678, 9000.0], 0);
+        assert_eq!(
+            s,
+            Shown {
+                decimals: 0,
+                thousands: true
+            }
+        );
+        assert_eq!(s.format(), "#,##0");
+        assert_eq!(s.text(12345.678), "12,346");
+        assert_eq!(s.text(-1234567.0), "-1,234,567");
+        let s = Shown {
+            decimals: 2,
+            thousands: true,
+        };
+        assert_eq!(s.format(), "#,##0.00");
+        assert_eq!(s.text(999.5), "999.50");
+        assert_eq!(
+            Shown {
+                decimals: 4,
+                thousands: false
+            }
+            .format(),
+            "0.0000"
+        );
+    }
 }

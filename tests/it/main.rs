@@ -24,3 +24,4 @@ mod readme;
 mod report;
 mod sql;
 mod util;
+mod workbook;

@@ -187,7 +187,15 @@ fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
     let mut wb = workbook(&dir);
     assert_eq!(
         wb.sheet_names(),
-        ["排名", "维度得分", "指标得分", "原始值", "方法说明", "概况"]
+        [
+            "排名",
+            "维度得分",
+            "指标得分",
+            "原始值",
+            "插补值",
+            "方法说明",
+            "概况"
+        ]
     );
 
     let ranking = wb.worksheet_range("排名").unwrap();
@@ -195,7 +203,15 @@ fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
     let header: Vec<String> = rows[0].iter().map(cell_text).collect();
     assert_eq!(
         header,
-        ["排名", "变化", "上期排名", "代码", "名称", "红棉指数（区）"]
+        [
+            "排名",
+            "变化",
+            "上期排名",
+            "代码",
+            "名称",
+            "统计期",
+            "红棉指数（区）"
+        ]
     );
     assert_eq!(rows.len() - 1, 11, "11 districts");
     let mut last_rank = 0.0;
@@ -205,7 +221,7 @@ fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
         assert!(rank >= last_rank, "ranking sorted by rank");
         last_rank = rank;
         assert_eq!(rank, num(&unit, "rank.hongmian"), "{unit}");
-        let score = cell_f64(&row[5]).unwrap();
+        let score = cell_f64(&row[6]).unwrap();
         assert!(
             (score - num(&unit, "score.hongmian")).abs() < 1e-9,
             "{unit}"
@@ -230,7 +246,11 @@ fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
     let raw = wb.worksheet_range("原始值").unwrap();
     let rows: Vec<&[Data]> = raw.rows().collect();
     assert_eq!(rows.len() - 1, 11);
-    assert_eq!(rows[0].len(), 2 + 28, "code, name and 28 indicators");
+    assert_eq!(
+        rows[0].len(),
+        3 + 28,
+        "code, name, period and 28 indicators"
+    );
 
     let method = wb.worksheet_range("方法说明").unwrap();
     assert_eq!(method.rows().count() - 1, 1 + 7 + 28, "every node");

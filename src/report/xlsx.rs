@@ -31,7 +31,9 @@ pub const IMPUTED_FILL: &str = "FFF2CC";
 /// How a number is shown: decimals, and whether thousands are separated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Shown {
+    /// Digits after the decimal point.
     pub decimals: usize,
+    /// Thousands separated by commas.
     pub thousands: bool,
 }
 

@@ -4,6 +4,7 @@
 //! expectation fails the test.
 
 mod audit;
+mod build;
 mod catalogue;
 mod charts;
 mod cli;

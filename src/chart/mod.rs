@@ -294,7 +294,7 @@ impl<'a> Ctx<'a> {
 
     /// A unit's display name, shortened to [`UNIT_EM`] (see [`Ctx::short`]).
     pub fn unit(&self, u: usize) -> String {
-        self.short(&self.r.panel.names[u], UNIT_EM)
+        self.short(self.r.panel.unit_name(u, self.opts.lang), UNIT_EM)
     }
 
     /// A unit's name with its group, for city-wide lists of streets.

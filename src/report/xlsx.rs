@@ -71,7 +71,7 @@ fn sheets(rep: &Report) -> Vec<Sheet> {
     let units = rep.units();
     let dims = rep.dims();
     let t = |zh: &'static str, en: &'static str| rep.t(zh, en).to_string();
-    let code_name = |u: usize| vec![text(&panel.units[u]), text(&panel.names[u])];
+    let code_name = |u: usize| vec![text(&panel.units[u]), text(rep.unit_name(u))];
 
     // Ranking.
     let groups = rep.has_groups();
@@ -165,7 +165,7 @@ fn sheets(rep: &Report) -> Vec<Sheet> {
     };
     let mut header = vec![t("代码", "unit"), t("名称", "name")];
     header.extend(inds.iter().map(|&n| {
-        let unit = fw.nodes[n].indicator().map_or("", |s| s.unit.as_str());
+        let unit = fw.nodes[n].indicator().map_or("", |s| s.unit.get(rep.lang));
         if unit.is_empty() {
             rep.name(n).to_string()
         } else if zh {

@@ -170,7 +170,7 @@ pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<Stri
     }
     let one = panel.select_period(p);
     let results = evaluate(fw, one.clone())?;
-    let warnings = results.warnings();
+    let warnings: Vec<String> = results.warnings().iter().map(ToString::to_string).collect();
     let units: Vec<usize> = (0..one.units.len())
         .filter(|&u| one.present[[0, u]])
         .collect();

@@ -6,7 +6,7 @@ use ndarray::{Array1, Array2, Array3, ArrayView1, Axis};
 
 use crate::data::Panel;
 use crate::error::Error;
-use crate::framework::{Framework, NodeKind};
+use crate::framework::{Framework, Lang, NodeKind};
 use crate::messages::Warning;
 use crate::pipeline::{self, Normalise, StageError, TreatReport};
 
@@ -96,7 +96,7 @@ const POSITIVE_HINT: &str = "hint: geometric and harmonic means need positive sc
 fn stage_error(panel: &Panel, rows: &[usize], p: usize, what: &str, e: &StageError) -> Error {
     let unit = |row: usize| {
         rows.get(row)
-            .map(|&u| format!("unit {} ({})", panel.units[u], panel.names[u]))
+            .map(|&u| format!("unit {} ({})", panel.units[u], panel.unit_name(u, Lang::Zh)))
             .unwrap_or_else(|| format!("row {row}"))
     };
     let period = if panel.periods[p].is_empty() {

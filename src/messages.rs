@@ -434,7 +434,9 @@ direction = "lower"
             .collect();
         for [zh, en] in &all {
             assert!(has_han(zh), "{zh}");
-            assert!(english_words(zh).is_empty(), "English in {zh}");
+            // Source and column names are the framework's and the data's own words.
+            let words = zh.replace("police", "").replace("cases", "");
+            assert!(english_words(&words).is_empty(), "English in {zh}");
             // The only Chinese in an English text is a unit's Chinese name from the data.
             assert!(!has_han(&en.replace("荔湾区", "")), "Chinese in {en}");
             for t in [zh, en] {

@@ -21,11 +21,9 @@ use crate::period::Period;
 pub struct Panel {
     /// Unit keys, sorted.
     pub units: Vec<String>,
-    /// Unit display names for logs and machine-readable output: the Chinese (or only) name, the
-    /// key when the data have no name. Readers' views use [`Panel::unit_name`].
-    pub names: Vec<String>,
-    /// Unit display names per language, as the data give them (`[units] name`).
-    pub unit_names: Vec<Text>,
+    /// Unit display names per language, as the data give them (`[units] name`); the key when
+    /// the data have no name. Read them with [`Panel::unit_name`].
+    pub names: Vec<Text>,
     /// Unit groups (when the framework has a group column).
     pub groups: Option<Vec<String>>,
     /// Periods in time order (one empty period for cross-sectional data).
@@ -189,17 +187,12 @@ impl Panel {
                 )));
             }
         }
-        let unit_names: Vec<Text> = names
-            .into_iter()
-            .zip(&units)
-            .map(|(n, k)| unit_text(u.name.as_ref(), n, k))
-            .collect();
         Ok(Self {
-            names: unit_names
-                .iter()
-                .map(|t| t.get(Lang::Zh).to_string())
+            names: names
+                .into_iter()
+                .zip(&units)
+                .map(|(n, k)| unit_text(u.name.as_ref(), n, k))
                 .collect(),
-            unit_names,
             groups: u
                 .group
                 .as_ref()
@@ -219,7 +212,6 @@ impl Panel {
         Panel {
             units: self.units.clone(),
             names: self.names.clone(),
-            unit_names: self.unit_names.clone(),
             groups: self.groups.clone(),
             periods: vec![self.periods[p].clone()],
             indicators: self.indicators.clone(),
@@ -235,13 +227,13 @@ impl Panel {
     /// Unit `u`'s name in `lang` (in the other language when it has none in `lang`; see
     /// [`Panel::name_lacks`]).
     pub fn unit_name(&self, u: usize, lang: Lang) -> &str {
-        self.unit_names[u].get(lang)
+        self.names[u].get(lang)
     }
 
     /// True when unit `u` has no name of its own in `lang` (its name is shown in the other
     /// language).
     pub fn name_lacks(&self, u: usize, lang: Lang) -> bool {
-        self.unit_names[u].lacks(lang)
+        self.names[u].lacks(lang)
     }
 
     /// Index of a period, written in any form [`Period::parse`] reads (`2023-6` is `2023-06`).

@@ -17,6 +17,7 @@ mod generator;
 mod golden;
 mod hdi;
 mod intake;
+mod lang;
 mod outputs;
 mod periods;
 mod properties;

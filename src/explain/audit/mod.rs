@@ -392,12 +392,13 @@ mod tables;
 mod tests {
     use super::*;
     use ndarray::Axis;
+    use crate::framework::Text;
 
     #[test]
     fn period_panel_keeps_one_period() {
         let panel = Panel {
             units: vec!["a".into(), "b".into()],
-            names: vec!["A".into(), "B".into()],
+            names: vec![Text::same("A"), Text::same("B")],
             groups: None,
             periods: vec!["p1".into(), "p2".into()],
             indicators: vec![1],

@@ -165,37 +165,89 @@ impl Warning {
                 let name = fw.nodes[*node].name.get(lang);
                 let n = periods.len();
                 [
-                    format!("指标“{name}”在 {n} 个期间没有任何单位的数据（{}），这些期间不计入聚合。", l(periods)),
-                    format!("Indicator “{name}” has no value for any unit in {n} period(s) ({}); it is left out of those periods' aggregation.", l(periods)),
+                    format!(
+                        "指标“{name}”在 {n} 个期间没有任何单位的数据（{}），这些期间不计入聚合。",
+                        l(periods)
+                    ),
+                    format!(
+                        "Indicator “{name}” has no value for any unit in {n} period(s) ({}); it is left out of those periods' aggregation.",
+                        l(periods)
+                    ),
                 ]
             }
             Warning::Screened(hits) => [
                 format!("{} 个单位-期间因数据不足未参评：{}。", hits.len(), l(hits)),
-                format!("{} unit-period(s) screened out for too little data: {}.", hits.len(), l(hits)),
+                format!(
+                    "{} unit-period(s) screened out for too little data: {}.",
+                    hits.len(),
+                    l(hits)
+                ),
             ],
             Warning::NoIndexScore(hits) => [
-                format!("{} 个单位-期间因指标过少无法计算指数：{}。", hits.len(), l(hits)),
-                format!("{} unit-period(s) without an index score (too few indicators present): {}.", hits.len(), l(hits)),
+                format!(
+                    "{} 个单位-期间因指标过少无法计算指数：{}。",
+                    hits.len(),
+                    l(hits)
+                ),
+                format!(
+                    "{} unit-period(s) without an index score (too few indicators present): {}.",
+                    hits.len(),
+                    l(hits)
+                ),
             ],
             Warning::PeriodGap { from, to, missing } => [
-                format!("{from} 至 {to} 之间有 {} 个期间没有任何数据：{}。", missing.len(), l(missing)),
-                format!("{} period(s) between {from} and {to} have no data in any source: {}.", missing.len(), l(missing)),
+                format!(
+                    "{from} 至 {to} 之间有 {} 个期间没有任何数据：{}。",
+                    missing.len(),
+                    l(missing)
+                ),
+                format!(
+                    "{} period(s) between {from} and {to} have no data in any source: {}.",
+                    missing.len(),
+                    l(missing)
+                ),
             ],
             Warning::UnitHoles(holes) => [
-                format!("{} 个单位在其他单位有数据的部分期间缺少记录：{}。", holes.len(), l(holes)),
-                format!("{} unit(s) have no row in some periods that other units have: {}.", holes.len(), l(holes)),
+                format!(
+                    "{} 个单位在其他单位有数据的部分期间缺少记录：{}。",
+                    holes.len(),
+                    l(holes)
+                ),
+                format!(
+                    "{} unit(s) have no row in some periods that other units have: {}.",
+                    holes.len(),
+                    l(holes)
+                ),
             ],
             Warning::SourceRows { source, missing } => [
-                format!("数据源“{source}”缺少 {} 个单位-期间的记录，相应数值按缺失处理：{}。", missing.len(), l(missing)),
-                format!("Source “{source}” has no row for {} unit-period(s); their values are missing: {}.", missing.len(), l(missing)),
+                format!(
+                    "数据源“{source}”缺少 {} 个单位-期间的记录，相应数值按缺失处理：{}。",
+                    missing.len(),
+                    l(missing)
+                ),
+                format!(
+                    "Source “{source}” has no row for {} unit-period(s); their values are missing: {}.",
+                    missing.len(),
+                    l(missing)
+                ),
             ],
             Warning::TrimmedKeys { source, keys, .. } => [
-                format!("数据源“{source}”中有 {} 个单位代码带有多余空格，已去除。", keys.len()),
-                format!("Source “{source}”: spaces around {} unit code(s) were removed.", keys.len()),
+                format!(
+                    "数据源“{source}”中有 {} 个单位代码带有多余空格，已去除。",
+                    keys.len()
+                ),
+                format!(
+                    "Source “{source}”: spaces around {} unit code(s) were removed.",
+                    keys.len()
+                ),
             ],
             Warning::ReadAsNumbers { source, column, .. } => [
-                format!("数据源“{source}”的“{column}”列中以文字书写的数字（千位分隔符、百分数、缺失标记等）已按数值读取，详见运行日志。"),
-                format!("Source “{source}”: numbers written as text in column “{column}” (thousands separators, percentages, missing markers) were read as numbers; the run's log has the details."),
+                format!(
+                    "数据源“{source}”的“{column}”列中以文字书写的数字（千位分隔符、百分数、缺失标记等）已按数值读取，详见运行日志。"
+                ),
+                format!(
+                    "Source “{source}”: numbers written as text in column “{column}” (thousands separators, percentages, missing markers) were read as numbers; the run's log has the details."
+                ),
             ],
         }
     }
@@ -280,15 +332,38 @@ impl Note {
         match self {
             Note::IndicatorEmpty { node } => [
                 format!("指标“{}”本期无数据，未参与聚合。", name(node)),
-                format!("Indicator “{}” has no value in this period and is left out of the aggregation.", name(node)),
+                format!(
+                    "Indicator “{}” has no value in this period and is left out of the aggregation.",
+                    name(node)
+                ),
             ],
-            Note::Missing { node, missing, imputed: 0 } => [
-                format!("指标“{}”有 {missing} 个单位缺失数据，未插补，相应单位按其余指标聚合。", name(node)),
-                format!("Indicator “{}” is missing for {missing} unit(s), not imputed: their scores aggregate the other indicators.", name(node)),
+            Note::Missing {
+                node,
+                missing,
+                imputed: 0,
+            } => [
+                format!(
+                    "指标“{}”有 {missing} 个单位缺失数据，未插补，相应单位按其余指标聚合。",
+                    name(node)
+                ),
+                format!(
+                    "Indicator “{}” is missing for {missing} unit(s), not imputed: their scores aggregate the other indicators.",
+                    name(node)
+                ),
             ],
-            Note::Missing { node, missing, imputed } => [
-                format!("指标“{}”有 {missing} 个单位缺失数据，插补 {imputed} 个。", name(node)),
-                format!("Indicator “{}” is missing for {missing} unit(s); {imputed} imputed.", name(node)),
+            Note::Missing {
+                node,
+                missing,
+                imputed,
+            } => [
+                format!(
+                    "指标“{}”有 {missing} 个单位缺失数据，插补 {imputed} 个。",
+                    name(node)
+                ),
+                format!(
+                    "Indicator “{}” is missing for {missing} unit(s); {imputed} imputed.",
+                    name(node)
+                ),
             ],
             Note::Winsorised { node, values } => [
                 format!("指标“{}”缩尾处理 {values} 个值。", name(node)),
@@ -296,7 +371,10 @@ impl Note {
             ],
             Note::LogTransformed { node } => [
                 format!("指标“{}”缩尾未能消除偏态，改为对数变换。", name(node)),
-                format!("Indicator “{}”: winsorising did not remove the skew; log-transformed instead.", name(node)),
+                format!(
+                    "Indicator “{}”: winsorising did not remove the skew; log-transformed instead.",
+                    name(node)
+                ),
             ],
             Note::Unit { key, name, status } => [
                 format!("{key} {name}：{}", status.text(Lang::Zh)),
@@ -307,12 +385,20 @@ impl Note {
                 let zh = match (texts.is_empty(), units) {
                     (false, 0) => format!("以下文字框架未提供中文，以英文显示：{texts}。"),
                     (true, k) => format!("{k} 个单位的名称数据未提供中文，以英文显示。"),
-                    (false, k) => format!("以下文字框架未提供中文，以英文显示：{texts}；另有 {k} 个单位的名称。"),
+                    (false, k) => format!(
+                        "以下文字框架未提供中文，以英文显示：{texts}；另有 {k} 个单位的名称。"
+                    ),
                 };
                 let en = match (texts.is_empty(), units) {
-                    (false, 0) => format!("No English text in the framework, shown in Chinese: {texts}."),
-                    (true, k) => format!("The data give no English name for {k} unit(s); their names are shown in Chinese."),
-                    (false, k) => format!("No English text in the framework, shown in Chinese: {texts}; and the names of {k} unit(s) in the data."),
+                    (false, 0) => {
+                        format!("No English text in the framework, shown in Chinese: {texts}.")
+                    }
+                    (true, k) => format!(
+                        "The data give no English name for {k} unit(s); their names are shown in Chinese."
+                    ),
+                    (false, k) => format!(
+                        "No English text in the framework, shown in Chinese: {texts}; and the names of {k} unit(s) in the data."
+                    ),
                 };
                 [zh, en]
             }
@@ -459,8 +545,14 @@ direction = "lower"
     #[test]
     fn long_lists_say_how_many_more_in_the_language() {
         let v: Vec<String> = (1..=12).map(|i| i.to_string()).collect();
-        assert_eq!(items(&v, Lang::Zh), "1、2、3、4、5、6、7、8、9、10 等 12 项");
-        assert_eq!(items(&v, Lang::En), "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more");
+        assert_eq!(
+            items(&v, Lang::Zh),
+            "1、2、3、4、5、6、7、8、9、10 等 12 项"
+        );
+        assert_eq!(
+            items(&v, Lang::En),
+            "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more"
+        );
     }
 
     #[test]

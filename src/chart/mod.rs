@@ -300,7 +300,10 @@ impl<'a> Ctx<'a> {
     /// A unit's name with its group, for city-wide lists of streets.
     pub fn unit_long(&self, u: usize) -> String {
         match &self.r.panel.groups {
-            Some(g) if [Lang::Zh, Lang::En].map(|l| self.r.panel.unit_name(u, l)) != [g[u].as_str(); 2] => {
+            Some(g)
+                if [Lang::Zh, Lang::En].map(|l| self.r.panel.unit_name(u, l))
+                    != [g[u].as_str(); 2] =>
+            {
                 format!("{}{}", self.unit(u), self.paren(&self.group(&g[u])))
             }
             _ => self.unit(u),

@@ -117,9 +117,15 @@ mod tests {
 
     #[test]
     fn wraps_headers_at_spaces() {
-        assert_eq!(wrap("Public order and crime", 16), "Public order and\ncrime");
+        assert_eq!(
+            wrap("Public order and crime", 16),
+            "Public order and\ncrime"
+        );
         assert_eq!(wrap("治安秩序", 16), "治安秩序");
-        assert_eq!(wrap("Community co-policing (Guangzhou Jiefang)", 16), "Community\nco-policing\n(Guangzhou\nJiefang)");
+        assert_eq!(
+            wrap("Community co-policing (Guangzhou Jiefang)", 16),
+            "Community\nco-policing\n(Guangzhou\nJiefang)"
+        );
     }
 
     #[test]

@@ -25,8 +25,8 @@ pub use bind::Panel;
 use crate::error::Error;
 use crate::framework::expr::{self, quote_ident};
 use crate::framework::{Diagnostic, Diagnostics, Framework, Intake, Source};
-use crate::period::Granularity;
 use crate::messages::Warning;
+use crate::period::Granularity;
 use intake::Origin;
 use spine::{Spine, gaps, uses_lag};
 
@@ -209,14 +209,16 @@ impl DataStage {
                 let (batch, notes) = intake::numbers(table, &input.intake, text_columns)
                     .map_err(|e| Error::Data(format!("{what}: {e}")))?;
                 self.warnings
-                    .extend(notes.into_iter().map(|(column, detail)| {
-                        Warning::ReadAsNumbers {
-                            source: input.name.clone(),
-                            what: what.clone(),
-                            column,
-                            detail,
-                        }
-                    }));
+                    .extend(
+                        notes
+                            .into_iter()
+                            .map(|(column, detail)| Warning::ReadAsNumbers {
+                                source: input.name.clone(),
+                                what: what.clone(),
+                                column,
+                                detail,
+                            }),
+                    );
                 if batch.num_rows() == 0 && input.join {
                     return Err(Error::Data(format!(
                         "{what}: no data rows (only a header: {})",
@@ -809,7 +811,10 @@ impl DataStage {
         let named = u.name_columns().into_iter().chain(u.group.as_deref());
         for c in named {
             if self.schema.field_with_name(c).is_ok() {
-                cols.push((format!("CAST({} AS VARCHAR)", quote_ident(c)), c.to_string()));
+                cols.push((
+                    format!("CAST({} AS VARCHAR)", quote_ident(c)),
+                    c.to_string(),
+                ));
             }
         }
         if let Some(cond) = fw.rank.only.as_ref().filter(|_| with_rank) {

@@ -297,6 +297,8 @@ pub struct IndicatorSpec {
 }
 
 /// What a node is.
+// A framework holds tens of nodes: boxing the indicator settings would save nothing that matters.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum NodeKind {
     /// The index or a dimension: aggregates its children (with an optional own method).

@@ -485,11 +485,16 @@ fn reader_warnings(fw: &Framework, r: &Results, warnings: &[Warning], lang: Lang
 /// nothing in `lang` and are shown in the other language, as a note; `None` when there are none.
 pub fn untranslated(fw: &Framework, panel: &crate::data::Panel, lang: Lang) -> Option<Note> {
     let mut texts: Vec<String> = Vec::new();
-    let framework = fw.nodes.iter().map(|n| &n.name).chain(&fw.description).chain(
-        fw.nodes
-            .iter()
-            .filter_map(|n| n.indicator().map(|s| &s.unit)),
-    );
+    let framework = fw
+        .nodes
+        .iter()
+        .map(|n| &n.name)
+        .chain(&fw.description)
+        .chain(
+            fw.nodes
+                .iter()
+                .filter_map(|n| n.indicator().map(|s| &s.unit)),
+        );
     for t in framework.filter(|t| t.lacks(lang)) {
         let shown = t.get(lang).to_string();
         if !shown.is_empty() && !texts.contains(&shown) {

@@ -34,7 +34,10 @@ fn han_runs(s: &str) -> Vec<String> {
 
 /// The texts of a workbook's first sheet.
 fn first_sheet_texts(dir: &Path) -> Vec<String> {
-    let mut wb = Xlsx::new(Cursor::new(std::fs::read(dir.join("results.xlsx")).unwrap())).unwrap();
+    let mut wb = Xlsx::new(Cursor::new(
+        std::fs::read(dir.join("results.xlsx")).unwrap(),
+    ))
+    .unwrap();
     let name = wb.sheet_names()[0].clone();
     let range = wb.worksheet_range(&name).unwrap();
     range
@@ -64,7 +67,10 @@ fn a_chinese_report_writes_warnings_and_units_in_chinese() {
         "per 10k residents",
         "Monthly governance",
     ] {
-        assert!(!html.contains(english), "the Chinese page shows {english:?}");
+        assert!(
+            !html.contains(english),
+            "the Chinese page shows {english:?}"
+        );
     }
     assert!(html.contains("每万人") && html.contains("广州市 11 个区的月度社会治理"));
 }
@@ -80,10 +86,16 @@ fn an_english_report_shows_english_unit_names_everywhere() {
             .into_iter()
             .filter(|r| r != "红棉指数")
             .collect();
-        assert!(han.is_empty(), "Chinese on the English page or charts: {han:?}");
+        assert!(
+            han.is_empty(),
+            "Chinese on the English page or charts: {han:?}"
+        );
     }
     assert!(html.contains("Indicator “Telecom fraud cases, ratio to the same month a year earlier” has no value for any unit in 12 period(s)"));
-    assert!(!html.contains("no English text"), "nothing lacks a translation");
+    assert!(
+        !html.contains("no English text"),
+        "nothing lacks a translation"
+    );
     let cells = first_sheet_texts(tmp.path());
     assert!(cells.contains(&"Liwan District".to_string()), "{cells:?}");
     assert!(cells.iter().all(|c| han_runs(c).is_empty()), "{cells:?}");

@@ -67,7 +67,10 @@ fn panel(fw: &Framework, values: &[[f64; 3]], order: &[usize]) -> Panel {
     }
     Panel {
         units: order.iter().map(|u| format!("u{u}")).collect(),
-        names: order.iter().map(|u| Text::same(format!("unit {u}"))).collect(),
+        names: order
+            .iter()
+            .map(|u| Text::same(format!("unit {u}")))
+            .collect(),
         groups: None,
         periods: vec![String::new()],
         indicators: fw.indicators(),

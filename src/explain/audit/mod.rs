@@ -391,8 +391,8 @@ mod tables;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::Axis;
     use crate::framework::Text;
+    use ndarray::Axis;
 
     #[test]
     fn period_panel_keeps_one_period() {

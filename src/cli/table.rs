@@ -95,7 +95,10 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
             } else {
                 now.to_string()
             },
-            prev.map_or(String::new(), |q| change_text(r.rank_change(0, q, p, u))),
+            prev.map_or(String::new(), |q| match r.rank_change(0, q, p, u) {
+                RankChange::New if zh => "新".into(),
+                c => change_text(c),
+            }),
             panel.units[u].clone(),
             panel.unit_name(u, lang).to_string(),
             fmt_score(r.scores[[p, u, 0]], digits),

@@ -261,3 +261,42 @@ fn unit_text(spec: Option<&Text>, [zh, en]: [Option<String>; 2], key: &str) -> T
         _ => Text::same(key),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unit_name_is_per_language_as_declared_and_the_key_when_missing() {
+        let per_lang = Text::new("district_name", "district_name_en");
+        let both = [
+            Some("荔湾区".to_string()),
+            Some("Liwan District".to_string()),
+        ];
+        assert_eq!(
+            unit_text(Some(&per_lang), both, "440103"),
+            Text::new("荔湾区", "Liwan District")
+        );
+        // No English name in the data: Chinese only, so an English report falls back to it.
+        let t = unit_text(Some(&per_lang), [Some("荔湾区".into()), None], "440103");
+        assert!(t.lacks(Lang::En) && t.get(Lang::En) == "荔湾区");
+        // One column for every language; no name at all: the key.
+        let same = Text::same("district_name");
+        assert_eq!(
+            unit_text(
+                Some(&same),
+                [Some("荔湾区".into()), Some("荔湾区".into())],
+                "440103"
+            ),
+            Text::same("荔湾区")
+        );
+        assert_eq!(
+            unit_text(Some(&per_lang), [None, None], "440103"),
+            Text::same("440103")
+        );
+        assert_eq!(
+            unit_text(None, [None, None], "440103"),
+            Text::same("440103")
+        );
+    }
+}

@@ -452,3 +452,48 @@ impl Framework {
         w
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_falls_back_to_the_other_language_and_says_so() {
+        let both = Text::new("治安", "Public safety");
+        assert_eq!(
+            [both.get(Lang::Zh), both.get(Lang::En)],
+            ["治安", "Public safety"]
+        );
+        assert!(!both.lacks(Lang::Zh) && !both.lacks(Lang::En));
+
+        let zh_only = Text::Each {
+            zh: Some("沙面街道".into()),
+            en: None,
+        };
+        assert_eq!(zh_only.get(Lang::En), "沙面街道");
+        assert!(zh_only.lacks(Lang::En) && !zh_only.lacks(Lang::Zh));
+        assert_eq!(zh_only.own(Lang::En), None);
+
+        // A plain string is the same text in every language: nothing is missing.
+        let same = Text::same("%");
+        assert_eq!([same.get(Lang::Zh), same.get(Lang::En)], ["%", "%"]);
+        assert!(!same.lacks(Lang::En) && !same.lacks(Lang::Zh));
+    }
+
+    #[test]
+    fn unit_name_columns_are_listed_once() {
+        let units = |name| Units {
+            key: "k".into(),
+            name,
+            period: None,
+            group: None,
+        };
+        let per_lang = units(Some(Text::new("district_name", "district_name_en")));
+        assert_eq!(
+            per_lang.name_columns(),
+            ["district_name", "district_name_en"]
+        );
+        assert_eq!(units(Some(Text::same("n"))).name_columns(), ["n"]);
+        assert!(units(None).name_columns().is_empty());
+    }
+}

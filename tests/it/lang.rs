@@ -6,7 +6,7 @@ use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx};
 
-use super::util::{files_under, kapok, tempdir, texts};
+use super::util::{files_under, kapok, root, tempdir, texts};
 
 /// Runs `kapok report FRAMEWORK -o DIR --svg ARGS…` and returns `index.html` and the text of
 /// every chart.
@@ -130,4 +130,25 @@ fn rank_in_english_heads_columns_with_english_names() {
     assert!(table.contains("Liwan District") && !table.contains("荔湾区"));
     // Standard error keeps the English original of the warning, with the id.
     assert!(err.contains("indicator `telecom_fraud_yoy` has no value for any unit"));
+}
+
+#[test]
+fn a_unit_name_column_missing_from_the_data_is_a_data_error() {
+    let tmp = tempdir();
+    let text = std::fs::read_to_string(root().join("indicators/hongmian.toml"))
+        .unwrap()
+        .replace(
+            "en = \"district_name_en\"",
+            "en = \"district_name_english\"",
+        )
+        .replace("\"../data/", &format!("\"{}/data/", root().display()));
+    let fw = tmp.path().join("f.toml");
+    std::fs::write(&fw, text).unwrap();
+    let out = kapok(&["rank", fw.to_str().unwrap()]);
+    let (_, err) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("[units] name is `district_name_english`, but the data have no column"),
+        "{err}"
+    );
 }

@@ -6,7 +6,8 @@ use ndarray::{Array1, Array2, Array3, ArrayView1, Axis};
 
 use crate::data::Panel;
 use crate::error::Error;
-use crate::framework::{Framework, NodeKind};
+use crate::framework::{Framework, Lang, NodeKind};
+use crate::messages::Warning;
 use crate::pipeline::{self, Normalise, StageError, TreatReport};
 
 /// Why a unit has no score in a period.
@@ -95,7 +96,7 @@ const POSITIVE_HINT: &str = "hint: geometric and harmonic means need positive sc
 fn stage_error(panel: &Panel, rows: &[usize], p: usize, what: &str, e: &StageError) -> Error {
     let unit = |row: usize| {
         rows.get(row)
-            .map(|&u| format!("unit {} ({})", panel.units[u], panel.names[u]))
+            .map(|&u| format!("unit {} ({})", panel.units[u], panel.unit_name(u, Lang::Zh)))
             .unwrap_or_else(|| format!("row {row}"))
     };
     let period = if panel.periods[p].is_empty() {
@@ -373,8 +374,8 @@ impl Results {
         RankChange::between(self.ranks[[before, u, node]], self.ranks[[now, u, node]])
     }
 
-    /// Human-readable notes on units without a score, for the terminal.
-    pub fn warnings(&self) -> Vec<String> {
+    /// Warnings of the evaluation: indicators empty in whole periods, units without a score.
+    pub fn warnings(&self) -> Vec<Warning> {
         let mut out = Vec::new();
         let mut by_node: Vec<(usize, Vec<usize>)> = Vec::new();
         for &(node, p) in &self.empty {
@@ -384,21 +385,13 @@ impl Results {
             }
         }
         for (node, ps) in by_node {
-            let names: Vec<&String> = ps.iter().map(|&p| &self.panel.periods[p]).collect();
-            out.push(format!(
-                "indicator `{}` has no value for any unit in {} period(s) ({}); it is left out of those periods' aggregation",
-                self.ids[node],
-                names.len(),
-                crate::data::list(&names)
-            ));
+            out.push(Warning::EmptyIndicator {
+                node,
+                id: self.ids[node].clone(),
+                periods: ps.iter().map(|&p| self.panel.periods[p].clone()).collect(),
+            });
         }
-        for (label, st) in [
-            ("removed by screening", Status::Screened),
-            (
-                "without an index score (too few indicators present)",
-                Status::Missing,
-            ),
-        ] {
+        for st in [Status::Screened, Status::Missing] {
             let hits: Vec<String> = self
                 .status
                 .indexed_iter()
@@ -413,11 +406,11 @@ impl Results {
                 })
                 .collect();
             if !hits.is_empty() {
-                out.push(format!(
-                    "{} unit-period(s) {label}: {}",
-                    hits.len(),
-                    crate::data::list(&hits)
-                ));
+                out.push(if st == Status::Screened {
+                    Warning::Screened(hits)
+                } else {
+                    Warning::NoIndexScore(hits)
+                });
             }
         }
         out

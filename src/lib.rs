@@ -29,6 +29,7 @@ pub mod explain;
 pub mod framework;
 pub mod import;
 pub mod io;
+pub mod messages;
 pub mod period;
 pub mod pipeline;
 pub mod report;
@@ -41,10 +42,11 @@ pub use data::{DataStage, Panel};
 pub use error::{Error, Result};
 pub use evaluate::{Results, evaluate};
 pub use framework::{Framework, load};
+pub use messages::Warning;
 
 /// Reads the data of a checked framework (or the single table `data`), evaluates its indicator
 /// expressions and binds them into a panel. Returns the panel and the data stage's warnings.
-pub fn read_panel(fw: &Framework, data: Option<&Path>) -> Result<(Panel, Vec<String>)> {
+pub fn read_panel(fw: &Framework, data: Option<&Path>) -> Result<(Panel, Vec<Warning>)> {
     let stage = DataStage::open(fw, data)?;
     let table = stage.evaluate(fw)?;
     let panel = Panel::bind(fw, &table)?;
@@ -52,7 +54,7 @@ pub fn read_panel(fw: &Framework, data: Option<&Path>) -> Result<(Panel, Vec<Str
 }
 
 /// The whole chain: data → panel → results, with every warning collected.
-pub fn score(fw: &Framework, data: Option<&Path>) -> Result<(Results, Vec<String>)> {
+pub fn score(fw: &Framework, data: Option<&Path>) -> Result<(Results, Vec<Warning>)> {
     let (panel, mut warnings) = read_panel(fw, data)?;
     let results = evaluate(fw, panel)?;
     warnings.extend(results.warnings());

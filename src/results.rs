@@ -8,7 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
 use crate::error::Error;
 use crate::evaluate::{Results, Status};
-use crate::framework::Framework;
+use crate::framework::{Framework, Lang};
 
 /// Node indices in output column order: the index and dimensions in pre-order, then indicators.
 pub fn node_order(fw: &Framework) -> Vec<usize> {
@@ -42,7 +42,7 @@ impl Results {
             )));
         };
         text("unit", &|_, u| panel.units[u].clone());
-        text("name", &|_, u| panel.names[u].clone());
+        text("name", &|_, u| panel.unit_name(u, Lang::Zh).to_string());
         if fw.units.period.is_some() {
             text("period", &|p, _| panel.periods[p].clone());
         }

@@ -294,13 +294,16 @@ impl<'a> Ctx<'a> {
 
     /// A unit's display name, shortened to [`UNIT_EM`] (see [`Ctx::short`]).
     pub fn unit(&self, u: usize) -> String {
-        self.short(&self.r.panel.names[u], UNIT_EM)
+        self.short(self.r.panel.unit_name(u, self.opts.lang), UNIT_EM)
     }
 
     /// A unit's name with its group, for city-wide lists of streets.
     pub fn unit_long(&self, u: usize) -> String {
         match &self.r.panel.groups {
-            Some(g) if g[u] != self.r.panel.names[u] => {
+            Some(g)
+                if [Lang::Zh, Lang::En].map(|l| self.r.panel.unit_name(u, l))
+                    != [g[u].as_str(); 2] =>
+            {
                 format!("{}{}", self.unit(u), self.paren(&self.group(&g[u])))
             }
             _ => self.unit(u),

@@ -52,7 +52,8 @@ pub fn run(a: &AuditArgs) -> Result<(), Error> {
             crate::io::check_table_dir(out, &TABLES, a.force)?;
         }
     }
-    let (panel, mut warnings) = crate::read_panel(&fw, a.run.data.as_deref())?;
+    let (panel, warnings) = crate::read_panel(&fw, a.run.data.as_deref())?;
+    let mut warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     let p = super::pick_period(&panel, a.period.as_deref())?;
     let (audit, eval_warnings) = crate::explain::audit(&fw, &panel, p)?;
     warnings.extend(eval_warnings);

@@ -212,8 +212,8 @@ pub fn pick_period(panel: &crate::Panel, period: Option<&str>) -> Result<usize, 
     })
 }
 
-/// Prints warnings to standard error.
-pub fn warn(warnings: &[String]) {
+/// Prints warnings to standard error (in English, as logs keep them).
+pub fn warn<W: std::fmt::Display>(warnings: &[W]) {
     let mut err = std::io::stderr().lock();
     for w in warnings {
         let _ = writeln!(err, "warning: {w}");

@@ -4,6 +4,7 @@ use clap::Args;
 
 use super::RunArgs;
 use crate::error::Error;
+use crate::framework::Lang;
 
 /// Arguments of `kapok rank`.
 #[derive(Debug, Args)]
@@ -20,19 +21,23 @@ pub fn run(a: &RankArgs) -> Result<(), Error> {
     let fw = a.run.framework()?;
     let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
     super::warn(&warnings);
+    let lang = a.run.lang;
+    if let Some(note) = crate::report::untranslated(&fw, &results.panel, lang) {
+        super::warn(&[note.text(&fw, lang)]);
+    }
     let p = super::pick_period(&results.panel, a.period.as_deref())?;
     let prev = results.panel.previous_period(p);
     let panel = &results.panel;
     let mut text = String::new();
     if !panel.periods[p].is_empty() {
+        let against = prev.map_or(String::new(), |q| match lang {
+            Lang::Zh => format!("（与 {} 比较）", panel.periods[q]),
+            Lang::En => format!(" (change against {})", panel.periods[q]),
+        });
         text.push_str(&format!(
-            "{} — {}{}\n",
-            fw.index().name.get(a.run.lang),
+            "{} — {}{against}\n",
+            fw.index().name.get(lang),
             panel.periods[p],
-            prev.map_or(String::new(), |q| format!(
-                " (change against {})",
-                panel.periods[q]
-            ))
         ));
     }
     text.push_str(&super::table::ranking(&fw, &results, p, prev, a.run.lang));

@@ -37,13 +37,27 @@ pub fn change_text(c: RankChange) -> String {
     }
 }
 
-/// A column header for a node: its Chinese name, or in English its id (English names are too
-/// long for a terminal column).
+/// A column header for a node: its name in `lang`, long names on several lines.
 fn short_name(fw: &Framework, node: usize, lang: Lang) -> String {
-    match lang {
-        Lang::Zh => fw.nodes[node].name.zh.clone(),
-        Lang::En => fw.nodes[node].id.clone(),
+    wrap(fw.nodes[node].name.get(lang), HEADER_WIDTH)
+}
+
+/// Widest line of a column header, in characters.
+const HEADER_WIDTH: usize = 16;
+
+/// `s` broken at spaces into lines of at most `width` characters (a longer word stays whole).
+fn wrap(s: &str, width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for word in s.split(' ') {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= width => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
     }
+    lines.join("\n")
 }
 
 /// The ranking of period `p`: rank, change against `prev` (when given), unit, name, index score
@@ -81,9 +95,12 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
             } else {
                 now.to_string()
             },
-            prev.map_or(String::new(), |q| change_text(r.rank_change(0, q, p, u))),
+            prev.map_or(String::new(), |q| match r.rank_change(0, q, p, u) {
+                RankChange::New if zh => "新".into(),
+                c => change_text(c),
+            }),
             panel.units[u].clone(),
-            panel.names[u].clone(),
+            panel.unit_name(u, lang).to_string(),
             fmt_score(r.scores[[p, u, 0]], digits),
         ];
         line.extend(dims.iter().map(|&d| fmt_score(r.scores[[p, u, d]], digits)));
@@ -99,7 +116,20 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
 
 #[cfg(test)]
 mod tests {
-    use super::rank_change;
+    use super::{rank_change, wrap};
+
+    #[test]
+    fn wraps_headers_at_spaces() {
+        assert_eq!(
+            wrap("Public order and crime", 16),
+            "Public order and\ncrime"
+        );
+        assert_eq!(wrap("治安秩序", 16), "治安秩序");
+        assert_eq!(
+            wrap("Community co-policing (Guangzhou Jiefang)", 16),
+            "Community\nco-policing\n(Guangzhou\nJiefang)"
+        );
+    }
 
     #[test]
     fn changes() {

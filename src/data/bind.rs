@@ -9,7 +9,7 @@ use ndarray::{Array2, Array3};
 
 use super::list;
 use crate::error::Error;
-use crate::framework::Framework;
+use crate::framework::{Framework, Lang, Text};
 use crate::period::Period;
 
 /// Indicator values per period, unit and indicator.
@@ -21,8 +21,9 @@ use crate::period::Period;
 pub struct Panel {
     /// Unit keys, sorted.
     pub units: Vec<String>,
-    /// Unit display names (the key when the data have no name).
-    pub names: Vec<String>,
+    /// Unit display names per language, as the data give them (`[units] name`); the key when
+    /// the data have no name. Read them with [`Panel::unit_name`].
+    pub names: Vec<Text>,
     /// Unit groups (when the framework has a group column).
     pub groups: Option<Vec<String>>,
     /// Periods in time order (one empty period for cross-sectional data).
@@ -55,11 +56,14 @@ impl Panel {
         let keys =
             text(&u.key).ok_or_else(|| Error::Data(format!("no unit key column `{}`", u.key)))?;
         let periods_col = u.period.as_deref().and_then(text);
-        let names_col = u.name.as_deref().and_then(text);
-        if let (Some(n), None) = (&u.name, &names_col) {
-            return Err(Error::Data(format!(
-                "[units] name is `{n}`, but the data have no column `{n}`"
-            )));
+        let mut name_cols: BTreeMap<&str, Vec<Option<String>>> = BTreeMap::new();
+        for c in u.name_columns() {
+            let col = text(c).ok_or_else(|| {
+                Error::Data(format!(
+                    "[units] name is `{c}`, but the data have no column `{c}`"
+                ))
+            })?;
+            name_cols.insert(c, col);
         }
         let groups_col = u.group.as_deref().and_then(text);
         if let (Some(g), None) = (&u.group, &groups_col) {
@@ -104,7 +108,7 @@ impl Panel {
         let mut ranked = only
             .as_ref()
             .map(|_| Array2::from_elem((periods.len(), units.len()), false));
-        let mut names: Vec<Option<String>> = vec![None; units.len()];
+        let mut names: Vec<[Option<String>; 2]> = vec![[None, None]; units.len()];
         let mut groups: Vec<Option<String>> = vec![None; units.len()];
         let cols: Vec<_> = indicators
             .iter()
@@ -132,8 +136,11 @@ impl Panel {
                 // NULL counts as false, as in a WHERE clause.
                 out[[pi, ui]] = c.is_valid(r) && c.value(r);
             }
-            if names[ui].is_none() {
-                names[ui] = names_col.as_ref().and_then(|c| c[r].clone());
+            for (l, lang) in [Lang::Zh, Lang::En].into_iter().enumerate() {
+                let col = u.name.as_ref().and_then(|t| t.own(lang));
+                if names[ui][l].is_none() {
+                    names[ui][l] = col.and_then(|c| name_cols[c][r].clone());
+                }
             }
             if groups[ui].is_none() {
                 groups[ui] = groups_col.as_ref().and_then(|c| c[r].clone());
@@ -184,7 +191,7 @@ impl Panel {
             names: names
                 .into_iter()
                 .zip(&units)
-                .map(|(n, k)| n.unwrap_or_else(|| k.clone()))
+                .map(|(n, k)| unit_text(u.name.as_ref(), n, k))
                 .collect(),
             groups: u
                 .group
@@ -217,6 +224,18 @@ impl Panel {
         }
     }
 
+    /// Unit `u`'s name in `lang` (in the other language when it has none in `lang`; see
+    /// [`Panel::name_lacks`]).
+    pub fn unit_name(&self, u: usize, lang: Lang) -> &str {
+        self.names[u].get(lang)
+    }
+
+    /// True when unit `u` has no name of its own in `lang` (its name is shown in the other
+    /// language).
+    pub fn name_lacks(&self, u: usize, lang: Lang) -> bool {
+        self.names[u].lacks(lang)
+    }
+
     /// Index of a period, written in any form [`Period::parse`] reads (`2023-6` is `2023-06`).
     pub fn period_index(&self, period: &str) -> Option<usize> {
         let canonical =
@@ -230,5 +249,54 @@ impl Panel {
     pub fn previous_period(&self, p: usize) -> Option<usize> {
         let before = Period::parse(self.periods.get(p)?).ok()?.previous()?;
         self.period_index(&before.to_string())
+    }
+}
+
+/// A unit's name from the name columns' values `[zh, en]`: the same in every language when
+/// `[units] name` is one column, per language otherwise; the key when the data give none.
+fn unit_text(spec: Option<&Text>, [zh, en]: [Option<String>; 2], key: &str) -> Text {
+    match (spec, zh, en) {
+        (Some(Text::Same(_)), Some(n), _) => Text::Same(n),
+        (Some(Text::Each { .. }), zh, en) if zh.is_some() || en.is_some() => Text::Each { zh, en },
+        _ => Text::same(key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unit_name_is_per_language_as_declared_and_the_key_when_missing() {
+        let per_lang = Text::new("district_name", "district_name_en");
+        let both = [
+            Some("荔湾区".to_string()),
+            Some("Liwan District".to_string()),
+        ];
+        assert_eq!(
+            unit_text(Some(&per_lang), both, "440103"),
+            Text::new("荔湾区", "Liwan District")
+        );
+        // No English name in the data: Chinese only, so an English report falls back to it.
+        let t = unit_text(Some(&per_lang), [Some("荔湾区".into()), None], "440103");
+        assert!(t.lacks(Lang::En) && t.get(Lang::En) == "荔湾区");
+        // One column for every language; no name at all: the key.
+        let same = Text::same("district_name");
+        assert_eq!(
+            unit_text(
+                Some(&same),
+                [Some("荔湾区".into()), Some("荔湾区".into())],
+                "440103"
+            ),
+            Text::same("荔湾区")
+        );
+        assert_eq!(
+            unit_text(Some(&per_lang), [None, None], "440103"),
+            Text::same("440103")
+        );
+        assert_eq!(
+            unit_text(None, [None, None], "440103"),
+            Text::same("440103")
+        );
     }
 }

@@ -573,12 +573,12 @@ fn floats(cells: &[Cell]) -> Float64Array {
 
 /// Turns text columns that hold numbers into Float64 columns (under the source's rules), or
 /// names the cells that stop it. Columns in `text_columns` are left alone. Returns the table
-/// and one warning per converted column.
+/// and, per converted column, its name and what was read how (for a warning).
 pub fn numbers(
     table: Table,
     intake: &Intake,
     text_columns: &[String],
-) -> Result<(RecordBatch, Vec<String>), String> {
+) -> Result<(RecordBatch, Vec<(String, String)>), String> {
     let lenient = intake.numbers == NumberStyle::Lenient;
     let schema = table.batch.schema();
     let mut fields: Vec<Field> = Vec::new();
@@ -725,10 +725,7 @@ pub fn numbers(
                 }
             }
             if !how.is_empty() {
-                warnings.push(format!(
-                    "column `{name}` read as numbers: {}",
-                    how.join("; ")
-                ));
+                warnings.push((name.to_string(), how.join("; ")));
             }
             fields.push(Field::new(name, array.data_type().clone(), true));
             columns.push(array);

@@ -25,6 +25,7 @@ pub use bind::Panel;
 use crate::error::Error;
 use crate::framework::expr::{self, quote_ident};
 use crate::framework::{Diagnostic, Diagnostics, Framework, Intake, Source};
+use crate::messages::Warning;
 use crate::period::Granularity;
 use intake::Origin;
 use spine::{Spine, gaps, uses_lag};
@@ -58,7 +59,7 @@ pub struct DataStage {
     /// Schema of the joined table.
     pub schema: SchemaRef,
     /// Problems that do not stop the run (periods a source does not cover, …).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// The kind of period each periodic source has, with the first value (for messages).
     granularities: Vec<(String, Granularity, String)>,
     /// Where the rows of each CSV and Excel source came from (line or sheet row).
@@ -208,7 +209,16 @@ impl DataStage {
                 let (batch, notes) = intake::numbers(table, &input.intake, text_columns)
                     .map_err(|e| Error::Data(format!("{what}: {e}")))?;
                 self.warnings
-                    .extend(notes.into_iter().map(|n| format!("{what}: {n}")));
+                    .extend(
+                        notes
+                            .into_iter()
+                            .map(|(column, detail)| Warning::ReadAsNumbers {
+                                source: input.name.clone(),
+                                what: what.clone(),
+                                column,
+                                detail,
+                            }),
+                    );
                 if batch.num_rows() == 0 && input.join {
                     return Err(Error::Data(format!(
                         "{what}: no data rows (only a header: {})",
@@ -288,11 +298,11 @@ impl DataStage {
                 .iter()
                 .map(|(r, k)| format!("{} {k:?}", self.place(input, queried, *r, None)))
                 .collect();
-            self.warnings.push(format!(
-                "{what}: {} unit key(s) had spaces around them and were trimmed: {}",
-                shown.len(),
-                list(&shown)
-            ));
+            self.warnings.push(Warning::TrimmedKeys {
+                source: name.to_string(),
+                what: what.clone(),
+                keys: shown,
+            });
         }
         if let Some((g, first)) = report.granularity {
             self.granularities.retain(|(n, _, _)| n != name);
@@ -465,11 +475,10 @@ impl DataStage {
                     .map(|(k, p)| format!("{k} {p}"))
                     .collect();
                 if !missing.is_empty() {
-                    self.warnings.push(format!(
-                        "source `{name}` has no row for {} unit-period(s), their values are missing: {}",
-                        missing.len(),
-                        list(&missing.iter().collect::<Vec<_>>())
-                    ));
+                    self.warnings.push(Warning::SourceRows {
+                        source: name.clone(),
+                        missing,
+                    });
                 }
             }
         }
@@ -799,9 +808,13 @@ impl DataStage {
             cols.push((quote_ident(p), p.clone()));
             order.insert(0, quote_ident(p));
         }
-        for c in [&u.name, &u.group].into_iter().flatten() {
+        let named = u.name_columns().into_iter().chain(u.group.as_deref());
+        for c in named {
             if self.schema.field_with_name(c).is_ok() {
-                cols.push((format!("CAST({} AS VARCHAR)", quote_ident(c)), c.clone()));
+                cols.push((
+                    format!("CAST({} AS VARCHAR)", quote_ident(c)),
+                    c.to_string(),
+                ));
             }
         }
         if let Some(cond) = fw.rank.only.as_ref().filter(|_| with_rank) {

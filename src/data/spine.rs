@@ -13,9 +13,9 @@ use datafusion::arrow::array::{BooleanArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 
-use super::list;
 use crate::error::Error;
 use crate::framework::{Framework, expr};
+use crate::messages::Warning;
 use crate::period::Period;
 
 /// Units (and periods) of the joined table; `present` is false for calendar fillers.
@@ -108,7 +108,7 @@ pub fn uses_lag(fw: &Framework) -> bool {
 
 /// Warnings about holes in the data: calendar periods inside the data's range that no source
 /// has, and units without a row in a period that other units have.
-pub fn gaps(pairs: &BTreeSet<(String, String)>) -> Vec<String> {
+pub fn gaps(pairs: &BTreeSet<(String, String)>) -> Vec<Warning> {
     let mut out = Vec::new();
     let mut by_unit: BTreeMap<&String, BTreeSet<&String>> = BTreeMap::new();
     for (k, p) in pairs {
@@ -118,13 +118,11 @@ pub fn gaps(pairs: &BTreeSet<(String, String)>) -> Vec<String> {
     if let Some(all) = calendar(pairs) {
         let missing: Vec<&String> = all.iter().filter(|p| !seen.contains(p)).collect();
         if !missing.is_empty() {
-            out.push(format!(
-                "{} period(s) between {} and {} have no data in any source: {}",
-                missing.len(),
-                all.first().map_or("", String::as_str),
-                all.last().map_or("", String::as_str),
-                list(&missing)
-            ));
+            out.push(Warning::PeriodGap {
+                from: all.first().cloned().unwrap_or_default(),
+                to: all.last().cloned().unwrap_or_default(),
+                missing: missing.into_iter().cloned().collect(),
+            });
         }
     }
     let mut holes: Vec<String> = Vec::new();
@@ -144,11 +142,7 @@ pub fn gaps(pairs: &BTreeSet<(String, String)>) -> Vec<String> {
         }
     }
     if !holes.is_empty() {
-        out.push(format!(
-            "{} unit(s) have no row in some periods that other units have: {}",
-            holes.len(),
-            list(&holes)
-        ));
+        out.push(Warning::UnitHoles(holes));
     }
     out
 }
@@ -184,7 +178,7 @@ mod tests {
     #[test]
     fn gaps_are_named() {
         let ps = pairs(&[("a", "2023-01"), ("a", "2023-03"), ("b", "2023-01")]);
-        let g = gaps(&ps);
+        let g: Vec<String> = gaps(&ps).iter().map(ToString::to_string).collect();
         assert_eq!(g.len(), 2, "{g:?}");
         assert!(
             g[0].contains(

@@ -72,11 +72,11 @@ struct RawNode {
 }
 
 fn placeholder_name() -> Name {
-    Name {
-        zh: String::new(),
-        en: String::new(),
-    }
+    Text::default()
 }
+
+/// How a display text is written, for messages.
+const TEXT_FORMS: &str = "a string or a table like { zh = \"…\", en = \"…\" }";
 
 fn is_ident(s: &str) -> bool {
     let mut chars = s.chars();
@@ -138,12 +138,12 @@ impl Checker<'_> {
                     .with_label("add an [[indicator]] table"),
             );
         }
-        let (index, units) = (index?, units?);
+        let ((index, description), units) = (index?, units?);
         let nodes = self.tree(index, raw)?;
         Some(Framework {
             file: SourceFile::new("", ""),
             dir: self.dir.to_path_buf(),
-            description: None,
+            description,
             units,
             defaults,
             rank,
@@ -151,14 +151,6 @@ impl Checker<'_> {
             sources,
             nodes,
             warnings: Vec::new(),
-        })
-        .map(|mut fw| {
-            fw.description = root
-                .get("index")
-                .and_then(|i| i.get_ref().as_table())
-                .and_then(|t| t.get("description"))
-                .and_then(|d| d.get_ref().as_str().map(str::to_string));
-            fw
         })
     }
 
@@ -222,50 +214,87 @@ impl Checker<'_> {
 
     fn name(&mut self, r: &mut TableReader<'_, '_>) -> Option<Name> {
         if r.key_span("name").is_none() {
-            r.missing(self.sink, "name", "a table like { zh = \"…\", en = \"…\" }");
+            r.missing(self.sink, "name", TEXT_FORMS);
             r.get("name");
             return None;
         }
-        let (t, span) = r.table(self.sink, "name")?;
-        let mut nr = TableReader::new(t, span, format!("the `name` of {}", r.what));
-        let zh = nr.req_str(self.sink, "zh");
-        let en = nr.req_str(self.sink, "en");
-        nr.finish(self.sink);
-        Some(Name {
-            zh: zh?.value,
-            en: en?.value,
+        self.text(r, "name")
+    }
+
+    /// A display text: a plain string (the same in every language) or a table with `zh`, `en`
+    /// or both. Anything else is reported where it is written.
+    fn text(&mut self, r: &mut TableReader<'_, '_>, key: &str) -> Option<Text> {
+        let v = r.get(key)?;
+        let t = match v.get_ref() {
+            DeValue::String(s) => return Some(Text::same(s.to_string())),
+            DeValue::Table(t) => t,
+            other => {
+                self.sink.push(
+                    Diagnostic::error(
+                        v.span(),
+                        format!(
+                            "`{key}` in {} must be {TEXT_FORMS}, not {}",
+                            r.what,
+                            super::read::type_name(other)
+                        ),
+                    )
+                    .with_label("expected a string or a { zh, en } table"),
+                );
+                return None;
+            }
+        };
+        let mut tr = TableReader::new(t, v.span(), format!("the `{key}` of {}", r.what));
+        let zh = tr.str(self.sink, "zh");
+        let en = tr.str(self.sink, "en");
+        let given = ["zh", "en"].iter().any(|k| tr.key_span(k).is_some());
+        tr.finish(self.sink);
+        if !given {
+            self.sink.push(
+                Diagnostic::error(
+                    v.span(),
+                    format!("the `{key}` of {} gives no language", r.what),
+                )
+                .with_label("no `zh` or `en` here")
+                .with_hint(format!("write {TEXT_FORMS}")),
+            );
+            return None;
+        }
+        (zh.is_some() || en.is_some()).then(|| Text::Each {
+            zh: zh.map(|s| s.value),
+            en: en.map(|s| s.value),
         })
     }
 
-    fn index(&mut self, t: &DeTable<'_>, span: Range<usize>) -> Option<RawNode> {
+    fn index(&mut self, t: &DeTable<'_>, span: Range<usize>) -> Option<(RawNode, Option<Text>)> {
         let mut r = TableReader::new(t, span, "[index]");
         let id = self.ident(&mut r);
         let name = self.name(&mut r);
-        r.str(self.sink, "description");
+        let description = self.text(&mut r, "description");
         let agg = r
             .get("aggregate")
             .and_then(|v| methods::aggregate(v, self.sink));
         r.finish(self.sink);
-        Some(RawNode {
+        let node = RawNode {
             id: id?,
             name: name?,
             parent: None,
             weight: None,
             kind: NodeKind::Aggregate(agg),
             is_dimension: false,
-        })
+        };
+        Some((node, description))
     }
 
     fn units(&mut self, t: &DeTable<'_>, span: Range<usize>) -> Option<Units> {
         let mut r = TableReader::new(t, span, "[units]");
         let key = r.req_str(self.sink, "key");
-        let name = r.str(self.sink, "name");
+        let name = self.text(&mut r, "name");
         let period = r.str(self.sink, "period");
         let group = r.str(self.sink, "group");
         r.finish(self.sink);
         Some(Units {
             key: key?.value,
-            name: name.map(|s| s.value),
+            name,
             period: period.map(|s| s.value),
             group: group.map(|s| s.value),
         })
@@ -592,10 +621,7 @@ impl Checker<'_> {
                 .and_then(|v| methods::aggregate(v, self.sink));
             NodeKind::Aggregate(agg)
         } else {
-            let unit = r
-                .str(self.sink, "unit")
-                .map(|u| u.value)
-                .unwrap_or_default();
+            let unit = self.text(&mut r, "unit").unwrap_or_default();
             let direction =
                 r.req_str(self.sink, "direction")
                     .and_then(|d| match d.value.as_str() {

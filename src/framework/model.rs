@@ -7,16 +7,30 @@ use std::path::PathBuf;
 use super::diag::{Diagnostic, SourceFile};
 use crate::pipeline::methods::{Aggregate, Direction, Impute, Normalise, ScreenMethod, Treat};
 
-/// A display name in Chinese and English.
+/// A text shown to readers — a name, a description, a unit label — in Chinese, English or both.
+///
+/// In a framework file it is written either as a plain string, which is the same text in every
+/// language (a proper name, a symbol such as `%`), or as `{ zh = "…", en = "…" }` with at least
+/// one of the two. A language left out falls back, visibly, to the other: [`Text::get`] returns
+/// the other language's text and [`Text::lacks`] tells that it did, so a report can mark it and
+/// list what has no translation.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Name {
-    /// Simplified Chinese.
-    pub zh: String,
-    /// English.
-    pub en: String,
+pub enum Text {
+    /// The same text in every language (a plain string).
+    Same(String),
+    /// Text per language; at least one is `Some`.
+    Each {
+        /// Simplified Chinese.
+        zh: Option<String>,
+        /// English.
+        en: Option<String>,
+    },
 }
 
-/// Language of display names.
+/// A display name (a [`Text`]).
+pub type Name = Text;
+
+/// Language of display texts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
     /// Simplified Chinese.
@@ -26,13 +40,68 @@ pub enum Lang {
     En,
 }
 
-impl Name {
-    /// The name in `lang`.
-    pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Zh => &self.zh,
-            Lang::En => &self.en,
+impl Lang {
+    /// The other language.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
         }
+    }
+
+    /// The BCP 47 tag (`zh-CN`, `en`), for HTML `lang` attributes.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+impl Text {
+    /// The same text in every language.
+    pub fn same(text: impl Into<String>) -> Self {
+        Text::Same(text.into())
+    }
+
+    /// A text given in both languages.
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Text::Each {
+            zh: Some(zh.into()),
+            en: Some(en.into()),
+        }
+    }
+
+    /// The text in `lang`, or — when it has none — in the other language (see [`Text::lacks`]).
+    pub fn get(&self, lang: Lang) -> &str {
+        match self {
+            Text::Same(s) => s,
+            Text::Each { .. } => self
+                .own(lang)
+                .or_else(|| self.own(lang.other()))
+                .unwrap_or(""),
+        }
+    }
+
+    /// The text written for `lang` itself: a plain string, or that language's entry.
+    pub fn own(&self, lang: Lang) -> Option<&str> {
+        match (self, lang) {
+            (Text::Same(s), _) => Some(s),
+            (Text::Each { zh, .. }, Lang::Zh) => zh.as_deref(),
+            (Text::Each { en, .. }, Lang::En) => en.as_deref(),
+        }
+    }
+
+    /// True when the text has no entry for `lang`, so that [`Text::get`] falls back to the
+    /// other language.
+    pub fn lacks(&self, lang: Lang) -> bool {
+        self.own(lang).is_none()
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::Same(String::new())
     }
 }
 
@@ -41,12 +110,28 @@ impl Name {
 pub struct Units {
     /// Unit key column.
     pub key: String,
-    /// Unit display-name column.
-    pub name: Option<String>,
+    /// Unit display-name column: one for every language (a plain string) or one per language
+    /// (`{ zh = "district_name", en = "district_name_en" }`); the texts are column names.
+    pub name: Option<Text>,
     /// Period column.
     pub period: Option<String>,
     /// Group column.
     pub group: Option<String>,
+}
+
+impl Units {
+    /// The data columns holding unit names, each once (Chinese first).
+    pub fn name_columns(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        if let Some(t) = &self.name {
+            for c in [t.own(Lang::Zh), t.own(Lang::En)].into_iter().flatten() {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// How ranks are computed (`[rank]`).
@@ -189,8 +274,8 @@ impl Default for Defaults {
 /// An indicator's own settings.
 #[derive(Clone, Debug)]
 pub struct IndicatorSpec {
-    /// Unit of measurement.
-    pub unit: String,
+    /// Unit of measurement, as shown to readers.
+    pub unit: Text,
     /// Higher or lower is better.
     pub direction: Direction,
     /// SQL expression over data columns.
@@ -212,6 +297,8 @@ pub struct IndicatorSpec {
 }
 
 /// What a node is.
+// A framework holds tens of nodes: boxing the indicator settings would save nothing that matters.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum NodeKind {
     /// The index or a dimension: aggregates its children (with an optional own method).
@@ -267,7 +354,7 @@ pub struct Framework {
     /// Directory that source paths are relative to.
     pub dir: PathBuf,
     /// Free-text description.
-    pub description: Option<String>,
+    pub description: Option<Text>,
     /// Unit, period and group columns.
     pub units: Units,
     /// Default methods.
@@ -363,5 +450,50 @@ impl Framework {
             }
         }
         w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_falls_back_to_the_other_language_and_says_so() {
+        let both = Text::new("治安", "Public safety");
+        assert_eq!(
+            [both.get(Lang::Zh), both.get(Lang::En)],
+            ["治安", "Public safety"]
+        );
+        assert!(!both.lacks(Lang::Zh) && !both.lacks(Lang::En));
+
+        let zh_only = Text::Each {
+            zh: Some("沙面街道".into()),
+            en: None,
+        };
+        assert_eq!(zh_only.get(Lang::En), "沙面街道");
+        assert!(zh_only.lacks(Lang::En) && !zh_only.lacks(Lang::Zh));
+        assert_eq!(zh_only.own(Lang::En), None);
+
+        // A plain string is the same text in every language: nothing is missing.
+        let same = Text::same("%");
+        assert_eq!([same.get(Lang::Zh), same.get(Lang::En)], ["%", "%"]);
+        assert!(!same.lacks(Lang::En) && !same.lacks(Lang::Zh));
+    }
+
+    #[test]
+    fn unit_name_columns_are_listed_once() {
+        let units = |name| Units {
+            key: "k".into(),
+            name,
+            period: None,
+            group: None,
+        };
+        let per_lang = units(Some(Text::new("district_name", "district_name_en")));
+        assert_eq!(
+            per_lang.name_columns(),
+            ["district_name", "district_name_en"]
+        );
+        assert_eq!(units(Some(Text::same("n"))).name_columns(), ["n"]);
+        assert!(units(None).name_columns().is_empty());
     }
 }

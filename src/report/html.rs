@@ -144,7 +144,7 @@ pub fn render(rep: &Report) -> String {
     h.push_str(&meta.join(" · "));
     h.push_str("</p>\n");
     if let Some(d) = &fw.description {
-        let _ = writeln!(h, "<p class=\"desc\">{}</p>", esc(d));
+        let _ = writeln!(h, "<p class=\"desc\">{}</p>", rep.text_html(d));
     }
     h.push_str("</header>\n");
 
@@ -230,7 +230,7 @@ pub fn render(rep: &Report) -> String {
             h,
             "<td class=\"nw\">{}</td><td>{}</td>",
             esc(&panel.units[u]),
-            esc(&panel.names[u])
+            rep.unit_html(u)
         );
         if groups {
             let g = panel.groups.as_ref().map_or("", |g| g[u].as_str());
@@ -282,7 +282,7 @@ pub fn render(rep: &Report) -> String {
             h,
             "<tr><td class=\"n\">{}</td><td class=\"nw\">{}</td>",
             rank(rep.rank(u, 0)),
-            esc(&panel.names[u])
+            rep.unit_html(u)
         );
         for &d in &dims {
             let r = rep

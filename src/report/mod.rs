@@ -18,7 +18,8 @@ use crate::chart::{self, Chart, ChartOptions, ImageFormat};
 use crate::error::Error;
 use crate::evaluate::RankChange;
 use crate::evaluate::{Results, Status};
-use crate::framework::{Framework, Lang, NodeKind};
+use crate::framework::{Framework, Lang, NodeKind, Text};
+use crate::messages::{Note, StatusNote, Warning};
 
 /// How many units the charts that show a subset show (e.g. the best and worst streets).
 pub const TOP_N: usize = 15;
@@ -211,8 +212,36 @@ impl Report<'_> {
         if self.zh() { zh } else { en }
     }
 
+    /// A node's name in the report's language (see [`Text::get`] for the fallback).
     pub fn name(&self, node: usize) -> &str {
         self.fw.nodes[node].name.get(self.lang)
+    }
+
+    /// A unit's name in the report's language (see [`crate::data::Panel::unit_name`]).
+    pub fn unit_name(&self, u: usize) -> &str {
+        self.r.panel.unit_name(u, self.lang)
+    }
+
+    /// A unit's name as HTML: escaped, and marked with the language it is written in when it
+    /// has no name in the report's language.
+    pub fn unit_html(&self, u: usize) -> String {
+        let name = html::esc(self.unit_name(u));
+        if self.r.panel.name_lacks(u, self.lang) {
+            format!("<span lang=\"{}\">{name}</span>", self.lang.other().tag())
+        } else {
+            name
+        }
+    }
+
+    /// A framework text as HTML: escaped, and marked with the language it is written in when
+    /// it has nothing in the report's language.
+    pub fn text_html(&self, t: &Text) -> String {
+        let s = html::esc(t.get(self.lang));
+        if t.lacks(self.lang) {
+            format!("<span lang=\"{}\">{s}</span>", self.lang.other().tag())
+        } else {
+            s
+        }
     }
 
     pub fn period_name(&self) -> &str {
@@ -278,10 +307,15 @@ impl Report<'_> {
 
     /// Why a unit has no rank, if it has none.
     pub fn status_note(&self, u: usize) -> Option<&'static str> {
+        self.status(u).map(|s| s.text(self.lang))
+    }
+
+    /// Why a unit has no rank, if it has none.
+    fn status(&self, u: usize) -> Option<StatusNote> {
         match self.r.status[[self.p, u]] {
-            Status::Screened => Some(self.t("数据不足，未参评", "screened out (too little data)")),
-            Status::Missing => Some(self.t("指数无法计算", "index could not be computed")),
-            _ if self.rank(u, 0).is_none() => Some(self.t("不参与排名", "not ranked")),
+            Status::Screened => Some(StatusNote::Screened),
+            Status::Missing => Some(StatusNote::NoIndex),
+            _ if self.rank(u, 0).is_none() => Some(StatusNote::NotRanked),
             _ => None,
         }
     }
@@ -330,7 +364,7 @@ impl Report<'_> {
             };
             match &n.kind {
                 NodeKind::Indicator(spec) => {
-                    row.unit = spec.unit.clone();
+                    row.unit = spec.unit.get(self.lang).to_string();
                     row.direction = describe::direction(spec.direction, self.lang).into();
                     row.expr = spec.expr.clone();
                     if let Some((d, _)) = &spec.denominator {
@@ -381,70 +415,107 @@ impl Report<'_> {
     /// What happened to the data in this period: empty indicators, missing and imputed
     /// values, outlier treatment, screened units.
     pub fn period_notes(&self) -> Vec<String> {
-        let (r, p, zh) = (self.r, self.p, self.zh());
+        self.notes()
+            .iter()
+            .map(|n| n.text(self.fw, self.lang))
+            .collect()
+    }
+
+    /// The notes of [`Report::period_notes`], as messages.
+    fn notes(&self) -> Vec<Note> {
+        let (r, p) = (self.r, self.p);
         let panel = &r.panel;
         let mut out = Vec::new();
         let present: Vec<usize> = (0..panel.units.len())
             .filter(|&u| panel.present[[p, u]])
             .collect();
         for (j, &node) in panel.indicators.iter().enumerate() {
-            let name = self.name(node);
             if r.empty.contains(&(node, p)) {
-                out.push(if zh {
-                    format!("指标“{name}”本期无数据，未参与聚合。")
-                } else {
-                    format!("Indicator “{name}” has no value in this period and is left out of the aggregation.")
-                });
+                out.push(Note::IndicatorEmpty { node });
                 continue;
             }
             let missing = present
                 .iter()
                 .filter(|&&u| panel.values[[p, u, j]].is_nan())
                 .count();
-            let imputed = r.imputed[[p, j]];
             if missing > 0 {
-                out.push(match (zh, imputed) {
-                    (true, 0) => format!("指标“{name}”有 {missing} 个单位缺失数据，未插补，相应单位按其余指标聚合。"),
-                    (true, k) => format!("指标“{name}”有 {missing} 个单位缺失数据，插补 {k} 个。"),
-                    (false, 0) => format!("Indicator “{name}” is missing for {missing} unit(s), not imputed: their scores aggregate the other indicators."),
-                    (false, k) => format!("Indicator “{name}” is missing for {missing} unit(s); {k} imputed."),
+                let imputed = r.imputed[[p, j]];
+                out.push(Note::Missing {
+                    node,
+                    missing,
+                    imputed,
                 });
             }
         }
         for t in r.treatments.iter().filter(|t| t.period == p) {
-            let name = self.name(panel.indicators[t.indicator]);
-            let n = t.report.points.len();
+            let node = panel.indicators[t.indicator];
             match t.report.outcome {
-                crate::pipeline::TreatOutcome::Winsorised => out.push(if zh {
-                    format!("指标“{name}”缩尾处理 {n} 个值。")
-                } else {
-                    format!("Indicator “{name}”: {n} value(s) winsorised.")
+                crate::pipeline::TreatOutcome::Winsorised => out.push(Note::Winsorised {
+                    node,
+                    values: t.report.points.len(),
                 }),
-                crate::pipeline::TreatOutcome::Log => out.push(if zh {
-                    format!("指标“{name}”缩尾未能消除偏态，改为对数变换。")
-                } else {
-                    format!("Indicator “{name}”: winsorising did not remove the skew; log-transformed instead.")
-                }),
+                crate::pipeline::TreatOutcome::Log => out.push(Note::LogTransformed { node }),
                 _ => {}
             }
         }
         for u in self.units() {
-            if let Some(note) = self.status_note(u) {
-                out.push(format!("{} {}: {note}", panel.units[u], panel.names[u]));
+            if let Some(status) = self.status(u) {
+                out.push(Note::Unit {
+                    key: panel.units[u].clone(),
+                    name: self.unit_name(u).to_string(),
+                    status,
+                });
             }
         }
         out
     }
 }
 
+/// The run's warnings for readers in `lang`, after a note on the texts shown in the other
+/// language (see [`untranslated`]).
+fn reader_warnings(fw: &Framework, r: &Results, warnings: &[Warning], lang: Lang) -> Vec<String> {
+    untranslated(fw, &r.panel, lang)
+        .map(|n| n.text(fw, lang))
+        .into_iter()
+        .chain(warnings.iter().map(|w| w.text(fw, lang)))
+        .collect()
+}
+
+/// The framework texts (names, description, units of measurement) and unit names that have
+/// nothing in `lang` and are shown in the other language, as a note; `None` when there are none.
+pub fn untranslated(fw: &Framework, panel: &crate::data::Panel, lang: Lang) -> Option<Note> {
+    let mut texts: Vec<String> = Vec::new();
+    let framework = fw
+        .nodes
+        .iter()
+        .map(|n| &n.name)
+        .chain(&fw.description)
+        .chain(
+            fw.nodes
+                .iter()
+                .filter_map(|n| n.indicator().map(|s| &s.unit)),
+        );
+    for t in framework.filter(|t| t.lacks(lang)) {
+        let shown = t.get(lang).to_string();
+        if !shown.is_empty() && !texts.contains(&shown) {
+            texts.push(shown);
+        }
+    }
+    let units = (0..panel.units.len())
+        .filter(|&u| panel.name_lacks(u, lang))
+        .count();
+    (!texts.is_empty() || units > 0).then_some(Note::Untranslated { texts, units })
+}
+
 /// Builds every file of the bundle in memory (the manifest last), sorted by path.
 pub fn build(
     fw: &Framework,
     r: &Results,
-    warnings: &[String],
+    warnings: &[Warning],
     opts: &ReportOptions,
 ) -> Result<Vec<File>, Error> {
     let fw_bytes = read(&opts.framework)?;
+    let warnings = reader_warnings(fw, r, warnings, opts.lang);
     let rel = |p: &Path| input_path(&opts.framework, p);
     let mut inputs = Vec::new();
     match &opts.data {
@@ -529,7 +600,7 @@ pub fn build(
         prev,
         lang: opts.lang,
         charts,
-        warnings,
+        warnings: &warnings,
         framework_path: rel(&opts.framework),
         framework_sha: sha256_hex(&fw_bytes),
     };

@@ -191,7 +191,7 @@ fn unit_cells(rep: &Report, u: usize) -> Vec<Cell> {
     let panel = &rep.r.panel;
     vec![
         text(&panel.units[u]),
-        text(&panel.names[u]),
+        text(rep.unit_name(u)),
         text(rep.period_name()),
     ]
 }
@@ -292,7 +292,7 @@ fn dimensions(rep: &Report, name: &'static str) -> Sheet {
 fn with_measure(rep: &Report, node: usize) -> String {
     let unit = rep.fw.nodes[node]
         .indicator()
-        .map_or("", |s| s.unit.as_str());
+        .map_or("", |s| s.unit.get(rep.lang));
     match (unit.is_empty(), rep.zh()) {
         (true, _) => rep.name(node).to_string(),
         (false, true) => format!("{}（{unit}）", rep.name(node)),
@@ -382,7 +382,7 @@ fn imputed_list(rep: &Report, name: &'static str) -> Sheet {
             row.extend([
                 text(&rep.fw.nodes[node].id),
                 text(rep.name(node)),
-                text(spec.map_or("", |s| s.unit.as_str())),
+                text(spec.map_or("", |s| s.unit.get(rep.lang))),
                 Cell::Fixed(v, column_shown[&j]),
                 text(impute_method(rep, j)),
             ]);

@@ -173,10 +173,14 @@ fn the_embedded_font_covers_every_name_and_label() {
     let mut text = String::from("越秀区 天河区 白云区 茶滘 东漖 石碁 ▲▼◆→–×");
     for (fw, r) in [districts(), streets()] {
         for n in &fw.nodes {
-            text.push_str(&n.name.zh);
-            text.push_str(&n.name.en);
+            text.push_str(n.name.get(Lang::Zh));
+            text.push_str(n.name.get(Lang::En));
         }
-        for s in r.panel.names.iter().chain(r.panel.groups.iter().flatten()) {
+        for u in 0..r.panel.units.len() {
+            text.push_str(r.panel.unit_name(u, Lang::Zh));
+            text.push_str(r.panel.unit_name(u, Lang::En));
+        }
+        for s in r.panel.groups.iter().flatten() {
             text.push_str(s);
         }
     }

@@ -124,7 +124,7 @@ fn the_final_ranking_matches_coinr() {
     let csv = expected("08_index_ranking.csv");
     for row in &csv.rows {
         let u = r.panel.units.iter().position(|k| k == &row[0]).unwrap();
-        assert_eq!(r.panel.names[u], row[1]);
+        assert_eq!(r.panel.unit_name(u, kapok::framework::Lang::Zh), row[1]);
         assert!(close(r.scores[[0, u, 0]], num(&row[2])), "{}", row[0]);
         assert_eq!(r.ranks[[0, u, 0]].to_string(), row[3], "{}", row[0]);
     }

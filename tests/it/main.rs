@@ -18,6 +18,7 @@ mod generator;
 mod golden;
 mod hdi;
 mod intake;
+mod lang;
 mod outputs;
 mod periods;
 mod properties;

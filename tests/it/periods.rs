@@ -107,14 +107,14 @@ fn the_latest_period_and_the_rank_change_follow_the_calendar() {
     let (out, err) = texts(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(
-        out.contains("2023-12 (change against 2023-11)"),
+        out.contains("2023-12（与 2023-11 比较）"),
         "latest must be December: {out}"
     );
     // --period accepts any form and means the same month.
     let o = kapok(&["rank", &fw, "--period", "2023/9"]);
     let (out, err) = texts(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(out.contains("2023-09 (change against 2023-08)"), "{out}");
+    assert!(out.contains("2023-09（与 2023-08 比较）"), "{out}");
     let o = kapok(&["rank", &fw, "--period", "2023-13"]);
     let (_, err) = texts(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -151,10 +151,7 @@ fn a_gap_month_has_no_rank_change_and_check_names_the_gaps() {
     let o = kapok(&["rank", &fw, "--period", "2023-03"]);
     let (out, err) = texts(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(
-        !out.contains("change against"),
-        "no 2023-02 to compare with: {out}"
-    );
+    assert!(!out.contains("比较"), "no 2023-02 to compare with: {out}");
     let o = kapok(&["check", &fw]);
     let (_, err) = texts(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
@@ -357,14 +354,14 @@ fn excel_date_and_number_cells_are_months_and_an_ambiguous_decimal_is_named() {
         ws.write_datetime_with_format(r, 1, &day, &f).unwrap();
     });
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("2023-02 (change against 2023-01)"), "{out}");
+    assert!(out.contains("2023-02（与 2023-01 比较）"), "{out}");
     // Number cells 202301, 202302.
     let (code, out, err) = rank_xlsx(|ws, r| {
         ws.write_number(r, 1, if r <= 2 { 202301.0 } else { 202302.0 })
             .unwrap();
     });
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("2023-02 (change against 2023-01)"), "{out}");
+    assert!(out.contains("2023-02（与 2023-01 比较）"), "{out}");
     // 2023.1 as a number is also 2023.10: refused, naming the cell.
     let (code, _, err) = rank_xlsx(|ws, r| {
         ws.write_number(r, 1, if r <= 2 { 2023.1 } else { 2023.2 })

@@ -3,7 +3,7 @@
 use ndarray::{Array2, Array3};
 use proptest::prelude::*;
 
-use kapok::framework::{Framework, SourceFile, check};
+use kapok::framework::{Framework, SourceFile, Text, check};
 use kapok::{Panel, evaluate};
 
 const TOML: &str = r#"
@@ -67,7 +67,10 @@ fn panel(fw: &Framework, values: &[[f64; 3]], order: &[usize]) -> Panel {
     }
     Panel {
         units: order.iter().map(|u| format!("u{u}")).collect(),
-        names: order.iter().map(|u| format!("unit {u}")).collect(),
+        names: order
+            .iter()
+            .map(|u| Text::same(format!("unit {u}")))
+            .collect(),
         groups: None,
         periods: vec![String::new()],
         indicators: fw.indicators(),

@@ -291,7 +291,7 @@ fn the_html_is_self_contained_and_escaped() {
     // Methodology from the framework: names, units, directions, weights, expressions, methods.
     for needle in [
         "盗窃案件发案率",
-        "per 10k residents",
+        "每万人",
         "逆向（越低越好）",
         "theft_cases / population * 10000",
         "极差标准化至 [0, 100]",

@@ -170,7 +170,7 @@ pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<Stri
     }
     let one = panel.select_period(p);
     let results = evaluate(fw, one.clone())?;
-    let warnings = results.warnings();
+    let warnings: Vec<String> = results.warnings().iter().map(ToString::to_string).collect();
     let units: Vec<usize> = (0..one.units.len())
         .filter(|&u| one.present[[0, u]])
         .collect();
@@ -391,13 +391,14 @@ mod tables;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::Text;
     use ndarray::Axis;
 
     #[test]
     fn period_panel_keeps_one_period() {
         let panel = Panel {
             units: vec!["a".into(), "b".into()],
-            names: vec!["A".into(), "B".into()],
+            names: vec![Text::same("A"), Text::same("B")],
             groups: None,
             periods: vec!["p1".into(), "p2".into()],
             indicators: vec![1],

@@ -155,7 +155,11 @@ impl Audit {
         let av = &self.availability;
         let mut t = Table::default()
             .text("unit", av.iter().map(|a| Some(panel.units[a.unit].clone())))
-            .text("name", av.iter().map(|a| Some(panel.names[a.unit].clone())));
+            .text(
+                "name",
+                av.iter()
+                    .map(|a| Some(panel.unit_name(a.unit, Lang::Zh).to_string())),
+            );
         if let Some(g) = &panel.groups {
             t = t.text("group", av.iter().map(|a| Some(g[a.unit].clone())));
         }

@@ -1,0 +1,570 @@
+//! The message table: every warning and note that can reach a report, with its text for
+//! readers in Chinese and in English side by side, and the English original for logs.
+//!
+//! Readers' texts name indicators and units by their display names, without ids or backticks;
+//! the log text (`Display`) keeps the ids, as standard error always showed them. One arm of
+//! [`Warning::texts`] or [`Note::texts`] writes both languages, so neither can be left out.
+
+use std::fmt;
+
+use crate::data::list;
+use crate::framework::{Framework, Lang};
+
+/// At most this many items of a list are written in a reader's text.
+const SHOWN: usize = 10;
+
+/// A warning of the run (data reading and evaluation, over all periods).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Warning {
+    /// An indicator has no value for any unit in some periods (e.g. a year-on-year ratio in the
+    /// first year): it is left out of those periods' aggregation.
+    EmptyIndicator {
+        /// The indicator's node index.
+        node: usize,
+        /// Its id (for the log).
+        id: String,
+        /// The periods.
+        periods: Vec<String>,
+    },
+    /// Unit-periods removed by screening (`unit period` each).
+    Screened(Vec<String>),
+    /// Unit-periods without an index score (too few indicators present).
+    NoIndexScore(Vec<String>),
+    /// Calendar periods inside the data's range that no source has.
+    PeriodGap {
+        /// First period of the data.
+        from: String,
+        /// Last period of the data.
+        to: String,
+        /// The periods without data.
+        missing: Vec<String>,
+    },
+    /// Units without a row in some periods that other units have (`key (p1, p2, …)` each).
+    UnitHoles(Vec<String>),
+    /// A periodic source has no row for unit-periods that another source has.
+    SourceRows {
+        /// The source's name.
+        source: String,
+        /// `unit period` each.
+        missing: Vec<String>,
+    },
+    /// Unit keys with spaces around them were trimmed.
+    TrimmedKeys {
+        /// The source's name.
+        source: String,
+        /// How the log names the source.
+        what: String,
+        /// Each key with where it is.
+        keys: Vec<String>,
+    },
+    /// A text column was read as numbers under the source's rules (separators, percentages,
+    /// missing markers).
+    ReadAsNumbers {
+        /// The source's name.
+        source: String,
+        /// How the log names the source.
+        what: String,
+        /// The column.
+        column: String,
+        /// What was read how, and where first (for the log).
+        detail: String,
+    },
+}
+
+/// A unit's reason for having no rank.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusNote {
+    /// Screened out for too little data.
+    Screened,
+    /// The index could not be computed.
+    NoIndex,
+    /// Scored, but outside the `[rank] only` condition.
+    NotRanked,
+}
+
+/// A note on the reported period.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Note {
+    /// An indicator has no value in the period and is left out of the aggregation.
+    IndicatorEmpty {
+        /// The indicator's node index.
+        node: usize,
+    },
+    /// Units lack an indicator; some or none were imputed.
+    Missing {
+        /// The indicator's node index.
+        node: usize,
+        /// Units without a value.
+        missing: usize,
+        /// Values filled by imputation.
+        imputed: usize,
+    },
+    /// Values of an indicator were winsorised.
+    Winsorised {
+        /// The indicator's node index.
+        node: usize,
+        /// How many values.
+        values: usize,
+    },
+    /// Winsorising did not remove an indicator's skew, so it was log-transformed.
+    LogTransformed {
+        /// The indicator's node index.
+        node: usize,
+    },
+    /// A unit has no rank.
+    Unit {
+        /// The unit's key.
+        key: String,
+        /// Its name in the report's language.
+        name: String,
+        /// Why.
+        status: StatusNote,
+    },
+    /// Texts shown in the other language because the framework or the data give none in the
+    /// report's language.
+    Untranslated {
+        /// Framework texts without a translation (names of nodes, the description, units of
+        /// measurement), as shown.
+        texts: Vec<String>,
+        /// How many unit names have none.
+        units: usize,
+    },
+}
+
+/// `items` as a reader's list: at most [`SHOWN`], then how many more, in `lang`.
+fn items<T: fmt::Display>(items: &[T], lang: Lang) -> String {
+    let shown: Vec<String> = items.iter().take(SHOWN).map(T::to_string).collect();
+    let more = items.len().saturating_sub(SHOWN);
+    match (lang, more) {
+        (_, 0) => shown.join(if lang == Lang::Zh { "、" } else { ", " }),
+        (Lang::Zh, _) => format!("{} 等 {} 项", shown.join("、"), items.len()),
+        (Lang::En, k) => format!("{} and {k} more", shown.join(", ")),
+    }
+}
+
+/// `[zh, en]` picked by `lang`.
+fn pick([zh, en]: [String; 2], lang: Lang) -> String {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+impl Warning {
+    /// The text for readers in `lang` (names from `fw`).
+    pub fn text(&self, fw: &Framework, lang: Lang) -> String {
+        pick(self.texts(fw, lang), lang)
+    }
+
+    /// The texts for readers, `[zh, en]`; lists are written in `lang`'s style and indicators
+    /// named in `lang`.
+    fn texts(&self, fw: &Framework, lang: Lang) -> [String; 2] {
+        let l = |v: &[String]| items(v, lang);
+        match self {
+            Warning::EmptyIndicator { node, periods, .. } => {
+                let name = fw.nodes[*node].name.get(lang);
+                let n = periods.len();
+                [
+                    format!(
+                        "指标“{name}”在 {n} 个期间没有任何单位的数据（{}），这些期间不计入聚合。",
+                        l(periods)
+                    ),
+                    format!(
+                        "Indicator “{name}” has no value for any unit in {n} period(s) ({}); it is left out of those periods' aggregation.",
+                        l(periods)
+                    ),
+                ]
+            }
+            Warning::Screened(hits) => [
+                format!("{} 个单位-期间因数据不足未参评：{}。", hits.len(), l(hits)),
+                format!(
+                    "{} unit-period(s) screened out for too little data: {}.",
+                    hits.len(),
+                    l(hits)
+                ),
+            ],
+            Warning::NoIndexScore(hits) => [
+                format!(
+                    "{} 个单位-期间因指标过少无法计算指数：{}。",
+                    hits.len(),
+                    l(hits)
+                ),
+                format!(
+                    "{} unit-period(s) without an index score (too few indicators present): {}.",
+                    hits.len(),
+                    l(hits)
+                ),
+            ],
+            Warning::PeriodGap { from, to, missing } => [
+                format!(
+                    "{from} 至 {to} 之间有 {} 个期间没有任何数据：{}。",
+                    missing.len(),
+                    l(missing)
+                ),
+                format!(
+                    "{} period(s) between {from} and {to} have no data in any source: {}.",
+                    missing.len(),
+                    l(missing)
+                ),
+            ],
+            Warning::UnitHoles(holes) => [
+                format!(
+                    "{} 个单位在其他单位有数据的部分期间缺少记录：{}。",
+                    holes.len(),
+                    l(holes)
+                ),
+                format!(
+                    "{} unit(s) have no row in some periods that other units have: {}.",
+                    holes.len(),
+                    l(holes)
+                ),
+            ],
+            Warning::SourceRows { source, missing } => [
+                format!(
+                    "数据源“{source}”缺少 {} 个单位-期间的记录，相应数值按缺失处理：{}。",
+                    missing.len(),
+                    l(missing)
+                ),
+                format!(
+                    "Source “{source}” has no row for {} unit-period(s); their values are missing: {}.",
+                    missing.len(),
+                    l(missing)
+                ),
+            ],
+            Warning::TrimmedKeys { source, keys, .. } => [
+                format!(
+                    "数据源“{source}”中有 {} 个单位代码带有多余空格，已去除。",
+                    keys.len()
+                ),
+                format!(
+                    "Source “{source}”: spaces around {} unit code(s) were removed.",
+                    keys.len()
+                ),
+            ],
+            Warning::ReadAsNumbers { source, column, .. } => [
+                format!(
+                    "数据源“{source}”的“{column}”列中以文字书写的数字（千位分隔符、百分数、缺失标记等）已按数值读取，详见运行日志。"
+                ),
+                format!(
+                    "Source “{source}”: numbers written as text in column “{column}” (thousands separators, percentages, missing markers) were read as numbers; the run's log has the details."
+                ),
+            ],
+        }
+    }
+}
+
+/// The English original, for logs and standard error.
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::EmptyIndicator { id, periods, .. } => write!(
+                f,
+                "indicator `{id}` has no value for any unit in {} period(s) ({}); it is left out of those periods' aggregation",
+                periods.len(),
+                list(periods)
+            ),
+            Warning::Screened(hits) => write!(
+                f,
+                "{} unit-period(s) removed by screening: {}",
+                hits.len(),
+                list(hits)
+            ),
+            Warning::NoIndexScore(hits) => write!(
+                f,
+                "{} unit-period(s) without an index score (too few indicators present): {}",
+                hits.len(),
+                list(hits)
+            ),
+            Warning::PeriodGap { from, to, missing } => write!(
+                f,
+                "{} period(s) between {from} and {to} have no data in any source: {}",
+                missing.len(),
+                list(missing)
+            ),
+            Warning::UnitHoles(holes) => write!(
+                f,
+                "{} unit(s) have no row in some periods that other units have: {}",
+                holes.len(),
+                list(holes)
+            ),
+            Warning::SourceRows { source, missing } => write!(
+                f,
+                "source `{source}` has no row for {} unit-period(s), their values are missing: {}",
+                missing.len(),
+                list(missing)
+            ),
+            Warning::TrimmedKeys { what, keys, .. } => write!(
+                f,
+                "{what}: {} unit key(s) had spaces around them and were trimmed: {}",
+                keys.len(),
+                list(keys)
+            ),
+            Warning::ReadAsNumbers {
+                what,
+                column,
+                detail,
+                ..
+            } => write!(f, "{what}: column `{column}` read as numbers: {detail}"),
+        }
+    }
+}
+
+impl StatusNote {
+    /// The text for readers in `lang`.
+    pub fn text(self, lang: Lang) -> &'static str {
+        let [zh, en] = match self {
+            StatusNote::Screened => ["数据不足，未参评", "screened out (too little data)"],
+            StatusNote::NoIndex => ["指数无法计算", "index could not be computed"],
+            StatusNote::NotRanked => ["不参与排名", "not ranked"],
+        };
+        if lang == Lang::Zh { zh } else { en }
+    }
+}
+
+impl Note {
+    /// The text for readers in `lang` (names from `fw`).
+    pub fn text(&self, fw: &Framework, lang: Lang) -> String {
+        pick(self.texts(fw, lang), lang)
+    }
+
+    fn texts(&self, fw: &Framework, lang: Lang) -> [String; 2] {
+        let name = |node: &usize| fw.nodes[*node].name.get(lang);
+        match self {
+            Note::IndicatorEmpty { node } => [
+                format!("指标“{}”本期无数据，未参与聚合。", name(node)),
+                format!(
+                    "Indicator “{}” has no value in this period and is left out of the aggregation.",
+                    name(node)
+                ),
+            ],
+            Note::Missing {
+                node,
+                missing,
+                imputed: 0,
+            } => [
+                format!(
+                    "指标“{}”有 {missing} 个单位缺失数据，未插补，相应单位按其余指标聚合。",
+                    name(node)
+                ),
+                format!(
+                    "Indicator “{}” is missing for {missing} unit(s), not imputed: their scores aggregate the other indicators.",
+                    name(node)
+                ),
+            ],
+            Note::Missing {
+                node,
+                missing,
+                imputed,
+            } => [
+                format!(
+                    "指标“{}”有 {missing} 个单位缺失数据，插补 {imputed} 个。",
+                    name(node)
+                ),
+                format!(
+                    "Indicator “{}” is missing for {missing} unit(s); {imputed} imputed.",
+                    name(node)
+                ),
+            ],
+            Note::Winsorised { node, values } => [
+                format!("指标“{}”缩尾处理 {values} 个值。", name(node)),
+                format!("Indicator “{}”: {values} value(s) winsorised.", name(node)),
+            ],
+            Note::LogTransformed { node } => [
+                format!("指标“{}”缩尾未能消除偏态，改为对数变换。", name(node)),
+                format!(
+                    "Indicator “{}”: winsorising did not remove the skew; log-transformed instead.",
+                    name(node)
+                ),
+            ],
+            Note::Unit { key, name, status } => [
+                format!("{key} {name}：{}", status.text(Lang::Zh)),
+                format!("{key} {name}: {}", status.text(Lang::En)),
+            ],
+            Note::Untranslated { texts, units } => {
+                let texts = items(texts, lang);
+                let zh = match (texts.is_empty(), units) {
+                    (false, 0) => format!("以下文字框架未提供中文，以英文显示：{texts}。"),
+                    (true, k) => format!("{k} 个单位的名称数据未提供中文，以英文显示。"),
+                    (false, k) => format!(
+                        "以下文字框架未提供中文，以英文显示：{texts}；另有 {k} 个单位的名称。"
+                    ),
+                };
+                let en = match (texts.is_empty(), units) {
+                    (false, 0) => {
+                        format!("No English text in the framework, shown in Chinese: {texts}.")
+                    }
+                    (true, k) => format!(
+                        "The data give no English name for {k} unit(s); their names are shown in Chinese."
+                    ),
+                    (false, k) => format!(
+                        "No English text in the framework, shown in Chinese: {texts}; and the names of {k} unit(s) in the data."
+                    ),
+                };
+                [zh, en]
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of every message, with names that the framework below resolves.
+    fn warnings() -> Vec<Warning> {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        vec![
+            Warning::EmptyIndicator {
+                node: 1,
+                id: "yoy".into(),
+                periods: v(&["2022-01", "2022-02"]),
+            },
+            Warning::Screened(v(&["440103 2023-01"])),
+            Warning::NoIndexScore(v(&["440103 2023-01"])),
+            Warning::PeriodGap {
+                from: "2023-01".into(),
+                to: "2023-06".into(),
+                missing: v(&["2023-03"]),
+            },
+            Warning::UnitHoles(v(&["440103 (2023-02)"])),
+            Warning::SourceRows {
+                source: "police".into(),
+                missing: v(&["440103 2023-02"]),
+            },
+            Warning::TrimmedKeys {
+                source: "police".into(),
+                what: "source `police` (police.csv)".into(),
+                keys: v(&["line 3 \" 440103\""]),
+            },
+            Warning::ReadAsNumbers {
+                source: "police".into(),
+                what: "source `police` (police.csv)".into(),
+                column: "cases".into(),
+                detail: "2 with thousands separators, first line 3".into(),
+            },
+        ]
+    }
+
+    fn notes() -> Vec<Note> {
+        let unit = |status| Note::Unit {
+            key: "440103".into(),
+            name: "荔湾区".into(),
+            status,
+        };
+        vec![
+            Note::IndicatorEmpty { node: 1 },
+            Note::Missing {
+                node: 1,
+                missing: 2,
+                imputed: 0,
+            },
+            Note::Missing {
+                node: 1,
+                missing: 2,
+                imputed: 1,
+            },
+            Note::Winsorised { node: 1, values: 3 },
+            Note::LogTransformed { node: 1 },
+            unit(StatusNote::Screened),
+            unit(StatusNote::NoIndex),
+            unit(StatusNote::NotRanked),
+        ]
+    }
+
+    fn framework() -> Framework {
+        let text = r#"
+[index]
+id = "i"
+name = { zh = "指数", en = "Index" }
+[units]
+key = "k"
+[[source]]
+name = "t"
+path = "t.csv"
+[[indicator]]
+id = "yoy"
+name = { zh = "同比", en = "Year on year" }
+parent = "i"
+direction = "lower"
+"#;
+        crate::framework::check(
+            crate::framework::SourceFile::new("t.toml", text),
+            std::path::Path::new("."),
+        )
+        .expect("a valid framework")
+    }
+
+    fn has_han(s: &str) -> bool {
+        s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    }
+
+    /// Latin words of three or more letters: English left in a Chinese text.
+    fn english_words(s: &str) -> Vec<String> {
+        s.split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|w| w.len() >= 3)
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn every_message_has_both_languages_for_readers() {
+        let fw = framework();
+        let all: Vec<[String; 2]> = warnings()
+            .iter()
+            .map(|w| [w.text(&fw, Lang::Zh), w.text(&fw, Lang::En)])
+            .chain(
+                notes()
+                    .iter()
+                    .map(|n| [n.text(&fw, Lang::Zh), n.text(&fw, Lang::En)]),
+            )
+            .collect();
+        for [zh, en] in &all {
+            assert!(has_han(zh), "{zh}");
+            // Source and column names are the framework's and the data's own words.
+            let words = zh.replace("police", "").replace("cases", "");
+            assert!(english_words(&words).is_empty(), "English in {zh}");
+            // The only Chinese in an English text is a unit's Chinese name from the data.
+            assert!(!has_han(&en.replace("荔湾区", "")), "Chinese in {en}");
+            for t in [zh, en] {
+                assert!(!t.contains('`'), "backticks in {t}");
+                assert!(!t.contains("yoy"), "an id in {t}");
+            }
+        }
+        assert!(all[0][0].contains("同比") && all[0][1].contains("Year on year"));
+    }
+
+    #[test]
+    fn the_log_keeps_the_english_original_with_ids() {
+        let w = &warnings()[0];
+        assert_eq!(
+            w.to_string(),
+            "indicator `yoy` has no value for any unit in 2 period(s) (2022-01, 2022-02); it is left out of those periods' aggregation"
+        );
+    }
+
+    #[test]
+    fn long_lists_say_how_many_more_in_the_language() {
+        let v: Vec<String> = (1..=12).map(|i| i.to_string()).collect();
+        assert_eq!(
+            items(&v, Lang::Zh),
+            "1、2、3、4、5、6、7、8、9、10 等 12 项"
+        );
+        assert_eq!(
+            items(&v, Lang::En),
+            "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more"
+        );
+    }
+
+    #[test]
+    fn untranslated_texts_are_listed_in_the_report_language() {
+        let fw = framework();
+        let n = Note::Untranslated {
+            texts: vec!["同比".into()],
+            units: 176,
+        };
+        assert_eq!(
+            n.text(&fw, Lang::En),
+            "No English text in the framework, shown in Chinese: 同比; and the names of 176 unit(s) in the data."
+        );
+    }
+}

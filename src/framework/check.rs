@@ -92,6 +92,7 @@ impl Checker<'_> {
         let defaults = r.table(self.sink, "defaults");
         let rank = r.table(self.sink, "rank");
         let charts = r.table(self.sink, "charts");
+        let report = r.table(self.sink, "report");
         let sources = self.array(&mut r, "source");
         let dims = self.array(&mut r, "dimension");
         let inds = self.array(&mut r, "indicator");
@@ -103,6 +104,9 @@ impl Checker<'_> {
         });
         let rank = rank.map_or_else(RankSpec::default, |(t, s)| self.rank(t, s));
         let charts = charts.map_or_else(ChartFiles::default, |(t, s)| self.charts(t, s));
+        let report = report.map_or_else(Default::default, |(t, s)| {
+            super::header::read(self.sink, t, s)
+        });
         let index = index.and_then(|(t, s)| self.index(t, s));
         let declared: Vec<String> = sources
             .iter()
@@ -148,6 +152,7 @@ impl Checker<'_> {
             defaults,
             rank,
             charts,
+            report,
             sources,
             nodes,
             warnings: Vec::new(),

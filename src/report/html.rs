@@ -395,7 +395,7 @@ impl Page<'_, '_> {
             }
             let _ = write!(
                 h,
-                "<td class=\"nw\">{}</td><td>{}</td>",
+                "<td class=\"nw\">{}</td><td class=\"nw\">{}</td>",
                 esc(&panel.units[u]),
                 esc(&panel.names[u])
             );

@@ -82,8 +82,9 @@ fn head(rep: &Report, u: usize, h: &mut String) {
     }
     if let Some(q) = rep.prev {
         let change = rep.change(u);
+        let (open, close) = (rep.t("（", " ("), rep.t("）", ")"));
         kpis.push(format!(
-            "{} <span class=\"{}\">{}</span>（{} {}）",
+            "{} <span class=\"{}\">{}</span>{open}{} {}{close}",
             rep.t("变化", "Change"),
             change_class(&change),
             esc(&change),
@@ -94,7 +95,8 @@ fn head(rep: &Report, u: usize, h: &mut String) {
         let before = Some(rep.r.scores[[q, u, 0]]).filter(|v| v.is_finite());
         let delta = now.zip(before).map_or(String::new(), |(a, b)| {
             let d = a - b;
-            format!("（{}{:+.2}）", rep.t("较上期 ", "vs previous "), d + 0.0)
+            let d = format!("{:+.2}", d + 0.0).replace('-', "−");
+            format!("{open}{}{d}{close}", rep.t("较上期 ", "vs previous "))
         });
         kpis.push(format!("{} <b>{}</b>{delta}", esc(rep.name(0)), score(now)));
     } else {

@@ -19,6 +19,7 @@ mod hdi;
 mod intake;
 mod outputs;
 mod periods;
+mod print;
 mod properties;
 mod readme;
 mod report;

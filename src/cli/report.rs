@@ -35,6 +35,12 @@ pub struct ReportArgs {
     /// Draw the charts as SVG (text stays text) instead of PNG.
     #[arg(long)]
     svg: bool,
+    /// Add a profile page per unit to index.html (default when there are at most 20 units).
+    #[arg(long, overrides_with = "no_profiles")]
+    profiles: bool,
+    /// Leave the unit profiles out (default when there are more than 20 units).
+    #[arg(long, overrides_with = "profiles")]
+    no_profiles: bool,
 }
 
 /// Runs `kapok report`.
@@ -54,6 +60,8 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         crate::framework::Lang::Zh => "zh",
         crate::framework::Lang::En => "en",
     };
+    let asked = (a.profiles || a.no_profiles).then_some(a.profiles);
+    let profiles = report::profiles_on(asked, results.panel.units.len());
     let path = |p: &Option<PathBuf>| p.as_deref().map(|p| input_path(&a.run.framework, p));
     // Every option that changes what the report says (not where it goes: -o, --force).
     let options = serde_json::json!({
@@ -71,6 +79,7 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         "geojson": path(&geojson),
         "tiles": path(&tiles),
         "svg": a.svg,
+        "profiles": profiles,
     });
     let opts = ReportOptions {
         lang: a.run.lang,
@@ -81,6 +90,7 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         geojson,
         tiles,
         svg: a.svg,
+        profiles,
         options,
     };
     let files = report::build(&fw, &results, &warnings, &opts)?;

@@ -92,6 +92,7 @@ impl Checker<'_> {
         let defaults = r.table(self.sink, "defaults");
         let rank = r.table(self.sink, "rank");
         let charts = r.table(self.sink, "charts");
+        let report = r.table(self.sink, "report");
         let sources = self.array(&mut r, "source");
         let dims = self.array(&mut r, "dimension");
         let inds = self.array(&mut r, "indicator");
@@ -103,6 +104,9 @@ impl Checker<'_> {
         });
         let rank = rank.map_or_else(RankSpec::default, |(t, s)| self.rank(t, s));
         let charts = charts.map_or_else(ChartFiles::default, |(t, s)| self.charts(t, s));
+        let report = report.map_or_else(Default::default, |(t, s)| {
+            super::header::read(self.sink, t, s)
+        });
         let index = index.and_then(|(t, s)| self.index(t, s));
         let declared: Vec<String> = sources
             .iter()
@@ -148,6 +152,7 @@ impl Checker<'_> {
             defaults,
             rank,
             charts,
+            report,
             sources,
             nodes,
             warnings: Vec::new(),
@@ -221,48 +226,9 @@ impl Checker<'_> {
         self.text(r, "name")
     }
 
-    /// A display text: a plain string (the same in every language) or a table with `zh`, `en`
-    /// or both. Anything else is reported where it is written.
+    /// A display text (see [`text`]).
     fn text(&mut self, r: &mut TableReader<'_, '_>, key: &str) -> Option<Text> {
-        let v = r.get(key)?;
-        let t = match v.get_ref() {
-            DeValue::String(s) => return Some(Text::same(s.to_string())),
-            DeValue::Table(t) => t,
-            other => {
-                self.sink.push(
-                    Diagnostic::error(
-                        v.span(),
-                        format!(
-                            "`{key}` in {} must be {TEXT_FORMS}, not {}",
-                            r.what,
-                            super::read::type_name(other)
-                        ),
-                    )
-                    .with_label("expected a string or a { zh, en } table"),
-                );
-                return None;
-            }
-        };
-        let mut tr = TableReader::new(t, v.span(), format!("the `{key}` of {}", r.what));
-        let zh = tr.str(self.sink, "zh");
-        let en = tr.str(self.sink, "en");
-        let given = ["zh", "en"].iter().any(|k| tr.key_span(k).is_some());
-        tr.finish(self.sink);
-        if !given {
-            self.sink.push(
-                Diagnostic::error(
-                    v.span(),
-                    format!("the `{key}` of {} gives no language", r.what),
-                )
-                .with_label("no `zh` or `en` here")
-                .with_hint(format!("write {TEXT_FORMS}")),
-            );
-            return None;
-        }
-        (zh.is_some() || en.is_some()).then(|| Text::Each {
-            zh: zh.map(|s| s.value),
-            en: en.map(|s| s.value),
-        })
+        text(self.sink, r, key)
     }
 
     fn index(&mut self, t: &DeTable<'_>, span: Range<usize>) -> Option<(RawNode, Option<Text>)> {
@@ -930,4 +896,48 @@ pub fn base_dir(path: &Path) -> PathBuf {
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// A display text: a plain string (the same in every language) or a table with `zh`, `en`
+/// or both. Anything else is reported where it is written.
+pub(super) fn text(sink: &mut Sink, r: &mut TableReader<'_, '_>, key: &str) -> Option<Text> {
+    let v = r.get(key)?;
+    let t = match v.get_ref() {
+        DeValue::String(s) => return Some(Text::same(s.to_string())),
+        DeValue::Table(t) => t,
+        other => {
+            sink.push(
+                Diagnostic::error(
+                    v.span(),
+                    format!(
+                        "`{key}` in {} must be {TEXT_FORMS}, not {}",
+                        r.what,
+                        super::read::type_name(other)
+                    ),
+                )
+                .with_label("expected a string or a { zh, en } table"),
+            );
+            return None;
+        }
+    };
+    let mut tr = TableReader::new(t, v.span(), format!("the `{key}` of {}", r.what));
+    let zh = tr.str(sink, "zh");
+    let en = tr.str(sink, "en");
+    let given = ["zh", "en"].iter().any(|k| tr.key_span(k).is_some());
+    tr.finish(sink);
+    if !given {
+        sink.push(
+            Diagnostic::error(
+                v.span(),
+                format!("the `{key}` of {} gives no language", r.what),
+            )
+            .with_label("no `zh` or `en` here")
+            .with_hint(format!("write {TEXT_FORMS}")),
+        );
+        return None;
+    }
+    (zh.is_some() || en.is_some()).then(|| Text::Each {
+        zh: zh.map(|s| s.value),
+        en: en.map(|s| s.value),
+    })
 }

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod diag;
 pub mod expr;
+pub mod header;
 pub mod methods;
 pub mod model;
 pub mod read;
@@ -12,6 +13,7 @@ use std::path::Path;
 
 pub use check::check;
 pub use diag::{Diagnostic, Diagnostics, Severity, SourceFile};
+pub use header::ReportHeader;
 pub use model::*;
 
 use crate::error::Error;

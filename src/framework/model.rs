@@ -363,6 +363,8 @@ pub struct Framework {
     pub rank: RankSpec,
     /// Files the charts use.
     pub charts: ChartFiles,
+    /// Header fields of the report (`[report]`).
+    pub report: super::ReportHeader,
     /// Data sources in file order.
     pub sources: Vec<Source>,
     /// Node arena: the index first, then dimensions, then indicators, each in file order.

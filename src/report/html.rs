@@ -1,11 +1,16 @@
 //! `index.html`: one self-contained page (inline CSS, charts as data URIs, no script, no
-//! external request) that prints cleanly on A4.
+//! external request) that reads at 1280 px and on a phone, and prints on A4 portrait: every
+//! section starts a page, table headers repeat, each unit profile fills one page.
+//!
+//! The page is written section by section, one function each; charts go to the section they
+//! illustrate ([`CHART_SECTIONS`]).
 
 use std::fmt::Write;
 
 use base64::Engine;
 
 use super::{Report, describe};
+use crate::chart::Chart;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -23,543 +28,711 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-fn score(v: Option<f64>) -> String {
-    v.map_or("–".into(), |v| format!("{v:.2}"))
+pub(super) fn score(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{:.2}", v + 0.0))
 }
 
-fn rank(v: Option<u32>) -> String {
+pub(super) fn rank(v: Option<u32>) -> String {
     v.map_or("–".into(), |v| v.to_string())
 }
 
-fn pct(v: f64) -> String {
+pub(super) fn pct(v: f64) -> String {
     format!("{:.2}%", v * 100.0)
 }
 
-const CSS: &str = r#"
-:root { --ink: #1f2328; --muted: #59636e; --line: #d0d7de; --head: #f3f4f6; --accent: #b4232a; }
-* { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1120px; padding: 28px 36px 40px; color: var(--ink);
-  font: 14px/1.6 "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC",
-  "Source Han Sans SC", "WenQuanYi Micro Hei", system-ui, sans-serif; }
-header { border-bottom: 3px solid var(--accent); padding-bottom: 10px; margin-bottom: 8px; }
-h1 { font-size: 26px; margin: 0 0 4px; letter-spacing: .02em; }
-.meta { color: var(--muted); margin: 0; }
-.desc { margin: 6px 0 0; }
-h2 { font-size: 19px; margin: 30px 0 10px; padding-left: 10px; border-left: 4px solid var(--accent); }
-h3 { font-size: 15px; margin: 18px 0 6px; }
-nav ol { display: flex; flex-wrap: wrap; gap: 4px 22px; margin: 10px 0 0; padding: 0; list-style: none; }
-nav a { color: var(--muted); text-decoration: none; } nav a:hover { text-decoration: underline; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 13px; }
-table.compact { width: auto; min-width: 55%; }
-td.ind-name { min-width: 10em; }
-td.method { min-width: 10em; }
-code.id { white-space: nowrap; }
-th, td { padding: 4px 8px; text-align: left; vertical-align: top; border-bottom: 1px solid var(--line); }
-thead th { background: var(--head); border-top: 1.5px solid var(--ink); border-bottom: 1px solid var(--ink);
-  font-weight: 600; vertical-align: bottom; }
-tbody tr:last-child td { border-bottom: 1.5px solid var(--ink); }
-.n { text-align: right; font-variant-numeric: tabular-nums; } td.n { white-space: nowrap; }
-.c { text-align: center; white-space: nowrap; }
-.nw { white-space: nowrap; }
-.up { color: #1a7f37; } .down { color: #b4232a; }
-sup.r { color: var(--muted); font-size: 10px; margin-left: 2px; }
-th small, .muted { color: var(--muted); font-weight: normal; }
-.ind1 { padding-left: 22px; } .ind2 { padding-left: 38px; } .ind3 { padding-left: 54px; }
-tr.agg td { background: #fafbfc; font-weight: 600; }
-code { font: 12px/1.45 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; white-space: pre-wrap;
-  word-break: break-word; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 8px 0 12px; }
-dt { color: var(--muted); } dd { margin: 0; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 16px; }
-figure { margin: 0; break-inside: avoid; text-align: center; }
-figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
-figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
-ul.notes { padding-left: 20px; margin: 6px 0; }
-footer { margin-top: 36px; border-top: 1px solid var(--line); padding-top: 8px; color: var(--muted); font-size: 12px; }
-@page { size: A4; margin: 14mm 12mm; }
-@media print {
-  body { max-width: none; padding: 0; font-size: 10.5pt; }
-  nav { display: none; }
-  h2 { break-after: avoid; }
-  thead { display: table-header-group; }
-  tr, figure { break-inside: avoid; }
-  .charts { display: block; } figure { margin: 0 0 12px; }
-  thead th, tr.agg td { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
-"#;
+const CSS: &str = include_str!("style.css");
 
 const NUMERALS: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
 
+/// Which section shows which chart (by file stem); a chart not listed goes to the indicator
+/// section. The map is not listed: it stands beside the ranking table.
+const CHART_SECTIONS: [(&str, Sec); 10] = [
+    ("ranking", Sec::Ranking),
+    ("rank-change", Sec::Ranking),
+    ("heatmap-dimensions", Sec::Dimensions),
+    ("contributions", Sec::Dimensions),
+    ("radar", Sec::Dimensions),
+    ("heatmap-indicators", Sec::Indicators),
+    ("distributions", Sec::Indicators),
+    ("correlations", Sec::Indicators),
+    ("bump", Sec::Time),
+    ("trends", Sec::Time),
+];
+
+/// Charts at least this wide (CSS pixels, as drawn) take a row of their own on screen.
+const WIDE_PX: u32 = 1000;
+
+/// The sections of the page, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sec {
+    Ranking,
+    Dimensions,
+    Indicators,
+    Time,
+    Profiles,
+    Method,
+    Notes,
+}
+
+impl Sec {
+    fn id_title(self, rep: &Report) -> (&'static str, &'static str) {
+        match self {
+            Sec::Ranking => ("ranking", rep.t("排名", "Ranking")),
+            Sec::Dimensions => ("dimensions", rep.t("维度得分", "Dimension scores")),
+            Sec::Indicators => ("indicators", rep.t("指标", "Indicators")),
+            Sec::Time => ("time", rep.t("历时变化", "Over time")),
+            Sec::Profiles => ("profiles", rep.t("单位概况", "Unit profiles")),
+            Sec::Method => ("method", rep.t("方法说明", "Methodology")),
+            Sec::Notes => ("notes", rep.t("本期说明", "Notes on this period")),
+        }
+    }
+}
+
+fn chart_section(name: &str) -> Sec {
+    CHART_SECTIONS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(Sec::Indicators, |&(_, s)| s)
+}
+
+/// The page being written: the report, the HTML so far, the sections and the figures.
+struct Page<'r, 'a> {
+    rep: &'r Report<'a>,
+    h: String,
+    sections: Vec<Sec>,
+    figures: usize,
+}
+
 /// Renders the page.
 pub fn render(rep: &Report) -> String {
-    let fw = rep.fw;
-    let panel = &rep.r.panel;
-    let zh = rep.zh();
-    let mut h = String::new();
-    let index_name = esc(rep.name(0));
-    let period = rep.period_name();
-    let title = if period.is_empty() {
-        index_name.clone()
-    } else {
-        format!("{index_name} {}", esc(period))
-    };
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"kapok {}\">\n<title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
-        if zh { "zh-CN" } else { "en" },
-        env!("CARGO_PKG_VERSION"),
-    );
-
-    // Header.
-    let units = rep.units();
-    let dims = rep.dims();
-    let n_ind = fw.indicators().len();
-    let _ = write!(h, "<header>\n<h1>{index_name}</h1>\n<p class=\"meta\">");
-    let mut meta = Vec::new();
-    if !period.is_empty() {
-        meta.push(match (zh, rep.prev_name()) {
-            (true, Some(q)) => format!("统计期 {}（排名变化与 {} 比较）", esc(period), esc(q)),
-            (true, None) => format!("统计期 {}", esc(period)),
-            (false, Some(q)) => format!("Period {} (rank changes against {})", esc(period), esc(q)),
-            (false, None) => format!("Period {}", esc(period)),
-        });
-    }
-    meta.push(if zh {
-        format!(
-            "{} 个单位 · {} 个维度 · {} 项指标",
-            units.len(),
-            dims.len(),
-            n_ind
-        )
-    } else {
-        format!(
-            "{} units · {} dimensions · {} indicators",
-            units.len(),
-            dims.len(),
-            n_ind
-        )
-    });
-    h.push_str(&meta.join(" · "));
-    h.push_str("</p>\n");
-    if let Some(d) = &fw.description {
-        let _ = writeln!(h, "<p class=\"desc\">{}</p>", rep.text_html(d));
-    }
-    h.push_str("</header>\n");
-
-    let sections: Vec<(&str, &str)> = vec![
-        ("ranking", rep.t("排名", "Ranking")),
-        ("dimensions", rep.t("维度得分", "Dimension scores")),
-        ("charts", rep.t("图表", "Charts")),
-        ("method", rep.t("方法说明", "Methodology")),
-        ("notes", rep.t("本期说明", "Notes on this period")),
-    ];
-    let heading = |i: usize| -> String {
-        let (id, name) = sections[i];
-        if zh {
-            format!("<h2 id=\"{id}\">{}、{name}</h2>\n", NUMERALS[i])
-        } else {
-            format!("<h2 id=\"{id}\">{}. {name}</h2>\n", i + 1)
+    let mut sections = vec![Sec::Ranking, Sec::Dimensions];
+    for s in [Sec::Indicators, Sec::Time] {
+        if rep
+            .charts
+            .iter()
+            .any(|c| c.name != "map" && chart_section(&c.name) == s)
+        {
+            sections.push(s);
         }
+    }
+    if rep.profiles {
+        sections.push(Sec::Profiles);
+    }
+    sections.extend([Sec::Method, Sec::Notes]);
+    let mut pg = Page {
+        rep,
+        h: String::new(),
+        sections,
+        figures: 0,
     };
-    h.push_str("<nav><ol>");
-    for (i, (id, name)) in sections.iter().enumerate() {
-        let number = if zh {
-            format!("{}、", NUMERALS[i])
+    pg.head();
+    pg.header();
+    pg.nav();
+    for s in pg.sections.clone() {
+        pg.h.push_str("<section>\n");
+        pg.heading(s);
+        match s {
+            Sec::Ranking => pg.ranking(),
+            Sec::Dimensions => pg.dimensions(),
+            Sec::Indicators | Sec::Time => pg.figures(s),
+            Sec::Profiles => super::profile::profiles(rep, &mut pg.h),
+            Sec::Method => pg.method(),
+            Sec::Notes => pg.notes(),
+        }
+        pg.h.push_str("</section>\n");
+    }
+    pg.footer();
+    pg.h
+}
+
+/// The width a chart is drawn at, in CSS pixels: from the PNG header or the SVG's `width`.
+// TODO(merge): use `Chart.width` (logical CSS px) once the charts module sets it.
+fn css_width(c: &Chart) -> u32 {
+    let b = &c.bytes;
+    if c.ext == "png" && b.len() >= 24 {
+        return u32::from_be_bytes([b[16], b[17], b[18], b[19]]);
+    }
+    let head = String::from_utf8_lossy(&b[..b.len().min(400)]);
+    head.split("width=\"")
+        .nth(1)
+        .and_then(|s| s.split(|ch: char| !ch.is_ascii_digit()).next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(WIDE_PX)
+}
+
+impl Page<'_, '_> {
+    fn head(&mut self) {
+        let rep = self.rep;
+        let title = esc(&self.title());
+        let period = rep.period_name();
+        let title = if period.is_empty() {
+            title
+        } else {
+            format!("{title} {}", esc(period))
+        };
+        let _ = write!(
+            self.h,
+            "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <meta name=\"generator\" content=\"kapok {}\">\n<title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+            if rep.zh() { "zh-CN" } else { "en" },
+            env!("CARGO_PKG_VERSION"),
+        );
+    }
+
+    /// The framework's `[report] title`, or the index's name.
+    fn title(&self) -> String {
+        let rep = self.rep;
+        rep.fw
+            .report
+            .title
+            .as_ref()
+            .map_or(rep.name(0), |t| t.get(rep.lang))
+            .to_string()
+    }
+
+    fn header(&mut self) {
+        let rep = self.rep;
+        let (fw, zh) = (rep.fw, rep.zh());
+        let _ = writeln!(self.h, "<header>\n<h1>{}</h1>", esc(&self.title()));
+        if let Some(issuer) = &fw.report.issuer {
+            let _ = writeln!(self.h, "<p class=\"issuer\">{}</p>", rep.text_html(issuer));
+        }
+        let period = rep.period_name();
+        let mut meta = Vec::new();
+        if fw.report.title.is_some() {
+            meta.push(esc(rep.name(0)));
+        }
+        if !period.is_empty() {
+            meta.push(match (zh, rep.prev_name()) {
+                (true, Some(q)) => format!("统计期 {}（排名变化与 {} 比较）", esc(period), esc(q)),
+                (true, None) => format!("统计期 {}", esc(period)),
+                (false, Some(q)) => {
+                    format!("Period {} (rank changes against {})", esc(period), esc(q))
+                }
+                (false, None) => format!("Period {}", esc(period)),
+            });
+        }
+        let (units, dims, n_ind) = (rep.units().len(), rep.dims().len(), fw.indicators().len());
+        meta.push(if zh {
+            format!("{units} 个单位 · {dims} 个维度 · {n_ind} 项指标")
+        } else {
+            format!("{units} units · {dims} dimensions · {n_ind} indicators")
+        });
+        let _ = writeln!(self.h, "<p class=\"meta\">{}</p>", meta.join(" · "));
+        if let Some(d) = &fw.description {
+            let _ = writeln!(self.h, "<p class=\"desc\">{}</p>", rep.text_html(d));
+        }
+        if let Some(note) = &fw.report.note {
+            let _ = writeln!(self.h, "<p class=\"pubnote\">{}</p>", rep.text_html(note));
+        }
+        self.h.push_str("</header>\n");
+    }
+
+    fn number(&self, s: Sec) -> String {
+        let i = self.sections.iter().position(|&x| x == s).unwrap_or(0);
+        if self.rep.zh() {
+            format!("{}、", NUMERALS[i.min(NUMERALS.len() - 1)])
         } else {
             format!("{}. ", i + 1)
-        };
-        let _ = write!(h, "<li><a href=\"#{id}\">{number}{name}</a></li>");
+        }
     }
-    h.push_str("</ol></nav>\n");
 
-    // 1. Ranking.
-    h.push_str("<section>\n");
-    h.push_str(&heading(0));
-    let groups = rep.has_groups();
-    let any_note = units.iter().any(|&u| rep.status_note(u).is_some());
-    h.push_str("<table class=\"compact\">\n<thead><tr>");
-    let _ = write!(h, "<th class=\"n\">{}</th>", rep.t("排名", "Rank"));
-    if rep.prev.is_some() {
-        let _ = write!(
-            h,
-            "<th class=\"c\">{}</th><th class=\"n\">{}</th>",
-            rep.t("变化", "Change"),
-            rep.t("上期", "Previous")
-        );
-    }
-    let _ = write!(
-        h,
-        "<th>{}</th><th>{}</th>",
-        rep.t("代码", "Code"),
-        rep.t("名称", "Name")
-    );
-    if groups {
-        let _ = write!(
-            h,
-            "<th>{}</th><th class=\"n\">{}</th>",
-            rep.t("所属组", "Group"),
-            rep.t("组内排名", "Rank in group")
-        );
-    }
-    let _ = write!(h, "<th class=\"n\">{index_name}</th>");
-    if any_note {
-        let _ = write!(h, "<th>{}</th>", rep.t("说明", "Note"));
-    }
-    h.push_str("</tr></thead>\n<tbody>\n");
-    for &u in &units {
-        let _ = write!(h, "<tr><td class=\"n\">{}</td>", rank(rep.rank(u, 0)));
-        if rep.prev.is_some() {
-            let change = rep.change(u);
-            let class = if change.starts_with('↑') {
-                "c up"
-            } else if change.starts_with('↓') {
-                "c down"
-            } else {
-                "c"
-            };
+    fn nav(&mut self) {
+        self.h.push_str("<nav><ol>");
+        for &s in &self.sections {
+            let (id, name) = s.id_title(self.rep);
             let _ = write!(
-                h,
-                "<td class=\"{class}\">{}</td><td class=\"n\">{}</td>",
-                esc(&change),
-                rank(rep.prev_rank(u))
+                self.h,
+                "<li><a href=\"#{id}\">{}{name}</a></li>",
+                self.number(s)
             );
         }
-        let _ = write!(
-            h,
-            "<td class=\"nw\">{}</td><td>{}</td>",
-            esc(&panel.units[u]),
-            rep.unit_html(u)
-        );
-        if groups {
-            let g = panel.groups.as_ref().map_or("", |g| g[u].as_str());
-            let _ = write!(
-                h,
-                "<td>{}</td><td class=\"n\">{}</td>",
-                esc(g),
-                rank(rep.group_rank(u))
-            );
-        }
-        let _ = write!(h, "<td class=\"n\"><b>{}</b></td>", score(rep.score(u, 0)));
-        if any_note {
-            let _ = write!(h, "<td>{}</td>", esc(rep.status_note(u).unwrap_or("")));
-        }
-        h.push_str("</tr>\n");
+        self.h.push_str("</ol></nav>\n");
     }
-    h.push_str("</tbody>\n</table>\n</section>\n");
 
-    // 2. Dimension scores.
-    let eff = fw.effective_weights();
-    h.push_str("<section>\n");
-    h.push_str(&heading(1));
-    let _ = writeln!(
-        h,
-        "<p class=\"muted\">{}</p>",
-        rep.t(
-            "单元格为维度得分，右上角小字为该维度排名；表头下方为维度在指数中的有效权重。",
-            "Cells are dimension scores with the unit's rank in that dimension in small type; under each heading, the dimension's effective weight in the index."
-        )
-    );
-    h.push_str("<table>\n<thead><tr>");
-    let _ = write!(
-        h,
-        "<th class=\"n\">{}</th><th>{}</th>",
-        rep.t("排名", "Rank"),
-        rep.t("名称", "Name")
-    );
-    for &d in &dims {
-        let _ = write!(
-            h,
-            "<th class=\"n\">{}<br><small>{}</small></th>",
-            esc(rep.name(d)),
-            pct(eff[d])
-        );
+    fn heading(&mut self, s: Sec) {
+        let (id, name) = s.id_title(self.rep);
+        let _ = writeln!(self.h, "<h2 id=\"{id}\">{}{name}</h2>", self.number(s));
     }
-    h.push_str("</tr></thead>\n<tbody>\n");
-    for &u in &units {
-        let _ = write!(
-            h,
-            "<tr><td class=\"n\">{}</td><td class=\"nw\">{}</td>",
-            rank(rep.rank(u, 0)),
-            rep.unit_html(u)
-        );
-        for &d in &dims {
-            let r = rep
-                .rank(u, d)
-                .map_or(String::new(), |k| format!("<sup class=\"r\">{k}</sup>"));
-            let _ = write!(h, "<td class=\"n\">{}{r}</td>", score(rep.score(u, d)));
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</tbody>\n</table>\n</section>\n");
 
-    // 3. Charts.
-    h.push_str("<section>\n");
-    h.push_str(&heading(2));
-    h.push_str("<div class=\"charts\">\n");
-    for (i, c) in rep.charts.iter().enumerate() {
+    /// One `<figure>`: `class` is `wide`, `solo` or `half`.
+    fn figure(&mut self, c: &Chart, class: &str) {
+        let rep = self.rep;
+        self.figures += 1;
         let mime = match c.ext {
             "svg" => "image/svg+xml",
             "jpg" | "jpeg" => "image/jpeg",
             _ => "image/png",
         };
         let data = base64::engine::general_purpose::STANDARD.encode(&c.bytes);
-        let caption = if zh {
-            format!("图 {} {}", i + 1, esc(&c.title))
+        let caption = if rep.zh() {
+            format!("图 {} {}", self.figures, esc(&c.title))
         } else {
-            format!("Figure {}. {}", i + 1, esc(&c.title))
+            format!("Figure {}. {}", self.figures, esc(&c.title))
         };
+        // TODO(merge): width/height attributes from `Chart.width`/`Chart.height`.
         let _ = writeln!(
-            h,
-            "<figure id=\"chart-{}\"><img src=\"data:{mime};base64,{data}\" alt=\"{}\"><figcaption>{caption}</figcaption></figure>",
+            self.h,
+            "<figure id=\"chart-{}\" class=\"{class}\" style=\"--w:{}px\"><img src=\"data:{mime};base64,{data}\" alt=\"{}\"><figcaption>{caption}</figcaption></figure>",
             esc(&c.name),
+            css_width(c),
             esc(&c.title)
         );
     }
-    h.push_str("</div>\n</section>\n");
 
-    // 4. Methodology.
-    h.push_str("<section>\n");
-    h.push_str(&heading(3));
-    let _ = writeln!(
-        h,
-        "<p>{}</p>",
-        if zh {
-            format!(
-                "本指数由 {} 个维度、{} 项指标构成。各指标按计算公式由部门数据算得原始值，经缺失值插补与异常值处理后标准化为可比得分，再按权重逐级聚合为维度得分与指数得分。有效权重为各级权重归一化后沿树相乘所得，即该项在指数中的实际分量。",
-                dims.len(),
-                n_ind
-            )
-        } else {
-            format!(
-                "The index combines {} dimensions and {} indicators. Each indicator's raw value is computed from the departments' data by its formula, missing values are imputed and outliers treated, values are normalised to comparable scores and aggregated with the weights into dimension scores and the index. An effective weight is the product of the normalised weights down the tree: the share of the index that rests on that item.",
-                dims.len(),
-                n_ind
-            )
+    /// The charts of section `s` (the map aside) as a grid: wide charts on a row of their own,
+    /// the others two by two; when they are odd in number, the widest takes a row alone.
+    fn figures(&mut self, s: Sec) {
+        let rep = self.rep;
+        let mut charts: Vec<&Chart> = rep
+            .charts
+            .iter()
+            .filter(|c| c.name != "map" && chart_section(&c.name) == s)
+            .collect();
+        // The listed order (a table's own chart first), then any other chart as drawn.
+        charts.sort_by_key(|c| {
+            CHART_SECTIONS
+                .iter()
+                .position(|(n, _)| *n == c.name)
+                .unwrap_or(CHART_SECTIONS.len())
+        });
+        if charts.is_empty() {
+            return;
         }
-    );
-    let rows = rep.node_rows();
-    let inds: Vec<&super::NodeRow> = rows
-        .iter()
-        .filter(|r| fw.nodes[r.node].indicator().is_some())
-        .collect();
-    let uniform = |f: fn(&super::NodeRow) -> &String| -> Option<String> {
-        let first = inds.first().map(|r| f(r))?;
-        inds.iter().all(|r| f(r) == first).then(|| first.clone())
-    };
-    let impute_all = uniform(|r| &r.impute);
-    let treat_all = uniform(|r| &r.treat);
-    let norm_all = uniform(|r| &r.normalise);
-    h.push_str("<dl>\n");
-    let mut item = |k: &str, v: &str| {
-        let _ = writeln!(h, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
-    };
-    item(
-        rep.t("单位筛选", "Screening"),
-        &describe::screen(&fw.defaults.screen, rep.lang),
-    );
-    if let Some(m) = &impute_all {
-        item(
-            rep.t("缺失值插补（全部指标）", "Imputation (all indicators)"),
-            m,
-        );
+        let halves: Vec<usize> = (0..charts.len())
+            .filter(|&i| css_width(charts[i]) < WIDE_PX)
+            .collect();
+        let solo = (halves.len() % 2 == 1)
+            .then(|| halves.iter().copied().max_by_key(|&i| css_width(charts[i])))
+            .flatten();
+        self.h.push_str("<div class=\"figs\">\n");
+        for (i, c) in charts.iter().enumerate() {
+            let class = if Some(i) == solo {
+                "solo"
+            } else if halves.contains(&i) {
+                "half"
+            } else {
+                "wide"
+            };
+            self.figure(c, class);
+        }
+        self.h.push_str("</div>\n");
     }
-    if let Some(m) = &treat_all {
-        item(
+}
+
+impl Page<'_, '_> {
+    /// The ranking table (with the map beside it when there is one) and the ranking charts.
+    fn ranking(&mut self) {
+        let rep = self.rep;
+        let map = rep.charts.iter().find(|c| c.name == "map");
+        if map.is_some() {
+            self.h.push_str("<div class=\"with-map\">\n");
+        }
+        self.ranking_table();
+        if let Some(m) = map {
+            self.figure(m, "map");
+            self.h.push_str("</div>\n");
+        }
+        self.figures(Sec::Ranking);
+    }
+
+    fn ranking_table(&mut self) {
+        let rep = self.rep;
+        let panel = &rep.r.panel;
+        let units = rep.units();
+        let groups = rep.has_groups();
+        let any_note = units.iter().any(|&u| rep.status_note(u).is_some());
+        let h = &mut self.h;
+        h.push_str("<div class=\"scroll\"><table class=\"compact\">\n<thead><tr>");
+        let _ = write!(h, "<th class=\"n\">{}</th>", rep.t("排名", "Rank"));
+        if rep.prev.is_some() {
+            let _ = write!(
+                h,
+                "<th class=\"c\">{}</th><th class=\"n\">{}</th>",
+                rep.t("变化", "Change"),
+                rep.t("上期", "Previous")
+            );
+        }
+        let _ = write!(
+            h,
+            "<th>{}</th><th>{}</th>",
+            rep.t("代码", "Code"),
+            rep.t("名称", "Name")
+        );
+        if groups {
+            let _ = write!(
+                h,
+                "<th>{}</th><th class=\"n\">{}</th>",
+                rep.t("所属组", "Group"),
+                rep.t("组内排名", "Rank in group")
+            );
+        }
+        let _ = write!(h, "<th class=\"n\">{}</th>", esc(rep.name(0)));
+        if any_note {
+            let _ = write!(h, "<th>{}</th>", rep.t("说明", "Note"));
+        }
+        h.push_str("</tr></thead>\n<tbody>\n");
+        for &u in &units {
+            let _ = write!(h, "<tr><td class=\"n\">{}</td>", rank(rep.rank(u, 0)));
+            if rep.prev.is_some() {
+                let change = rep.change(u);
+                let class = change_class(&change);
+                let _ = write!(
+                    h,
+                    "<td class=\"{class}\">{}</td><td class=\"n\">{}</td>",
+                    esc(&change),
+                    rank(rep.prev_rank(u))
+                );
+            }
+            let _ = write!(
+                h,
+                "<td class=\"nw\">{}</td><td class=\"nw\">{}</td>",
+                esc(&panel.units[u]),
+                rep.unit_html(u)
+            );
+            if groups {
+                let g = panel.groups.as_ref().map_or("", |g| g[u].as_str());
+                let _ = write!(
+                    h,
+                    "<td>{}</td><td class=\"n\">{}</td>",
+                    esc(g),
+                    rank(rep.group_rank(u))
+                );
+            }
+            let _ = write!(h, "<td class=\"n\"><b>{}</b></td>", score(rep.score(u, 0)));
+            if any_note {
+                let _ = write!(h, "<td>{}</td>", esc(rep.status_note(u).unwrap_or("")));
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</tbody>\n</table></div>\n");
+    }
+
+    /// The dimension table, what drives the index, and the dimension charts.
+    fn dimensions(&mut self) {
+        let rep = self.rep;
+        let eff = rep.fw.effective_weights();
+        let (units, dims) = (rep.units(), rep.dims());
+        let h = &mut self.h;
+        let _ = writeln!(
+            h,
+            "<p class=\"muted\">{}</p>",
+            rep.t(
+                "单元格为维度得分，右上角小字为该维度排名；表头下方为维度在指数中的有效权重。",
+                "Cells are dimension scores with the unit's rank in that dimension in small type; under each heading, the dimension's effective weight in the index."
+            )
+        );
+        h.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
+        let _ = write!(
+            h,
+            "<th class=\"n\">{}</th><th>{}</th>",
+            rep.t("排名", "Rank"),
+            rep.t("名称", "Name")
+        );
+        for &d in &dims {
+            let _ = write!(
+                h,
+                "<th class=\"n\">{}<br><small>{}</small></th>",
+                esc(rep.name(d)),
+                pct(eff[d])
+            );
+        }
+        h.push_str("</tr></thead>\n<tbody>\n");
+        for &u in &units {
+            let _ = write!(
+                h,
+                "<tr><td class=\"n\">{}</td><td class=\"nw\">{}</td>",
+                rank(rep.rank(u, 0)),
+                rep.unit_html(u)
+            );
+            for &d in &dims {
+                let r = rep
+                    .rank(u, d)
+                    .map_or(String::new(), |k| format!("<sup class=\"r\">{k}</sup>"));
+                let _ = write!(h, "<td class=\"n\">{}{r}</td>", score(rep.score(u, d)));
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</tbody>\n</table></div>\n");
+        super::drivers::drivers(rep, h);
+        self.figures(Sec::Dimensions);
+    }
+
+    fn method(&mut self) {
+        let rep = self.rep;
+        let zh = rep.zh();
+        let (dims, n_ind) = (rep.dims().len(), rep.fw.indicators().len());
+        let _ = writeln!(
+            self.h,
+            "<p>{}</p>",
+            if zh {
+                format!(
+                    "本指数由 {dims} 个维度、{n_ind} 项指标构成。各指标按计算公式由部门数据算得原始值，经缺失值插补与异常值处理后标准化为可比得分，再按权重逐级聚合为维度得分与指数得分。有效权重为各级权重归一化后沿树相乘所得，即该项在指数中的实际分量。"
+                )
+            } else {
+                format!(
+                    "The index combines {dims} dimensions and {n_ind} indicators. Each indicator's raw value is computed from the departments' data by its formula, missing values are imputed and outliers treated, values are normalised to comparable scores and aggregated with the weights into dimension scores and the index. An effective weight is the product of the normalised weights down the tree: the share of the index that rests on that item."
+                )
+            }
+        );
+        let rows = rep.node_rows();
+        let uniform = Uniform::of(rep, &rows);
+        self.method_rules(&uniform);
+        self.method_aggregates(&rows);
+        self.method_indicators(&rows, &uniform);
+    }
+
+    /// The rules that hold for every indicator, the ranking rule, the sources and periods.
+    fn method_rules(&mut self, uniform: &Uniform) {
+        let rep = self.rep;
+        let (fw, panel) = (rep.fw, &rep.r.panel);
+        let mut items: Vec<(&str, String)> = vec![(
+            rep.t("单位筛选", "Screening"),
+            describe::screen(&fw.defaults.screen, rep.lang),
+        )];
+        let labels = [
+            rep.t("缺失值插补（全部指标）", "Imputation (all indicators)"),
             rep.t(
                 "异常值处理（全部指标）",
                 "Outlier treatment (all indicators)",
             ),
-            m,
-        );
-    }
-    if let Some(m) = &norm_all {
-        item(
             rep.t("标准化（全部指标）", "Normalisation (all indicators)"),
-            m,
-        );
-    }
-    item(rep.t("排名规则", "Ranking"), &rep.rank_rule());
-    let sources: Vec<String> = fw
-        .sources
-        .iter()
-        .map(|s| format!("{} ({})", s.name, s.path))
-        .collect();
-    if !sources.is_empty() {
-        item(
-            rep.t("数据来源", "Data sources"),
-            &sources.join(rep.t("；", "; ")),
-        );
-    }
-    if !period.is_empty() {
-        let first = panel.periods.first().map_or("", String::as_str);
-        let last = panel.periods.last().map_or("", String::as_str);
-        item(
-            rep.t("数据期间", "Periods in the data"),
-            &format!("{first} … {last} ({})", panel.periods.len()),
-        );
-    }
-    h.push_str("</dl>\n");
-
-    let _ = write!(
-        h,
-        "<h3>{}</h3>\n<table class=\"compact\">\n<thead><tr>",
-        rep.t("指数与维度", "Index and dimensions")
-    );
-    for (class, head) in [
-        ("", rep.t("名称", "Name")),
-        ("", rep.t("代码", "ID")),
-        ("n", rep.t("权重", "Weight")),
-        ("n", rep.t("有效权重", "Effective weight")),
-        ("", rep.t("聚合方法", "Aggregation")),
-    ] {
-        let _ = write!(h, "<th class=\"{class}\">{head}</th>");
-    }
-    h.push_str("</tr></thead>\n<tbody>\n");
-    for row in rows
-        .iter()
-        .filter(|r| fw.nodes[r.node].indicator().is_none())
-    {
-        let n = &fw.nodes[row.node];
-        let weight = if row.node == 0 {
-            "–".into()
-        } else {
-            describe::num(n.weight)
-        };
-        let _ = writeln!(
-            h,
-            "<tr><td class=\"ind{}\">{}</td><td><code class=\"id\">{}</code></td><td class=\"n\">{weight}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            row.depth.min(3),
-            esc(rep.name(row.node)),
-            esc(&n.id),
-            pct(row.effective),
-            esc(&row.aggregate)
-        );
-    }
-    h.push_str("</tbody>\n</table>\n");
-
-    let _ = write!(
-        h,
-        "<h3>{}</h3>\n<table>\n<thead><tr>",
-        rep.t("指标", "Indicators")
-    );
-    let mut heads: Vec<(&str, &str)> = vec![
-        ("", rep.t("指标", "Indicator")),
-        ("", rep.t("单位", "Unit")),
-        ("", rep.t("方向", "Direction")),
-        ("n", rep.t("权重", "Weight")),
-        ("n", rep.t("有效权重", "Effective weight")),
-        ("", rep.t("计算公式", "Formula")),
-    ];
-    if impute_all.is_none() {
-        heads.push(("", rep.t("缺失值插补", "Imputation")));
-    }
-    if treat_all.is_none() {
-        heads.push(("", rep.t("异常值处理", "Outlier treatment")));
-    }
-    if norm_all.is_none() {
-        heads.push(("", rep.t("标准化", "Normalisation")));
-    }
-    for (class, head) in heads {
-        let _ = write!(h, "<th class=\"{class}\">{head}</th>");
-    }
-    h.push_str("</tr></thead>\n<tbody>\n");
-    let cols = 6 + [&impute_all, &treat_all, &norm_all]
-        .iter()
-        .filter(|m| m.is_none())
-        .count();
-    for row in &rows {
-        let n = &fw.nodes[row.node];
-        if row.node == 0 {
-            continue;
-        }
-        if n.indicator().is_none() {
-            let _ = writeln!(
-                h,
-                "<tr class=\"agg\"><td colspan=\"{cols}\">{}</td></tr>",
-                esc(rep.name(row.node))
-            );
-            continue;
-        }
-        let _ = write!(
-            h,
-            "<tr><td class=\"ind-name\">{}<br><code class=\"id muted\">{}</code></td><td>{}</td><td class=\"nw\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td>",
-            esc(rep.name(row.node)),
-            esc(&n.id),
-            esc(&row.unit),
-            esc(&row.direction),
-            describe::num(n.weight),
-            pct(row.effective),
-            esc(row.expr.trim())
-        );
-        for (all, text) in [
-            (&impute_all, &row.impute),
-            (&treat_all, &row.treat),
-            (&norm_all, &row.normalise),
-        ] {
-            if all.is_none() {
-                let _ = write!(h, "<td class=\"method\">{}</td>", esc(text));
+        ];
+        for (label, m) in labels.into_iter().zip(&uniform.all) {
+            if let Some(m) = m {
+                items.push((label, m.clone()));
             }
         }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</tbody>\n</table>\n</section>\n");
-
-    // 5. Notes.
-    h.push_str("<section>\n");
-    h.push_str(&heading(4));
-    let notes = rep.period_notes();
-    if notes.is_empty() {
-        let _ = writeln!(
-            h,
-            "<p>{}</p>",
-            rep.t(
-                "本期数据完整：没有缺失值，没有异常值处理，全部单位参与排名。",
-                "The period's data are complete: no missing value, no outlier treated, every unit ranked."
-            )
-        );
-    }
-    if !notes.is_empty() {
-        h.push_str("<ul class=\"notes\">\n");
-        for n in &notes {
-            let _ = writeln!(h, "<li>{}</li>", esc(n));
+        items.push((rep.t("排名规则", "Ranking"), rep.rank_rule()));
+        let sources: Vec<String> = fw
+            .sources
+            .iter()
+            .map(|s| format!("{} ({})", s.name, s.path))
+            .collect();
+        if !sources.is_empty() {
+            items.push((
+                rep.t("数据来源", "Data sources"),
+                sources.join(rep.t("；", "; ")),
+            ));
         }
-        h.push_str("</ul>\n");
-    }
-    if !rep.warnings.is_empty() {
-        let _ = writeln!(
-            h,
-            "<h3>{}</h3>\n<ul class=\"notes\">",
-            rep.t(
-                "计算过程提示（全部期间）",
-                "Warnings of the run (all periods)"
-            )
-        );
-        for w in rep.warnings {
-            let _ = writeln!(h, "<li>{}</li>", esc(w));
+        if !rep.period_name().is_empty() {
+            let first = panel.periods.first().map_or("", String::as_str);
+            let last = panel.periods.last().map_or("", String::as_str);
+            items.push((
+                rep.t("数据期间", "Periods in the data"),
+                format!("{first} … {last} ({})", panel.periods.len()),
+            ));
         }
-        h.push_str("</ul>\n");
+        self.h.push_str("<dl>\n");
+        for (k, v) in items {
+            let _ = writeln!(self.h, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(&v));
+        }
+        self.h.push_str("</dl>\n");
     }
-    h.push_str("</section>\n");
 
-    let sha = &rep.framework_sha[..12];
-    let fw_path = esc(&rep.framework_path);
-    let version = env!("CARGO_PKG_VERSION");
-    let _ = writeln!(
-        h,
-        "<footer>{}</footer>\n</body>\n</html>",
-        if zh {
-            format!(
-                "kapok {version} 生成 · 框架 <code>{fw_path}</code>（sha256 {sha}…）· 全部输入与输出文件的校验值见 manifest.json"
-            )
+    /// The index and its dimensions: weights and aggregation.
+    fn method_aggregates(&mut self, rows: &[super::NodeRow]) {
+        let rep = self.rep;
+        let h = &mut self.h;
+        let _ = write!(
+            h,
+            "<h3>{}</h3>\n<div class=\"scroll\"><table class=\"compact\">\n<thead><tr>",
+            rep.t("指数与维度", "Index and dimensions")
+        );
+        for (class, head) in [
+            ("", rep.t("名称", "Name")),
+            ("", rep.t("代码", "ID")),
+            ("n", rep.t("权重", "Weight")),
+            ("n", rep.t("有效权重", "Effective weight")),
+            ("", rep.t("聚合方法", "Aggregation")),
+        ] {
+            let _ = write!(h, "<th class=\"{class}\">{head}</th>");
+        }
+        h.push_str("</tr></thead>\n<tbody>\n");
+        for row in rows
+            .iter()
+            .filter(|r| rep.fw.nodes[r.node].indicator().is_none())
+        {
+            let n = &rep.fw.nodes[row.node];
+            let weight = if row.node == 0 {
+                "–".into()
+            } else {
+                describe::num(n.weight)
+            };
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"ind{}\">{}</td><td><code class=\"id\">{}</code></td><td class=\"n\">{weight}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                row.depth.min(3),
+                esc(rep.name(row.node)),
+                esc(&n.id),
+                pct(row.effective),
+                esc(&row.aggregate)
+            );
+        }
+        h.push_str("</tbody>\n</table></div>\n");
+    }
+
+    /// Every indicator under its dimension: a row of short columns, and under it a row across
+    /// the table with the formula and the methods that differ between indicators — so no
+    /// column is ever squeezed to a character's width.
+    fn method_indicators(&mut self, rows: &[super::NodeRow], uniform: &Uniform) {
+        let rep = self.rep;
+        let fw = rep.fw;
+        let h = &mut self.h;
+        let _ = write!(
+            h,
+            "<h3>{}</h3>\n<div class=\"scroll\"><table>\n<thead><tr>",
+            rep.t("指标", "Indicators")
+        );
+        for (class, head) in [
+            ("", rep.t("指标", "Indicator")),
+            ("", rep.t("单位", "Unit")),
+            ("", rep.t("方向", "Direction")),
+            ("n", rep.t("权重", "Weight")),
+            ("n", rep.t("有效权重", "Effective weight")),
+        ] {
+            let _ = write!(h, "<th class=\"{class}\">{head}</th>");
+        }
+        h.push_str("</tr></thead>\n");
+        let method_labels = [
+            rep.t("缺失值插补", "Imputation"),
+            rep.t("异常值处理", "Outlier treatment"),
+            rep.t("标准化", "Normalisation"),
+        ];
+        for row in rows.iter().filter(|r| r.node != 0) {
+            let n = &fw.nodes[row.node];
+            if n.indicator().is_none() {
+                let _ = writeln!(
+                    h,
+                    "<tbody><tr class=\"agg\"><td colspan=\"5\">{}</td></tr></tbody>",
+                    esc(rep.name(row.node))
+                );
+                continue;
+            }
+            let _ = writeln!(
+                h,
+                "<tbody class=\"ind\"><tr><td>{}</td><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(rep.name(row.node)),
+                esc(&row.unit),
+                esc(&row.direction),
+                describe::num(n.weight),
+                pct(row.effective),
+            );
+            let mut parts = vec![format!(
+                "{}{} <code>{} = {}</code>",
+                rep.t("计算公式", "Formula"),
+                rep.t("：", ":"),
+                esc(&n.id),
+                esc(row.expr.trim())
+            )];
+            let texts = [&row.impute, &row.treat, &row.normalise];
+            for ((label, all), text) in method_labels.iter().zip(&uniform.all).zip(texts) {
+                if all.is_none() {
+                    parts.push(format!("{label}{}{}", rep.t("：", ": "), esc(text)));
+                }
+            }
+            let _ = writeln!(
+                h,
+                "<tr class=\"formula\"><td colspan=\"5\">{}</td></tr></tbody>",
+                parts.join(" · ")
+            );
+        }
+        h.push_str("</table></div>\n");
+    }
+
+    fn notes(&mut self) {
+        let rep = self.rep;
+        let h = &mut self.h;
+        let notes = rep.period_notes();
+        if notes.is_empty() {
+            let _ = writeln!(
+                h,
+                "<p>{}</p>",
+                rep.t(
+                    "本期数据完整：没有缺失值，没有异常值处理，全部单位参与排名。",
+                    "The period's data are complete: no missing value, no outlier treated, every unit ranked."
+                )
+            );
         } else {
-            format!(
-                "Generated by kapok {version} · framework <code>{fw_path}</code> (sha256 {sha}…) · checksums of every input and output file are in manifest.json"
-            )
+            h.push_str("<ul class=\"notes\">\n");
+            for n in &notes {
+                let _ = writeln!(h, "<li>{}</li>", esc(n));
+            }
+            h.push_str("</ul>\n");
         }
-    );
-    h
+        if !rep.warnings.is_empty() {
+            let _ = writeln!(
+                h,
+                "<h3>{}</h3>\n<ul class=\"notes\">",
+                rep.t(
+                    "计算过程提示（全部期间）",
+                    "Warnings of the run (all periods)"
+                )
+            );
+            for w in rep.warnings {
+                let _ = writeln!(h, "<li>{}</li>", esc(w));
+            }
+            h.push_str("</ul>\n");
+        }
+    }
+
+    fn footer(&mut self) {
+        let rep = self.rep;
+        let sha = &rep.framework_sha[..12];
+        let fw_path = esc(&rep.framework_path);
+        let version = env!("CARGO_PKG_VERSION");
+        let _ = writeln!(
+            self.h,
+            "<footer>{}</footer>\n</body>\n</html>",
+            if rep.zh() {
+                format!(
+                    "kapok {version} 生成 · 框架 <code>{fw_path}</code>（sha256 {sha}…）· 全部输入与输出文件的校验值见 manifest.json"
+                )
+            } else {
+                format!(
+                    "Generated by kapok {version} · framework <code>{fw_path}</code> (sha256 {sha}…) · checksums of every input and output file are in manifest.json"
+                )
+            }
+        );
+    }
+}
+
+/// CSS class of a change of rank: green up, red down.
+pub(super) fn change_class(change: &str) -> &'static str {
+    if change.starts_with('↑') {
+        "c up"
+    } else if change.starts_with('↓') {
+        "c down"
+    } else {
+        "c"
+    }
+}
+
+/// The imputation, outlier treatment and normalisation, in words, when every indicator has
+/// the same one (then it is said once, not per indicator).
+struct Uniform {
+    all: [Option<String>; 3],
+}
+
+impl Uniform {
+    fn of(rep: &Report, rows: &[super::NodeRow]) -> Self {
+        let inds: Vec<&super::NodeRow> = rows
+            .iter()
+            .filter(|r| rep.fw.nodes[r.node].indicator().is_some())
+            .collect();
+        let same = |f: fn(&super::NodeRow) -> &String| -> Option<String> {
+            let first = f(inds.first()?);
+            inds.iter().all(|r| f(r) == first).then(|| first.clone())
+        };
+        Self {
+            all: [
+                same(|r| &r.impute),
+                same(|r| &r.treat),
+                same(|r| &r.normalise),
+            ],
+        }
+    }
 }
 
 #[cfg(test)]

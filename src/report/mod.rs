@@ -5,7 +5,9 @@
 //! Nothing in any file depends on the time or the machine: the same inputs give the same bytes.
 
 pub mod describe;
+mod drivers;
 mod html;
+mod profile;
 mod xlsx;
 
 use std::fs;
@@ -23,6 +25,16 @@ use crate::messages::{Note, StatusNote, Warning};
 
 /// How many units the charts that show a subset show (e.g. the best and worst streets).
 pub const TOP_N: usize = 15;
+
+/// Reports of at most this many units have a profile page per unit unless told otherwise
+/// (`--no-profiles`).
+pub const PROFILES_MAX_UNITS: usize = 20;
+
+/// Whether a report of `units` units has profile pages: as asked, or by default when there are
+/// at most [`PROFILES_MAX_UNITS`].
+pub fn profiles_on(asked: Option<bool>, units: usize) -> bool {
+    asked.unwrap_or(units <= PROFILES_MAX_UNITS)
+}
 
 /// What to put in a report, and the inputs to record.
 #[derive(Clone, Debug)]
@@ -43,6 +55,8 @@ pub struct ReportOptions {
     pub tiles: Option<PathBuf>,
     /// Charts as SVG instead of PNG.
     pub svg: bool,
+    /// A profile page per unit (see [`profiles_on`]).
+    pub profiles: bool,
     /// The run's options as recorded in the manifest.
     pub options: serde_json::Value,
 }
@@ -182,6 +196,7 @@ pub(crate) struct Report<'a> {
     pub prev: Option<usize>,
     pub lang: Lang,
     pub charts: Vec<Chart>,
+    pub profiles: bool,
     pub warnings: &'a [String],
     pub framework_path: String,
     pub framework_sha: String,
@@ -600,6 +615,7 @@ pub fn build(
         prev,
         lang: opts.lang,
         charts,
+        profiles: opts.profiles,
         warnings: &warnings,
         framework_path: rel(&opts.framework),
         framework_sha: sha256_hex(&fw_bytes),

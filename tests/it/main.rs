@@ -21,6 +21,7 @@ mod intake;
 mod lang;
 mod outputs;
 mod periods;
+mod print;
 mod properties;
 mod readme;
 mod report;

@@ -308,7 +308,7 @@ fn the_html_is_self_contained_and_escaped() {
     for c in &charts {
         let name = c.trim_start_matches("charts/").trim_end_matches(".png");
         let fig = html
-            .split(&format!("<figure id=\"chart-{name}\">"))
+            .split(&format!("<figure id=\"chart-{name}\" "))
             .nth(1)
             .unwrap_or_else(|| panic!("no figure for {name}"));
         let src = fig

@@ -1,0 +1,36 @@
+//! The `[report]` table: what the issuing office prints at the head of its report — a title,
+//! the issuer and a publication note. Each field is a plain string (the same in every
+//! language) or a table `{ zh = "…", en = "…" }` with either or both (a missing language falls
+//! back visibly to the other, as every framework text does).
+
+use std::ops::Range;
+
+use toml::de::DeTable;
+
+use super::check::text;
+use super::model::Text;
+use super::read::{Sink, TableReader};
+
+/// Header fields of the report (`[report]`); every one is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportHeader {
+    /// The report's title (default: the index's name).
+    pub title: Option<Text>,
+    /// The issuing office, e.g. 广州市社会治安综合治理委员会办公室.
+    pub issuer: Option<Text>,
+    /// A publication note, e.g. the release date, the status of the figures or a contact.
+    pub note: Option<Text>,
+}
+
+/// Reads and checks the `[report]` table: unknown keys and values of the wrong type are
+/// diagnostics at their line and column.
+pub(super) fn read(sink: &mut Sink, t: &DeTable<'_>, span: Range<usize>) -> ReportHeader {
+    let mut r = TableReader::new(t, span, "[report]");
+    let header = ReportHeader {
+        title: text(sink, &mut r, "title"),
+        issuer: text(sink, &mut r, "issuer"),
+        note: text(sink, &mut r, "note"),
+    };
+    r.finish(sink);
+    header
+}

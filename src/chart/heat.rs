@@ -233,7 +233,7 @@ pub fn heatmap_indicators(
         blocks,
         cell_w: 38,
         cell_h: 24,
-        value_size: 12.0,
+        value_size: theme::TINY,
         color: &color,
         format: &format,
     };
@@ -296,7 +296,7 @@ pub fn correlations(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<
         }],
         cell_w: 34,
         cell_h: 26,
-        value_size: 12.0,
+        value_size: theme::TINY,
         color: &color,
         format: &format,
     };

@@ -302,13 +302,13 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
                         theme::GRID,
                     ))
                     .map_err(de)?;
-                    let s = anchored(ctx.text(SMALL - 2.0, MUTED), HPos::Right, VPos::Center);
+                    let s = anchored(ctx.text(theme::TINY, MUTED), HPos::Right, VPos::Center);
                     area.draw(&text_at(format!("{t}"), (px0 - 4, yv(t)), s))
                         .map_err(de)?;
                 }
                 for (i, q) in [(0, periods[0]), (periods.len() - 1, p)] {
                     let hp = if i == 0 { HPos::Left } else { HPos::Right };
-                    let s = anchored(ctx.text(SMALL - 2.0, MUTED), hp, VPos::Top);
+                    let s = anchored(ctx.text(theme::TINY, MUTED), hp, VPos::Top);
                     area.draw(&text_at(ctx.period(q), (x(i), py1 + 6), s))
                         .map_err(de)?;
                 }

@@ -4,13 +4,14 @@ use plotters::style::RGBColor;
 
 /// Outer padding in pixels.
 pub const PAD: i32 = 24;
-/// Title size. Text sizes are even: plotters places glyphs at half the size in whole pixels,
-/// and an odd size lifts short glyphs (the decimal point) a pixel above tall ones.
-pub const TITLE: f64 = 26.0;
+/// Title size. Text sizes are CSS `font-size`s in logical pixels (one em).
+pub const TITLE: f64 = 20.0;
 /// Body text size.
-pub const BODY: f64 = 16.0;
+pub const BODY: f64 = 13.0;
 /// Small text size (subtitles, cell values, axis ticks).
-pub const SMALL: f64 = 14.0;
+pub const SMALL: f64 = 11.0;
+/// The smallest text: values in small cells, ticks of small multiples.
+pub const TINY: f64 = 10.0;
 
 /// Text.
 pub const INK: RGBColor = RGBColor(33, 37, 41);

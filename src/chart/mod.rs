@@ -320,11 +320,7 @@ impl<'a> Ctx<'a> {
 
     /// A text style of `size` pixels (the CSS `font-size`, one em) in `color`.
     pub fn text(&self, size: f64, color: RGBColor) -> TextStyle<'static> {
-        TextStyle {
-            font: (self.fonts.css_family, plotters_size(size)).into_font(),
-            color: color.to_backend_color(),
-            pos: Pos::default(),
-        }
+        text_style(self.fonts.css_family, size, color)
     }
 
     /// Width in pixels of `s` at `size` (its glyphs' advances and kerning, rounded up).
@@ -396,17 +392,9 @@ impl<'a> Ctx<'a> {
         self.r.panel.units.len() <= 40
     }
 
-    /// A chart value with sensible decimals.
+    /// A chart value with three significant figures ([`crate::format::fmt_value`]).
     pub fn fmt(&self, v: f64) -> String {
-        if v.is_nan() {
-            "–".into()
-        } else if v.abs() >= 1000.0 {
-            format!("{v:.0}")
-        } else if v.abs() >= 10.0 {
-            format!("{v:.1}")
-        } else {
-            format!("{v:.2}")
-        }
+        crate::format::fmt_value(v)
     }
 
     /// The image of a drawn chart's SVG of logical size `w × h`, in the chosen format.
@@ -432,6 +420,15 @@ impl<'a> Ctx<'a> {
             width: drawn.width,
             height: drawn.height,
         }
+    }
+}
+
+/// A text style in the font `family` (a CSS `font-family` list) of `size` pixels (one em).
+pub(crate) fn text_style(family: &'static str, size: f64, color: RGBColor) -> TextStyle<'static> {
+    TextStyle {
+        font: (family, plotters_size(size)).into_font(),
+        color: color.to_backend_color(),
+        pos: Pos::default(),
     }
 }
 
@@ -464,7 +461,7 @@ fn text_width(font: &FontRef, s: &str, size: f64) -> i32 {
     let font = font.as_scaled(em_scale(font, size));
     let mut w = 0f32;
     let mut prev = None;
-    for c in tidy(s).chars() {
+    for c in s.chars() {
         let g = font.glyph_id(c);
         w += font.h_advance(g);
         if let Some(pg) = prev {
@@ -598,7 +595,7 @@ pub(crate) fn text_at<'a, C>(
     pos: C,
     style: impl Into<TextStyle<'a>>,
 ) -> Text<'a, C, String> {
-    Text::new(tidy(text.as_ref()), pos, style)
+    Text::new(text.as_ref().to_string(), pos, style)
 }
 
 /// Full-width brackets, colons and semicolons as half-width ones. plotters places each glyph

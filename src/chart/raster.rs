@@ -109,3 +109,128 @@ pub(crate) fn png(svg: &str, fonts: &Fonts, w: u32, h: u32) -> Result<Vec<u8>, E
     let rgb = image::DynamicImage::ImageRgba8(rgba).to_rgb8();
     super::encode_png(rgb.as_raw(), pw, ph)
 }
+
+#[cfg(test)]
+mod tests {
+    use ab_glyph::{Font, FontRef};
+    use plotters::prelude::*;
+    use plotters::style::text_anchor::{HPos, VPos};
+
+    use super::*;
+    use crate::chart::{Drawn, anchored, render, text_at, text_style, theme};
+
+    /// Stands in for a chart's `Ctx` in [`render!`]: finishes the SVG as a PNG.
+    struct Probe(Arc<Fonts>);
+
+    impl Probe {
+        fn finish(&self, svg: String, w: u32, h: u32) -> Result<Drawn, Error> {
+            Ok(Drawn {
+                bytes: png(&svg, &self.0, w, h)?,
+                width: w,
+                height: h,
+            })
+        }
+    }
+
+    /// Draws `text` at `size` with its left end at `x0` as charts draw labels; returns the ink
+    /// (0 = paper, 255 = full ink) of the PNG and the PNG's pixels per logical pixel.
+    fn draw(text: &str, size: f64, x0: i32) -> Result<(image::GrayImage, f64), Error> {
+        let probe = Probe(fonts_for(None)?);
+        let (w, h) = (420u32, 48u32);
+        let drawn = render!(probe, w, h, |root| {
+            let style = anchored(
+                text_style(probe.0.css_family, size, theme::INK),
+                HPos::Left,
+                VPos::Center,
+            );
+            root.draw(&text_at(text, (x0, 24), style))
+                .map_err(crate::chart::de)
+        });
+        let img = image::load_from_memory(&drawn.bytes).unwrap().to_luma8();
+        let scale = f64::from(img.width()) / f64::from(w);
+        let mut ink = img;
+        ink.pixels_mut().for_each(|p| p.0[0] = 255 - p.0[0]);
+        Ok((ink, scale))
+    }
+
+    /// Where the font says each visible glyph's ink lies, `(char, left, right)` in logical
+    /// pixels: pen position (advances and kerning) plus the glyph's bounding box.
+    fn expected(text: &str, size: f64, x0: i32) -> Vec<(char, f64, f64)> {
+        let font = FontRef::try_from_slice(crate::chart::EMBEDDED_FONT).unwrap();
+        let k = size / f64::from(font.units_per_em().unwrap());
+        let mut pen = f64::from(x0);
+        let mut prev = None;
+        let mut out = Vec::new();
+        for c in text.chars() {
+            let g = font.glyph_id(c);
+            if let Some(p) = prev {
+                pen += f64::from(font.kern_unscaled(p, g)) * k;
+            }
+            if let Some(o) = font.outline(g) {
+                let (l, r) = (f64::from(o.bounds.min.x), f64::from(o.bounds.max.x));
+                out.push((c, pen + l * k, pen + r * k));
+            }
+            pen += f64::from(font.h_advance_unscaled(g)) * k;
+            prev = Some(g);
+        }
+        out
+    }
+
+    /// The first and last inked column (coverage of at least a quarter in some row) of the
+    /// image between columns `a` and `b`, in image pixels; the right edge is the column's end.
+    fn ink_span(ink: &image::GrayImage, a: f64, b: f64) -> Option<(f64, f64)> {
+        let a = a.floor().max(0.0) as u32;
+        let b = (b.ceil() as u32).min(ink.width());
+        let inked = |x: u32| (0..ink.height()).any(|y| ink.get_pixel(x, y).0[0] >= 64);
+        let first = (a..b).find(|&x| inked(x))?;
+        let last = (a..b).rev().find(|&x| inked(x))?;
+        Some((f64::from(first), f64::from(last + 1)))
+    }
+
+    /// Every visible glyph's ink, measured on the PNG, sits where the font's metrics put it,
+    /// within a pixel of the 2× image: glyphs are placed by their real pen positions and left
+    /// side bearings (plotters' bitmap text truncated the pen and ignored the bearing, which
+    /// drew "白 云区" and "Comm unity co-p olicin g").
+    #[test]
+    fn glyphs_sit_where_the_font_metrics_put_them() {
+        for (text, size) in [
+            ("白云区", theme::BODY),
+            ("(白云区)", theme::SMALL),
+            ("Community co-policing", theme::BODY),
+            ("Community co-policing", theme::SMALL),
+            ("（花都区）：", theme::TITLE),
+        ] {
+            let x0 = 13;
+            let (ink, scale) = draw(text, size, x0).unwrap();
+            assert_eq!(scale, SCALE);
+            let glyphs = expected(text, size, x0);
+            assert!(glyphs.len() >= 3, "{text}");
+            let mut worst = 0f64;
+            for (i, &(c, l, r)) in glyphs.iter().enumerate() {
+                // Look between the neighbours' expected ink, so each glyph is measured alone.
+                let lo = if i == 0 {
+                    0.0
+                } else {
+                    (glyphs[i - 1].2 + l) / 2.0
+                };
+                let hi = glyphs.get(i + 1).map_or(420.0, |n| (r + n.1) / 2.0);
+                let (ml, mr) = ink_span(&ink, lo * scale, hi * scale)
+                    .unwrap_or_else(|| panic!("no ink for {c:?} in {text:?}"));
+                let (dl, dr) = (ml - l * scale, mr - r * scale);
+                assert!(
+                    dl.abs() <= 1.0 && dr.abs() <= 1.0,
+                    "{text:?} at {size} px: {c:?} is inked over {ml}..{mr} px of the PNG, \
+                     the font puts it at {:.1}..{:.1}",
+                    l * scale,
+                    r * scale
+                );
+                worst = worst.max(dl.abs()).max(dr.abs());
+            }
+            eprintln!("{text:?} at {size}: worst {worst:.2} px");
+            // Nothing is drawn outside the glyphs' boxes.
+            let all = ink_span(&ink, 0.0, f64::from(ink.width())).unwrap();
+            assert!(all.0 >= glyphs[0].1 * scale - 1.0);
+            assert!(all.1 <= glyphs[glyphs.len() - 1].2 * scale + 1.0);
+        }
+    }
+}

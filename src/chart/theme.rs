@@ -49,6 +49,22 @@ pub fn category(i: usize) -> RGBColor {
     CATEGORICAL[i % CATEGORICAL.len()]
 }
 
+/// How the k-th of many lines is drawn: `(colour, dash)`, where `dash` is `None` for a solid
+/// line or `(dash, gap)` in pixels. The first ten lines take the categorical colours; the next
+/// ten a darker shade of them, dashed; the ten after the categorical colours again, dotted, so
+/// no two of 30 lines look the same.
+pub fn line_style(k: usize) -> (RGBColor, Option<(u32, u32)>) {
+    let c = category(k);
+    match (k / CATEGORICAL.len()) % 3 {
+        0 => (c, None),
+        1 => {
+            let d = |x: u8| (f64::from(x) * 0.6).round() as u8;
+            (RGBColor(d(c.0), d(c.1), d(c.2)), Some((9, 5)))
+        }
+        _ => (c, Some((2, 4))),
+    }
+}
+
 const SEQUENTIAL: [(u8, u8, u8); 9] = [
     (255, 255, 217),
     (237, 248, 177),

@@ -219,3 +219,39 @@ fn a_bad_font_file_is_a_clear_error() {
     };
     assert!(chart::ranking(fw, r, &opts).is_ok());
 }
+
+/// No score or treated value of the samples is a negative zero (it would print as "-0.0" in
+/// charts, tables and `results.parquet`), and no chart writes one.
+#[test]
+fn no_negative_zero_in_results_or_charts() {
+    let negative_zero = |v: &f64| *v == 0.0 && v.is_sign_negative();
+    for (fw, r) in [districts(), streets()] {
+        let zeros = r.scores.iter().filter(|v| **v == 0.0).count();
+        assert!(zeros > 0, "the sample has zero scores to check");
+        assert!(!r.scores.iter().any(negative_zero), "a score is -0.0");
+        assert!(
+            !r.treated.iter().any(negative_zero),
+            "a treated value is -0.0"
+        );
+        let opts = ChartOptions {
+            format: ImageFormat::Svg,
+            ..ChartOptions::latest(r)
+        };
+        for c in chart::render_all(fw, r, &opts).unwrap() {
+            let svg = String::from_utf8(c.bytes).unwrap();
+            for t in svg.split("<text").skip(1) {
+                let label = t.split('>').nth(1).unwrap_or("").trim_end_matches("</text");
+                let label = label.trim();
+                assert!(
+                    !(label.starts_with("-0") || label.starts_with("-.0"))
+                        || label
+                            .trim_start_matches(['-', '0', '.'])
+                            .chars()
+                            .any(|c| c.is_ascii_digit() && c != '0'),
+                    "{}: label {label:?}",
+                    c.name
+                );
+            }
+        }
+    }
+}

@@ -37,8 +37,11 @@ static EMBEDDED: LazyLock<Result<Arc<Fonts>, String>> = LazyLock::new(|| {
     })
 });
 
+/// A font's bytes and what resvg made of them.
+type Loaded = (Arc<Vec<u8>>, Arc<Fonts>);
+
 /// Fonts given as `ChartOptions::font`, each loaded once per process.
-static USER: Mutex<Vec<(Arc<Vec<u8>>, Arc<Fonts>)>> = Mutex::new(Vec::new());
+static USER: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
 
 /// The chart font of `bytes` (the embedded font for `None`), loaded once per distinct font.
 pub(crate) fn fonts_for(bytes: Option<&[u8]>) -> Result<Arc<Fonts>, Error> {

@@ -80,10 +80,14 @@ fn check_all(fw: &Framework, r: &Results, opts: &ChartOptions) {
                     .unwrap_or_else(|e| panic!("{} does not decode: {e}", a.name));
                 let (w, h) = (img.width(), img.height());
                 assert!(
-                    (500..=4000).contains(&w) && (200..=4000).contains(&h),
-                    "{} is {w}×{h}",
-                    a.name
+                    (500..=2000).contains(&a.width) && (200..=2000).contains(&a.height),
+                    "{} is {}×{} logical pixels",
+                    a.name,
+                    a.width,
+                    a.height
                 );
+                // Twice the logical size, for print and high-DPI screens.
+                assert_eq!((w, h), (2 * a.width, 2 * a.height), "{}", a.name);
                 // The header says the same size as the decoded image.
                 assert_eq!(u32::from_be_bytes(a.bytes[16..20].try_into().unwrap()), w);
                 assert_eq!(u32::from_be_bytes(a.bytes[20..24].try_into().unwrap()), h);
@@ -91,7 +95,8 @@ fn check_all(fw: &Framework, r: &Results, opts: &ChartOptions) {
             ImageFormat::Svg => {
                 assert_eq!(a.ext, "svg");
                 let text = std::str::from_utf8(&a.bytes).unwrap();
-                assert!(text.starts_with("<svg"), "{}", a.name);
+                let head = format!("<svg width=\"{}\" height=\"{}\"", a.width, a.height);
+                assert!(text.starts_with(&head), "{}", a.name);
             }
         }
     }

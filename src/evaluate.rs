@@ -335,7 +335,7 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
                 .as_ref()
                 .map(|g| pipeline::rank_desc_within(keys.view(), g));
             for (k, &u) in rows.iter().enumerate() {
-                scores[[p, u, node]] = s[[k, node]];
+                scores[[p, u, node]] = crate::format::no_negative_zero(s[[k, node]]);
                 ranks[[p, u, node]] = r[k].unwrap_or(0);
                 if let (Some(gr), Some(out)) = (&gr, group_ranks.as_mut()) {
                     out[[p, u, node]] = gr[k].unwrap_or(0);
@@ -349,7 +349,7 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
                 Status::Scored
             };
             for j in 0..ni {
-                treated[[p, u, j]] = x[[k, j]];
+                treated[[p, u, j]] = crate::format::no_negative_zero(x[[k, j]]);
             }
         }
     }

@@ -26,6 +26,7 @@ pub mod data;
 pub mod error;
 pub mod evaluate;
 pub mod explain;
+pub mod format;
 pub mod framework;
 pub mod import;
 pub mod io;

@@ -1,6 +1,7 @@
 //! Bar charts of the index: ranking, dimension contributions, rank change; and the bump chart.
 
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
@@ -34,12 +35,20 @@ pub(crate) fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     out
 }
 
-fn tick_label(t: f64) -> String {
-    if t.fract().abs() < 1e-9 {
-        format!("{t:.0}")
-    } else {
-        format!("{t}")
-    }
+/// Labels of round tick values, all with the fewest decimals that show every one exactly
+/// (`0`, `0.25`, `0.5` → `0.00`, `0.25`, `0.50`), never `-0`.
+pub(crate) fn tick_labels(ticks: &[f64]) -> Vec<String> {
+    let exact = |d: i32| {
+        ticks.iter().all(|t| {
+            let x = t * 10f64.powi(d);
+            (x - x.round()).abs() < 1e-6 * x.abs().max(1.0)
+        })
+    };
+    let d = (0..=6).find(|&d| exact(d)).unwrap_or(6);
+    ticks
+        .iter()
+        .map(|&t| crate::format::fmt_fixed(t, d as usize))
+        .collect()
 }
 
 /// A horizontal value axis in pixels: `lo..hi` → `x0..x1`.
@@ -69,14 +78,14 @@ impl Axis {
         y0: i32,
         y1: i32,
     ) -> Result<(), Error> {
-        for t in nice_ticks(self.lo, self.hi, 5) {
+        let ticks = nice_ticks(self.lo, self.hi, 5);
+        for (t, label) in ticks.iter().copied().zip(tick_labels(&ticks)) {
             let x = self.px(t);
             let style = if t == 0.0 { MUTED } else { theme::GRID };
             area.draw(&PathElement::new(vec![(x, y0), (x, y1)], style))
                 .map_err(de)?;
             let s = anchored(ctx.text(SMALL, MUTED), HPos::Center, VPos::Top);
-            area.draw(&text_at(tick_label(t), (x, y1 + 4), s))
-                .map_err(de)?;
+            area.draw(&text_at(label, (x, y1 + 4), s)).map_err(de)?;
         }
         Ok(())
     }
@@ -516,8 +525,14 @@ pub fn bump(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, E
         }
     };
     let label_w = ctx.max_width(shown.iter().map(|&u| ctx.unit_long(u)), SMALL) + 50;
+    // With many units the ranks do not run 1, 2, 3…: a rank axis on the left says which.
+    let axis_w = if many {
+        ctx.width("000", SMALL) + 12
+    } else {
+        0
+    };
     let plot_w = (periods.len() as i32 * 90).max(500);
-    let w = theme::PAD * 2 + label_w * 2 + plot_w;
+    let w = theme::PAD * 2 + label_w * 2 + axis_w + plot_w;
     let plot_h = if max_rank <= 20 {
         (max_rank as i32 - 1).max(1) * 34
     } else {
@@ -527,7 +542,7 @@ pub fn bump(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, E
     let bytes = render!(ctx, w as u32, h as u32, |root| {
         (|| -> Result<(), Error> {
             let area = header(&root, &ctx, &title, &subtitle)?;
-            let x0 = theme::PAD + label_w;
+            let x0 = theme::PAD + label_w + axis_w;
             let step = plot_w as f64 / (periods.len().max(2) - 1) as f64;
             let px = |i: usize| x0 + (i as f64 * step).round() as i32;
             let py = |rank: u32| {
@@ -546,19 +561,27 @@ pub fn bump(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, E
                     .map_err(de)?;
             }
             if many {
-                for t in nice_ticks(1.0, max_rank as f64, 6) {
+                let mut ticks = nice_ticks(0.0, max_rank as f64, 6);
+                ticks[0] = 1.0;
+                for t in ticks {
                     let y = py(t as u32);
                     area.draw(&PathElement::new(
                         vec![(x0, y), (px(periods.len() - 1), y)],
                         theme::GRID,
                     ))
                     .map_err(de)?;
+                    let s = anchored(ctx.text(SMALL, MUTED), HPos::Right, VPos::Center);
+                    area.draw(&text_at(format!("{t:.0}"), (x0 - 8, y), s))
+                        .map_err(de)?;
                 }
+                let s = anchored(ctx.text(SMALL, MUTED), HPos::Right, VPos::Bottom);
+                area.draw(&text_at(ctx.tr("名次", "Rank"), (x0 - 8, 0), s))
+                    .map_err(de)?;
             }
             type Label = ((i32, i32), String, RGBColor);
             let (mut right, mut left): (Vec<Label>, Vec<Label>) = (Vec::new(), Vec::new());
             for (k, &u) in shown.iter().enumerate() {
-                let color = theme::category(k);
+                let (color, dash) = theme::line_style(k);
                 let pts: Vec<Option<(i32, i32)>> = periods
                     .iter()
                     .enumerate()
@@ -566,9 +589,19 @@ pub fn bump(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, E
                     .collect();
                 for seg in pts.split(|x| x.is_none()) {
                     let seg: Vec<(i32, i32)> = seg.iter().flatten().copied().collect();
-                    if seg.len() > 1 {
-                        area.draw(&PathElement::new(seg.clone(), color.stroke_width(3)))
-                            .map_err(de)?;
+                    match dash {
+                        _ if seg.len() < 2 => {}
+                        None => area
+                            .draw(&PathElement::new(seg.clone(), color.stroke_width(3)))
+                            .map_err(de)?,
+                        Some((d, g)) => area
+                            .draw(&DashedPathElement::new(
+                                seg.clone(),
+                                d,
+                                g,
+                                color.stroke_width(3),
+                            ))
+                            .map_err(de)?,
                     }
                     for &pt in &seg {
                         area.draw(&Circle::new(pt, 5, color.filled())).map_err(de)?;
@@ -585,13 +618,17 @@ pub fn bump(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, E
                 }
             }
             // End labels, moved apart where ranks are close, with a leader to their point.
-            for (labels, hp, dx) in [(&mut right, HPos::Left, 14), (&mut left, HPos::Right, -14)] {
+            let left_dx = -14 - axis_w;
+            for (labels, hp, dx) in [
+                (&mut right, HPos::Left, 14),
+                (&mut left, HPos::Right, left_dx),
+            ] {
                 labels.sort_by_key(|l| (l.0.1, l.0.0));
                 let mut next = i32::MIN;
                 for ((x, y), text, color) in labels.iter() {
                     let ly = (*y).max(next);
                     next = ly + SMALL as i32 + 4;
-                    if ly != *y {
+                    if ly != *y || dx.abs() > 14 {
                         area.draw(&PathElement::new(
                             vec![(*x, *y), (x + dx / 2, ly), (x + dx - dx.signum() * 2, ly)],
                             color.stroke_width(1),

@@ -210,15 +210,8 @@ pub fn heatmap_indicators(
     let blocks = unit_blocks(&ctx, &nodes);
     let (lo, hi) = range_of(&blocks);
     let color = move |v: f64| theme::sequential((v - lo) / (hi - lo));
-    let format = |v: f64| {
-        if v.is_nan() {
-            "–".into()
-        } else if v.abs() >= 10.0 {
-            format!("{v:.0}")
-        } else {
-            format!("{v:.1}")
-        }
-    };
+    // Two significant figures: the cells are small.
+    let format = |v: f64| crate::format::fmt_sig(v, 2);
     let title = ctx.title(ctx.tr("各指标标准化得分", "normalised indicator scores"));
     let grid = Grid {
         name: "heatmap-indicators",
@@ -233,7 +226,7 @@ pub fn heatmap_indicators(
         blocks,
         cell_w: 38,
         cell_h: 24,
-        value_size: 12.0,
+        value_size: theme::TINY,
         color: &color,
         format: &format,
     };
@@ -263,14 +256,8 @@ pub fn correlations(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<
         })
         .collect();
     let color = |v: f64| theme::diverging(v);
-    let format = |v: f64| {
-        if v.is_nan() {
-            "–".into()
-        } else {
-            let s = format!("{v:.2}");
-            s.replacen("0.", ".", 1)
-        }
-    };
+    // Coefficients with two decimals and no leading zero (`.23`, `-.80`), never `-.00`.
+    let format = |v: f64| crate::format::fmt_fixed(v, 2).replacen("0.", ".", 1);
     let title = ctx.title(ctx.tr(
         "维度与指标的相关系数",
         "correlations of dimensions and indicators",
@@ -296,7 +283,7 @@ pub fn correlations(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<
         }],
         cell_w: 34,
         cell_h: 26,
-        value_size: 12.0,
+        value_size: theme::TINY,
         color: &color,
         format: &format,
     };

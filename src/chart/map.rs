@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use serde_json::Value;
 
-use super::bars::nice_ticks;
+use super::bars::{nice_ticks, tick_labels};
 use super::theme::{self, BODY, INK, MUTED, SMALL};
 use super::{Chart, ChartOptions, Ctx, anchored, de, header, render, text_at};
 use crate::Results;
@@ -118,13 +118,13 @@ fn legend<DB: DrawingBackend>(
         ))
         .map_err(de)?;
     }
-    for t in nice_ticks(lo, hi, 4) {
+    let ticks = nice_ticks(lo, hi, 4);
+    for (t, label) in ticks.iter().copied().zip(tick_labels(&ticks)) {
         let px = x + ((t - lo) / (hi - lo) * w as f64).round() as i32;
         area.draw(&PathElement::new(vec![(px, y + 14), (px, y + 18)], MUTED))
             .map_err(de)?;
         let s = anchored(ctx.text(SMALL, MUTED), HPos::Center, VPos::Top);
-        area.draw(&text_at(format!("{t}"), (px, y + 20), s))
-            .map_err(de)?;
+        area.draw(&text_at(label, (px, y + 20), s)).map_err(de)?;
     }
     let nodata = (x + w + 30, y);
     area.draw(&Rectangle::new(

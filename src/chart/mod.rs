@@ -1,6 +1,8 @@
 //! Charts: every chart is a pure function from a framework and its [`Results`] to image bytes
-//! (PNG or SVG), drawn with plotters and an embedded CJK font so that Chinese names render the
-//! same on every machine, with no system font.
+//! (PNG or SVG). Each chart is drawn once, as SVG with plotters; a PNG is that SVG rasterised
+//! with resvg at twice the chart's logical size ([`Chart::width`] × [`Chart::height`] CSS
+//! pixels), with an embedded CJK font so that Chinese names render the same on every machine,
+//! with no system font.
 //!
 //! | name (file stem) | function | shows |
 //! |---|---|---|
@@ -24,20 +26,23 @@ mod bars;
 mod heat;
 mod map;
 mod profile;
+mod raster;
 mod theme;
 
 use std::path::Path;
 
-use ab_glyph::{Font, FontRef, ScaleFont};
+use std::sync::Arc;
+
+use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub use bars::{bump, contributions, rank_change, ranking};
 pub use heat::{correlations, heatmap_dimensions, heatmap_indicators};
 pub use map::{map, parse_tiles, read_tiles};
 pub use profile::{distributions, radar, trends};
+pub use raster::{MAX_PIXELS, SCALE, scale_for};
 
 use crate::Results;
 use crate::error::Error;
@@ -60,7 +65,8 @@ pub const GROUP_EM: f64 = 12.0;
 /// The widest a node's (index, dimension, indicator) name is drawn, in multiples of the
 /// text's size.
 pub const NAME_EM: f64 = 32.0;
-/// The largest chart side, in pixels: a bigger canvas is an error, never a panic or a hang.
+/// The largest chart side, in logical pixels: a bigger canvas is an error, never a panic or a
+/// hang.
 pub const MAX_SIDE: u32 = 30_000;
 
 /// Image format of a chart.
@@ -140,6 +146,18 @@ pub struct Chart {
     pub bytes: Vec<u8>,
     /// `png` or `svg`.
     pub ext: &'static str,
+    /// Logical width in CSS pixels, the width to show the chart at (`<img width>`). An SVG is
+    /// this wide; a PNG has [`scale_for`] (normally [`SCALE`] = 2) times as many pixels.
+    pub width: u32,
+    /// Logical height in CSS pixels (`<img height>`); see [`Chart::width`].
+    pub height: u32,
+}
+
+/// A drawn chart's bytes and logical size, as [`render!`] returns it.
+pub(crate) struct Drawn {
+    bytes: Vec<u8>,
+    width: u32,
+    height: u32,
 }
 
 /// Every chart the results allow, in the order of the module's table: the rank change, bump and
@@ -188,32 +206,6 @@ fn check_font(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Registers a font with plotters once and returns its family name. Plotters keeps fonts for
-/// the life of the process, so a user font's bytes are kept too (once per distinct font).
-fn family_for(font: Option<&[u8]>) -> Result<&'static str, Error> {
-    use std::sync::Mutex;
-    static REGISTERED: Mutex<Vec<(&'static [u8], &'static str)>> = Mutex::new(Vec::new());
-    let bytes = font.unwrap_or(EMBEDDED_FONT);
-    let mut reg = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, name)) = reg.iter().find(|(b, _)| *b == bytes) {
-        return Ok(name);
-    }
-    check_font(bytes).map_err(|e| Error::Usage(format!("chart font: {e}")))?;
-    let (stored, name): (&'static [u8], &'static str) = if font.is_none() {
-        (EMBEDDED_FONT, EMBEDDED_FAMILY)
-    } else {
-        let name = format!("kapok-user-font-{}, sans-serif", reg.len());
-        (
-            Box::leak(bytes.to_vec().into_boxed_slice()),
-            Box::leak(name.into_boxed_str()),
-        )
-    };
-    plotters::style::register_font(name, FontStyle::Normal, stored)
-        .map_err(|_| Error::Usage("chart font: not a TrueType/OpenType font".into()))?;
-    reg.push((stored, name));
-    Ok(name)
-}
-
 /// Everything a chart needs: inputs, the font and text helpers.
 pub(crate) struct Ctx<'a> {
     pub fw: &'a Framework,
@@ -222,7 +214,7 @@ pub(crate) struct Ctx<'a> {
     pub p: usize,
     /// The calendar period before `p`, when the data have it.
     pub prev: Option<usize>,
-    family: &'static str,
+    fonts: Arc<raster::Fonts>,
     font: FontRef<'a>,
 }
 
@@ -243,17 +235,18 @@ impl<'a> Ctx<'a> {
                 r.panel.units.len()
             )));
         }
-        let family = family_for(opts.font.as_deref())?;
         let bytes: &'a [u8] = opts.font.as_deref().unwrap_or(EMBEDDED_FONT);
+        check_font(bytes).map_err(|e| Error::Usage(format!("chart font: {e}")))?;
         let font = FontRef::try_from_slice(bytes)
             .map_err(|_| Error::Usage("chart font: not a TrueType/OpenType font".into()))?;
+        let fonts = raster::fonts_for(opts.font.as_deref())?;
         Ok(Self {
             fw,
             r,
             opts,
             p: opts.period,
             prev: r.panel.previous_period(opts.period),
-            family,
+            fonts,
             font,
         })
     }
@@ -328,16 +321,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A text style of `size` pixels in `color`.
+    /// A text style of `size` pixels (the CSS `font-size`, one em) in `color`.
     pub fn text(&self, size: f64, color: RGBColor) -> TextStyle<'static> {
-        TextStyle {
-            font: (self.family, size).into_font(),
-            color: color.to_backend_color(),
-            pos: Pos::default(),
-        }
+        text_style(self.fonts.css_family, size, color)
     }
 
-    /// Width in pixels of `s` at `size` (as plotters lays it out).
+    /// Width in pixels of `s` at `size` (its glyphs' advances and kerning, rounded up).
     pub fn width(&self, s: &str, size: f64) -> i32 {
         text_width(&self.font, s, size)
     }
@@ -406,36 +395,76 @@ impl<'a> Ctx<'a> {
         self.r.panel.units.len() <= 40
     }
 
-    /// A chart value with sensible decimals.
+    /// A chart value with three significant figures ([`crate::format::fmt_value`]).
     pub fn fmt(&self, v: f64) -> String {
-        if v.is_nan() {
-            "–".into()
-        } else if v.abs() >= 1000.0 {
-            format!("{v:.0}")
-        } else if v.abs() >= 10.0 {
-            format!("{v:.1}")
-        } else {
-            format!("{v:.2}")
-        }
+        crate::format::fmt_value(v)
+    }
+
+    /// The image of a drawn chart's SVG of logical size `w × h`, in the chosen format.
+    pub fn finish(&self, svg: String, w: u32, h: u32) -> Result<Drawn, Error> {
+        let bytes = match self.opts.format {
+            ImageFormat::Png => raster::png(&svg, &self.fonts, w, h)?,
+            ImageFormat::Svg => svg.into_bytes(),
+        };
+        Ok(Drawn {
+            bytes,
+            width: w,
+            height: h,
+        })
     }
 
     /// A finished chart.
-    pub fn chart(&self, name: &str, title: String, bytes: Vec<u8>) -> Chart {
+    pub fn chart(&self, name: &str, title: String, drawn: Drawn) -> Chart {
         Chart {
             name: name.to_string(),
             title,
-            bytes,
+            bytes: drawn.bytes,
             ext: self.opts.format.ext(),
+            width: drawn.width,
+            height: drawn.height,
         }
     }
 }
 
-/// Width in pixels of `s` drawn in `font` at `size` (as plotters lays it out).
+/// A text style in the font `family` (a CSS `font-family` list) of `size` pixels (one em).
+pub(crate) fn text_style(family: &'static str, size: f64, color: RGBColor) -> TextStyle<'static> {
+    TextStyle {
+        font: (family, plotters_size(size)).into_font(),
+        color: color.to_backend_color(),
+        pos: Pos::default(),
+    }
+}
+
+/// The size to give plotters for text of `em` pixels: its SVG backend writes
+/// `font-size = size / 1.24`, so this is the number it divides back to exactly `em`.
+fn plotters_size(em: f64) -> f64 {
+    let mut x = em * 1.24;
+    for _ in 0..8 {
+        let back = x / 1.24;
+        if back == em {
+            break;
+        }
+        x = if back < em {
+            x.next_up()
+        } else {
+            x.next_down()
+        };
+    }
+    x
+}
+
+/// The ab_glyph scale of text whose em is `size` pixels.
+pub(crate) fn em_scale(font: &FontRef, size: f64) -> PxScale {
+    let upem = font.units_per_em().unwrap_or(1000.0);
+    PxScale::from(size as f32 * font.height_unscaled() / upem)
+}
+
+/// Width in pixels of `s` drawn in `font` at `size` (advances and kerning, rounded up).
 fn text_width(font: &FontRef, s: &str, size: f64) -> i32 {
-    let font = font.as_scaled(size as f32);
+    let font = font.as_scaled(em_scale(font, size));
     let mut w = 0f32;
     let mut prev = None;
-    for c in tidy(s).chars() {
+    for c in s.chars() {
         let g = font.glyph_id(c);
         w += font.h_advance(g);
         if let Some(pg) = prev {
@@ -495,45 +524,33 @@ pub(crate) fn encode_png(buf: &[u8], w: u32, h: u32) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
-/// Draws `body(&root)` on a `w × h` canvas of the chosen format and returns the image bytes.
-/// The body is written once and compiled for both backends.
+/// Refuses a canvas of `w × h` logical pixels that is empty or larger than [`MAX_SIDE`].
+pub(crate) fn check_size(w: u32, h: u32) -> Result<(), Error> {
+    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
+        return Err(Error::Eval(format!(
+            "a chart of {w} × {h} pixels is too large to draw (at most {MAX_SIDE} per side)"
+        )));
+    }
+    Ok(())
+}
+
+/// Draws `body(&root)` as SVG on a `w × h` canvas and returns the chart in the chosen format
+/// ([`Ctx::finish`]) as a [`Drawn`].
 macro_rules! render {
     ($ctx:expr, $w:expr, $h:expr, |$root:ident| $body:expr) => {{
         let (w, h): (u32, u32) = ($w, $h);
-        if w == 0 || h == 0 || w > $crate::chart::MAX_SIDE || h > $crate::chart::MAX_SIDE {
-            return Err($crate::error::Error::Eval(format!(
-                "a chart of {w} × {h} pixels is too large to draw (at most {} per side)",
-                $crate::chart::MAX_SIDE
-            )));
+        $crate::chart::check_size(w, h)?;
+        let mut svg = String::new();
+        {
+            let $root =
+                plotters::prelude::SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+            $root
+                .fill(&plotters::prelude::WHITE)
+                .map_err($crate::chart::de)?;
+            $body?;
+            $root.present().map_err($crate::chart::de)?;
         }
-        match $ctx.opts.format {
-            $crate::chart::ImageFormat::Png => {
-                let mut buf = vec![255u8; (w as usize) * (h as usize) * 3];
-                {
-                    let $root = plotters::prelude::BitMapBackend::with_buffer(&mut buf, (w, h))
-                        .into_drawing_area();
-                    $root
-                        .fill(&plotters::prelude::WHITE)
-                        .map_err($crate::chart::de)?;
-                    $body?;
-                    $root.present().map_err($crate::chart::de)?;
-                }
-                $crate::chart::encode_png(&buf, w, h)?
-            }
-            $crate::chart::ImageFormat::Svg => {
-                let mut s = String::new();
-                {
-                    let $root = plotters::prelude::SVGBackend::with_string(&mut s, (w, h))
-                        .into_drawing_area();
-                    $root
-                        .fill(&plotters::prelude::WHITE)
-                        .map_err($crate::chart::de)?;
-                    $body?;
-                    $root.present().map_err($crate::chart::de)?;
-                }
-                s.into_bytes()
-            }
-        }
+        $ctx.finish(svg, w, h)?
     }};
 }
 pub(crate) use render;
@@ -581,7 +598,7 @@ pub(crate) fn text_at<'a, C>(
     pos: C,
     style: impl Into<TextStyle<'a>>,
 ) -> Text<'a, C, String> {
-    Text::new(tidy(text.as_ref()), pos, style)
+    Text::new(text.as_ref().to_string(), pos, style)
 }
 
 /// Full-width brackets, colons and semicolons as half-width ones. plotters places each glyph

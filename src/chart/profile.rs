@@ -6,7 +6,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::bars::{Axis, nice_ticks};
+use super::bars::{Axis, nice_ticks, tick_labels};
 use super::theme::{self, BODY, INK, MUTED, SMALL};
 use super::{Chart, ChartOptions, Ctx, anchored, de, header, render, text_at};
 use crate::Results;
@@ -75,10 +75,18 @@ pub fn radar(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, 
         Lang::Zh => format!("{}(第{rank}名)各维度得分", ctx.unit_long(unit)),
         Lang::En => format!("{} (rank {rank}) by dimension", ctx.unit_long(unit)),
     });
-    let subtitle = ctx.tr(
-        "与所有单位的平均值及最佳单位比较",
-        "Compared with the average of all units and the best unit",
-    );
+    // Says what is plotted: the best unit, or the runner-up when the unit is the best.
+    let subtitle = match (opts.lang, other.and_then(|o| ctx.rank(p, o))) {
+        (Lang::Zh, Some(1)) => "与所有单位的平均值及最佳单位比较".to_string(),
+        (Lang::Zh, Some(r)) => format!("与所有单位的平均值及第{r}名比较"),
+        (Lang::Zh, None) => "与所有单位的平均值比较".to_string(),
+        (Lang::En, Some(1)) => "Compared with the average of all units and the best unit".into(),
+        (Lang::En, Some(2)) => {
+            "Compared with the average of all units and the runner-up (No. 2)".into()
+        }
+        (Lang::En, Some(r)) => format!("Compared with the average of all units and No. {r}"),
+        (Lang::En, None) => "Compared with the average of all units".into(),
+    };
     let label_w = ctx.max_width(dims.iter().map(|&d| ctx.name(d)), BODY) + 16;
     let radius = 250;
     let w = (2 * (radius + label_w + theme::PAD + 10)).max(ctx.width(&title, theme::TITLE) + 60);
@@ -93,7 +101,7 @@ pub fn radar(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, 
     };
     let bytes = render!(ctx, w as u32, h as u32, |root| {
         (|| -> Result<(), Error> {
-            let area = header(&root, &ctx, &title, subtitle)?;
+            let area = header(&root, &ctx, &title, &subtitle)?;
             let (cx, cy) = (w / 2, radius + 40);
             let k = dims.len().max(1);
             let angle = |i: usize| -PI / 2.0 + 2.0 * PI * i as f64 / k as f64;
@@ -104,14 +112,13 @@ pub fn radar(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, 
                     cy + (t * angle(i).sin()).round() as i32,
                 )
             };
-            for &t in &ticks {
+            for (&t, label) in ticks.iter().zip(tick_labels(&ticks)) {
                 let ring: Vec<(i32, i32)> = (0..=k).map(|i| pt(i % k, t)).collect();
                 area.draw(&PathElement::new(ring, theme::GRID))
                     .map_err(de)?;
                 let s = anchored(ctx.text(SMALL, MUTED), HPos::Left, VPos::Bottom);
                 let (x, y) = pt(0, t);
-                area.draw(&text_at(format!("{t}"), (x + 4, y - 1), s))
-                    .map_err(de)?;
+                area.draw(&text_at(label, (x + 4, y - 1), s)).map_err(de)?;
             }
             for (i, &d) in dims.iter().enumerate() {
                 let end = pt(i, hi);
@@ -296,19 +303,19 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
                     py1 - (((v - lo) / (hi - lo)).clamp(0.0, 1.0) * (py1 - py0) as f64).round()
                         as i32
                 };
-                for &t in &ticks {
+                for (&t, label) in ticks.iter().zip(tick_labels(&ticks)) {
                     area.draw(&PathElement::new(
                         vec![(px0, yv(t)), (px1, yv(t))],
                         theme::GRID,
                     ))
                     .map_err(de)?;
-                    let s = anchored(ctx.text(SMALL - 2.0, MUTED), HPos::Right, VPos::Center);
-                    area.draw(&text_at(format!("{t}"), (px0 - 4, yv(t)), s))
+                    let s = anchored(ctx.text(theme::TINY, MUTED), HPos::Right, VPos::Center);
+                    area.draw(&text_at(label, (px0 - 4, yv(t)), s))
                         .map_err(de)?;
                 }
                 for (i, q) in [(0, periods[0]), (periods.len() - 1, p)] {
                     let hp = if i == 0 { HPos::Left } else { HPos::Right };
-                    let s = anchored(ctx.text(SMALL - 2.0, MUTED), hp, VPos::Top);
+                    let s = anchored(ctx.text(theme::TINY, MUTED), hp, VPos::Top);
                     area.draw(&text_at(ctx.period(q), (x(i), py1 + 6), s))
                         .map_err(de)?;
                 }

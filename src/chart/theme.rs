@@ -4,13 +4,14 @@ use plotters::style::RGBColor;
 
 /// Outer padding in pixels.
 pub const PAD: i32 = 24;
-/// Title size. Text sizes are even: plotters places glyphs at half the size in whole pixels,
-/// and an odd size lifts short glyphs (the decimal point) a pixel above tall ones.
-pub const TITLE: f64 = 26.0;
+/// Title size. Text sizes are CSS `font-size`s in logical pixels (one em).
+pub const TITLE: f64 = 20.0;
 /// Body text size.
-pub const BODY: f64 = 16.0;
+pub const BODY: f64 = 13.0;
 /// Small text size (subtitles, cell values, axis ticks).
-pub const SMALL: f64 = 14.0;
+pub const SMALL: f64 = 11.0;
+/// The smallest text: values in small cells, ticks of small multiples.
+pub const TINY: f64 = 10.0;
 
 /// Text.
 pub const INK: RGBColor = RGBColor(33, 37, 41);
@@ -46,6 +47,22 @@ pub const CATEGORICAL: [RGBColor; 10] = [
 /// The i-th categorical colour.
 pub fn category(i: usize) -> RGBColor {
     CATEGORICAL[i % CATEGORICAL.len()]
+}
+
+/// How the k-th of many lines is drawn: `(colour, dash)`, where `dash` is `None` for a solid
+/// line or `(dash, gap)` in pixels. The first ten lines take the categorical colours; the next
+/// ten a darker shade of them, dashed; the ten after the categorical colours again, dotted, so
+/// no two of 30 lines look the same.
+pub fn line_style(k: usize) -> (RGBColor, Option<(u32, u32)>) {
+    let c = category(k);
+    match (k / CATEGORICAL.len()) % 3 {
+        0 => (c, None),
+        1 => {
+            let d = |x: u8| (f64::from(x) * 0.6).round() as u8;
+            (RGBColor(d(c.0), d(c.1), d(c.2)), Some((9, 5)))
+        }
+        _ => (c, Some((2, 4))),
+    }
 }
 
 const SEQUENTIAL: [(u8, u8, u8); 9] = [

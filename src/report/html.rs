@@ -59,6 +59,9 @@ const CHART_SECTIONS: [(&str, Sec); 10] = [
     ("trends", Sec::Time),
 ];
 
+/// The chart that draws the dimension table, shown right under it.
+const TABLE_CHART: &str = "heatmap-dimensions";
+
 /// Charts at least this wide (CSS pixels, as drawn) take a row of their own on screen.
 const WIDE_PX: u32 = 1000;
 
@@ -270,11 +273,16 @@ impl Page<'_, '_> {
     /// The charts of section `s` (the map aside) as a grid: wide charts on a row of their own,
     /// the others two by two; when they are odd in number, the widest takes a row alone.
     fn figures(&mut self, s: Sec) {
+        self.figures_where(s, |_| true);
+    }
+
+    /// [`Self::figures`] for the charts of `s` that `keep` keeps.
+    fn figures_where(&mut self, s: Sec, keep: impl Fn(&Chart) -> bool) {
         let rep = self.rep;
         let mut charts: Vec<&Chart> = rep
             .charts
             .iter()
-            .filter(|c| c.name != "map" && chart_section(&c.name) == s)
+            .filter(|c| c.name != "map" && chart_section(&c.name) == s && keep(c))
             .collect();
         // The listed order (a table's own chart first), then any other chart as drawn.
         charts.sort_by_key(|c| {
@@ -441,8 +449,11 @@ impl Page<'_, '_> {
             h.push_str("</tr>\n");
         }
         h.push_str("</tbody>\n</table></div>\n");
-        super::drivers::drivers(rep, h);
-        self.figures(Sec::Dimensions);
+        // The table's own chart, then what drives the index, then the other charts.
+        let own = |c: &Chart| c.name == TABLE_CHART;
+        self.figures_where(Sec::Dimensions, own);
+        super::drivers::drivers(rep, &mut self.h);
+        self.figures_where(Sec::Dimensions, |c| !own(c));
     }
 
     fn method(&mut self) {

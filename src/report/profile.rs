@@ -233,7 +233,7 @@ fn history(rep: &Report, u: usize, h: &mut String) {
     }
     let _ = write!(
         h,
-        "</tr></thead>\n<tbody><tr><td>{}</td>",
+        "</tr></thead>\n<tbody><tr><td class=\"nw\">{}</td>",
         rep.t("排名", "Rank")
     );
     for &q in &periods {

@@ -292,19 +292,18 @@ impl<'a> Ctx<'a> {
 
     /// A unit's name with its group, for city-wide lists of streets.
     pub fn unit_long(&self, u: usize) -> String {
-        match &self.r.panel.groups {
-            Some(g)
-                if [Lang::Zh, Lang::En].map(|l| self.r.panel.unit_name(u, l))
-                    != [g[u].as_str(); 2] =>
-            {
-                format!("{}{}", self.unit(u), self.paren(&self.group(&g[u])))
+        let panel = &self.r.panel;
+        match panel.group_name(u, self.opts.lang) {
+            Some(g) if panel.unit_name(u, self.opts.lang) != g => {
+                format!("{}{}", self.unit(u), self.paren(&self.group(u)))
             }
             _ => self.unit(u),
         }
     }
 
-    /// A group's display name, shortened to [`GROUP_EM`] (see [`Ctx::short`]).
-    pub fn group(&self, g: &str) -> String {
+    /// The name of unit `u`'s group, shortened to [`GROUP_EM`] (see [`Ctx::short`]).
+    pub fn group(&self, u: usize) -> String {
+        let g = self.r.panel.group_name(u, self.opts.lang).unwrap_or("");
         self.short(g, GROUP_EM)
     }
 

@@ -217,7 +217,7 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
                     let members: Vec<usize> = (0..nu).filter(|&u| &groups[u] == g).collect();
                     let m = avg_of(&members);
                     let last = m.last().copied().unwrap_or(f64::NAN);
-                    let g = ctx.group(g);
+                    let g = ctx.group(members[0]);
                     let heading = match opts.lang {
                         Lang::Zh => format!("{g}({}个)", members.len()),
                         Lang::En => format!("{g} ({})", members.len()),

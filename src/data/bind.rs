@@ -24,8 +24,11 @@ pub struct Panel {
     /// Unit display names per language, as the data give them (`[units] name`); the key when
     /// the data have no name. Read them with [`Panel::unit_name`].
     pub names: Vec<Text>,
-    /// Unit groups (when the framework has a group column).
+    /// Unit groups (when the framework has a group column): the value of
+    /// [`Units::group_column`](crate::framework::Units::group_column), which tells groups apart.
     pub groups: Option<Vec<String>>,
+    /// Each unit's group name per language (`[units] group`), read with [`Panel::group_name`].
+    pub group_names: Option<Vec<Text>>,
     /// Periods in time order (one empty period for cross-sectional data).
     pub periods: Vec<String>,
     /// Indicator node indices of the framework, in column order.
@@ -56,20 +59,16 @@ impl Panel {
         let keys =
             text(&u.key).ok_or_else(|| Error::Data(format!("no unit key column `{}`", u.key)))?;
         let periods_col = u.period.as_deref().and_then(text);
-        let mut name_cols: BTreeMap<&str, Vec<Option<String>>> = BTreeMap::new();
-        for c in u.name_columns() {
-            let col = text(c).ok_or_else(|| {
-                Error::Data(format!(
-                    "[units] name is `{c}`, but the data have no column `{c}`"
-                ))
-            })?;
-            name_cols.insert(c, col);
-        }
-        let groups_col = u.group.as_deref().and_then(text);
-        if let (Some(g), None) = (&u.group, &groups_col) {
-            return Err(Error::Data(format!(
-                "[units] group is `{g}`, but the data have no column `{g}`"
-            )));
+        let mut text_cols: BTreeMap<&str, Vec<Option<String>>> = BTreeMap::new();
+        for (what, cols) in [("name", u.name_columns()), ("group", u.group_columns())] {
+            for c in cols {
+                let col = text(c).ok_or_else(|| {
+                    Error::Data(format!(
+                        "[units] {what} is `{c}`, but the data have no column `{c}`"
+                    ))
+                })?;
+                text_cols.insert(c, col);
+            }
         }
         let n = table.num_rows();
         let only = match (&fw.rank.only, table.column_by_name(super::RANK_ONLY)) {
@@ -109,6 +108,7 @@ impl Panel {
             .as_ref()
             .map(|_| Array2::from_elem((periods.len(), units.len()), false));
         let mut names: Vec<[Option<String>; 2]> = vec![[None, None]; units.len()];
+        let mut group_texts: Vec<[Option<String>; 2]> = vec![[None, None]; units.len()];
         let mut groups: Vec<Option<String>> = vec![None; units.len()];
         let cols: Vec<_> = indicators
             .iter()
@@ -136,14 +136,10 @@ impl Panel {
                 // NULL counts as false, as in a WHERE clause.
                 out[[pi, ui]] = c.is_valid(r) && c.value(r);
             }
-            for (l, lang) in [Lang::Zh, Lang::En].into_iter().enumerate() {
-                let col = u.name.as_ref().and_then(|t| t.own(lang));
-                if names[ui][l].is_none() {
-                    names[ui][l] = col.and_then(|c| name_cols[c][r].clone());
-                }
-            }
+            first_texts(&mut names[ui], u.name.as_ref(), &text_cols, r);
+            first_texts(&mut group_texts[ui], u.group.as_ref(), &text_cols, r);
             if groups[ui].is_none() {
-                groups[ui] = groups_col.as_ref().and_then(|c| c[r].clone());
+                groups[ui] = u.group_column().and_then(|c| text_cols[c][r].clone());
             }
             for (j, col) in cols.iter().enumerate() {
                 if col.is_null(r) {
@@ -172,7 +168,7 @@ impl Panel {
                 list(&bad)
             )));
         }
-        if let Some(g) = &u.group {
+        if let Some(g) = u.group_column() {
             let missing: Vec<&String> = units
                 .iter()
                 .zip(&groups)
@@ -193,6 +189,13 @@ impl Panel {
                 .zip(&units)
                 .map(|(n, k)| unit_text(u.name.as_ref(), n, k))
                 .collect(),
+            group_names: u.group.as_ref().map(|_| {
+                group_texts
+                    .into_iter()
+                    .zip(&groups)
+                    .map(|(n, g)| unit_text(u.group.as_ref(), n, g.as_deref().unwrap_or("")))
+                    .collect()
+            }),
             groups: u
                 .group
                 .as_ref()
@@ -213,6 +216,7 @@ impl Panel {
             units: self.units.clone(),
             names: self.names.clone(),
             groups: self.groups.clone(),
+            group_names: self.group_names.clone(),
             periods: vec![self.periods[p].clone()],
             indicators: self.indicators.clone(),
             values: self.values.slice(s![p..p + 1, .., ..]).to_owned(),
@@ -236,6 +240,17 @@ impl Panel {
         self.names[u].lacks(lang)
     }
 
+    /// The name of unit `u`'s group in `lang` (in the other language when it has none in
+    /// `lang`; see [`Panel::group_lacks`]); `None` without groups.
+    pub fn group_name(&self, u: usize, lang: Lang) -> Option<&str> {
+        self.group_names.as_ref().map(|g| g[u].get(lang))
+    }
+
+    /// True when unit `u`'s group has no name of its own in `lang`.
+    pub fn group_lacks(&self, u: usize, lang: Lang) -> bool {
+        self.group_names.as_ref().is_some_and(|g| g[u].lacks(lang))
+    }
+
     /// Index of a period, written in any form [`Period::parse`] reads (`2023-6` is `2023-06`).
     pub fn period_index(&self, period: &str) -> Option<usize> {
         let canonical =
@@ -254,6 +269,22 @@ impl Panel {
 
 /// A unit's name from the name columns' values `[zh, en]`: the same in every language when
 /// `[units] name` is one column, per language otherwise; the key when the data give none.
+/// Fills the languages of `out` still empty from row `r` of the columns `spec` names.
+fn first_texts(
+    out: &mut [Option<String>; 2],
+    spec: Option<&Text>,
+    cols: &BTreeMap<&str, Vec<Option<String>>>,
+    r: usize,
+) {
+    for (l, lang) in [Lang::Zh, Lang::En].into_iter().enumerate() {
+        if out[l].is_none() {
+            out[l] = spec
+                .and_then(|t| t.own(lang))
+                .and_then(|c| cols[c][r].clone());
+        }
+    }
+}
+
 fn unit_text(spec: Option<&Text>, [zh, en]: [Option<String>; 2], key: &str) -> Text {
     match (spec, zh, en) {
         (Some(Text::Same(_)), Some(n), _) => Text::Same(n),

@@ -808,7 +808,7 @@ impl DataStage {
             cols.push((quote_ident(p), p.clone()));
             order.insert(0, quote_ident(p));
         }
-        let named = u.name_columns().into_iter().chain(u.group.as_deref());
+        let named = u.name_columns().into_iter().chain(u.group_columns());
         for c in named {
             if self.schema.field_with_name(c).is_ok() {
                 cols.push((

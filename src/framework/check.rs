@@ -256,13 +256,13 @@ impl Checker<'_> {
         let key = r.req_str(self.sink, "key");
         let name = self.text(&mut r, "name");
         let period = r.str(self.sink, "period");
-        let group = r.str(self.sink, "group");
+        let group = self.text(&mut r, "group");
         r.finish(self.sink);
         Some(Units {
             key: key?.value,
             name,
             period: period.map(|s| s.value),
-            group: group.map(|s| s.value),
+            group,
         })
     }
 

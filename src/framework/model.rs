@@ -115,23 +115,41 @@ pub struct Units {
     pub name: Option<Text>,
     /// Period column.
     pub period: Option<String>,
-    /// Group column.
-    pub group: Option<String>,
+    /// Group column, written like `name`: one column for every language, or one per language
+    /// (`{ zh = "district_name", en = "district_name_en" }`). Units are grouped by the values of
+    /// [`Units::group_column`]; the others only name the groups.
+    pub group: Option<Text>,
 }
 
 impl Units {
     /// The data columns holding unit names, each once (Chinese first).
     pub fn name_columns(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        if let Some(t) = &self.name {
-            for c in [t.own(Lang::Zh), t.own(Lang::En)].into_iter().flatten() {
-                if !out.contains(&c) {
-                    out.push(c);
-                }
+        columns(self.name.as_ref())
+    }
+
+    /// The data columns holding group names, each once (Chinese first).
+    pub fn group_columns(&self) -> Vec<&str> {
+        columns(self.group.as_ref())
+    }
+
+    /// The column whose values say which group a unit is in: the first of
+    /// [`Units::group_columns`].
+    pub fn group_column(&self) -> Option<&str> {
+        self.group_columns().first().copied()
+    }
+}
+
+/// The column names of a per-language text of columns, each once, Chinese first.
+fn columns(t: Option<&Text>) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    if let Some(t) = t {
+        for c in [t.own(Lang::Zh), t.own(Lang::En)].into_iter().flatten() {
+            if !out.contains(&c) {
+                out.push(c);
             }
         }
-        out
     }
+    out
 }
 
 /// How ranks are computed (`[rank]`).
@@ -497,5 +515,28 @@ mod tests {
         );
         assert_eq!(units(Some(Text::same("n"))).name_columns(), ["n"]);
         assert!(units(None).name_columns().is_empty());
+    }
+
+    #[test]
+    fn groups_are_told_apart_by_their_first_column() {
+        let units = |group| Units {
+            key: "k".into(),
+            name: None,
+            period: None,
+            group,
+        };
+        let per_lang = units(Some(Text::new("district_name", "district_name_en")));
+        assert_eq!(
+            per_lang.group_columns(),
+            ["district_name", "district_name_en"]
+        );
+        assert_eq!(per_lang.group_column(), Some("district_name"));
+        let en_only = units(Some(Text::Each {
+            zh: None,
+            en: Some("district_name_en".into()),
+        }));
+        assert_eq!(en_only.group_column(), Some("district_name_en"));
+        assert_eq!(units(Some(Text::same("g"))).group_column(), Some("g"));
+        assert_eq!(units(None).group_column(), None);
     }
 }

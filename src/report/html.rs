@@ -386,7 +386,7 @@ impl Page<'_, '_> {
                 rep.unit_html(u)
             );
             if groups {
-                let g = panel.groups.as_ref().map_or("", |g| g[u].as_str());
+                let g = panel.group_name(u, rep.lang).unwrap_or("");
                 let _ = write!(
                     h,
                     "<td>{}</td><td class=\"n\">{}</td>",

@@ -496,7 +496,8 @@ fn reader_warnings(fw: &Framework, r: &Results, warnings: &[Warning], lang: Lang
         .collect()
 }
 
-/// The framework texts (names, description, units of measurement) and unit names that have
+/// The framework texts (names, description, units of measurement, report header), group names
+/// and unit names that have
 /// nothing in `lang` and are shown in the other language, as a note; `None` when there are none.
 pub fn untranslated(fw: &Framework, panel: &crate::data::Panel, lang: Lang) -> Option<Note> {
     let mut texts: Vec<String> = Vec::new();
@@ -509,8 +510,14 @@ pub fn untranslated(fw: &Framework, panel: &crate::data::Panel, lang: Lang) -> O
             fw.nodes
                 .iter()
                 .filter_map(|n| n.indicator().map(|s| &s.unit)),
+        )
+        .chain(
+            [&fw.report.title, &fw.report.issuer, &fw.report.note]
+                .into_iter()
+                .flatten(),
         );
-    for t in framework.filter(|t| t.lacks(lang)) {
+    let groups = panel.group_names.iter().flatten();
+    for t in framework.chain(groups).filter(|t| t.lacks(lang)) {
         let shown = t.get(lang).to_string();
         if !shown.is_empty() && !texts.contains(&shown) {
             texts.push(shown);

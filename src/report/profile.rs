@@ -107,7 +107,7 @@ fn head(rep: &Report, u: usize, h: &mut String) {
         ));
     }
     if rep.has_groups() {
-        let g = panel.groups.as_ref().map_or("", |g| g[u].as_str());
+        let g = panel.group_name(u, rep.lang).unwrap_or("");
         kpis.push(format!(
             "{} {} · {} {}",
             rep.t("所属组", "Group"),

@@ -244,7 +244,7 @@ fn ranking(rep: &Report, name: &'static str) -> Sheet {
             }
             row.extend(unit_cells(rep, u));
             if groups {
-                let g = rep.r.panel.groups.as_ref().map_or("", |g| g[u].as_str());
+                let g = rep.r.panel.group_name(u, rep.lang).unwrap_or("");
                 row.extend([text(g), Cell::Int(rep.group_rank(u))]);
             }
             row.push(Cell::Score(rep.score(u, 0)));

@@ -115,6 +115,23 @@ fn an_english_report_shows_chinese_street_names_and_says_so() {
     // Each Chinese name is marked as such for screen readers, fonts and translation tools.
     assert!(html.contains("<span lang=\"zh-CN\">沙面街道</span>"));
     assert!(!html.contains("<span lang=\"zh-CN\">Public"));
+    // The districts the streets are grouped by have English names (`group = { zh, en }`):
+    // in the ranking's group column and on the workbook's first sheet.
+    assert!(
+        html.contains("<td>Liwan District</td>"),
+        "no English group name"
+    );
+    let districts: Vec<String> = han_runs(&html)
+        .into_iter()
+        .filter(|r| r.ends_with('区'))
+        .collect();
+    assert!(
+        districts.is_empty(),
+        "Chinese district names: {districts:?}"
+    );
+    let cells = first_sheet_texts(tmp.path());
+    assert!(cells.contains(&"Yuexiu District".to_string()), "{cells:?}");
+    assert!(!cells.contains(&"越秀区".to_string()), "{cells:?}");
 }
 
 #[test]

@@ -72,6 +72,7 @@ fn panel(fw: &Framework, values: &[[f64; 3]], order: &[usize]) -> Panel {
             .map(|u| Text::same(format!("unit {u}")))
             .collect(),
         groups: None,
+        group_names: None,
         periods: vec![String::new()],
         indicators: fw.indicators(),
         values: v,

@@ -400,6 +400,7 @@ mod tests {
             units: vec!["a".into(), "b".into()],
             names: vec![Text::same("A"), Text::same("B")],
             groups: None,
+            group_names: None,
             periods: vec!["p1".into(), "p2".into()],
             indicators: vec![1],
             values: ndarray::Array3::from_shape_vec((2, 2, 1), vec![1.0, 2.0, 3.0, 4.0]).unwrap(),

@@ -154,7 +154,7 @@ fn a_profile_shows_the_units_ranks_as_scored() {
             "{code}: rank {latest}"
         );
         // The history row: one cell per period, the ranks of those periods.
-        let history = between(p, "<tbody><tr><td>排名</td>", "</tr>")[0];
+        let history = between(p, "<tbody><tr><td class=\"nw\">排名</td>", "</tr>")[0];
         let shown: Vec<&str> = between(history, "<td class=\"n\">", "</td>");
         let want: Vec<String> = last12.iter().map(|q| rank_of(q)).collect();
         assert_eq!(shown, want, "{code}: rank history");

@@ -126,7 +126,7 @@ fn panels(ctx: &Ctx, units: &[usize]) -> Vec<(String, Vec<usize>)> {
         vec![
             (
                 match ctx.opts.lang {
-                    crate::framework::Lang::Zh => format!("前{n}名(共{total}个)"),
+                    crate::framework::Lang::Zh => format!("前{n}名（共{total}个）"),
                     crate::framework::Lang::En => format!("Top {n} of {total}"),
                 },
                 top,
@@ -153,7 +153,7 @@ pub fn ranking(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart
     let subtitle = if let Some(q) = ctx.prev {
         match opts.lang {
             crate::framework::Lang::Zh => {
-                format!("条形为指数得分; ▲▼为与{}相比的名次变化", ctx.period(q))
+                format!("条形为指数得分；▲▼为与{}相比的名次变化", ctx.period(q))
             }
             crate::framework::Lang::En => format!(
                 "Bars: index score; ▲▼ change of rank since {}",
@@ -274,7 +274,7 @@ pub fn contributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
         )
     } else {
         ctx.tr(
-            "指数非算术平均: 各段为权重占比 × 维度得分，之和不等于指数; ◆为指数",
+            "指数非算术平均：各段为权重占比 × 维度得分，之和不等于指数；◆为指数",
             "The index is not an arithmetic mean: segments are weight share × score and do not add up to it; ◆ marks the index",
         )
     };
@@ -407,7 +407,7 @@ pub fn rank_change(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<C
     let max = moves.iter().map(|m| m.3.abs()).max().unwrap_or(1).max(1) as f64;
     let title = ctx.title(ctx.tr("名次变化", "change of rank"));
     let subtitle = match opts.lang {
-        crate::framework::Lang::Zh => format!("与{}相比; 右为上升，左为下降", ctx.period(q)),
+        crate::framework::Lang::Zh => format!("与{}相比；右为上升，左为下降", ctx.period(q)),
         crate::framework::Lang::En => format!(
             "Since {}; right: rank gained, left: rank lost",
             ctx.period(q)

@@ -129,7 +129,7 @@ fn unit_blocks(ctx: &Ctx, nodes: &[usize]) -> Vec<Block> {
     } else {
         let (n, total) = (top.len(), units.len());
         let (h1, h2) = match ctx.opts.lang {
-            Lang::Zh => (format!("前{n}名(共{total}个)"), format!("后{n}名")),
+            Lang::Zh => (format!("前{n}名（共{total}个）"), format!("后{n}名")),
             Lang::En => (format!("Top {n} of {total}"), format!("Bottom {n}")),
         };
         vec![
@@ -184,7 +184,7 @@ pub fn heatmap_dimensions(
         title,
         subtitle: ctx
             .tr(
-                "第一列为指数; 颜色越深得分越高",
+                "第一列为指数；颜色越深得分越高",
                 "First column: the index; darker is higher",
             )
             .into(),
@@ -218,7 +218,7 @@ pub fn heatmap_indicators(
         title,
         subtitle: ctx
             .tr(
-                "指标按框架顺序排列; 颜色越深表现越好",
+                "指标按框架顺序排列；颜色越深表现越好",
                 "Indicators in framework order; darker is better",
             )
             .into(),
@@ -264,7 +264,7 @@ pub fn correlations(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<
     ));
     let subtitle = match opts.lang {
         Lang::Zh => format!(
-            "皮尔逊相关系数({}个单位); 先列维度，再列指标; 蓝为正相关，红为负相关",
+            "皮尔逊相关系数（{}个单位）；先列维度，再列指标；蓝为正相关，红为负相关",
             units.len()
         ),
         Lang::En => format!(

@@ -289,7 +289,7 @@ fn choropleth(ctx: &Ctx, text: &str) -> Result<Chart, Error> {
     let title = ctx.title(ctx.tr("指数地图", "map of the index"));
     let subtitle = match ctx.opts.lang {
         Lang::Zh => format!(
-            "{matched}/{} 个区域按属性“{prop}”与单位匹配; 颜色越深指数越高",
+            "{matched}/{} 个区域按属性“{prop}”与单位匹配；颜色越深指数越高",
             features.len()
         ),
         Lang::En => format!(
@@ -405,10 +405,10 @@ fn tile_map(ctx: &Ctx, tiles: &[(String, u32, u32)]) -> Result<Chart, Error> {
     let gap = 6;
     let (lo, hi) = scale(ctx);
     let missing = units.len() - placed.len();
-    let title = ctx.title(ctx.tr("指数地图(方块示意)", "tile map of the index"));
+    let title = ctx.title(ctx.tr("指数地图（方块示意）", "tile map of the index"));
     let subtitle = match (ctx.opts.lang, missing) {
-        (Lang::Zh, 0) => "方块大致按地理位置排列; 颜色越深指数越高".to_string(),
-        (Lang::Zh, m) => format!("方块大致按地理位置排列; 颜色越深指数越高; {m}个单位未放置"),
+        (Lang::Zh, 0) => "方块大致按地理位置排列；颜色越深指数越高".to_string(),
+        (Lang::Zh, m) => format!("方块大致按地理位置排列；颜色越深指数越高；{m}个单位未放置"),
         (Lang::En, 0) => "Tiles laid out roughly geographically; darker is higher".to_string(),
         (Lang::En, m) => {
             format!("Tiles laid out roughly geographically; darker is higher; {m} units not placed")

@@ -279,8 +279,9 @@ impl<'a> Ctx<'a> {
     pub fn title(&self, what: &str) -> String {
         let period = self.period(self.p);
         match (self.opts.lang, period.is_empty()) {
-            (_, true) => format!("{}{}{what}", self.index_name(), self.tr(": ", ": ")),
-            (Lang::Zh, false) => format!("{}: {what}({period})", self.index_name()),
+            (Lang::Zh, true) => format!("{}：{what}", self.index_name()),
+            (Lang::En, true) => format!("{}: {what}", self.index_name()),
+            (Lang::Zh, false) => format!("{}：{what}（{period}）", self.index_name()),
             (Lang::En, false) => format!("{}: {what}, {period}", self.index_name()),
         }
     }
@@ -315,7 +316,7 @@ impl<'a> Ctx<'a> {
     /// Text in parentheses in the chart language.
     pub fn paren(&self, s: &str) -> String {
         match self.opts.lang {
-            Lang::Zh => format!("({s})"),
+            Lang::Zh => format!("（{s}）"),
             Lang::En => format!(" ({s})"),
         }
     }

@@ -34,8 +34,8 @@ pub fn radar(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, 
     let other_label = |u: usize| {
         let r = ctx.rank(p, u).unwrap_or(0);
         match opts.lang {
-            Lang::Zh if r == 1 => format!("最佳: {}", ctx.unit_long(u)),
-            Lang::Zh => format!("第{r}名: {}", ctx.unit_long(u)),
+            Lang::Zh if r == 1 => format!("最佳：{}", ctx.unit_long(u)),
+            Lang::Zh => format!("第{r}名：{}", ctx.unit_long(u)),
             Lang::En if r == 1 => format!("Best: {}", ctx.unit_long(u)),
             Lang::En => format!("No. {r}: {}", ctx.unit_long(u)),
         }
@@ -72,7 +72,7 @@ pub fn radar(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, 
         .map(|r| r.to_string())
         .unwrap_or("–".into());
     let title = ctx.title(&match opts.lang {
-        Lang::Zh => format!("{}(第{rank}名)各维度得分", ctx.unit_long(unit)),
+        Lang::Zh => format!("{}（第{rank}名）各维度得分", ctx.unit_long(unit)),
         Lang::En => format!("{} (rank {rank}) by dimension", ctx.unit_long(unit)),
     });
     // Says what is plotted: the best unit, or the runner-up when the unit is the best.
@@ -219,7 +219,7 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
                     let last = m.last().copied().unwrap_or(f64::NAN);
                     let g = ctx.group(members[0]);
                     let heading = match opts.lang {
-                        Lang::Zh => format!("{g}({}个)", members.len()),
+                        Lang::Zh => format!("{g}（{}个）", members.len()),
                         Lang::En => format!("{g} ({})", members.len()),
                     };
                     (
@@ -269,12 +269,12 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
     let title = ctx.title(ctx.tr("指数走势", "index over time"));
     let subtitle = if r.panel.groups.is_some() {
         ctx.tr(
-            "每组一格: 细线为组内各单位，粗线为组平均，虚线为全市平均; 按本期组平均排序",
+            "每组一格：细线为组内各单位，粗线为组平均，虚线为全市平均；按本期组平均排序",
             "One panel per group: thin lines its units, bold its mean, dashed the overall mean; ordered by the group mean",
         )
     } else {
         ctx.tr(
-            "每个单位一格，按本期名次排序; 虚线为所有单位平均",
+            "每个单位一格，按本期名次排序；虚线为所有单位平均",
             "One panel per unit, ordered by current rank; dashed: the average of all units",
         )
     };
@@ -407,7 +407,7 @@ pub fn distributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
     let title = ctx.title(ctx.tr("指标分布", "indicator distributions"));
     let subtitle = match opts.lang {
         Lang::Zh => format!(
-            "各指标标准化得分: 箱为四分位，须为最小至最大，点为各单位({}个); ◆为{}(第{rank}名)，右列为其得分与名次",
+            "各指标标准化得分：箱为四分位，须为最小至最大，点为各单位（{}个）；◆为{}（第{rank}名），右列为其得分与名次",
             units.len(),
             ctx.unit_long(unit)
         ),

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::util::{Csv, kapok, root, tempdir, texts};
+use super::util::{Csv, framework_text_anywhere, kapok, root, tempdir, texts};
 
 const SAMPLE: &str = "indicators/hongmian.toml";
 const STREETS: &str = "indicators/hongmian-streets.toml";
@@ -64,16 +64,7 @@ fn the_report_header_shows_the_issuing_office() {
 #[test]
 fn report_header_mistakes_are_framework_errors_at_their_line() {
     let tmp = tempdir();
-    let text = std::fs::read_to_string(root().join(SAMPLE))
-        .unwrap()
-        .replace(
-            "path = \"../data/",
-            &format!("path = \"{}/data/", root().display()),
-        )
-        .replace(
-            "tiles = \"../data/",
-            &format!("tiles = \"{}/data/", root().display()),
-        );
+    let text = framework_text_anywhere(SAMPLE);
     let line = |t: &str, key: &str| t.lines().position(|l| l.starts_with(key)).unwrap() + 1;
     for (from, to, says) in [
         (

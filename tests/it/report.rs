@@ -9,7 +9,9 @@ use base64::Engine;
 use calamine::{Data, Reader, Xlsx};
 use kapok::report::sha256_hex;
 
-use super::util::{Csv, files_under, kapok, leftovers, root, snapshot, tempdir, texts};
+use super::util::{
+    Csv, files_under, framework_text_anywhere, kapok, leftovers, root, snapshot, tempdir, texts,
+};
 
 const SAMPLE: &str = "indicators/hongmian.toml";
 
@@ -260,20 +262,10 @@ fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
 fn the_html_is_self_contained_and_escaped() {
     let tmp = tempdir();
     // The sample framework with markup in its name and description, reading the sample data.
-    let text = std::fs::read_to_string(root().join(SAMPLE))
-        .unwrap()
-        .replace(
-            "path = \"../data/",
-            &format!("path = \"{}/data/", root().display()),
-        )
-        .replace(
-            "tiles = \"../data/",
-            &format!("tiles = \"{}/data/", root().display()),
-        )
-        .replace(
-            "zh = \"红棉指数（区）\"",
-            "zh = \"红棉指数 <测试> & \\\"引号\\\"\"",
-        );
+    let text = framework_text_anywhere(SAMPLE).replace(
+        "zh = \"红棉指数（区）\"",
+        "zh = \"红棉指数 <测试> & \\\"引号\\\"\"",
+    );
     let fw = tmp.path().join("marked.toml");
     std::fs::write(&fw, text).unwrap();
     let dir = tmp.path().join("r");

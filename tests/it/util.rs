@@ -94,6 +94,16 @@ fn split(line: &str) -> Vec<String> {
     out
 }
 
+/// The text of a sample framework (a path under the repository) with its data and tile paths
+/// made absolute, so that a test can write a changed copy anywhere.
+pub fn framework_text_anywhere(framework: &str) -> String {
+    let data = format!("\"{}/data/", root().display());
+    std::fs::read_to_string(root().join(framework))
+        .unwrap()
+        .replace("path = \"../data/", &format!("path = {data}"))
+        .replace("tiles = \"../data/", &format!("tiles = {data}"))
+}
+
 /// A scratch directory removed at the end of the test.
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()

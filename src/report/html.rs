@@ -148,6 +148,24 @@ pub fn render(rep: &Report) -> String {
     pg.h
 }
 
+/// Opens a titled, sideways-scrolling table with its header row (`(class, heading)` per column);
+/// the caller writes the body and closes it.
+fn table_start(h: &mut String, title: &str, class: &str, heads: &[(&str, &str)]) {
+    let class = if class.is_empty() {
+        String::new()
+    } else {
+        format!(" class=\"{class}\"")
+    };
+    let _ = write!(
+        h,
+        "<h3>{title}</h3>\n<div class=\"scroll\"><table{class}>\n<thead><tr>"
+    );
+    for (class, head) in heads {
+        let _ = write!(h, "<th class=\"{class}\">{head}</th>");
+    }
+    h.push_str("</tr></thead>\n");
+}
+
 impl Page<'_, '_> {
     fn head(&mut self) {
         let rep = self.rep;
@@ -532,21 +550,19 @@ impl Page<'_, '_> {
     fn method_aggregates(&mut self, rows: &[super::NodeRow]) {
         let rep = self.rep;
         let h = &mut self.h;
-        let _ = write!(
+        table_start(
             h,
-            "<h3>{}</h3>\n<div class=\"scroll\"><table class=\"compact\">\n<thead><tr>",
-            rep.t("指数与维度", "Index and dimensions")
+            rep.t("指数与维度", "Index and dimensions"),
+            "compact",
+            &[
+                ("", rep.t("名称", "Name")),
+                ("", rep.t("代码", "ID")),
+                ("n", rep.t("权重", "Weight")),
+                ("n", rep.t("有效权重", "Effective weight")),
+                ("", rep.t("聚合方法", "Aggregation")),
+            ],
         );
-        for (class, head) in [
-            ("", rep.t("名称", "Name")),
-            ("", rep.t("代码", "ID")),
-            ("n", rep.t("权重", "Weight")),
-            ("n", rep.t("有效权重", "Effective weight")),
-            ("", rep.t("聚合方法", "Aggregation")),
-        ] {
-            let _ = write!(h, "<th class=\"{class}\">{head}</th>");
-        }
-        h.push_str("</tr></thead>\n<tbody>\n");
+        h.push_str("<tbody>\n");
         for row in rows
             .iter()
             .filter(|r| rep.fw.nodes[r.node].indicator().is_none())
@@ -577,21 +593,18 @@ impl Page<'_, '_> {
         let rep = self.rep;
         let fw = rep.fw;
         let h = &mut self.h;
-        let _ = write!(
+        table_start(
             h,
-            "<h3>{}</h3>\n<div class=\"scroll\"><table>\n<thead><tr>",
-            rep.t("指标", "Indicators")
+            rep.t("指标", "Indicators"),
+            "",
+            &[
+                ("", rep.t("指标", "Indicator")),
+                ("", rep.t("单位", "Unit")),
+                ("", rep.t("方向", "Direction")),
+                ("n", rep.t("权重", "Weight")),
+                ("n", rep.t("有效权重", "Effective weight")),
+            ],
         );
-        for (class, head) in [
-            ("", rep.t("指标", "Indicator")),
-            ("", rep.t("单位", "Unit")),
-            ("", rep.t("方向", "Direction")),
-            ("n", rep.t("权重", "Weight")),
-            ("n", rep.t("有效权重", "Effective weight")),
-        ] {
-            let _ = write!(h, "<th class=\"{class}\">{head}</th>");
-        }
-        h.push_str("</tr></thead>\n");
         let method_labels = [
             rep.t("缺失值插补", "Imputation"),
             rep.t("异常值处理", "Outlier treatment"),

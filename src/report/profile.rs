@@ -6,31 +6,12 @@ use std::fmt::Write;
 
 use super::Report;
 use super::html::{change_class, esc, rank, score};
+use crate::format::fmt_value;
 
 /// How many periods the rank history shows (the reported one and those before it).
 pub const HISTORY: usize = 12;
 /// How many strongest and weakest indicators a profile names.
 const EXTREMES: usize = 3;
-
-/// A raw value with three significant figures (no exponent for everyday magnitudes).
-pub(super) fn sig3(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return if v.is_finite() {
-            "0".into()
-        } else {
-            "–".into()
-        };
-    }
-    let digits = (2 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
-    let s = format!("{:.*}", digits, v);
-    if s.trim_start_matches('-')
-        .bytes()
-        .all(|b| b == b'0' || b == b'.')
-    {
-        return "0".into();
-    }
-    s
-}
 
 /// Appends every unit's profile to `h`.
 pub(super) fn profiles(rep: &Report, h: &mut String) {
@@ -271,7 +252,7 @@ fn extremes(rep: &Report, u: usize, h: &mut String) {
             let unit = fw.nodes[node]
                 .indicator()
                 .map_or("", |s| s.unit.get(rep.lang));
-            let value = rep.raw(u, j).map_or("–".to_string(), sig3);
+            let value = rep.raw(u, j).map_or("–".to_string(), fmt_value);
             let _ = write!(
                 t,
                 "<tr><td>{}</td><td class=\"n\">{value} <span class=\"muted\">{}</span></td><td class=\"n\">{k}</td></tr>",
@@ -308,9 +289,9 @@ fn imputed(rep: &Report, u: usize, h: &mut String) {
         let filled = r.imputed_values[[rep.p, u, j]];
         let name = esc(rep.name(node));
         items.push(match (rep.zh(), filled.is_finite()) {
-            (true, true) => format!("“{name}”缺失，插补为 {}", sig3(filled)),
+            (true, true) => format!("“{name}”缺失，插补为 {}", fmt_value(filled)),
             (true, false) => format!("“{name}”缺失，未插补"),
-            (false, true) => format!("“{name}” missing, imputed as {}", sig3(filled)),
+            (false, true) => format!("“{name}” missing, imputed as {}", fmt_value(filled)),
             (false, false) => format!("“{name}” missing, not imputed"),
         });
     }
@@ -328,18 +309,4 @@ fn imputed(rep: &Report, u: usize, h: &mut String) {
         )
     };
     let _ = writeln!(h, "<p class=\"muted\">{text}</p>");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sig3;
-
-    #[test]
-    fn raw_values_keep_three_significant_figures() {
-        assert_eq!(sig3(0.0316), "0.0316");
-        assert_eq!(sig3(1234.4), "1234");
-        assert_eq!(sig3(12.345), "12.3");
-        assert_eq!(sig3(-0.0), "0");
-        assert_eq!(sig3(-0.0004), "-0.000400");
-    }
 }

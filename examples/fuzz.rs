@@ -444,34 +444,17 @@ fn toml_str(s: &str) -> String {
 }
 
 fn gen_method(rng: &mut Rng, kind: &str) -> String {
-    let names: &[&str] = match kind {
-        "impute" => &["mean", "median", "group_mean", "none", "mean_grp", "nope"],
-        "treat" => &["winsorise", "log", "log_ct", "none", "winsorize", "bad"],
-        "normalize" => &[
-            "minmax",
-            "zscore",
-            "scaled",
-            "rank",
-            "borda",
-            "prank",
-            "fracmax",
-            "goalposts",
-            "none",
-            "minmx",
-        ],
-        "screen" => &["byzeros", "byNA", "both", "none"],
-        _ => &[
-            "arithmetic",
-            "geometric",
-            "harmonic",
-            "generalised",
-            "copeland",
-            "mpi",
-            "ampi",
-            "sum",
-        ],
+    use kapok::framework::methods as known;
+    // kapok's own method names, and a few near misses.
+    let (names, misspelt): (&[&str], &[&str]) = match kind {
+        "impute" => (known::IMPUTE_METHODS, &["mean_grp", "nope"]),
+        "treat" => (known::TREAT_METHODS, &["winsorize", "bad"]),
+        "normalize" => (known::NORMALISE_METHODS, &["minmx"]),
+        "screen" => (known::SCREEN_METHODS, &[]),
+        _ => (known::AGGREGATE_METHODS, &["sum"]),
     };
-    let m = rng.pick(names);
+    let names: Vec<&str> = names.iter().chain(misspelt).copied().collect();
+    let m = rng.pick(&names);
     if rng.chance(2) {
         return toml_str(m);
     }

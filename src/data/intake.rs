@@ -595,26 +595,21 @@ pub fn numbers(
             continue;
         }
         let text = col.as_string::<i32>();
-        let cells: Vec<Cell> = (0..text.len())
-            .map(|i| {
-                if text.is_null(i) {
-                    Cell::Missing { marker: false }
-                } else {
-                    read_cell(text.value(i), lenient, &intake.missing)
-                }
-            })
-            .collect();
+        let read_all = |lenient: bool| -> Vec<Cell> {
+            (0..text.len())
+                .map(|i| {
+                    if text.is_null(i) {
+                        Cell::Missing { marker: false }
+                    } else {
+                        read_cell(text.value(i), lenient, &intake.missing)
+                    }
+                })
+                .collect()
+        };
+        let cells = read_all(lenient);
         // What the same cells would be under the lenient rules: to tell a number column
         // written in a department's style from a text column.
-        let loose: Vec<Cell> = (0..text.len())
-            .map(|i| {
-                if text.is_null(i) {
-                    Cell::Missing { marker: false }
-                } else {
-                    read_cell(text.value(i), true, &intake.missing)
-                }
-            })
-            .collect();
+        let loose = read_all(true);
         let at = |i: usize| format!("{} `{}`", table.cell(i, c), text.value(i).trim());
         let count = |v: &[Cell], f: fn(&Cell) -> bool| v.iter().filter(|c| f(c)).count();
         let numbers = count(&cells, |c| matches!(c, Cell::Number { .. }));

@@ -352,7 +352,10 @@ pub fn normalise(v: &Spanned<DeValue<'_>>, sink: &mut Sink, scope: Scope) -> Opt
         _ => Normalise::None,
     };
     finish(r, sink);
-    Some(NormSpec { method, reference })
+    Some(NormSpec {
+        reference,
+        ..NormSpec::per_period(method)
+    })
 }
 
 /// Largest `|p|` of a generalised mean: `x^p` of scores up to 1000 stays finite.
@@ -602,10 +605,10 @@ mod tests {
         let text = set_param(builtin_default("normalize"), "range", "[1,100]").unwrap();
         assert_eq!(
             parse_cli("normalize", &text).unwrap(),
-            CliMethod::Normalise(NormSpec {
-                method: Normalise::MinMax { lo: 1.0, hi: 100.0 },
-                reference: None
-            })
+            CliMethod::Normalise(NormSpec::per_period(Normalise::MinMax {
+                lo: 1.0,
+                hi: 100.0
+            }))
         );
         assert!(
             parse_cli(

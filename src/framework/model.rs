@@ -224,13 +224,69 @@ pub struct AggSpec {
     pub min_share: f64,
 }
 
-/// Normalisation of an indicator, with the unit key a `dist2ref` refers to.
+/// Normalisation of an indicator, with the unit key a `dist2ref` refers to and the values its
+/// bounds (min/max, mean/sd) are taken from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NormSpec {
     /// Method (for `dist2ref`, the row is resolved per period).
     pub method: Normalise,
     /// Reference unit key for `dist2ref`.
     pub reference: Option<String>,
+    /// Which values the method's bounds come from (`over`).
+    pub over: Over,
+    /// What happens to a value outside bounds taken from other periods (`outside`).
+    pub outside: Outside,
+}
+
+/// Which values a normalisation's bounds (min/max, mean/sd, ranks) are computed over.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Over {
+    /// Each period on its own: scores compare units within a period only.
+    #[default]
+    Period,
+    /// Every period present in the data (COINr's purse normalisation with `global = TRUE`).
+    Panel,
+    /// The periods from `first` to `last` (canonical period texts, inclusive): later periods
+    /// are measured against the base.
+    Base {
+        /// First period of the base (canonical text, e.g. `2022-01`).
+        first: String,
+        /// Last period of the base (canonical text, e.g. `2022-12`).
+        last: String,
+    },
+    /// Bounds read from a file kapok wrote earlier (one row per indicator).
+    Frozen(std::path::PathBuf),
+}
+
+/// How a value outside bounds taken from other periods (base or frozen) is scored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Outside {
+    /// Clipped to the bounds, as goalposts are by default.
+    #[default]
+    Cap,
+    /// Scored on the same line beyond the bounds (below the low or above the high end).
+    Extend,
+}
+
+impl NormSpec {
+    /// A normalisation over each period on its own, capping nothing.
+    pub fn per_period(method: Normalise) -> Self {
+        Self {
+            method,
+            reference: None,
+            over: Over::Period,
+            outside: Outside::Cap,
+        }
+    }
+
+    /// Whether scores of different periods are on one scale: the method does not depend on
+    /// the data (goalposts, fixed scaling, none) or its bounds are not taken per period.
+    pub fn comparable_across_periods(&self) -> bool {
+        matches!(
+            self.method,
+            Normalise::Goalposts { .. } | Normalise::Scaled { .. } | Normalise::None
+        ) || self.over != Over::Period
+    }
 }
 
 /// Unit screening.
@@ -276,10 +332,7 @@ impl Default for Defaults {
             },
             impute: Impute::None,
             treat: Treat::None,
-            normalise: NormSpec {
-                method: Normalise::MinMax { lo: 0.0, hi: 100.0 },
-                reference: None,
-            },
+            normalise: NormSpec::per_period(Normalise::MinMax { lo: 0.0, hi: 100.0 }),
             aggregate: AggSpec {
                 method: Aggregate::Arithmetic,
                 min_share: 0.0,
@@ -441,6 +494,16 @@ impl Framework {
         spec.normalise
             .clone()
             .unwrap_or_else(|| self.defaults.normalise.clone())
+    }
+
+    /// Whether every indicator's scores are on one scale across periods (see
+    /// [`NormSpec::comparable_across_periods`]), so that score changes over time mean something.
+    /// When not, only ranks may be compared across periods.
+    pub fn comparable_across_periods(&self) -> bool {
+        self.nodes.iter().all(|n| {
+            n.indicator()
+                .is_none_or(|spec| self.normalise_of(spec).comparable_across_periods())
+        })
     }
 
     /// Effective aggregation of an aggregate node.

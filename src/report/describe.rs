@@ -364,10 +364,7 @@ mod tests {
     fn numbers_and_methods_read_as_written() {
         assert_eq!(num(100.0), "100");
         assert_eq!(num(0.5), "0.5");
-        let spec = NormSpec {
-            method: Normalise::MinMax { lo: 0.0, hi: 100.0 },
-            reference: None,
-        };
+        let spec = NormSpec::per_period(Normalise::MinMax { lo: 0.0, hi: 100.0 });
         assert_eq!(normalise(&spec, Lang::Zh), "极差标准化至 [0, 100]");
         assert_eq!(normalise(&spec, Lang::En), "min-max to [0, 100]");
         let agg = AggSpec {

@@ -88,6 +88,25 @@ pub struct Results {
     pub empty: Vec<(usize, usize)>,
     /// Node ids, for messages.
     pub ids: Vec<String>,
+    /// Per indicator column: the bounds its scores were computed against when they are not per
+    /// period (panel, base or frozen; see [`crate::bounds`]).
+    pub references: Vec<Option<crate::bounds::Reference>>,
+    /// Indicator values beyond base or frozen bounds, per indicator and period (see
+    /// [`crate::framework::Outside`]).
+    pub outside: Vec<OutsideCount>,
+}
+
+/// How many values of one indicator in one period lay beyond its base or frozen bounds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutsideCount {
+    /// Period index.
+    pub period: usize,
+    /// Indicator column (position in [`Panel::indicators`]).
+    pub indicator: usize,
+    /// Values worse than the bounds.
+    pub below: usize,
+    /// Values better than the bounds.
+    pub above: usize,
 }
 
 /// How to give geometric and harmonic means the positive scores they need.
@@ -173,202 +192,315 @@ fn rank_keys(scores: ArrayView1<f64>, ranked: &[bool], digits: Option<u32>) -> A
         .collect()
 }
 
-/// Evaluates the framework's pipeline on every period of the panel.
+/// Which units are forced in or out of screening, and each unit's group number.
+struct Setup {
+    group_ids: Option<Vec<usize>>,
+    forced_all: Vec<Option<bool>>,
+}
+
+impl Setup {
+    fn new(fw: &Framework, panel: &Panel) -> Result<Self, Error> {
+        let group_ids: Option<Vec<usize>> = panel.groups.as_ref().map(|g| {
+            let mut names: Vec<&String> = g.iter().collect();
+            names.sort();
+            names.dedup();
+            g.iter()
+                .map(|x| names.binary_search(&x).unwrap_or(0))
+                .collect()
+        });
+        let screen = &fw.defaults.screen;
+        for list in [&screen.force_in, &screen.force_out] {
+            if let Some(k) = list.iter().find(|k| !panel.units.contains(k)) {
+                return Err(Error::Data(format!(
+                    "screening names unit `{k}` in force_in/force_out, but the data have no such unit"
+                )));
+            }
+        }
+        let forced_all = panel
+            .units
+            .iter()
+            .map(|u| {
+                if screen.force_out.contains(u) {
+                    Some(false)
+                } else if screen.force_in.contains(u) {
+                    Some(true)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        Ok(Self {
+            group_ids,
+            forced_all,
+        })
+    }
+
+    /// The group numbers of the panel units `rows`.
+    fn groups(&self, rows: &[usize]) -> Option<Vec<usize>> {
+        self.group_ids
+            .as_ref()
+            .map(|g| rows.iter().map(|&u| g[u]).collect())
+    }
+}
+
+/// One period after pass 1: the units kept by screening and their indicator values after
+/// imputation and treatment (one row per kept unit).
+struct Prepared {
+    rows: Vec<usize>,
+    x: Array2<f64>,
+    groups: Option<Vec<usize>>,
+}
+
+/// Evaluates the framework's pipeline on every period of the panel: pass 1 screens, imputes and
+/// treats every period; then each indicator's normalisation bounds are taken from its declared
+/// reference (the period itself, the panel, a base or a frozen file, see [`crate::bounds`]);
+/// pass 2 normalises, aggregates and ranks every period.
 pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
-    let (np, nu, ni) = panel.values.dim();
-    let nn = fw.nodes.len();
-    let mut scores = Array3::from_elem((np, nu, nn), f64::NAN);
-    let mut ranks = Array3::zeros((np, nu, nn));
-    let mut group_ranks = panel.groups.as_ref().map(|_| Array3::zeros((np, nu, nn)));
-    let mut treated = Array3::from_elem((np, nu, ni), f64::NAN);
-    let mut status = Array2::from_elem((np, nu), Status::Absent);
-    let mut imputed = Array2::zeros((np, ni));
-    let mut imputed_values = Array3::from_elem((np, nu, ni), f64::NAN);
-    let mut treatments = Vec::new();
-    let mut empty = Vec::new();
-    let group_ids: Option<Vec<usize>> = panel.groups.as_ref().map(|g| {
-        let mut names: Vec<&String> = g.iter().collect();
-        names.sort();
-        names.dedup();
-        g.iter()
-            .map(|x| names.binary_search(&x).unwrap_or(0))
-            .collect()
-    });
+    let mut res = Results::empty(fw, panel);
+    let setup = Setup::new(fw, &res.panel)?;
+    let np = res.panel.periods.len();
+    let mut prepared = Vec::with_capacity(np);
+    for p in 0..np {
+        prepared.push(prepare(fw, &mut res, &setup, p)?);
+    }
+    res.references = crate::bounds::references(fw, &res.panel, |p, j| prepared[p].x.column(j))?;
+    let order: Vec<usize> = fw.aggregates_preorder().into_iter().rev().collect();
+    for (p, prep) in prepared.iter().enumerate() {
+        let s = normalise_period(fw, &mut res, p, prep)?;
+        aggregate_and_rank(fw, &mut res, p, prep, s, &order)?;
+    }
+    Ok(res)
+}
+
+/// Pass 1 for period `p`: screen → impute → treat (imputation first when the framework screens
+/// the imputed data). Records screening, imputation and treatment in `res`.
+fn prepare(fw: &Framework, res: &mut Results, setup: &Setup, p: usize) -> Result<Prepared, Error> {
+    let panel = &res.panel;
+    let nu = panel.units.len();
+    let ni = panel.indicators.len();
     let screen = &fw.defaults.screen;
-    for list in [&screen.force_in, &screen.force_out] {
-        if let Some(k) = list.iter().find(|k| !panel.units.contains(k)) {
-            return Err(Error::Data(format!(
-                "screening names unit `{k}` in force_in/force_out, but the data have no such unit"
-            )));
+    let present: Vec<usize> = (0..nu).filter(|&u| panel.present[[p, u]]).collect();
+    let mut x_present = panel
+        .values
+        .index_axis(Axis(0), p)
+        .select(Axis(0), &present);
+    // Imputation runs before screening when the framework screens the imputed data.
+    if screen.after_impute {
+        let groups = setup.groups(&present);
+        impute_all(
+            fw,
+            panel,
+            &mut x_present,
+            &present,
+            groups.as_deref(),
+            p,
+            &mut res.imputed,
+        )?;
+    }
+    let forced: Vec<Option<bool>> = present.iter().map(|&u| setup.forced_all[u]).collect();
+    let outcome = pipeline::screen(x_present.view(), &screen.method, &forced);
+    let kept: Vec<usize> = (0..present.len()).filter(|&k| outcome.kept[k]).collect();
+    let rows: Vec<usize> = kept.iter().map(|&k| present[k]).collect();
+    for &u in &present {
+        res.status[[p, u]] = Status::Screened;
+    }
+    if rows.is_empty() {
+        return Err(Error::Eval(format!(
+            "period {}: no unit is left after screening ({} present)",
+            panel.periods[p],
+            present.len()
+        )));
+    }
+    let mut x = x_present.select(Axis(0), &kept);
+    let groups = setup.groups(&rows);
+    if !screen.after_impute {
+        impute_all(
+            fw,
+            panel,
+            &mut x,
+            &rows,
+            groups.as_deref(),
+            p,
+            &mut res.imputed,
+        )?;
+    }
+    for (k, &u) in rows.iter().enumerate() {
+        for j in 0..ni {
+            res.imputed_values[[p, u, j]] = x[[k, j]];
         }
     }
-    let forced_all: Vec<Option<bool>> = panel
-        .units
-        .iter()
-        .map(|u| {
-            if screen.force_out.contains(u) {
-                Some(false)
-            } else if screen.force_in.contains(u) {
-                Some(true)
-            } else {
-                None
-            }
-        })
-        .collect();
-    let order: Vec<usize> = fw.aggregates_preorder().into_iter().rev().collect();
+    for (j, &node) in panel.indicators.iter().enumerate() {
+        let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
+            continue;
+        };
+        let what = format!("indicator `{}`", fw.nodes[node].id);
+        let report = pipeline::treat(x.column_mut(j), &fw.treat_of(spec))
+            .map_err(|e| stage_error(panel, &rows, p, &what, &e))?;
+        if report.outcome != pipeline::TreatOutcome::Untouched || report.skew_before.is_some() {
+            res.treatments.push(Treatment {
+                period: p,
+                indicator: j,
+                report,
+            });
+        }
+    }
+    for (k, &u) in rows.iter().enumerate() {
+        for j in 0..ni {
+            res.treated[[p, u, j]] = crate::format::no_negative_zero(x[[k, j]]);
+        }
+    }
+    Ok(Prepared { rows, x, groups })
+}
 
-    for p in 0..np {
-        let present: Vec<usize> = (0..nu).filter(|&u| panel.present[[p, u]]).collect();
-        let mut x_present = panel
-            .values
-            .index_axis(Axis(0), p)
-            .select(Axis(0), &present);
-        // Imputation runs before screening when the framework screens the imputed data.
-        if screen.after_impute {
-            let groups: Option<Vec<usize>> = group_ids
-                .as_ref()
-                .map(|g| present.iter().map(|&u| g[u]).collect());
-            impute_all(
-                fw,
-                &panel,
-                &mut x_present,
-                &present,
-                groups.as_deref(),
-                p,
-                &mut imputed,
-            )?;
+/// Pass 2, first step: the normalised indicator columns of period `p` (one row per kept unit,
+/// one column per node; aggregate columns still `NaN`), against each indicator's reference.
+fn normalise_period(
+    fw: &Framework,
+    res: &mut Results,
+    p: usize,
+    prep: &Prepared,
+) -> Result<Array2<f64>, Error> {
+    let (rows, x) = (&prep.rows, &prep.x);
+    let panel = &res.panel;
+    let mut s = Array2::from_elem((rows.len(), fw.nodes.len()), f64::NAN);
+    for (j, &node) in panel.indicators.iter().enumerate() {
+        let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
+            continue;
+        };
+        let what = format!("indicator `{}`", fw.nodes[node].id);
+        let err = |e: StageError| stage_error(panel, rows, p, &what, &e);
+        if x.column(j).iter().all(|v| v.is_nan()) {
+            // Declared outcome: an indicator with no value in a period (e.g. a lag in the
+            // first period) is left out of that period's aggregation, with a note.
+            res.empty.push((node, p));
+            continue;
         }
-        let forced: Vec<Option<bool>> = present.iter().map(|&u| forced_all[u]).collect();
-        let outcome = pipeline::screen(x_present.view(), &screen.method, &forced);
-        let kept: Vec<usize> = (0..present.len()).filter(|&k| outcome.kept[k]).collect();
-        let rows: Vec<usize> = kept.iter().map(|&k| present[k]).collect();
-        for &u in &present {
-            status[[p, u]] = Status::Screened;
-        }
-        if rows.is_empty() {
-            return Err(Error::Eval(format!(
-                "period {}: no unit is left after screening ({} present)",
-                panel.periods[p],
-                present.len()
-            )));
-        }
-        let mut x = x_present.select(Axis(0), &kept);
-        let groups: Option<Vec<usize>> = group_ids
-            .as_ref()
-            .map(|g| rows.iter().map(|&u| g[u]).collect());
-        if !screen.after_impute {
-            impute_all(
-                fw,
-                &panel,
-                &mut x,
-                &rows,
-                groups.as_deref(),
-                p,
-                &mut imputed,
-            )?;
-        }
-        for (k, &u) in rows.iter().enumerate() {
-            for j in 0..ni {
-                imputed_values[[p, u, j]] = x[[k, j]];
-            }
-        }
-        let mut s = Array2::from_elem((rows.len(), nn), f64::NAN);
-        for (j, &node) in panel.indicators.iter().enumerate() {
-            let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
-                continue;
-            };
-            let what = format!("indicator `{}`", fw.nodes[node].id);
-            let err = |e: StageError| stage_error(&panel, &rows, p, &what, &e);
-            let report = pipeline::treat(x.column_mut(j), &fw.treat_of(spec)).map_err(err)?;
-            if report.outcome != pipeline::TreatOutcome::Untouched || report.skew_before.is_some() {
-                treatments.push(Treatment {
-                    period: p,
-                    indicator: j,
-                    report,
-                });
-            }
-            let norm = fw.normalise_of(spec);
-            let method = match (&norm.method, &norm.reference) {
-                (Normalise::Dist2Ref { .. }, Some(r)) => {
-                    let row = rows.iter().position(|&u| &panel.units[u] == r).ok_or_else(|| {
-                        Error::Eval(format!(
-                            "{what}, period {}: reference unit `{r}` is not among the scored units",
-                            panel.periods[p]
-                        ))
-                    })?;
-                    Normalise::Dist2Ref { row }
-                }
-                (m, _) => m.clone(),
-            };
-            if x.column(j).iter().all(|v| v.is_nan()) {
-                // Declared outcome: an indicator with no value in a period (e.g. a lag in the
-                // first period) is left out of that period's aggregation, with a note.
-                empty.push((node, p));
-                continue;
-            }
-            let col = pipeline::normalise(x.column(j), spec.direction, &method).map_err(err)?;
-            s.column_mut(node).assign(&col);
-        }
-        for &node in &order {
-            let children = &fw.nodes[node].children;
-            let mat = s.select(Axis(1), children);
-            let weights: Vec<f64> = children.iter().map(|&c| fw.nodes[c].weight).collect();
-            let agg = fw.aggregate_of(&fw.nodes[node]);
-            let what = format!("aggregating `{}`", fw.nodes[node].id);
-            let col = pipeline::aggregate(mat.view(), &weights, &agg.method, agg.min_share)
+        let norm = fw.normalise_of(spec);
+        let col = match &res.references[j] {
+            Some(r) => {
+                let n = pipeline::normalise::normalise_against(
+                    x.column(j),
+                    spec.direction,
+                    &norm.method,
+                    &r.bounds,
+                    r.outside,
+                )
                 .map_err(|e| {
-                    let Error::Eval(m) = stage_error(&panel, &rows, p, &what, &e) else {
+                    let Error::Eval(m) = err(e) else {
                         unreachable!("stage errors are evaluation errors")
                     };
-                    Error::Eval(child_names(m, fw, children))
+                    Error::Eval(format!("{m} (bounds over {})", r.periods))
                 })?;
-            s.column_mut(node).assign(&col);
-        }
-        let ranked: Vec<bool> = rows
-            .iter()
-            .map(|&u| panel.ranked.as_ref().is_none_or(|r| r[[p, u]]))
-            .collect();
-        for node in 0..nn {
-            let keys = rank_keys(s.column(node), &ranked, fw.rank.digits);
-            let r = pipeline::rank_desc(keys.view());
-            let gr = groups
-                .as_ref()
-                .map(|g| pipeline::rank_desc_within(keys.view(), g));
-            for (k, &u) in rows.iter().enumerate() {
-                scores[[p, u, node]] = crate::format::no_negative_zero(s[[k, node]]);
-                ranks[[p, u, node]] = r[k].unwrap_or(0);
-                if let (Some(gr), Some(out)) = (&gr, group_ranks.as_mut()) {
-                    out[[p, u, node]] = gr[k].unwrap_or(0);
+                if n.below + n.above > 0 {
+                    res.outside.push(OutsideCount {
+                        period: p,
+                        indicator: j,
+                        below: n.below,
+                        above: n.above,
+                    });
                 }
+                n.scores
             }
-        }
+            None => {
+                let method = match (&norm.method, &norm.reference) {
+                    (Normalise::Dist2Ref { .. }, Some(r)) => {
+                        let row =
+                            rows.iter().position(|&u| &panel.units[u] == r).ok_or_else(|| {
+                                Error::Eval(format!(
+                                    "{what}, period {}: reference unit `{r}` is not among the scored units",
+                                    panel.periods[p]
+                                ))
+                            })?;
+                        Normalise::Dist2Ref { row }
+                    }
+                    (m, _) => m.clone(),
+                };
+                pipeline::normalise(x.column(j), spec.direction, &method).map_err(err)?
+            }
+        };
+        s.column_mut(node).assign(&col);
+    }
+    Ok(s)
+}
+
+/// Pass 2, second step: aggregates the normalised columns `s` of period `p` up the tree, ranks
+/// every node, and stores scores, ranks and status in `res`.
+fn aggregate_and_rank(
+    fw: &Framework,
+    res: &mut Results,
+    p: usize,
+    prep: &Prepared,
+    mut s: Array2<f64>,
+    order: &[usize],
+) -> Result<(), Error> {
+    let rows = &prep.rows;
+    let panel = &res.panel;
+    for &node in order {
+        let children = &fw.nodes[node].children;
+        let mat = s.select(Axis(1), children);
+        let weights: Vec<f64> = children.iter().map(|&c| fw.nodes[c].weight).collect();
+        let agg = fw.aggregate_of(&fw.nodes[node]);
+        let what = format!("aggregating `{}`", fw.nodes[node].id);
+        let col =
+            pipeline::aggregate(mat.view(), &weights, &agg.method, agg.min_share).map_err(|e| {
+                let Error::Eval(m) = stage_error(panel, rows, p, &what, &e) else {
+                    unreachable!("stage errors are evaluation errors")
+                };
+                Error::Eval(child_names(m, fw, children))
+            })?;
+        s.column_mut(node).assign(&col);
+    }
+    let ranked: Vec<bool> = rows
+        .iter()
+        .map(|&u| panel.ranked.as_ref().is_none_or(|r| r[[p, u]]))
+        .collect();
+    for node in 0..fw.nodes.len() {
+        let keys = rank_keys(s.column(node), &ranked, fw.rank.digits);
+        let r = pipeline::rank_desc(keys.view());
+        let gr = prep
+            .groups
+            .as_ref()
+            .map(|g| pipeline::rank_desc_within(keys.view(), g));
         for (k, &u) in rows.iter().enumerate() {
-            status[[p, u]] = if s[[k, 0]].is_nan() {
-                Status::Missing
-            } else {
-                Status::Scored
-            };
-            for j in 0..ni {
-                treated[[p, u, j]] = crate::format::no_negative_zero(x[[k, j]]);
+            res.scores[[p, u, node]] = crate::format::no_negative_zero(s[[k, node]]);
+            res.ranks[[p, u, node]] = r[k].unwrap_or(0);
+            if let (Some(gr), Some(out)) = (&gr, res.group_ranks.as_mut()) {
+                out[[p, u, node]] = gr[k].unwrap_or(0);
             }
         }
     }
-    Ok(Results {
-        panel,
-        scores,
-        ranks,
-        group_ranks,
-        treated,
-        status,
-        imputed,
-        imputed_values,
-        treatments,
-        empty,
-        ids: fw.nodes.iter().map(|n| n.id.clone()).collect(),
-    })
+    for (k, &u) in rows.iter().enumerate() {
+        res.status[[p, u]] = if s[[k, 0]].is_nan() {
+            Status::Missing
+        } else {
+            Status::Scored
+        };
+    }
+    Ok(())
 }
 
 impl Results {
+    /// Results of `panel` with nothing computed yet: every score `NaN`, every unit absent.
+    fn empty(fw: &Framework, panel: Panel) -> Self {
+        let (np, nu, ni) = panel.values.dim();
+        let nn = fw.nodes.len();
+        Self {
+            scores: Array3::from_elem((np, nu, nn), f64::NAN),
+            ranks: Array3::zeros((np, nu, nn)),
+            group_ranks: panel.groups.as_ref().map(|_| Array3::zeros((np, nu, nn))),
+            treated: Array3::from_elem((np, nu, ni), f64::NAN),
+            status: Array2::from_elem((np, nu), Status::Absent),
+            imputed: Array2::zeros((np, ni)),
+            imputed_values: Array3::from_elem((np, nu, ni), f64::NAN),
+            treatments: Vec::new(),
+            empty: Vec::new(),
+            references: vec![None; ni],
+            outside: Vec::new(),
+            ids: fw.nodes.iter().map(|n| n.id.clone()).collect(),
+            panel,
+        }
+    }
+
     /// How unit `u`'s rank in `node` moved from period `before` to period `now`.
     pub fn rank_change(&self, node: usize, before: usize, now: usize, u: usize) -> RankChange {
         RankChange::between(self.ranks[[before, u, node]], self.ranks[[now, u, node]])

@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bounds;
 pub mod chart;
 pub mod cli;
 pub mod data;

@@ -5,8 +5,9 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::diag::{Diagnostic, did_you_mean};
-use super::model::{AggSpec, NormSpec, ScreenSpec};
+use super::model::{AggSpec, NormSpec, Outside, Over, ScreenSpec};
 use super::read::{Sink, Sp, TableReader, type_name};
+use crate::period::Period;
 use crate::pipeline::methods::{Aggregate, Impute, Normalise, Penalty, ScreenMethod, Treat};
 
 /// Where a method is declared: goalposts and references only make sense per indicator.
@@ -351,10 +352,164 @@ pub fn normalise(v: &Spanned<DeValue<'_>>, sink: &mut Sink, scope: Scope) -> Opt
         }
         _ => Normalise::None,
     };
+    let (over, outside) = reference_of(&mut r, sink, &m, &method);
+    // Goalposts: `outside` is their `cap` (capped by default, as every reference).
+    let mut method = method;
+    if let Normalise::Goalposts { cap, .. } = &mut method
+        && r.as_ref().is_some_and(|x| x.key_span("outside").is_some())
+    {
+        *cap = outside == Outside::Cap;
+    }
+    let outside = match method {
+        Normalise::Goalposts { cap: false, .. } => Outside::Extend,
+        _ => outside,
+    };
     finish(r, sink);
     Some(NormSpec {
         reference,
+        over,
+        outside,
         ..NormSpec::per_period(method)
+    })
+}
+
+/// Reads a normalisation's `over`, `bounds` and `outside` (see `indicators/README.md`): which
+/// values its bounds come from and what happens to a value beyond base or frozen bounds.
+fn reference_of(
+    r: &mut Option<TableReader<'_, '_>>,
+    sink: &mut Sink,
+    m: &Sp<String>,
+    method: &Normalise,
+) -> (Over, Outside) {
+    let Some(reader) = r.as_mut() else {
+        return (Over::Period, Outside::Cap);
+    };
+    let over_text = reader.str(sink, "over");
+    let bounds = reader.str(sink, "bounds");
+    let outside_text = reader.str(sink, "outside");
+    let mut over = match &over_text {
+        None => Over::Period,
+        Some(o) => match over_value(&o.value) {
+            Ok(v) => v,
+            Err(why) => {
+                sink.push(
+                    Diagnostic::error(o.span.clone(), format!("`over` = \"{}\": {why}", o.value))
+                        .with_label("not a reference")
+                        .with_hint(
+                            did_you_mean(&o.value, ["period", "panel"]).unwrap_or_else(|| {
+                                "write \"period\", \"panel\", a base period such as \"2022\" or a range such as \"2022-01..2022-06\"".into()
+                            }),
+                        ),
+                );
+                Over::Period
+            }
+        },
+    };
+    if let Some(b) = &bounds {
+        if let Some(o) = &over_text {
+            sink.push(
+                Diagnostic::error(
+                    o.span.start.min(b.span.start)..o.span.end.max(b.span.end),
+                    "`bounds` and `over` cannot be used together",
+                )
+                .with_label("both given")
+                .with_hint("frozen bounds come from the file; drop `over`"),
+            );
+        } else if b.value.trim().is_empty() {
+            sink.push(
+                Diagnostic::error(b.span.clone(), "`bounds` must name a file")
+                    .with_label("empty path"),
+            );
+        } else {
+            over = Over::Frozen(b.value.clone().into());
+        }
+    }
+    let outside = match &outside_text {
+        None => Outside::Cap,
+        Some(o) if o.value == "cap" => Outside::Cap,
+        Some(o) if o.value == "extend" => Outside::Extend,
+        Some(o) => {
+            sink.push(
+                Diagnostic::error(o.span.clone(), "`outside` must be \"cap\" or \"extend\"")
+                    .with_label("unknown rule")
+                    .with_hint_opt(did_you_mean(&o.value, ["cap", "extend"])),
+            );
+            Outside::Cap
+        }
+    };
+    // The key that set the reference, for the diagnostics below.
+    let at = over_text
+        .as_ref()
+        .or(bounds.as_ref())
+        .map_or(m.span.clone(), |s| s.span.clone());
+    let refuse = |sink: &mut Sink, why: &str, hint: &str| {
+        sink.push(
+            Diagnostic::error(
+                at.clone(),
+                format!("method `{}` cannot take this reference: {why}", m.value),
+            )
+            .with_label("not for this method")
+            .with_hint(hint.to_string()),
+        );
+    };
+    match (method, &over) {
+        (_, Over::Period) => {}
+        (Normalise::Goalposts { .. } | Normalise::Scaled { .. } | Normalise::None, _) => refuse(
+            sink,
+            "its scores do not depend on the data, so they are comparable across periods already",
+            "drop `over`/`bounds` (for goalposts, `outside` or `cap` says what happens beyond them)",
+        ),
+        (Normalise::Dist2Ref { .. }, _) => refuse(
+            sink,
+            "distances are measured to the reference unit within each period",
+            "drop `over`/`bounds`, or use minmax or zscore with `over`",
+        ),
+        (
+            Normalise::Rank | Normalise::Borda | Normalise::PercentRank,
+            Over::Base { .. } | Over::Frozen(_),
+        ) => refuse(
+            sink,
+            "ranks are among the values they are compared with; base or frozen bounds hold no such values",
+            "use over = \"panel\" (ranks among every period's values) or minmax/zscore with a base",
+        ),
+        _ => {}
+    }
+    // Goalposts: `outside` is the same rule as `cap` (cap = true is outside = "cap").
+    if matches!(method, Normalise::Goalposts { .. })
+        && let Some(o) = &outside_text
+        && reader.key_span("cap").is_some()
+    {
+        sink.push(
+            Diagnostic::error(
+                o.span.clone(),
+                "`outside` and `cap` say the same thing: give one",
+            )
+            .with_label("both given")
+            .with_hint("outside = \"cap\" is cap = true; outside = \"extend\" is cap = false"),
+        );
+    }
+    (over, outside)
+}
+
+/// `"period"`, `"panel"`, a base period (`"2022"`, `"2022-Q1"`) or a range of periods
+/// (`"2022-01..2022-06"`), with the base's periods in canonical form.
+pub fn over_value(text: &str) -> Result<Over, String> {
+    match text.trim() {
+        "period" => return Ok(Over::Period),
+        "panel" => return Ok(Over::Panel),
+        _ => {}
+    }
+    let (a, b) = text.split_once("..").unwrap_or((text, text));
+    let first = Period::parse(a)?;
+    let last = Period::parse(b)?;
+    if crate::bounds::months(last).1 < crate::bounds::months(first).0 {
+        return Err(format!(
+            "the range ends ({last}) before it starts ({first})"
+        ));
+    }
+    Ok(Over::Base {
+        first: first.to_string(),
+        last: last.to_string(),
     })
 }
 

@@ -34,14 +34,107 @@
 //!
 //! Missing values (`NaN`) stay missing. Degenerate data is an error rather than `NaN`/`Inf`
 //! (see [`StageError`]).
+//!
+//! # Bounds from other values
+//!
+//! [`normalise`] takes min, max, mean, sd and ranks from the column itself (one period).
+//! [`normalise_against`] takes them from [`Bounds`] computed over other values — the whole
+//! panel, a base period or range, or a frozen file — so that scores of different periods are on
+//! one scale. The formulas are the same with the bounds' statistics in place of the column's;
+//! ranks are ranks among the bound's values (`1 +` how many are lower, ties = min; `prank`
+//! divides by the bound's count − 1). A value beyond the bounds (possible for base or frozen
+//! bounds) is counted and, under [`Outside::Cap`], clipped to them before scoring, so that its
+//! score is the score of the bound (e.g. `hi` of min-max); under [`Outside::Extend`] it is scored
+//! on the same line. Only the sides the method takes from the data count: both for `minmax`,
+//! `dist2max` and `zscore`, the best side for `fracmax` (scores stay ≤ 1), the worst side for
+//! `dist2targ` (its best side is the target and its own `cap`).
 
 use ndarray::{Array1, ArrayView1};
 
 use super::StageError;
 use super::methods::{Direction, Normalise};
+use crate::framework::Outside;
 use crate::stats;
 
-/// Normalises `col` (see the module docs for every formula).
+/// Statistics of a normalisation's reference values, in `x · dir` (higher is better).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bounds {
+    /// How many values the bounds were computed from.
+    pub n: usize,
+    /// Minimum of `x · dir`.
+    pub min: f64,
+    /// Maximum of `x · dir`.
+    pub max: f64,
+    /// Mean of `x · dir` (`NaN` when unknown).
+    pub mean: f64,
+    /// Sample standard deviation (`n − 1`; `NaN` when fewer than two values or unknown).
+    pub sd: f64,
+    /// The present values of `x · dir`, sorted ascending, for rank-type methods (empty for
+    /// frozen bounds).
+    pub sorted: Vec<f64>,
+}
+
+impl Bounds {
+    /// The bounds of raw values `values` (any order; `NaN` skipped) of an indicator with
+    /// `direction`; `None` when no value is present. Sums run in the given order, so bounds of
+    /// one period's column equal the statistics [`normalise`] computes from it.
+    pub fn of<'a>(values: impl IntoIterator<Item = &'a f64>, direction: Direction) -> Option<Self> {
+        let x: Vec<f64> = values
+            .into_iter()
+            .map(|v| v * direction.sign())
+            .filter(|v| !v.is_nan())
+            .collect();
+        let (min, max) = stats::min_max(&x)?;
+        let mut sorted = x.clone();
+        sorted.sort_by(f64::total_cmp);
+        Some(Self {
+            n: x.len(),
+            min,
+            max,
+            mean: stats::mean(&x).unwrap_or(f64::NAN),
+            sd: stats::sd(&x).unwrap_or(f64::NAN),
+            sorted,
+        })
+    }
+
+    /// Bounds given in the indicator's own units (as a frozen bounds file holds them): lowest
+    /// and highest value, mean and sd (`NaN` when not needed).
+    pub fn from_raw(n: usize, [low, high, mean, sd]: [f64; 4], direction: Direction) -> Self {
+        let (min, max, mean) = match direction {
+            Direction::Higher => (low, high, mean),
+            Direction::Lower => (-high, -low, -mean),
+        };
+        Self {
+            n,
+            min,
+            max,
+            mean,
+            sd,
+            sorted: Vec::new(),
+        }
+    }
+
+    /// Lowest and highest value and mean in the indicator's own units.
+    pub fn raw(&self, direction: Direction) -> [f64; 3] {
+        match direction {
+            Direction::Higher => [self.min, self.max, self.mean],
+            Direction::Lower => [-self.max, -self.min, -self.mean],
+        }
+    }
+}
+
+/// Scores of one column against shared bounds, and how many values lay beyond them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Normalised {
+    /// The scores.
+    pub scores: Array1<f64>,
+    /// Values worse than the bounds (below their low end in `x · dir`).
+    pub below: usize,
+    /// Values better than the bounds.
+    pub above: usize,
+}
+
+/// Normalises `col` with bounds from the column itself (see the module docs for every formula).
 ///
 /// # Errors
 /// [`StageError::TooFewValues`] when no value is present (or one, for `PercentRank`);
@@ -54,10 +147,117 @@ pub fn normalise(
     direction: Direction,
     method: &Normalise,
 ) -> Result<Array1<f64>, StageError> {
-    let raw = col;
-    let x = raw.mapv(|v| v * direction.sign());
+    let x = col.mapv(|v| v * direction.sign());
     let found = x.iter().filter(|v| !v.is_nan()).count();
     let (min, max) = stats::min_max(&x).ok_or(StageError::TooFewValues { needed: 1, found })?;
+    let own = Own { x: &x, min, max };
+    score(col, x.view(), direction, method, &own, found)
+}
+
+/// Normalises `col` with `bounds` computed over other values (see "Bounds from other values" in
+/// the module docs), applying the `outside` rule to values beyond them.
+///
+/// # Errors
+/// As [`normalise`], judged on the bounds (e.g. [`StageError::ZeroRange`] when the bounds' min
+/// equals their max).
+pub fn normalise_against(
+    col: ArrayView1<f64>,
+    direction: Direction,
+    method: &Normalise,
+    bounds: &Bounds,
+    outside: Outside,
+) -> Result<Normalised, StageError> {
+    let sign = direction.sign();
+    let mut x = col.mapv(|v| v * sign);
+    let (check_low, check_high) = match method {
+        Normalise::MinMax { .. } | Normalise::Dist2Max | Normalise::ZScore { .. } => (true, true),
+        Normalise::FracMax => (false, true),
+        Normalise::Dist2Targ { .. } => (true, false),
+        _ => (false, false),
+    };
+    let below = x.iter().filter(|&&v| check_low && v < bounds.min).count();
+    let above = x.iter().filter(|&&v| check_high && v > bounds.max).count();
+    if outside == Outside::Cap && below + above > 0 {
+        x.mapv_inplace(|v| match v {
+            v if check_low && v < bounds.min => bounds.min,
+            v if check_high && v > bounds.max => bounds.max,
+            v => v,
+        });
+    }
+    let raw = x.mapv(|v| v * sign);
+    let found = bounds.n;
+    let scores = score(raw.view(), x.view(), direction, method, bounds, found)?;
+    Ok(Normalised {
+        scores,
+        below,
+        above,
+    })
+}
+
+/// Where a method's statistics come from: the column itself or shared [`Bounds`].
+trait Stats {
+    fn min(&self) -> f64;
+    fn max(&self) -> f64;
+    /// `(mean, sd)`; `None` for the sd when undefined (fewer than two values).
+    fn mean_sd(&self) -> (f64, Option<f64>);
+    /// Ascending ranks of `x` among the reference values (ties = min).
+    fn ranks(&self, x: ArrayView1<f64>) -> Array1<f64>;
+}
+
+/// Statistics of the column being normalised.
+struct Own<'a> {
+    x: &'a Array1<f64>,
+    min: f64,
+    max: f64,
+}
+
+impl Stats for Own<'_> {
+    fn min(&self) -> f64 {
+        self.min
+    }
+    fn max(&self) -> f64 {
+        self.max
+    }
+    fn mean_sd(&self) -> (f64, Option<f64>) {
+        (stats::mean(self.x).unwrap_or(self.min), stats::sd(self.x))
+    }
+    fn ranks(&self, _: ArrayView1<f64>) -> Array1<f64> {
+        rank_asc(self.x)
+    }
+}
+
+impl Stats for Bounds {
+    fn min(&self) -> f64 {
+        self.min
+    }
+    fn max(&self) -> f64 {
+        self.max
+    }
+    fn mean_sd(&self) -> (f64, Option<f64>) {
+        (self.mean, (!self.sd.is_nan()).then_some(self.sd))
+    }
+    fn ranks(&self, x: ArrayView1<f64>) -> Array1<f64> {
+        x.mapv(|v| {
+            if v.is_nan() {
+                v
+            } else {
+                self.sorted.partition_point(|&r| r < v) as f64 + 1.0
+            }
+        })
+    }
+}
+
+/// Applies `method` to raw values `raw` (and `x = raw · dir`) with statistics from `st`, of
+/// `found` reference values.
+fn score(
+    raw: ArrayView1<f64>,
+    x: ArrayView1<f64>,
+    direction: Direction,
+    method: &Normalise,
+    st: &dyn Stats,
+    found: usize,
+) -> Result<Array1<f64>, StageError> {
+    let (min, max) = (st.min(), st.max());
     let range = |f: &dyn Fn(f64) -> f64| -> Result<Array1<f64>, StageError> {
         if max > min {
             Ok(x.mapv(f))
@@ -66,16 +266,13 @@ pub fn normalise(
         }
     };
     match *method {
-        Normalise::None => Ok(x),
+        Normalise::None => Ok(x.to_owned()),
         Normalise::MinMax { lo, hi } => range(&|v| (v - min) / (max - min) * (hi - lo) + lo),
-        Normalise::ZScore { mean, sd } => {
-            let m = stats::mean(&x).unwrap_or(min);
-            match stats::sd(&x) {
-                Some(s) if s > 0.0 => Ok(x.mapv(|v| (v - m) / s * sd + mean)),
-                Some(_) => Err(StageError::ZeroSd),
-                None => Err(StageError::TooFewValues { needed: 2, found }),
-            }
-        }
+        Normalise::ZScore { mean, sd } => match st.mean_sd() {
+            (m, Some(s)) if s > 0.0 => Ok(x.mapv(|v| (v - m) / s * sd + mean)),
+            (_, Some(_)) => Err(StageError::ZeroSd),
+            (_, None) => Err(StageError::TooFewValues { needed: 2, found }),
+        },
         Normalise::Scaled { a, b, factor } => {
             if a == b {
                 return Err(StageError::ZeroScale { value: a });
@@ -83,7 +280,7 @@ pub fn normalise(
             Ok(x.mapv(|v| (v - a) / (b - a) * factor))
         }
         Normalise::Rank | Normalise::Borda | Normalise::PercentRank => {
-            let ranks = rank_asc(&x);
+            let ranks = st.ranks(x);
             match method {
                 Normalise::Rank => Ok(ranks),
                 Normalise::Borda => Ok(ranks.mapv(|r| r - 1.0)),
@@ -121,7 +318,7 @@ pub fn normalise(
             Ok(x.mapv(|v| 1.0 - (xr - v) / (xr - min)))
         }
         Normalise::Dist2Targ { target, cap } => {
-            // raw units: min/max of the raw column
+            // raw units: min/max of the raw values
             let (rmin, rmax) = match direction {
                 Direction::Higher => (min, max),
                 Direction::Lower => (-max, -min),
@@ -133,7 +330,7 @@ pub fn normalise(
             };
             Ok(if cap { y.mapv(|v| v.min(1.0)) } else { y })
         }
-        Normalise::FracMax => frac_max(raw, direction),
+        Normalise::FracMax => frac_max(raw, direction, max),
     }
 }
 
@@ -153,14 +350,20 @@ fn rank_asc(x: &Array1<f64>) -> Array1<f64> {
     out
 }
 
-fn frac_max(raw: ArrayView1<f64>, direction: Direction) -> Result<Array1<f64>, StageError> {
+/// `x / max` (higher is better) or `min / x` (lower), where `best` is the reference's maximum of
+/// `x · dir` (the raw maximum, or minus the raw minimum).
+fn frac_max(
+    raw: ArrayView1<f64>,
+    direction: Direction,
+    best: f64,
+) -> Result<Array1<f64>, StageError> {
     let present = || raw.iter().enumerate().filter(|(_, v)| !v.is_nan());
     match direction {
         Direction::Higher => {
             if let Some((row, &value)) = present().find(|(_, v)| **v < 0.0) {
                 return Err(StageError::NegativeValue { row, value });
             }
-            let max = present().map(|(_, v)| *v).fold(0.0, f64::max);
+            let max = best.max(0.0);
             if max <= 0.0 {
                 return Err(StageError::ZeroRange);
             }
@@ -170,7 +373,10 @@ fn frac_max(raw: ArrayView1<f64>, direction: Direction) -> Result<Array1<f64>, S
             if let Some((row, &value)) = present().find(|(_, v)| **v <= 0.0) {
                 return Err(StageError::NonPositiveValue { row, value });
             }
-            let min = present().map(|(_, v)| *v).fold(f64::INFINITY, f64::min);
+            let min = -best;
+            if min <= 0.0 {
+                return Err(StageError::NonPositiveValue { row: 0, value: min });
+            }
             Ok(raw.mapv(|v| min / v))
         }
     }

@@ -480,6 +480,30 @@ fn aggregate_and_rank(
 }
 
 impl Results {
+    /// One warning per indicator with values beyond its base or frozen bounds.
+    fn outside_warnings(&self) -> Vec<Warning> {
+        let mut out = Vec::new();
+        for (j, r) in self.references.iter().enumerate() {
+            let hits: Vec<&OutsideCount> =
+                self.outside.iter().filter(|o| o.indicator == j).collect();
+            let (Some(r), false) = (r, hits.is_empty()) else {
+                continue;
+            };
+            let node = self.panel.indicators[j];
+            out.push(Warning::OutsideBounds {
+                node,
+                id: self.ids[node].clone(),
+                values: hits.iter().map(|o| o.below + o.above).sum(),
+                periods: hits
+                    .iter()
+                    .map(|o| self.panel.periods[o.period].clone())
+                    .collect(),
+                capped: r.outside == crate::framework::Outside::Cap,
+            });
+        }
+        out
+    }
+
     /// Results of `panel` with nothing computed yet: every score `NaN`, every unit absent.
     fn empty(fw: &Framework, panel: Panel) -> Self {
         let (np, nu, ni) = panel.values.dim();
@@ -523,6 +547,7 @@ impl Results {
                 periods: ps.iter().map(|&p| self.panel.periods[p].clone()).collect(),
             });
         }
+        out.extend(self.outside_warnings());
         for st in [Status::Screened, Status::Missing] {
             let hits: Vec<String> = self
                 .status

@@ -57,6 +57,19 @@ pub enum Warning {
         /// Each key with where it is.
         keys: Vec<String>,
     },
+    /// Values of an indicator lay beyond its base or frozen normalisation bounds.
+    OutsideBounds {
+        /// The indicator's node index.
+        node: usize,
+        /// Its id (for the log).
+        id: String,
+        /// How many values, over all periods.
+        values: usize,
+        /// The periods with such values.
+        periods: Vec<String>,
+        /// Capped to the bounds (`true`) or scored beyond them.
+        capped: bool,
+    },
     /// A text column was read as numbers under the source's rules (separators, percentages,
     /// missing markers).
     ReadAsNumbers {
@@ -120,6 +133,18 @@ pub enum Note {
         /// Why.
         status: StatusNote,
     },
+    /// Values of an indicator in this period lay beyond its base or frozen bounds.
+    OutsideBounds {
+        /// The indicator's node index.
+        node: usize,
+        /// How many values.
+        values: usize,
+        /// Capped to the bounds (`true`) or scored beyond them.
+        capped: bool,
+    },
+    /// Scores are normalised within each period: comparable between units of a period, not
+    /// across periods.
+    ScoresPerPeriod,
     /// Texts shown in the other language because the framework or the data give none in the
     /// report's language.
     Untranslated {
@@ -241,6 +266,34 @@ impl Warning {
                     keys.len()
                 ),
             ],
+            Warning::OutsideBounds {
+                node,
+                values,
+                periods,
+                capped,
+                ..
+            } => {
+                let name = fw.nodes[*node].name.get(lang);
+                let n = periods.len();
+                let (zh, en) = if *capped {
+                    ("按基准上下限封顶计分", "scored at the bounds (capped)")
+                } else {
+                    (
+                        "按同一标尺延伸计分",
+                        "scored beyond them on the same scale (extended)",
+                    )
+                };
+                [
+                    format!(
+                        "指标“{name}”有 {values} 个值超出标准化基准范围（{n} 个期间：{}），{zh}。",
+                        l(periods)
+                    ),
+                    format!(
+                        "Indicator “{name}”: {values} value(s) in {n} period(s) lie beyond its normalisation bounds ({}), {en}.",
+                        l(periods)
+                    ),
+                ]
+            }
             Warning::ReadAsNumbers { source, column, .. } => [
                 format!(
                     "数据源“{source}”的“{column}”列中以文字书写的数字（千位分隔符、百分数、缺失标记等）已按数值读取，详见运行日志。"
@@ -305,6 +358,23 @@ impl fmt::Display for Warning {
                 detail,
                 ..
             } => write!(f, "{what}: column `{column}` read as numbers: {detail}"),
+            Warning::OutsideBounds {
+                id,
+                values,
+                periods,
+                capped,
+                ..
+            } => write!(
+                f,
+                "indicator `{id}`: {values} value(s) in {} period(s) beyond its base or frozen normalisation bounds ({}), {}",
+                periods.len(),
+                list(periods),
+                if *capped {
+                    "capped to the bounds (outside = \"cap\")"
+                } else {
+                    "scored beyond them (outside = \"extend\")"
+                }
+            ),
         }
     }
 }
@@ -380,6 +450,38 @@ impl Note {
                 format!("{key} {name}：{}", status.text(Lang::Zh)),
                 format!("{key} {name}: {}", status.text(Lang::En)),
             ],
+            Note::OutsideBounds {
+                node,
+                values,
+                capped: true,
+            } => [
+                format!(
+                    "指标“{}”本期有 {values} 个值超出标准化基准范围，按上下限封顶计分。",
+                    name(node)
+                ),
+                format!(
+                    "Indicator “{}”: {values} value(s) lie beyond its normalisation bounds this period and are scored at the bounds.",
+                    name(node)
+                ),
+            ],
+            Note::OutsideBounds {
+                node,
+                values,
+                capped: false,
+            } => [
+                format!(
+                    "指标“{}”本期有 {values} 个值超出标准化基准范围，按同一标尺延伸计分（可能低于下限或高于上限）。",
+                    name(node)
+                ),
+                format!(
+                    "Indicator “{}”: {values} value(s) lie beyond its normalisation bounds this period and are scored on the same scale beyond them.",
+                    name(node)
+                ),
+            ],
+            Note::ScoresPerPeriod => [
+                "各期得分分别标准化：得分只在同一期间内可比，跨期间请比较排名而非得分。".into(),
+                "Scores are normalised within each period: they compare units within a period only; across periods, compare ranks, not scores.".into(),
+            ],
             Note::Untranslated { texts, units } => {
                 let texts = items(texts, lang);
                 let zh = match (texts.is_empty(), units) {
@@ -442,6 +544,20 @@ mod tests {
                 column: "cases".into(),
                 detail: "2 with thousands separators, first line 3".into(),
             },
+            Warning::OutsideBounds {
+                node: 1,
+                id: "yoy".into(),
+                values: 3,
+                periods: v(&["2023-01", "2023-02"]),
+                capped: true,
+            },
+            Warning::OutsideBounds {
+                node: 1,
+                id: "yoy".into(),
+                values: 3,
+                periods: v(&["2023-01"]),
+                capped: false,
+            },
         ]
     }
 
@@ -468,6 +584,17 @@ mod tests {
             unit(StatusNote::Screened),
             unit(StatusNote::NoIndex),
             unit(StatusNote::NotRanked),
+            Note::OutsideBounds {
+                node: 1,
+                values: 2,
+                capped: true,
+            },
+            Note::OutsideBounds {
+                node: 1,
+                values: 2,
+                capped: false,
+            },
+            Note::ScoresPerPeriod,
         ]
     }
 

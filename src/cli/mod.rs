@@ -154,7 +154,16 @@ impl RunArgs {
                     fw.defaults.impute = m;
                 }
                 CliMethod::Treat(m) => fw.defaults.treat = m,
-                CliMethod::Normalise(m) => fw.defaults.normalise = m,
+                CliMethod::Normalise(mut m) => {
+                    // A bounds file named on the command line is relative to where kapok runs.
+                    if let framework::Over::Frozen(p) = &mut m.over
+                        && p.is_relative()
+                        && let Ok(cwd) = std::env::current_dir()
+                    {
+                        *p = cwd.join(&*p);
+                    }
+                    fw.defaults.normalise = m;
+                }
                 CliMethod::Aggregate(m) => fw.defaults.aggregate = m,
                 CliMethod::Screen(m) => fw.defaults.screen = m,
             }
@@ -186,6 +195,7 @@ impl RunArgs {
         v.extend(fw.sources.iter().map(|s| s.resolved.clone()));
         v.extend(fw.charts.tiles.clone());
         v.extend(fw.charts.geojson.clone());
+        v.extend(crate::bounds::frozen_files(fw));
         v
     }
 }

@@ -18,6 +18,11 @@ pub struct ScoreArgs {
     /// Output file; the format follows the extension: .csv, .parquet, .arrow, .xlsx, .json.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also write the normalisation bounds used (one row per indicator, CSV) to FILE, for
+    /// `bounds = "FILE"` in a framework; indicators normalised per period get the bounds of
+    /// --period (default: the latest).
+    #[arg(long, value_name = "FILE")]
+    save_bounds: Option<PathBuf>,
 }
 
 /// Runs `kapok score`.
@@ -27,12 +32,26 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
         crate::io::guard_inputs(out, &a.run.inputs(&fw))?;
         crate::io::Format::from_path(out)?;
     }
+    if let Some(b) = &a.save_bounds {
+        crate::io::guard_inputs(b, &a.run.inputs(&fw))?;
+    }
     let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
     super::warn(&warnings);
     let period = match &a.period {
         Some(p) => Some(super::pick_period(&results.panel, Some(p))?),
         None => None,
     };
+    if let Some(b) = &a.save_bounds {
+        let p = super::pick_period(&results.panel, a.period.as_deref())?;
+        let rows = crate::bounds::rows(&fw, &results, p);
+        crate::io::guard_inputs(b, &a.run.inputs(&fw))?;
+        crate::bounds::write(b, &rows)?;
+        eprintln!(
+            "wrote the bounds of {} indicator(s) to {}",
+            rows.len(),
+            b.display()
+        );
+    }
     match &a.output {
         Some(out) => {
             let batch = results.to_batch(&fw, period)?;

@@ -473,6 +473,19 @@ impl Report<'_> {
                 _ => {}
             }
         }
+        for o in r.outside.iter().filter(|o| o.period == p) {
+            let capped = r.references[o.indicator]
+                .as_ref()
+                .is_none_or(|x| x.outside == crate::framework::Outside::Cap);
+            out.push(Note::OutsideBounds {
+                node: panel.indicators[o.indicator],
+                values: o.below + o.above,
+                capped,
+            });
+        }
+        if !self.fw.comparable_across_periods() && panel.periods.len() > 1 {
+            out.push(Note::ScoresPerPeriod);
+        }
         for u in self.units() {
             if let Some(status) = self.status(u) {
                 out.push(Note::Unit {
@@ -553,6 +566,10 @@ pub fn build(
                 ));
             }
         }
+    }
+    for b in crate::bounds::frozen_files(fw) {
+        let bytes = read(&b)?;
+        inputs.push(Entry::of(Some("bounds"), None, rel(&b), &bytes));
     }
     let font = match &opts.font {
         Some(f) => {
@@ -639,6 +656,9 @@ pub fn build(
     for c in &report.charts {
         files.push((format!("charts/{}.{}", c.name, c.ext), c.bytes.clone()));
     }
+    // The bounds the scores were computed with, for `bounds = "bounds.csv"` next month.
+    let bounds = crate::bounds::to_csv(&crate::bounds::rows(fw, r, opts.period));
+    files.push(("bounds.csv".into(), bounds.into_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let manifest = Manifest {
         kapok: env!("CARGO_PKG_VERSION").into(),

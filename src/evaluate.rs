@@ -256,14 +256,50 @@ struct Prepared {
 /// reference (the period itself, the panel, a base or a frozen file, see [`crate::bounds`]);
 /// pass 2 normalises, aggregates and ranks every period.
 pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
-    let mut res = Results::empty(fw, panel);
+    run(fw, panel, None)
+}
+
+/// Evaluates like [`evaluate`], but with each indicator's bounds given (as
+/// [`Results::references`] or [`references`] return them) instead of taken from `panel`: how
+/// one period taken out of a panel is scored on the panel's scale (the audit does this).
+pub fn evaluate_against(
+    fw: &Framework,
+    panel: Panel,
+    references: &[Option<crate::bounds::Reference>],
+) -> Result<Results, Error> {
+    run(fw, panel, Some(references))
+}
+
+/// The bounds each indicator's normalisation takes from the panel, a base or a frozen file
+/// (`None` per period): pass 1 of [`evaluate`] over every period of `panel`.
+pub fn references(
+    fw: &Framework,
+    panel: &Panel,
+) -> Result<Vec<Option<crate::bounds::Reference>>, Error> {
+    let mut res = Results::empty(fw, panel.clone());
+    let prepared = prepare_all(fw, &mut res)?;
+    crate::bounds::references(fw, &res.panel, |p, j| prepared[p].x.column(j))
+}
+
+/// Pass 1 over every period.
+fn prepare_all(fw: &Framework, res: &mut Results) -> Result<Vec<Prepared>, Error> {
     let setup = Setup::new(fw, &res.panel)?;
-    let np = res.panel.periods.len();
-    let mut prepared = Vec::with_capacity(np);
-    for p in 0..np {
-        prepared.push(prepare(fw, &mut res, &setup, p)?);
-    }
-    res.references = crate::bounds::references(fw, &res.panel, |p, j| prepared[p].x.column(j))?;
+    (0..res.panel.periods.len())
+        .map(|p| prepare(fw, res, &setup, p))
+        .collect()
+}
+
+fn run(
+    fw: &Framework,
+    panel: Panel,
+    given: Option<&[Option<crate::bounds::Reference>]>,
+) -> Result<Results, Error> {
+    let mut res = Results::empty(fw, panel);
+    let prepared = prepare_all(fw, &mut res)?;
+    res.references = match given {
+        Some(r) => r.to_vec(),
+        None => crate::bounds::references(fw, &res.panel, |p, j| prepared[p].x.column(j))?,
+    };
     let order: Vec<usize> = fw.aggregates_preorder().into_iter().rev().collect();
     for (p, prep) in prepared.iter().enumerate() {
         let s = normalise_period(fw, &mut res, p, prep)?;

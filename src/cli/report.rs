@@ -16,7 +16,7 @@ pub struct ReportArgs {
     /// The period to report (default: the latest); rank changes are against the one before.
     #[arg(long)]
     period: Option<String>,
-    /// The report directory to create: index.html, results.xlsx, results.parquet, charts/,
+    /// The report directory to create: index.html, results.xlsx, results.parquet, bounds.csv, charts/,
     /// manifest.json.
     #[arg(short, long, value_name = "DIR")]
     output: PathBuf,

@@ -605,4 +605,176 @@ mod tests {
         let a = array![[1.0, 9.0], [2.0, 9.0]];
         assert!(normalise(a.column(0), H, &Normalise::Dist2Max).is_ok());
     }
+
+    /// `normalise_against` with bounds of `reference` (raw values).
+    fn against(
+        x: &[f64],
+        reference: &[f64],
+        d: Direction,
+        m: Normalise,
+        o: Outside,
+    ) -> (Vec<f64>, usize, usize) {
+        let b = Bounds::of(reference, d).unwrap();
+        let n = normalise_against(ArrayView1::from(x), d, &m, &b, o).unwrap();
+        (n.scores.to_vec(), n.below, n.above)
+    }
+
+    const MM: Normalise = Normalise::MinMax { lo: 0.0, hi: 100.0 };
+    const Z: Normalise = Normalise::ZScore { mean: 0.0, sd: 1.0 };
+
+    #[test]
+    fn panel_bounds_span_every_period() {
+        // Periods [1, 2, 3] and [3, 5]: panel min 1, max 5.
+        let panel = [1.0, 2.0, 3.0, 3.0, 5.0];
+        let (s, below, above) = against(&[1.0, 2.0, 3.0], &panel, H, MM, Outside::Cap);
+        same(&s, &[0.0, 25.0, 50.0]);
+        assert_eq!((below, above), (0, 0));
+        same(
+            &against(&[3.0, NA, 5.0], &panel, H, MM, Outside::Cap).0,
+            &[50.0, NA, 100.0],
+        );
+        // mean 14/5 = 2.8, Σd² = 3.24 + 0.64 + 0.04 + 0.04 + 4.84 = 8.8, sd = sqrt(8.8/4)
+        let sd = 2.2f64.sqrt();
+        same(
+            &against(&[5.0, 1.0], &panel, H, Z, Outside::Cap).0,
+            &[2.2 / sd, -1.8 / sd],
+        );
+        // Ranks among the five panel values (ties = min): 3 is third, 5 fifth; prank = (r − 1)/4.
+        same(
+            &against(&[3.0, 5.0], &panel, H, Normalise::Rank, Outside::Cap).0,
+            &[3.0, 5.0],
+        );
+        same(
+            &against(
+                &[1.0, 3.0, 5.0],
+                &panel,
+                H,
+                Normalise::PercentRank,
+                Outside::Cap,
+            )
+            .0,
+            &[0.0, 0.5, 1.0],
+        );
+        // Lower is better: −x ranks 5 → 1st, 1 → 5th.
+        same(
+            &against(&[5.0, 1.0], &panel, L, Normalise::Borda, Outside::Cap).0,
+            &[0.0, 4.0],
+        );
+    }
+
+    #[test]
+    fn base_bounds_cap_or_extend_later_values() {
+        let base = [1.0, 2.0, 3.0];
+        // min 1, max 3: 5 is beyond; capped it scores as 3 (100), extended (5 − 1)/2 · 100.
+        let (s, below, above) = against(&[3.0, 5.0, 0.0], &base, H, MM, Outside::Cap);
+        same(&s, &[100.0, 100.0, 0.0]);
+        assert_eq!((below, above), (1, 1));
+        same(
+            &against(&[3.0, 5.0, 0.0], &base, H, MM, Outside::Extend).0,
+            &[100.0, 200.0, -50.0],
+        );
+        // Lower is better: x·dir of the base −3..−1; 0.5 (−0.5) is better than the best.
+        let (s, below, above) = against(&[0.5, 3.0], &base, L, MM, Outside::Cap);
+        same(&s, &[100.0, 0.0]);
+        assert_eq!((below, above), (0, 1));
+        same(&against(&[0.5], &base, L, MM, Outside::Extend).0, &[125.0]);
+        // z-scores against mean 2, sd 1: capped, 5 scores as 3 (z = 1); extended, z = 3.
+        same(
+            &against(&[3.0, 5.0], &base, H, Z, Outside::Cap).0,
+            &[1.0, 1.0],
+        );
+        same(
+            &against(&[3.0, 5.0], &base, H, Z, Outside::Extend).0,
+            &[1.0, 3.0],
+        );
+        // fracmax: x / 4; only the best side is a bound (scores stay ≤ 1 when capped).
+        let base = [2.0, 4.0];
+        let (s, below, above) = against(&[5.0, 1.0], &base, H, Normalise::FracMax, Outside::Cap);
+        same(&s, &[1.0, 0.25]);
+        assert_eq!((below, above), (0, 1));
+        same(
+            &against(&[5.0, 1.0], &base, H, Normalise::FracMax, Outside::Extend).0,
+            &[1.25, 0.25],
+        );
+    }
+
+    #[test]
+    fn frozen_bounds_are_in_the_indicators_own_units() {
+        // Lower is better, raw min 0, max 10, mean 5, sd 2.
+        let b = Bounds::from_raw(10, [0.0, 10.0, 5.0, 2.0], L);
+        assert_eq!((b.min, b.max, b.mean, b.sd), (-10.0, 0.0, -5.0, 2.0));
+        assert_eq!(b.raw(L), [0.0, 10.0, 5.0]);
+        let run = |m: &Normalise, o| {
+            normalise_against(ArrayView1::from(&[4.0, 12.0][..]), L, m, &b, o).unwrap()
+        };
+        // 4: (−4 + 10)/10 · 100 = 60; 12 is worse than the worst (10): 0 capped, −20 extended.
+        let capped = run(&MM, Outside::Cap);
+        same(&capped.scores.to_vec(), &[60.0, 0.0]);
+        assert_eq!((capped.below, capped.above), (1, 0));
+        same(&run(&MM, Outside::Extend).scores.to_vec(), &[60.0, -20.0]);
+        // z: (−4 + 5)/2 = 0.5; 12 capped to 10: (−10 + 5)/2 = −2.5; extended (−12 + 5)/2.
+        same(&run(&Z, Outside::Cap).scores.to_vec(), &[0.5, -2.5]);
+        same(&run(&Z, Outside::Extend).scores.to_vec(), &[0.5, -3.5]);
+    }
+
+    #[test]
+    fn bounds_of_the_column_itself_give_the_same_bits_as_per_period() {
+        let x = [0.1, 0.7, NA, 2.9, 1.3, 0.7, 5.5, 3.3];
+        let methods = [
+            MM,
+            Z,
+            Normalise::ZScore {
+                mean: 100.0,
+                sd: 10.0,
+            },
+            Normalise::Rank,
+            Normalise::Borda,
+            Normalise::PercentRank,
+            Normalise::Dist2Max,
+            Normalise::FracMax,
+            Normalise::Dist2Targ {
+                target: 6.0,
+                cap: true,
+            },
+        ];
+        for d in [H, L] {
+            for m in &methods {
+                let m = match (m, d) {
+                    (Normalise::Dist2Targ { .. }, L) => Normalise::Dist2Targ {
+                        target: 0.0,
+                        cap: true,
+                    },
+                    _ => m.clone(),
+                };
+                let own = n(&x, d, m.clone()).unwrap();
+                let (shared, below, above) = against(&x, &x, d, m.clone(), Outside::Cap);
+                assert_eq!((below, above), (0, 0));
+                for (a, b) in own.iter().zip(&shared) {
+                    assert!(
+                        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                        "{m:?} {d:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn degenerate_bounds_are_errors() {
+        let b = Bounds::of(&[2.0, 2.0], H).unwrap();
+        let col = [1.0, 3.0];
+        let run =
+            |m: &Normalise| normalise_against(ArrayView1::from(&col[..]), H, m, &b, Outside::Cap);
+        assert_eq!(run(&MM), Err(StageError::ZeroRange));
+        assert_eq!(run(&Z), Err(StageError::ZeroSd));
+        let one = Bounds::of(&[2.0], H).unwrap();
+        assert_eq!(
+            normalise_against(ArrayView1::from(&col[..]), H, &Z, &one, Outside::Cap),
+            Err(StageError::TooFewValues {
+                needed: 2,
+                found: 1
+            })
+        );
+        assert!(Bounds::of(&[NA], H).is_none());
+    }
 }

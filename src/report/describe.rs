@@ -114,6 +114,40 @@ pub fn treat(m: &Treat, lang: Lang) -> String {
 
 /// Normalisation of an indicator.
 pub fn normalise(spec: &NormSpec, lang: Lang) -> String {
+    let method = normalise_method(spec, lang);
+    let zh = lang == Lang::Zh;
+    let capped = spec.outside == crate::framework::Outside::Cap;
+    let beyond = match (zh, capped) {
+        (true, true) => "超出者按上下限计",
+        (true, false) => "超出者按同一标尺延伸",
+        (false, true) => "values beyond capped",
+        (false, false) => "values beyond extended",
+    };
+    match (&spec.over, zh) {
+        (crate::framework::Over::Period, _) => method,
+        (crate::framework::Over::Panel, true) => format!("{method}，上下限取自全部期间"),
+        (crate::framework::Over::Panel, false) => format!("{method}, bounds over every period"),
+        (crate::framework::Over::Base { first, last }, _) => {
+            let base = if first == last {
+                first.clone()
+            } else {
+                format!("{first}..{last}")
+            };
+            if zh {
+                format!("{method}，上下限取自基期 {base}（{beyond}）")
+            } else {
+                format!("{method}, bounds from the base {base} ({beyond})")
+            }
+        }
+        (crate::framework::Over::Frozen(_), true) => format!("{method}，上下限固定（{beyond}）"),
+        (crate::framework::Over::Frozen(_), false) => {
+            format!("{method}, frozen bounds ({beyond})")
+        }
+    }
+}
+
+/// The method part of [`normalise`].
+fn normalise_method(spec: &NormSpec, lang: Lang) -> String {
     let zh = lang == Lang::Zh;
     match &spec.method {
         Normalise::None => if zh {

@@ -24,6 +24,7 @@ mod periods;
 mod print;
 mod properties;
 mod readme;
+mod reference;
 mod report;
 mod sql;
 mod util;

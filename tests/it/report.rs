@@ -58,6 +58,7 @@ fn the_bundle_is_complete_hashed_and_identical_from_run_to_run() {
 
     let files = files_under(&a);
     for f in [
+        "bounds.csv",
         "index.html",
         "manifest.json",
         "results.parquet",
@@ -72,7 +73,7 @@ fn the_bundle_is_complete_hashed_and_identical_from_run_to_run() {
         let bytes = std::fs::read(a.join(c)).unwrap();
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{c} is not a PNG");
     }
-    assert_eq!(files.len(), 4 + charts.len(), "{files:?}");
+    assert_eq!(files.len(), 5 + charts.len(), "{files:?}");
 
     // The manifest lists every other file with its hash and size, and the inputs.
     let m = manifest(&a);

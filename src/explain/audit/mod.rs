@@ -19,7 +19,7 @@ use ndarray::Array2;
 
 use crate::data::Panel;
 use crate::error::Error;
-use crate::evaluate::{Results, Status, evaluate};
+use crate::evaluate::{Results, Status};
 use crate::framework::{Framework, Lang};
 use crate::results::node_order;
 use crate::stats::{self, Pca};
@@ -169,7 +169,9 @@ pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<Stri
         return Err(Error::Usage(format!("no period number {p} in the data")));
     }
     let one = panel.select_period(p);
-    let results = evaluate(fw, one.clone())?;
+    // Scored on the scale of the whole panel when the framework's bounds come from it.
+    let references = crate::evaluate::references(fw, panel)?;
+    let results = crate::evaluate::evaluate_against(fw, one.clone(), &references)?;
     let warnings: Vec<String> = results.warnings().iter().map(ToString::to_string).collect();
     let units: Vec<usize> = (0..one.units.len())
         .filter(|&u| one.present[[0, u]])
@@ -363,7 +365,7 @@ fn removal(
     let mut changed = fw.clone();
     changed.nodes[node].weight = 0.0;
     let note = (fw.nodes[node].weight == 0.0).then(|| "weight is already 0".to_string());
-    let r = match evaluate(&changed, one.clone()) {
+    let r = match crate::evaluate::evaluate_against(&changed, one.clone(), &nominal.references) {
         Ok(r) => r,
         Err(e) => return skip(format!("evaluation without it failed: {e}")),
     };

@@ -126,35 +126,7 @@ pub fn references<'a>(
                 })
             }
             Over::Base { first, last } => {
-                let base = if first == last {
-                    first.clone()
-                } else {
-                    format!("{first}..{last}")
-                };
-                let ps = base_periods(panel, first, last);
-                if ps.is_empty() {
-                    let all: Vec<usize> = (0..panel.periods.len()).collect();
-                    let have = if panel.periods.iter().all(String::is_empty) {
-                        "no periods ([units] names no period column)".to_string()
-                    } else {
-                        format!("the periods {}", span(panel, &all))
-                    };
-                    return Err(Error::Data(format!(
-                        "indicator `{id}`: the base of its normalisation (over = \"{base}\") matches no period of the data, which have {have}"
-                    )));
-                }
-                let bounds = from(&ps).ok_or_else(|| {
-                    Error::Data(format!(
-                        "indicator `{id}` has no value in the base of its normalisation ({}), so it has no bounds to be measured against (a lag or year-on-year change has none in the first periods)\nhint: give it a later base, over = \"panel\", or goalposts",
-                        span(panel, &ps)
-                    ))
-                })?;
-                Some(Reference {
-                    bounds,
-                    outside: norm.outside,
-                    over: base,
-                    periods: span(panel, &ps),
-                })
+                Some(base_reference(panel, id, first, last, norm.outside, from)?)
             }
             Over::Frozen(path) => {
                 let path = fw.dir.join(path);
@@ -169,6 +141,47 @@ pub fn references<'a>(
         out.push(reference);
     }
     Ok(out)
+}
+
+/// The reference of indicator `id` over the base `first..=last`, with `from` the bounds of
+/// some periods' values.
+fn base_reference(
+    panel: &Panel,
+    id: &str,
+    first: &str,
+    last: &str,
+    outside: Outside,
+    from: impl Fn(&[usize]) -> Option<Bounds>,
+) -> Result<Reference, Error> {
+    let base = if first == last {
+        first.to_string()
+    } else {
+        format!("{first}..{last}")
+    };
+    let ps = base_periods(panel, first, last);
+    if ps.is_empty() {
+        let all: Vec<usize> = (0..panel.periods.len()).collect();
+        let have = if panel.periods.iter().all(String::is_empty) {
+            "no periods ([units] names no period column)".to_string()
+        } else {
+            format!("the periods {}", span(panel, &all))
+        };
+        return Err(Error::Data(format!(
+            "indicator `{id}`: the base of its normalisation (over = \"{base}\") matches no period of the data, which have {have}"
+        )));
+    }
+    let bounds = from(&ps).ok_or_else(|| {
+        Error::Data(format!(
+            "indicator `{id}` has no value in the base of its normalisation ({}), so it has no bounds to be measured against (a lag or year-on-year change has none in the first periods)\nhint: give it a later base, over = \"panel\", or goalposts",
+            span(panel, &ps)
+        ))
+    })?;
+    Ok(Reference {
+        bounds,
+        outside,
+        over: base,
+        periods: span(panel, &ps),
+    })
 }
 
 /// The frozen bounds files the framework's normalisations read (resolved paths, each once).
@@ -358,6 +371,38 @@ fn split(line: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// The positions of `indicator`, `min`, `max`, `mean` and `sd` in a bounds file's header.
+fn columns(header: &[String]) -> Result<[usize; 5], String> {
+    let col = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            format!("no column `{name}` (a bounds file written by kapok has the header `{HEADER}`)")
+        })
+    };
+    Ok([
+        col("indicator")?,
+        col("min")?,
+        col("max")?,
+        col("mean")?,
+        col("sd")?,
+    ])
+}
+
+/// The numbers of columns `cols` of a row: finite, or empty (`NaN`).
+fn numbers(cells: &[String], header: &[String], cols: [usize; 4]) -> Result<[f64; 4], String> {
+    let mut out = [f64::NAN; 4];
+    for (o, c) in out.iter_mut().zip(cols) {
+        let t = cells[c].trim();
+        if t.is_empty() {
+            continue;
+        }
+        *o = match t.parse::<f64>() {
+            Ok(v) if v.is_finite() => v,
+            _ => return Err(format!("`{}` = `{t}` is not a number", header[c])),
+        };
+    }
+    Ok(out)
+}
+
 /// A bounds file read back: per indicator, its line and `[n, min, max, mean, sd]`.
 #[derive(Clone, Debug)]
 pub struct BoundsFile {
@@ -393,21 +438,7 @@ impl BoundsFile {
             .into_iter()
             .map(|h| h.trim().to_string())
             .collect();
-        let col = |name: &str| {
-            header.iter().position(|h| h == name).ok_or_else(|| {
-                at(
-                    1,
-                    format!("no column `{name}` (a bounds file written by kapok has the header `{HEADER}`)"),
-                )
-            })
-        };
-        let [ci, cmin, cmax, cmean, csd] = [
-            col("indicator")?,
-            col("min")?,
-            col("max")?,
-            col("mean")?,
-            col("sd")?,
-        ];
+        let [ci, cmin, cmax, cmean, csd] = columns(&header).map_err(|m| at(1, m))?;
         let cn = header.iter().position(|h| h == "n");
         let cp = header.iter().position(|h| h == "periods");
         let mut rows: BTreeMap<String, (usize, usize, [f64; 4], String)> = BTreeMap::new();
@@ -424,20 +455,8 @@ impl BoundsFile {
                     ),
                 ));
             }
-            let num = |c: usize| -> Result<f64, Error> {
-                let t = cells[c].trim();
-                if t.is_empty() {
-                    return Ok(f64::NAN);
-                }
-                match t.parse::<f64>() {
-                    Ok(v) if v.is_finite() => Ok(v),
-                    _ => Err(at(
-                        line_no,
-                        format!("`{}` = `{t}` is not a number", header[c]),
-                    )),
-                }
-            };
-            let values = [num(cmin)?, num(cmax)?, num(cmean)?, num(csd)?];
+            let values =
+                numbers(&cells, &header, [cmin, cmax, cmean, csd]).map_err(|m| at(line_no, m))?;
             let n = match cn {
                 Some(c) => cells[c].trim().parse().unwrap_or(0),
                 None => 0,

@@ -365,13 +365,27 @@ fn prepare(fw: &Framework, res: &mut Results, setup: &Setup, p: usize) -> Result
             res.imputed_values[[p, u, j]] = x[[k, j]];
         }
     }
+    treat_period(fw, res, p, &rows, &mut x)?;
+    Ok(Prepared { rows, x, groups })
+}
+
+/// Outlier treatment of every indicator column of period `p` (rows are the kept units `rows`),
+/// recorded in `res` with the treated values.
+fn treat_period(
+    fw: &Framework,
+    res: &mut Results,
+    p: usize,
+    rows: &[usize],
+    x: &mut Array2<f64>,
+) -> Result<(), Error> {
+    let panel = &res.panel;
     for (j, &node) in panel.indicators.iter().enumerate() {
         let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
             continue;
         };
         let what = format!("indicator `{}`", fw.nodes[node].id);
         let report = pipeline::treat(x.column_mut(j), &fw.treat_of(spec))
-            .map_err(|e| stage_error(panel, &rows, p, &what, &e))?;
+            .map_err(|e| stage_error(panel, rows, p, &what, &e))?;
         if report.outcome != pipeline::TreatOutcome::Untouched || report.skew_before.is_some() {
             res.treatments.push(Treatment {
                 period: p,
@@ -381,11 +395,11 @@ fn prepare(fw: &Framework, res: &mut Results, setup: &Setup, p: usize) -> Result
         }
     }
     for (k, &u) in rows.iter().enumerate() {
-        for j in 0..ni {
+        for j in 0..panel.indicators.len() {
             res.treated[[p, u, j]] = crate::format::no_negative_zero(x[[k, j]]);
         }
     }
-    Ok(Prepared { rows, x, groups })
+    Ok(())
 }
 
 /// Pass 2, first step: the normalised indicator columns of period `p` (one row per kept unit,
@@ -397,66 +411,82 @@ fn normalise_period(
     prep: &Prepared,
 ) -> Result<Array2<f64>, Error> {
     let (rows, x) = (&prep.rows, &prep.x);
-    let panel = &res.panel;
     let mut s = Array2::from_elem((rows.len(), fw.nodes.len()), f64::NAN);
-    for (j, &node) in panel.indicators.iter().enumerate() {
-        let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
+    for (j, &node) in res.panel.indicators.iter().enumerate() {
+        if fw.nodes[node].indicator().is_none() {
             continue;
-        };
-        let what = format!("indicator `{}`", fw.nodes[node].id);
-        let err = |e: StageError| stage_error(panel, rows, p, &what, &e);
+        }
         if x.column(j).iter().all(|v| v.is_nan()) {
             // Declared outcome: an indicator with no value in a period (e.g. a lag in the
             // first period) is left out of that period's aggregation, with a note.
             res.empty.push((node, p));
             continue;
         }
-        let norm = fw.normalise_of(spec);
-        let col = match &res.references[j] {
-            Some(r) => {
-                let n = pipeline::normalise::normalise_against(
-                    x.column(j),
-                    spec.direction,
-                    &norm.method,
-                    &r.bounds,
-                    r.outside,
-                )
-                .map_err(|e| {
-                    let Error::Eval(m) = err(e) else {
-                        unreachable!("stage errors are evaluation errors")
-                    };
-                    Error::Eval(format!("{m} (bounds over {})", r.periods))
-                })?;
-                if n.below + n.above > 0 {
-                    res.outside.push(OutsideCount {
-                        period: p,
-                        indicator: j,
-                        below: n.below,
-                        above: n.above,
-                    });
-                }
-                n.scores
-            }
-            None => {
-                let method = match (&norm.method, &norm.reference) {
-                    (Normalise::Dist2Ref { .. }, Some(r)) => {
-                        let row =
-                            rows.iter().position(|&u| &panel.units[u] == r).ok_or_else(|| {
-                                Error::Eval(format!(
-                                    "{what}, period {}: reference unit `{r}` is not among the scored units",
-                                    panel.periods[p]
-                                ))
-                            })?;
-                        Normalise::Dist2Ref { row }
-                    }
-                    (m, _) => m.clone(),
-                };
-                pipeline::normalise(x.column(j), spec.direction, &method).map_err(err)?
-            }
-        };
+        let (col, outside) = normalise_column(fw, res, p, j, rows, x.column(j))?;
+        res.outside.extend(outside);
         s.column_mut(node).assign(&col);
     }
     Ok(s)
+}
+
+/// Normalises indicator column `j` of period `p` (values `col` of the kept units `rows`)
+/// against its reference, or against the period itself; with how many values lay beyond base
+/// or frozen bounds.
+fn normalise_column(
+    fw: &Framework,
+    res: &Results,
+    p: usize,
+    j: usize,
+    rows: &[usize],
+    col: ArrayView1<f64>,
+) -> Result<(Array1<f64>, Option<OutsideCount>), Error> {
+    let panel = &res.panel;
+    let node = &fw.nodes[panel.indicators[j]];
+    let Some(spec) = node.indicator() else {
+        return Ok((Array1::from_elem(col.len(), f64::NAN), None));
+    };
+    let what = format!("indicator `{}`", node.id);
+    let err = |e: StageError| stage_error(panel, rows, p, &what, &e);
+    let norm = fw.normalise_of(spec);
+    if let Some(r) = &res.references[j] {
+        let n = pipeline::normalise::normalise_against(
+            col,
+            spec.direction,
+            &norm.method,
+            &r.bounds,
+            r.outside,
+        )
+        .map_err(|e| {
+            let Error::Eval(m) = err(e) else {
+                unreachable!("stage errors are evaluation errors")
+            };
+            Error::Eval(format!("{m} (bounds over {})", r.periods))
+        })?;
+        let outside = (n.below + n.above > 0).then_some(OutsideCount {
+            period: p,
+            indicator: j,
+            below: n.below,
+            above: n.above,
+        });
+        return Ok((n.scores, outside));
+    }
+    let method = match (&norm.method, &norm.reference) {
+        (Normalise::Dist2Ref { .. }, Some(r)) => {
+            let row = rows
+                .iter()
+                .position(|&u| &panel.units[u] == r)
+                .ok_or_else(|| {
+                    Error::Eval(format!(
+                        "{what}, period {}: reference unit `{r}` is not among the scored units",
+                        panel.periods[p]
+                    ))
+                })?;
+            Normalise::Dist2Ref { row }
+        }
+        (m, _) => m.clone(),
+    };
+    let scores = pipeline::normalise(col, spec.direction, &method).map_err(err)?;
+    Ok((scores, None))
 }
 
 /// Pass 2, second step: aggregates the normalised columns `s` of period `p` up the tree, ranks

@@ -263,7 +263,7 @@ fn saved_bounds_read_back_reproduce_the_scores_exactly() {
     // to the current directory: here absolute).
     let b = dir.path().join("b.csv");
     let spec = format!(
-        "{{ method = \"minmax\", range = [0, 100], bounds = {:?} }}",
+        "{{ method = \"minmax\", range = [0, 100], bounds = {:?}, outside = \"extend\" }}",
         bounds.to_str().unwrap()
     );
     let run = kapok(&[
@@ -275,7 +275,7 @@ fn saved_bounds_read_back_reproduce_the_scores_exactly() {
         &spec,
     ]);
     assert_eq!(run.status.code(), Some(0), "{}", texts(&run).1);
-    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap());
 
     // Per-period bounds of one month, frozen, give that month's scores again.
     let run = kapok(&[
@@ -302,7 +302,7 @@ fn saved_bounds_read_back_reproduce_the_scores_exactly() {
         b.to_str().unwrap(),
     ]);
     assert_eq!(run.status.code(), Some(0), "{}", texts(&run).1);
-    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap());
 }
 
 #[test]
@@ -646,13 +646,14 @@ fn an_indicator_without_values_in_its_base_is_an_error_naming_it() {
 fn the_sample_scores_every_indicator_against_its_2022_range() {
     // Computed from the raw values kapok writes (the districts are neither screened, imputed
     // nor treated): for each indicator normalised over the base year 2022, min and max of
-    // raw · direction over 2022, then min-max to [0, 100], capped. (Winsorised indicators are
-    // left out: they are scored from treated values.)
+    // raw · direction over 2022, then min-max to [0, 100] on the same line beyond them
+    // (outside = "extend"). (Winsorised indicators are left out: they are scored from treated
+    // values.)
     let path = root().join("indicators/hongmian.toml");
     let fw = kapok::load(&path).unwrap();
     let (csv, _) = score(&path, &[]);
     let cp = csv.col("period");
-    let mut checked = 0;
+    let (mut checked, mut beyond) = (0, 0);
     for node in fw.indicators() {
         let spec = fw.nodes[node].indicator().unwrap();
         let norm = fw.normalise_of(spec);
@@ -664,7 +665,7 @@ fn the_sample_scores_every_indicator_against_its_2022_range() {
         if fw.treat_of(spec) != kapok::pipeline::Treat::None {
             continue;
         }
-        assert_eq!(norm.outside, kapok::framework::Outside::Cap);
+        assert_eq!(norm.outside, kapok::framework::Outside::Extend);
         let id = &fw.nodes[node].id;
         let (cr, cs) = (
             csv.col(&format!("raw.{id}")),
@@ -686,7 +687,7 @@ fn the_sample_scores_every_indicator_against_its_2022_range() {
         let hi = base.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         for r in &csv.rows {
             let x = num(&r[cr]) * sign;
-            let want = ((x.clamp(lo, hi) - lo) / (hi - lo)) * 100.0;
+            let want = (x - lo) / (hi - lo) * 100.0;
             assert!(
                 close(num(&r[cs]), want),
                 "{id} {}: {} vs {want}",
@@ -694,8 +695,58 @@ fn the_sample_scores_every_indicator_against_its_2022_range() {
                 r[cs]
             );
             checked += 1;
+            beyond += usize::from(!want.is_nan() && !(0.0..=100.0).contains(&want));
         }
     }
     // Every indicator but the goalposts and winsorised ones, over 24 months and 11 districts.
     assert!(checked >= 15 * 24 * 11, "{checked}");
+    // Some 2023 values lie beyond the 2022 range, and are scored beyond [0, 100].
+    assert!(beyond > 0);
+}
+
+#[test]
+fn on_goalposts_outside_is_their_cap() {
+    let text = |norm: &str| {
+        format!(
+            "[index]\nid = \"i\"\nname = \"I\"\n[units]\nkey = \"k\"\n[[source]]\nname = \"t\"\npath = \"t.csv\"\n[[indicator]]\nid = \"x\"\nname = \"X\"\ndirection = \"higher\"\nnormalize = {norm}\n"
+        )
+    };
+    let spec = |norm: &str| {
+        let fw = check(SourceFile::new("g.toml", text(norm)), Path::new(".")).unwrap();
+        fw.normalise_of(fw.nodes[1].indicator().unwrap())
+    };
+    let cap_of = |m: &kapok::pipeline::Normalise| match m {
+        kapok::pipeline::Normalise::Goalposts { cap, .. } => *cap,
+        _ => panic!("{m:?}"),
+    };
+    let extend = spec("{ method = \"goalposts\", min = 0, max = 10, outside = \"extend\" }");
+    assert!(!cap_of(&extend.method));
+    assert_eq!(extend.outside, kapok::framework::Outside::Extend);
+    let capped = spec("{ method = \"goalposts\", min = 0, max = 10 }");
+    assert!(cap_of(&capped.method));
+    assert_eq!(capped.outside, kapok::framework::Outside::Cap);
+    let both = check(
+        SourceFile::new(
+            "g.toml",
+            text("{ method = \"goalposts\", min = 0, max = 10, cap = true, outside = \"extend\" }"),
+        ),
+        Path::new("."),
+    )
+    .unwrap_err()
+    .render();
+    assert!(
+        both.contains("`outside` and `cap` say the same thing"),
+        "{both}"
+    );
+    let over = check(
+        SourceFile::new(
+            "g.toml",
+            text("{ method = \"goalposts\", min = 0, max = 10, over = \"panel\" }"),
+        ),
+        Path::new("."),
+    )
+    .unwrap_err()
+    .render();
+    assert!(over.contains("comparable across periods already"), "{over}");
+    assert!(over.contains("g.toml:"), "{over}");
 }

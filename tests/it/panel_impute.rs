@@ -597,3 +597,98 @@ fn the_methods_parse_to_what_they_say() {
     );
     assert_eq!(parse("[\"median\"]"), Impute::Median);
 }
+
+/// The sample with a late department: Baiyun's (440111) 12345 hotline rows of 2023-12 left out
+/// of a temporary copy, carried forward from 2023-11 — in the score columns and, in words, in
+/// the report's notes (Chinese and English).
+#[test]
+fn a_late_department_is_carried_forward_and_said_in_the_report() {
+    let dir = tempdir();
+    let text = super::util::framework_text_anywhere("indicators/hongmian.toml");
+    let late = "FROM hotline h\nJOIN streets s ON CAST(h.street_code AS VARCHAR) = CAST(s.street_code AS VARCHAR)\n";
+    assert!(text.contains(late), "the hotline query changed");
+    let text = text
+        .replace(
+            late,
+            &format!(
+                "{late}WHERE NOT (CAST(s.district_code AS VARCHAR) = '440111' AND CAST(h.month AS VARCHAR) LIKE '2023-12%')\n"
+            ),
+        )
+        .replace(
+            "\nimpute = \"none\"\n",
+            "\nimpute = { method = \"carry_forward\", max_periods = 2 }\n",
+        );
+    let fw = dir.path().join("late.toml");
+    std::fs::write(&fw, text).unwrap();
+    let fw = fw.to_str().unwrap();
+    let t = score(fw, &[]).unwrap();
+    let row = &t[&("440111".to_string(), "2023-12".to_string())];
+    let before = &t[&("440111".to_string(), "2023-11".to_string())];
+    for id in ["hotline_on_time_rate", "hotline_satisfaction"] {
+        assert_eq!(row[&format!("raw.{id}")], "", "{id} is missing as read");
+        assert_eq!(row[&format!("imputed.{id}")], "carry_forward");
+        assert_eq!(row[&format!("from.{id}")], "2023-11");
+        assert!(before[&format!("imputed.{id}")].is_empty());
+        assert!(!before[&format!("raw.{id}")].is_empty());
+    }
+    // Nothing else of the sample is missing in 2023-12 and 2023-11 for Baiyun.
+    assert!(row["imputed.theft_rate"].is_empty());
+    for (lang, needle) in [
+        (
+            "zh",
+            "白云区“12345工单按时办结率”数据缺失，沿用 2023-11 数据。",
+        ),
+        (
+            "en",
+            "Baiyun District: “12345 hotline tickets resolved on time” data missing, 2023-11 values carried forward.",
+        ),
+    ] {
+        let out = dir.path().join(format!("report-{lang}"));
+        let run = kapok(&[
+            "report",
+            fw,
+            "-o",
+            out.to_str().unwrap(),
+            "--lang",
+            lang,
+            "--svg",
+            "--no-profiles",
+        ]);
+        let (_, err) = texts(&run);
+        assert_eq!(run.status.code(), Some(0), "{err}");
+        let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+        assert!(
+            html.contains(needle),
+            "{lang}: `{needle}` not in the report"
+        );
+    }
+}
+
+/// `kapok import coinr` on a panel iData (with a `Time` column) writes a framework with periods
+/// that `kapok score` evaluates, one row per unit and year.
+#[test]
+fn import_coinr_of_a_panel_has_periods_and_scores() {
+    let dir = tempdir();
+    let fw = import_holes(dir.path(), "\"none\"");
+    let text = std::fs::read_to_string(&fw).unwrap();
+    assert!(text.contains("# impute = { method = \"carry_forward\", max_periods = 2 }"));
+    let t = score(
+        fw.to_str().unwrap(),
+        &[
+            "--impute",
+            "{ method = \"carry_forward\", max_periods = 2 }",
+        ],
+    )
+    .unwrap();
+    assert_eq!(t.len(), 51 * 5);
+    let years: std::collections::BTreeSet<&str> = t.keys().map(|k| k.1.as_str()).collect();
+    assert_eq!(
+        years.into_iter().collect::<Vec<_>>(),
+        ["2018", "2019", "2020", "2021", "2022"]
+    );
+    // EST 2021 was blanked as a whole row: every indicator carried from 2020.
+    let est = &t[&("EST".to_string(), "2021".to_string())];
+    assert_eq!(est["imputed.LPI"], "carry_forward");
+    assert_eq!(est["from.LPI"], "2020");
+    assert!(!est["score.Index"].is_empty());
+}

@@ -644,6 +644,12 @@ fn a_late_department_is_carried_forward_and_said_in_the_report() {
         ),
     ] {
         let out = dir.path().join(format!("report-{lang}"));
+        // The Chinese report with its unit profiles, which name the source period too.
+        let profiles = if lang == "zh" {
+            "--profiles"
+        } else {
+            "--no-profiles"
+        };
         let run = kapok(&[
             "report",
             fw,
@@ -652,7 +658,7 @@ fn a_late_department_is_carried_forward_and_said_in_the_report() {
             "--lang",
             lang,
             "--svg",
-            "--no-profiles",
+            profiles,
         ]);
         let (_, err) = texts(&run);
         assert_eq!(run.status.code(), Some(0), "{err}");
@@ -661,6 +667,13 @@ fn a_late_department_is_carried_forward_and_said_in_the_report() {
             html.contains(needle),
             "{lang}: `{needle}` not in the report"
         );
+        if lang == "zh" {
+            assert!(
+                html.contains("“12345工单按时办结率”缺失，插补为")
+                    && html.contains("（取自 2023-11）"),
+                "the profile of Baiyun names the source period"
+            );
+        }
     }
 }
 

@@ -346,7 +346,7 @@ fn indicators(rep: &Report, name: &'static str, raw: bool) -> Sheet {
                 let filled = imputed_value(rep, u, j);
                 if filled.is_some() {
                     let note = raw.then(|| {
-                        let m = impute_method(rep, j);
+                        let m = filled_how(rep, u, j);
                         if rep.zh() {
                             format!("插补值（{m}）")
                         } else {

@@ -673,6 +673,27 @@ fn a_late_department_is_carried_forward_and_said_in_the_report() {
                     && html.contains("（取自 2023-11）"),
                 "the profile of Baiyun names the source period"
             );
+            // The workbook's imputed-values sheet: Baiyun's cells with the source period.
+            use calamine::Reader;
+            let mut wb: calamine::Xlsx<_> =
+                calamine::open_workbook(out.join("results.xlsx")).unwrap();
+            let sheet = wb.worksheet_range("插补值").unwrap();
+            let rows: Vec<String> = sheet
+                .rows()
+                .map(|r| {
+                    r.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .filter(|r| r.contains("440111"))
+                .collect();
+            assert!(!rows.is_empty());
+            assert!(
+                rows.iter()
+                    .all(|r| r.contains("沿用本单位最近一期观测值") && r.contains("取自 2023-11")),
+                "{rows:?}"
+            );
         }
     }
 }

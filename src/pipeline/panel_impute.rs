@@ -367,4 +367,92 @@ mod tests {
         let got = series(&[1.0, NA], &[0, 1], &Impute::Median);
         assert_eq!(got, vec![None, None]);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A panel of up to 8 periods × 4 units: values (NaN = missing), presence, and calendar
+        /// positions with gaps of 1–3 periods.
+        fn panel() -> impl Strategy<Value = (Array2<f64>, Array2<bool>, Vec<i64>)> {
+            (1usize..8, 1usize..4).prop_flat_map(|(np, nu)| {
+                (
+                    proptest::collection::vec(
+                        prop_oneof![Just(f64::NAN), (-100i32..100).prop_map(f64::from)],
+                        np * nu,
+                    ),
+                    proptest::collection::vec(proptest::bool::weighted(0.85), np * nu),
+                    proptest::collection::vec(1i64..4, np),
+                )
+                    .prop_map(move |(v, pr, steps)| {
+                        let time = steps
+                            .iter()
+                            .scan(0, |t, s| {
+                                *t += s;
+                                Some(*t)
+                            })
+                            .collect();
+                        (
+                            Array2::from_shape_vec((np, nu), v).unwrap(),
+                            Array2::from_shape_vec((np, nu), pr).unwrap(),
+                            time,
+                        )
+                    })
+            })
+        }
+
+        proptest! {
+            /// Carry forward is the newest observed value at most `max` calendar periods
+            /// back, found by a plain backward search; only missing cells of present units are
+            /// filled; and appending later periods changes no earlier fill.
+            #[test]
+            fn carry_forward_is_the_newest_observation_within_reach(
+                (v, pr, time) in panel(),
+                max in proptest::option::of(1u32..5),
+            ) {
+                let m = Impute::CarryForward { max_periods: max, ends: Ends::None };
+                let out = fill(v.view(), pr.view(), &time, &m);
+                let (np, nu) = v.dim();
+                for p in 0..np {
+                    for u in 0..nu {
+                        let missing = pr[[p, u]] && v[[p, u]].is_nan();
+                        let want = if missing {
+                            (0..p)
+                                .rev()
+                                .find(|&q| pr[[q, u]] && !v[[q, u]].is_nan())
+                                .filter(|&q| max.is_none_or(|m| time[p] - time[q] <= i64::from(m)))
+                                .map(|q| (v[[q, u]], q))
+                        } else {
+                            None
+                        };
+                        prop_assert_eq!(out[[p, u]].map(|d| (d.value, d.from)), want);
+                    }
+                }
+                for k in 1..np {
+                    let head = fill(
+                        v.slice(ndarray::s![..k, ..]),
+                        pr.slice(ndarray::s![..k, ..]),
+                        &time[..k],
+                        &m,
+                    );
+                    prop_assert_eq!(head, out.slice(ndarray::s![..k, ..]).to_owned());
+                }
+            }
+
+            /// Interpolated values lie between their two neighbours' values, which are the
+            /// nearest observations before and after.
+            #[test]
+            fn interpolation_stays_between_the_neighbours((v, pr, time) in panel()) {
+                let out = fill(v.view(), pr.view(), &time, &Impute::Interpolate { ends: Ends::None });
+                for ((p, u), d) in out.indexed_iter() {
+                    let Some(d) = d else { continue };
+                    let b = d.to.expect("two neighbours");
+                    prop_assert!(d.from < p && p < b);
+                    prop_assert!((d.from + 1..b).all(|q| !pr[[q, u]] || v[[q, u]].is_nan()));
+                    let (lo, hi) = (v[[d.from, u]].min(v[[b, u]]), v[[d.from, u]].max(v[[b, u]]));
+                    prop_assert!(lo - 1e-9 <= d.value && d.value <= hi + 1e-9);
+                }
+            }
+        }
+    }
 }

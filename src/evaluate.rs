@@ -8,7 +8,8 @@ use crate::data::Panel;
 use crate::error::Error;
 use crate::framework::{Framework, Lang, NodeKind};
 use crate::messages::Warning;
-use crate::pipeline::{self, Normalise, StageError, TreatReport};
+use crate::pipeline::panel_impute::{self, Filled, PanelFills};
+use crate::pipeline::{self, Impute, Normalise, StageError, TreatReport};
 
 /// Why a unit has no score in a period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +89,9 @@ pub struct Results {
     pub empty: Vec<(usize, usize)>,
     /// Node ids, for messages.
     pub ids: Vec<String>,
+    /// `provenance[[period, unit, indicator]]`: how an imputed cell of a scored or kept unit
+    /// was filled (method and source periods); `None` for a value as read or still missing.
+    pub provenance: Array3<Option<Filled>>,
     /// Per indicator column: the bounds its scores were computed against when they are not per
     /// period (panel, base or frozen; see [`crate::bounds`]).
     pub references: Vec<Option<crate::bounds::Reference>>,
@@ -154,7 +158,41 @@ fn child_names(msg: String, fw: &Framework, children: &[usize]) -> String {
     msg
 }
 
-/// Imputes every indicator column of `x` (rows are the panel units `rows`) in place.
+/// The panel steps of every indicator's imputation, computed once over the raw panel before
+/// the periods are evaluated (see [`pipeline::panel_impute`]).
+fn panel_prepass(fw: &Framework, panel: &Panel) -> Result<PanelFills, Error> {
+    let methods: Vec<Impute> = panel
+        .indicators
+        .iter()
+        .map(|&node| {
+            fw.nodes[node]
+                .indicator()
+                .map_or(Impute::None, |s| fw.impute_of(s))
+        })
+        .collect();
+    let Some(m) = methods.iter().position(Impute::needs_periods) else {
+        return Ok(PanelFills::default());
+    };
+    let time = panel_impute::calendar(&panel.periods).ok_or_else(|| {
+        Error::Usage(format!(
+            "imputing `{}`: `{}` takes values from other periods, but the data have no calendar periods",
+            fw.nodes[panel.indicators[m]].id,
+            methods[m].name()
+        ))
+    })?;
+    Ok(panel_impute::prepass(
+        panel.values.view(),
+        panel.present.view(),
+        &time,
+        &methods,
+    ))
+}
+
+/// Imputes every indicator column of `x` (rows are the panel units `rows`) in place: each
+/// missing cell takes the first value the imputation's steps offer, in order — a panel step's
+/// from `fills`, a cross-section step's from the period's observed values — and its provenance
+/// is recorded.
+#[allow(clippy::too_many_arguments)]
 fn impute_all(
     fw: &Framework,
     panel: &Panel,
@@ -163,14 +201,38 @@ fn impute_all(
     groups: Option<&[usize]>,
     p: usize,
     imputed: &mut Array2<usize>,
+    fills: &PanelFills,
+    provenance: &mut Array3<Option<Filled>>,
 ) -> Result<(), Error> {
     for (j, &node) in panel.indicators.iter().enumerate() {
         let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
             continue;
         };
         let what = format!("imputing `{}`", fw.nodes[node].id);
-        imputed[[p, j]] = pipeline::impute(x.column_mut(j), &fw.impute_of(spec), groups)
-            .map_err(|e| stage_error(panel, rows, p, &what, &e))?;
+        let method = fw.impute_of(spec);
+        let observed = x.column(j).to_owned();
+        let mut filled = 0;
+        for (s, step) in method.steps().iter().enumerate() {
+            let mut found = observed.clone();
+            if !step.is_panel() {
+                pipeline::impute(found.view_mut(), step, groups)
+                    .map_err(|e| stage_error(panel, rows, p, &what, &e))?;
+            }
+            for (k, &u) in rows.iter().enumerate() {
+                if !x[[k, j]].is_nan() {
+                    continue;
+                }
+                let (value, how) = match fills.get(j, s, p, u) {
+                    Some(d) => (d.value, Filled::panel(step, d)),
+                    None if !found[k].is_nan() => (found[k], Filled::cross_section(step)),
+                    None => continue,
+                };
+                x[[k, j]] = value;
+                provenance[[p, u, j]] = Some(how);
+                filled += 1;
+            }
+        }
+        imputed[[p, j]] = filled;
     }
     Ok(())
 }
@@ -196,6 +258,8 @@ fn rank_keys(scores: ArrayView1<f64>, ranked: &[bool], digits: Option<u32>) -> A
 struct Setup {
     group_ids: Option<Vec<usize>>,
     forced_all: Vec<Option<bool>>,
+    /// The panel steps' fills, computed once over the raw panel.
+    fills: PanelFills,
 }
 
 impl Setup {
@@ -232,6 +296,7 @@ impl Setup {
         Ok(Self {
             group_ids,
             forced_all,
+            fills: panel_prepass(fw, panel)?,
         })
     }
 
@@ -331,14 +396,19 @@ fn prepare(fw: &Framework, res: &mut Results, setup: &Setup, p: usize) -> Result
             groups.as_deref(),
             p,
             &mut res.imputed,
+            &setup.fills,
+            &mut res.provenance,
         )?;
     }
     let forced: Vec<Option<bool>> = present.iter().map(|&u| setup.forced_all[u]).collect();
     let outcome = pipeline::screen(x_present.view(), &screen.method, &forced);
     let kept: Vec<usize> = (0..present.len()).filter(|&k| outcome.kept[k]).collect();
     let rows: Vec<usize> = kept.iter().map(|&k| present[k]).collect();
-    for &u in &present {
+    for (k, &u) in present.iter().enumerate() {
         res.status[[p, u]] = Status::Screened;
+        if !outcome.kept[k] {
+            res.provenance.slice_mut(ndarray::s![p, u, ..]).fill(None);
+        }
     }
     if rows.is_empty() {
         return Err(Error::Eval(format!(
@@ -358,6 +428,8 @@ fn prepare(fw: &Framework, res: &mut Results, setup: &Setup, p: usize) -> Result
             groups.as_deref(),
             p,
             &mut res.imputed,
+            &setup.fills,
+            &mut res.provenance,
         )?;
     }
     for (k, &u) in rows.iter().enumerate() {
@@ -582,6 +654,7 @@ impl Results {
             status: Array2::from_elem((np, nu), Status::Absent),
             imputed: Array2::zeros((np, ni)),
             imputed_values: Array3::from_elem((np, nu, ni), f64::NAN),
+            provenance: Array3::from_elem((np, nu, ni), None),
             treatments: Vec::new(),
             empty: Vec::new(),
             references: vec![None; ni],

@@ -112,6 +112,19 @@ pub enum Note {
         /// Values filled by imputation.
         imputed: usize,
     },
+    /// Missing values of an indicator were filled from other periods of the same units
+    /// (panel imputation): which units, how, and from which periods.
+    FilledFromPeriods {
+        /// The indicator's node index.
+        node: usize,
+        /// The units' names in the report's language.
+        units: Vec<String>,
+        /// The imputation step that filled them (`carry_forward`, `carry_backward`,
+        /// `interpolate`).
+        method: crate::pipeline::Impute,
+        /// The periods the values came from: one, or the two neighbours of an interpolation.
+        from: Vec<String>,
+    },
     /// Values of an indicator were winsorised.
     Winsorised {
         /// The indicator's node index.
@@ -435,6 +448,46 @@ impl Note {
                     name(node)
                 ),
             ],
+            Note::FilledFromPeriods {
+                node,
+                units,
+                method,
+                from,
+            } => {
+                let (who, what) = (items(units, lang), name(node));
+                match (method, from.as_slice()) {
+                    (crate::pipeline::Impute::Interpolate { .. }, [a, b]) => [
+                        format!("{who}“{what}”数据缺失，按 {a} 与 {b} 数据线性插值。"),
+                        format!(
+                            "{who}: “{what}” data missing, interpolated between the {a} and {b} values."
+                        ),
+                    ],
+                    (crate::pipeline::Impute::Interpolate { .. }, _) => [
+                        format!(
+                            "{who}“{what}”数据缺失，沿用最近的 {} 数据。",
+                            from.join("、")
+                        ),
+                        format!(
+                            "{who}: “{what}” data missing, the nearest ({}) values used.",
+                            from.join(", ")
+                        ),
+                    ],
+                    (crate::pipeline::Impute::CarryBackward { .. }, _) => [
+                        format!("{who}“{what}”数据缺失，采用其后 {} 数据。", from.join("、")),
+                        format!(
+                            "{who}: “{what}” data missing, {} values carried back.",
+                            from.join(", ")
+                        ),
+                    ],
+                    _ => [
+                        format!("{who}“{what}”数据缺失，沿用 {} 数据。", from.join("、")),
+                        format!(
+                            "{who}: “{what}” data missing, {} values carried forward.",
+                            from.join(", ")
+                        ),
+                    ],
+                }
+            }
             Note::Winsorised { node, values } => [
                 format!("指标“{}”缩尾处理 {values} 个值。", name(node)),
                 format!("Indicator “{}”: {values} value(s) winsorised.", name(node)),
@@ -579,6 +632,37 @@ mod tests {
                 missing: 2,
                 imputed: 1,
             },
+            Note::FilledFromPeriods {
+                node: 1,
+                units: vec!["荔湾区".into()],
+                method: crate::pipeline::Impute::CarryForward {
+                    max_periods: Some(2),
+                    ends: crate::pipeline::Ends::None,
+                },
+                from: vec!["2023-11".into()],
+            },
+            Note::FilledFromPeriods {
+                node: 1,
+                units: vec!["荔湾区".into()],
+                method: crate::pipeline::Impute::CarryBackward { max_periods: None },
+                from: vec!["2024-01".into()],
+            },
+            Note::FilledFromPeriods {
+                node: 1,
+                units: vec!["荔湾区".into()],
+                method: crate::pipeline::Impute::Interpolate {
+                    ends: crate::pipeline::Ends::Nearest,
+                },
+                from: vec!["2023-10".into(), "2024-01".into()],
+            },
+            Note::FilledFromPeriods {
+                node: 1,
+                units: vec!["荔湾区".into()],
+                method: crate::pipeline::Impute::Interpolate {
+                    ends: crate::pipeline::Ends::Nearest,
+                },
+                from: vec!["2024-01".into()],
+            },
             Note::Winsorised { node: 1, values: 3 },
             Note::LogTransformed { node: 1 },
             unit(StatusNote::Screened),
@@ -679,6 +763,28 @@ direction = "lower"
         assert_eq!(
             items(&v, Lang::En),
             "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more"
+        );
+    }
+
+    #[test]
+    fn values_carried_from_another_period_are_said_in_words() {
+        let fw = framework();
+        let n = Note::FilledFromPeriods {
+            node: 1,
+            units: vec!["白云区".into(), "天河区".into()],
+            method: crate::pipeline::Impute::CarryForward {
+                max_periods: Some(2),
+                ends: crate::pipeline::Ends::None,
+            },
+            from: vec!["2023-11".into()],
+        };
+        assert_eq!(
+            n.text(&fw, Lang::Zh),
+            "白云区、天河区“同比”数据缺失，沿用 2023-11 数据。"
+        );
+        assert_eq!(
+            n.text(&fw, Lang::En),
+            "白云区, 天河区: “Year on year” data missing, 2023-11 values carried forward."
         );
     }
 

@@ -1,5 +1,6 @@
 //! Results as an Arrow table with kapok's column contract: `unit`, `name`, `period`, `group`,
-//! then `score.<id>` / `rank.<id>` (and `group_rank.<id>`) per node, `raw.<id>` per indicator.
+//! then `score.<id>` / `rank.<id>` (and `group_rank.<id>`) per node, `raw.<id>` per indicator,
+//! then `imputed.<id>` (and `from.<id>`) per indicator that is imputed.
 
 use std::sync::Arc;
 
@@ -91,7 +92,48 @@ impl Results {
                 },
             ))));
         }
+        // Provenance of imputed values: `imputed.<id>` (the method that filled the cell) for
+        // every indicator whose imputation is not `none`, `from.<id>` (the period(s) the value
+        // came from) when the imputation takes values from other periods.
+        for (j, &node) in panel.indicators.iter().enumerate() {
+            let Some(spec) = fw.nodes[node].indicator() else {
+                continue;
+            };
+            let method = fw.impute_of(spec);
+            if method == crate::pipeline::Impute::None {
+                continue;
+            }
+            let id = &fw.nodes[node].id;
+            let cell = |p: usize, u: usize| self.provenance[[p, u, j]].as_ref();
+            fields.push(Field::new(format!("imputed.{id}"), DataType::Utf8, true));
+            cols.push(Arc::new(StringArray::from_iter(
+                rows.iter()
+                    .map(|&(p, u)| cell(p, u).map(|f| f.method.name())),
+            )));
+            if method.needs_periods() {
+                fields.push(Field::new(format!("from.{id}"), DataType::Utf8, true));
+                cols.push(Arc::new(StringArray::from_iter(rows.iter().map(
+                    |&(p, u)| {
+                        cell(p, u)
+                            .filter(|f| !f.from.is_empty())
+                            .map(|f| self.source_periods(f))
+                    },
+                ))));
+            }
+        }
         RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
             .map_err(|e| Error::Data(format!("building the results table: {e}")))
+    }
+}
+
+impl Results {
+    /// The periods an imputed value came from, as written in the `from.<id>` column: `2023-11`,
+    /// or `2023-10;2024-01` for interpolation between two periods.
+    pub fn source_periods(&self, f: &crate::pipeline::panel_impute::Filled) -> String {
+        f.from
+            .iter()
+            .map(|&q| self.panel.periods[q].as_str())
+            .collect::<Vec<_>>()
+            .join(";")
     }
 }

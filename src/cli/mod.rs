@@ -142,11 +142,12 @@ impl RunArgs {
             })?;
             match method {
                 CliMethod::Impute(m) => {
-                    if matches!(
-                        m,
-                        crate::pipeline::Impute::GroupMean | crate::pipeline::Impute::GroupMedian
-                    ) && fw.units.group.is_none()
-                    {
+                    if m.needs_periods() && fw.units.period.is_none() {
+                        return Err(Error::Usage(format!(
+                            "--impute {text}: takes values from other periods, but the framework has no [units] period column"
+                        )));
+                    }
+                    if m.needs_groups() && fw.units.group.is_none() {
                         return Err(Error::Usage(format!(
                             "--impute {text}: the framework has no [units] group column"
                         )));

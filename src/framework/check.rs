@@ -363,9 +363,20 @@ impl Checker<'_> {
     }
 
     fn group_needed(&mut self, m: &Impute, v: &Spanned<DeValue<'_>>, units: Option<&Units>) {
-        if matches!(m, Impute::GroupMean | Impute::GroupMedian)
-            && units.is_some_and(|u| u.group.is_none())
-        {
+        if m.needs_periods() && units.is_some_and(|u| u.period.is_none()) {
+            self.sink.push(
+                Diagnostic::error(
+                    v.span(),
+                    format!(
+                        "`{}` takes values from other periods, but the framework has no periods",
+                        m.steps().iter().find(|s| s.is_panel()).map_or("", |s| s.name())
+                    ),
+                )
+                .with_label("no [units] period")
+                .with_hint("add `period = \"<column>\"` to [units], or use a method of one period such as \"median\""),
+            );
+        }
+        if m.needs_groups() && units.is_some_and(|u| u.group.is_none()) {
             self.sink.push(
                 Diagnostic::error(v.span(), "group imputation needs a group column")
                     .with_label("no [units] group")

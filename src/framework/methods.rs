@@ -8,7 +8,7 @@ use super::diag::{Diagnostic, did_you_mean};
 use super::model::{AggSpec, NormSpec, Outside, Over, ScreenSpec};
 use super::read::{Sink, Sp, TableReader, type_name};
 use crate::period::Period;
-use crate::pipeline::methods::{Aggregate, Impute, Normalise, Penalty, ScreenMethod, Treat};
+use crate::pipeline::methods::{Aggregate, Ends, Impute, Normalise, Penalty, ScreenMethod, Treat};
 
 /// Where a method is declared: goalposts and references only make sense per indicator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +45,16 @@ pub const AGGREGATE_METHODS: &[&str] = &[
     "ampi",
 ];
 /// Imputation method names.
-pub const IMPUTE_METHODS: &[&str] = &["none", "mean", "median", "group_mean", "group_median"];
+pub const IMPUTE_METHODS: &[&str] = &[
+    "none",
+    "mean",
+    "median",
+    "group_mean",
+    "group_median",
+    "carry_forward",
+    "carry_backward",
+    "interpolate",
+];
 /// Treatment method names.
 pub const TREAT_METHODS: &[&str] = &["none", "winsorise", "log", "log_ct"];
 /// Screening method names.
@@ -182,17 +191,153 @@ fn not_here(sink: &mut Sink, method: &Sp<String>, why: &str) {
     );
 }
 
-/// Parses an imputation method.
+/// Parses an imputation method: a method name, a table with its parameters, or an array of
+/// them (a fallback chain: each step fills what the previous ones left).
 pub fn impute(v: &Spanned<DeValue<'_>>, sink: &mut Sink) -> Option<Impute> {
-    let (m, r) = method_and_params(v, sink, "impute", IMPUTE_METHODS)?;
-    finish(r, sink);
-    Some(match m.value.as_str() {
+    let DeValue::Array(items) = v.get_ref() else {
+        return impute_step(v, sink);
+    };
+    if items.is_empty() {
+        sink.push(
+            Diagnostic::error(v.span(), "an imputation chain needs at least one method")
+                .with_label("empty chain")
+                .with_hint("write impute = \"none\" for no imputation"),
+        );
+        return None;
+    }
+    let mut steps = Vec::new();
+    let mut ok = true;
+    for item in items.iter() {
+        if let DeValue::Array(_) = item.get_ref() {
+            sink.push(
+                Diagnostic::error(item.span(), "an imputation chain cannot hold another chain")
+                    .with_label("nested array")
+                    .with_hint("list every step in one array"),
+            );
+            ok = false;
+            continue;
+        }
+        match impute_step(item, sink) {
+            Some(Impute::None) if items.len() > 1 => {
+                sink.push(
+                    Diagnostic::error(item.span(), "`none` cannot be a step of a chain")
+                        .with_label("fills nothing")
+                        .with_hint("drop it: cells no step fills stay missing anyway"),
+                );
+                ok = false;
+            }
+            Some(step) => {
+                if steps.contains(&step) {
+                    sink.push(
+                        Diagnostic::error(item.span(), "this step repeats an earlier one")
+                            .with_label("fills nothing the earlier one left"),
+                    );
+                    ok = false;
+                }
+                steps.push(step);
+            }
+            None => ok = false,
+        }
+    }
+    if !ok {
+        return None;
+    }
+    Some(if steps.len() == 1 {
+        steps.remove(0)
+    } else {
+        Impute::Chain(steps)
+    })
+}
+
+/// COINr's `impute_panel` types, with the kapok spelling that does the same.
+const COINR_PANEL: &[(&str, &str)] = &[
+    (
+        "latest",
+        "{ method = \"carry_forward\", max_periods = N } (COINr's max_time = N)",
+    ),
+    (
+        "constant",
+        "{ method = \"carry_forward\", ends = \"nearest\" }",
+    ),
+    ("linear", "{ method = \"interpolate\", ends = \"nearest\" }"),
+];
+
+/// One imputation method (not a chain).
+fn impute_step(v: &Spanned<DeValue<'_>>, sink: &mut Sink) -> Option<Impute> {
+    let name = match v.get_ref() {
+        DeValue::String(s) => Some((s.to_string(), v.span())),
+        DeValue::Table(t) => t.get("method").and_then(|m| match m.get_ref() {
+            DeValue::String(s) => Some((s.to_string(), m.span())),
+            _ => None,
+        }),
+        _ => None,
+    };
+    if let Some((name, span)) = name
+        && let Some((_, kapok)) = COINR_PANEL.iter().find(|(c, _)| *c == name)
+    {
+        sink.push(
+            Diagnostic::error(span, format!("unknown impute method `{name}`"))
+                .with_label("COINr's name")
+                .with_hint(format!("COINr's `{name}` is written {kapok}")),
+        );
+        return None;
+    }
+    let (m, mut r) = method_and_params(v, sink, "impute", IMPUTE_METHODS)?;
+    let out = match m.value.as_str() {
         "mean" => Impute::Mean,
         "median" => Impute::Median,
         "group_mean" => Impute::GroupMean,
         "group_median" => Impute::GroupMedian,
+        "carry_forward" => Impute::CarryForward {
+            max_periods: max_periods(&mut r, sink),
+            ends: ends(&mut r, sink),
+        },
+        "carry_backward" => Impute::CarryBackward {
+            max_periods: max_periods(&mut r, sink),
+        },
+        "interpolate" => Impute::Interpolate {
+            ends: ends(&mut r, sink),
+        },
         _ => Impute::None,
-    })
+    };
+    finish(r, sink);
+    Some(out)
+}
+
+/// `max_periods`: a whole number ≥ 1 of calendar periods (absent: no limit).
+fn max_periods(r: &mut Option<TableReader<'_, '_>>, sink: &mut Sink) -> Option<u32> {
+    let v = r.as_mut()?.number(sink, "max_periods")?;
+    if v.value >= 1.0 && v.value.fract() == 0.0 && v.value <= f64::from(u32::MAX) {
+        return Some(v.value as u32);
+    }
+    sink.push(
+        Diagnostic::error(
+            v.span,
+            format!("`max_periods` = {} is invalid: a whole number ≥ 1", v.value),
+        )
+        .with_label("a whole number ≥ 1")
+        .with_hint(
+            "how many periods back (or ahead) a value may be taken from; leave it out for no limit",
+        ),
+    );
+    None
+}
+
+/// `ends`: `"none"` (default) or `"nearest"`.
+fn ends(r: &mut Option<TableReader<'_, '_>>, sink: &mut Sink) -> Ends {
+    match r.as_mut().and_then(|reader| reader.str(sink, "ends")) {
+        None => Ends::None,
+        Some(e) if e.value == "none" => Ends::None,
+        Some(e) if e.value == "nearest" => Ends::Nearest,
+        Some(e) => {
+            sink.push(
+                Diagnostic::error(e.span, "`ends` must be \"none\" or \"nearest\"")
+                    .with_label("unknown ends rule")
+                    .with_hint_opt(did_you_mean(&e.value, ["none", "nearest"])),
+            );
+            Ends::None
+        }
+    }
 }
 
 /// Parses an outlier treatment method.
@@ -674,10 +819,11 @@ pub fn parse_cli(kind: &str, text: &str) -> Result<CliMethod, String> {
     }
 }
 
-/// `zscore` → `"zscore"`; `{ method = "minmax", range = [1, 10] }` stays as written.
+/// `zscore` → `"zscore"`; `{ method = "minmax", range = [1, 10] }` and arrays (an imputation
+/// chain) stay as written.
 fn cli_value(text: &str) -> String {
     let t = text.trim();
-    if t.starts_with('{') || t.starts_with('"') {
+    if t.starts_with('{') || t.starts_with('"') || t.starts_with('[') {
         t.to_string()
     } else {
         format!("{t:?}")
@@ -718,7 +864,7 @@ pub fn set_param(current: &str, param: &str, value: &str) -> Result<String, Stri
             .ok()
             .and_then(|mut t| t.remove("v"))
     };
-    let bare = !current.trim_start().starts_with(['{', '"', '\'']);
+    let bare = !current.trim_start().starts_with(['{', '[', '"', '\'']);
     let current = if bare {
         format!("{:?}", current.trim())
     } else {
@@ -730,6 +876,11 @@ pub fn set_param(current: &str, param: &str, value: &str) -> Result<String, Stri
             let mut t = toml::Table::new();
             t.insert("method".into(), toml::Value::String(name));
             t
+        }
+        Some(toml::Value::Array(_)) => {
+            return Err(format!(
+                "`{current}` is a chain of methods; --set changes a parameter of one method: write the whole chain with --impute '[...]'"
+            ));
         }
         _ => return Err(format!("cannot read the method `{current}`")),
     };

@@ -235,9 +235,14 @@ pub fn framework_toml(
         }
         None => {}
     }
+    t.push_str("\n[defaults]\nimpute = \"none\"\n");
+    if periods > 1 && data_header.iter().any(|h| h == "Time") {
+        t.push_str(concat!(
+            "# COINr's impute_panel(imp_type = \"latest\", max_time = 2) is\n",
+            "# impute = { method = \"carry_forward\", max_periods = 2 }\n",
+        ));
+    }
     t.push_str(concat!(
-        "\n[defaults]\n",
-        "impute = \"none\"\n",
         "treat = \"none\"\n",
         "normalize = { method = \"minmax\", range = [0, 100] }\n",
         "aggregate = \"arithmetic\"\n\n",

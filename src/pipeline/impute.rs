@@ -6,6 +6,10 @@
 //!   values of the units in the same group (COINr `i_mean_grp`, `i_median_grp`), where
 //!   `groups[i]` is the group id of row `i`.
 //!
+//! - `Chain`: the cross-section steps in order, each filling what the previous left, from the
+//!   observed values; panel steps (`carry_forward`, `interpolate`, …) fill nothing here, they
+//!   are computed over the whole panel by [`mod@super::panel_impute`].
+//!
 //! Observed values never change. A cell whose column (or group) has no observed value stays
 //! missing. The returned count is the number of cells actually filled.
 
@@ -28,7 +32,12 @@ pub fn impute(
     groups: Option<&[usize]>,
 ) -> Result<usize, StageError> {
     let centre: fn(&[f64]) -> Option<f64> = match method {
-        Impute::None => return Ok(0),
+        // Panel methods take values from other periods: see `panel_impute`.
+        Impute::None
+        | Impute::CarryForward { .. }
+        | Impute::CarryBackward { .. }
+        | Impute::Interpolate { .. } => return Ok(0),
+        Impute::Chain(steps) => return chain(col, steps, groups),
         Impute::Mean | Impute::GroupMean => |v| stats::mean(v),
         Impute::Median | Impute::GroupMedian => |v| stats::median(v),
     };
@@ -69,6 +78,28 @@ pub fn impute(
         {
             *v = *c;
             filled += 1;
+        }
+    }
+    Ok(filled)
+}
+
+/// The cross-section steps of a chain, in order: each fills the cells the previous ones left,
+/// from the **observed** values of the column (never from values an earlier step imputed).
+fn chain(
+    mut col: ArrayViewMut1<f64>,
+    steps: &[Impute],
+    groups: Option<&[usize]>,
+) -> Result<usize, StageError> {
+    let observed = col.to_owned();
+    let mut filled = 0;
+    for step in steps {
+        let mut fills = observed.clone();
+        impute(fills.view_mut(), step, groups)?;
+        for (v, f) in col.iter_mut().zip(&fills) {
+            if v.is_nan() && !f.is_nan() {
+                *v = *f;
+                filled += 1;
+            }
         }
     }
     Ok(filled)
@@ -124,6 +155,29 @@ mod tests {
         let (v, r) = run(&[NA, NA], &Impute::Mean, None);
         assert_eq!(r, Ok(0));
         assert!(v[0].is_nan());
+    }
+
+    #[test]
+    fn a_chain_fills_from_observed_values_only() {
+        // group 0: observed 1, 3 → mean 2; group 1: nothing observed → column median of the
+        // observed 1, 3, 10 = 3 (not of 1, 2, 3, 10 with the group mean's 2)
+        let x = [1.0, NA, 3.0, NA, 10.0, NA];
+        let g = [0, 0, 0, 1, 2, 1];
+        let chain = Impute::Chain(vec![Impute::GroupMean, Impute::Median]);
+        let (v, r) = run(&x, &chain, Some(&g));
+        assert_eq!(r, Ok(3));
+        assert_eq!(v, vec![1.0, 2.0, 3.0, 3.0, 10.0, 3.0]);
+        // panel steps fill nothing here
+        let panel = Impute::Chain(vec![
+            Impute::CarryForward {
+                max_periods: None,
+                ends: crate::pipeline::Ends::None,
+            },
+            Impute::Mean,
+        ]);
+        let (v, r) = run(&[1.0, NA, 3.0], &panel, None);
+        assert_eq!(r, Ok(1));
+        assert_eq!(v, vec![1.0, 2.0, 3.0]);
     }
 
     #[test]

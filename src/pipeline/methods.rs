@@ -65,6 +65,87 @@ pub enum Impute {
     GroupMean,
     /// Median of the observed values in the unit's group (COINr `i_median_grp`).
     GroupMedian,
+    /// The unit's latest earlier observed value, at most `max_periods` calendar periods back
+    /// (COINr `impute_panel(imp_type = "latest", max_time)`; with [`Ends::Nearest`] COINr
+    /// `"constant"`). See [`mod@super::panel_impute`].
+    CarryForward {
+        /// How many calendar periods back a donor may be (`None`: any).
+        max_periods: Option<u32>,
+        /// Whether leading gaps (before the unit's first observation) are filled too.
+        ends: Ends,
+    },
+    /// The unit's next later observed value, at most `max_periods` calendar periods ahead.
+    CarryBackward {
+        /// How many calendar periods ahead a donor may be (`None`: any).
+        max_periods: Option<u32>,
+    },
+    /// Linear in calendar time between the unit's nearest observed values before and after
+    /// (with [`Ends::Nearest`] COINr `impute_panel(imp_type = "linear")`).
+    Interpolate {
+        /// Whether gaps before the first or after the last observation are filled too.
+        ends: Ends,
+    },
+    /// Each step fills what the previous steps left missing (steps are never chains).
+    Chain(Vec<Impute>),
+}
+
+/// What a panel imputation does with gaps at the ends of a unit's series, where a value has a
+/// neighbour on one side only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Ends {
+    /// Leave them missing (kapok's default: nothing is invented outside the observed range,
+    /// except by carrying forward).
+    #[default]
+    None,
+    /// Fill them with the nearest observation (COINr's `constant` and `linear`, `rule = 2` of
+    /// R's `approx`).
+    Nearest,
+}
+
+impl Impute {
+    /// The steps of the method: those of a chain, else the method itself.
+    pub fn steps(&self) -> &[Impute] {
+        match self {
+            Impute::Chain(steps) => steps,
+            other => std::slice::from_ref(other),
+        }
+    }
+
+    /// True for a method that takes values from other periods of the same unit.
+    pub fn is_panel(&self) -> bool {
+        matches!(
+            self,
+            Impute::CarryForward { .. } | Impute::CarryBackward { .. } | Impute::Interpolate { .. }
+        )
+    }
+
+    /// True when some step takes values from other periods (needs calendar periods).
+    pub fn needs_periods(&self) -> bool {
+        self.steps().iter().any(Impute::is_panel)
+    }
+
+    /// True when some step imputes within groups (needs a group column).
+    pub fn needs_groups(&self) -> bool {
+        self.steps()
+            .iter()
+            .any(|m| matches!(m, Impute::GroupMean | Impute::GroupMedian))
+    }
+
+    /// The method's name as written in a framework (`carry_forward`, `group_median`, …);
+    /// `chain` for a chain.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Impute::None => "none",
+            Impute::Mean => "mean",
+            Impute::Median => "median",
+            Impute::GroupMean => "group_mean",
+            Impute::GroupMedian => "group_median",
+            Impute::CarryForward { .. } => "carry_forward",
+            Impute::CarryBackward { .. } => "carry_backward",
+            Impute::Interpolate { .. } => "interpolate",
+            Impute::Chain(_) => "chain",
+        }
+    }
 }
 
 /// Outlier treatment of one indicator.

@@ -18,13 +18,14 @@ pub mod aggregate;
 pub mod impute;
 pub mod methods;
 pub mod normalise;
+pub mod panel_impute;
 pub mod rank;
 pub mod screen;
 pub mod treat;
 
 pub use aggregate::aggregate;
 pub use impute::impute;
-pub use methods::{Aggregate, Direction, Impute, Normalise, Penalty, ScreenMethod, Treat};
+pub use methods::{Aggregate, Direction, Ends, Impute, Normalise, Penalty, ScreenMethod, Treat};
 pub use normalise::normalise;
 pub use rank::{rank_desc, rank_desc_within};
 pub use screen::{ScreenOutcome, screen};

@@ -4,7 +4,7 @@
 use crate::framework::Lang;
 use crate::framework::model::{AggSpec, NormSpec, ScreenSpec};
 use crate::pipeline::methods::{
-    Aggregate, Direction, Impute, Normalise, Penalty, ScreenMethod, Treat,
+    Aggregate, Direction, Ends, Impute, Normalise, Penalty, ScreenMethod, Treat,
 };
 
 /// A number as written in a framework: `100`, `0.5`, `2.25`.
@@ -65,6 +65,49 @@ pub fn impute(m: &Impute, lang: Lang) -> String {
             } else {
                 "median of the unit's group"
             }
+        }
+        Impute::CarryForward { max_periods, ends } => {
+            let limit = match (max_periods, zh) {
+                (Some(n), true) => format!("（最多向前 {n} 期）"),
+                (Some(n), false) => format!(" (at most {n} period(s) back)"),
+                (None, _) => String::new(),
+            };
+            let ends = match (ends, zh) {
+                (Ends::Nearest, true) => "；序列开头的缺失用首个观测值",
+                (Ends::Nearest, false) => "; gaps before the first observation take the first one",
+                (Ends::None, _) => "",
+            };
+            return if zh {
+                format!("沿用本单位最近一期观测值{limit}{ends}")
+            } else {
+                format!("the unit's latest earlier observed value carried forward{limit}{ends}")
+            };
+        }
+        Impute::CarryBackward { max_periods } => {
+            let limit = match (max_periods, zh) {
+                (Some(n), true) => format!("（最多向后 {n} 期）"),
+                (Some(n), false) => format!(" (at most {n} period(s) ahead)"),
+                (None, _) => String::new(),
+            };
+            return if zh {
+                format!("采用本单位其后最近一期观测值{limit}")
+            } else {
+                format!("the unit's next later observed value carried backward{limit}")
+            };
+        }
+        Impute::Interpolate { ends } => match (ends, zh) {
+            (Ends::None, true) => "按本单位前后两期观测值线性插值",
+            (Ends::None, false) => {
+                "linear interpolation in time between the unit's observed values before and after"
+            }
+            (Ends::Nearest, true) => "按本单位前后两期观测值线性插值，序列两端用最近观测值",
+            (Ends::Nearest, false) => {
+                "linear interpolation in time between the unit's observed values, the ends taking the nearest observation"
+            }
+        },
+        Impute::Chain(steps) => {
+            let parts: Vec<String> = steps.iter().map(|s| impute(s, lang)).collect();
+            return parts.join(if zh { "；否则" } else { "; else " });
         }
     }
     .into()

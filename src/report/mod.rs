@@ -436,6 +436,40 @@ impl Report<'_> {
             .collect()
     }
 
+    /// Values of the period filled from other periods of the same unit (panel imputation),
+    /// one note per indicator, method and source periods, units in report order.
+    fn filled_from_periods(&self) -> Vec<Note> {
+        let (r, p) = (self.r, self.p);
+        let units = self.units();
+        let mut out: Vec<Note> = Vec::new();
+        for (j, &node) in r.panel.indicators.iter().enumerate() {
+            for &u in &units {
+                let Some(f) = r.provenance[[p, u, j]]
+                    .as_ref()
+                    .filter(|f| !f.from.is_empty())
+                else {
+                    continue;
+                };
+                let from: Vec<String> =
+                    f.from.iter().map(|&q| r.panel.periods[q].clone()).collect();
+                let name = self.unit_name(u).to_string();
+                match out.iter_mut().find(|n| {
+                    matches!(n, Note::FilledFromPeriods { node: m, method, from: g, .. }
+                        if *m == node && method.name() == f.method.name() && *g == from)
+                }) {
+                    Some(Note::FilledFromPeriods { units, .. }) => units.push(name),
+                    _ => out.push(Note::FilledFromPeriods {
+                        node,
+                        units: vec![name],
+                        method: f.method.clone(),
+                        from,
+                    }),
+                }
+            }
+        }
+        out
+    }
+
     /// The notes of [`Report::period_notes`], as messages.
     fn notes(&self) -> Vec<Note> {
         let (r, p) = (self.r, self.p);
@@ -462,6 +496,7 @@ impl Report<'_> {
                 });
             }
         }
+        out.extend(self.filled_from_periods());
         for t in r.treatments.iter().filter(|t| t.period == p) {
             let node = panel.indicators[t.indicator];
             match t.report.outcome {

@@ -288,11 +288,25 @@ fn imputed(rep: &Report, u: usize, h: &mut String) {
         }
         let filled = r.imputed_values[[rep.p, u, j]];
         let name = esc(rep.name(node));
-        items.push(match (rep.zh(), filled.is_finite()) {
-            (true, true) => format!("“{name}”缺失，插补为 {}", fmt_value(filled)),
-            (true, false) => format!("“{name}”缺失，未插补"),
-            (false, true) => format!("“{name}” missing, imputed as {}", fmt_value(filled)),
-            (false, false) => format!("“{name}” missing, not imputed"),
+        // The period(s) a value carried or interpolated from other periods came from.
+        let from = r.provenance[[rep.p, u, j]]
+            .as_ref()
+            .filter(|f| !f.from.is_empty())
+            .map(|f| esc(&r.source_periods(f).replace(';', rep.t("、", ", "))));
+        items.push(match (rep.zh(), filled.is_finite(), from) {
+            (true, true, Some(q)) => {
+                format!("“{name}”缺失，插补为 {}（取自 {q}）", fmt_value(filled))
+            }
+            (false, true, Some(q)) => {
+                format!(
+                    "“{name}” missing, imputed as {} (from {q})",
+                    fmt_value(filled)
+                )
+            }
+            (true, true, None) => format!("“{name}”缺失，插补为 {}", fmt_value(filled)),
+            (true, false, _) => format!("“{name}”缺失，未插补"),
+            (false, true, None) => format!("“{name}” missing, imputed as {}", fmt_value(filled)),
+            (false, false, _) => format!("“{name}” missing, not imputed"),
         });
     }
     let text = if items.is_empty() {

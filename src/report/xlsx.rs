@@ -186,6 +186,28 @@ fn impute_method(rep: &Report, j: usize) -> String {
         })
 }
 
+/// How the imputed cell of unit `u` and indicator column `j` was filled: the step of the
+/// imputation that filled it and, for values from other periods, the period(s) they came from.
+fn filled_how(rep: &Report, u: usize, j: usize) -> String {
+    let Some(f) = rep.r.provenance[[rep.p, u, j]].as_ref() else {
+        return impute_method(rep, j);
+    };
+    let how = describe::impute(&f.method, rep.lang);
+    if f.from.is_empty() {
+        return how;
+    }
+    let from: Vec<&str> = f
+        .from
+        .iter()
+        .map(|&q| rep.r.panel.periods[q].as_str())
+        .collect();
+    if rep.zh() {
+        format!("{how}（取自 {}）", from.join("、"))
+    } else {
+        format!("{how} (from {})", from.join(", "))
+    }
+}
+
 /// Unit code, name and the period: the first cells of a unit's row.
 fn unit_cells(rep: &Report, u: usize) -> Vec<Cell> {
     let panel = &rep.r.panel;
@@ -324,7 +346,7 @@ fn indicators(rep: &Report, name: &'static str, raw: bool) -> Sheet {
                 let filled = imputed_value(rep, u, j);
                 if filled.is_some() {
                     let note = raw.then(|| {
-                        let m = impute_method(rep, j);
+                        let m = filled_how(rep, u, j);
                         if rep.zh() {
                             format!("插补值（{m}）")
                         } else {
@@ -384,7 +406,7 @@ fn imputed_list(rep: &Report, name: &'static str) -> Sheet {
                 text(rep.name(node)),
                 text(spec.map_or("", |s| s.unit.get(rep.lang))),
                 Cell::Fixed(v, column_shown[&j]),
-                text(impute_method(rep, j)),
+                text(filled_how(rep, u, j)),
             ]);
             row
         })

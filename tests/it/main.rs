@@ -20,6 +20,7 @@ mod hdi;
 mod intake;
 mod lang;
 mod outputs;
+mod panel_impute;
 mod periods;
 mod print;
 mod properties;

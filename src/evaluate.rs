@@ -520,7 +520,7 @@ fn normalise_column(
     let what = format!("indicator `{}`", node.id);
     let err = |e: StageError| stage_error(panel, rows, p, &what, &e);
     let norm = fw.normalise_of(spec);
-    if let Some(r) = &res.references[j] {
+    if let Some(r) = res.references.get(j).and_then(Option::as_ref) {
         let n = pipeline::normalise::normalise_against(
             col,
             spec.direction,

@@ -509,8 +509,10 @@ impl Report<'_> {
             }
         }
         for o in r.outside.iter().filter(|o| o.period == p) {
-            let capped = r.references[o.indicator]
-                .as_ref()
+            let capped = r
+                .references
+                .get(o.indicator)
+                .and_then(Option::as_ref)
                 .is_none_or(|x| x.outside == crate::framework::Outside::Cap);
             out.push(Note::OutsideBounds {
                 node: panel.indicators[o.indicator],

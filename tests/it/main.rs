@@ -25,6 +25,7 @@ mod print;
 mod properties;
 mod readme;
 mod report;
+mod rollup;
 mod sql;
 mod util;
 mod workbook;

@@ -728,3 +728,44 @@ fn the_sample_ships_a_quarterly_report() {
     }
     assert_eq!(checked, 11, "{out}");
 }
+
+#[test]
+fn flagged_quarters_are_in_the_reports_notes_in_both_languages() {
+    let m: String = MONTHLY
+        .lines()
+        .filter(|l| !l.contains("2023-06"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = tempdir();
+    let fw = write(
+        dir.path(),
+        &Case {
+            monthly: &m,
+            ..Case::default()
+        },
+    );
+    for (lang, wanted) in [
+        ("en", "2023-Q2 for every unit (2023-06 missing)"),
+        ("zh", "2023-Q2 全部单位（缺 2023-06）"),
+    ] {
+        let out = dir.path().join(format!("r-{lang}"));
+        let o = kapok(&[
+            "report",
+            &fw,
+            "--per",
+            "quarter",
+            "--incomplete",
+            "accept",
+            "--lang",
+            lang,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let (_, err) = texts(&o);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+        assert!(html.contains(wanted), "{lang}: no {wanted:?} in the report");
+        let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+        assert!(manifest.contains("\"period\": \"2023-Q2\""), "{manifest}");
+    }
+}

@@ -279,30 +279,17 @@ impl Warning {
                         u => format!("{u} {p}（缺 {}）", m.join("、")),
                     })
                     .collect();
-                let en: Vec<String> = items
-                    .iter()
-                    .map(|(u, p, m)| match u.as_str() {
-                        "" => format!("{p} for every unit ({} missing)", m.join(", ")),
-                        u => format!("{u} {p} ({} missing)", m.join(", ")),
-                    })
-                    .collect();
-                let (how_zh, how_en) = if rule == "prorate" {
-                    (
-                        "合计类数据按整期月数折算",
-                        "sums scaled to the whole period",
-                    )
+                let how = if rule == "prorate" {
+                    "合计类数据按整期月数折算"
                 } else {
-                    ("按现有月份计算", "from the months there are")
+                    "按现有月份计算"
                 };
                 [
                     format!(
-                        "{count} 个单位-期间缺少月度数据，按 incomplete = \"{rule}\"（{how_zh}）发布，请谨慎比较：{}。",
+                        "{count} 个单位-期间缺少月度数据，按 incomplete = \"{rule}\"（{how}）发布，请谨慎比较：{}。",
                         l(&zh)
                     ),
-                    format!(
-                        "{count} unit-period(s) lack months and are published under incomplete = \"{rule}\" ({how_en}); compare them with care: {}.",
-                        l(&en)
-                    ),
+                    format!("{}.", incomplete_en(rule, *count, items, l)),
                 ]
             }
             Warning::PartialPeriodsLeftOut {
@@ -316,17 +303,9 @@ impl Warning {
                     .iter()
                     .map(|(p, m)| format!("{p}（缺 {}）", m.join("、")))
                     .collect();
-                let en: Vec<String> = periods
-                    .iter()
-                    .map(|(p, m)| format!("{p} ({} missing)", m.join(", ")))
-                    .collect();
                 let latest_zh = latest
                     .as_ref()
                     .map(|p| format!("最新发布期间为 {p}。"))
-                    .unwrap_or_default();
-                let latest_en = latest
-                    .as_ref()
-                    .map(|p| format!(" The latest period published is {p}."))
                     .unwrap_or_default();
                 [
                     format!(
@@ -335,9 +314,8 @@ impl Warning {
                         l(&zh)
                     ),
                     format!(
-                        "The data run from {first} to {last}, so {} is incomplete for every unit and is left out under incomplete = \"refuse\": {}.{latest_en} To publish it from the months there are, use --incomplete prorate (sums scaled to the whole period) or --incomplete accept, or set `incomplete` in [rollup].",
-                        l(&names),
-                        l(&en)
+                        "{}.",
+                        capitalise(&partial_en(periods, first, last, latest.as_ref(), l))
                     ),
                 ]
             }
@@ -345,59 +323,61 @@ impl Warning {
     }
 }
 
-impl Warning {
-    /// The texts of the warnings that need no framework to be written.
-    fn texts_en(&self) -> [String; 2] {
-        let l = |v: &[String]| list(v);
-        match self {
-            Warning::IncompletePeriods { rule, count, items } => {
-                let en: Vec<String> = items
-                    .iter()
-                    .map(|(u, p, m)| match u.as_str() {
-                        "" => format!("{p} for every unit ({} missing)", m.join(", ")),
-                        u => format!("{u} {p} ({} missing)", m.join(", ")),
-                    })
-                    .collect();
-                let how = if rule == "prorate" {
-                    "sums scaled to the whole period"
-                } else {
-                    "from the months there are"
-                };
-                [
-                    String::new(),
-                    format!(
-                        "{count} unit-period(s) lack months and are published under incomplete = \"{rule}\" ({how}): {}",
-                        l(&en)
-                    ),
-                ]
-            }
-            Warning::PartialPeriodsLeftOut {
-                periods,
-                first,
-                last,
-                latest,
-            } => {
-                let names: Vec<String> = periods.iter().map(|(p, _)| p.clone()).collect();
-                let en: Vec<String> = periods
-                    .iter()
-                    .map(|(p, m)| format!("{p} ({} missing)", m.join(", ")))
-                    .collect();
-                let latest = latest
-                    .as_ref()
-                    .map(|p| format!("; the latest period published is {p}"))
-                    .unwrap_or_default();
-                [
-                    String::new(),
-                    format!(
-                        "the data run from {first} to {last}, so {} is incomplete for every unit and is left out under incomplete = \"refuse\": {}{latest}. To publish it from the months there are, use --incomplete prorate (sums scaled to the whole period) or --incomplete accept, or set `incomplete` in [rollup]",
-                        l(&names),
-                        l(&en)
-                    ),
-                ]
-            }
-            _ => [String::new(), String::new()],
-        }
-    }
+/// `s` with its first letter in upper case.
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
+/// The English text of [`Warning::IncompletePeriods`], lists written by `l`, without a final
+/// full stop.
+fn incomplete_en(
+    rule: &str,
+    count: usize,
+    items: &[(String, String, Vec<String>)],
+    l: impl Fn(&[String]) -> String,
+) -> String {
+    let en: Vec<String> = items
+        .iter()
+        .map(|(u, p, m)| match u.as_str() {
+            "" => format!("{p} for every unit ({} missing)", m.join(", ")),
+            u => format!("{u} {p} ({} missing)", m.join(", ")),
+        })
+        .collect();
+    let how = if rule == "prorate" {
+        "sums scaled to the whole period"
+    } else {
+        "from the months there are"
+    };
+    format!(
+        "{count} unit-period(s) lack months and are published under incomplete = \"{rule}\" ({how}); compare them with care: {}",
+        l(&en)
+    )
+}
+
+/// The English text of [`Warning::PartialPeriodsLeftOut`], lists written by `l`, without a
+/// final full stop.
+fn partial_en(
+    periods: &[(String, Vec<String>)],
+    first: &str,
+    last: &str,
+    latest: Option<&String>,
+    l: impl Fn(&[String]) -> String,
+) -> String {
+    let names: Vec<String> = periods.iter().map(|(p, _)| p.clone()).collect();
+    let en: Vec<String> = periods
+        .iter()
+        .map(|(p, m)| format!("{p} ({} missing)", m.join(", ")))
+        .collect();
+    let latest = latest
+        .map(|p| format!("; the latest period published is {p}"))
+        .unwrap_or_default();
+    format!(
+        "the data run from {first} to {last}, so {} is incomplete for every unit and is left out under incomplete = \"refuse\": {}{latest}. To publish it from the months there are, use --incomplete prorate (sums scaled to the whole period) or --incomplete accept, or set `incomplete` in [rollup]",
+        l(&names),
+        l(&en)
+    )
 }
 
 /// The English original, for logs and standard error.
@@ -452,10 +432,15 @@ impl fmt::Display for Warning {
                 detail,
                 ..
             } => write!(f, "{what}: column `{column}` read as numbers: {detail}"),
-            w @ (Warning::IncompletePeriods { .. } | Warning::PartialPeriodsLeftOut { .. }) => {
-                let [_, en] = w.texts_en();
-                f.write_str(en.trim_end_matches('.'))
+            Warning::IncompletePeriods { rule, count, items } => {
+                f.write_str(&incomplete_en(rule, *count, items, list))
             }
+            Warning::PartialPeriodsLeftOut {
+                periods,
+                first,
+                last,
+                latest,
+            } => f.write_str(&partial_en(periods, first, last, latest.as_ref(), list)),
         }
     }
 }

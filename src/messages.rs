@@ -70,7 +70,8 @@ pub enum Warning {
         detail: String,
     },
     /// Under `--per quarter|year`, unit-periods that lack months, published anyway under the
-    /// `[rollup] incomplete` rule `prorate` or `accept`.
+    /// `[rollup] incomplete` rule `prorate` or `accept`. Every one is listed (a period lacking
+    /// the same months for every unit is one item).
     IncompletePeriods {
         /// `prorate` or `accept`.
         rule: String,
@@ -287,9 +288,9 @@ impl Warning {
                 [
                     format!(
                         "{count} 个单位-期间缺少月度数据，按 incomplete = \"{rule}\"（{how}）发布，请谨慎比较：{}。",
-                        l(&zh)
+                        zh.join("；")
                     ),
-                    format!("{}.", incomplete_en(rule, *count, items, l)),
+                    format!("{}.", incomplete_en(rule, *count, items, |v| v.join("; "))),
                 ]
             }
             Warning::PartialPeriodsLeftOut {
@@ -433,7 +434,7 @@ impl fmt::Display for Warning {
                 ..
             } => write!(f, "{what}: column `{column}` read as numbers: {detail}"),
             Warning::IncompletePeriods { rule, count, items } => {
-                f.write_str(&incomplete_en(rule, *count, items, list))
+                f.write_str(&incomplete_en(rule, *count, items, |v| v.join("; ")))
             }
             Warning::PartialPeriodsLeftOut {
                 periods,

@@ -30,7 +30,7 @@ use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use datafusion::datasource::MemTable;
 
-use super::{DataStage, Input, as_text, df_err, list};
+use super::{DataStage, Input, as_text, df_err};
 use crate::error::Error;
 use crate::framework::expr::{self, ExprError, quote_ident};
 use crate::framework::rollup::{Incomplete, Rule};
@@ -729,7 +729,7 @@ fn refusal(gaps: &[(String, Gap)], flagged: &[(String, String, Vec<String>)], pl
         },
         one(plan.to),
         one(plan.from),
-        list(&items),
+        items.join("; "),
         details.concat(),
         one(plan.from),
         plan.to.name(),

@@ -398,7 +398,7 @@ impl DataStage {
             self.register_rolled(&t.input, key, period, &t.columns, rolled)?;
         }
         if !skip.is_empty() {
-            self.warnings.push(Warning::PartialPeriodsLeftOut {
+            let w = Warning::PartialPeriodsLeftOut {
                 periods: edges
                     .iter()
                     .map(|(p, m)| (p.to_string(), m.iter().map(ToString::to_string).collect()))
@@ -406,7 +406,14 @@ impl DataStage {
                 first: first.to_string(),
                 last: last.to_string(),
                 latest: published.last().map(ToString::to_string),
-            });
+            };
+            if published.is_empty() {
+                return Err(Error::Data(format!(
+                    "no complete {} to publish: {w}",
+                    one(plan.to)
+                )));
+            }
+            self.warnings.push(w);
         }
         if !gaps.is_empty() {
             let flagged = flagged(&gaps, &units);

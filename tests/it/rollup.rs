@@ -418,6 +418,22 @@ fn data_ending_inside_a_quarter() {
     let (out, err) = texts(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(out.contains("2023-Q1"), "{out}");
+    // Two months only: no complete quarter at all is a data error that says why.
+    let two: String = MONTHLY
+        .lines()
+        .filter(|l| l.starts_with("code") || l.contains("2023-01") || l.contains("2023-02"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (code, err) = score(&Case {
+        monthly: &two,
+        ..Case::default()
+    })
+    .unwrap_err();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no complete quarter to publish: the data run from 2023-01 to 2023-02, so 2023-Q1 is incomplete for every unit"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -82,6 +82,29 @@ pub enum Warning {
         /// What was read how, and where first (for the log).
         detail: String,
     },
+    /// Under `--per quarter|year`, unit-periods that lack months, published anyway under the
+    /// `[rollup] incomplete` rule `prorate` or `accept`. Every one is listed (a period lacking
+    /// the same months for every unit is one item).
+    IncompletePeriods {
+        /// `prorate` or `accept`.
+        rule: String,
+        /// How many unit-periods.
+        count: usize,
+        /// Each flagged period: unit key (empty: every unit), period, missing months.
+        items: Vec<(String, String, Vec<String>)>,
+    },
+    /// Under `--per quarter|year` and `incomplete = "refuse"`, periods the data start or end
+    /// inside of (so incomplete for every unit), left out.
+    PartialPeriodsLeftOut {
+        /// Each period with its missing months.
+        periods: Vec<(String, Vec<String>)>,
+        /// The data's first month (or quarter).
+        first: String,
+        /// The data's last month (or quarter).
+        last: String,
+        /// The latest period that is published, if any.
+        latest: Option<String>,
+    },
 }
 
 /// A unit's reason for having no rank.
@@ -315,8 +338,113 @@ impl Warning {
                     "Source “{source}”: numbers written as text in column “{column}” (thousands separators, percentages, missing markers) were read as numbers; the run's log has the details."
                 ),
             ],
+            Warning::IncompletePeriods { rule, count, items } => {
+                let zh: Vec<String> = items
+                    .iter()
+                    .map(|(u, p, m)| match u.as_str() {
+                        "" => format!("{p} 全部单位（缺 {}）", m.join("、")),
+                        u => format!("{u} {p}（缺 {}）", m.join("、")),
+                    })
+                    .collect();
+                let how = if rule == "prorate" {
+                    "合计类数据按整期月数折算"
+                } else {
+                    "按现有月份计算"
+                };
+                [
+                    format!(
+                        "{count} 个单位-期间缺少月度数据，按 incomplete = \"{rule}\"（{how}）发布，请谨慎比较：{}。",
+                        zh.join("；")
+                    ),
+                    format!("{}.", incomplete_en(rule, *count, items, |v| v.join("; "))),
+                ]
+            }
+            Warning::PartialPeriodsLeftOut {
+                periods,
+                first,
+                last,
+                latest,
+            } => {
+                let names: Vec<String> = periods.iter().map(|(p, _)| p.clone()).collect();
+                let zh: Vec<String> = periods
+                    .iter()
+                    .map(|(p, m)| format!("{p}（缺 {}）", m.join("、")))
+                    .collect();
+                let latest_zh = latest
+                    .as_ref()
+                    .map(|p| format!("最新发布期间为 {p}。"))
+                    .unwrap_or_default();
+                [
+                    format!(
+                        "数据范围为 {first} 至 {last}，{} 对所有单位均不完整，按 incomplete = \"refuse\" 不予发布：{}。{latest_zh}如需以现有月份发布，请使用 --incomplete prorate（合计值按整期折算）或 --incomplete accept，或在 [rollup] 中设置 incomplete。",
+                        l(&names),
+                        l(&zh)
+                    ),
+                    format!(
+                        "{}.",
+                        capitalise(&partial_en(periods, first, last, latest.as_ref(), l))
+                    ),
+                ]
+            }
         }
     }
+}
+
+/// `s` with its first letter in upper case.
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
+/// The English text of [`Warning::IncompletePeriods`], lists written by `l`, without a final
+/// full stop.
+fn incomplete_en(
+    rule: &str,
+    count: usize,
+    items: &[(String, String, Vec<String>)],
+    l: impl Fn(&[String]) -> String,
+) -> String {
+    let en: Vec<String> = items
+        .iter()
+        .map(|(u, p, m)| match u.as_str() {
+            "" => format!("{p} for every unit ({} missing)", m.join(", ")),
+            u => format!("{u} {p} ({} missing)", m.join(", ")),
+        })
+        .collect();
+    let how = if rule == "prorate" {
+        "sums scaled to the whole period"
+    } else {
+        "from the months there are"
+    };
+    format!(
+        "{count} unit-period(s) lack months and are published under incomplete = \"{rule}\" ({how}); compare them with care: {}",
+        l(&en)
+    )
+}
+
+/// The English text of [`Warning::PartialPeriodsLeftOut`], lists written by `l`, without a
+/// final full stop.
+fn partial_en(
+    periods: &[(String, Vec<String>)],
+    first: &str,
+    last: &str,
+    latest: Option<&String>,
+    l: impl Fn(&[String]) -> String,
+) -> String {
+    let names: Vec<String> = periods.iter().map(|(p, _)| p.clone()).collect();
+    let en: Vec<String> = periods
+        .iter()
+        .map(|(p, m)| format!("{p} ({} missing)", m.join(", ")))
+        .collect();
+    let latest = latest
+        .map(|p| format!("; the latest period published is {p}"))
+        .unwrap_or_default();
+    format!(
+        "the data run from {first} to {last}, so {} is incomplete for every unit and is left out under incomplete = \"refuse\": {}{latest}. To publish it from the months there are, use --incomplete prorate (sums scaled to the whole period) or --incomplete accept, or set `incomplete` in [rollup]",
+        l(&names),
+        l(&en)
+    )
 }
 
 /// The English original, for logs and standard error.
@@ -388,6 +516,15 @@ impl fmt::Display for Warning {
                     "scored beyond them (outside = \"extend\")"
                 }
             ),
+            Warning::IncompletePeriods { rule, count, items } => {
+                f.write_str(&incomplete_en(rule, *count, items, |v| v.join("; ")))
+            }
+            Warning::PartialPeriodsLeftOut {
+                periods,
+                first,
+                last,
+                latest,
+            } => f.write_str(&partial_en(periods, first, last, latest.as_ref(), list)),
         }
     }
 }

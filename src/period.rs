@@ -30,7 +30,8 @@ impl Granularity {
         }
     }
 
-    fn per_year(self) -> i64 {
+    /// How many periods of this granularity make a year (12, 4 or 1).
+    pub fn per_year(self) -> i64 {
         match self {
             Self::Month => 12,
             Self::Quarter => 4,
@@ -114,6 +115,32 @@ impl Period {
     pub fn through(self, last: Self) -> impl Iterator<Item = Period> {
         let n = self.steps_to(last).unwrap_or(-1);
         (0..=n).filter_map(move |k| self.offset(k))
+    }
+
+    /// The period of the coarser (or same) granularity `g` that contains this one: 2023-11 is
+    /// in 2023-Q4 and in 2023. `None` when `g` is finer.
+    pub fn within(self, g: Granularity) -> Option<Self> {
+        let per = self.granularity.per_year();
+        let ratio = per / g.per_year();
+        (g >= self.granularity && ratio * g.per_year() == per).then(|| Self {
+            granularity: g,
+            ordinal: self.ordinal.div_euclid(ratio),
+        })
+    }
+
+    /// The periods of the finer (or same) granularity `g` that make up this one, in calendar
+    /// order: 2023-Q4 in months is 2023-10, 2023-11, 2023-12. Empty when `g` is coarser.
+    pub fn parts(self, g: Granularity) -> Vec<Self> {
+        let ratio = g.per_year() / self.granularity.per_year();
+        if g > self.granularity || ratio * self.granularity.per_year() != g.per_year() {
+            return Vec::new();
+        }
+        (0..ratio)
+            .map(|i| Self {
+                granularity: g,
+                ordinal: self.ordinal * ratio + i,
+            })
+            .collect()
     }
 
     /// Parses a period as departments write it. The error says what was expected.
@@ -381,6 +408,39 @@ mod tests {
         assert_eq!(all, ["2022-11", "2022-12", "2023-01", "2023-02"]);
         assert_eq!(p("2023-02").through(p("2023-01")).count(), 0);
         assert_eq!(p("1000-01").previous(), None);
+    }
+
+    #[test]
+    fn periods_within_coarser_ones() {
+        let p = |s: &str| Period::parse(s).unwrap();
+        assert_eq!(
+            p("2023-11").within(Granularity::Quarter),
+            Some(p("2023-Q4"))
+        );
+        assert_eq!(
+            p("2023-01").within(Granularity::Quarter),
+            Some(p("2023-Q1"))
+        );
+        assert_eq!(
+            p("2023-03").within(Granularity::Quarter),
+            Some(p("2023-Q1"))
+        );
+        assert_eq!(
+            p("2023-04").within(Granularity::Quarter),
+            Some(p("2023-Q2"))
+        );
+        assert_eq!(p("2023-12").within(Granularity::Year), Some(p("2023")));
+        assert_eq!(p("2023-Q3").within(Granularity::Year), Some(p("2023")));
+        assert_eq!(p("2023-Q3").within(Granularity::Month), None);
+        let months: Vec<String> = p("2023-Q4")
+            .parts(Granularity::Month)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(months, ["2023-10", "2023-11", "2023-12"]);
+        assert_eq!(p("2022").parts(Granularity::Month).len(), 12);
+        assert_eq!(p("2022").parts(Granularity::Quarter)[3], p("2022-Q4"));
+        assert!(p("2023-01").parts(Granularity::Quarter).is_empty());
     }
 
     #[test]

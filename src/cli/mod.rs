@@ -77,6 +77,59 @@ pub struct RunArgs {
     /// Language of names in tables.
     #[arg(long, value_enum, default_value_t = Lang::Zh)]
     pub lang: Lang,
+    /// Publish quarters or years from finer data: source columns are rolled up per unit (sums,
+    /// or the `[rollup]` rules) before the indicators are computed. Overrides `[units] per`;
+    /// the data's own granularity means no rollup.
+    #[arg(long, value_enum, value_name = "GRANULARITY")]
+    pub per: Option<Per>,
+    /// What to do with a quarter or year that lacks a month under --per: refuse, prorate or
+    /// accept. Overrides `[rollup] incomplete` (default refuse).
+    #[arg(long, value_enum, value_name = "RULE")]
+    pub incomplete: Option<IncompleteArg>,
+}
+
+/// Publication granularity of `--per`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Per {
+    /// Months.
+    Month,
+    /// Calendar quarters (2023-Q4).
+    Quarter,
+    /// Calendar years.
+    Year,
+}
+
+impl Per {
+    /// The name as typed.
+    pub fn name(self) -> &'static str {
+        match self {
+            Per::Month => "month",
+            Per::Quarter => "quarter",
+            Per::Year => "year",
+        }
+    }
+}
+
+/// The rule of `--incomplete`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum IncompleteArg {
+    /// Publish no incomplete period (a period the data end inside of is left out).
+    Refuse,
+    /// Scale sums to the whole period; flagged.
+    Prorate,
+    /// Use the months there are; flagged.
+    Accept,
+}
+
+impl IncompleteArg {
+    /// The name as typed.
+    pub fn name(self) -> &'static str {
+        match self {
+            IncompleteArg::Refuse => "refuse",
+            IncompleteArg::Prorate => "prorate",
+            IncompleteArg::Accept => "accept",
+        }
+    }
 }
 
 /// Method kinds that `--set` can change.
@@ -185,7 +238,39 @@ impl RunArgs {
             }
             fw.set_weight(id.trim(), value)?;
         }
+        self.apply_per(&mut fw)?;
         Ok(fw)
+    }
+
+    /// Applies `--per` and `--incomplete` to the framework's rollup.
+    fn apply_per(&self, fw: &mut Framework) -> Result<(), Error> {
+        use crate::framework::rollup::Incomplete;
+        use crate::period::Granularity;
+        if let Some(per) = self.per {
+            if fw.units.period.is_none() {
+                return Err(Error::Usage(format!(
+                    "--per {}: the framework has no periods ([units] names no period column)",
+                    per.name()
+                )));
+            }
+            fw.rollup.per = Some(match per {
+                Per::Month => Granularity::Month,
+                Per::Quarter => Granularity::Quarter,
+                Per::Year => Granularity::Year,
+            });
+            fw.rollup.per_span = None;
+        }
+        if let Some(per) = fw.rollup.per {
+            fw.report.publish_per(per);
+        }
+        if let Some(i) = self.incomplete {
+            fw.rollup.incomplete = match i {
+                IncompleteArg::Refuse => Incomplete::Refuse,
+                IncompleteArg::Prorate => Incomplete::Prorate,
+                IncompleteArg::Accept => Incomplete::Accept,
+            };
+        }
+        Ok(())
     }
 
     /// Every file the run may read — the framework, `--data`, the sources and the `[charts]`

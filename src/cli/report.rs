@@ -75,6 +75,8 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         "treat": a.run.treat,
         "normalize": a.run.normalize,
         "aggregate": a.run.aggregate,
+        "per": a.run.per.map(super::Per::name),
+        "incomplete": a.run.incomplete.map(super::IncompleteArg::name),
         "font": path(&a.font),
         "geojson": path(&geojson),
         "tiles": path(&tiles),

@@ -6,6 +6,7 @@ pub mod bind;
 pub mod canon;
 pub mod intake;
 mod locate;
+pub mod rollup;
 pub mod spine;
 pub mod xlsx;
 
@@ -66,6 +67,8 @@ pub struct DataStage {
     origins: BTreeMap<String, Origin>,
     /// The joined source each column of the joined table comes from.
     column_sources: BTreeMap<String, Input>,
+    /// The rollup to a coarser granularity (`--per`), when one ran.
+    rollup: Option<rollup::Plan>,
 }
 
 /// The only SQL kapok runs: queries. DataFusion refuses DDL (`CREATE [EXTERNAL] TABLE`, …),
@@ -107,6 +110,7 @@ impl DataStage {
             granularities: Vec::new(),
             origins: BTreeMap::new(),
             column_sources: BTreeMap::new(),
+            rollup: None,
         };
         // Unit keys and periods are read as written (`0101`, `2023.10`), never as numbers.
         let text_columns: Vec<String> = [Some(&fw.units.key), fw.units.period.as_ref()]
@@ -143,6 +147,7 @@ impl DataStage {
         }
         stage.check_granularities()?;
         let joined: Vec<&Input> = inputs.iter().filter(|i| i.join).collect();
+        stage.roll_up(fw, &joined)?;
         stage.join(fw, &joined)?;
         Ok(stage)
     }
@@ -818,13 +823,14 @@ impl DataStage {
             }
         }
         if let Some(cond) = fw.rank.only.as_ref().filter(|_| with_rank) {
-            let sql = expr::to_sql(cond, &u.key, u.period.as_deref())?;
+            let sql = expr::to_sql(&self.rolled_expr(cond)?, &u.key, u.period.as_deref())?;
             cols.push((format!("CAST(({sql}) AS BOOLEAN)"), RANK_ONLY.to_string()));
         }
         for &i in indicators {
             let node = &fw.nodes[i];
             let spec = node.indicator().expect("indicator nodes only");
-            let mut sql = expr::to_sql(&spec.expr, &u.key, u.period.as_deref())?;
+            let mut sql =
+                expr::to_sql(&self.rolled_expr(&spec.expr)?, &u.key, u.period.as_deref())?;
             if let Some((d, _)) = &spec.denominator {
                 sql = format!(
                     "CAST(({sql}) AS DOUBLE) / (CAST({} AS DOUBLE) / {:?})",

@@ -93,12 +93,17 @@ impl Checker<'_> {
         let rank = r.table(self.sink, "rank");
         let charts = r.table(self.sink, "charts");
         let report = r.table(self.sink, "report");
+        let rollup = r.table(self.sink, "rollup");
         let sources = self.array(&mut r, "source");
         let dims = self.array(&mut r, "dimension");
         let inds = self.array(&mut r, "indicator");
         r.finish(self.sink);
 
-        let units = units.and_then(|(t, s)| self.units(t, s));
+        let (units, per) = match units.and_then(|(t, s)| self.units(t, s)) {
+            Some((u, per)) => (Some(u), per),
+            None => (None, None),
+        };
+        let rollup = super::rollup::read(self.sink, rollup, per);
         let defaults = defaults.map_or_else(Defaults::default, |(t, s)| {
             self.defaults(t, s, units.as_ref())
         });
@@ -156,6 +161,7 @@ impl Checker<'_> {
             sources,
             nodes,
             warnings: Vec::new(),
+            rollup,
         })
     }
 
@@ -251,19 +257,32 @@ impl Checker<'_> {
         Some((node, description))
     }
 
-    fn units(&mut self, t: &DeTable<'_>, span: Range<usize>) -> Option<Units> {
+    fn units(
+        &mut self,
+        t: &DeTable<'_>,
+        span: Range<usize>,
+    ) -> Option<(Units, Option<Sp<crate::period::Granularity>>)> {
         let mut r = TableReader::new(t, span, "[units]");
         let key = r.req_str(self.sink, "key");
         let name = self.text(&mut r, "name");
         let period = r.str(self.sink, "period");
         let group = self.text(&mut r, "group");
+        let per = super::rollup::per(self.sink, &mut r);
+        if let (Some(p), None) = (&per, &period) {
+            self.sink.push(
+                Diagnostic::error(p.span.clone(), "`per` needs a period column")
+                    .with_label("no [units] period")
+                    .with_hint("add `period = \"<column>\"` to [units]"),
+            );
+        }
         r.finish(self.sink);
-        Some(Units {
+        let units = Units {
             key: key?.value,
             name,
             period: period.map(|s| s.value),
             group,
-        })
+        };
+        Some((units, per))
     }
 
     fn defaults(&mut self, t: &DeTable<'_>, span: Range<usize>, units: Option<&Units>) -> Defaults {

@@ -950,6 +950,62 @@ fn to_sql_here(text: &str, unit: &str, period: Option<&str>) -> Result<String, E
     Ok(expr.to_string())
 }
 
+/// How [`rescale_lags`] maps a lag's offset: `(k, the call as written, its range)` → new `k`.
+pub type LagScale<'a> = dyn Fn(u64, &str, Range<usize>) -> Result<u64, ExprError> + Sync + 'a;
+
+/// Rewrites the offset of every `lag(x[, k])` (an omitted `k` is 1) through `scale`, which gets
+/// `k`, the call as written and its byte range in `text`, and returns the new offset or an
+/// error. A rollup uses it to count a lag written in the data's periods (months) in the
+/// published ones (quarters). Returns the rewritten expression text.
+pub fn rescale_lags(text: &str, scale: &LagScale<'_>) -> Result<String, ExprError> {
+    deep(text, || {
+        let mut expr = parse(text)?;
+        let mut err = None;
+        let _ = visit_expressions_mut(&mut expr, |e| {
+            let range = range_of(text, e);
+            if let Expr::Function(f) = e
+                && f.name.to_string().eq_ignore_ascii_case("lag")
+                && f.over.is_none()
+                && let FunctionArguments::List(list) = &mut f.args
+            {
+                let k = match list.args.get(1) {
+                    None => Some(1),
+                    Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v)))) => {
+                        match &v.value {
+                            Value::Number(n, _) => n.parse::<u64>().ok(),
+                            _ => None,
+                        }
+                    }
+                    Some(_) => None,
+                };
+                let Some(k) = k else {
+                    return ControlFlow::Continue(());
+                };
+                let written = text.get(range.clone()).unwrap_or(text).to_string();
+                match scale(k, &written, range).and_then(|n| parse_unchecked(&n.to_string())) {
+                    Ok(n) => {
+                        let arg = FunctionArg::Unnamed(FunctionArgExpr::Expr(n));
+                        if list.args.len() > 1 {
+                            list.args[1] = arg;
+                        } else {
+                            list.args.push(arg);
+                        }
+                    }
+                    Err(e) => {
+                        err = Some(e);
+                        return ControlFlow::Break(());
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        match err {
+            Some(e) => Err(e),
+            None => Ok(expr.to_string()),
+        }
+    })
+}
+
 /// Quotes an identifier for SQL text (`"name"`, inner quotes doubled).
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -983,6 +1039,29 @@ mod tests {
         assert_eq!(err.range.start, 4);
         let err = analyse("a b").unwrap_err();
         assert!(err.message.contains("unexpected"), "{}", err.message);
+    }
+
+    #[test]
+    fn lags_are_rescaled() {
+        let thirds = |k: u64, _: &str, r: Range<usize>| {
+            if k.is_multiple_of(3) {
+                Ok(k / 3)
+            } else {
+                Err(ExprError {
+                    message: format!("{k}"),
+                    range: r,
+                })
+            }
+        };
+        assert_eq!(
+            rescale_lags("x / nullif(lag(x, 12), 0)", &thirds).unwrap(),
+            "x / nullif(lag(x, 4), 0)"
+        );
+        let e = rescale_lags("x - lag(x)", &thirds).unwrap_err();
+        assert_eq!(e.message, "1");
+        assert_eq!(&"x - lag(x)"[e.range], "lag(x)");
+        let e = rescale_lags("x - lag(x, 2)", &thirds).unwrap_err();
+        assert_eq!(&"x - lag(x, 2)"[e.range], "lag(x, 2)");
     }
 
     #[test]

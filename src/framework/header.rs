@@ -20,6 +20,24 @@ pub struct ReportHeader {
     pub issuer: Option<Text>,
     /// A publication note, e.g. the release date, the status of the figures or a contact.
     pub note: Option<Text>,
+    /// The title when quarters are published from finer data (`--per quarter`).
+    pub title_quarter: Option<Text>,
+    /// The title when years are published from finer data (`--per year`).
+    pub title_year: Option<Text>,
+}
+
+impl ReportHeader {
+    /// Uses the title written for publishing at granularity `per`, when the framework has one.
+    pub fn publish_per(&mut self, per: crate::period::Granularity) {
+        let t = match per {
+            crate::period::Granularity::Quarter => self.title_quarter.clone(),
+            crate::period::Granularity::Year => self.title_year.clone(),
+            crate::period::Granularity::Month => None,
+        };
+        if t.is_some() {
+            self.title = t;
+        }
+    }
 }
 
 /// Reads and checks the `[report]` table: unknown keys and values of the wrong type are
@@ -30,6 +48,8 @@ pub(super) fn read(sink: &mut Sink, t: &DeTable<'_>, span: Range<usize>) -> Repo
         title: text(sink, &mut r, "title"),
         issuer: text(sink, &mut r, "issuer"),
         note: text(sink, &mut r, "note"),
+        title_quarter: text(sink, &mut r, "title_quarter"),
+        title_year: text(sink, &mut r, "title_year"),
     };
     r.finish(sink);
     header

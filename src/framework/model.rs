@@ -442,6 +442,8 @@ pub struct Framework {
     pub nodes: Vec<Node>,
     /// Warnings found while checking.
     pub warnings: Vec<Diagnostic>,
+    /// Publication granularity (`[units] per`, `--per`) and rollup rules (`[rollup]`).
+    pub rollup: super::rollup::RollupSpec,
 }
 
 impl Framework {

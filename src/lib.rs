@@ -36,6 +36,7 @@ pub mod pipeline;
 pub mod report;
 pub mod results;
 pub mod stats;
+pub mod trend;
 
 use std::path::Path;
 

@@ -93,6 +93,7 @@ impl Checker<'_> {
         let rank = r.table(self.sink, "rank");
         let charts = r.table(self.sink, "charts");
         let report = r.table(self.sink, "report");
+        let trend = r.table(self.sink, "trend");
         let sources = self.array(&mut r, "source");
         let dims = self.array(&mut r, "dimension");
         let inds = self.array(&mut r, "indicator");
@@ -106,6 +107,9 @@ impl Checker<'_> {
         let charts = charts.map_or_else(ChartFiles::default, |(t, s)| self.charts(t, s));
         let report = report.map_or_else(Default::default, |(t, s)| {
             super::header::read(self.sink, t, s)
+        });
+        let trend = trend.map_or_else(Default::default, |(t, s)| {
+            super::trend::read(self.sink, t, s)
         });
         let index = index.and_then(|(t, s)| self.index(t, s));
         let declared: Vec<String> = sources
@@ -153,6 +157,7 @@ impl Checker<'_> {
             rank,
             charts,
             report,
+            trend,
             sources,
             nodes,
             warnings: Vec::new(),

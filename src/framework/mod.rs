@@ -8,6 +8,7 @@ pub mod header;
 pub mod methods;
 pub mod model;
 pub mod read;
+pub mod trend;
 
 use std::path::Path;
 

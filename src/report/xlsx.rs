@@ -232,6 +232,10 @@ fn ranking(rep: &Report, name: &'static str) -> Sheet {
         header.extend([t("所属组", "group"), t("组内排名", "rank in group")]);
     }
     header.push(rep.name(0).to_string());
+    let trends = rep.trends();
+    if trends.is_some() {
+        header.push(t("趋势", "trend"));
+    }
     if any_note {
         header.push(t("说明", "note"));
     }
@@ -248,6 +252,12 @@ fn ranking(rep: &Report, name: &'static str) -> Sheet {
                 row.extend([text(g), Cell::Int(rep.group_rank(u))]);
             }
             row.push(Cell::Score(rep.score(u, 0)));
+            if let Some(tr) = &trends {
+                // The arrow and the class in words (see crate::trend for the rule).
+                row.push(text(tr.class_of(rep.p, u, 0).map_or(String::new(), |c| {
+                    format!("{} {}", c.arrow(), c.label(rep.lang))
+                })));
+            }
             if any_note {
                 row.push(text(rep.status_note(u).unwrap_or("")));
             }

@@ -26,5 +26,6 @@ mod properties;
 mod readme;
 mod report;
 mod sql;
+mod trend;
 mod util;
 mod workbook;

@@ -212,7 +212,8 @@ fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
             "代码",
             "名称",
             "统计期",
-            "红棉指数（区）"
+            "红棉指数（区）",
+            "趋势"
         ]
     );
     assert_eq!(rows.len() - 1, 11, "11 districts");
@@ -228,6 +229,15 @@ fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
             (score - num(&unit, "score.hongmian")).abs() < 1e-9,
             "{unit}"
         );
+        // The trend cell says the class of `kapok score`'s trend column, with its arrow.
+        let class = &by_unit[unit.as_str()][scores.col("trend.hongmian")];
+        let want = match class.as_str() {
+            "improving" => "↗ 向好",
+            "stable" => "→ 平稳",
+            "declining" => "↘ 下滑",
+            _ => "",
+        };
+        assert_eq!(cell_text(&row[7]), want, "{unit}");
     }
     assert!(rows[1..].iter().any(|r| cell_text(&r[4]) == "越秀区"));
 

@@ -59,12 +59,6 @@ const CHART_SECTIONS: [(&str, Sec); 10] = [
     ("trends", Sec::Time),
 ];
 
-/// The year-on-year table lists every unit up to this many.
-const YOY_ALL: usize = 20;
-
-/// Beyond [`YOY_ALL`] units, the year-on-year table lists this many risers and fallers.
-const YOY_TOP: usize = 10;
-
 /// The chart that draws the dimension table, shown right under it.
 const TABLE_CHART: &str = "heatmap-dimensions";
 
@@ -147,13 +141,7 @@ pub fn render(rep: &Report) -> String {
         match s {
             Sec::Ranking => pg.ranking(),
             Sec::Dimensions => pg.dimensions(),
-            Sec::Indicators => pg.figures(s),
-            Sec::Time => {
-                pg.figures(s);
-                if let Some(t) = &trends {
-                    pg.year_on_year(t);
-                }
-            }
+            Sec::Indicators | Sec::Time => pg.figures(s),
             Sec::Profiles => super::profile::profiles(rep, &mut pg.h),
             Sec::Method => pg.method(),
             Sec::Notes => pg.notes(),
@@ -372,6 +360,7 @@ impl Page<'_, '_> {
         let groups = rep.has_groups();
         let any_note = units.iter().any(|&u| rep.status_note(u).is_some());
         let trends = rep.trends();
+        let year_ago = trends.as_ref().and_then(|t| t.year_ago[rep.p]);
         let h = &mut self.h;
         h.push_str("<div class=\"scroll\"><table class=\"compact\">\n<thead><tr>");
         let _ = write!(h, "<th class=\"n\">{}</th>", rep.t("排名", "Rank"));
@@ -381,6 +370,20 @@ impl Page<'_, '_> {
                 "<th class=\"c\">{}</th><th class=\"n\">{}</th>",
                 rep.t("变化", "Change"),
                 rep.t("上期", "Previous")
+            );
+        }
+        // Year on year: the places climbed since the same period a year earlier (whose rank
+        // the cell's tooltip gives).
+        if let Some(q) = year_ago {
+            let _ = write!(
+                h,
+                "<th class=\"c\" title=\"{}\">{}</th>",
+                esc(&format!(
+                    "{} {}",
+                    rep.t("与去年同期比较：", "against"),
+                    panel.periods[q]
+                )),
+                rep.t("同比", "YoY"),
             );
         }
         let _ = write!(
@@ -398,6 +401,11 @@ impl Page<'_, '_> {
             );
         }
         let _ = write!(h, "<th class=\"n\">{}</th>", esc(rep.name(0)));
+        // Score change over the year, only when scores are comparable across periods.
+        let yoy_score = year_ago.is_some() && trends.as_ref().is_some_and(|t| t.comparable);
+        if yoy_score {
+            let _ = write!(h, "<th class=\"n\">{}</th>", rep.t("得分同比", "Score YoY"));
+        }
         if trends.is_some() {
             let _ = write!(h, "<th class=\"c\">{}</th>", rep.t("趋势", "Trend"));
         }
@@ -417,6 +425,28 @@ impl Page<'_, '_> {
                     rank(rep.prev_rank(u))
                 );
             }
+            if let (Some(q), Some(t)) = (year_ago, &trends) {
+                let places = match t.rank_yoy[[rep.p, u, 0]] {
+                    Some(d) if d > 0 => format!("↑{d}"),
+                    Some(d) if d < 0 => format!("↓{}", -d),
+                    Some(_) => "=".into(),
+                    None if rep.rank(u, 0).is_some() => rep.t("新", "new").into(),
+                    None => "–".into(),
+                };
+                let before = rep.r.ranks[[q, u, 0]];
+                let tip = if before > 0 {
+                    format!("{}: {before}", panel.periods[q])
+                } else {
+                    String::new()
+                };
+                let _ = write!(
+                    h,
+                    "<td class=\"{}\" title=\"{}\">{}</td>",
+                    change_class(&places),
+                    esc(&tip),
+                    esc(&places),
+                );
+            }
             let _ = write!(
                 h,
                 "<td class=\"nw\">{}</td><td class=\"nw\">{}</td>",
@@ -433,6 +463,20 @@ impl Page<'_, '_> {
                 );
             }
             let _ = write!(h, "<td class=\"n\"><b>{}</b></td>", score(rep.score(u, 0)));
+            if yoy_score && let Some(t) = &trends {
+                let d = t.yoy[[rep.p, u, 0]];
+                let text = if d.is_finite() {
+                    let s = crate::format::fmt_fixed(d, 2);
+                    if s.starts_with('-') || s == "0.00" {
+                        s
+                    } else {
+                        format!("+{s}")
+                    }
+                } else {
+                    "–".into()
+                };
+                let _ = write!(h, "<td class=\"n\">{text}</td>");
+            }
             if let Some(t) = &trends {
                 let _ = match t.class_of(rep.p, u, 0) {
                     Some(c) => write!(
@@ -473,121 +517,6 @@ impl Page<'_, '_> {
         let text = super::headline::paragraph(rep.fw, rep.r, rep.p, rep.lang);
         if !text.is_empty() {
             let _ = writeln!(self.h, "<p class=\"headline\">{}</p>", esc(&text));
-        }
-    }
-
-    /// Rank and score now against the same period a year earlier: every unit when there are at
-    /// most [`YOY_ALL`], else the [`YOY_TOP`] that climbed and fell most. Score columns only when
-    /// scores are comparable across periods.
-    fn year_on_year(&mut self, t: &crate::trend::Trends) {
-        let rep = self.rep;
-        let Some(q) = t.year_ago[rep.p] else {
-            return;
-        };
-        let r = rep.r;
-        let p = rep.p;
-        let panel = &r.panel;
-        let mut units = rep.units();
-        let all = units.len() <= YOY_ALL;
-        if !all {
-            let change = |u: usize| t.rank_yoy[[p, u, 0]];
-            let mut moved: Vec<usize> = units
-                .iter()
-                .copied()
-                .filter(|&u| change(u).is_some_and(|d| d != 0))
-                .collect();
-            moved.sort_by_key(|&u| (std::cmp::Reverse(change(u)), panel.units[u].clone()));
-            let mut keep: Vec<usize> = moved.iter().take(YOY_TOP).copied().collect();
-            keep.extend(
-                moved
-                    .iter()
-                    .rev()
-                    .take(YOY_TOP)
-                    .filter(|u| change(**u) < Some(0)),
-            );
-            keep.sort_unstable();
-            keep.dedup();
-            units.retain(|u| keep.contains(u));
-        }
-        let (pn, qn) = (&panel.periods[p], &panel.periods[q]);
-        let zh = rep.zh();
-        let _ = writeln!(
-            self.h,
-            "<h3>{}</h3>",
-            esc(&match (zh, all) {
-                (true, true) => format!("同比：{pn} 与 {qn}"),
-                (true, false) => format!("同比：{pn} 与 {qn}（名次升降最多的单位）"),
-                (false, true) => format!("Year on year: {pn} against {qn}"),
-                (false, false) => format!(
-                    "Year on year: {pn} against {qn} (the units that climbed and fell most)"
-                ),
-            })
-        );
-        let h = &mut self.h;
-        h.push_str("<div class=\"scroll\"><table class=\"compact\">\n<thead><tr>");
-        let _ = write!(
-            h,
-            "<th>{}</th><th>{}</th><th class=\"n\">{} {}</th><th class=\"n\">{} {}</th><th class=\"c\">{}</th><th class=\"n\">{} {}</th><th class=\"n\">{} {}</th>",
-            rep.t("代码", "Code"),
-            rep.t("名称", "Name"),
-            rep.t("排名", "Rank"),
-            esc(pn),
-            rep.t("排名", "Rank"),
-            esc(qn),
-            rep.t("名次变化", "Places"),
-            rep.t("得分", "Score"),
-            esc(pn),
-            rep.t("得分", "Score"),
-            esc(qn),
-        );
-        if t.comparable {
-            let _ = write!(h, "<th class=\"n\">{}</th>", rep.t("得分变化", "Change"));
-        }
-        h.push_str("</tr></thead>\n<tbody>\n");
-        for &u in &units {
-            let before = Some(r.ranks[[q, u, 0]]).filter(|&k| k > 0);
-            let places = match t.rank_yoy[[p, u, 0]] {
-                Some(d) if d > 0 => format!("↑{d}"),
-                Some(d) if d < 0 => format!("↓{}", -d),
-                Some(_) => "=".into(),
-                None => "–".into(),
-            };
-            let _ = write!(
-                h,
-                "<tr><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
-                esc(&panel.units[u]),
-                rep.unit_html(u),
-                rank(rep.rank(u, 0)),
-                rank(before),
-                change_class(&places),
-                esc(&places),
-                score(rep.score(u, 0)),
-                score(Some(r.scores[[q, u, 0]]).filter(|v| v.is_finite())),
-            );
-            if t.comparable {
-                let d = t.yoy[[p, u, 0]];
-                let _ = write!(
-                    h,
-                    "<td class=\"n\">{}</td>",
-                    if d.is_finite() {
-                        format!("{:+.2}", d)
-                    } else {
-                        "–".into()
-                    }
-                );
-            }
-            h.push_str("</tr>\n");
-        }
-        h.push_str("</tbody>\n</table></div>\n");
-        if !t.comparable {
-            let _ = writeln!(
-                h,
-                "<p class=\"legend\">{}</p>",
-                rep.t(
-                    "各期得分按当期数据分别标准化，不同期的得分不可直接比较，故只比较名次，不列得分变化。",
-                    "Scores are normalised within each period, so scores of different periods are not comparable: compare ranks; no score change is given."
-                )
-            );
         }
     }
 

@@ -98,10 +98,10 @@ pub fn legend(window: usize, t: f64, ranks: bool, lang: Lang) -> String {
             "趋势（近 {window} 期名次的最小二乘斜率，|t| ≥ {t}；各期得分不可比，按名次判断）：↗ 向好  → 平稳  ↘ 下滑"
         ),
         (Lang::En, false) => format!(
-            "trend (least-squares slope of the last {window} periods' scores, |t| ≥ {t}): ↗ improving  → stable  ↘ declining"
+            "Trend (least-squares slope of the last {window} periods' scores, |t| ≥ {t}): ↗ improving  → stable  ↘ declining"
         ),
         (Lang::En, true) => format!(
-            "trend (least-squares slope of the last {window} periods' ranks, |t| ≥ {t}; scores are not comparable across periods): ↗ improving  → stable  ↘ declining"
+            "Trend (least-squares slope of the last {window} periods' ranks, |t| ≥ {t}; scores are not comparable across periods): ↗ improving  → stable  ↘ declining"
         ),
     }
 }

@@ -185,6 +185,8 @@ pub fn radar(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, 
 /// Small multiples of the index across the periods up to the chosen one: one panel per unit
 /// (best first) with the average of all units for reference, or, when the framework has
 /// groups, one panel per group with its units as thin lines and the group's mean in bold.
+/// When scores are not comparable across periods (normalised within each period) the panels
+/// draw ranks instead (1st at the top, no average line), and the title and subtitle say so.
 pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, Error> {
     let ctx = Ctx::new(fw, r, opts)?;
     let p = ctx.p;
@@ -244,7 +246,12 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
                     )
                 })
                 .collect();
-            ps.sort_by(|a, b| b.0.total_cmp(&a.0));
+            // Best group first: the highest mean score, or the lowest mean rank.
+            if ranks {
+                ps.sort_by(|a, b| a.0.total_cmp(&b.0));
+            } else {
+                ps.sort_by(|a, b| b.0.total_cmp(&a.0));
+            }
             ps.into_iter().map(|x| x.1).collect()
         }
         None => ctx

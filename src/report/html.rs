@@ -497,16 +497,18 @@ impl Page<'_, '_> {
         h.push_str("</tbody>\n</table>");
         // The legend inside the table's box, so that the map beside it stays in place.
         if let Some(t) = &trends {
-            let _ = write!(
-                h,
-                "<p class=\"legend\">{}</p>",
-                esc(&crate::trend::legend(
-                    t.rule.window,
-                    t.rule.t,
-                    !t.comparable,
-                    rep.lang
-                ))
-            );
+            let mut legend = crate::trend::legend(t.rule.window, t.rule.t, !t.comparable, rep.lang);
+            if let Some(q) = year_ago {
+                legend.push_str(&match rep.lang {
+                    crate::framework::Lang::Zh => {
+                        format!("。同比：与 {} 相比的名次变化", panel.periods[q])
+                    }
+                    crate::framework::Lang::En => {
+                        format!(". YoY: places climbed since {}", panel.periods[q])
+                    }
+                });
+            }
+            let _ = write!(h, "<p class=\"legend\">{}</p>", esc(&legend));
         }
         h.push_str("</div>\n");
     }

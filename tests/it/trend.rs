@@ -307,3 +307,71 @@ fn trend_settings_are_checked_where_they_are_written() {
     assert!(all.contains("`t` = -1 is invalid"), "{all}");
     assert!(all.contains("unknown key `span` in [trend]"), "{all}");
 }
+
+#[test]
+fn quarters_compare_with_the_quarter_before_and_the_same_quarter_a_year_earlier() {
+    // Quarterly data and no [trend] table: the defaults for quarters (rolling 4, window 8).
+    let dir = tempdir();
+    let text = FRAMEWORK
+        .replace("NORM", "\"none\"")
+        .replace("window = 4\nrolling = 3\nmin_periods = 4\n", "");
+    std::fs::write(dir.path().join("f.toml"), text).unwrap();
+    // A = 10 + 2q, B = 30 − q over 2022-Q1 … 2023-Q4 (q = 0 … 7).
+    let mut csv = String::from("code,name,month,x\n");
+    for q in 0..8 {
+        let period = format!("{}-Q{}", 2022 + q / 4, q % 4 + 1);
+        csv.push_str(&format!("A,Alpha,{period},{}\n", 10 + 2 * q));
+        csv.push_str(&format!("B,Bravo,{period},{}\n", 30 - q));
+    }
+    std::fs::write(dir.path().join("monthly.csv"), csv).unwrap();
+    let fw = dir.path().join("f.toml");
+    let out = dir.path().join("out.csv");
+    let o = kapok(&[
+        "score",
+        fw.to_str().unwrap(),
+        "--period",
+        "2023年四季度",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let (_, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let csv = Csv::read(&out);
+    // 2023-Q4 (q = 7): A 24, B 23; 2023-Q3: A 22, B 24; 2022-Q4 (q = 3): A 16, B 27.
+    assert_eq!(num(&csv, "A", "change.idx"), Some(2.0));
+    assert_eq!(num(&csv, "B", "change.idx"), Some(-1.0));
+    assert_eq!(num(&csv, "A", "yoy.idx"), Some(8.0));
+    assert_eq!(num(&csv, "B", "yoy.idx"), Some(-4.0));
+    // Ranks: 2023-Q3 B 1, A 2; 2023-Q4 A 1, B 2.
+    assert_eq!(num(&csv, "A", "rank_change.idx"), Some(1.0));
+    assert_eq!(num(&csv, "A", "rank_yoy.idx"), Some(1.0));
+    // Rolling mean of the last 4 quarters: A (18+20+22+24)/4 = 21, B (26+25+24+23)/4 = 24.5.
+    assert_eq!(num(&csv, "A", "rolling.idx"), Some(21.0));
+    assert_eq!(num(&csv, "B", "rolling.idx"), Some(24.5));
+    // Eight quarters on exact lines.
+    assert_eq!(cell(&csv, "A", "trend.idx"), "improving");
+    assert_eq!(cell(&csv, "B", "trend.idx"), "declining");
+}
+
+#[test]
+fn the_headline_counts_imputed_values() {
+    // Delta's value of 2023-03 is missing and filled with the mean of the others.
+    let dir = tempdir();
+    let path = setup(dir.path(), "\"none\"");
+    let data = monthly().replace("D,Delta,2023-03,7\n", "D,Delta,2023-03,\n");
+    std::fs::write(dir.path().join("monthly.csv"), data).unwrap();
+    let mut fw = kapok::load(Path::new(&path)).unwrap();
+    fw.defaults.impute = kapok::pipeline::Impute::Mean;
+    let (r, _) = kapok::score(&fw, None).unwrap();
+    let p = r.panel.period_index("2023-03").unwrap();
+    let en = kapok::report::headline::sentences(&fw, &r, p, kapok::framework::Lang::En);
+    assert_eq!(
+        en.last().unwrap(),
+        "1 indicator value was missing in this period and was imputed by the framework's methods (1 indicator)."
+    );
+    let zh = kapok::report::headline::sentences(&fw, &r, p, kapok::framework::Lang::Zh);
+    assert_eq!(
+        zh.last().unwrap(),
+        "本期有 1 个指标值缺失，已按框架规定的方法填补（涉及 1 项指标）。"
+    );
+}

@@ -527,6 +527,26 @@ fn about(rep: &Report, name: &'static str, imputed_sheet: &str) -> Sheet {
             env!("CARGO_PKG_VERSION").into(),
         ),
     ];
+    // Change and trend: the comparison a year earlier, the trend rule and the headline.
+    if let Some(tr) = rep.trends() {
+        if let Some(q) = tr.year_ago[rep.p] {
+            about.insert(
+                3,
+                (
+                    t("同比比较期", "a year earlier"),
+                    rep.r.panel.periods[q].clone(),
+                ),
+            );
+        }
+        about.push((
+            t("趋势", "trend"),
+            crate::trend::legend(tr.rule.window, tr.rule.t, !tr.comparable, rep.lang),
+        ));
+        about.push((
+            t("摘要", "headline"),
+            super::headline::paragraph(rep.fw, rep.r, rep.p, rep.lang),
+        ));
+    }
     for n in rep.period_notes() {
         about.push((t("本期说明", "note"), n));
     }

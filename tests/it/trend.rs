@@ -375,3 +375,37 @@ fn the_headline_counts_imputed_values() {
         "本期有 1 个指标值缺失，已按框架规定的方法填补（涉及 1 项指标）。"
     );
 }
+
+#[test]
+fn the_report_opens_with_the_headline_and_shows_trends_and_year_on_year() {
+    let dir = tempdir();
+    let fw = setup(dir.path(), "\"none\"");
+    let out = dir.path().join("rep");
+    let o = kapok(&[
+        "report",
+        &fw,
+        "--lang",
+        "en",
+        "--period",
+        "2023-03",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let (_, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let head = html.find("<p class=\"headline\">In 2023-03, Alpha leads the Index with a score of 24.0, followed by Bravo and Delta. Against 2023-02, Delta and Charlie fell most").expect("the headline");
+    // The headline comes before the first section.
+    assert!(head < html.find("<section>").unwrap());
+    // Trend arrows: Alpha ↗ (improving), Charlie ↘, Delta →; Bravo has none.
+    assert!(html.contains("<td class=\"c trend improving\" title=\"improving\">↗</td>"));
+    assert!(html.contains("<td class=\"c trend declining\" title=\"declining\">↘</td>"));
+    assert!(html.contains("<td class=\"c trend stable\" title=\"stable\">→</td>"));
+    // Year on year: Alpha climbed from 3rd in 2022-03; its score rose by 12.
+    assert!(
+        html.contains("<td class=\"c up\" title=\"2022-03: 3\">↑2</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<td class=\"n\">+12.00</td>"));
+    assert!(html.contains("YoY: places climbed since 2022-03"));
+}

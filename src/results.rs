@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
+use datafusion::arrow::array::{
+    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
 use crate::error::Error;
@@ -121,8 +123,61 @@ impl Results {
                 ))));
             }
         }
+        if fw.units.period.is_some() {
+            self.trend_columns(fw, &rows, &mut fields, &mut cols);
+        }
         RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
             .map_err(|e| Error::Data(format!("building the results table: {e}")))
+    }
+
+    /// The change and trend columns (see [`crate::trend`]), appended per aggregate node (the
+    /// index and the dimensions, in pre-order): `change.<id>` and `yoy.<id>` (score change
+    /// against the previous period and a year earlier), `rank_change.<id>` and `rank_yoy.<id>`
+    /// (places climbed), `rolling.<id>` (rolling mean of the score) and `trend.<id>`
+    /// (`improving`, `stable`, `declining`). When scores are not comparable across periods the
+    /// score columns `change`, `yoy` and `rolling` are present but empty, and `trend` is the
+    /// trend of the rank.
+    fn trend_columns(
+        &self,
+        fw: &Framework,
+        rows: &[(usize, usize)],
+        fields: &mut Vec<Field>,
+        cols: &mut Vec<ArrayRef>,
+    ) {
+        let t = crate::trend::Trends::of(fw, self);
+        for (k, &node) in t.nodes.iter().enumerate() {
+            let id = &fw.nodes[node].id;
+            let num = |a: &ndarray::Array3<f64>| -> ArrayRef {
+                Arc::new(Float64Array::from_iter(rows.iter().map(|&(p, u)| {
+                    let v = a[[p, u, k]];
+                    v.is_finite().then_some(v)
+                })))
+            };
+            let int = |a: &ndarray::Array3<Option<i64>>| -> ArrayRef {
+                Arc::new(Int64Array::from_iter(
+                    rows.iter().map(|&(p, u)| a[[p, u, k]]),
+                ))
+            };
+            fields.push(Field::new(format!("change.{id}"), DataType::Float64, true));
+            cols.push(num(&t.change));
+            fields.push(Field::new(
+                format!("rank_change.{id}"),
+                DataType::Int64,
+                true,
+            ));
+            cols.push(int(&t.rank_change));
+            fields.push(Field::new(format!("yoy.{id}"), DataType::Float64, true));
+            cols.push(num(&t.yoy));
+            fields.push(Field::new(format!("rank_yoy.{id}"), DataType::Int64, true));
+            cols.push(int(&t.rank_yoy));
+            fields.push(Field::new(format!("rolling.{id}"), DataType::Float64, true));
+            cols.push(num(&t.rolling));
+            fields.push(Field::new(format!("trend.{id}"), DataType::Utf8, true));
+            cols.push(Arc::new(StringArray::from_iter(
+                rows.iter()
+                    .map(|&(p, u)| t.class[[p, u, k]].map(|c| c.key())),
+            )));
+        }
     }
 }
 

@@ -185,6 +185,8 @@ pub fn radar(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, 
 /// Small multiples of the index across the periods up to the chosen one: one panel per unit
 /// (best first) with the average of all units for reference, or, when the framework has
 /// groups, one panel per group with its units as thin lines and the group's mean in bold.
+/// When scores are not comparable across periods (normalised within each period) the panels
+/// draw ranks instead (1st at the top, no average line), and the title and subtitle say so.
 pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart, Error> {
     let ctx = Ctx::new(fw, r, opts)?;
     let p = ctx.p;
@@ -195,15 +197,26 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
         ));
     }
     let nu = r.panel.units.len();
-    let series = |u: usize| -> Vec<f64> { periods.iter().map(|&q| ctx.score(q, u, 0)).collect() };
+    // Scores normalised within each period are not comparable across periods: draw ranks
+    // (rank 1 at the top) and say so.
+    let ranks = !fw.comparable_across_periods();
+    let value = |q: usize, u: usize| -> f64 {
+        if ranks {
+            ctx.rank(q, u).map_or(f64::NAN, f64::from)
+        } else {
+            ctx.score(q, u, 0)
+        }
+    };
+    let series = |u: usize| -> Vec<f64> { periods.iter().map(|&q| value(q, u)).collect() };
     let avg_of = |units: &[usize]| -> Vec<f64> {
         periods
             .iter()
-            .map(|&q| mean(units.iter().map(|&u| ctx.score(q, u, 0))))
+            .map(|&q| mean(units.iter().map(|&u| value(q, u))))
             .collect()
     };
     let all: Vec<usize> = (0..nu).collect();
-    let city = avg_of(&all);
+    // The average rank of all units says nothing: no reference line for ranks.
+    let city = if ranks { Vec::new() } else { avg_of(&all) };
     // Panels: (heading, thin lines, bold line, reference line).
     type Panel = (String, Vec<Vec<f64>>, Vec<f64>, Vec<f64>);
     let panels: Vec<Panel> = match &r.panel.groups {
@@ -233,7 +246,12 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
                     )
                 })
                 .collect();
-            ps.sort_by(|a, b| b.0.total_cmp(&a.0));
+            // Best group first: the highest mean score, or the lowest mean rank.
+            if ranks {
+                ps.sort_by(|a, b| a.0.total_cmp(&b.0));
+            } else {
+                ps.sort_by(|a, b| b.0.total_cmp(&a.0));
+            }
             ps.into_iter().map(|x| x.1).collect()
         }
         None => ctx
@@ -265,9 +283,33 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
     if !lo.is_finite() {
         (lo, hi) = (0.0, 1.0);
     }
-    let ticks = nice_ticks(lo, hi, 3);
-    let title = ctx.title(ctx.tr("指数走势", "index over time"));
-    let subtitle = if r.panel.groups.is_some() {
+    if ranks {
+        lo = 1.0;
+        hi = hi.max(2.0);
+    }
+    let mut ticks = nice_ticks(lo, hi, 3);
+    if ranks {
+        ticks.retain(|t| (lo..=hi).contains(t) && t.fract() == 0.0);
+        if !ticks.contains(&1.0) {
+            ticks.insert(0, 1.0);
+        }
+    }
+    let title = ctx.title(if ranks {
+        ctx.tr("指数名次走势", "index rank over time")
+    } else {
+        ctx.tr("指数走势", "index over time")
+    });
+    let subtitle = if ranks && r.panel.groups.is_some() {
+        ctx.tr(
+            "各期得分分别标准化、不可跨期比较，故画名次（第 1 名在上）：每组一格，细线为组内各单位，粗线为组内平均名次",
+            "Scores are normalised within each period and not comparable across periods, so ranks are drawn (1st at the top): one panel per group, thin lines its units, bold their mean rank",
+        )
+    } else if ranks {
+        ctx.tr(
+            "各期得分分别标准化、不可跨期比较，故画名次（第 1 名在上）；每个单位一格，按本期名次排序",
+            "Scores are normalised within each period and not comparable across periods, so ranks are drawn (1st at the top); one panel per unit, ordered by current rank",
+        )
+    } else if r.panel.groups.is_some() {
         ctx.tr(
             "每组一格：细线为组内各单位，粗线为组平均，虚线为全市平均；按本期组平均排序",
             "One panel per group: thin lines its units, bold its mean, dashed the overall mean; ordered by the group mean",
@@ -300,8 +342,10 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
                         as i32
                 };
                 let yv = |v: f64| {
-                    py1 - (((v - lo) / (hi - lo)).clamp(0.0, 1.0) * (py1 - py0) as f64).round()
-                        as i32
+                    let f = ((v - lo) / (hi - lo)).clamp(0.0, 1.0);
+                    // Ranks run downwards: 1st at the top.
+                    let f = if ranks { 1.0 - f } else { f };
+                    py1 - (f * (py1 - py0) as f64).round() as i32
                 };
                 for (&t, label) in ticks.iter().zip(tick_labels(&ticks)) {
                     area.draw(&PathElement::new(

@@ -14,6 +14,10 @@ pub struct RankArgs {
     /// The period to rank (default: the latest).
     #[arg(long)]
     period: Option<String>,
+    /// Print the period side by side with this one (e.g. --compare 2022-12, 2022年12月,
+    /// 2022-Q4): rank and score in each and the change.
+    #[arg(long, value_name = "PERIOD")]
+    compare: Option<String>,
 }
 
 /// Runs `kapok rank`.
@@ -26,6 +30,11 @@ pub fn run(a: &RankArgs) -> Result<(), Error> {
         super::warn(&[note.text(&fw, lang)]);
     }
     let p = super::pick_period(&results.panel, a.period.as_deref())?;
+    if let Some(c) = &a.compare {
+        let q = compare_period(&results.panel, c)?;
+        let text = super::table::compare(&fw, &results, p, q, lang);
+        return super::print(&text);
+    }
     let prev = results.panel.previous_period(p);
     let panel = &results.panel;
     let mut text = String::new();
@@ -42,4 +51,23 @@ pub fn run(a: &RankArgs) -> Result<(), Error> {
     }
     text.push_str(&super::table::ranking(&fw, &results, p, prev, a.run.lang));
     super::print(&text)
+}
+
+/// The period `--compare` names, in any spelling [`crate::period::Period::parse`] accepts; a
+/// usage error listing the data's periods when the data do not have it.
+pub fn compare_period(panel: &crate::Panel, text: &str) -> Result<usize, Error> {
+    if panel.periods.iter().all(String::is_empty) {
+        return Err(Error::Usage(format!(
+            "--compare {text}: the framework has no periods ([units] names no period column)"
+        )));
+    }
+    let canonical =
+        crate::period::Period::parse(text).map_err(|e| Error::Usage(format!("--compare {e}")))?;
+    panel.period_index(text).ok_or_else(|| {
+        Error::Usage(format!(
+            "--compare {text}: no data for {canonical}; the data have {} period(s): {}",
+            panel.periods.len(),
+            crate::data::list_at_most(&panel.periods, 40)
+        ))
+    })
 }

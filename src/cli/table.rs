@@ -60,7 +60,8 @@ fn wrap(s: &str, width: usize) -> String {
     lines.join("\n")
 }
 
-/// The ranking of period `p`: rank, change against `prev` (when given), unit, name, index score
+/// The ranking of period `p`: rank, change against `prev` (when given), unit, name, the index's
+/// trend arrow (see [`crate::trend`]; legend under the table when the data have periods), index score
 /// and the scores of the index's dimensions, best first; scores with the `[rank] digits` of the
 /// framework (default 2).
 pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang: Lang) -> String {
@@ -74,6 +75,7 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
         if zh { "变化" } else { "change" }.into(),
         if zh { "代码" } else { "unit" }.into(),
         if zh { "名称" } else { "name" }.into(),
+        if zh { "趋势" } else { "trend" }.into(),
         short_name(fw, 0, lang),
     ];
     header.extend(dims.iter().map(|&d| short_name(fw, d, lang)));
@@ -84,6 +86,7 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
         let k = r.ranks[[p, u, 0]];
         (if k == 0 { u32::MAX } else { k }, panel.units[u].clone())
     });
+    let trends = (fw.units.period.is_some()).then(|| crate::trend::Trends::of(fw, r));
     let mut t = Table::new();
     t.load_style(STYLE);
     t.set_header(header);
@@ -101,17 +104,113 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
             }),
             panel.units[u].clone(),
             panel.unit_name(u, lang).to_string(),
+            trends
+                .as_ref()
+                .and_then(|t| t.class_of(p, u, 0))
+                .map_or("", |c| c.arrow())
+                .to_string(),
             fmt_score(r.scores[[p, u, 0]], digits),
         ];
         line.extend(dims.iter().map(|&d| fmt_score(r.scores[[p, u, d]], digits)));
         t.add_row(line);
     }
     for (i, col) in t.column_iter_mut().enumerate() {
-        if i != 3 && i != 2 {
+        match i {
+            2 | 3 => {}
+            4 => col.set_cell_alignment(CellAlignment::Center),
+            _ => col.set_cell_alignment(CellAlignment::Right),
+        }
+    }
+    match trends {
+        Some(tr) => format!(
+            "{t}\n{}\n",
+            crate::trend::legend(tr.rule.window, tr.rule.t, !tr.comparable, lang)
+        ),
+        None => format!("{t}\n"),
+    }
+}
+
+/// Periods `p` and `q` side by side, best first in `p`: the rank and index score in each and
+/// the change from `q` to `p`. Score changes only when scores are comparable across periods
+/// (else a note says why they are left out).
+pub fn compare(fw: &Framework, r: &Results, p: usize, q: usize, lang: Lang) -> String {
+    let panel = &r.panel;
+    let zh = lang == Lang::Zh;
+    let digits = fw.rank.digits.map_or(2, |d| d as usize);
+    let comparable = fw.comparable_across_periods();
+    let (pn, qn) = (&panel.periods[p], &panel.periods[q]);
+    let mut header: Vec<String> = vec![
+        if zh { "代码" } else { "unit" }.into(),
+        if zh { "名称" } else { "name" }.into(),
+        format!("{} {pn}", if zh { "排名" } else { "rank" }),
+        format!("{} {qn}", if zh { "排名" } else { "rank" }),
+        if zh { "名次变化" } else { "places" }.into(),
+        format!("{} {pn}", if zh { "得分" } else { "score" }),
+        format!("{} {qn}", if zh { "得分" } else { "score" }),
+    ];
+    if comparable {
+        header.push(if zh { "得分变化" } else { "change" }.into());
+    }
+    let mut rows: Vec<usize> = (0..panel.units.len())
+        .filter(|&u| {
+            r.status[[p, u]] != crate::evaluate::Status::Absent
+                || r.status[[q, u]] != crate::evaluate::Status::Absent
+        })
+        .collect();
+    rows.sort_by_key(|&u| {
+        let k = r.ranks[[p, u, 0]];
+        (if k == 0 { u32::MAX } else { k }, panel.units[u].clone())
+    });
+    let rank = |k: u32| {
+        if k == 0 {
+            "–".to_string()
+        } else {
+            k.to_string()
+        }
+    };
+    let mut t = Table::new();
+    t.load_style(STYLE);
+    t.set_header(header);
+    for u in rows {
+        let (now, then) = (r.ranks[[p, u, 0]], r.ranks[[q, u, 0]]);
+        let mut line = vec![
+            panel.units[u].clone(),
+            panel.unit_name(u, lang).to_string(),
+            rank(now),
+            rank(then),
+            match RankChange::between(then, now) {
+                RankChange::New if zh => "新".into(),
+                c => change_text(c),
+            },
+            fmt_score(r.scores[[p, u, 0]], digits),
+            fmt_score(r.scores[[q, u, 0]], digits),
+        ];
+        if comparable {
+            line.push(
+                crate::trend::change(r.scores[[p, u, 0]], r.scores[[q, u, 0]])
+                    .map_or("–".into(), |d| format!("{d:+.digits$}")),
+            );
+        }
+        t.add_row(line);
+    }
+    for (i, col) in t.column_iter_mut().enumerate() {
+        if i > 1 {
             col.set_cell_alignment(CellAlignment::Right);
         }
     }
-    format!("{t}\n")
+    let title = match lang {
+        Lang::Zh => format!("{} — {pn} 与 {qn} 对比\n", fw.index().name.get(lang)),
+        Lang::En => format!("{} — {pn} against {qn}\n", fw.index().name.get(lang)),
+    };
+    let note = if comparable {
+        String::new()
+    } else if zh {
+        "注：各期得分按当期数据分别标准化，不同期的得分不可直接比较，故不列得分变化；请比较名次。\n"
+            .into()
+    } else {
+        "note: scores are normalised within each period, so scores of different periods are not comparable and no score change is shown; compare ranks.\n".into()
+    };
+    format!("{title}{t}\n{note}")
 }
 
 #[cfg(test)]

@@ -94,6 +94,7 @@ impl Checker<'_> {
         let charts = r.table(self.sink, "charts");
         let report = r.table(self.sink, "report");
         let rollup = r.table(self.sink, "rollup");
+        let trend = r.table(self.sink, "trend");
         let sources = self.array(&mut r, "source");
         let dims = self.array(&mut r, "dimension");
         let inds = self.array(&mut r, "indicator");
@@ -111,6 +112,9 @@ impl Checker<'_> {
         let charts = charts.map_or_else(ChartFiles::default, |(t, s)| self.charts(t, s));
         let report = report.map_or_else(Default::default, |(t, s)| {
             super::header::read(self.sink, t, s)
+        });
+        let trend = trend.map_or_else(Default::default, |(t, s)| {
+            super::trend::read(self.sink, t, s)
         });
         let index = index.and_then(|(t, s)| self.index(t, s));
         let declared: Vec<String> = sources
@@ -158,6 +162,7 @@ impl Checker<'_> {
             rank,
             charts,
             report,
+            trend,
             sources,
             nodes,
             warnings: Vec::new(),

@@ -9,6 +9,7 @@ pub mod methods;
 pub mod model;
 pub mod read;
 pub mod rollup;
+pub mod trend;
 
 use std::path::Path;
 

@@ -436,6 +436,8 @@ pub struct Framework {
     pub charts: ChartFiles,
     /// Header fields of the report (`[report]`).
     pub report: super::ReportHeader,
+    /// Windows and thresholds of the change and trend columns (`[trend]`).
+    pub trend: super::trend::TrendSpec,
     /// Data sources in file order.
     pub sources: Vec<Source>,
     /// Node arena: the index first, then dimensions, then indicators, each in file order.

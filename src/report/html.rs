@@ -109,11 +109,14 @@ struct Page<'r, 'a> {
 /// Renders the page.
 pub fn render(rep: &Report) -> String {
     let mut sections = vec![Sec::Ranking, Sec::Dimensions];
+    let trends = rep.trends();
+    let yoy = trends.as_ref().is_some_and(|t| t.year_ago[rep.p].is_some());
     for s in [Sec::Indicators, Sec::Time] {
         if rep
             .charts
             .iter()
             .any(|c| c.name != "map" && chart_section(&c.name) == s)
+            || (s == Sec::Time && yoy)
         {
             sections.push(s);
         }
@@ -130,6 +133,7 @@ pub fn render(rep: &Report) -> String {
     };
     pg.head();
     pg.header();
+    pg.headline();
     pg.nav();
     for s in pg.sections.clone() {
         pg.h.push_str("<section>\n");
@@ -355,6 +359,8 @@ impl Page<'_, '_> {
         let units = rep.units();
         let groups = rep.has_groups();
         let any_note = units.iter().any(|&u| rep.status_note(u).is_some());
+        let trends = rep.trends();
+        let year_ago = trends.as_ref().and_then(|t| t.year_ago[rep.p]);
         let h = &mut self.h;
         h.push_str("<div class=\"scroll\"><table class=\"compact\">\n<thead><tr>");
         let _ = write!(h, "<th class=\"n\">{}</th>", rep.t("排名", "Rank"));
@@ -364,6 +370,20 @@ impl Page<'_, '_> {
                 "<th class=\"c\">{}</th><th class=\"n\">{}</th>",
                 rep.t("变化", "Change"),
                 rep.t("上期", "Previous")
+            );
+        }
+        // Year on year: the places climbed since the same period a year earlier (whose rank
+        // the cell's tooltip gives).
+        if let Some(q) = year_ago {
+            let _ = write!(
+                h,
+                "<th class=\"c\" title=\"{}\">{}</th>",
+                esc(&format!(
+                    "{} {}",
+                    rep.t("与去年同期比较：", "against"),
+                    panel.periods[q]
+                )),
+                rep.t("同比", "YoY"),
             );
         }
         let _ = write!(
@@ -381,6 +401,14 @@ impl Page<'_, '_> {
             );
         }
         let _ = write!(h, "<th class=\"n\">{}</th>", esc(rep.name(0)));
+        // Score change over the year, only when scores are comparable across periods.
+        let yoy_score = year_ago.is_some() && trends.as_ref().is_some_and(|t| t.comparable);
+        if yoy_score {
+            let _ = write!(h, "<th class=\"n\">{}</th>", rep.t("得分同比", "Score YoY"));
+        }
+        if trends.is_some() {
+            let _ = write!(h, "<th class=\"c\">{}</th>", rep.t("趋势", "Trend"));
+        }
         if any_note {
             let _ = write!(h, "<th>{}</th>", rep.t("说明", "Note"));
         }
@@ -395,6 +423,28 @@ impl Page<'_, '_> {
                     "<td class=\"{class}\">{}</td><td class=\"n\">{}</td>",
                     esc(&change),
                     rank(rep.prev_rank(u))
+                );
+            }
+            if let (Some(q), Some(t)) = (year_ago, &trends) {
+                let places = match t.rank_yoy[[rep.p, u, 0]] {
+                    Some(d) if d > 0 => format!("↑{d}"),
+                    Some(d) if d < 0 => format!("↓{}", -d),
+                    Some(_) => "=".into(),
+                    None if rep.rank(u, 0).is_some() => rep.t("新", "new").into(),
+                    None => "–".into(),
+                };
+                let before = rep.r.ranks[[q, u, 0]];
+                let tip = if before > 0 {
+                    format!("{}: {before}", panel.periods[q])
+                } else {
+                    String::new()
+                };
+                let _ = write!(
+                    h,
+                    "<td class=\"{}\" title=\"{}\">{}</td>",
+                    change_class(&places),
+                    esc(&tip),
+                    esc(&places),
                 );
             }
             let _ = write!(
@@ -413,12 +463,63 @@ impl Page<'_, '_> {
                 );
             }
             let _ = write!(h, "<td class=\"n\"><b>{}</b></td>", score(rep.score(u, 0)));
+            if yoy_score && let Some(t) = &trends {
+                let d = t.yoy[[rep.p, u, 0]];
+                let text = if d.is_finite() {
+                    let s = crate::format::fmt_fixed(d, 2);
+                    if s.starts_with('-') || s == "0.00" {
+                        s
+                    } else {
+                        format!("+{s}")
+                    }
+                } else {
+                    "–".into()
+                };
+                let _ = write!(h, "<td class=\"n\">{text}</td>");
+            }
+            if let Some(t) = &trends {
+                let _ = match t.class_of(rep.p, u, 0) {
+                    Some(c) => write!(
+                        h,
+                        "<td class=\"c trend {}\" title=\"{}\">{}</td>",
+                        c.key(),
+                        c.label(rep.lang),
+                        c.arrow()
+                    ),
+                    None => write!(h, "<td class=\"c\"></td>"),
+                };
+            }
             if any_note {
                 let _ = write!(h, "<td>{}</td>", esc(rep.status_note(u).unwrap_or("")));
             }
             h.push_str("</tr>\n");
         }
-        h.push_str("</tbody>\n</table></div>\n");
+        h.push_str("</tbody>\n</table>");
+        // The legend inside the table's box, so that the map beside it stays in place.
+        if let Some(t) = &trends {
+            let mut legend = crate::trend::legend(t.rule.window, t.rule.t, !t.comparable, rep.lang);
+            if let Some(q) = year_ago {
+                legend.push_str(&match rep.lang {
+                    crate::framework::Lang::Zh => {
+                        format!("。同比：与 {} 相比的名次变化", panel.periods[q])
+                    }
+                    crate::framework::Lang::En => {
+                        format!(". YoY: places climbed since {}", panel.periods[q])
+                    }
+                });
+            }
+            let _ = write!(h, "<p class=\"legend\">{}</p>", esc(&legend));
+        }
+        h.push_str("</div>\n");
+    }
+
+    /// The headline paragraph under the header (see [`super::headline`]).
+    fn headline(&mut self) {
+        let rep = self.rep;
+        let text = super::headline::paragraph(rep.fw, rep.r, rep.p, rep.lang);
+        if !text.is_empty() {
+            let _ = writeln!(self.h, "<p class=\"headline\">{}</p>", esc(&text));
+        }
     }
 
     /// The dimension table, what drives the index, and the dimension charts.

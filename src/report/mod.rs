@@ -6,6 +6,7 @@
 
 pub mod describe;
 mod drivers;
+pub mod headline;
 mod html;
 mod profile;
 mod xlsx;

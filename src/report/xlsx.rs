@@ -245,15 +245,33 @@ fn ranking(rep: &Report, name: &'static str) -> Sheet {
     let units = rep.units();
     let groups = rep.has_groups();
     let any_note = units.iter().any(|&u| rep.status_note(u).is_some());
+    let trends = rep.trends();
+    let year_ago = trends.as_ref().and_then(|tr| tr.year_ago[rep.p]);
+    let yoy_score = year_ago.is_some() && trends.as_ref().is_some_and(|tr| tr.comparable);
     let mut header = vec![t("排名", "rank")];
     if rep.prev.is_some() {
         header.extend([t("变化", "change"), t("上期排名", "previous rank")]);
+    }
+    if year_ago.is_some() {
+        header.extend([
+            t("同比", "year on year"),
+            t("去年同期排名", "rank a year earlier"),
+        ]);
     }
     header.extend(unit_header(rep));
     if groups {
         header.extend([t("所属组", "group"), t("组内排名", "rank in group")]);
     }
     header.push(rep.name(0).to_string());
+    if yoy_score {
+        header.extend([
+            t("去年同期得分", "score a year earlier"),
+            t("得分同比变化", "score change on a year"),
+        ]);
+    }
+    if trends.is_some() {
+        header.push(t("趋势", "trend"));
+    }
     if any_note {
         header.push(t("说明", "note"));
     }
@@ -264,12 +282,30 @@ fn ranking(rep: &Report, name: &'static str) -> Sheet {
             if let Some(q) = rep.prev {
                 row.extend([change_cell(rep, u, q), Cell::Int(rep.prev_rank(u))]);
             }
+            if let Some(q) = year_ago {
+                let before = Some(rep.r.ranks[[q, u, 0]]).filter(|&k| k > 0);
+                row.extend([change_cell(rep, u, q), Cell::Int(before)]);
+            }
             row.extend(unit_cells(rep, u));
             if groups {
                 let g = rep.r.panel.group_name(u, rep.lang).unwrap_or("");
                 row.extend([text(g), Cell::Int(rep.group_rank(u))]);
             }
             row.push(Cell::Score(rep.score(u, 0)));
+            if let (true, Some(q), Some(tr)) = (yoy_score, year_ago, &trends) {
+                let before = rep.r.scores[[q, u, 0]];
+                let d = tr.yoy[[rep.p, u, 0]];
+                row.extend([
+                    Cell::Score(before.is_finite().then_some(before)),
+                    Cell::Score(d.is_finite().then_some(d)),
+                ]);
+            }
+            if let Some(tr) = &trends {
+                // The arrow and the class in words (see crate::trend for the rule).
+                row.push(text(tr.class_of(rep.p, u, 0).map_or(String::new(), |c| {
+                    format!("{} {}", c.arrow(), c.label(rep.lang))
+                })));
+            }
             if any_note {
                 row.push(text(rep.status_note(u).unwrap_or("")));
             }
@@ -513,6 +549,26 @@ fn about(rep: &Report, name: &'static str, imputed_sheet: &str) -> Sheet {
             env!("CARGO_PKG_VERSION").into(),
         ),
     ];
+    // Change and trend: the comparison a year earlier, the trend rule and the headline.
+    if let Some(tr) = rep.trends() {
+        if let Some(q) = tr.year_ago[rep.p] {
+            about.insert(
+                3,
+                (
+                    t("同比比较期", "a year earlier"),
+                    rep.r.panel.periods[q].clone(),
+                ),
+            );
+        }
+        about.push((
+            t("趋势", "trend"),
+            crate::trend::legend(tr.rule.window, tr.rule.t, !tr.comparable, rep.lang),
+        ));
+        about.push((
+            t("摘要", "headline"),
+            super::headline::paragraph(rep.fw, rep.r, rep.p, rep.lang),
+        ));
+    }
     for n in rep.period_notes() {
         about.push((t("本期说明", "note"), n));
     }

@@ -29,5 +29,6 @@ mod reference;
 mod report;
 mod rollup;
 mod sql;
+mod trend;
 mod util;
 mod workbook;

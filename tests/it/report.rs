@@ -210,27 +210,61 @@ fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
             "排名",
             "变化",
             "上期排名",
+            "同比",
+            "去年同期排名",
             "代码",
             "名称",
             "统计期",
-            "红棉指数（区）"
+            "红棉指数（区）",
+            "去年同期得分",
+            "得分同比变化",
+            "趋势"
         ]
     );
     assert_eq!(rows.len() - 1, 11, "11 districts");
     let mut last_rank = 0.0;
     for row in &rows[1..] {
-        let unit = cell_text(&row[3]);
+        let unit = cell_text(&row[5]);
         let rank = cell_f64(&row[0]).unwrap();
         assert!(rank >= last_rank, "ranking sorted by rank");
         last_rank = rank;
         assert_eq!(rank, num(&unit, "rank.hongmian"), "{unit}");
-        let score = cell_f64(&row[6]).unwrap();
+        let score = cell_f64(&row[8]).unwrap();
         assert!(
             (score - num(&unit, "score.hongmian")).abs() < 1e-9,
             "{unit}"
         );
+        // The trend cell says the class of `kapok score`'s trend column, with its arrow.
+        let class = &by_unit[unit.as_str()][scores.col("trend.hongmian")];
+        let want = match class.as_str() {
+            "improving" => "↗ 向好",
+            "stable" => "→ 平稳",
+            "declining" => "↘ 下滑",
+            _ => "",
+        };
+        assert_eq!(cell_text(&row[11]), want, "{unit}");
+        // The sample's scores are comparable across months (base-year bounds): the score a
+        // year earlier and its change, as `kapok score` says.
+        let yoy = num(&unit, "yoy.hongmian");
+        let now = num(&unit, "score.hongmian");
+        assert!((cell_f64(&row[10]).unwrap() - yoy).abs() < 1e-9, "{unit}");
+        assert!(
+            (cell_f64(&row[9]).unwrap() - (now - yoy)).abs() < 1e-9,
+            "{unit}"
+        );
+        // Year on year: places climbed since 2022-12 and the rank then, as `kapok score` says.
+        assert_eq!(
+            cell_f64(&row[3]),
+            Some(num(&unit, "rank_yoy.hongmian")),
+            "{unit}"
+        );
+        assert_eq!(
+            cell_f64(&row[4]).unwrap(),
+            num(&unit, "rank.hongmian") + num(&unit, "rank_yoy.hongmian"),
+            "{unit}"
+        );
     }
-    assert!(rows[1..].iter().any(|r| cell_text(&r[4]) == "越秀区"));
+    assert!(rows[1..].iter().any(|r| cell_text(&r[6]) == "越秀区"));
 
     let dims = wb.worksheet_range("维度得分").unwrap();
     let rows: Vec<&[Data]> = dims.rows().collect();

@@ -1,0 +1,497 @@
+//! Change and trend over time: changes against the previous period and the same period a year
+//! earlier, rolling means and a trend class per unit and node. Pure functions over series, and
+//! [`Trends::of`], which applies them to every period, unit and aggregate node of [`Results`].
+//!
+//! **Periods.** "The previous period" and "a year earlier" are calendar periods: 2023-11 and
+//! 2022-12 for 2023-12, 2023-Q3 and 2022-Q4 for 2023-Q4, 2022 for 2023. When the data have no
+//! such period (or the unit no score in it) there is no change — never an error, never a
+//! change across a gap.
+//!
+//! **Rolling mean.** The mean of the unit's scores over the `rolling` calendar periods ending
+//! with the period. Periods missing inside the window (no data, or no score) are left out of
+//! the mean, which is given only when at least half the window (rounded up) has a score;
+//! otherwise it is empty. So a 3-month mean needs 2 of the 3 months.
+//!
+//! **Trend class.** Over the `window` calendar periods ending with the period, the least-squares
+//! line through the unit's scores (x = the calendar step, so gaps keep their place in time) has
+//! slope `b` with standard error `se(b) = sqrt(Σe² / (n − 2) / Σ(x − x̄)²)`. The trend is
+//! *improving* when `t = b / se(b) ≥ t` (default 2) and the fitted change over the window
+//! `b × (window − 1)` is at least `min_change` (default 0), *declining* when `t ≤ −t` with the
+//! same size condition, and *stable* otherwise. Fewer than `min_periods` scored periods in the
+//! window (default half the window, at least 3) give no class. A series on an exact line
+//! (`se = 0`) is classed by the sign of its slope; a flat one is stable.
+//!
+//! Why this rule: the t-ratio of a least-squares slope is the textbook test of a linear trend
+//! (e.g. Wooldridge, *Introductory Econometrics*, ch. 4 and 10.5, trending time series): it
+//! compares the rise with the noise around it, so a noisy flat series is stable and a steady
+//! small rise is a trend; |t| ≥ 2 is near the two-sided 5% level for a dozen points (and
+//! looser for fewer: t(0.975, 4 df) = 2.78). The SDG Index dashboards (Sachs et al.,
+//! *Sustainable Development Report*) class trends by the growth rate needed to reach a target
+//! instead; composite scores have no target, so kapok uses the noise-relative slope, with
+//! `min_change` for offices that want a practical size as well.
+//!
+//! **Scores that are not comparable across periods.** With per-period normalisation
+//! ([`Framework::comparable_across_periods`] false), a score of 60 in December and 55 in
+//! January may mean nothing moved. Then no score change, year-on-year score change or rolling
+//! mean is given (empty), and the trend class is the trend of the *rank* (the least-squares line
+//! through −rank, so climbing is improving; `min_change` then counts places). Rank changes are
+//! always given.
+
+use ndarray::Array3;
+
+use crate::evaluate::Results;
+use crate::framework::trend::TrendRule;
+use crate::framework::{Framework, Lang};
+use crate::period::{Granularity, Period};
+
+/// Which way a unit's score (or rank) went over the trend window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// A significant rise (or climb in rank).
+    Improving,
+    /// No significant slope.
+    Stable,
+    /// A significant fall.
+    Declining,
+}
+
+impl Class {
+    /// The arrow shown in tables: ↗ → ↘.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Self::Improving => "↗",
+            Self::Stable => "→",
+            Self::Declining => "↘",
+        }
+    }
+
+    /// The value in the `trend.<id>` column: `improving`, `stable`, `declining`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Improving => "improving",
+            Self::Stable => "stable",
+            Self::Declining => "declining",
+        }
+    }
+
+    /// The class in words.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Self::Improving, Lang::Zh) => "向好",
+            (Self::Stable, Lang::Zh) => "平稳",
+            (Self::Declining, Lang::Zh) => "下滑",
+            (Self::Improving, Lang::En) => "improving",
+            (Self::Stable, Lang::En) => "stable",
+            (Self::Declining, Lang::En) => "declining",
+        }
+    }
+}
+
+/// The legend of the trend arrows, for a window of `window` periods; `ranks` when the trend is
+/// of ranks (scores not comparable across periods).
+pub fn legend(window: usize, t: f64, ranks: bool, lang: Lang) -> String {
+    match (lang, ranks) {
+        (Lang::Zh, false) => {
+            format!("趋势（近 {window} 期得分的最小二乘斜率，|t| ≥ {t}）：↗ 向好  → 平稳  ↘ 下滑")
+        }
+        (Lang::Zh, true) => format!(
+            "趋势（近 {window} 期名次的最小二乘斜率，|t| ≥ {t}；各期得分不可比，按名次判断）：↗ 向好  → 平稳  ↘ 下滑"
+        ),
+        (Lang::En, false) => format!(
+            "Trend (least-squares slope of the last {window} periods' scores, |t| ≥ {t}): ↗ improving  → stable  ↘ declining"
+        ),
+        (Lang::En, true) => format!(
+            "Trend (least-squares slope of the last {window} periods' ranks, |t| ≥ {t}; scores are not comparable across periods): ↗ improving  → stable  ↘ declining"
+        ),
+    }
+}
+
+/// Periods per year of a granularity.
+pub fn per_year(g: Granularity) -> i64 {
+    match g {
+        Granularity::Month => 12,
+        Granularity::Quarter => 4,
+        Granularity::Year => 1,
+    }
+}
+
+/// The same period a year earlier, in canonical text (`2022-12` for `2023-12`, `2022-Q4` for
+/// `2023-Q4`, `2022` for `2023`); `None` when `period` is not a calendar period.
+pub fn year_earlier(period: &str) -> Option<String> {
+    let p = Period::parse(period).ok()?;
+    p.offset(-per_year(p.granularity())).map(|q| q.to_string())
+}
+
+/// Change of a score: `now − before`, or `None` when either is missing.
+pub fn change(now: f64, before: f64) -> Option<f64> {
+    let d = now - before;
+    (now.is_finite() && before.is_finite()).then_some(d)
+}
+
+/// Places climbed from rank `before` to rank `now` (positive = better; 0 = no rank), or `None`
+/// when either has no rank.
+pub fn rank_change(now: u32, before: u32) -> Option<i64> {
+    (now > 0 && before > 0).then(|| i64::from(before) - i64::from(now))
+}
+
+/// The rolling mean of a window's values (NaN = missing): the mean of the values present when at
+/// least half the window (rounded up) has one, else `None`.
+pub fn rolling_mean(window: &[f64]) -> Option<f64> {
+    let present: Vec<f64> = window.iter().copied().filter(|v| v.is_finite()).collect();
+    (!window.is_empty() && present.len() >= window.len().div_ceil(2))
+        .then(|| present.iter().sum::<f64>() / present.len() as f64)
+}
+
+/// A least-squares line `y = a + b x`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fit {
+    /// Points used.
+    pub n: usize,
+    /// Slope `b`.
+    pub slope: f64,
+    /// Standard error of the slope, `sqrt(Σe² / (n − 2) / Σ(x − x̄)²)`.
+    pub se: f64,
+}
+
+impl Fit {
+    /// `slope / se` (±∞ on an exact line with a slope, 0 on an exact flat line).
+    pub fn t(&self) -> f64 {
+        if self.se > 0.0 {
+            self.slope / self.se
+        } else if self.slope == 0.0 {
+            0.0
+        } else {
+            self.slope.signum() * f64::INFINITY
+        }
+    }
+}
+
+/// The least-squares line through the points with a finite `y` (at least 3, with distinct
+/// `x`), or `None`.
+pub fn least_squares(points: &[(f64, f64)]) -> Option<Fit> {
+    let pts: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    let n = pts.len();
+    if n < 3 {
+        return None;
+    }
+    let nf = n as f64;
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / nf;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / nf;
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    if sxx <= 0.0 {
+        return None;
+    }
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let slope = sxy / sxx;
+    let a = my - slope * mx;
+    let sse: f64 = pts.iter().map(|p| (p.1 - a - slope * p.0).powi(2)).sum();
+    // Round-off on an exact line leaves a residual of order ε; treat it as none.
+    let scale = pts.iter().map(|p| p.1.abs()).fold(1.0, f64::max);
+    let sse = if sse <= (1e-12 * scale).powi(2) * nf {
+        0.0
+    } else {
+        sse
+    };
+    let se = (sse / (nf - 2.0) / sxx).sqrt();
+    Some(Fit { n, slope, se })
+}
+
+/// The trend class of a window's points `(calendar step, value)` (NaN = missing) under `rule`;
+/// `None` with fewer than `rule.min_periods` values.
+pub fn classify(points: &[(f64, f64)], rule: &TrendRule) -> Option<Class> {
+    let present = points.iter().filter(|p| p.1.is_finite()).count();
+    if present < rule.min_periods.max(3) {
+        return None;
+    }
+    let fit = least_squares(points)?;
+    let t = fit.t();
+    let size = (fit.slope * (rule.window.max(2) - 1) as f64).abs();
+    Some(if t >= rule.t && size >= rule.min_change {
+        Class::Improving
+    } else if t <= -rule.t && size >= rule.min_change {
+        Class::Declining
+    } else {
+        Class::Stable
+    })
+}
+
+/// The panel's periods in the `len` calendar periods ending with period `p`, oldest first: the
+/// calendar step from the window's start and the panel index when the data have that period.
+/// Periods that are not calendar periods count as consecutive.
+pub fn window(periods: &[String], p: usize, len: usize) -> Vec<(i64, Option<usize>)> {
+    let len = len.max(1);
+    match Period::parse(&periods[p]) {
+        Ok(end) => (0..len as i64)
+            .map(|k| {
+                let at = end
+                    .offset(k - (len as i64 - 1))
+                    .and_then(|q| periods.iter().position(|s| *s == q.to_string()));
+                (k, at)
+            })
+            .collect(),
+        Err(_) => (0..len as i64)
+            .map(|k| {
+                let at = (p as i64 + k - (len as i64 - 1)).try_into().ok();
+                (k, at)
+            })
+            .collect(),
+    }
+}
+
+/// Changes, rolling means and trend classes of every period, unit and aggregate node.
+#[derive(Clone, Debug)]
+pub struct Trends {
+    /// Whether scores are comparable across periods (else score changes are empty and the
+    /// trend class is of ranks).
+    pub comparable: bool,
+    /// The settings in effect.
+    pub rule: TrendRule,
+    /// The nodes covered: the index and the dimensions, in pre-order.
+    pub nodes: Vec<usize>,
+    /// The previous calendar period of each period, when the data have it.
+    pub prev: Vec<Option<usize>>,
+    /// The same period a year earlier, when the data have it.
+    pub year_ago: Vec<Option<usize>>,
+    /// `change[[period, unit, k]]` for node `nodes[k]`: score change against the previous
+    /// period (NaN = none, or scores not comparable).
+    pub change: Array3<f64>,
+    /// Score change against a year earlier.
+    pub yoy: Array3<f64>,
+    /// Places climbed since the previous period.
+    pub rank_change: Array3<Option<i64>>,
+    /// Places climbed since a year earlier.
+    pub rank_yoy: Array3<Option<i64>>,
+    /// Rolling mean of the score (NaN = none, or scores not comparable).
+    pub rolling: Array3<f64>,
+    /// Trend class.
+    pub class: Array3<Option<Class>>,
+}
+
+impl Trends {
+    /// Computes every change and class from the results, with the framework's `[trend]`
+    /// settings for the data's granularity.
+    pub fn of(fw: &Framework, r: &Results) -> Self {
+        let panel = &r.panel;
+        let g = panel
+            .periods
+            .first()
+            .and_then(|s| Period::parse(s).ok())
+            .map(|p| p.granularity());
+        let rule = fw.trend.rule(g);
+        let comparable = fw.comparable_across_periods();
+        let nodes = fw.aggregates_preorder();
+        let np = panel.periods.len();
+        let nu = panel.units.len();
+        let nk = nodes.len();
+        let prev: Vec<Option<usize>> = (0..np).map(|p| panel.previous_period(p)).collect();
+        let year_ago: Vec<Option<usize>> = (0..np)
+            .map(|p| year_earlier(&panel.periods[p]).and_then(|s| panel.period_index(&s)))
+            .collect();
+        let mut t = Self {
+            comparable,
+            rule,
+            nodes: nodes.clone(),
+            prev: prev.clone(),
+            year_ago: year_ago.clone(),
+            change: Array3::from_elem((np, nu, nk), f64::NAN),
+            yoy: Array3::from_elem((np, nu, nk), f64::NAN),
+            rank_change: Array3::from_elem((np, nu, nk), None),
+            rank_yoy: Array3::from_elem((np, nu, nk), None),
+            rolling: Array3::from_elem((np, nu, nk), f64::NAN),
+            class: Array3::from_elem((np, nu, nk), None),
+        };
+        let score = |p: usize, u: usize, n: usize| r.scores[[p, u, n]];
+        let rank = |p: usize, u: usize, n: usize| r.ranks[[p, u, n]];
+        for p in 0..np {
+            let roll = window(&panel.periods, p, rule.rolling);
+            let win = window(&panel.periods, p, rule.window);
+            for u in 0..nu {
+                for (k, &n) in nodes.iter().enumerate() {
+                    if let Some(q) = prev[p] {
+                        t.rank_change[[p, u, k]] = rank_change(rank(p, u, n), rank(q, u, n));
+                        if comparable {
+                            t.change[[p, u, k]] =
+                                change(score(p, u, n), score(q, u, n)).unwrap_or(f64::NAN);
+                        }
+                    }
+                    if let Some(q) = year_ago[p] {
+                        t.rank_yoy[[p, u, k]] = rank_change(rank(p, u, n), rank(q, u, n));
+                        if comparable {
+                            t.yoy[[p, u, k]] =
+                                change(score(p, u, n), score(q, u, n)).unwrap_or(f64::NAN);
+                        }
+                    }
+                    if comparable && score(p, u, n).is_finite() {
+                        let vals: Vec<f64> = roll
+                            .iter()
+                            .map(|&(_, q)| q.map_or(f64::NAN, |q| score(q, u, n)))
+                            .collect();
+                        t.rolling[[p, u, k]] = rolling_mean(&vals).unwrap_or(f64::NAN);
+                    }
+                    let value = |q: usize| {
+                        if comparable {
+                            score(q, u, n)
+                        } else {
+                            match rank(q, u, n) {
+                                0 => f64::NAN,
+                                k => -f64::from(k),
+                            }
+                        }
+                    };
+                    if value(p).is_finite() {
+                        let pts: Vec<(f64, f64)> = win
+                            .iter()
+                            .map(|&(x, q)| (x as f64, q.map_or(f64::NAN, value)))
+                            .collect();
+                        t.class[[p, u, k]] = classify(&pts, &rule);
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    /// Position of node `node` in [`Trends::nodes`].
+    pub fn slot(&self, node: usize) -> Option<usize> {
+        self.nodes.iter().position(|&n| n == node)
+    }
+
+    /// The trend class of unit `u`'s node `node` in period `p`.
+    pub fn class_of(&self, p: usize, u: usize, node: usize) -> Option<Class> {
+        self.slot(node).and_then(|k| self.class[[p, u, k]])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(window: usize, min_periods: usize) -> TrendRule {
+        TrendRule {
+            window,
+            rolling: 3,
+            t: 2.0,
+            min_change: 0.0,
+            min_periods,
+        }
+    }
+
+    fn pts(ys: &[f64]) -> Vec<(f64, f64)> {
+        ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect()
+    }
+
+    #[test]
+    fn year_earlier_by_calendar() {
+        assert_eq!(year_earlier("2023-12").as_deref(), Some("2022-12"));
+        assert_eq!(year_earlier("2023-01").as_deref(), Some("2022-01"));
+        assert_eq!(year_earlier("2023-Q4").as_deref(), Some("2022-Q4"));
+        assert_eq!(year_earlier("2023").as_deref(), Some("2022"));
+        assert_eq!(year_earlier(""), None);
+    }
+
+    #[test]
+    fn changes_and_rank_changes() {
+        assert_eq!(change(62.5, 60.0), Some(2.5));
+        assert_eq!(change(62.5, f64::NAN), None);
+        assert_eq!(change(f64::NAN, 1.0), None);
+        // 5th → 3rd: climbed 2 places.
+        assert_eq!(rank_change(3, 5), Some(2));
+        assert_eq!(rank_change(4, 3), Some(-1));
+        assert_eq!(rank_change(0, 3), None);
+        assert_eq!(rank_change(3, 0), None);
+    }
+
+    #[test]
+    fn rolling_mean_skips_missing_but_needs_half() {
+        assert_eq!(rolling_mean(&[1.0, 2.0, 6.0]), Some(3.0));
+        // One of three missing: the mean of the other two.
+        assert_eq!(rolling_mean(&[1.0, f64::NAN, 6.0]), Some(3.5));
+        // Two of three missing: less than half the window.
+        assert_eq!(rolling_mean(&[f64::NAN, f64::NAN, 6.0]), None);
+        // Two of four present is half.
+        assert_eq!(rolling_mean(&[f64::NAN, 2.0, f64::NAN, 4.0]), Some(3.0));
+        assert_eq!(rolling_mean(&[5.0]), Some(5.0));
+        assert_eq!(rolling_mean(&[]), None);
+    }
+
+    #[test]
+    fn least_squares_by_hand() {
+        // y = 1, 3, 2, 5 at x = 0..3: x̄ = 1.5, ȳ = 2.75, Sxx = 5, Sxy = 5.5, b = 1.1,
+        // a = 2.75 − 1.65 = 1.1; fitted 1.1, 2.2, 3.3, 4.4; residuals −0.1, 0.8, −1.3, 0.6;
+        // SSE = 0.01 + 0.64 + 1.69 + 0.36 = 2.7; se = sqrt(2.7 / 2 / 5) = sqrt(0.27).
+        let f = least_squares(&pts(&[1.0, 3.0, 2.0, 5.0])).unwrap();
+        assert_eq!(f.n, 4);
+        assert!((f.slope - 1.1).abs() < 1e-12);
+        assert!((f.se - 0.27f64.sqrt()).abs() < 1e-12);
+        // t = 1.1 / 0.5196 = 2.117.
+        assert!((f.t() - 1.1 / 0.27f64.sqrt()).abs() < 1e-9);
+        assert!(least_squares(&pts(&[1.0, 2.0])).is_none());
+        assert!(least_squares(&pts(&[1.0, f64::NAN, 2.0])).is_none());
+    }
+
+    #[test]
+    fn classes() {
+        let r = rule(6, 3);
+        // A clear rise: 50, 52, 53, 55, 57, 58 (b = 1.6, residuals small) → improving.
+        assert_eq!(
+            classify(&pts(&[50.0, 52.0, 53.0, 55.0, 57.0, 58.0]), &r),
+            Some(Class::Improving)
+        );
+        assert_eq!(
+            classify(&pts(&[58.0, 57.0, 55.0, 53.0, 52.0, 50.0]), &r),
+            Some(Class::Declining)
+        );
+        // Flat and noisy: 50, 53, 49, 52, 48, 51. x̄ = 2.5, ȳ = 50.5, Sxx = 17.5,
+        // Sxy = −2.5·(−0.5) − 1.5·2.5 − 0.5·(−1.5) + 0.5·1.5 + 1.5·(−2.5) + 2.5·0.5
+        //     = 1.25 − 3.75 + 0.75 + 0.75 − 3.75 + 1.25 = −3.5, b = −0.2: |t| < 1 → stable.
+        let noisy = pts(&[50.0, 53.0, 49.0, 52.0, 48.0, 51.0]);
+        let f = least_squares(&noisy).unwrap();
+        assert!((f.slope + 0.2).abs() < 1e-12);
+        assert!(f.t().abs() < 1.0);
+        assert_eq!(classify(&noisy, &r), Some(Class::Stable));
+        // A perfectly flat series is stable; an exact line is classed by its sign.
+        assert_eq!(classify(&pts(&[4.0; 5]), &r), Some(Class::Stable));
+        assert_eq!(classify(&pts(&[1.0, 2.0, 3.0]), &r), Some(Class::Improving));
+        // Too few periods: no class.
+        assert_eq!(classify(&pts(&[1.0, 2.0]), &r), None);
+        assert_eq!(
+            classify(
+                &pts(&[f64::NAN, f64::NAN, f64::NAN, 1.0, 2.0, 3.0]),
+                &rule(6, 4)
+            ),
+            None
+        );
+        // The hand-computed series above has t = 2.117: improving at t = 2, stable at t = 2.5.
+        let s = pts(&[1.0, 3.0, 2.0, 5.0]);
+        assert_eq!(classify(&s, &rule(4, 3)), Some(Class::Improving));
+        let strict = TrendRule {
+            t: 2.5,
+            ..rule(4, 3)
+        };
+        assert_eq!(classify(&s, &strict), Some(Class::Stable));
+        // min_change: the fitted change over the window is 1.1 × 3 = 3.3 < 4 → stable.
+        let big = TrendRule {
+            min_change: 4.0,
+            ..rule(4, 3)
+        };
+        assert_eq!(classify(&s, &big), Some(Class::Stable));
+    }
+
+    #[test]
+    fn windows_follow_the_calendar() {
+        let periods: Vec<String> = ["2023-01", "2023-02", "2023-04"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        // 2023-04 with a window of 3: 2023-02 (index 1), 2023-03 (absent), 2023-04 (index 2).
+        assert_eq!(
+            window(&periods, 2, 3),
+            vec![(0, Some(1)), (1, None), (2, Some(2))]
+        );
+        assert_eq!(window(&periods, 0, 2), vec![(0, None), (1, Some(0))]);
+    }
+}

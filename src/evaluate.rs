@@ -180,12 +180,10 @@ fn panel_prepass(fw: &Framework, panel: &Panel) -> Result<PanelFills, Error> {
             methods[m].name()
         ))
     })?;
-    Ok(panel_impute::prepass(
-        panel.values.view(),
-        panel.present.view(),
-        &time,
-        &methods,
-    ))
+    Ok(PanelFills {
+        periods: panel.periods.clone(),
+        ..panel_impute::prepass(panel.values.view(), panel.present.view(), &time, &methods)
+    })
 }
 
 /// Imputes every indicator column of `x` (rows are the panel units `rows`) in place: each
@@ -223,7 +221,7 @@ fn impute_all(
                     continue;
                 }
                 let (value, how) = match fills.get(j, s, p, u) {
-                    Some(d) => (d.value, Filled::panel(step, d)),
+                    Some(d) => (d.value, Filled::panel(step, d, &fills.periods)),
                     None if !found[k].is_nan() => (found[k], Filled::cross_section(step)),
                     None => continue,
                 };
@@ -263,7 +261,9 @@ struct Setup {
 }
 
 impl Setup {
-    fn new(fw: &Framework, panel: &Panel) -> Result<Self, Error> {
+    /// The setup of `panel`; the panel imputation's fills are `fills` when given (a period
+    /// taken out of a larger panel), else computed from `panel`.
+    fn new(fw: &Framework, panel: &Panel, fills: Option<&PanelFills>) -> Result<Self, Error> {
         let group_ids: Option<Vec<usize>> = panel.groups.as_ref().map(|g| {
             let mut names: Vec<&String> = g.iter().collect();
             names.sort();
@@ -296,7 +296,10 @@ impl Setup {
         Ok(Self {
             group_ids,
             forced_all,
-            fills: panel_prepass(fw, panel)?,
+            fills: match fills {
+                Some(f) => f.clone(),
+                None => panel_prepass(fw, panel)?,
+            },
         })
     }
 
@@ -324,45 +327,53 @@ pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
     run(fw, panel, None)
 }
 
-/// Evaluates like [`evaluate`], but with each indicator's bounds given (as
-/// [`Results::references`] or [`references`] return them) instead of taken from `panel`: how
-/// one period taken out of a panel is scored on the panel's scale (the audit does this).
-pub fn evaluate_against(
-    fw: &Framework,
-    panel: Panel,
-    references: &[Option<crate::bounds::Reference>],
-) -> Result<Results, Error> {
-    run(fw, panel, Some(references))
+/// What scoring one period taken out of a panel needs from the whole panel to be scored as it
+/// is there: each indicator's normalisation bounds (when they come from the panel, a base or a
+/// frozen file) and the values panel imputation carries into the period from other periods.
+#[derive(Clone, Debug)]
+pub struct PanelContext {
+    /// Per indicator column: the bounds from the whole panel (`None`: per period).
+    pub references: Vec<Option<crate::bounds::Reference>>,
+    /// The panel imputation's fills of the period.
+    fills: PanelFills,
 }
 
-/// The bounds each indicator's normalisation takes from the panel, a base or a frozen file
-/// (`None` per period): pass 1 of [`evaluate`] over every period of `panel`.
-pub fn references(
-    fw: &Framework,
-    panel: &Panel,
-) -> Result<Vec<Option<crate::bounds::Reference>>, Error> {
+/// The context of period `p` of `panel` (see [`PanelContext`]): pass 1 of [`evaluate`] over
+/// every period of `panel`.
+pub fn context(fw: &Framework, panel: &Panel, p: usize) -> Result<PanelContext, Error> {
     let mut res = Results::empty(fw, panel.clone());
-    let prepared = prepare_all(fw, &mut res)?;
-    crate::bounds::references(fw, &res.panel, |p, j| prepared[p].x.column(j))
+    let setup = Setup::new(fw, &res.panel, None)?;
+    let prepared = prepare_all(fw, &mut res, &setup)?;
+    Ok(PanelContext {
+        references: crate::bounds::references(fw, &res.panel, |q, j| prepared[q].x.column(j))?,
+        fills: setup.fills.period(p),
+    })
+}
+
+/// Evaluates `one`, a period taken out of a panel with [`Panel::select_period`], as it is scored
+/// in the whole panel: on the panel's bounds and with the panel imputation's fills of `context`.
+/// The audit does this.
+pub fn evaluate_against(
+    fw: &Framework,
+    one: Panel,
+    context: &PanelContext,
+) -> Result<Results, Error> {
+    run(fw, one, Some(context))
 }
 
 /// Pass 1 over every period.
-fn prepare_all(fw: &Framework, res: &mut Results) -> Result<Vec<Prepared>, Error> {
-    let setup = Setup::new(fw, &res.panel)?;
+fn prepare_all(fw: &Framework, res: &mut Results, setup: &Setup) -> Result<Vec<Prepared>, Error> {
     (0..res.panel.periods.len())
-        .map(|p| prepare(fw, res, &setup, p))
+        .map(|p| prepare(fw, res, setup, p))
         .collect()
 }
 
-fn run(
-    fw: &Framework,
-    panel: Panel,
-    given: Option<&[Option<crate::bounds::Reference>]>,
-) -> Result<Results, Error> {
+fn run(fw: &Framework, panel: Panel, given: Option<&PanelContext>) -> Result<Results, Error> {
     let mut res = Results::empty(fw, panel);
-    let prepared = prepare_all(fw, &mut res)?;
+    let setup = Setup::new(fw, &res.panel, given.map(|c| &c.fills))?;
+    let prepared = prepare_all(fw, &mut res, &setup)?;
     res.references = match given {
-        Some(r) => r.to_vec(),
+        Some(c) => c.references.clone(),
         None => crate::bounds::references(fw, &res.panel, |p, j| prepared[p].x.column(j))?,
     };
     let order: Vec<usize> = fw.aggregates_preorder().into_iter().rev().collect();

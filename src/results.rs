@@ -185,10 +185,6 @@ impl Results {
     /// The periods an imputed value came from, as written in the `from.<id>` column: `2023-11`,
     /// or `2023-10;2024-01` for interpolation between two periods.
     pub fn source_periods(&self, f: &crate::pipeline::panel_impute::Filled) -> String {
-        f.from
-            .iter()
-            .map(|&q| self.panel.periods[q].as_str())
-            .collect::<Vec<_>>()
-            .join(";")
+        f.from.join(";")
     }
 }

@@ -46,18 +46,22 @@ pub struct Donor {
 pub struct Filled {
     /// The imputation step that filled the cell (never a chain).
     pub method: Impute,
-    /// Period indices the value came from, in time order: one for carrying forward or
-    /// backward, two for interpolation between neighbours, none for cross-section methods
-    /// (mean, median and group methods take values of other units in the same period).
-    pub from: Vec<usize>,
+    /// The periods the value came from (canonical texts), in time order: one for carrying
+    /// forward or backward, two for interpolation between neighbours, none for cross-section
+    /// methods (mean, median and group methods take values of other units in the same period).
+    pub from: Vec<String>,
 }
 
 impl Filled {
     /// The provenance of a value found by a panel step.
-    pub fn panel(method: &Impute, d: &Donor) -> Self {
+    /// `periods` are the texts of the periods `d` indexes.
+    pub fn panel(method: &Impute, d: &Donor, periods: &[String]) -> Self {
         Self {
             method: method.clone(),
-            from: std::iter::once(d.from).chain(d.to).collect(),
+            from: std::iter::once(d.from)
+                .chain(d.to)
+                .map(|q| periods[q].clone())
+                .collect(),
         }
     }
 
@@ -76,9 +80,32 @@ pub struct PanelFills {
     /// `steps[indicator][step]`: `fill[[period, unit]]` for a panel step of the indicator's
     /// imputation, `None` for a cross-section step.
     pub steps: Vec<Vec<Option<Array2<Option<Donor>>>>>,
+    /// The texts of the periods a [`Donor`] indexes (the whole panel's).
+    pub periods: Vec<String>,
 }
 
 impl PanelFills {
+    /// The fills of period `p` alone, as a one-period panel taken out of the whole (see
+    /// `Panel::select_period`) needs them: donors still name the whole panel's periods.
+    pub fn period(&self, p: usize) -> Self {
+        let steps = self
+            .steps
+            .iter()
+            .map(|ind| {
+                ind.iter()
+                    .map(|step| {
+                        step.as_ref()
+                            .map(|a| a.slice(ndarray::s![p..p + 1, ..]).to_owned())
+                    })
+                    .collect()
+            })
+            .collect();
+        Self {
+            steps,
+            periods: self.periods.clone(),
+        }
+    }
+
     /// The value step `step` of indicator `j` found for unit `u` in period `p`, if any.
     pub fn get(&self, j: usize, step: usize, p: usize, u: usize) -> Option<&Donor> {
         self.steps
@@ -125,7 +152,10 @@ pub fn prepass(
                 .collect()
         })
         .collect();
-    PanelFills { steps }
+    PanelFills {
+        steps,
+        periods: Vec::new(),
+    }
 }
 
 /// The values a panel method finds for the missing cells of one indicator,

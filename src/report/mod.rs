@@ -451,8 +451,7 @@ impl Report<'_> {
                 else {
                     continue;
                 };
-                let from: Vec<String> =
-                    f.from.iter().map(|&q| r.panel.periods[q].clone()).collect();
+                let from = f.from.clone();
                 let name = self.unit_name(u).to_string();
                 match out.iter_mut().find(|n| {
                     matches!(n, Note::FilledFromPeriods { node: m, method, from: g, .. }

@@ -196,11 +196,7 @@ fn filled_how(rep: &Report, u: usize, j: usize) -> String {
     if f.from.is_empty() {
         return how;
     }
-    let from: Vec<&str> = f
-        .from
-        .iter()
-        .map(|&q| rep.r.panel.periods[q].as_str())
-        .collect();
+    let from = &f.from;
     if rep.zh() {
         format!("{how}（取自 {}）", from.join("、"))
     } else {

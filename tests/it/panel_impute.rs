@@ -121,7 +121,7 @@ fn carry_forward_max_2_matches_coinr_latest_max_time_2() {
                     let f = prov.unwrap_or_else(|| panic!("{h} {} {}", p.units[u], p.periods[t]));
                     assert_eq!(f.method.name(), "carry_forward");
                     assert_eq!(f.from.len(), 1);
-                    assert_eq!(p.periods[f.from[0]], year, "{h} {}", p.units[u]);
+                    assert_eq!(f.from[0], year, "{h} {}", p.units[u]);
                     carried += 1;
                 }
             }
@@ -633,6 +633,32 @@ fn a_late_department_is_carried_forward_and_said_in_the_report() {
     }
     // Nothing else of the sample is missing in 2023-12 and 2023-11 for Baiyun.
     assert!(row["imputed.theft_rate"].is_empty());
+    // The audit scores 2023-12 as `score` does, the carried values included: every score of
+    // every node equal to the whole panel's.
+    let framework = kapok::load(Path::new(fw)).unwrap();
+    let (panel, _) = kapok::read_panel(&framework, None).unwrap();
+    let p = panel.period_index("2023-12").unwrap();
+    let whole = kapok::evaluate(&framework, panel.clone()).unwrap();
+    let (audit, _) = kapok::explain::audit::audit(&framework, &panel, p).unwrap();
+    let one = &audit.results;
+    let baiyun = panel.units.iter().position(|u| u == "440111").unwrap();
+    let hotline = panel
+        .indicators
+        .iter()
+        .position(|&n| framework.nodes[n].id == "hotline_on_time_rate")
+        .unwrap();
+    assert!(one.imputed_values[[0, baiyun, hotline]].is_finite());
+    for u in 0..panel.units.len() {
+        for node in 0..framework.nodes.len() {
+            let (a, b) = (one.scores[[0, u, node]], whole.scores[[p, u, node]]);
+            assert!(
+                a.to_bits() == b.to_bits(),
+                "{} {}: audit {a} vs score {b}",
+                panel.units[u],
+                framework.nodes[node].id
+            );
+        }
+    }
     for (lang, needle) in [
         (
             "zh",

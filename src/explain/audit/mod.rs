@@ -169,9 +169,10 @@ pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<Stri
         return Err(Error::Usage(format!("no period number {p} in the data")));
     }
     let one = panel.select_period(p);
-    // Scored on the scale of the whole panel when the framework's bounds come from it.
-    let references = crate::evaluate::references(fw, panel)?;
-    let results = crate::evaluate::evaluate_against(fw, one.clone(), &references)?;
+    // Scored as in the whole panel: on its bounds when the framework's bounds come from it, with
+    // the values panel imputation carries in from other periods.
+    let context = crate::evaluate::context(fw, panel, p)?;
+    let results = crate::evaluate::evaluate_against(fw, one.clone(), &context)?;
     let warnings: Vec<String> = results.warnings().iter().map(ToString::to_string).collect();
     let units: Vec<usize> = (0..one.units.len())
         .filter(|&u| one.present[[0, u]])
@@ -313,7 +314,7 @@ pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<Stri
     let removals = order
         .iter()
         .filter(|&&node| node != 0)
-        .map(|&node| removal(fw, &one, &results, &units, node))
+        .map(|&node| removal(fw, &one, &context, &results, &units, node))
         .collect();
 
     Ok((
@@ -335,6 +336,7 @@ pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<Stri
 fn removal(
     fw: &Framework,
     one: &Panel,
+    context: &crate::evaluate::PanelContext,
     nominal: &Results,
     units: &[usize],
     node: usize,
@@ -365,7 +367,7 @@ fn removal(
     let mut changed = fw.clone();
     changed.nodes[node].weight = 0.0;
     let note = (fw.nodes[node].weight == 0.0).then(|| "weight is already 0".to_string());
-    let r = match crate::evaluate::evaluate_against(&changed, one.clone(), &nominal.references) {
+    let r = match crate::evaluate::evaluate_against(&changed, one.clone(), context) {
         Ok(r) => r,
         Err(e) => return skip(format!("evaluation without it failed: {e}")),
     };

@@ -629,9 +629,9 @@ fn aggregate_and_rank(
 }
 
 impl Results {
-    /// One warning per indicator with values beyond its base or frozen bounds.
+    /// One warning listing every indicator with values beyond its base or frozen bounds.
     fn outside_warnings(&self) -> Vec<Warning> {
-        let mut out = Vec::new();
+        let mut beyond = Vec::new();
         for (j, r) in self.references.iter().enumerate() {
             let hits: Vec<&OutsideCount> =
                 self.outside.iter().filter(|o| o.indicator == j).collect();
@@ -639,7 +639,7 @@ impl Results {
                 continue;
             };
             let node = self.panel.indicators[j];
-            out.push(Warning::OutsideBounds {
+            beyond.push(crate::messages::Beyond {
                 node,
                 id: self.ids[node].clone(),
                 values: hits.iter().map(|o| o.below + o.above).sum(),
@@ -650,7 +650,11 @@ impl Results {
                 capped: r.outside == crate::framework::Outside::Cap,
             });
         }
-        out
+        if beyond.is_empty() {
+            Vec::new()
+        } else {
+            vec![Warning::OutsideBounds(beyond)]
+        }
     }
 
     /// Results of `panel` with nothing computed yet: every score `NaN`, every unit absent.

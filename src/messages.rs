@@ -13,6 +13,22 @@ use crate::framework::{Framework, Lang};
 /// At most this many items of a list are written in a reader's text.
 const SHOWN: usize = 10;
 
+/// One indicator's values beyond its base or frozen normalisation bounds (see
+/// [`Warning::OutsideBounds`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Beyond {
+    /// The indicator's node index.
+    pub node: usize,
+    /// Its id (for the log).
+    pub id: String,
+    /// How many values, over all periods.
+    pub values: usize,
+    /// The periods with such values.
+    pub periods: Vec<String>,
+    /// Capped to the bounds (`true`) or scored beyond them.
+    pub capped: bool,
+}
+
 /// A warning of the run (data reading and evaluation, over all periods).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Warning {
@@ -58,18 +74,7 @@ pub enum Warning {
         keys: Vec<String>,
     },
     /// Values of an indicator lay beyond its base or frozen normalisation bounds.
-    OutsideBounds {
-        /// The indicator's node index.
-        node: usize,
-        /// Its id (for the log).
-        id: String,
-        /// How many values, over all periods.
-        values: usize,
-        /// The periods with such values.
-        periods: Vec<String>,
-        /// Capped to the bounds (`true`) or scored beyond them.
-        capped: bool,
-    },
+    OutsideBounds(Vec<Beyond>),
     /// A text column was read as numbers under the source's rules (separators, percentages,
     /// missing markers).
     ReadAsNumbers {
@@ -302,31 +307,30 @@ impl Warning {
                     keys.len()
                 ),
             ],
-            Warning::OutsideBounds {
-                node,
-                values,
-                periods,
-                capped,
-                ..
-            } => {
-                let name = fw.nodes[*node].name.get(lang);
-                let n = periods.len();
-                let (zh, en) = if *capped {
-                    ("按基准上下限封顶计分", "scored at the bounds (capped)")
-                } else {
-                    (
-                        "按同一标尺延伸计分",
-                        "scored beyond them on the same scale (extended)",
-                    )
-                };
+            Warning::OutsideBounds(beyond) => {
+                let total: usize = beyond.iter().map(|b| b.values).sum();
+                let each: Vec<String> = beyond
+                    .iter()
+                    .map(|b| {
+                        let name = fw.nodes[b.node].name.get(lang);
+                        match (lang, b.capped) {
+                            (Lang::Zh, true) => format!("“{name}” {} 个（封顶）", b.values),
+                            (Lang::Zh, false) => format!("“{name}” {} 个（延伸计分）", b.values),
+                            (Lang::En, true) => format!("“{name}” {} (capped)", b.values),
+                            (Lang::En, false) => format!("“{name}” {} (extended)", b.values),
+                        }
+                    })
+                    .collect();
                 [
                     format!(
-                        "指标“{name}”有 {values} 个值超出标准化基准范围（{n} 个期间：{}），{zh}。",
-                        l(periods)
+                        "{} 项指标共有 {total} 个值超出标准化基准范围，按各指标的 outside 规则计分：{}。",
+                        beyond.len(),
+                        l(&each)
                     ),
                     format!(
-                        "Indicator “{name}”: {values} value(s) in {n} period(s) lie beyond its normalisation bounds ({}), {en}.",
-                        l(periods)
+                        "{total} value(s) of {} indicator(s) lie beyond their base or frozen normalisation bounds and are scored by each indicator's `outside` rule: {}.",
+                        beyond.len(),
+                        l(&each)
                     ),
                 ]
             }
@@ -499,23 +503,27 @@ impl fmt::Display for Warning {
                 detail,
                 ..
             } => write!(f, "{what}: column `{column}` read as numbers: {detail}"),
-            Warning::OutsideBounds {
-                id,
-                values,
-                periods,
-                capped,
-                ..
-            } => write!(
-                f,
-                "indicator `{id}`: {values} value(s) in {} period(s) beyond its base or frozen normalisation bounds ({}), {}",
-                periods.len(),
-                list(periods),
-                if *capped {
-                    "capped to the bounds (outside = \"cap\")"
-                } else {
-                    "scored beyond them (outside = \"extend\")"
-                }
-            ),
+            Warning::OutsideBounds(beyond) => {
+                let each: Vec<String> = beyond
+                    .iter()
+                    .map(|b| {
+                        format!(
+                            "`{}` {} in {} ({})",
+                            b.id,
+                            b.values,
+                            list(&b.periods),
+                            if b.capped { "capped" } else { "extended" }
+                        )
+                    })
+                    .collect();
+                write!(
+                    f,
+                    "{} value(s) of {} indicator(s) beyond their base or frozen normalisation bounds, scored by each indicator's `outside` rule: {}",
+                    beyond.iter().map(|b| b.values).sum::<usize>(),
+                    beyond.len(),
+                    each.join("; ")
+                )
+            }
             Warning::IncompletePeriods { rule, count, items } => {
                 f.write_str(&incomplete_en(rule, *count, items, |v| v.join("; ")))
             }
@@ -734,20 +742,22 @@ mod tests {
                 column: "cases".into(),
                 detail: "2 with thousands separators, first line 3".into(),
             },
-            Warning::OutsideBounds {
-                node: 1,
-                id: "yoy".into(),
-                values: 3,
-                periods: v(&["2023-01", "2023-02"]),
-                capped: true,
-            },
-            Warning::OutsideBounds {
-                node: 1,
-                id: "yoy".into(),
-                values: 3,
-                periods: v(&["2023-01"]),
-                capped: false,
-            },
+            Warning::OutsideBounds(vec![
+                Beyond {
+                    node: 1,
+                    id: "yoy".into(),
+                    values: 3,
+                    periods: v(&["2023-01", "2023-02"]),
+                    capped: true,
+                },
+                Beyond {
+                    node: 1,
+                    id: "yoy".into(),
+                    values: 3,
+                    periods: v(&["2023-01"]),
+                    capped: false,
+                },
+            ]),
         ]
     }
 

@@ -205,7 +205,7 @@ fn a_base_month_scores_later_months_on_its_scale_capped_or_extended() {
         [100.0, 0.0, 100.0]
     );
     assert!(
-        err.contains("indicator `level`: 2 value(s) in 1 period(s) beyond its base or frozen normalisation bounds (2023-02), capped"),
+        err.contains("2 value(s) of 1 indicator(s) beyond their base or frozen normalisation bounds, scored by each indicator's `outside` rule: `level` 2 in 2023-02 (capped)"),
         "{err}"
     );
     // The base month itself is normalised as if alone.

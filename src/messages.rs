@@ -323,12 +323,12 @@ impl Warning {
                     .collect();
                 [
                     format!(
-                        "{} 项指标共有 {total} 个值超出标准化基准范围，按各指标的 outside 规则计分：{}。",
+                        "{} 项指标共有 {total} 个值超出标准化基准范围，按各指标规定的超界处理方式计分：{}。",
                         beyond.len(),
                         l(&each)
                     ),
                     format!(
-                        "{total} value(s) of {} indicator(s) lie beyond their base or frozen normalisation bounds and are scored by each indicator's `outside` rule: {}.",
+                        "{total} value(s) of {} indicator(s) lie beyond their base or frozen normalisation bounds and are capped or scored beyond them, as each indicator declares: {}.",
                         beyond.len(),
                         l(&each)
                     ),

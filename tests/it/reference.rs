@@ -226,7 +226,7 @@ fn a_base_month_scores_later_months_on_its_scale_capped_or_extended() {
         [100.0, -50.0, 150.0]
     );
     assert!(
-        err.contains("scored beyond them (outside = \"extend\")"),
+        err.contains("`level` 2 in 2023-02 (extended)"),
         "{err}"
     );
     // Over the panel (both months), nothing is outside: level −8..−4.

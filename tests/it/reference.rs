@@ -225,10 +225,7 @@ fn a_base_month_scores_later_months_on_its_scale_capped_or_extended() {
         ],
         [100.0, -50.0, 150.0]
     );
-    assert!(
-        err.contains("`level` 2 in 2023-02 (extended)"),
-        "{err}"
-    );
+    assert!(err.contains("`level` 2 in 2023-02 (extended)"), "{err}");
     // Over the panel (both months), nothing is outside: level −8..−4.
     let (panel, err) = score(&fw, &["--set", "normalize.over=panel"]);
     assert_eq!(level(&panel, "2"), 0.0);

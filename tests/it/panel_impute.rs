@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use kapok::pipeline::Impute;
 
-use super::util::{Csv, kapok, root, tempdir, texts};
+use super::util::{Csv, kapok, one_indicator_framework, root, tempdir, texts};
 
 fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures/coinr-panel").join(name)
@@ -198,7 +198,7 @@ fn ends_nearest_spellings_are_coinr_constant_and_linear() {
 
 /// A one-indicator framework (`v = x`, no normalisation: scores are the values) over
 /// `monthly.csv` (`code,month,g,x`), with the given `[defaults]` impute line.
-const SMALL: &str = r#"
+const SMALL_HEAD: &str = r#"
 [index]
 id = "idx"
 name = { zh = "指数", en = "Index" }
@@ -212,20 +212,6 @@ GROUP
 IMPUTE
 normalize = "none"
 
-[[source]]
-name = "monthly"
-path = "monthly.csv"
-
-[[dimension]]
-id = "d"
-name = { zh = "维", en = "D" }
-
-[[indicator]]
-id = "v"
-name = { zh = "值", en = "Value" }
-parent = "d"
-direction = "higher"
-expr = "x"
 "#;
 
 /// Units a, b, c over 2023-01..2023-05; b has no row in 2023-03 (absent); a is missing from
@@ -248,7 +234,7 @@ c,2023-05,g2,40
 ";
 
 fn small(dir: &Path, impute: Option<&str>, group: bool) -> String {
-    let text = SMALL
+    let text = one_indicator_framework(SMALL_HEAD, "x")
         .replace(
             "IMPUTE",
             &impute.map_or(String::new(), |i| format!("impute = {i}")),
@@ -528,7 +514,7 @@ fn bad_declarations_are_framework_or_usage_errors() {
 #[test]
 fn panel_methods_need_periods() {
     let dir = tempdir();
-    let text = SMALL
+    let text = one_indicator_framework(SMALL_HEAD, "x")
         .replace("period = \"month\"\n", "")
         .replace("GROUP", "")
         .replace("IMPUTE", "impute = [\"interpolate\", \"median\"]");

@@ -2,10 +2,11 @@
 
 use std::path::Path;
 
-use super::util::{kapok, tempdir, texts};
+use super::util::{kapok, one_indicator_framework, tempdir, texts};
 
-/// A one-indicator framework over `monthly.csv` (`code,month,x`); the indicator is `EXPR`.
-const FRAMEWORK: &str = r#"
+/// The head of a one-indicator framework over `monthly.csv` (`code,month,x`), see
+/// [`one_indicator_framework`].
+const FRAMEWORK_HEAD: &str = r#"
 [index]
 id = "idx"
 name = { zh = "指数", en = "Index" }
@@ -17,24 +18,14 @@ period = "month"
 [defaults]
 normalize = "none"
 
-[[source]]
-name = "monthly"
-path = "monthly.csv"
-
-[[dimension]]
-id = "d"
-name = { zh = "维", en = "D" }
-
-[[indicator]]
-id = "v"
-name = { zh = "值", en = "Value" }
-parent = "d"
-direction = "higher"
-expr = "EXPR"
 "#;
 
 fn setup(dir: &Path, expr: &str, monthly: &str) -> String {
-    std::fs::write(dir.join("f.toml"), FRAMEWORK.replace("EXPR", expr)).unwrap();
+    std::fs::write(
+        dir.join("f.toml"),
+        one_indicator_framework(FRAMEWORK_HEAD, expr),
+    )
+    .unwrap();
     std::fs::write(dir.join("monthly.csv"), monthly).unwrap();
     dir.join("f.toml").to_string_lossy().into_owned()
 }

@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
-use super::util::{Csv, kapok, tempdir, texts};
+use super::util::{Csv, kapok, one_indicator_framework, tempdir, texts};
 
 /// One dimension `d` with one indicator `v = x`, normalised with `NORM`: with `none`, every
 /// score is `x` itself (the index is the mean of its one dimension, the dimension of its one
 /// indicator).
-const FRAMEWORK: &str = r#"
+const FRAMEWORK_HEAD: &str = r#"
 [index]
 id = "idx"
 name = { zh = "指数", en = "Index" }
@@ -27,20 +27,6 @@ window = 4
 rolling = 3
 min_periods = 4
 
-[[source]]
-name = "monthly"
-path = "monthly.csv"
-
-[[dimension]]
-id = "d"
-name = { zh = "维", en = "D" }
-
-[[indicator]]
-id = "v"
-name = { zh = "值", en = "Value" }
-parent = "d"
-direction = "higher"
-expr = "x"
 "#;
 
 /// Months 2022-01 … 2023-03 (k = 0 … 14) of four units:
@@ -66,7 +52,11 @@ fn monthly() -> String {
 }
 
 fn setup(dir: &Path, norm: &str) -> String {
-    std::fs::write(dir.join("f.toml"), FRAMEWORK.replace("NORM", norm)).unwrap();
+    std::fs::write(
+        dir.join("f.toml"),
+        one_indicator_framework(FRAMEWORK_HEAD, "x").replace("NORM", norm),
+    )
+    .unwrap();
     std::fs::write(dir.join("monthly.csv"), monthly()).unwrap();
     dir.join("f.toml").to_string_lossy().into_owned()
 }
@@ -312,7 +302,7 @@ fn trend_settings_are_checked_where_they_are_written() {
 fn quarters_compare_with_the_quarter_before_and_the_same_quarter_a_year_earlier() {
     // Quarterly data and no [trend] table: the defaults for quarters (rolling 4, window 8).
     let dir = tempdir();
-    let text = FRAMEWORK
+    let text = one_indicator_framework(FRAMEWORK_HEAD, "x")
         .replace("NORM", "\"none\"")
         .replace("window = 4\nrolling = 3\nmin_periods = 4\n", "");
     std::fs::write(dir.path().join("f.toml"), text).unwrap();

@@ -200,3 +200,26 @@ pub fn leftovers(dir: &Path) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// A framework of one dimension `d` with one indicator `v` (higher is better) over the source
+/// `monthly.csv`: `head` is everything above the sources (`[index]`, `[units]`, `[defaults]`,
+/// …, ending with a blank line) and `expr` the indicator's expression.
+pub fn one_indicator_framework(head: &str, expr: &str) -> String {
+    format!(
+        r#"{head}[[source]]
+name = "monthly"
+path = "monthly.csv"
+
+[[dimension]]
+id = "d"
+name = {{ zh = "维", en = "D" }}
+
+[[indicator]]
+id = "v"
+name = {{ zh = "值", en = "Value" }}
+parent = "d"
+direction = "higher"
+expr = "{expr}"
+"#
+    )
+}

@@ -288,19 +288,26 @@ impl RunArgs {
 
 /// Picks the period to show: the given one (checked) or the latest.
 pub fn pick_period(panel: &crate::Panel, period: Option<&str>) -> Result<usize, Error> {
-    let Some(p) = period else {
-        return Ok(panel.periods.len().saturating_sub(1));
-    };
+    match period {
+        Some(p) => find_period(panel, "--period", p),
+        None => Ok(panel.periods.len().saturating_sub(1)),
+    }
+}
+
+/// The period an option (`flag`, e.g. `--period`, `--compare`) names, in any spelling
+/// [`crate::period::Period::parse`] accepts; a usage error saying which periods the data have
+/// when they do not have it.
+pub fn find_period(panel: &crate::Panel, flag: &str, text: &str) -> Result<usize, Error> {
     if panel.periods.iter().all(String::is_empty) {
         return Err(Error::Usage(format!(
-            "--period {p}: the framework has no periods ([units] names no period column)"
+            "{flag} {text}: the framework has no periods ([units] names no period column)"
         )));
     }
     let canonical =
-        crate::period::Period::parse(p).map_err(|e| Error::Usage(format!("--period {e}")))?;
-    panel.period_index(p).ok_or_else(|| {
+        crate::period::Period::parse(text).map_err(|e| Error::Usage(format!("{flag} {e}")))?;
+    panel.period_index(text).ok_or_else(|| {
         Error::Usage(format!(
-            "--period {p}: no data for {canonical} (the data have {} period(s), {} … {})",
+            "{flag} {text}: no data for {canonical} (the data have {} period(s), {} … {})",
             panel.periods.len(),
             panel.periods.first().map_or("", String::as_str),
             panel.periods.last().map_or("", String::as_str)

@@ -31,7 +31,7 @@ pub fn run(a: &RankArgs) -> Result<(), Error> {
     }
     let p = super::pick_period(&results.panel, a.period.as_deref())?;
     if let Some(c) = &a.compare {
-        let q = compare_period(&results.panel, c)?;
+        let q = super::find_period(&results.panel, "--compare", c)?;
         let text = super::table::compare(&fw, &results, p, q, lang);
         return super::print(&text);
     }
@@ -51,23 +51,4 @@ pub fn run(a: &RankArgs) -> Result<(), Error> {
     }
     text.push_str(&super::table::ranking(&fw, &results, p, prev, a.run.lang));
     super::print(&text)
-}
-
-/// The period `--compare` names, in any spelling [`crate::period::Period::parse`] accepts; a
-/// usage error listing the data's periods when the data do not have it.
-pub fn compare_period(panel: &crate::Panel, text: &str) -> Result<usize, Error> {
-    if panel.periods.iter().all(String::is_empty) {
-        return Err(Error::Usage(format!(
-            "--compare {text}: the framework has no periods ([units] names no period column)"
-        )));
-    }
-    let canonical =
-        crate::period::Period::parse(text).map_err(|e| Error::Usage(format!("--compare {e}")))?;
-    panel.period_index(text).ok_or_else(|| {
-        Error::Usage(format!(
-            "--compare {text}: no data for {canonical}; the data have {} period(s): {}",
-            panel.periods.len(),
-            crate::data::list_at_most(&panel.periods, 40)
-        ))
-    })
 }

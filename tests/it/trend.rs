@@ -250,7 +250,7 @@ fn rank_compare_prints_two_periods_side_by_side() {
     let (_, err) = texts(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("no data for 2021-12") && err.contains("2022-01, 2022-02"),
+        err.contains("--compare 2021-12: no data for 2021-12") && err.contains("2022-01 … 2023-03"),
         "{err}"
     );
     let o = kapok(&["rank", &fw, "--compare", "2022-13"]);

@@ -184,6 +184,32 @@ fn base_reference(
     })
 }
 
+/// Reads every frozen bounds file the framework's normalisations name and checks that each
+/// such indicator has a row with the numbers its method needs, without reading any data (what
+/// `kapok check` does before a run). Returns the files read.
+///
+/// # Errors
+/// As [`BoundsFile::read`] and [`BoundsFile::reference`]: the file and line, or the
+/// indicator without a row.
+pub fn check_frozen(fw: &Framework) -> Result<Vec<PathBuf>, Error> {
+    let mut files: BTreeMap<PathBuf, BoundsFile> = BTreeMap::new();
+    for node in &fw.nodes {
+        let Some(spec) = node.indicator() else {
+            continue;
+        };
+        let norm = fw.normalise_of(spec);
+        let Over::Frozen(path) = &norm.over else {
+            continue;
+        };
+        let path = fw.dir.join(path);
+        if !files.contains_key(&path) {
+            files.insert(path.clone(), BoundsFile::read(&path)?);
+        }
+        files[&path].reference(&node.id, spec.direction, &norm.method, norm.outside)?;
+    }
+    Ok(files.into_keys().collect())
+}
+
 /// The frozen bounds files the framework's normalisations read (resolved paths, each once).
 pub fn frozen_files(fw: &Framework) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();

@@ -41,6 +41,11 @@ pub fn run(a: &CheckArgs) -> Result<(), Error> {
         fw.index().id,
         fw.sources.len()
     );
+    // Frozen bounds files are checked even without data: a run would need them.
+    let frozen = crate::bounds::check_frozen(&fw)?;
+    if !frozen.is_empty() {
+        summary.push_str(&format!("; frozen bounds: {} file(s)", frozen.len()));
+    }
     if !a.no_data {
         let (panel, warnings) = crate::read_panel(&fw, a.data.as_deref())?;
         super::warn(&warnings);

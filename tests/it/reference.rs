@@ -411,6 +411,14 @@ fn per_period_scores_are_said_to_compare_within_a_period_only() {
 /// Runs `kapok score` on the small framework with the `[defaults]` normalisation `norm` and
 /// returns the exit code and standard error.
 fn fails(norm: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let (code, _, err) = run_small("score", norm, extra);
+    (code, err)
+}
+
+/// Runs `command` (`score`, `check`) on the small framework with the default normalisation
+/// `norm`, beside the bounds files `b.csv` (a row for `levle`, not `level`), `bad.csv` (a word
+/// for a number) and `good.csv`. Returns the exit code, standard output and standard error.
+fn run_small(command: &str, norm: &str, extra: &[&str]) -> (Option<i32>, String, String) {
     let dir = tempdir();
     let fw = small_framework(dir.path(), "arithmetic");
     let text = std::fs::read_to_string(&fw).unwrap().replace(
@@ -428,10 +436,16 @@ fn fails(norm: &str, extra: &[&str]) -> (Option<i32>, String) {
         "indicator,method,direction,over,periods,n,min,max,mean,sd\nrate,minmax,higher,2023-01,2023-01,3,6.5,fifteen,10,4\n",
     )
     .unwrap();
-    let mut args = vec!["score", fw.to_str().unwrap()];
+    std::fs::write(
+        dir.path().join("good.csv"),
+        "indicator,method,direction,over,periods,n,min,max,mean,sd\nrate,minmax,higher,2023-01,2023-01,3,6.5,15,10,4\nlevel,minmax,lower,2023-01,2023-01,3,5,7,6,1\n",
+    )
+    .unwrap();
+    let mut args = vec![command, fw.to_str().unwrap()];
     args.extend_from_slice(extra);
     let run = kapok(&args);
-    (run.status.code(), texts(&run).1)
+    let (out, err) = texts(&run);
+    (run.status.code(), out, err)
 }
 
 #[test]
@@ -504,7 +518,20 @@ fn bad_bounds_and_bases_are_data_errors_naming_what_is_wrong() {
         let (code, err) = fails(norm, &[]);
         assert_eq!(code, Some(1), "{norm}: {err}");
         assert!(err.contains(want), "{norm}: {err}");
+        // `kapok check` reads a frozen bounds file before any run, even without data.
+        if norm.contains("bounds") {
+            let (code, _, err) = run_small("check", norm, &["--no-data"]);
+            assert_eq!(code, Some(1), "check {norm}: {err}");
+            assert!(err.contains(want), "check {norm}: {err}");
+        }
     }
+    let (code, out, err) = run_small(
+        "check",
+        "{ method = \"minmax\", bounds = \"good.csv\" }",
+        &["--no-data"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("frozen bounds: 1 file(s)"), "{out}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -57,7 +57,9 @@ pub struct RunArgs {
     /// Override a node's weight for this run, e.g. --weight safety=2 (repeatable).
     #[arg(long = "weight", value_name = "ID=W")]
     pub weights: Vec<String>,
-    /// Imputation for every indicator that sets none, e.g. --impute median.
+    /// Imputation for every indicator that sets none, e.g. --impute median, --impute
+    /// carry_forward (the unit's last value) or a fallback chain --impute '[{ method =
+    /// "carry_forward", max_periods = 2 }, "group_median"]'.
     #[arg(long, value_name = "METHOD")]
     pub impute: Option<String>,
     /// Outlier treatment for every indicator that sets none, e.g. --treat winsorise.

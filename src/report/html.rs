@@ -518,7 +518,11 @@ impl Page<'_, '_> {
         let rep = self.rep;
         let text = super::headline::paragraph(rep.fw, rep.r, rep.p, rep.lang);
         if !text.is_empty() {
-            let _ = writeln!(self.h, "<p class=\"headline\">{}</p>", esc(&text));
+            let _ = writeln!(
+                self.h,
+                "<p class=\"headline\">{}</p>",
+                unbroken_periods(&esc(&text))
+            );
         }
     }
 
@@ -846,9 +850,56 @@ impl Uniform {
     }
 }
 
+/// `html` with every period (`2023-11`, `2023-Q4`) in a span that does not break at its hyphen,
+/// so that a line never ends in "2023-" with "11" on the next.
+fn unbroken_periods(html: &str) -> String {
+    let b = html.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    let mut out = String::with_capacity(html.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        let starts = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+        let month = digits(i + 5..i + 7);
+        let quarter = b.get(i + 5) == Some(&b'Q') && digits(i + 6..i + 7);
+        let ends = !b.get(i + 7).is_some_and(u8::is_ascii_alphanumeric);
+        if starts && digits(i..i + 4) && b.get(i + 4) == Some(&b'-') && (month || quarter) && ends {
+            out.push_str(&html[last..i]);
+            out.push_str("<span class=\"nw\">");
+            out.push_str(&html[i..i + 7]);
+            out.push_str("</span>");
+            i += 7;
+            last = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&html[last..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::esc;
+    use super::{esc, unbroken_periods};
+
+    #[test]
+    fn periods_do_not_break_at_their_hyphen() {
+        assert_eq!(
+            unbroken_periods("与 2023-11 相比；2022-Q4（同期）"),
+            "与 <span class=\"nw\">2023-11</span> 相比；<span class=\"nw\">2022-Q4</span>（同期）"
+        );
+        // Not periods: a longer number, a date's month inside it, a range's text kept whole.
+        for s in [
+            "12023-11", "2023-115", "x2023-11", "2023-1", "2023-Q", "2023",
+        ] {
+            assert_eq!(unbroken_periods(s), s);
+        }
+        assert_eq!(
+            unbroken_periods("2023-12"),
+            "<span class=\"nw\">2023-12</span>"
+        );
+    }
 
     #[test]
     fn escapes_markup() {

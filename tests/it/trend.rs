@@ -384,7 +384,8 @@ fn the_report_opens_with_the_headline_and_shows_trends_and_year_on_year() {
     let (_, err) = texts(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    let head = html.find("<p class=\"headline\">In 2023-03, Alpha leads the Index with a score of 24.0, followed by Bravo and Delta. Against 2023-02, Delta and Charlie fell most").expect("the headline");
+    // Periods are kept on one line (a span that does not break at the hyphen).
+    let head = html.find("<p class=\"headline\">In <span class=\"nw\">2023-03</span>, Alpha leads the Index with a score of 24.0, followed by Bravo and Delta. Against <span class=\"nw\">2023-02</span>, Delta and Charlie fell most").expect("the headline");
     // The headline comes before the first section.
     assert!(head < html.find("<section>").unwrap());
     // Trend arrows: Alpha ↗ (improving), Charlie ↘, Delta →; Bravo has none.

@@ -222,7 +222,8 @@ pub fn framework_toml(
     if data_header.iter().any(|h| h == "uName") {
         t.push_str("name = \"uName\"\n");
     }
-    if periods > 1 && data_header.iter().any(|h| h == "Time") {
+    let panel = periods > 1 && data_header.iter().any(|h| h == "Time");
+    if panel {
         t.push_str("period = \"Time\"\n");
     }
     match group {
@@ -236,17 +237,24 @@ pub fn framework_toml(
         None => {}
     }
     t.push_str("\n[defaults]\nimpute = \"none\"\n");
-    if periods > 1 && data_header.iter().any(|h| h == "Time") {
+    if panel {
         t.push_str(concat!(
             "# COINr's impute_panel(imp_type = \"latest\", max_time = 2) is\n",
             "# impute = { method = \"carry_forward\", max_periods = 2 }\n",
         ));
     }
-    t.push_str(concat!(
-        "treat = \"none\"\n",
-        "normalize = { method = \"minmax\", range = [0, 100] }\n",
-        "aggregate = \"arithmetic\"\n\n",
-    ));
+    t.push_str("treat = \"none\"\n");
+    if panel {
+        // COINr normalises a purse over the whole panel by default (`global = TRUE`).
+        t.push_str(concat!(
+            "# Over every year at once, as COINr's Normalise() of a purse (global = TRUE);\n",
+            "# over = \"period\" normalises each year on its own (global = FALSE).\n",
+            "normalize = { method = \"minmax\", range = [0, 100], over = \"panel\" }\n",
+        ));
+    } else {
+        t.push_str("normalize = { method = \"minmax\", range = [0, 100] }\n");
+    }
+    t.push_str("aggregate = \"arithmetic\"\n\n");
     t.push_str(&format!(
         "[[source]]\nname = \"idata\"\npath = {}\n",
         lit(data_path)

@@ -53,8 +53,8 @@ pub fn run(a: &AuditArgs) -> Result<(), Error> {
         }
     }
     let (panel, warnings) = crate::read_panel(&fw, a.run.data.as_deref())?;
+    let p = super::pick_period(&panel, a.period.as_deref(), &warnings)?;
     let mut warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
-    let p = super::pick_period(&panel, a.period.as_deref())?;
     let (audit, eval_warnings) = crate::explain::audit(&fw, &panel, p)?;
     warnings.extend(eval_warnings);
     super::warn(&warnings);

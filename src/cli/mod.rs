@@ -288,18 +288,29 @@ impl RunArgs {
     }
 }
 
-/// Picks the period to show: the given one (checked) or the latest.
-pub fn pick_period(panel: &crate::Panel, period: Option<&str>) -> Result<usize, Error> {
+/// Picks the period to show: the given one (checked) or the latest. `warnings` are the run's,
+/// which say which periods were left out as incomplete (see [`find_period`]).
+pub fn pick_period(
+    panel: &crate::Panel,
+    period: Option<&str>,
+    warnings: &[crate::Warning],
+) -> Result<usize, Error> {
     match period {
-        Some(p) => find_period(panel, "--period", p),
+        Some(p) => find_period(panel, "--period", p, warnings),
         None => Ok(panel.periods.len().saturating_sub(1)),
     }
 }
 
 /// The period an option (`flag`, e.g. `--period`, `--compare`) names, in any spelling
 /// [`crate::period::Period::parse`] accepts; a usage error saying which periods the data have
-/// when they do not have it.
-pub fn find_period(panel: &crate::Panel, flag: &str, text: &str) -> Result<usize, Error> {
+/// when they do not have it, or, for a quarter or year left out as incomplete (see `warnings`),
+/// which months it lacks and how to publish it anyway.
+pub fn find_period(
+    panel: &crate::Panel,
+    flag: &str,
+    text: &str,
+    warnings: &[crate::Warning],
+) -> Result<usize, Error> {
     if panel.periods.iter().all(String::is_empty) {
         return Err(Error::Usage(format!(
             "{flag} {text}: the framework has no periods ([units] names no period column)"
@@ -307,6 +318,19 @@ pub fn find_period(panel: &crate::Panel, flag: &str, text: &str) -> Result<usize
     }
     let canonical =
         crate::period::Period::parse(text).map_err(|e| Error::Usage(format!("{flag} {e}")))?;
+    let left_out = warnings.iter().find_map(|w| match w {
+        crate::Warning::PartialPeriodsLeftOut { periods, .. } => periods
+            .iter()
+            .find(|(q, _)| *q == canonical.to_string())
+            .map(|(_, months)| months.clone()),
+        _ => None,
+    });
+    if let Some(months) = left_out {
+        return Err(Error::Usage(format!(
+            "{flag} {text}: {canonical} is incomplete — the data lack {} for every unit — and is left out ([rollup] incomplete = \"refuse\")\nhint: publish it anyway with --incomplete prorate (sums scaled to the whole period) or --incomplete accept (the months there are)",
+            crate::data::list(&months)
+        )));
+    }
     panel.period_index(text).ok_or_else(|| {
         Error::Usage(format!(
             "{flag} {text}: no data for {canonical} (the data have {} period(s), {} … {})",

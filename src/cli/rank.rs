@@ -29,9 +29,9 @@ pub fn run(a: &RankArgs) -> Result<(), Error> {
     if let Some(note) = crate::report::untranslated(&fw, &results.panel, lang) {
         super::warn(&[note.text(&fw, lang)]);
     }
-    let p = super::pick_period(&results.panel, a.period.as_deref())?;
+    let p = super::pick_period(&results.panel, a.period.as_deref(), &warnings)?;
     if let Some(c) = &a.compare {
-        let q = super::find_period(&results.panel, "--compare", c)?;
+        let q = super::find_period(&results.panel, "--compare", c, &warnings)?;
         let text = super::table::compare(&fw, &results, p, q, lang);
         return super::print(&text);
     }

@@ -55,7 +55,7 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
     report::refuse_target(&a.output, a.force, &inputs)?;
     let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
     super::warn(&warnings);
-    let p = super::pick_period(&results.panel, a.period.as_deref())?;
+    let p = super::pick_period(&results.panel, a.period.as_deref(), &warnings)?;
     let lang = match a.run.lang {
         crate::framework::Lang::Zh => "zh",
         crate::framework::Lang::En => "en",

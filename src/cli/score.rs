@@ -38,11 +38,11 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
     super::warn(&warnings);
     let period = match &a.period {
-        Some(p) => Some(super::pick_period(&results.panel, Some(p))?),
+        Some(p) => Some(super::pick_period(&results.panel, Some(p), &warnings)?),
         None => None,
     };
     if let Some(b) = &a.save_bounds {
-        let p = super::pick_period(&results.panel, a.period.as_deref())?;
+        let p = super::pick_period(&results.panel, a.period.as_deref(), &warnings)?;
         let rows = crate::bounds::rows(&fw, &results, p);
         crate::io::guard_inputs(b, &a.run.inputs(&fw))?;
         crate::bounds::write(b, &rows)?;
@@ -67,7 +67,7 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
             Ok(())
         }
         None => {
-            let p = super::pick_period(&results.panel, a.period.as_deref())?;
+            let p = super::pick_period(&results.panel, a.period.as_deref(), &warnings)?;
             let periods = results.panel.periods.len();
             if a.period.is_none() && periods > 1 {
                 eprintln!(

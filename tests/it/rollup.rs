@@ -396,7 +396,7 @@ fn data_ending_inside_a_quarter() {
             && err.contains("2023-Q2 for every unit (2023-06 missing)"),
         "{err}"
     );
-    // Asking for the left-out quarter is a usage error after the warning.
+    // Asking for the left-out quarter is a usage error that says why and what to do.
     let dir = tempdir();
     let fw = write(
         dir.path(),
@@ -412,6 +412,16 @@ fn data_ending_inside_a_quarter() {
         err.contains("2023-Q2 is incomplete for every unit"),
         "{err}"
     );
+    assert!(
+        err.contains("error: --period 2023年二季度: 2023-Q2 is incomplete — the data lack 2023-06 for every unit — and is left out")
+            && err.contains("hint: publish it anyway with --incomplete prorate"),
+        "{err}"
+    );
+    // The audit says so too (its warnings come after the period is picked).
+    let o = kapok(&["audit", &fw, "--per", "quarter", "--period", "2023-Q2"]);
+    let (_, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("2023-Q2 is incomplete"), "{err}");
     let o = kapok(&[
         "rank", &fw, "--per", "quarter", "--period", "2023Q1", "--lang", "en",
     ]);

@@ -24,13 +24,14 @@ pub(super) fn profiles(rep: &Report, h: &mut String) {
         )
     );
     let scale = Scale::of(rep);
+    let trends = rep.trends();
     for u in rep.units() {
         let _ = writeln!(
             h,
             "<article class=\"profile\" id=\"unit-{}\">",
             esc(&rep.r.panel.units[u])
         );
-        head(rep, u, h);
+        head(rep, u, trends.as_ref(), h);
         dimension_bars(rep, u, &scale, h);
         history(rep, u, h);
         extremes(rep, u, h);
@@ -40,7 +41,7 @@ pub(super) fn profiles(rep: &Report, h: &mut String) {
 }
 
 /// Name, rank, score and their changes.
-fn head(rep: &Report, u: usize, h: &mut String) {
+fn head(rep: &Report, u: usize, trends: Option<&crate::trend::Trends>, h: &mut String) {
     let panel = &rep.r.panel;
     let _ = writeln!(
         h,
@@ -85,6 +86,20 @@ fn head(rep: &Report, u: usize, h: &mut String) {
             "{} <b>{}</b>",
             esc(rep.name(0)),
             score(rep.score(u, 0))
+        ));
+    }
+    // The index's trend class (of scores, or of ranks when scores are per period).
+    if let Some(c) = trends.and_then(|t| t.class[[rep.p, u, 0]]) {
+        let of = match trends.is_some_and(|t| t.comparable) {
+            true => "",
+            false => rep.t("（排名）", " (of the rank)"),
+        };
+        kpis.push(format!(
+            "{}{of} <span class=\"trend {}\">{} {}</span>",
+            rep.t("趋势", "Trend"),
+            c.key(),
+            c.arrow(),
+            c.label(rep.lang)
         ));
     }
     if rep.has_groups() {

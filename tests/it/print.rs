@@ -144,6 +144,19 @@ fn a_profile_shows_the_units_ranks_as_scored() {
             p.contains(&format!("<b>{latest}</b> / 11")),
             "{code}: rank {latest}"
         );
+        // The index's trend class, as `kapok score` gives it.
+        let class = &csv
+            .rows
+            .iter()
+            .find(|r| r[unit] == code && r[period] == *periods.last().unwrap())
+            .unwrap()[csv.col("trend.hongmian")];
+        let shown = match class.as_str() {
+            "improving" => "趋势 <span class=\"trend improving\">↗ 向好</span>",
+            "stable" => "趋势 <span class=\"trend stable\">→ 平稳</span>",
+            "declining" => "趋势 <span class=\"trend declining\">↘ 下滑</span>",
+            other => panic!("{code}: no trend class ({other:?})"),
+        };
+        assert!(p.contains(shown), "{code}: trend {class}");
         // The history row: one cell per period, the ranks of those periods.
         let history = between(p, "<tbody><tr><td class=\"nw\">排名</td>", "</tr>")[0];
         let shown: Vec<&str> = between(history, "<td class=\"n\">", "</td>");

@@ -50,6 +50,16 @@ impl RankChange {
             _ => Self::Same,
         }
     }
+
+    /// Places climbed (negative = fallen), or `None` when there is no rank now or before.
+    pub fn places(self) -> Option<i64> {
+        match self {
+            Self::Up(k) => Some(i64::from(k)),
+            Self::Down(k) => Some(-i64::from(k)),
+            Self::Same => Some(0),
+            Self::New | Self::Unranked => None,
+        }
+    }
 }
 
 /// Outlier treatment applied to one indicator in one period.

@@ -42,7 +42,7 @@ use ndarray::Array3;
 use crate::evaluate::Results;
 use crate::framework::trend::TrendRule;
 use crate::framework::{Framework, Lang};
-use crate::period::{Granularity, Period};
+use crate::period::Period;
 
 /// Which way a unit's score (or rank) went over the trend window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,20 +106,11 @@ pub fn legend(window: usize, t: f64, ranks: bool, lang: Lang) -> String {
     }
 }
 
-/// Periods per year of a granularity.
-pub fn per_year(g: Granularity) -> i64 {
-    match g {
-        Granularity::Month => 12,
-        Granularity::Quarter => 4,
-        Granularity::Year => 1,
-    }
-}
-
 /// The same period a year earlier, in canonical text (`2022-12` for `2023-12`, `2022-Q4` for
 /// `2023-Q4`, `2022` for `2023`); `None` when `period` is not a calendar period.
 pub fn year_earlier(period: &str) -> Option<String> {
     let p = Period::parse(period).ok()?;
-    p.offset(-per_year(p.granularity())).map(|q| q.to_string())
+    p.offset(-p.granularity().per_year()).map(|q| q.to_string())
 }
 
 /// Change of a score: `now − before`, or `None` when either is missing.
@@ -131,7 +122,7 @@ pub fn change(now: f64, before: f64) -> Option<f64> {
 /// Places climbed from rank `before` to rank `now` (positive = better; 0 = no rank), or `None`
 /// when either has no rank.
 pub fn rank_change(now: u32, before: u32) -> Option<i64> {
-    (now > 0 && before > 0).then(|| i64::from(before) - i64::from(now))
+    crate::evaluate::RankChange::between(before, now).places()
 }
 
 /// The rolling mean of a window's values (NaN = missing): the mean of the values present when at

@@ -138,6 +138,18 @@ fn moves(r: &Results, p: usize, q: usize, against: &str, lang: Lang) -> String {
 
 /// The headline sentences for period `p` in `lang`.
 pub fn sentences(fw: &Framework, r: &Results, p: usize, lang: Lang) -> Vec<String> {
+    let trends = fw.units.period.is_some().then(|| Trends::of(fw, r));
+    sentences_with(fw, r, p, lang, trends.as_ref())
+}
+
+/// [`sentences`] with the results' changes already computed (`None` without periods).
+fn sentences_with(
+    fw: &Framework,
+    r: &Results,
+    p: usize,
+    lang: Lang,
+    trends: Option<&Trends>,
+) -> Vec<String> {
     let panel = &r.panel;
     let zh = lang == Lang::Zh;
     let name = |u: usize| panel.unit_name(u, lang).to_string();
@@ -203,10 +215,9 @@ pub fn sentences(fw: &Framework, r: &Results, p: usize, lang: Lang) -> Vec<Strin
         });
     }
 
-    if fw.units.period.is_none() {
+    let Some(t) = trends else {
         return out;
-    }
-    let t = Trends::of(fw, r);
+    };
     // Rank moves against the previous period and a year earlier.
     if let Some(q) = t.prev[p] {
         let against = if zh {
@@ -317,19 +328,23 @@ fn imputed_sentence(r: &Results, p: usize, lang: Lang) -> String {
 }
 
 impl super::Report<'_> {
-    /// Changes and trend classes of the results (`None` without periods).
-    pub fn trends(&self) -> Option<Trends> {
-        self.fw
-            .units
-            .period
-            .is_some()
-            .then(|| Trends::of(self.fw, self.r))
+    /// Changes and trend classes of the results (`None` without periods), computed once per
+    /// report.
+    pub fn trends(&self) -> Option<&Trends> {
+        self.trends.as_ref()
+    }
+
+    /// The headline of the reported period, as one paragraph of text.
+    pub fn headline(&self) -> String {
+        paragraph(
+            sentences_with(self.fw, self.r, self.p, self.lang, self.trends()),
+            self.lang,
+        )
     }
 }
 
-/// The headline as one paragraph of text.
-pub fn paragraph(fw: &Framework, r: &Results, p: usize, lang: Lang) -> String {
-    let s = sentences(fw, r, p, lang);
+/// Sentences as one paragraph of text.
+fn paragraph(s: Vec<String>, lang: Lang) -> String {
     match lang {
         Lang::Zh => s.concat(),
         Lang::En => s.join(" "),

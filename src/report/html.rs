@@ -516,7 +516,7 @@ impl Page<'_, '_> {
     /// The headline paragraph under the header (see [`super::headline`]).
     fn headline(&mut self) {
         let rep = self.rep;
-        let text = super::headline::paragraph(rep.fw, rep.r, rep.p, rep.lang);
+        let text = rep.headline();
         if !text.is_empty() {
             let _ = writeln!(
                 self.h,

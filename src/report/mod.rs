@@ -201,6 +201,8 @@ pub(crate) struct Report<'a> {
     pub warnings: &'a [String],
     pub framework_path: String,
     pub framework_sha: String,
+    /// Changes and trend classes (`None` without periods), see [`Report::trends`].
+    pub trends: Option<crate::trend::Trends>,
 }
 
 /// One row of the methodology table: a node of the framework with its effective methods.
@@ -680,6 +682,11 @@ pub fn build(
         warnings: &warnings,
         framework_path: rel(&opts.framework),
         framework_sha: sha256_hex(&fw_bytes),
+        trends: fw
+            .units
+            .period
+            .is_some()
+            .then(|| crate::trend::Trends::of(fw, r)),
     };
     let mut files: Vec<File> = vec![
         ("index.html".into(), html::render(&report).into_bytes()),

@@ -31,7 +31,7 @@ pub(super) fn profiles(rep: &Report, h: &mut String) {
             "<article class=\"profile\" id=\"unit-{}\">",
             esc(&rep.r.panel.units[u])
         );
-        head(rep, u, trends.as_ref(), h);
+        head(rep, u, trends, h);
         dimension_bars(rep, u, &scale, h);
         history(rep, u, h);
         extremes(rep, u, h);

@@ -560,10 +560,7 @@ fn about(rep: &Report, name: &'static str, imputed_sheet: &str) -> Sheet {
             t("趋势", "trend"),
             crate::trend::legend(tr.rule.window, tr.rule.t, !tr.comparable, rep.lang),
         ));
-        about.push((
-            t("摘要", "headline"),
-            super::headline::paragraph(rep.fw, rep.r, rep.p, rep.lang),
-        ));
+        about.push((t("摘要", "headline"), rep.headline()));
     }
     for n in rep.period_notes() {
         about.push((t("本期说明", "note"), n));

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use crate::data::Panel;
 use crate::error::Error;
 use crate::framework::{Framework, NodeKind, Outside, Over};
-use crate::period::{Granularity, Period};
+use crate::period::Period;
 use crate::pipeline::normalise::Bounds;
 use crate::pipeline::{Direction, Normalise};
 
@@ -45,21 +45,10 @@ pub struct Reference {
     pub periods: String,
 }
 
-/// The first and last month (as months since year 0) that a period covers.
+/// The first and last month (as months since year 0) that a period covers (see
+/// [`Period::month_range`]).
 pub fn months(p: Period) -> (i64, i64) {
-    let year = i64::from(p.year_number());
-    let text = p.to_string();
-    match p.granularity() {
-        Granularity::Month => {
-            let m: i64 = text[5..].parse().unwrap_or(1);
-            (year * 12 + m - 1, year * 12 + m - 1)
-        }
-        Granularity::Quarter => {
-            let q: i64 = text[6..].parse().unwrap_or(1);
-            (year * 12 + 3 * (q - 1), year * 12 + 3 * q - 1)
-        }
-        Granularity::Year => (year * 12, year * 12 + 11),
-    }
+    p.month_range()
 }
 
 /// The panel's periods (indices) that fall inside the base `first..=last` (canonical texts): a

@@ -117,6 +117,13 @@ impl Period {
         (0..=n).filter_map(move |k| self.offset(k))
     }
 
+    /// The first and last month the period covers, as months since year 0: 2023-Q4 is
+    /// 2023·12 + 9 … 2023·12 + 11.
+    pub fn month_range(self) -> (i64, i64) {
+        let k = Granularity::Month.per_year() / self.granularity.per_year();
+        (self.ordinal * k, self.ordinal * k + k - 1)
+    }
+
     /// The period of the coarser (or same) granularity `g` that contains this one: 2023-11 is
     /// in 2023-Q4 and in 2023. `None` when `g` is finer.
     pub fn within(self, g: Granularity) -> Option<Self> {

@@ -262,9 +262,6 @@ impl RunArgs {
             });
             fw.rollup.per_span = None;
         }
-        if let Some(per) = fw.rollup.per {
-            fw.report.publish_per(per);
-        }
         if let Some(i) = self.incomplete {
             fw.rollup.incomplete = match i {
                 IncompleteArg::Refuse => Incomplete::Refuse,

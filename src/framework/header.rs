@@ -27,16 +27,15 @@ pub struct ReportHeader {
 }
 
 impl ReportHeader {
-    /// Uses the title written for publishing at granularity `per`, when the framework has one.
-    pub fn publish_per(&mut self, per: crate::period::Granularity) {
-        let t = match per {
-            crate::period::Granularity::Quarter => self.title_quarter.clone(),
-            crate::period::Granularity::Year => self.title_year.clone(),
-            crate::period::Granularity::Month => None,
+    /// The title for publishing at granularity `per` (the framework's `[rollup]` per, from
+    /// `[units] per` or `--per`): `title_quarter` or `title_year` when written, else `title`.
+    pub fn title_per(&self, per: Option<crate::period::Granularity>) -> Option<&Text> {
+        let own = match per {
+            Some(crate::period::Granularity::Quarter) => self.title_quarter.as_ref(),
+            Some(crate::period::Granularity::Year) => self.title_year.as_ref(),
+            _ => None,
         };
-        if t.is_some() {
-            self.title = t;
-        }
+        own.or(self.title.as_ref())
     }
 }
 

@@ -195,8 +195,7 @@ impl Page<'_, '_> {
         let rep = self.rep;
         rep.fw
             .report
-            .title
-            .as_ref()
+            .title_per(rep.fw.rollup.per)
             .map_or(rep.name(0), |t| t.get(rep.lang))
             .to_string()
     }
@@ -210,7 +209,7 @@ impl Page<'_, '_> {
         }
         let period = rep.period_name();
         let mut meta = Vec::new();
-        if fw.report.title.is_some() {
+        if fw.report.title_per(fw.rollup.per).is_some() {
             meta.push(esc(rep.name(0)));
         }
         if !period.is_empty() {

@@ -564,9 +564,13 @@ pub fn untranslated(fw: &Framework, panel: &crate::data::Panel, lang: Lang) -> O
                 .filter_map(|n| n.indicator().map(|s| &s.unit)),
         )
         .chain(
-            [&fw.report.title, &fw.report.issuer, &fw.report.note]
-                .into_iter()
-                .flatten(),
+            [
+                fw.report.title_per(fw.rollup.per),
+                fw.report.issuer.as_ref(),
+                fw.report.note.as_ref(),
+            ]
+            .into_iter()
+            .flatten(),
         );
     let groups = panel.group_names.iter().flatten();
     for t in framework.chain(groups).filter(|t| t.lacks(lang)) {

@@ -673,6 +673,12 @@ fn the_sample_ships_a_quarterly_report() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["period"], "2023-Q4");
     assert_eq!(manifest["previous_period"], "2023-Q3");
+    // The framework's quarterly title (`[report] title_quarter`), not its monthly one.
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(
+        html.contains("<title>广州市红棉指数季度报告（区） 2023-Q4</title>"),
+        "the quarterly title"
+    );
     assert_eq!(manifest["options"]["per"], "quarter");
     let file = std::fs::File::open(dir.join("results.parquet")).unwrap();
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)

@@ -386,12 +386,129 @@ fn run(fw: &Framework, panel: Panel, given: Option<&PanelContext>) -> Result<Res
         Some(c) => c.references.clone(),
         None => crate::bounds::references(fw, &res.panel, |p, j| prepared[p].x.column(j))?,
     };
-    let order: Vec<usize> = fw.aggregates_preorder().into_iter().rev().collect();
+    let scorer = Scorer::new(fw);
     for (p, prep) in prepared.iter().enumerate() {
         let s = normalise_period(fw, &mut res, p, prep)?;
-        aggregate_and_rank(fw, &mut res, p, prep, s, &order)?;
+        aggregate_and_rank(fw, &mut res, p, prep, s, &scorer)?;
     }
     Ok(res)
+}
+
+/// One period screened, imputed, treated and normalised, as [`evaluate`] computes it: what
+/// re-weighting and re-aggregating reuse (see [`Scorer`]).
+#[derive(Clone, Debug)]
+pub struct NormalisedPeriod {
+    /// The panel units kept by screening, one per row of `scores`.
+    pub rows: Vec<usize>,
+    /// `scores[[row, node]]`: indicator columns hold normalised values, aggregate columns NaN.
+    pub scores: Array2<f64>,
+    /// Whether each row takes part in the ranking (`[rank] only`).
+    pub ranked: Vec<bool>,
+}
+
+/// Period `p` of `panel` screened, imputed, treated and normalised as [`evaluate`] does it
+/// (bounds taken over other periods when the framework says so), without aggregating.
+pub fn normalised_period(
+    fw: &Framework,
+    panel: Panel,
+    p: usize,
+) -> Result<NormalisedPeriod, Error> {
+    let mut res = Results::empty(fw, panel);
+    let setup = Setup::new(fw, &res.panel, None)?;
+    let per_period = res.panel.indicators.iter().all(|&node| {
+        fw.nodes[node]
+            .indicator()
+            .is_none_or(|spec| fw.normalise_of(spec).over == crate::framework::Over::Period)
+    });
+    // Bounds over other periods need those periods prepared; per-period bounds do not.
+    let prep = if per_period {
+        prepare(fw, &mut res, &setup, p)?
+    } else {
+        let mut all = prepare_all(fw, &mut res, &setup)?;
+        res.references = crate::bounds::references(fw, &res.panel, |q, j| all[q].x.column(j))?;
+        all.swap_remove(p)
+    };
+    let scores = normalise_period(fw, &mut res, p, &prep)?;
+    let ranked = prep
+        .rows
+        .iter()
+        .map(|&u| res.panel.ranked.as_ref().is_none_or(|r| r[[p, u]]))
+        .collect();
+    Ok(NormalisedPeriod {
+        rows: prep.rows,
+        scores,
+        ranked,
+    })
+}
+
+/// The aggregation of a framework compiled for repeated scoring: its aggregate nodes
+/// bottom-up, each with its children and method. [`evaluate`] scores through it, and so does
+/// a robustness analysis, once per run, on a [`NormalisedPeriod`].
+#[derive(Clone, Debug)]
+pub struct Scorer {
+    steps: Vec<(usize, Vec<usize>, crate::framework::AggSpec)>,
+}
+
+impl Scorer {
+    /// The scorer of `fw`'s tree and aggregation methods.
+    pub fn new(fw: &Framework) -> Self {
+        let steps = fw
+            .aggregates_preorder()
+            .into_iter()
+            .rev()
+            .map(|node| {
+                (
+                    node,
+                    fw.nodes[node].children.clone(),
+                    fw.aggregate_of(&fw.nodes[node]),
+                )
+            })
+            .collect();
+        Self { steps }
+    }
+
+    /// Fills the aggregate columns of `s` (rows × nodes, indicator columns filled) bottom-up,
+    /// with `weights[node]` the weight of every node. On failure, the node being aggregated
+    /// and the stage's error (child numbers count the node's children).
+    pub fn aggregate(
+        &self,
+        s: &mut Array2<f64>,
+        weights: &[f64],
+    ) -> Result<(), (usize, StageError)> {
+        let mut w = Vec::new();
+        for (node, children, agg) in &self.steps {
+            let mat = s.select(Axis(1), children);
+            w.clear();
+            w.extend(children.iter().map(|&c| weights[c]));
+            let col = pipeline::aggregate(mat.view(), &w, &agg.method, agg.min_share)
+                .map_err(|e| (*node, e))?;
+            s.column_mut(*node).assign(&col);
+        }
+        Ok(())
+    }
+}
+
+/// The ranks of a node's scores `scores` (`ranked` rows only; rounded first when the framework
+/// says so): 1 = best, ties share the lower rank, `None` = no rank.
+pub fn rank_scores(fw: &Framework, scores: ArrayView1<f64>, ranked: &[bool]) -> Vec<Option<u32>> {
+    let keys = rank_keys(scores, ranked, fw.rank.digits);
+    pipeline::rank_desc(keys.view())
+}
+
+/// An aggregation error of `node` for the user: unit, period and the child's id.
+pub fn aggregation_error(
+    fw: &Framework,
+    panel: &Panel,
+    rows: &[usize],
+    p: usize,
+    node: usize,
+    e: &StageError,
+) -> Error {
+    let what = format!("aggregating `{}`", fw.nodes[node].id);
+    let Error::Eval(m) = stage_error(panel, rows, p, &what, e) else {
+        unreachable!("stage errors are evaluation errors")
+    };
+    Error::Eval(child_names(m, fw, &fw.nodes[node].children))
 }
 
 /// Pass 1 for period `p`: screen → impute → treat (imputation first when the framework screens
@@ -590,25 +707,14 @@ fn aggregate_and_rank(
     p: usize,
     prep: &Prepared,
     mut s: Array2<f64>,
-    order: &[usize],
+    scorer: &Scorer,
 ) -> Result<(), Error> {
     let rows = &prep.rows;
     let panel = &res.panel;
-    for &node in order {
-        let children = &fw.nodes[node].children;
-        let mat = s.select(Axis(1), children);
-        let weights: Vec<f64> = children.iter().map(|&c| fw.nodes[c].weight).collect();
-        let agg = fw.aggregate_of(&fw.nodes[node]);
-        let what = format!("aggregating `{}`", fw.nodes[node].id);
-        let col =
-            pipeline::aggregate(mat.view(), &weights, &agg.method, agg.min_share).map_err(|e| {
-                let Error::Eval(m) = stage_error(panel, rows, p, &what, &e) else {
-                    unreachable!("stage errors are evaluation errors")
-                };
-                Error::Eval(child_names(m, fw, children))
-            })?;
-        s.column_mut(node).assign(&col);
-    }
+    let weights: Vec<f64> = fw.nodes.iter().map(|n| n.weight).collect();
+    scorer
+        .aggregate(&mut s, &weights)
+        .map_err(|(node, e)| aggregation_error(fw, panel, rows, p, node, &e))?;
     let ranked: Vec<bool> = rows
         .iter()
         .map(|&u| panel.ranked.as_ref().is_none_or(|r| r[[p, u]]))

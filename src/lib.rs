@@ -36,6 +36,7 @@ pub mod period;
 pub mod pipeline;
 pub mod report;
 pub mod results;
+pub mod robustness;
 pub mod stats;
 pub mod trend;
 

@@ -5,6 +5,7 @@ mod check;
 mod import;
 mod rank;
 mod report;
+mod robustness;
 mod score;
 pub mod table;
 
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::Error;
-use crate::framework::methods::{self, CliMethod, parse_cli};
+use crate::framework::overrides::{MethodKind, Overrides, SetParam};
 use crate::framework::{self, Framework, Lang};
 
 /// kapok: composite governance indices from declarative indicator frameworks.
@@ -44,6 +45,10 @@ enum Command {
     /// Write a report bundle for one period: a self-contained HTML page, a formatted workbook,
     /// the full results as Parquet, the charts, and a manifest of every input and output.
     Report(report::ReportArgs),
+    /// How much a rank means: re-run the index with the framework's declared uncertain inputs
+    /// (weights, methods, parameters, excluded indicators) drawn at random and report each
+    /// unit's rank interval; with --sobol, which input moves the ranking most.
+    Robustness(robustness::RobustnessArgs),
 }
 
 /// Options shared by the commands that evaluate a framework.
@@ -134,114 +139,35 @@ impl IncompleteArg {
     }
 }
 
-/// Method kinds that `--set` can change.
-const KINDS: [&str; 5] = ["screen", "impute", "treat", "normalize", "aggregate"];
-
 impl RunArgs {
     /// Loads the framework and applies the command-line overrides.
     pub fn framework(&self) -> Result<Framework, Error> {
         let mut fw = framework::load(&self.framework)?;
-        let mut sets: Vec<(&str, &str, &str, &str)> = Vec::new();
-        for s in &self.set {
-            let (key, value) = s.split_once('=').ok_or_else(|| {
-                Error::Usage(format!(
-                    "--set {s}: expected KIND.PARAM=VALUE, e.g. normalize.range=[1,100]"
-                ))
-            })?;
-            let (kind, param) = key.trim().split_once('.').ok_or_else(|| {
-                Error::Usage(format!(
-                    "--set {s}: expected KIND.PARAM, e.g. normalize.range"
-                ))
-            })?;
-            if !KINDS.contains(&kind) {
-                return Err(Error::Usage(format!(
-                    "--set {s}: `{kind}` is not a method kind ({})",
-                    KINDS.join(", ")
-                )));
-            }
-            sets.push((kind, param.trim(), value.trim(), s.as_str()));
-        }
-        for kind in KINDS {
-            let given = match kind {
-                "impute" => &self.impute,
-                "treat" => &self.treat,
-                "normalize" => &self.normalize,
-                "aggregate" => &self.aggregate,
-                _ => &None,
-            };
-            let mine: Vec<_> = sets.iter().filter(|s| s.0 == kind).collect();
-            if given.is_none() && mine.is_empty() {
-                continue;
-            }
-            let mut text = match given {
-                Some(t) => t.clone(),
-                None => fw
-                    .defaults
-                    .source
-                    .get(kind)
-                    .cloned()
-                    .unwrap_or_else(|| methods::builtin_default(kind).to_string()),
-            };
-            for &&(_, param, value, whole) in &mine {
-                text = methods::set_param(&text, param, value)
-                    .map_err(|e| Error::Usage(format!("--set {whole}: {e}")))?;
-            }
-            let method = parse_cli(kind, &text).map_err(|e| {
-                // Name the options as typed: the composed method text alone hides a --set.
-                let typed: Vec<String> = mine.iter().map(|s| format!("--set {}", s.3)).collect();
-                Error::Usage(if typed.is_empty() {
-                    e
-                } else {
-                    format!("{}: {e}", typed.join(", "))
-                })
-            })?;
-            match method {
-                CliMethod::Impute(m) => {
-                    if m.needs_periods() && fw.units.period.is_none() {
-                        return Err(Error::Usage(format!(
-                            "--impute {text}: takes values from other periods, but the framework has no [units] period column"
-                        )));
-                    }
-                    if m.needs_groups() && fw.units.group.is_none() {
-                        return Err(Error::Usage(format!(
-                            "--impute {text}: the framework has no [units] group column"
-                        )));
-                    }
-                    fw.defaults.impute = m;
-                }
-                CliMethod::Treat(m) => fw.defaults.treat = m,
-                CliMethod::Normalise(mut m) => {
-                    // A bounds file named on the command line is relative to where kapok runs.
-                    if let framework::Over::Frozen(p) = &mut m.over
-                        && p.is_relative()
-                        && let Ok(cwd) = std::env::current_dir()
-                    {
-                        *p = cwd.join(&*p);
-                    }
-                    fw.defaults.normalise = m;
-                }
-                CliMethod::Aggregate(m) => fw.defaults.aggregate = m,
-                CliMethod::Screen(m) => fw.defaults.screen = m,
-            }
-            fw.defaults.source.insert(kind.to_string(), text);
-        }
-        for w in &self.weights {
-            let (id, value) = w.split_once('=').ok_or_else(|| {
-                Error::Usage(format!("--weight {w}: expected ID=WEIGHT, e.g. safety=2"))
-            })?;
-            let value: f64 = value
-                .trim()
-                .parse()
-                .map_err(|_| Error::Usage(format!("--weight {w}: `{value}` is not a number")))?;
-            if !value.is_finite() || value < 0.0 {
-                return Err(Error::Usage(format!(
-                    "--weight {w}: a weight must be a finite number ≥ 0"
-                )));
-            }
-            fw.set_weight(id.trim(), value)?;
-        }
+        fw.apply(&self.overrides()?)?;
         self.apply_per(&mut fw)?;
         Ok(fw)
+    }
+
+    /// The methods, parameters and weights given on the command line.
+    pub fn overrides(&self) -> Result<Overrides, Error> {
+        let mut o = Overrides::default();
+        for (kind, given) in [
+            (MethodKind::Impute, &self.impute),
+            (MethodKind::Treat, &self.treat),
+            (MethodKind::Normalize, &self.normalize),
+            (MethodKind::Aggregate, &self.aggregate),
+        ] {
+            if let Some(text) = given {
+                o.methods.push((kind, text.clone()));
+            }
+        }
+        for s in &self.set {
+            o.sets.push(SetParam::parse(s).map_err(Error::Usage)?);
+        }
+        for w in &self.weights {
+            o.weights.push(weight_option(w)?);
+        }
+        Ok(o)
     }
 
     /// Applies `--per` and `--incomplete` to the framework's rollup.
@@ -283,6 +209,23 @@ impl RunArgs {
         v.extend(crate::bounds::frozen_files(fw));
         v
     }
+}
+
+/// Reads `--weight ID=W`.
+fn weight_option(w: &str) -> Result<(String, f64), Error> {
+    let (id, value) = w
+        .split_once('=')
+        .ok_or_else(|| Error::Usage(format!("--weight {w}: expected ID=WEIGHT, e.g. safety=2")))?;
+    let value: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| Error::Usage(format!("--weight {w}: `{value}` is not a number")))?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(Error::Usage(format!(
+            "--weight {w}: a weight must be a finite number ≥ 0"
+        )));
+    }
+    Ok((id.trim().to_string(), value))
 }
 
 /// Picks the period to show: the given one (checked) or the latest. `warnings` are the run's,
@@ -373,6 +316,7 @@ pub fn main() -> i32 {
         Command::Import(a) => import::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Report(a) => report::run(a),
+        Command::Robustness(a) => robustness::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -167,6 +167,7 @@ impl Checker<'_> {
             nodes,
             warnings: Vec::new(),
             rollup,
+            uncertainty: None,
         })
     }
 

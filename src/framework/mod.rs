@@ -7,9 +7,11 @@ pub mod expr;
 pub mod header;
 pub mod methods;
 pub mod model;
+pub mod overrides;
 pub mod read;
 pub mod rollup;
 pub mod trend;
+pub mod uncertainty;
 
 use std::path::Path;
 

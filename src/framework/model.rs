@@ -446,6 +446,8 @@ pub struct Framework {
     pub warnings: Vec<Diagnostic>,
     /// Publication granularity (`[units] per`, `--per`) and rollup rules (`[rollup]`).
     pub rollup: super::rollup::RollupSpec,
+    /// The declared inputs of a robustness analysis (`[uncertainty]`).
+    pub uncertainty: Option<super::uncertainty::Uncertainty>,
 }
 
 impl Framework {

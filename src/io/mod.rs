@@ -319,9 +319,10 @@ impl TableDir {
             let name = e.file_name().to_string_lossy().into_owned();
             let file = e.file_type().is_ok_and(|t| t.is_file());
             let ours = file
-                && name
-                    .strip_suffix(".csv")
-                    .is_some_and(|stem| known.contains(&stem));
+                && [".csv", ".parquet"].iter().any(|ext| {
+                    name.strip_suffix(ext)
+                        .is_some_and(|stem| known.contains(&stem))
+                });
             if !ours {
                 let dir = e.file_type().is_ok_and(|t| t.is_dir());
                 foreign.push(if dir { format!("{name}/") } else { name });

@@ -9,6 +9,7 @@ fn help_texts() {
         (vec!["score", "--help"], "help_score.txt"),
         (vec!["rank", "--help"], "help_rank.txt"),
         (vec!["check", "--help"], "help_check.txt"),
+        (vec!["robustness", "--help"], "help_robustness.txt"),
     ] {
         let out = kapok(&args);
         assert_eq!(out.status.code(), Some(0));

@@ -120,8 +120,11 @@ fn weights(up: &Upstream, given: &[(String, f64)]) -> Result<Vec<f64>, String> {
         let Some(&i) = up.ids.get(id) else {
             return Err(format!("weight of `{id}`: no node has this id"));
         };
+        if fw.is_excluded(i) {
+            continue; // the run takes the node out; its weight no longer counts
+        }
         let Some(parent) = fw.nodes[i].parent else {
-            return Err(format!("weight of `{id}`: not a weighted node"));
+            return Err(format!("weight of `{id}`: the index has no weight"));
         };
         if !v.is_finite() || *v < 0.0 {
             return Err(format!(

@@ -298,16 +298,46 @@ pub fn plan(
     seed: Option<u64>,
 ) -> Result<super::Plan, Error> {
     use crate::framework::uncertainty as unc;
+    // Each distinct set of methods, parameters and exclusions is applied once; weights are
+    // checked by node id (a weight that leaves a node without weight fails its run only).
+    let mut seen = std::collections::HashSet::new();
     for r in &rows {
-        let mut f = fw.clone();
-        f.apply(&r.spec.overrides).map_err(|e| {
+        let at = |e: &dyn std::fmt::Display| {
             Error::Usage(format!(
                 "{}:{}: run {}: {e}",
                 path.display(),
                 r.line,
                 r.spec.run
             ))
-        })?;
+        };
+        let o = &r.spec.overrides;
+        if seen.insert(format!("{:?}", (&o.methods, &o.sets, &o.exclude))) {
+            let mut f = fw.clone();
+            f.apply(&crate::framework::overrides::Overrides {
+                weights: Vec::new(),
+                ..o.clone()
+            })
+            .map_err(|e| at(&e))?;
+        }
+        for (id, _) in &o.weights {
+            match fw.node_by_id(id) {
+                Some(0) => {
+                    return Err(at(&format!(
+                        "weight:{id}: `{id}` is the index, which has no weight"
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    let hint = crate::framework::diag::did_you_mean(
+                        id,
+                        fw.nodes.iter().map(|n| n.id.as_str()),
+                    )
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                    return Err(at(&format!("weight:{id}: no node has the id `{id}`{hint}")));
+                }
+            }
+        }
     }
     let declared = fw.uncertainty.as_ref();
     let mut plan = super::Plan {

@@ -183,27 +183,34 @@ fn progress(quiet: bool, runs: usize) -> indicatif::ProgressBar {
     bar
 }
 
+/// One warning for the failed runs: how many, and each distinct reason with its runs.
 fn report_failures(a: &Analysis) {
     if a.failed.is_empty() {
         return;
     }
-    let shown: Vec<String> = a
-        .failed
-        .iter()
-        .take(3)
-        .map(|f| format!("run {}: {}", f.run, f.message))
-        .collect();
-    super::warn(&[format!(
-        "{} of {} runs failed and are left out of the statistics; {}{}",
-        a.failed.len(),
-        a.plan.runs.len(),
-        shown.join("; "),
-        if a.failed.len() > 3 {
-            "; … (see the error column of runs)"
-        } else {
-            ""
+    let mut reasons: Vec<(&str, Vec<usize>)> = Vec::new();
+    for f in &a.failed {
+        match reasons.iter_mut().find(|(m, _)| *m == f.message) {
+            Some((_, runs)) => runs.push(f.run),
+            None => reasons.push((&f.message, vec![f.run])),
         }
-    )]);
+    }
+    let mut text = format!(
+        "{} of {} runs failed and are left out of the statistics (the error column of runs says why):",
+        a.failed.len(),
+        a.plan.runs.len()
+    );
+    for (m, runs) in reasons.iter().take(3) {
+        text.push_str(&format!(
+            "\n  {} run(s) ({}): {m}",
+            runs.len(),
+            crate::data::list_at_most(runs, 5)
+        ));
+    }
+    if reasons.len() > 3 {
+        text.push_str(&format!("\n  … and {} other reason(s)", reasons.len() - 3));
+    }
+    super::warn(&[text]);
 }
 
 /// The tables of an analysis, by name.

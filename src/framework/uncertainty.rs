@@ -40,11 +40,11 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::Framework;
 use super::diag::{Diagnostic, Severity, did_you_mean};
 use super::methods::{self, CliMethod, Scope};
 use super::overrides::{MethodKind, Overrides, SetParam};
 use super::read::{Sink, TableReader, as_number, type_name};
+use super::{Framework, Over};
 
 /// How the random draws of an analysis are made.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -267,6 +267,43 @@ fn written(text: &str, v: &Spanned<DeValue<'_>>) -> String {
         DeValue::String(s) => s.to_string(),
         _ => text.get(v.span()).unwrap_or_default().trim().to_string(),
     }
+}
+
+/// `path` (relative to the framework's directory) as a TOML string relative to where kapok
+/// runs, as the command line takes a bounds file.
+fn anchored(fw: &Framework, path: &std::path::Path) -> String {
+    format!("{:?}", fw.dir.join(path).to_string_lossy())
+}
+
+/// A `set` value as `--set` takes it: a string that would not read as another TOML value as
+/// its bare text (`panel`), anything else as written (`3`, `[1, 100]`, `"2022"`). A relative
+/// `normalize.bounds` file is anchored at the framework's directory.
+fn set_value(
+    text: &str,
+    item: &Spanned<DeValue<'_>>,
+    kind: MethodKind,
+    param: &str,
+    fw: Option<&Framework>,
+) -> String {
+    let as_written = text.get(item.span()).unwrap_or_default().trim().to_string();
+    let DeValue::String(s) = item.get_ref() else {
+        return as_written;
+    };
+    if kind == MethodKind::Normalize
+        && param == "bounds"
+        && let Some(fw) = fw
+        && std::path::Path::new(s.as_ref()).is_relative()
+        && !s.trim().is_empty()
+    {
+        return anchored(fw, std::path::Path::new(s.as_ref()));
+    }
+    let other_value = toml::from_str::<toml::Table>(&format!("v = {s}")).is_ok();
+    let bare = !s.is_empty()
+        && s.trim() == s.as_ref()
+        && !other_value
+        && !s.contains(['"', '\'', '\n', '{', '[', ',', '='])
+        && !s.starts_with('#');
+    if bare { s.to_string() } else { as_written }
 }
 
 /// `--kind text: message` of [`methods::parse_cli`] without its command-line prefix.
@@ -791,6 +828,17 @@ fn alternatives(
                 continue;
             }
         }
+        // A bounds file is relative to the framework, and a run applies the alternative as the
+        // command line does (relative to where kapok runs): anchor it at the framework.
+        let stored = match (&m, fw) {
+            (CliMethod::Normalise(spec), Some(fw)) => match &spec.over {
+                Over::Frozen(p) if p.is_relative() => {
+                    methods::set_param(&stored, "bounds", &anchored(fw, p)).unwrap_or(stored)
+                }
+                _ => stored,
+            },
+            _ => stored,
+        };
         if let Some((_, at)) = seen.iter().find(|(s, _)| *s == m) {
             sink.push(
                 Diagnostic::error(
@@ -942,8 +990,9 @@ fn sets(
         let mut values = Vec::new();
         let mut seen: Vec<(toml::Value, usize)> = Vec::new();
         for item in items.iter() {
-            let value = text.get(item.span()).unwrap_or_default().trim().to_string();
-            let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            let value = set_value(text, item, kind, &param, fw);
+            let source = text.get(item.span()).unwrap_or_default();
+            let parsed = toml::from_str::<toml::Table>(&format!("v = {source}"))
                 .ok()
                 .and_then(|mut t| t.remove("v"));
             if let Some(p) = &parsed
@@ -1758,6 +1807,102 @@ exclude = ["x1", "x2"]
             "treat = [\"winsorise\", { method = \"winsorise\", skew = 1 }]\nset = { \"treat.winmax\" = [1, 2] }\n",
         );
         assert!(fw.is_ok());
+    }
+
+    #[test]
+    fn values_are_stored_as_the_command_line_takes_them() {
+        let text = format!(
+            "{BASE}\n[uncertainty]\nset = {{ \"normalize.over\" = [\"panel\", \"2022\", \"2022-01..2022-06\"], \"normalize.range\" = [[0, 100], [1, 100]] }}\nscreen = [\"none\", {{ method = \"byNA\", force_in = [\"1\"] }}]\n"
+        );
+        // The framework sits in `fw`: its bounds files are there.
+        let fw = check(
+            SourceFile::new("fw/t.toml", text.as_str()),
+            std::path::Path::new("fw"),
+        )
+        .unwrap();
+        let u = fw.uncertainty.clone().unwrap();
+        let set = |i: usize| match &u.inputs[i].kind {
+            InputKind::Set { values, .. } => values.clone(),
+            other => panic!("{other:?}"),
+        };
+        // A word stays a word; "2022" keeps its quotes (bare, it would be a number).
+        assert_eq!(set(0), ["panel", "\"2022\"", "2022-01..2022-06"]);
+        assert_eq!(set(1), ["[0, 100]", "[1, 100]"]);
+        let InputKind::Method { alternatives, .. } = &u.inputs[2].kind else {
+            panic!()
+        };
+        assert_eq!(alternatives[1], "{ method = \"byNA\", force_in = [\"1\"] }");
+        // A bounds file is anchored at the framework's directory, as in [defaults].
+        let bounds = format!(
+            "{BASE}\n[uncertainty]\nnormalize = [\"minmax\", {{ method = \"minmax\", bounds = \"b.csv\" }}]\nset = {{ \"normalize.bounds\" = [\"c.csv\", \"d.csv\"] }}\n"
+        );
+        let d = check(
+            SourceFile::new("fw/t.toml", bounds.as_str()),
+            std::path::Path::new("fw"),
+        )
+        .unwrap();
+        let u2 = d.uncertainty.unwrap();
+        assert_eq!(
+            u2.inputs[0].kind,
+            InputKind::Method {
+                kind: MethodKind::Normalize,
+                alternatives: vec![
+                    "minmax".into(),
+                    "{ method = \"minmax\", bounds = \"fw/b.csv\" }".into()
+                ]
+            }
+        );
+        let InputKind::Set { values, .. } = &u2.inputs[1].kind else {
+            panic!()
+        };
+        assert_eq!(values, &["\"fw/c.csv\"", "\"fw/d.csv\""]);
+        // Each value reaches the method as written in the file.
+        let mut f = fw.clone();
+        let o = Overrides {
+            sets: vec![SetParam {
+                kind: MethodKind::Normalize,
+                param: "over".into(),
+                value: set(0)[1].clone(),
+            }],
+            ..Overrides::default()
+        };
+        f.apply(&o).unwrap();
+        assert_eq!(
+            f.defaults.normalise.over,
+            Over::Base {
+                first: "2022".into(),
+                last: "2022".into()
+            }
+        );
+    }
+
+    #[test]
+    fn more_draws_than_a_sobol_sequence_offers_need_uniform_sampling() {
+        let mut text = BASE.to_string();
+        for i in 0..1000 {
+            text.push_str(&format!(
+                "\n[[indicator]]\nid = \"m{i}\"\nname = \"M\"\nparent = \"a\"\ndirection = \"higher\"\n"
+            ));
+        }
+        let table = "\n[uncertainty]\nweights = [{ level = 2, noise = 0.1 }]\n";
+        let d = check(
+            SourceFile::new("t.toml", format!("{text}{table}").as_str()),
+            std::path::Path::new("."),
+        )
+        .unwrap_err();
+        assert_eq!(d.error_count(), 1, "{d}");
+        assert!(
+            d.items[0].message.starts_with("a run draws 1004 numbers"),
+            "{d}"
+        );
+        let uniform = format!("{text}{table}sampling = \"uniform\"\n");
+        assert!(
+            check(
+                SourceFile::new("t.toml", uniform.as_str()),
+                std::path::Path::new(".")
+            )
+            .is_ok()
+        );
     }
 
     #[test]

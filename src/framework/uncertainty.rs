@@ -1951,6 +1951,28 @@ exclude = ["x1", "x2"]
     }
 
     #[test]
+    fn odd_values_are_errors_not_crashes() {
+        for table in [
+            "runs = 0x10\nweights = [{ level = [[1]], noise = 0.1 }]",
+            "seed = 1e300\naggregate = [1, true]",
+            "seed = 99999999999999999999\nexclude = [[]]",
+            "runs = -0\nweights = [{ nodes = [[]], noise = nan }]",
+            "runs = inf\nweights = [{ level = -1, noise = -inf }]",
+            "bootstrap = 1e6\nweights = [{ level = 9223372036854775807, noise = 1e-300 }]",
+            "set = { \"treat.a.b\" = [1], \".\" = [1], \"treat.\" = [2] }",
+            "set = { \"impute.method\" = [[\"mean\", \"median\"], \"mean\"] }",
+            "normalize = [{}, { method = 1 }, [\"minmax\"]]",
+            "impute = [[], [[\"mean\"]]]",
+            "weights = [{}, [], { level = [] , noise = 0.5 }]",
+            "sampling = 1\nweights = \"level\"\nexclude = \"x1\"\nset = 1",
+            "[uncertainty.weights]\nlevel = 1",
+        ] {
+            let d = checked(table).expect_err(table);
+            assert!(d.error_count() >= 1, "{table}");
+        }
+    }
+
+    #[test]
     fn many_mistakes_are_reported_together() {
         let e = errors("runs = 0\nnormalize = [\"minmx\"]\nexclude = [\"x3\"]\n");
         assert_eq!(e.len(), 3, "{e:?}");

@@ -95,6 +95,7 @@ impl Checker<'_> {
         let report = r.table(self.sink, "report");
         let rollup = r.table(self.sink, "rollup");
         let trend = r.table(self.sink, "trend");
+        let uncertainty = r.table(self.sink, "uncertainty");
         let sources = self.array(&mut r, "source");
         let dims = self.array(&mut r, "dimension");
         let inds = self.array(&mut r, "indicator");
@@ -151,9 +152,22 @@ impl Checker<'_> {
                     .with_label("add an [[indicator]] table"),
             );
         }
-        let ((index, description), units) = (index?, units?);
-        let nodes = self.tree(index, raw)?;
-        Some(Framework {
+        // `[uncertainty]` names nodes and methods: it is checked against the framework, or
+        // only for what needs none when the rest of the file has errors.
+        let unchecked = |sink: &mut Sink| {
+            if let Some((t, s)) = &uncertainty {
+                super::uncertainty::read(sink, t, s.clone(), self.text, None);
+            }
+        };
+        let (Some((index, description)), Some(units)) = (index, units) else {
+            unchecked(self.sink);
+            return None;
+        };
+        let Some(nodes) = self.tree(index, raw) else {
+            unchecked(self.sink);
+            return None;
+        };
+        let mut fw = Framework {
             file: SourceFile::new("", ""),
             dir: self.dir.to_path_buf(),
             description,
@@ -168,7 +182,10 @@ impl Checker<'_> {
             warnings: Vec::new(),
             rollup,
             uncertainty: None,
-        })
+        };
+        fw.uncertainty = uncertainty
+            .and_then(|(t, s)| super::uncertainty::read(self.sink, t, s, self.text, Some(&fw)));
+        Some(fw)
     }
 
     fn section<'a, 'i>(

@@ -30,5 +30,6 @@ mod report;
 mod rollup;
 mod sql;
 mod trend;
+mod uncertainty;
 mod util;
 mod workbook;

@@ -40,6 +40,17 @@ pub fn fmt_fixed(v: f64, decimals: usize) -> String {
     }
 }
 
+/// A value with at most `decimals` decimals and no trailing zeros: rank statistics such as
+/// `3`, `4.5`, `4.95`. `–` for NaN or infinity.
+pub fn fmt_trimmed(v: f64, decimals: usize) -> String {
+    let s = fmt_fixed(v, decimals);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// `v` with a negative zero made positive (other values unchanged): stored results never hold
 /// `-0.0`, which would print as `-0`.
 pub fn no_negative_zero(v: f64) -> f64 {
@@ -49,6 +60,16 @@ pub fn no_negative_zero(v: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rank_statistics_lose_their_trailing_zeros() {
+        assert_eq!(fmt_trimmed(3.0, 2), "3");
+        assert_eq!(fmt_trimmed(4.5, 2), "4.5");
+        assert_eq!(fmt_trimmed(4.95, 2), "4.95");
+        assert_eq!(fmt_trimmed(1.0499999999999972, 2), "1.05");
+        assert_eq!(fmt_trimmed(10.0, 2), "10");
+        assert_eq!(fmt_trimmed(f64::NAN, 2), "–");
+    }
 
     #[test]
     fn three_significant_figures() {

@@ -496,7 +496,7 @@ fn summary(fw: &Framework, panel: &crate::Panel, a: &Analysis, lang: Lang) -> St
     } else {
         vec!["nominal", "unit", "name", "median", "5%–95%", "best–worst"]
     });
-    let g = |x: f64| crate::format::fmt_sig(x, 3);
+    let g = |x: f64| crate::format::fmt_trimmed(x, 2);
     for (u, s) in ordered(a) {
         t.add_row(vec![
             if s.nominal == 0 {

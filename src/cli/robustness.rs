@@ -467,12 +467,13 @@ fn summary(fw: &Framework, panel: &crate::Panel, a: &Analysis, lang: Lang) -> St
     let n = a.plan.runs.len();
     let ok = n - a.failed.len();
     let how = match a.plan.sampling {
-        Some(s) => format!("{}, seed {}", s.name(), a.plan.seed),
+        Some(s) if zh => format!("{} 抽样，种子 {}", s.name(), a.plan.seed),
+        Some(s) => format!("{} sampling, seed {}", s.name(), a.plan.seed),
         None => {
             if zh {
-                "重放".into()
+                "按运行表重放".into()
             } else {
-                "replayed".into()
+                "replayed from a run table".into()
             }
         }
     };

@@ -557,3 +557,177 @@ fn a_broken_geojson_names_its_file() {
     );
     assert!(!dir.exists());
 }
+
+/// The rank intervals of the HTML ranking table, by unit code: `(lo, hi)`.
+fn html_intervals(html: &str) -> BTreeMap<String, (u32, u32)> {
+    let mut out = BTreeMap::new();
+    let table = html.split("<h2 id=\"ranking\">").nth(1).unwrap();
+    let table = table.split("</table>").next().unwrap();
+    for row in table.split("<tr>").skip(2) {
+        let cells: Vec<(&str, &str)> = row
+            .split("<td")
+            .skip(1)
+            .map(|c| {
+                let (attrs, rest) = c.split_once('>').unwrap();
+                (attrs, rest.split("</td>").next().unwrap())
+            })
+            .collect();
+        let cell = |class: &str| cells.iter().find(|c| c.0 == class).unwrap().1;
+        let (iv, code) = (cell(" class=\"c nw\""), cell(" class=\"nw\""));
+        let (lo, hi) = iv.split_once('–').unwrap_or((iv, iv));
+        out.insert(code.to_string(), (lo.parse().unwrap(), hi.parse().unwrap()));
+    }
+    out
+}
+
+#[test]
+fn robustness_adds_rank_intervals_a_sentence_a_chart_sheets_and_manifest_entries() {
+    let tmp = tempdir();
+    let (plain, robust) = (tmp.path().join("plain"), tmp.path().join("robust"));
+    report(SAMPLE, &plain, &["--no-profiles"]);
+    report(SAMPLE, &robust, &["--no-profiles", "--robustness"]);
+
+    // Without it: nothing of robustness.
+    let html = std::fs::read_to_string(plain.join("index.html")).unwrap();
+    assert!(!html.contains("名次区间") && !html.contains("id=\"robustness\""));
+    assert!(
+        !chart_files(&plain)
+            .iter()
+            .any(|c| c.contains("uncertainty"))
+    );
+    assert!(manifest(&plain)["options"].get("robustness").is_none());
+    assert!(
+        !workbook(&plain)
+            .sheet_names()
+            .contains(&"名次区间".to_string())
+    );
+
+    // With it: the assumption said, the intervals in the table, the sentence, the chart.
+    let html = std::fs::read_to_string(robust.join("index.html")).unwrap();
+    assert!(html.contains(
+        "<th class=\"c\" title=\"90% 的模拟结果落在此名次区间内（5%–95%）\">名次区间</th>"
+    ));
+    assert!(html.contains("框架未声明不确定性设定，本报告按各维度权重±25%随机变动、模拟 1000 次（随机种子 1）进行分析。"));
+    assert!(
+        html.contains("在权重±25%的设定下（模拟 1000 次），"),
+        "the sentence"
+    );
+    assert!(html.contains("<h2 id=\"robustness\">"));
+    assert!(html.contains("id=\"chart-uncertainty\""));
+    assert!(chart_files(&robust).contains(&"charts/uncertainty.png".to_string()));
+    // One input: no sensitivity analysis.
+    assert!(
+        !chart_files(&robust)
+            .iter()
+            .any(|c| c.contains("sensitivity"))
+    );
+
+    // The workbook's rank statistics match the table's intervals (q5 and q95 rounded), and
+    // every nominal rank lies within [min, max] and every interval within them too.
+    let mut wb = workbook(&robust);
+    assert!(wb.sheet_names().contains(&"名次区间".to_string()));
+    let sheet = wb.worksheet_range("名次区间").unwrap();
+    let intervals = html_intervals(&html);
+    let mut rows = 0;
+    for row in sheet.rows().skip(1) {
+        let nominal = cell_f64(&row[0]).unwrap();
+        let code = cell_text(&row[1]);
+        let (q5, q95) = (cell_f64(&row[4]).unwrap(), cell_f64(&row[5]).unwrap());
+        let (min, max) = (cell_f64(&row[8]).unwrap(), cell_f64(&row[9]).unwrap());
+        assert!(min <= q5 && q5 <= q95 && q95 <= max, "{code}");
+        assert!(min <= nominal && nominal <= max, "{code}");
+        assert_eq!(cell_f64(&row[10]), Some(1000.0));
+        assert_eq!(
+            intervals[&code],
+            (q5.round() as u32, q95.round() as u32),
+            "{code}"
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, intervals.len());
+    assert!(rows > 0);
+
+    // The manifest records what varied, how often, the seed and the sampling.
+    let m = manifest(&robust)["options"]["robustness"].clone();
+    assert_eq!(m["declared"], false);
+    assert_eq!(m["runs"], 1000);
+    assert_eq!(m["seed"], 1);
+    assert_eq!(m["sampling"], "sobol");
+    assert_eq!(m["inputs"][0]["name"], "weights");
+    assert_eq!(m["saltelli_n"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_declared_uncertainty_with_two_inputs_adds_a_sensitivity_analysis() {
+    use kapok::framework::uncertainty::{Input, InputKind};
+    let path = root().join(SAMPLE);
+    let mut fw = kapok::load(&path).unwrap();
+    let mut unc = kapok::report::robustness::assumed(&fw);
+    unc.runs = 300;
+    unc.seed = 7;
+    unc.inputs.push(Input {
+        kind: InputKind::Exclude(vec!["theft_rate".into(), "burglary_rate".into()]),
+        span: 0..0,
+    });
+    fw.uncertainty = Some(unc);
+    let (r, warnings) = kapok::score(&fw, None).unwrap();
+    let period = r.panel.periods.len() - 1;
+    for (lang, sens, sentence) in [
+        (
+            kapok::framework::Lang::Zh,
+            "敏感度",
+            "在权重±25%、剔除 2 项指标之一或不剔除的设定下（模拟 300 次），",
+        ),
+        (
+            kapok::framework::Lang::En,
+            "sensitivity",
+            "Under weights ±25% and leaving out one of 2 indicators, or none (300 runs), ",
+        ),
+    ] {
+        let opts = kapok::report::ReportOptions {
+            lang,
+            period,
+            framework: path.clone(),
+            data: None,
+            font: None,
+            geojson: None,
+            tiles: None,
+            svg: false,
+            profiles: false,
+            options: serde_json::json!({}),
+            robustness: false,
+        };
+        let files: BTreeMap<String, Vec<u8>> = kapok::report::build(&fw, &r, &warnings, &opts)
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert!(files.contains_key("charts/uncertainty.png"));
+        assert!(files.contains_key("charts/sensitivity.png"));
+        let html = String::from_utf8(files["index.html"].clone()).unwrap();
+        assert!(html.contains(sentence), "{lang:?}: the sentence");
+        // Declared: no note that the weights were assumed.
+        assert!(!html.contains("框架未声明") && !html.contains("declares no uncertain"));
+        assert!(html.contains("id=\"chart-sensitivity\""));
+        let mut wb = Xlsx::new(Cursor::new(files["results.xlsx"].clone())).unwrap();
+        let s = wb.worksheet_range(sens).unwrap();
+        let inputs: Vec<String> = s.rows().skip(1).map(|r| cell_text(&r[0])).collect();
+        assert_eq!(inputs, ["weights", "exclude"]);
+        for row in s.rows().skip(1) {
+            let (si, sti) = (cell_f64(&row[2]).unwrap(), cell_f64(&row[5]).unwrap());
+            assert!(si.is_finite() && sti.is_finite());
+            assert!((cell_f64(&row[8]).unwrap() - (sti - si)).abs() < 1e-12);
+        }
+        let m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+        let m = &m["options"]["robustness"];
+        assert_eq!(m["declared"], true);
+        assert_eq!(m["runs"], 300);
+        assert_eq!(m["seed"], 7);
+        assert_eq!(m["saltelli_n"], kapok::report::robustness::SALTELLI_N);
+        assert_eq!(
+            m["saltelli_runs"],
+            4 * kapok::report::robustness::SALTELLI_N
+        );
+        assert_eq!(m["inputs"][1]["name"], "exclude");
+        assert_eq!(m["inputs"][1]["choices"], 3);
+    }
+}

@@ -866,6 +866,8 @@ pub enum Robust {
         groups: Vec<RankRange>,
         /// Ranks whose interval overlaps no other unit's.
         stable: Vec<u32>,
+        /// The median width of the units' rank intervals, in ranks (`hi − lo`).
+        spread: f64,
     },
     /// The framework declares no uncertainty: the report took weights ±`noise` on the index's
     /// children.
@@ -911,6 +913,7 @@ impl Robust {
                 runs,
                 groups,
                 stable,
+                spread,
             } => {
                 let set = |l: Lang| {
                     let v: Vec<String> = settings.iter().map(|s| s.text(l)).collect();
@@ -965,9 +968,19 @@ impl Robust {
                         ),
                     ],
                 };
+                // How far a typical unit's rank moves, when ranks move at all.
+                let typical = format!("{spread}");
+                let [zt, et] = if groups.is_empty() || *spread <= 0.0 {
+                    [String::new(), String::new()]
+                } else {
+                    [
+                        format!("一般单位的名次区间跨 {typical} 个名次。"),
+                        format!(" A typical unit's rank interval spans {typical} places."),
+                    ]
+                };
                 [
-                    format!("{zh_head}{zb}{}", why[0]),
-                    format!("{en_head}{eb} {}", why[1]),
+                    format!("{zh_head}{zb}{zt}{}", why[0]),
+                    format!("{en_head}{eb}{et} {}", why[1]),
                 ]
             }
             Robust::Assumed { noise, runs, seed } => {

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::framework::{Framework, Lang};
 use crate::robustness::{Analysis, Sensitivity};
 
-const ROW: i32 = 24;
+const ROW: i32 = 21;
 
 /// The interval's colour (a light shade of the accent).
 const BAND: RGBColor = RGBColor(158, 193, 227);
@@ -42,6 +42,39 @@ fn panels(ctx: &Ctx, units: &[usize]) -> Vec<(String, Vec<usize>)> {
             bottom,
         ),
     ]
+}
+
+/// Vertical grid lines at whole ranks (multiples of a round step, about ten of them, and
+/// rank 1 when it does not crowd the next) with labels below `y1`.
+fn rank_grid<DB: DrawingBackend>(
+    axis: &Axis,
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    ctx: &Ctx,
+    y0: i32,
+    y1: i32,
+) -> Result<(), Error> {
+    let ticks = super::bars::nice_ticks(axis.lo, axis.hi, 10);
+    let raw = if ticks.len() > 1 {
+        ticks[1] - ticks[0]
+    } else {
+        1.0
+    };
+    // The smallest whole step of 1, 2 or 5 times a power of ten at least as large.
+    let step = (0..10)
+        .flat_map(|e| [1, 2, 5].map(|m| m * 10u32.pow(e)))
+        .find(|&s| f64::from(s) >= raw - 1e-9)
+        .unwrap_or(1);
+    let (lo, hi) = (axis.lo.ceil() as u32, axis.hi.floor() as u32);
+    let room = axis.px(f64::from(step)) - axis.px(1.0) >= 28;
+    for k in (lo..=hi).filter(|&k| k % step == 0 || (k == 1 && room)) {
+        let x = axis.px(f64::from(k));
+        area.draw(&PathElement::new(vec![(x, y0), (x, y1)], theme::GRID))
+            .map_err(de)?;
+        let s = anchored(ctx.text(SMALL, MUTED), HPos::Center, VPos::Top);
+        area.draw(&text_at(k.to_string(), (x, y1 + 4), s))
+            .map_err(de)?;
+    }
+    Ok(())
 }
 
 /// Each unit's median rank over the runs as a dot on its 5–95 % interval, its nominal rank
@@ -93,7 +126,7 @@ pub fn uncertainty(
     let w = (panel_w * panels.len() as i32 + 2 * theme::PAD).max(720);
     let sub_w = ctx.width(&subtitle, SMALL) + 2 * theme::PAD;
     let w = w.max(sub_w);
-    let h = 110 + head + rows.max(1) * ROW + 40;
+    let h = 104 + head + rows.max(1) * ROW + 36;
     let axis_label = ctx.tr("名次（1 = 最好）", "rank (1 = best)");
     let bytes = render!(ctx, w as u32, h as u32, |root| {
         (|| -> Result<(), Error> {
@@ -118,7 +151,7 @@ pub fn uncertainty(
                     x0: x + rank_w + name_w + 8,
                     x1: x + rank_w + name_w + plot_w,
                 };
-                axis.grid(&area, &ctx, y0, y1)?;
+                rank_grid(&axis, &area, &ctx, y0, y1)?;
                 let s = anchored(ctx.text(SMALL, MUTED), HPos::Center, VPos::Top);
                 area.draw(&text_at(axis_label, ((axis.x0 + axis.x1) / 2, y1 + 20), s))
                     .map_err(de)?;

@@ -147,7 +147,13 @@ pub fn render(rep: &Report) -> String {
     pg.headline();
     pg.nav();
     for s in pg.sections.clone() {
-        pg.h.push_str("<section>\n");
+        // The robustness section is short: in print it follows the ranking charts on their
+        // page instead of starting a page of its own.
+        pg.h.push_str(if s == Sec::Robustness {
+            "<section class=\"follow\">\n"
+        } else {
+            "<section>\n"
+        });
         pg.heading(s);
         match s {
             Sec::Ranking => pg.ranking(),

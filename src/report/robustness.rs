@@ -208,11 +208,17 @@ impl Robustness {
         let ranked: Vec<(u32, (u32, u32))> =
             self.ranked().into_iter().map(|(_, k, i)| (k, i)).collect();
         let (groups, stable) = groups(&ranked);
+        let mut widths: Vec<f64> = ranked
+            .iter()
+            .map(|&(_, (lo, hi))| f64::from(hi - lo))
+            .collect();
+        widths.sort_by(f64::total_cmp);
         out.push(Robust::Stability {
             settings: settings(&self.unc),
             runs: self.analysis.plan.runs.len(),
             groups,
             stable,
+            spread: robustness::stats::quantile7(&widths, 0.5),
         });
         if !self.analysis.failed.is_empty() {
             out.push(Robust::Failed {
@@ -303,6 +309,7 @@ mod tests {
             runs: 1000,
             groups: vec![(2, 4), (6, 7)],
             stable: vec![1, 5],
+            spread: 1.0,
         };
         let zh = m.text(Lang::Zh);
         assert!(
@@ -319,6 +326,7 @@ mod tests {
             runs: 10,
             groups: vec![],
             stable: vec![1, 2],
+            spread: 0.0,
         };
         assert!(all_stable.text(Lang::Zh).contains("权重±10%–25%"));
         assert!(
@@ -331,6 +339,7 @@ mod tests {
             runs: 10,
             groups: vec![(1, 5)],
             stable: vec![],
+            spread: 3.5,
         };
         assert!(
             none_stable
@@ -342,6 +351,7 @@ mod tests {
             runs: 10,
             groups: vec![(3, 4)],
             stable: (5..30).collect(),
+            spread: 0.0,
         };
         assert!(many.text(Lang::Zh).contains("其余 25 个名次稳定"));
         assert!(

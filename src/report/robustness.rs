@@ -207,6 +207,16 @@ impl Robustness {
         }
         let ranked: Vec<(u32, (u32, u32))> =
             self.ranked().into_iter().map(|(_, k, i)| (k, i)).collect();
+        if ranked.is_empty() {
+            // Every run failed: nothing to say about stability (the failures are said below).
+            if !self.analysis.failed.is_empty() {
+                out.push(Robust::Failed {
+                    failed: self.analysis.failed.len(),
+                    runs: self.analysis.plan.runs.len(),
+                });
+            }
+            return out;
+        }
         let (groups, stable) = groups(&ranked);
         let mut widths: Vec<f64> = ranked
             .iter()
@@ -279,6 +289,118 @@ mod tests {
         // Ties: two units at rank 2 whose intervals overlap.
         let units = [(1, (1, 1)), (2, (2, 3)), (2, (2, 3))];
         assert_eq!(groups(&units), (vec![(2, 2)], vec![1]));
+    }
+
+    /// Rank statistics of a unit: nominal rank and the 5–95 % quantiles.
+    fn stats(nominal: u32, q5: f64, q95: f64) -> Option<RankStats> {
+        Some(RankStats {
+            nominal,
+            mean: f64::from(nominal),
+            median: f64::from(nominal),
+            q5,
+            q95,
+            min: q5.floor() as u32,
+            max: q95.ceil() as u32,
+            runs: 100,
+        })
+    }
+
+    fn robustness(rank_stats: Vec<Option<RankStats>>, failed: usize, declared: bool) -> Robustness {
+        let n = rank_stats.len();
+        let unc = Uncertainty {
+            inputs: vec![Input {
+                kind: InputKind::Weights(vec![NoisyWeight {
+                    node: 1,
+                    noise: 0.1,
+                }]),
+                span: 0..0,
+            }],
+            runs: 100,
+            ..Uncertainty::default()
+        };
+        Robustness {
+            unc,
+            declared,
+            analysis: Analysis {
+                plan: crate::robustness::Plan {
+                    runs: vec![crate::robustness::RunSpec::default(); 100],
+                    ..Default::default()
+                },
+                period: String::new(),
+                units: (0..n).map(|u| format!("u{u}")).collect(),
+                nodes: vec![0],
+                scores: ndarray::Array3::zeros((0, n, 1)),
+                ranks: ndarray::Array3::zeros((0, n, 1)),
+                nominal_scores: vec![0.0; n],
+                nominal_ranks: rank_stats
+                    .iter()
+                    .map(|s| s.map_or(0, |s| s.nominal))
+                    .collect(),
+                failed: (0..failed)
+                    .map(|run| crate::robustness::Failure {
+                        run,
+                        message: String::new(),
+                    })
+                    .collect(),
+                rank_stats,
+                sensitivity: None,
+                shifts: Vec::new(),
+            },
+            sensitivity: None,
+            sensitivity_failed: 0,
+        }
+    }
+
+    #[test]
+    fn the_messages_follow_the_units_in_nominal_order() {
+        // Units listed out of order; one without a rank. Intervals 1–1, 2–3 (2.4 → 2), 2–3,
+        // 4–4 (3.6 → 4, touching nobody), 5–6, 5–6.
+        let rb = robustness(
+            vec![
+                stats(3, 2.0, 3.0),
+                stats(1, 1.0, 1.0),
+                None,
+                stats(2, 2.4, 3.4),
+                stats(4, 3.6, 4.4),
+                stats(6, 5.0, 6.0),
+                stats(5, 5.0, 5.5),
+            ],
+            0,
+            true,
+        );
+        let order: Vec<u32> = rb.ranked().iter().map(|x| x.1).collect();
+        assert_eq!(order, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(
+            rb.messages(),
+            [Robust::Stability {
+                settings: vec![Setting::Weights { lo: 0.1, hi: 0.1 }],
+                runs: 100,
+                groups: vec![(2, 3), (5, 6)],
+                stable: vec![1, 4],
+                // Widths 0, 1, 1, 0, 1, 1: the median is 1.
+                spread: 1.0,
+            }]
+        );
+        // Not declared: the assumption first; failed runs last; all failed: no stability.
+        let rb = robustness(vec![stats(1, 1.0, 1.0)], 3, false);
+        let m = rb.messages();
+        assert!(matches!(m[0], Robust::Assumed { runs: 100, .. }));
+        assert_eq!(
+            m[2],
+            Robust::Failed {
+                failed: 3,
+                runs: 100
+            }
+        );
+        let mut rb = robustness(vec![stats(1, 1.0, 1.0)], 100, true);
+        rb.analysis.rank_stats[0].as_mut().unwrap().runs = 0;
+        assert_eq!(
+            rb.messages(),
+            [Robust::Failed {
+                failed: 100,
+                runs: 100
+            }]
+        );
     }
 
     #[test]

@@ -975,7 +975,10 @@ impl Robust {
                 } else {
                     [
                         format!("一般单位的名次区间跨 {typical} 个名次。"),
-                        format!(" A typical unit's rank interval spans {typical} places."),
+                        format!(
+                            " A typical unit's rank interval spans {typical} place{}.",
+                            if *spread == 1.0 { "" } else { "s" }
+                        ),
                     ]
                 };
                 [

@@ -207,10 +207,10 @@ pub fn sensitivity(
     let runs = n * (sens.len() + 2);
     let subtitle = match opts.lang {
         Lang::Zh => format!(
-            "名次平均变动幅度的方差分解（Sobol 指数，{runs} 次模拟）；细线为自助法 90% 区间"
+            "名次平均变动幅度的方差分解（Sobol 指数，{runs} 次模拟）；细线为自助法 90% 区间（上：单独作用，下：总效应）"
         ),
         Lang::En => format!(
-            "Share of the variance of the mean rank shift (Sobol indices, {runs} runs); thin lines: bootstrap 90% intervals"
+            "Share of the variance of the mean rank shift (Sobol indices, {runs} runs); thin lines: bootstrap 90% intervals (above: alone, below: in total)"
         ),
     };
     let first = ctx.tr("单独作用", "alone (first order)");

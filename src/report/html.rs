@@ -576,7 +576,7 @@ impl Page<'_, '_> {
             .map(|s| s.text(rep.lang))
             .collect();
         let sampling = match (a.plan.sampling, rep.zh()) {
-            (Some(crate::framework::uncertainty::Sampling::Sobol), true) => "准随机（Sobol 序列）",
+            (Some(crate::framework::uncertainty::Sampling::Sobol), true) => "Sobol 序列准随机",
             (Some(crate::framework::uncertainty::Sampling::Sobol), false) => {
                 "quasi-random (Sobol sequence)"
             }

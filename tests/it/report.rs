@@ -188,8 +188,9 @@ fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
     let num = |unit: &str, col: &str| -> f64 { by_unit[unit][scores.col(col)].parse().unwrap() };
 
     let mut wb = workbook(&dir);
+    let names = wb.sheet_names();
     assert_eq!(
-        wb.sheet_names(),
+        names[..7],
         [
             "排名",
             "维度得分",
@@ -199,6 +200,13 @@ fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
             "方法说明",
             "概况"
         ]
+    );
+    // A sample that declares [uncertainty] adds the robustness sheets.
+    assert!(
+        names[7..]
+            .iter()
+            .all(|n| ["名次区间", "敏感度"].contains(&n.as_str())),
+        "{names:?}"
     );
 
     let ranking = wb.worksheet_range("排名").unwrap();
@@ -580,47 +588,85 @@ fn html_intervals(html: &str) -> BTreeMap<String, (u32, u32)> {
     out
 }
 
+/// The bundle of the sample with its `[uncertainty]` taken out, built by the library:
+/// `robustness` as `--robustness` sets it.
+fn undeclared_bundle(lang: kapok::framework::Lang, robustness: bool) -> BTreeMap<String, Vec<u8>> {
+    let path = root().join(SAMPLE);
+    let mut fw = kapok::load(&path).unwrap();
+    fw.uncertainty = None;
+    let (r, warnings) = kapok::score(&fw, None).unwrap();
+    let opts = kapok::report::ReportOptions {
+        lang,
+        period: r.panel.periods.len() - 1,
+        framework: path,
+        data: None,
+        font: None,
+        geojson: None,
+        tiles: None,
+        svg: false,
+        profiles: false,
+        options: serde_json::json!({}),
+        robustness,
+    };
+    kapok::report::build(&fw, &r, &warnings, &opts)
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn without_a_declaration_the_report_says_nothing_of_robustness_unless_asked() {
+    let files = undeclared_bundle(kapok::framework::Lang::Zh, false);
+    let html = String::from_utf8(files["index.html"].clone()).unwrap();
+    assert!(!html.contains("名次区间") && !html.contains("id=\"robustness\""));
+    assert!(!files.keys().any(|f| f.contains("uncertainty")));
+    let m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    assert!(m["options"].get("robustness").is_none());
+    let wb = Xlsx::new(Cursor::new(files["results.xlsx"].clone())).unwrap();
+    assert_eq!(wb.sheet_names().len(), 7);
+
+    // Asked for: weights ±25 % on the dimensions, 1000 runs, seed 1, and the report says so.
+    for (lang, said) in [
+        (
+            kapok::framework::Lang::Zh,
+            "框架未声明不确定性设定，本报告按各维度权重±25%随机变动、模拟 1000 次（随机种子 1）进行分析。",
+        ),
+        (
+            kapok::framework::Lang::En,
+            "The framework declares no uncertain inputs; this report varies each dimension&#39;s weight by ±25% at random over 1000 runs (seed 1).",
+        ),
+    ] {
+        let files = undeclared_bundle(lang, true);
+        let html = String::from_utf8(files["index.html"].clone()).unwrap();
+        assert!(html.contains(said), "{lang:?}");
+        let m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+        let m = &m["options"]["robustness"];
+        assert_eq!(m["declared"], false);
+        assert_eq!(m["inputs"].as_array().unwrap().len(), 1);
+        assert_eq!(m["inputs"][0]["name"], "weights");
+        assert_eq!(m["runs"], 1000);
+        assert_eq!(m["seed"], 1);
+        assert_eq!(m["saltelli_n"], serde_json::Value::Null);
+        assert!(files.contains_key("charts/uncertainty.png"));
+        assert!(!files.contains_key("charts/sensitivity.png"), "one input");
+    }
+}
+
 #[test]
 fn robustness_adds_rank_intervals_a_sentence_a_chart_sheets_and_manifest_entries() {
     let tmp = tempdir();
-    let (plain, robust) = (tmp.path().join("plain"), tmp.path().join("robust"));
-    report(SAMPLE, &plain, &["--no-profiles"]);
+    let robust = tmp.path().join("robust");
     report(SAMPLE, &robust, &["--no-profiles", "--robustness"]);
 
-    // Without it: nothing of robustness.
-    let html = std::fs::read_to_string(plain.join("index.html")).unwrap();
-    assert!(!html.contains("名次区间") && !html.contains("id=\"robustness\""));
-    assert!(
-        !chart_files(&plain)
-            .iter()
-            .any(|c| c.contains("uncertainty"))
-    );
-    assert!(manifest(&plain)["options"].get("robustness").is_none());
-    assert!(
-        !workbook(&plain)
-            .sheet_names()
-            .contains(&"名次区间".to_string())
-    );
-
-    // With it: the assumption said, the intervals in the table, the sentence, the chart.
+    // The intervals in the table, the sentence, the section and its chart.
     let html = std::fs::read_to_string(robust.join("index.html")).unwrap();
     assert!(html.contains(
         "<th class=\"c\" title=\"90% 的模拟结果落在此名次区间内（5%–95%）\">名次区间</th>"
     ));
-    assert!(html.contains("框架未声明不确定性设定，本报告按各维度权重±25%随机变动、模拟 1000 次（随机种子 1）进行分析。"));
-    assert!(
-        html.contains("在权重±25%的设定下（模拟 1000 次），"),
-        "the sentence"
-    );
+    assert!(html.contains("的设定下（模拟 1000 次），"), "the sentence");
     assert!(html.contains("<h2 id=\"robustness\">"));
     assert!(html.contains("id=\"chart-uncertainty\""));
     assert!(chart_files(&robust).contains(&"charts/uncertainty.png".to_string()));
-    // One input: no sensitivity analysis.
-    assert!(
-        !chart_files(&robust)
-            .iter()
-            .any(|c| c.contains("sensitivity"))
-    );
 
     // The workbook's rank statistics match the table's intervals (q5 and q95 rounded), and
     // every nominal rank lies within [min, max] and every interval within them too.
@@ -649,12 +695,10 @@ fn robustness_adds_rank_intervals_a_sentence_a_chart_sheets_and_manifest_entries
 
     // The manifest records what varied, how often, the seed and the sampling.
     let m = manifest(&robust)["options"]["robustness"].clone();
-    assert_eq!(m["declared"], false);
     assert_eq!(m["runs"], 1000);
     assert_eq!(m["seed"], 1);
     assert_eq!(m["sampling"], "sobol");
     assert_eq!(m["inputs"][0]["name"], "weights");
-    assert_eq!(m["saltelli_n"], serde_json::Value::Null);
 }
 
 #[test]

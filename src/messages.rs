@@ -706,6 +706,305 @@ impl Note {
     }
 }
 
+/// One declared uncertain input, as readers are told about it (see [`Robust`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Setting {
+    /// Weight noise: the smallest and the largest relative half-width (0.25 = ±25 %).
+    Weights {
+        /// Smallest noise.
+        lo: f64,
+        /// Largest noise.
+        hi: f64,
+    },
+    /// Alternatives of a method kind (`normalize`, `aggregate`, `impute`, `treat`, `screen`).
+    Method {
+        /// The kind's name.
+        kind: String,
+        /// How many alternatives.
+        count: usize,
+    },
+    /// Values of a method parameter (`treat.winmax`).
+    Set {
+        /// `KIND.PARAM`.
+        param: String,
+        /// How many values.
+        count: usize,
+    },
+    /// Leaving out one of these many indicators, or none.
+    Exclude {
+        /// How many indicators are listed.
+        count: usize,
+    },
+}
+
+/// A percentage of a relative noise (0.25 → `25`, 0.125 → `12.5`).
+fn noise_pct(x: f64) -> String {
+    format!("{}", (x * 10_000.0).round() / 100.0)
+}
+
+impl Setting {
+    /// A short name of the input for charts and tables, in `lang`.
+    pub fn label(&self, lang: Lang) -> String {
+        let zh = lang == Lang::Zh;
+        match self {
+            Setting::Weights { .. } => if zh { "权重" } else { "weights" }.into(),
+            Setting::Method { kind, .. } => method_kind(kind, lang).into(),
+            Setting::Set { param, .. } => {
+                if zh {
+                    format!("参数 {param}")
+                } else {
+                    format!("parameter {param}")
+                }
+            }
+            Setting::Exclude { .. } => if zh {
+                "剔除指标"
+            } else {
+                "left-out indicator"
+            }
+            .into(),
+        }
+    }
+
+    /// The input as a phrase for readers, `[zh, en]`.
+    fn texts(&self) -> [String; 2] {
+        let pct = |lo: f64, hi: f64| {
+            if lo == hi {
+                format!("±{}%", noise_pct(hi))
+            } else {
+                format!("±{}%–{}%", noise_pct(lo), noise_pct(hi))
+            }
+        };
+        match self {
+            Setting::Weights { lo, hi } => [
+                format!("权重{}", pct(*lo, *hi)),
+                format!("weights {}", pct(*lo, *hi)),
+            ],
+            Setting::Method { kind, count } => [
+                format!("{}（{count} 种）", method_kind(kind, Lang::Zh)),
+                format!("{} ({count} alternatives)", method_kind(kind, Lang::En)),
+            ],
+            Setting::Set { param, count } => [
+                format!("参数 {param}（{count} 种取值）"),
+                format!("parameter {param} ({count} values)"),
+            ],
+            Setting::Exclude { count } => [
+                format!("剔除 {count} 项指标之一或不剔除"),
+                format!("leaving out one of {count} indicators, or none"),
+            ],
+        }
+    }
+
+    /// The input as a phrase for readers in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        pick(self.texts(), lang)
+    }
+}
+
+/// A method kind's name for readers.
+fn method_kind(kind: &str, lang: Lang) -> &'static str {
+    let zh = lang == Lang::Zh;
+    match kind {
+        "normalize" => {
+            if zh {
+                "标准化方法"
+            } else {
+                "normalisation"
+            }
+        }
+        "aggregate" => {
+            if zh {
+                "聚合方法"
+            } else {
+                "aggregation"
+            }
+        }
+        "impute" => {
+            if zh {
+                "缺失值插补方法"
+            } else {
+                "imputation"
+            }
+        }
+        "treat" => {
+            if zh {
+                "异常值处理方法"
+            } else {
+                "outlier treatment"
+            }
+        }
+        "screen" => {
+            if zh {
+                "单位筛选规则"
+            } else {
+                "screening"
+            }
+        }
+        _ => {
+            if zh {
+                "方法"
+            } else {
+                "method"
+            }
+        }
+    }
+}
+
+/// A range of nominal ranks whose order is not stable: from `.0` to `.1` (equal: units tied
+/// at that rank).
+pub type RankRange = (u32, u32);
+
+/// What the report says about the robustness of the ranking (see [`crate::robustness`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Robust {
+    /// Which rank differences are not meaningful under the declared uncertainty.
+    Stability {
+        /// The inputs that vary.
+        settings: Vec<Setting>,
+        /// Runs of the analysis.
+        runs: usize,
+        /// Ranks whose 5–95 % interval overlaps a neighbour's: each range is a group.
+        groups: Vec<RankRange>,
+        /// Ranks whose interval overlaps no other unit's.
+        stable: Vec<u32>,
+        /// The median width of the units' rank intervals, in ranks (`hi − lo`).
+        spread: f64,
+    },
+    /// The framework declares no uncertainty: the report took weights ±`noise` on the index's
+    /// children.
+    Assumed {
+        /// The noise (0.25 = ±25 %).
+        noise: f64,
+        /// Runs.
+        runs: usize,
+        /// Seed.
+        seed: u64,
+    },
+    /// Some runs could not be evaluated and are left out of the statistics.
+    Failed {
+        /// How many failed.
+        failed: usize,
+        /// How many runs there were.
+        runs: usize,
+    },
+}
+
+/// `第2至第4名` / `ranks 2 to 4` (or `并列第3名` / `the units tied at rank 3`).
+fn rank_range(&(a, b): &RankRange, lang: Lang) -> String {
+    match (lang, b - a) {
+        (Lang::Zh, 0) => format!("并列第{a}名"),
+        (Lang::Zh, 1) => format!("第{a}与第{b}名"),
+        (Lang::Zh, _) => format!("第{a}至第{b}名"),
+        (Lang::En, 0) => format!("the units tied at rank {a}"),
+        (Lang::En, 1) => format!("ranks {a} and {b}"),
+        (Lang::En, _) => format!("ranks {a} to {b}"),
+    }
+}
+
+impl Robust {
+    /// The text for readers in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        pick(self.texts(lang), lang)
+    }
+
+    fn texts(&self, lang: Lang) -> [String; 2] {
+        match self {
+            Robust::Stability {
+                settings,
+                runs,
+                groups,
+                stable,
+                spread,
+            } => {
+                let set = |l: Lang| {
+                    let v: Vec<String> = settings.iter().map(|s| s.text(l)).collect();
+                    match l {
+                        Lang::Zh => v.join("、"),
+                        Lang::En => match v.len() {
+                            0 | 1 => v.join(""),
+                            n => format!("{} and {}", v[..n - 1].join(", "), v[n - 1]),
+                        },
+                    }
+                };
+                let (zs, es) = (set(Lang::Zh), set(Lang::En));
+                let ranges: Vec<String> = groups.iter().map(|g| rank_range(g, lang)).collect();
+                let ranges = items(&ranges, lang);
+                // Many stable ranks are counted, not listed.
+                let many = stable.len() > SHOWN;
+                let ranks = items(stable, lang);
+                let zh_head = format!("在{zs}的设定下（模拟 {runs} 次），");
+                let en_head = format!("Under {es} ({runs} runs), ");
+                let why = [
+                    "名次区间为 90% 的模拟结果所在的范围，与相邻单位的区间重叠即说明二者的先后并不确定。",
+                    "A rank interval holds 90% of the simulated ranks; where it overlaps a neighbour's, which of the two comes first is uncertain.",
+                ];
+                let [zb, eb] = match (groups.is_empty(), stable.is_empty()) {
+                    (true, _) => [
+                        "各单位的名次区间互不重叠，名次之间的差异都是稳定的。".to_string(),
+                        "no two units' rank intervals overlap: every difference in rank is stable."
+                            .to_string(),
+                    ],
+                    (false, true) => [
+                        format!("{ranges}之间的差异并不稳定，没有哪个名次是完全确定的。"),
+                        format!(
+                            "the differences between {ranges} are not stable; no rank is certain."
+                        ),
+                    ],
+                    (false, false) if many => [
+                        format!(
+                            "{ranges}之间的差异并不稳定；其余 {} 个名次稳定。",
+                            stable.len()
+                        ),
+                        format!(
+                            "the differences between {ranges} are not stable; the other {} ranks are stable.",
+                            stable.len()
+                        ),
+                    ],
+                    (false, false) => [
+                        format!("{ranges}之间的差异并不稳定；第{ranks}名的名次稳定。"),
+                        format!(
+                            "the differences between {ranges} are not stable; rank{} {ranks} {} stable.",
+                            if stable.len() == 1 { "" } else { "s" },
+                            if stable.len() == 1 { "is" } else { "are" }
+                        ),
+                    ],
+                };
+                // How far a typical unit's rank moves, when ranks move at all.
+                let typical = format!("{spread}");
+                let [zt, et] = if groups.is_empty() || *spread <= 0.0 {
+                    [String::new(), String::new()]
+                } else {
+                    [
+                        format!("一般单位的名次区间跨 {typical} 个名次。"),
+                        format!(
+                            " A typical unit's rank interval spans {typical} place{}.",
+                            if *spread == 1.0 { "" } else { "s" }
+                        ),
+                    ]
+                };
+                [
+                    format!("{zh_head}{zb}{zt}{}", why[0]),
+                    format!("{en_head}{eb}{et} {}", why[1]),
+                ]
+            }
+            Robust::Assumed { noise, runs, seed } => {
+                let pct = noise_pct(*noise);
+                [
+                    format!(
+                        "框架未声明不确定性设定，本报告按各维度权重±{pct}%随机变动、模拟 {runs} 次（随机种子 {seed}）进行分析。"
+                    ),
+                    format!(
+                        "The framework declares no uncertain inputs; this report varies each dimension's weight by ±{pct}% at random over {runs} runs (seed {seed})."
+                    ),
+                ]
+            }
+            Robust::Failed { failed, runs } => [
+                format!("{runs} 次模拟中有 {failed} 次无法计算，未计入统计。"),
+                format!("{failed} of {runs} runs could not be evaluated and are left out."),
+            ],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,8 @@
 //! | `distributions` | [`distributions`] | box and strip of every indicator, one unit highlighted |
 //! | `correlations` | [`correlations`] | Pearson correlations of indicators and dimensions |
 //! | `map` | [`map`] | choropleth from a GeoJSON, or a tile-grid map |
+//! | `uncertainty` | [`uncertainty()`] | each unit's median rank on its 5–95 % interval over the runs of a robustness analysis, the nominal rank marked |
+//! | `sensitivity` | [`sensitivity()`] | first-order and interaction share of each uncertain input, with bootstrap intervals |
 //!
 //! Charts that show one row per unit stay readable for many units: with more than
 //! `top_n × 3/2` units they show the top and the bottom `top_n`, and small multiples are
@@ -28,6 +30,7 @@ mod map;
 mod profile;
 mod raster;
 mod theme;
+mod uncertainty;
 
 use std::path::Path;
 
@@ -43,6 +46,7 @@ pub use heat::{correlations, heatmap_dimensions, heatmap_indicators};
 pub use map::{map, parse_tiles, read_tiles};
 pub use profile::{distributions, radar, trends};
 pub use raster::{MAX_PIXELS, SCALE, scale_for};
+pub use uncertainty::{sensitivity, uncertainty};
 
 use crate::Results;
 use crate::error::Error;

@@ -41,6 +41,11 @@ pub struct ReportArgs {
     /// Leave the unit profiles out (default when there are more than 20 units).
     #[arg(long, overrides_with = "profiles")]
     no_profiles: bool,
+    /// Show how stable the ranks are (rank intervals, a sensitivity chart) even when the
+    /// framework declares no [uncertainty]: then each dimension's weight varies by ±25 % over
+    /// 1000 runs, seed 1.
+    #[arg(long)]
+    robustness: bool,
 }
 
 /// Runs `kapok report`.
@@ -94,6 +99,7 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         svg: a.svg,
         profiles,
         options,
+        robustness: a.robustness,
     };
     let files = report::build(&fw, &results, &warnings, &opts)?;
     super::warn(&report::write_bundle(&a.output, &files, a.force, &inputs)?);

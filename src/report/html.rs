@@ -46,9 +46,11 @@ const NUMERALS: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "
 
 /// Which section shows which chart (by file stem); a chart not listed goes to the indicator
 /// section. The map is not listed: it stands beside the ranking table.
-const CHART_SECTIONS: [(&str, Sec); 10] = [
+const CHART_SECTIONS: [(&str, Sec); 12] = [
     ("ranking", Sec::Ranking),
     ("rank-change", Sec::Ranking),
+    ("uncertainty", Sec::Robustness),
+    ("sensitivity", Sec::Robustness),
     ("heatmap-dimensions", Sec::Dimensions),
     ("contributions", Sec::Dimensions),
     ("radar", Sec::Dimensions),
@@ -69,6 +71,7 @@ const WIDE_PX: u32 = 1000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Sec {
     Ranking,
+    Robustness,
     Dimensions,
     Indicators,
     Time,
@@ -81,6 +84,10 @@ impl Sec {
     fn id_title(self, rep: &Report) -> (&'static str, &'static str) {
         match self {
             Sec::Ranking => ("ranking", rep.t("排名", "Ranking")),
+            Sec::Robustness => (
+                "robustness",
+                rep.t("排名的稳健性", "How stable the ranks are"),
+            ),
             Sec::Dimensions => ("dimensions", rep.t("维度得分", "Dimension scores")),
             Sec::Indicators => ("indicators", rep.t("指标", "Indicators")),
             Sec::Time => ("time", rep.t("历时变化", "Over time")),
@@ -108,7 +115,11 @@ struct Page<'r, 'a> {
 
 /// Renders the page.
 pub fn render(rep: &Report) -> String {
-    let mut sections = vec![Sec::Ranking, Sec::Dimensions];
+    let mut sections = vec![Sec::Ranking];
+    if rep.robustness.is_some() {
+        sections.push(Sec::Robustness);
+    }
+    sections.push(Sec::Dimensions);
     let trends = rep.trends();
     let yoy = trends.as_ref().is_some_and(|t| t.year_ago[rep.p].is_some());
     for s in [Sec::Indicators, Sec::Time] {
@@ -136,10 +147,17 @@ pub fn render(rep: &Report) -> String {
     pg.headline();
     pg.nav();
     for s in pg.sections.clone() {
-        pg.h.push_str("<section>\n");
+        // The robustness section is short: in print it follows the ranking charts on their
+        // page instead of starting a page of its own.
+        pg.h.push_str(if s == Sec::Robustness {
+            "<section class=\"follow\">\n"
+        } else {
+            "<section>\n"
+        });
         pg.heading(s);
         match s {
             Sec::Ranking => pg.ranking(),
+            Sec::Robustness => pg.robustness(),
             Sec::Dimensions => pg.dimensions(),
             Sec::Indicators | Sec::Time => pg.figures(s),
             Sec::Profiles => super::profile::profiles(rep, &mut pg.h),
@@ -349,6 +367,11 @@ impl Page<'_, '_> {
             self.figure(m, "map");
             self.h.push_str("</div>\n");
         }
+        if let Some(rb) = &rep.robustness {
+            for m in rb.messages() {
+                let _ = writeln!(self.h, "<p class=\"robust\">{}</p>", esc(&m.text(rep.lang)));
+            }
+        }
         self.figures(Sec::Ranking);
     }
 
@@ -363,6 +386,29 @@ impl Page<'_, '_> {
         let h = &mut self.h;
         h.push_str("<div class=\"scroll\"><table class=\"compact\">\n<thead><tr>");
         let _ = write!(h, "<th class=\"n\">{}</th>", rep.t("排名", "Rank"));
+        // Each unit's rank interval over the robustness runs (5–95 %, whole ranks).
+        let intervals: Option<Vec<Option<(u32, u32)>>> = rep.robustness.as_ref().map(|rb| {
+            let a = &rb.analysis;
+            (0..panel.units.len())
+                .map(|u| {
+                    let i = a.units.iter().position(|k| *k == panel.units[u])?;
+                    a.rank_stats[i]
+                        .filter(|s| s.runs > 0)
+                        .map(|s| super::robustness::interval(&s))
+                })
+                .collect()
+        });
+        if intervals.is_some() {
+            let _ = write!(
+                h,
+                "<th class=\"c\" title=\"{}\">{}</th>",
+                rep.t(
+                    "90% 的模拟结果落在此名次区间内（5%–95%）",
+                    "90% of the simulated ranks lie in this interval (5%–95%)"
+                ),
+                rep.t("名次区间", "Rank interval"),
+            );
+        }
         if rep.prev.is_some() {
             let _ = write!(
                 h,
@@ -414,6 +460,14 @@ impl Page<'_, '_> {
         h.push_str("</tr></thead>\n<tbody>\n");
         for &u in &units {
             let _ = write!(h, "<tr><td class=\"n\">{}</td>", rank(rep.rank(u, 0)));
+            if let Some(iv) = &intervals {
+                let text = match iv[u] {
+                    Some((a, b)) if a == b => a.to_string(),
+                    Some((a, b)) => format!("{a}–{b}"),
+                    None => "–".into(),
+                };
+                let _ = write!(h, "<td class=\"c nw\">{text}</td>");
+            }
             if rep.prev.is_some() {
                 let change = rep.change(u);
                 let class = change_class(&change);
@@ -510,6 +564,50 @@ impl Page<'_, '_> {
             let _ = write!(h, "<p class=\"legend\">{}</p>", esc(&legend));
         }
         h.push_str("</div>\n");
+    }
+
+    /// What varied in the robustness analysis, and its charts.
+    fn robustness(&mut self) {
+        let rep = self.rep;
+        let Some(rb) = &rep.robustness else { return };
+        let a = &rb.analysis;
+        let settings: Vec<String> = super::robustness::settings(&rb.unc)
+            .iter()
+            .map(|s| s.text(rep.lang))
+            .collect();
+        let sampling = match (a.plan.sampling, rep.zh()) {
+            (Some(crate::framework::uncertainty::Sampling::Sobol), true) => "Sobol 序列准随机",
+            (Some(crate::framework::uncertainty::Sampling::Sobol), false) => {
+                "quasi-random (Sobol sequence)"
+            }
+            (_, true) => "伪随机",
+            (_, false) => "pseudo-random",
+        };
+        let runs = a.plan.runs.len();
+        let seed = a.plan.seed;
+        let text = if rep.zh() {
+            format!(
+                "本节检验：若以下设定在合理范围内变化——{}——各单位的名次会如何变化。共模拟 {runs} 次（{sampling}抽样，随机种子 {seed}），每次随机选取一组设定重新计算指数并排名。",
+                settings.join("；")
+            )
+        } else {
+            format!(
+                "This section asks how the ranks would change if these choices were made differently, within reason: {}. The index was recomputed and ranked {runs} times ({sampling} draws, seed {seed}), each time with choices drawn at random.",
+                settings.join("; ")
+            )
+        };
+        let _ = writeln!(self.h, "<p>{}</p>", esc(&text));
+        if rb.sensitivity.is_some() {
+            let _ = writeln!(
+                self.h,
+                "<p>{}</p>",
+                rep.t(
+                    "敏感度图回答“哪项设定对名次影响最大”：条形越长，该设定引起的名次变动越大；蓝色为该设定单独的作用，橙色为它与其他设定共同作用的部分。",
+                    "The sensitivity chart answers “which choice moves the ranks most”: the longer the bar, the more that choice moves the ranks; blue is its effect alone, orange its effect together with other choices."
+                )
+            );
+        }
+        self.figures(Sec::Robustness);
     }
 
     /// The headline paragraph under the header (see [`super::headline`]).

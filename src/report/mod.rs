@@ -9,6 +9,7 @@ mod drivers;
 pub mod headline;
 mod html;
 mod profile;
+pub mod robustness;
 mod xlsx;
 
 use std::fs;
@@ -60,6 +61,9 @@ pub struct ReportOptions {
     pub profiles: bool,
     /// The run's options as recorded in the manifest.
     pub options: serde_json::Value,
+    /// Analyse the ranking's robustness even when the framework declares no `[uncertainty]`
+    /// (`--robustness`: weights ±25 % on the index's children; see [`robustness`]).
+    pub robustness: bool,
 }
 
 /// One file of the bundle: its path inside the bundle (with `/`) and its bytes.
@@ -203,6 +207,8 @@ pub(crate) struct Report<'a> {
     pub framework_sha: String,
     /// Changes and trend classes (`None` without periods), see [`Report::trends`].
     pub trends: Option<crate::trend::Trends>,
+    /// The ranking's robustness, when analysed.
+    pub robustness: Option<robustness::Robustness>,
 }
 
 /// One row of the methodology table: a node of the framework with its effective methods.
@@ -662,6 +668,31 @@ pub fn build(
         }
         (_, e) => e,
     })?;
+    // Robustness: declared in the framework, or asked for.
+    let robust = if fw.uncertainty.is_some() || opts.robustness {
+        Some(robustness::run(
+            fw,
+            &r.panel,
+            opts.period,
+            fw.uncertainty.as_ref(),
+        )?)
+    } else {
+        None
+    };
+    let mut charts = charts;
+    if let Some(rb) = &robust {
+        charts.push(chart::uncertainty(fw, r, &rb.analysis, &chart_opts)?);
+        if let Some((n, s)) = &rb.sensitivity {
+            let labels: Vec<String> = s
+                .iter()
+                .map(|x| {
+                    robustness::setting_of(&rb.unc, &x.input)
+                        .map_or_else(|| x.input.clone(), |st| st.label(opts.lang))
+                })
+                .collect();
+            charts.push(chart::sensitivity(fw, r, s, &labels, *n, &chart_opts)?);
+        }
+    }
     for (i, c) in charts.iter().enumerate() {
         let ok = !c.name.is_empty()
             && c.name
@@ -691,6 +722,7 @@ pub fn build(
             .period
             .is_some()
             .then(|| crate::trend::Trends::of(fw, r)),
+        robustness: robust,
     };
     let mut files: Vec<File> = vec![
         ("index.html".into(), html::render(&report).into_bytes()),
@@ -713,7 +745,16 @@ pub fn build(
         framework: Entry::of(None, None, report.framework_path.clone(), &fw_bytes),
         period: report.period_name().into(),
         previous_period: report.prev_name().map(String::from),
-        options: opts.options.clone(),
+        options: match &report.robustness {
+            Some(rb) => {
+                let mut o = opts.options.clone();
+                if let Some(m) = o.as_object_mut() {
+                    m.insert("robustness".into(), rb.manifest());
+                }
+                o
+            }
+            None => opts.options.clone(),
+        },
         inputs,
         files: files
             .iter()

@@ -562,6 +562,38 @@ fn about(rep: &Report, name: &'static str, imputed_sheet: &str) -> Sheet {
         ));
         about.push((t("摘要", "headline"), rep.headline()));
     }
+    if let Some(rb) = &rep.robustness {
+        let a = &rb.analysis;
+        let settings: Vec<String> = super::robustness::settings(&rb.unc)
+            .iter()
+            .map(|s| s.text(rep.lang))
+            .collect();
+        about.push((
+            t("稳健性分析设定", "robustness inputs"),
+            settings.join(if rep.zh() { "；" } else { "; " }),
+        ));
+        about.push((
+            t("稳健性模拟次数", "robustness runs"),
+            a.plan.runs.len().to_string(),
+        ));
+        about.push((t("随机种子", "seed"), a.plan.seed.to_string()));
+        about.push((
+            t("抽样方式", "sampling"),
+            a.plan.sampling.map_or("", |s| s.name()).to_string(),
+        ));
+        if let Some((n, _)) = &rb.sensitivity {
+            about.push((
+                t(
+                    "敏感度分析（Saltelli 设计）",
+                    "sensitivity (Saltelli design)",
+                ),
+                format!("N = {n}, {} runs", n * (rb.unc.inputs.len() + 2)),
+            ));
+        }
+        for m in rb.messages() {
+            about.push((t("名次稳健性", "rank stability"), m.text(rep.lang)));
+        }
+    }
     for n in rep.period_notes() {
         about.push((t("本期说明", "note"), n));
     }
@@ -581,7 +613,7 @@ fn about(rep: &Report, name: &'static str, imputed_sheet: &str) -> Sheet {
 
 fn sheets(rep: &Report) -> Vec<Sheet> {
     let names = sheet_names(rep.zh());
-    vec![
+    let mut out = vec![
         ranking(rep, names[0]),
         dimensions(rep, names[1]),
         indicators(rep, names[2], false),
@@ -589,7 +621,115 @@ fn sheets(rep: &Report) -> Vec<Sheet> {
         imputed_list(rep, names[4]),
         methodology(rep, names[5]),
         about(rep, names[6], names[4]),
-    ]
+    ];
+    if let Some(rb) = &rep.robustness {
+        let [ranks, sens] = robustness_sheet_names(rep.zh());
+        out.push(rank_intervals(rep, rb, ranks));
+        if let Some((_, s)) = &rb.sensitivity {
+            out.push(sensitivity(rep, rb, s, sens));
+        }
+    }
+    out
+}
+
+/// The names of the sheets a report with a robustness analysis adds: the rank statistics
+/// and (with two or more uncertain inputs) the sensitivity indices.
+pub fn robustness_sheet_names(zh: bool) -> [&'static str; 2] {
+    if zh {
+        ["名次区间", "敏感度"]
+    } else {
+        ["rank intervals", "sensitivity"]
+    }
+}
+
+/// Each unit's rank statistics over the robustness runs (as `kapok robustness` writes them
+/// to ranks.csv), in nominal order.
+fn rank_intervals(rep: &Report, rb: &super::robustness::Robustness, name: &'static str) -> Sheet {
+    let t = |zh: &'static str, en: &'static str| rep.t(zh, en).to_string();
+    let a = &rb.analysis;
+    let mut header = vec![t("排名", "rank")];
+    header.extend(unit_header(rep));
+    header.extend([
+        t("名次区间下限（5%）", "q5"),
+        t("名次区间上限（95%）", "q95"),
+        t("中位名次", "median"),
+        t("平均名次", "mean"),
+        t("最好名次", "min"),
+        t("最差名次", "max"),
+        t("有效模拟次数", "runs"),
+    ]);
+    let rows = rep
+        .units()
+        .into_iter()
+        .filter_map(|u| {
+            let i = a.units.iter().position(|k| *k == rep.r.panel.units[u])?;
+            let s = a.rank_stats[i]?;
+            let mut row = vec![Cell::Int(Some(s.nominal).filter(|&k| k > 0))];
+            row.extend(unit_cells(rep, u));
+            let v = |x: f64| Cell::Value(x.is_finite().then_some(x));
+            let k = |x: u32| Cell::Int((s.runs > 0).then_some(x));
+            row.extend([
+                v(s.q5),
+                v(s.q95),
+                v(s.median),
+                v(s.mean),
+                k(s.min),
+                k(s.max),
+                Cell::Int(Some(s.runs as u32)),
+            ]);
+            Some(row)
+        })
+        .collect();
+    Sheet {
+        freeze_cols: 3,
+        ..Sheet::new(name, header, rows)
+    }
+}
+
+/// The sensitivity indices of each uncertain input (as sensitivity.csv), with the reader's
+/// name of the input and its interaction share.
+fn sensitivity(
+    rep: &Report,
+    rb: &super::robustness::Robustness,
+    sens: &[crate::robustness::Sensitivity],
+    name: &'static str,
+) -> Sheet {
+    let t = |zh: &'static str, en: &'static str| rep.t(zh, en).to_string();
+    let header = vec![
+        t("设定", "input"),
+        t("说明", "description"),
+        t("一阶指数 Si", "si"),
+        "si_q5".into(),
+        "si_q95".into(),
+        t("总效应指数 STi", "sti"),
+        "sti_q5".into(),
+        "sti_q95".into(),
+        t("交互部分 STi − Si", "interaction (sti − si)"),
+    ];
+    let rows = sens
+        .iter()
+        .map(|s| {
+            let v = |x: f64| Cell::Value(x.is_finite().then_some(x));
+            vec![
+                text(s.input.clone()),
+                text(
+                    super::robustness::setting_of(&rb.unc, &s.input)
+                        .map_or_else(String::new, |st| st.text(rep.lang)),
+                ),
+                v(s.si),
+                v(s.si_q5),
+                v(s.si_q95),
+                v(s.sti),
+                v(s.sti_q5),
+                v(s.sti_q95),
+                v(s.sti - s.si),
+            ]
+        })
+        .collect();
+    Sheet {
+        max_width: 40,
+        ..Sheet::new(name, header, rows)
+    }
 }
 
 /// How each column's numbers are shown: scores and values by [`shown`] over the column.

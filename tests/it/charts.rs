@@ -264,3 +264,94 @@ fn no_negative_zero_in_results_or_charts() {
         }
     }
 }
+
+/// A robustness analysis of a sample's latest period: weights ±25 % on the dimensions and,
+/// with `exclude`, leaving out one of two indicators (two inputs: a sensitivity analysis).
+fn robust(fw: &Framework, r: &Results, exclude: bool) -> kapok::report::robustness::Robustness {
+    use kapok::framework::uncertainty::{Input, InputKind, Uncertainty};
+    let mut unc = kapok::report::robustness::assumed(fw);
+    unc.runs = 200;
+    if exclude {
+        let ids: Vec<String> = fw
+            .indicators()
+            .iter()
+            .take(2)
+            .map(|&i| fw.nodes[i].id.clone())
+            .collect();
+        unc.inputs.push(Input {
+            kind: InputKind::Exclude(ids),
+            span: 0..0,
+        });
+    }
+    let unc = Uncertainty {
+        bootstrap: 50,
+        ..unc
+    };
+    let p = r.panel.periods.len() - 1;
+    kapok::report::robustness::run(fw, &r.panel, p, Some(&unc)).expect("analysis runs")
+}
+
+#[test]
+fn the_robustness_charts_render_with_their_texts_in_both_languages() {
+    let (fw, r) = districts();
+    let rb = robust(fw, r, true);
+    let (n, sens) = rb
+        .sensitivity
+        .clone()
+        .expect("two inputs: a sensitivity analysis");
+    assert_eq!(sens.len(), 2);
+    let labels = ["权重".to_string(), "剔除指标".to_string()];
+    for (lang, title, label) in [
+        (Lang::Zh, "名次的不确定性", "名次（1 = 最好）"),
+        (Lang::En, "uncertainty of the ranks", "rank (1 = best)"),
+    ] {
+        let mut opts = ChartOptions::latest(r);
+        opts.lang = lang;
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            opts.format = format;
+            let c = chart::uncertainty(fw, r, &rb.analysis, &opts).expect("uncertainty chart");
+            let s = chart::sensitivity(fw, r, &sens, &labels, n, &opts).expect("sensitivity");
+            assert_eq!(
+                (c.name.as_str(), s.name.as_str()),
+                ("uncertainty", "sensitivity")
+            );
+            for x in [&c, &s] {
+                assert!(x.bytes.len() > 1000, "{} is nearly empty", x.name);
+                if format == ImageFormat::Png {
+                    let img = image::load_from_memory(&x.bytes).expect("a PNG");
+                    assert_eq!(img.width(), 2 * x.width);
+                } else {
+                    let svg = String::from_utf8(x.bytes.clone()).unwrap();
+                    assert!(svg.contains(title) || x.name == "sensitivity", "{svg}");
+                    if x.name == "uncertainty" {
+                        assert!(svg.contains(label));
+                        // Every unit is named, with its nominal rank.
+                        for u in 0..r.panel.units.len() {
+                            assert!(svg.contains(r.panel.unit_name(u, lang)), "unit {u}");
+                        }
+                    } else {
+                        assert!(svg.contains("权重") && svg.contains("剔除指标"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_uncertainty_chart_of_many_units_shows_the_top_and_the_bottom() {
+    let (fw, r) = streets();
+    let rb = robust(fw, r, false);
+    assert!(
+        rb.sensitivity.is_none(),
+        "one input: no sensitivity analysis"
+    );
+    let opts = ChartOptions {
+        format: ImageFormat::Svg,
+        top_n: 15,
+        ..ChartOptions::latest(r)
+    };
+    let c = chart::uncertainty(fw, r, &rb.analysis, &opts).unwrap();
+    let svg = String::from_utf8(c.bytes).unwrap();
+    assert!(svg.contains("前15名") && svg.contains("后15名"), "{svg}");
+}

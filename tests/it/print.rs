@@ -306,9 +306,11 @@ fn print_on_a4_in_few_pages() {
     let tmp = tempdir();
     for lang in ["zh", "en"] {
         let at = |name: &str| tmp.path().join(format!("{name}-{lang}"));
+        // Measured: 11 pages in zh, 12 in en; with the sample's [uncertainty] (the robustness
+        // section, its two charts on a page of their own) 12 and 13.
         let main = printed_pages(&at("d"), SAMPLE, &["--lang", lang, "--no-profiles"]);
         assert!(
-            main <= 12,
+            main <= 13,
             "{lang}: the district report prints on {main} pages"
         );
         // Each of the 11 profiles fills exactly one page of its own.
@@ -318,7 +320,8 @@ fn print_on_a4_in_few_pages() {
             main + 11,
             "{lang}: {main} pages, {all} with the profiles"
         );
-        // 176 streets: 20 pages measured in zh, 22 in en when this check was written.
+        // 176 streets: 20 pages measured in zh, 22 in en when this check was written; with the
+        // sample's [uncertainty] 20 and 24.
         let streets = printed_pages(&at("s"), STREETS, &["--lang", lang]);
         assert!(
             streets <= 24,

@@ -188,8 +188,9 @@ fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
     let num = |unit: &str, col: &str| -> f64 { by_unit[unit][scores.col(col)].parse().unwrap() };
 
     let mut wb = workbook(&dir);
+    let names = wb.sheet_names();
     assert_eq!(
-        wb.sheet_names(),
+        names[..7],
         [
             "排名",
             "维度得分",
@@ -199,6 +200,13 @@ fn the_workbook_reads_back_with_the_scores_of_kapok_score() {
             "方法说明",
             "概况"
         ]
+    );
+    // A sample that declares [uncertainty] adds the robustness sheets.
+    assert!(
+        names[7..]
+            .iter()
+            .all(|n| ["名次区间", "敏感度"].contains(&n.as_str())),
+        "{names:?}"
     );
 
     let ranking = wb.worksheet_range("排名").unwrap();
@@ -556,4 +564,214 @@ fn a_broken_geojson_names_its_file() {
         "{err}"
     );
     assert!(!dir.exists());
+}
+
+/// The rank intervals of the HTML ranking table, by unit code: `(lo, hi)`.
+fn html_intervals(html: &str) -> BTreeMap<String, (u32, u32)> {
+    let mut out = BTreeMap::new();
+    let table = html.split("<h2 id=\"ranking\">").nth(1).unwrap();
+    let table = table.split("</table>").next().unwrap();
+    for row in table.split("<tr>").skip(2) {
+        let cells: Vec<(&str, &str)> = row
+            .split("<td")
+            .skip(1)
+            .map(|c| {
+                let (attrs, rest) = c.split_once('>').unwrap();
+                (attrs, rest.split("</td>").next().unwrap())
+            })
+            .collect();
+        let cell = |class: &str| cells.iter().find(|c| c.0 == class).unwrap().1;
+        let (iv, code) = (cell(" class=\"c nw\""), cell(" class=\"nw\""));
+        let (lo, hi) = iv.split_once('–').unwrap_or((iv, iv));
+        out.insert(code.to_string(), (lo.parse().unwrap(), hi.parse().unwrap()));
+    }
+    out
+}
+
+/// The bundle of the sample with its `[uncertainty]` taken out, built by the library:
+/// `robustness` as `--robustness` sets it.
+fn undeclared_bundle(lang: kapok::framework::Lang, robustness: bool) -> BTreeMap<String, Vec<u8>> {
+    let path = root().join(SAMPLE);
+    let mut fw = kapok::load(&path).unwrap();
+    fw.uncertainty = None;
+    let (r, warnings) = kapok::score(&fw, None).unwrap();
+    let opts = kapok::report::ReportOptions {
+        lang,
+        period: r.panel.periods.len() - 1,
+        framework: path,
+        data: None,
+        font: None,
+        geojson: None,
+        tiles: None,
+        svg: false,
+        profiles: false,
+        options: serde_json::json!({}),
+        robustness,
+    };
+    kapok::report::build(&fw, &r, &warnings, &opts)
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn without_a_declaration_the_report_says_nothing_of_robustness_unless_asked() {
+    let files = undeclared_bundle(kapok::framework::Lang::Zh, false);
+    let html = String::from_utf8(files["index.html"].clone()).unwrap();
+    assert!(!html.contains("名次区间") && !html.contains("id=\"robustness\""));
+    assert!(!files.keys().any(|f| f.contains("uncertainty")));
+    let m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    assert!(m["options"].get("robustness").is_none());
+    let wb = Xlsx::new(Cursor::new(files["results.xlsx"].clone())).unwrap();
+    assert_eq!(wb.sheet_names().len(), 7);
+
+    // Asked for: weights ±25 % on the dimensions, 1000 runs, seed 1, and the report says so.
+    for (lang, said) in [
+        (
+            kapok::framework::Lang::Zh,
+            "框架未声明不确定性设定，本报告按各维度权重±25%随机变动、模拟 1000 次（随机种子 1）进行分析。",
+        ),
+        (
+            kapok::framework::Lang::En,
+            "The framework declares no uncertain inputs; this report varies each dimension&#39;s weight by ±25% at random over 1000 runs (seed 1).",
+        ),
+    ] {
+        let files = undeclared_bundle(lang, true);
+        let html = String::from_utf8(files["index.html"].clone()).unwrap();
+        assert!(html.contains(said), "{lang:?}");
+        let m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+        let m = &m["options"]["robustness"];
+        assert_eq!(m["declared"], false);
+        assert_eq!(m["inputs"].as_array().unwrap().len(), 1);
+        assert_eq!(m["inputs"][0]["name"], "weights");
+        assert_eq!(m["runs"], 1000);
+        assert_eq!(m["seed"], 1);
+        assert_eq!(m["saltelli_n"], serde_json::Value::Null);
+        assert!(files.contains_key("charts/uncertainty.png"));
+        assert!(!files.contains_key("charts/sensitivity.png"), "one input");
+    }
+}
+
+#[test]
+fn robustness_adds_rank_intervals_a_sentence_a_chart_sheets_and_manifest_entries() {
+    let tmp = tempdir();
+    let robust = tmp.path().join("robust");
+    report(SAMPLE, &robust, &["--no-profiles", "--robustness"]);
+
+    // The intervals in the table, the sentence, the section and its chart.
+    let html = std::fs::read_to_string(robust.join("index.html")).unwrap();
+    assert!(html.contains(
+        "<th class=\"c\" title=\"90% 的模拟结果落在此名次区间内（5%–95%）\">名次区间</th>"
+    ));
+    assert!(html.contains("的设定下（模拟 1000 次），"), "the sentence");
+    assert!(html.contains("<h2 id=\"robustness\">"));
+    assert!(html.contains("id=\"chart-uncertainty\""));
+    assert!(chart_files(&robust).contains(&"charts/uncertainty.png".to_string()));
+
+    // The workbook's rank statistics match the table's intervals (q5 and q95 rounded), and
+    // every nominal rank lies within [min, max] and every interval within them too.
+    let mut wb = workbook(&robust);
+    assert!(wb.sheet_names().contains(&"名次区间".to_string()));
+    let sheet = wb.worksheet_range("名次区间").unwrap();
+    let intervals = html_intervals(&html);
+    let mut rows = 0;
+    for row in sheet.rows().skip(1) {
+        let nominal = cell_f64(&row[0]).unwrap();
+        let code = cell_text(&row[1]);
+        let (q5, q95) = (cell_f64(&row[4]).unwrap(), cell_f64(&row[5]).unwrap());
+        let (min, max) = (cell_f64(&row[8]).unwrap(), cell_f64(&row[9]).unwrap());
+        assert!(min <= q5 && q5 <= q95 && q95 <= max, "{code}");
+        assert!(min <= nominal && nominal <= max, "{code}");
+        assert_eq!(cell_f64(&row[10]), Some(1000.0));
+        assert_eq!(
+            intervals[&code],
+            (q5.round() as u32, q95.round() as u32),
+            "{code}"
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, intervals.len());
+    assert!(rows > 0);
+
+    // The manifest records what varied, how often, the seed and the sampling.
+    let m = manifest(&robust)["options"]["robustness"].clone();
+    assert_eq!(m["runs"], 1000);
+    assert_eq!(m["seed"], 1);
+    assert_eq!(m["sampling"], "sobol");
+    assert_eq!(m["inputs"][0]["name"], "weights");
+}
+
+#[test]
+fn a_declared_uncertainty_with_two_inputs_adds_a_sensitivity_analysis() {
+    use kapok::framework::uncertainty::{Input, InputKind};
+    let path = root().join(SAMPLE);
+    let mut fw = kapok::load(&path).unwrap();
+    let mut unc = kapok::report::robustness::assumed(&fw);
+    unc.runs = 300;
+    unc.seed = 7;
+    unc.inputs.push(Input {
+        kind: InputKind::Exclude(vec!["theft_rate".into(), "burglary_rate".into()]),
+        span: 0..0,
+    });
+    fw.uncertainty = Some(unc);
+    let (r, warnings) = kapok::score(&fw, None).unwrap();
+    let period = r.panel.periods.len() - 1;
+    for (lang, sens, sentence) in [
+        (
+            kapok::framework::Lang::Zh,
+            "敏感度",
+            "在权重±25%、剔除 2 项指标之一或不剔除的设定下（模拟 300 次），",
+        ),
+        (
+            kapok::framework::Lang::En,
+            "sensitivity",
+            "Under weights ±25% and leaving out one of 2 indicators, or none (300 runs), ",
+        ),
+    ] {
+        let opts = kapok::report::ReportOptions {
+            lang,
+            period,
+            framework: path.clone(),
+            data: None,
+            font: None,
+            geojson: None,
+            tiles: None,
+            svg: false,
+            profiles: false,
+            options: serde_json::json!({}),
+            robustness: false,
+        };
+        let files: BTreeMap<String, Vec<u8>> = kapok::report::build(&fw, &r, &warnings, &opts)
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert!(files.contains_key("charts/uncertainty.png"));
+        assert!(files.contains_key("charts/sensitivity.png"));
+        let html = String::from_utf8(files["index.html"].clone()).unwrap();
+        assert!(html.contains(sentence), "{lang:?}: the sentence");
+        // Declared: no note that the weights were assumed.
+        assert!(!html.contains("框架未声明") && !html.contains("declares no uncertain"));
+        assert!(html.contains("id=\"chart-sensitivity\""));
+        let mut wb = Xlsx::new(Cursor::new(files["results.xlsx"].clone())).unwrap();
+        let s = wb.worksheet_range(sens).unwrap();
+        let inputs: Vec<String> = s.rows().skip(1).map(|r| cell_text(&r[0])).collect();
+        assert_eq!(inputs, ["weights", "exclude"]);
+        for row in s.rows().skip(1) {
+            let (si, sti) = (cell_f64(&row[2]).unwrap(), cell_f64(&row[5]).unwrap());
+            assert!(si.is_finite() && sti.is_finite());
+            assert!((cell_f64(&row[8]).unwrap() - (sti - si)).abs() < 1e-12);
+        }
+        let m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+        let m = &m["options"]["robustness"];
+        assert_eq!(m["declared"], true);
+        assert_eq!(m["runs"], 300);
+        assert_eq!(m["seed"], 7);
+        assert_eq!(m["saltelli_n"], kapok::report::robustness::SALTELLI_N);
+        assert_eq!(
+            m["saltelli_runs"],
+            4 * kapok::report::robustness::SALTELLI_N
+        );
+        assert_eq!(m["inputs"][1]["name"], "exclude");
+        assert_eq!(m["inputs"][1]["choices"], 3);
+    }
 }

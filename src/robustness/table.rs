@@ -20,7 +20,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
 use super::{Block, Failure, RunSpec};
 use crate::error::Error;
-use crate::framework::overrides::{MethodKind, SetParam};
+use crate::framework::overrides::{MethodKind, Overrides, SetParam};
 
 /// A column of a run table.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -301,8 +301,11 @@ pub fn plan(
     for r in &rows {
         let mut f = fw.clone();
         f.apply(&r.spec.overrides).map_err(|e| {
+            let col = culprit(fw, &r.spec.overrides)
+                .map(|c| format!(", column `{}`", c.name()))
+                .unwrap_or_default();
             Error::Usage(format!(
-                "{}:{}: run {}: {e}",
+                "{}:{}{col}: run {}: {e}",
                 path.display(),
                 r.line,
                 r.spec.run
@@ -331,6 +334,41 @@ pub fn plan(
     }
     plan.runs = rows.into_iter().map(|r| r.spec).collect();
     Ok(plan)
+}
+
+/// The column of the cell that makes `o` fail on `fw`: the overrides are applied one cell
+/// at a time (methods, parameters, weights, exclusions, as [`Framework::apply`] orders them)
+/// and the cell whose addition fails is named. `None` when every prefix applies.
+///
+/// [`Framework::apply`]: crate::framework::Framework::apply
+fn culprit(fw: &crate::framework::Framework, o: &Overrides) -> Option<Column> {
+    let mut prefix = Overrides::default();
+    let fails = |p: &Overrides| fw.clone().apply(p).is_err();
+    for (k, t) in &o.methods {
+        prefix.methods.push((*k, t.clone()));
+        if fails(&prefix) {
+            return Some(Column::Method(*k));
+        }
+    }
+    for s in &o.sets {
+        prefix.sets.push(s.clone());
+        if fails(&prefix) {
+            return Some(Column::Set(s.kind, s.param.clone()));
+        }
+    }
+    for (id, w) in &o.weights {
+        prefix.weights.push((id.clone(), *w));
+        if fails(&prefix) {
+            return Some(Column::Weight(id.clone()));
+        }
+    }
+    for id in &o.exclude {
+        prefix.exclude.push(id.clone());
+        if fails(&prefix) {
+            return Some(Column::Exclude);
+        }
+    }
+    None
 }
 
 /// N and the inputs of a Saltelli design's blocks, or the line that breaks the layout.

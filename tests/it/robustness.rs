@@ -629,6 +629,12 @@ fn bad_run_tables_are_usage_errors_naming_file_line_and_column() {
             &["lots"],
         ),
         (
+            "every weight under a node zero",
+            "run,weight:Conn,weight:Sust\n1,0,0\n",
+            ":2, column `weight:Sust`",
+            &["every weight under `Index` would be zero"],
+        ),
+        (
             "an exclusion of an aggregate",
             "run,exclude\n1,LPI\n2,Physical\n",
             ":3, column `exclude`",

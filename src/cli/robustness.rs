@@ -201,11 +201,14 @@ fn report_failures(a: &Analysis) {
         a.plan.runs.len()
     );
     for (m, runs) in reasons.iter().take(3) {
-        text.push_str(&format!(
-            "\n  {} run(s) ({}): {m}",
-            runs.len(),
-            crate::data::list_at_most(runs, 5)
-        ));
+        text.push_str(&match runs.as_slice() {
+            [one] => format!("\n  run {one}: {m}"),
+            _ => format!(
+                "\n  {} runs ({}): {m}",
+                runs.len(),
+                crate::data::list_at_most(runs, 5)
+            ),
+        });
     }
     if reasons.len() > 3 {
         text.push_str(&format!("\n  … and {} other reason(s)", reasons.len() - 3));

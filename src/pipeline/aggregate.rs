@@ -105,27 +105,31 @@ pub fn aggregate(
                     col.mapv_inplace(|v| 70.0 + 60.0 * (v - lo) / (hi - lo));
                 }
             }
-            t
+            ndarray::CowArray::from(t)
         }
-        _ => children.to_owned(),
+        _ => ndarray::CowArray::from(children),
     };
 
     if let Aggregate::Copeland = method {
-        return copeland(&values, weights, &eligible);
+        return copeland(values.view(), weights, &eligible);
     }
 
     let mut out = Array1::from_elem(nrows, f64::NAN);
+    // One buffer for every row: a robustness analysis aggregates thousands of times.
+    let mut cells: Vec<(usize, f64, f64)> = Vec::with_capacity(ncols);
     for (i, row) in values.rows().into_iter().enumerate() {
         if !eligible[i] {
             continue;
         }
-        let cells: Vec<(usize, f64, f64)> = row
-            .iter()
-            .zip(weights)
-            .enumerate()
-            .filter(|(_, (v, _))| !v.is_nan())
-            .map(|(j, (v, w))| (j, *v, *w))
-            .collect();
+        cells.clear();
+        cells.extend(
+            row.iter()
+                .zip(weights)
+                .enumerate()
+                .filter(|(_, (v, _))| !v.is_nan())
+                .map(|(j, (v, w))| (j, *v, *w)),
+        );
+        let cells = &cells;
         let wsum: f64 = cells.iter().map(|c| c.2).sum();
         let wmean =
             |f: &dyn Fn(f64) -> f64| cells.iter().map(|&(_, x, w)| w * f(x)).sum::<f64>() / wsum;
@@ -162,7 +166,7 @@ pub fn aggregate(
 }
 
 fn copeland(
-    x: &ndarray::Array2<f64>,
+    x: ndarray::ArrayView2<f64>,
     weights: &[f64],
     eligible: &[bool],
 ) -> Result<Array1<f64>, StageError> {

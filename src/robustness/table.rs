@@ -20,7 +20,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
 use super::{Block, Failure, RunSpec};
 use crate::error::Error;
-use crate::framework::overrides::{MethodKind, SetParam};
+use crate::framework::overrides::{MethodKind, Overrides, SetParam};
 
 /// A column of a run table.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -299,12 +299,16 @@ pub fn plan(
 ) -> Result<super::Plan, Error> {
     use crate::framework::uncertainty as unc;
     // Each distinct set of methods, parameters and exclusions is applied once; weights are
-    // checked by node id (a weight that leaves a node without weight fails its run only).
+    // checked by node id and against their siblings, as `--weight` is.
     let mut seen = std::collections::HashSet::new();
+    let nominal: Vec<f64> = fw.nodes.iter().map(|n| n.weight).collect();
     for r in &rows {
-        let at = |e: &dyn std::fmt::Display| {
+        let at = |col: Option<Column>, e: &dyn std::fmt::Display| {
+            let col = col
+                .map(|c| format!(", column `{}`", c.name()))
+                .unwrap_or_default();
             Error::Usage(format!(
-                "{}:{}: run {}: {e}",
+                "{}:{}{col}: run {}: {e}",
                 path.display(),
                 r.line,
                 r.spec.run
@@ -312,30 +316,38 @@ pub fn plan(
         };
         let o = &r.spec.overrides;
         if seen.insert(format!("{:?}", (&o.methods, &o.sets, &o.exclude))) {
-            let mut f = fw.clone();
-            f.apply(&crate::framework::overrides::Overrides {
+            let unweighted = Overrides {
                 weights: Vec::new(),
                 ..o.clone()
-            })
-            .map_err(|e| at(&e))?;
+            };
+            if let Err(e) = fw.clone().apply(&unweighted) {
+                return Err(at(culprit(fw, &unweighted), &e));
+            }
         }
-        for (id, _) in &o.weights {
-            match fw.node_by_id(id) {
-                Some(0) => {
-                    return Err(at(&format!(
-                        "weight:{id}: `{id}` is the index, which has no weight"
-                    )));
-                }
-                Some(_) => {}
-                None => {
-                    let hint = crate::framework::diag::did_you_mean(
-                        id,
-                        fw.nodes.iter().map(|n| n.id.as_str()),
-                    )
-                    .map(|h| format!(" ({h})"))
-                    .unwrap_or_default();
-                    return Err(at(&format!("weight:{id}: no node has the id `{id}`{hint}")));
-                }
+        let mut w = nominal.clone();
+        for (id, v) in &o.weights {
+            let col = Some(Column::Weight(id.clone()));
+            let Some(i) = fw.node_by_id(id) else {
+                let hint = crate::framework::diag::did_you_mean(
+                    id,
+                    fw.nodes.iter().map(|n| n.id.as_str()),
+                )
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+                return Err(at(col, &format!("no node has the id `{id}`{hint}")));
+            };
+            let Some(parent) = fw.nodes[i].parent else {
+                return Err(at(
+                    col,
+                    &format!("`{id}` is the index, which has no weight"),
+                ));
+            };
+            w[i] = *v;
+            if fw.nodes[parent].children.iter().all(|&c| w[c] == 0.0) {
+                return Err(at(
+                    col,
+                    &format!("every weight under `{}` would be zero", fw.nodes[parent].id),
+                ));
             }
         }
     }
@@ -361,6 +373,41 @@ pub fn plan(
     }
     plan.runs = rows.into_iter().map(|r| r.spec).collect();
     Ok(plan)
+}
+
+/// The column of the cell that makes `o` fail on `fw`: the overrides are applied one cell
+/// at a time (methods, parameters, weights, exclusions, as [`Framework::apply`] orders them)
+/// and the cell whose addition fails is named. `None` when every prefix applies.
+///
+/// [`Framework::apply`]: crate::framework::Framework::apply
+fn culprit(fw: &crate::framework::Framework, o: &Overrides) -> Option<Column> {
+    let mut prefix = Overrides::default();
+    let fails = |p: &Overrides| fw.clone().apply(p).is_err();
+    for (k, t) in &o.methods {
+        prefix.methods.push((*k, t.clone()));
+        if fails(&prefix) {
+            return Some(Column::Method(*k));
+        }
+    }
+    for s in &o.sets {
+        prefix.sets.push(s.clone());
+        if fails(&prefix) {
+            return Some(Column::Set(s.kind, s.param.clone()));
+        }
+    }
+    for (id, w) in &o.weights {
+        prefix.weights.push((id.clone(), *w));
+        if fails(&prefix) {
+            return Some(Column::Weight(id.clone()));
+        }
+    }
+    for id in &o.exclude {
+        prefix.exclude.push(id.clone());
+        if fails(&prefix) {
+            return Some(Column::Exclude);
+        }
+    }
+    None
 }
 
 /// N and the inputs of a Saltelli design's blocks, or the line that breaks the layout.

@@ -27,6 +27,7 @@ mod properties;
 mod readme;
 mod reference;
 mod report;
+mod robustness;
 mod rollup;
 mod sql;
 mod trend;

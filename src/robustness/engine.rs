@@ -328,6 +328,15 @@ fn summarise(
     failed: Vec<Failure>,
 ) -> Result<Analysis, Error> {
     let nr = plan.runs.len();
+    if let Some(n) = plan.saltelli
+        && nr != n * (plan.inputs.len() + 2)
+    {
+        return Err(Error::Usage(format!(
+            "a Saltelli design of N = {n} over {} input(s) has {} runs, not {nr}",
+            plan.inputs.len(),
+            n * (plan.inputs.len() + 2)
+        )));
+    }
     let shifts: Vec<f64> = (0..nr)
         .map(|i| {
             let run: Vec<u32> = ranks.slice(ndarray::s![i, .., 0]).to_vec();

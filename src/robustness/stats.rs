@@ -111,6 +111,9 @@ fn total_order(ya: &[f64], yab: &[f64], var_y: f64) -> f64 {
 /// `inputs` in order. varY is the variance of A and B (n − 1); the bootstrap resamples the
 /// `n` row indices with replacement `bootstrap` times per input (varY is not resampled) and
 /// gives the 5 % and 95 % quantiles (type 7). The resamples are drawn from `seed`.
+///
+/// # Panics
+/// When `y` does not hold `n·(inputs + 2)` outputs ([`super::analyse`] checks a plan first).
 pub fn sensitivity(
     y: &[f64],
     n: usize,

@@ -738,3 +738,18 @@ fn a_declared_analysis_gives_the_same_bytes_on_one_or_two_threads_and_another_se
         assert_ne!(a.1, b.1, "{}: another seed draws other runs", a.0);
     }
 }
+
+#[test]
+fn a_saltelli_plan_of_the_wrong_size_is_an_error_not_a_panic() {
+    let (fw, panel) = asem();
+    let mut plan = plan_of(vec![Overrides::default(); 7]);
+    plan.saltelli = Some(2);
+    plan.inputs = vec!["weights".into()];
+    let e = analyse(fw, panel, 0, plan, &Options::default()).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    assert!(
+        e.to_string()
+            .contains("a Saltelli design of N = 2 over 1 input(s) has 6 runs, not 7"),
+        "{e}"
+    );
+}

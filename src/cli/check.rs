@@ -46,6 +46,15 @@ pub fn run(a: &CheckArgs) -> Result<(), Error> {
     if !frozen.is_empty() {
         summary.push_str(&format!("; frozen bounds: {} file(s)", frozen.len()));
     }
+    if let Some(u) = &fw.uncertainty {
+        let names: Vec<String> = u.inputs.iter().map(|i| i.name()).collect();
+        summary.push_str(&format!(
+            "; uncertainty: {} input(s) ({}), {} run(s)",
+            names.len(),
+            names.join(", "),
+            u.runs
+        ));
+    }
     if !a.no_data {
         let (panel, warnings) = crate::read_panel(&fw, a.data.as_deref())?;
         super::warn(&warnings);

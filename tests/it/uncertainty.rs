@@ -99,9 +99,13 @@ fn the_samples_check_with_their_declarations_and_no_warning() {
         "indicators/hongmian-streets.toml",
     ] {
         let o = kapok(&["check", "--no-data", f]);
-        let (_, err) = texts(&o);
+        let (out, err) = texts(&o);
         assert_eq!(o.status.code(), Some(0), "{f}: {err}");
         assert!(!err.contains("warning"), "{f}: {err}");
+        assert!(
+            out.contains("uncertainty: 3 input(s) (weights, normalize, exclude), 1000 run(s)"),
+            "{f}: {out}"
+        );
     }
 }
 

@@ -126,6 +126,9 @@ pub fn uncertainty(
     let w = (panel_w * panels.len() as i32 + 2 * theme::PAD).max(720);
     let sub_w = ctx.width(&subtitle, SMALL) + 2 * theme::PAD;
     let w = w.max(sub_w);
+    // A subtitle wider than the panels widens the plots, not the blank margin.
+    let panel_w = (w - 2 * theme::PAD) / panels.len().max(1) as i32;
+    let plot_w = panel_w - rank_w - name_w - 24;
     let h = 104 + head + rows.max(1) * ROW + 36;
     let axis_label = ctx.tr("名次（1 = 最好）", "rank (1 = best)");
     let bytes = render!(ctx, w as u32, h as u32, |root| {

@@ -361,31 +361,6 @@ pub fn write(path: &Path, rows: &[Row]) -> Result<(), Error> {
     })
 }
 
-/// Splits one CSV line into fields (quotes as RFC 4180, no line breaks inside fields).
-fn split(line: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if cur.is_empty() => quoted = true,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            (c, _) => cur.push(c),
-        }
-    }
-    if quoted {
-        return Err("a quoted field is not closed".into());
-    }
-    out.push(cur);
-    Ok(out)
-}
-
 /// The positions of `indicator`, `min`, `max`, `mean` and `sd` in a bounds file's header.
 fn columns(header: &[String]) -> Result<[usize; 5], String> {
     let col = |name: &str| {
@@ -438,28 +413,24 @@ impl BoundsFile {
         };
         let text = String::from_utf8(bytes).map_err(|_| at(1, "not UTF-8 text".into()))?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty());
-        let (_, head) = lines.next().ok_or_else(|| {
+        let records = crate::data::intake::records(text)
+            .map_err(|m| Error::Data(format!("bounds file {}: {m}", path.display())))?;
+        let mut lines = records
+            .into_iter()
+            .filter(|r| !crate::data::intake::blank(&r.fields));
+        let head = lines.next().ok_or_else(|| {
             at(
                 1,
                 "the file is empty (expected the header `".to_string() + HEADER + "`)",
             )
         })?;
-        let header: Vec<String> = split(head)
-            .map_err(|m| at(1, m))?
-            .into_iter()
-            .map(|h| h.trim().to_string())
-            .collect();
-        let [ci, cmin, cmax, cmean, csd] = columns(&header).map_err(|m| at(1, m))?;
+        let header: Vec<String> = head.fields.iter().map(|h| h.trim().to_string()).collect();
+        let [ci, cmin, cmax, cmean, csd] = columns(&header).map_err(|m| at(head.line, m))?;
         let cn = header.iter().position(|h| h == "n");
         let cp = header.iter().position(|h| h == "periods");
         let mut rows: BTreeMap<String, (usize, usize, [f64; 4], String)> = BTreeMap::new();
-        for (i, line) in lines {
-            let line_no = i + 1;
-            let cells = split(line).map_err(|m| at(line_no, m))?;
+        for record in lines {
+            let (line_no, cells) = (record.line, record.fields);
             if cells.len() != header.len() {
                 return Err(at(
                     line_no,
@@ -565,6 +536,7 @@ mod tests {
 
     #[test]
     fn csv_fields_round_trip() {
+        let split = |line: &str| crate::data::intake::records(line).map(|mut r| r.remove(0).fields);
         assert_eq!(
             split("a,\"b,c\",\"d\"\"e\",").unwrap(),
             ["a", "b,c", "d\"e", ""]

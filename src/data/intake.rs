@@ -164,13 +164,17 @@ pub fn decode(bytes: &[u8], encoding: Option<&str>) -> Result<String, String> {
 
 /// One CSV record with the line it starts on.
 #[derive(Debug)]
-struct Record {
-    line: usize,
-    fields: Vec<String>,
+pub struct Record {
+    /// The 1-based line the record starts on.
+    pub line: usize,
+    /// Its fields, unquoted.
+    pub fields: Vec<String>,
 }
 
-/// Splits CSV text into records (RFC 4180: `,` separated, `"` quoted, `""` inside quotes).
-fn records(text: &str) -> Result<Vec<Record>, String> {
+/// Splits CSV text into records (RFC 4180: `,` separated, `"` quoted, `""` inside quotes,
+/// line breaks inside quotes); blank lines give no record. The one CSV splitter of kapok: data
+/// sources, bounds files and run tables are read with it.
+pub fn records(text: &str) -> Result<Vec<Record>, String> {
     let mut out = Vec::new();
     let mut fields = Vec::new();
     let mut field = String::new();
@@ -243,7 +247,7 @@ fn records(text: &str) -> Result<Vec<Record>, String> {
 }
 
 /// Whether a CSV or sheet row holds nothing.
-fn blank(fields: &[String]) -> bool {
+pub fn blank(fields: &[String]) -> bool {
     fields.iter().all(|f| f.trim().is_empty())
 }
 

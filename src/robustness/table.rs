@@ -91,7 +91,7 @@ pub fn read(path: &Path) -> Result<Vec<Row>, Error> {
         ))
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let at = |line: u64, col: &str, msg: &str| {
+    let at = |line: usize, col: &str, msg: &str| {
         let col = if col.is_empty() {
             String::new()
         } else {
@@ -99,31 +99,50 @@ pub fn read(path: &Path) -> Result<Vec<Row>, Error> {
         };
         Error::Usage(format!("{}:{line}{col}: {msg}", path.display()))
     };
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let header = r.headers().map_err(|e| at(1, "", &e.to_string()))?.clone();
+    let records = crate::data::intake::records(text)
+        .map_err(|m| Error::Usage(format!("{}: {m}", path.display())))?;
+    let mut records = records
+        .into_iter()
+        .filter(|r| !crate::data::intake::blank(&r.fields));
+    let Some(header) = records.next() else {
+        return Err(at(
+            1,
+            "",
+            "the run table is empty (a header line with `run` is needed)",
+        ));
+    };
     let mut cols = Vec::new();
-    for h in &header {
-        let c = Column::parse(h).map_err(|e| at(1, h, &e))?;
+    for h in &header.fields {
+        let c = Column::parse(h).map_err(|e| at(header.line, h, &e))?;
         if cols.contains(&c) {
-            return Err(at(1, h, "the column appears twice"));
+            return Err(at(header.line, h, "the column appears twice"));
         }
         cols.push(c);
     }
     if !cols.contains(&Column::Run) {
-        return Err(at(1, "", "a run table needs a `run` column (1, 2, …)"));
+        return Err(at(
+            header.line,
+            "",
+            "a run table needs a `run` column (1, 2, …)",
+        ));
     }
     let mut out: Vec<Row> = Vec::new();
     let mut seen = BTreeSet::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            at(line, "", &e.to_string())
-        })?;
-        let line = rec.position().map_or(0, |p| p.line());
+    for rec in records {
+        let line = rec.line;
+        if rec.fields.len() != cols.len() {
+            return Err(at(
+                line,
+                "",
+                &format!(
+                    "{} field(s), but the header has {}",
+                    rec.fields.len(),
+                    cols.len()
+                ),
+            ));
+        }
         let mut spec = RunSpec::default();
-        for (c, cell) in cols.iter().zip(rec.iter()) {
+        for (c, cell) in cols.iter().zip(&rec.fields) {
             let cell = cell.trim();
             if cell.is_empty() && *c != Column::Run {
                 continue;
@@ -181,10 +200,7 @@ pub fn read(path: &Path) -> Result<Vec<Row>, Error> {
                 Column::Error => {}
             }
         }
-        out.push(Row {
-            spec,
-            line: line as usize,
-        });
+        out.push(Row { spec, line });
     }
     if out.is_empty() {
         return Err(at(2, "", "the run table has no run"));

@@ -73,34 +73,52 @@ fn e_bytes(rest: &[u8]) -> String {
 impl Framework {
     /// Overrides a node's weight for one run (`--weight ID=W`).
     pub fn set_weight(&mut self, id: &str, weight: f64) -> Result<(), Error> {
+        let usage = |m: String| Error::Usage(format!("--weight {id}={weight}: {m}"));
         if !weight.is_finite() || weight < 0.0 {
-            return Err(Error::Usage(format!(
-                "--weight {id}={weight}: a weight must be a finite number ≥ 0"
-            )));
+            return Err(usage("a weight must be a finite number ≥ 0".into()));
         }
-        let Some(i) = self.node_by_id(id) else {
+        let i = self.node_named(id).map_err(usage)?;
+        let mut w: Vec<f64> = self.nodes.iter().map(|n| n.weight).collect();
+        self.set_weight_in(&mut w, i, weight).map_err(usage)?;
+        self.nodes[i].weight = weight;
+        Ok(())
+    }
+
+    /// The node with identifier `id`, or why there is none: "no node has the id `x` (did you
+    /// mean `y`?)".
+    pub fn node_named(&self, id: &str) -> Result<usize, String> {
+        self.node_by_id(id).ok_or_else(|| {
             let hint = diag::did_you_mean(id, self.nodes.iter().map(|n| n.id.as_str()))
                 .map(|h| format!(" ({h})"))
                 .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "--weight {id}={weight}: no node has the id `{id}`{hint}"
-            )));
-        };
+            format!("no node has the id `{id}`{hint}")
+        })
+    }
+
+    /// Sets node `i`'s entry of `weights` (one weight per node) to `w`, checked as every weight
+    /// change is: a finite number ≥ 0, never the index's, and never the last non-zero weight
+    /// under a parent. A node taken out with [`Framework::exclude`] takes any weight. The
+    /// error is the reason, for the caller to prefix with the option or cell.
+    pub fn set_weight_in(&self, weights: &mut [f64], i: usize, w: f64) -> Result<(), String> {
+        if !w.is_finite() || w < 0.0 {
+            return Err("a weight must be a finite number ≥ 0".into());
+        }
         let Some(p) = self.nodes[i].parent else {
-            return Err(Error::Usage(format!(
-                "--weight {id}={weight}: `{id}` is the index, which has no weight"
-            )));
+            if i == 0 {
+                return Err(format!(
+                    "`{}` is the index, which has no weight",
+                    self.nodes[i].id
+                ));
+            }
+            weights[i] = w; // excluded: its weight no longer counts
+            return Ok(());
         };
-        self.nodes[i].weight = weight;
-        if self.nodes[p]
-            .children
-            .iter()
-            .all(|&c| self.nodes[c].weight == 0.0)
-        {
-            return Err(Error::Usage(format!(
-                "--weight {id}={weight}: every weight under `{}` would be zero",
+        weights[i] = w;
+        if self.nodes[p].children.iter().all(|&c| weights[c] == 0.0) {
+            return Err(format!(
+                "every weight under `{}` would be zero",
                 self.nodes[p].id
-            )));
+            ));
         }
         Ok(())
     }

@@ -225,14 +225,9 @@ impl Framework {
     /// (the other weights keep their ratios) and takes no part in screening or aggregation. The
     /// node stays in [`Framework::nodes`], without a parent; [`Framework::is_excluded`] tells.
     pub fn exclude(&mut self, id: &str) -> Result<(), Error> {
-        let Some(i) = self.node_by_id(id) else {
-            let hint = super::diag::did_you_mean(id, self.nodes.iter().map(|n| n.id.as_str()))
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "excluding `{id}`: no node has this id{hint}"
-            )));
-        };
+        let i = self
+            .node_named(id)
+            .map_err(|m| Error::Usage(format!("excluding `{id}`: {m}")))?;
         if self.nodes[i].indicator().is_none() {
             return Err(Error::Usage(format!(
                 "excluding `{id}`: only indicators can be excluded, and `{id}` is an aggregate"

@@ -111,33 +111,18 @@ fn upstream(fw: &Framework, panel: &Panel, p: usize, up: &Overrides) -> Result<U
     Ok(Upstream { fw: f, period, ids })
 }
 
-/// The node weights of `fw` with a run's `weights` set, checked as
-/// [`Framework::set_weight`] checks them.
+/// The node weights of the group's framework with a run's `weights` set, checked as
+/// [`Framework::set_weight_in`] checks every weight.
 fn weights(up: &Upstream, given: &[(String, f64)]) -> Result<Vec<f64>, String> {
     let fw = &up.fw;
     let mut w: Vec<f64> = fw.nodes.iter().map(|n| n.weight).collect();
     for (id, v) in given {
-        let Some(&i) = up.ids.get(id) else {
-            return Err(format!("weight of `{id}`: no node has this id"));
+        let i = match up.ids.get(id) {
+            Some(&i) => i,
+            None => fw.node_named(id)?,
         };
-        if fw.is_excluded(i) {
-            continue; // the run takes the node out; its weight no longer counts
-        }
-        let Some(parent) = fw.nodes[i].parent else {
-            return Err(format!("weight of `{id}`: the index has no weight"));
-        };
-        if !v.is_finite() || *v < 0.0 {
-            return Err(format!(
-                "weight of `{id}` = {v}: a weight must be a finite number ≥ 0"
-            ));
-        }
-        w[i] = *v;
-        if fw.nodes[parent].children.iter().all(|&c| w[c] == 0.0) {
-            return Err(format!(
-                "--weight {id}={v}: every weight under `{}` would be zero",
-                fw.nodes[parent].id
-            ));
-        }
+        fw.set_weight_in(&mut w, i, *v)
+            .map_err(|m| format!("--weight {id}={v}: {m}"))?;
     }
     Ok(w)
 }

@@ -343,28 +343,8 @@ pub fn plan(
         let mut w = nominal.clone();
         for (id, v) in &o.weights {
             let col = Some(Column::Weight(id.clone()));
-            let Some(i) = fw.node_by_id(id) else {
-                let hint = crate::framework::diag::did_you_mean(
-                    id,
-                    fw.nodes.iter().map(|n| n.id.as_str()),
-                )
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-                return Err(at(col, &format!("no node has the id `{id}`{hint}")));
-            };
-            let Some(parent) = fw.nodes[i].parent else {
-                return Err(at(
-                    col,
-                    &format!("`{id}` is the index, which has no weight"),
-                ));
-            };
-            w[i] = *v;
-            if fw.nodes[parent].children.iter().all(|&c| w[c] == 0.0) {
-                return Err(at(
-                    col,
-                    &format!("every weight under `{}` would be zero", fw.nodes[parent].id),
-                ));
-            }
+            let i = fw.node_named(id).map_err(|m| at(col.clone(), &m))?;
+            fw.set_weight_in(&mut w, i, *v).map_err(|m| at(col, &m))?;
         }
     }
     let declared = fw.uncertainty.as_ref();

@@ -270,15 +270,40 @@ fn write(
     Ok(())
 }
 
-fn batch(fields: Vec<(&str, DataType)>, arrays: Vec<ArrayRef>) -> Result<RecordBatch, Error> {
-    let schema = Schema::new(
-        fields
-            .into_iter()
-            .map(|(n, t)| Field::new(n, t, true))
-            .collect::<Vec<_>>(),
-    );
-    RecordBatch::try_new(Arc::new(schema), arrays)
-        .map_err(|e| Error::Eval(format!("building a robustness table: {e}")))
+/// A record batch built column by column; an empty cell is `None`.
+#[derive(Default)]
+struct Columns {
+    fields: Vec<Field>,
+    arrays: Vec<ArrayRef>,
+}
+
+impl Columns {
+    fn push(mut self, name: &str, ty: DataType, array: ArrayRef) -> Self {
+        self.fields.push(Field::new(name, ty, true));
+        self.arrays.push(array);
+        self
+    }
+
+    fn text<'a>(self, name: &str, v: impl Iterator<Item = Option<&'a str>>) -> Self {
+        self.push(name, DataType::Utf8, Arc::new(v.collect::<StringArray>()))
+    }
+
+    fn float(self, name: &str, v: impl Iterator<Item = Option<f64>>) -> Self {
+        self.push(
+            name,
+            DataType::Float64,
+            Arc::new(v.collect::<Float64Array>()),
+        )
+    }
+
+    fn int(self, name: &str, v: impl Iterator<Item = Option<i64>>) -> Self {
+        self.push(name, DataType::Int64, Arc::new(v.collect::<Int64Array>()))
+    }
+
+    fn finish(self) -> Result<RecordBatch, Error> {
+        RecordBatch::try_new(Arc::new(Schema::new(self.fields)), self.arrays)
+            .map_err(|e| Error::Eval(format!("building a robustness table: {e}")))
+    }
 }
 
 /// `run, period, unit, score, rank` (+ `score.<id>`, `rank.<id>` per recorded dimension) for
@@ -289,70 +314,34 @@ fn scores_batch(fw: &Framework, a: &Analysis) -> Result<RecordBatch, Error> {
         .flat_map(|i| (0..nu).map(move |u| (i, u)))
         .filter(|&(i, u)| !a.scores[[i, u, 0]].is_nan() || a.ranks[[i, u, 0]] > 0)
         .collect();
-    let names: Vec<String> = a.nodes[1..]
-        .iter()
-        .flat_map(|&n| {
-            let id = &fw.nodes[n].id;
-            [format!("score.{id}"), format!("rank.{id}")]
+    let score = |k: usize| {
+        rows.iter().map(move |&(i, u)| {
+            let s = a.scores[[i, u, k]];
+            (!s.is_nan()).then_some(s)
         })
-        .collect();
-    let mut fields = vec![
-        ("run", DataType::Int64),
-        ("period", DataType::Utf8),
-        ("unit", DataType::Utf8),
-        ("score", DataType::Float64),
-        ("rank", DataType::Int64),
-    ];
-    let rank = |i: usize, u: usize, k: usize| {
-        let r = a.ranks[[i, u, k]];
-        (r > 0).then_some(i64::from(r))
     };
-    let score = |i: usize, u: usize, k: usize| {
-        let s = a.scores[[i, u, k]];
-        (!s.is_nan()).then_some(s)
+    let rank = |k: usize| {
+        rows.iter().map(move |&(i, u)| {
+            let r = a.ranks[[i, u, k]];
+            (r > 0).then_some(i64::from(r))
+        })
     };
-    let mut arrays: Vec<ArrayRef> = vec![
-        Arc::new(
-            rows.iter()
-                .map(|&(i, _)| a.plan.runs[i].run as i64)
-                .collect::<Int64Array>(),
-        ),
-        Arc::new(
-            rows.iter()
-                .map(|_| Some(a.period.as_str()))
-                .collect::<StringArray>(),
-        ),
-        Arc::new(
-            rows.iter()
-                .map(|&(_, u)| Some(a.units[u].as_str()))
-                .collect::<StringArray>(),
-        ),
-        Arc::new(
-            rows.iter()
-                .map(|&(i, u)| score(i, u, 0))
-                .collect::<Float64Array>(),
-        ),
-        Arc::new(
-            rows.iter()
-                .map(|&(i, u)| rank(i, u, 0))
-                .collect::<Int64Array>(),
-        ),
-    ];
+    let mut cols = Columns::default()
+        .int(
+            "run",
+            rows.iter().map(|&(i, _)| Some(a.plan.runs[i].run as i64)),
+        )
+        .text("period", rows.iter().map(|_| Some(a.period.as_str())))
+        .text("unit", rows.iter().map(|&(_, u)| Some(a.units[u].as_str())))
+        .float("score", score(0))
+        .int("rank", rank(0));
     for k in 1..nk {
-        fields.push((names[2 * (k - 1)].as_str(), DataType::Float64));
-        arrays.push(Arc::new(
-            rows.iter()
-                .map(|&(i, u)| score(i, u, k))
-                .collect::<Float64Array>(),
-        ));
-        fields.push((names[2 * (k - 1) + 1].as_str(), DataType::Int64));
-        arrays.push(Arc::new(
-            rows.iter()
-                .map(|&(i, u)| rank(i, u, k))
-                .collect::<Int64Array>(),
-        ));
+        let id = &fw.nodes[a.nodes[k]].id;
+        cols = cols
+            .float(&format!("score.{id}"), score(k))
+            .int(&format!("rank.{id}"), rank(k));
     }
-    batch(fields, arrays)
+    cols.finish()
 }
 
 /// Units in nominal order (unranked last, by key), with their statistics.
@@ -376,91 +365,42 @@ fn ordered(a: &Analysis) -> Vec<(usize, robustness::RankStats)> {
 /// order.
 fn ranks_batch(panel: &crate::Panel, a: &Analysis, lang: Lang) -> Result<RecordBatch, Error> {
     let rows = ordered(a);
-    let f = |g: &dyn Fn(&robustness::RankStats) -> f64| -> ArrayRef {
-        Arc::new(
-            rows.iter()
-                .map(|(_, s)| Some(g(s)))
-                .collect::<Float64Array>(),
+    let f = |g: fn(&robustness::RankStats) -> f64| rows.iter().map(move |(_, s)| Some(g(s)));
+    let i = |g: fn(&robustness::RankStats) -> i64| rows.iter().map(move |(_, s)| Some(g(s)));
+    Columns::default()
+        .text("period", rows.iter().map(|_| Some(a.period.as_str())))
+        .text("unit", rows.iter().map(|(u, _)| Some(a.units[*u].as_str())))
+        .text(
+            "name",
+            rows.iter().map(|(u, _)| Some(panel.unit_name(*u, lang))),
         )
-    };
-    let i = |g: &dyn Fn(&robustness::RankStats) -> i64| -> ArrayRef {
-        Arc::new(rows.iter().map(|(_, s)| Some(g(s))).collect::<Int64Array>())
-    };
-    batch(
-        vec![
-            ("period", DataType::Utf8),
-            ("unit", DataType::Utf8),
-            ("name", DataType::Utf8),
-            ("nominal", DataType::Int64),
-            ("mean", DataType::Float64),
-            ("median", DataType::Float64),
-            ("q5", DataType::Float64),
-            ("q95", DataType::Float64),
-            ("min", DataType::Int64),
-            ("max", DataType::Int64),
-            ("runs", DataType::Int64),
-        ],
-        vec![
-            Arc::new(
-                rows.iter()
-                    .map(|_| Some(a.period.as_str()))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                rows.iter()
-                    .map(|(u, _)| Some(a.units[*u].as_str()))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                rows.iter()
-                    .map(|(u, _)| Some(panel.unit_name(*u, lang)))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                rows.iter()
-                    .map(|(_, s)| (s.nominal > 0).then_some(i64::from(s.nominal)))
-                    .collect::<Int64Array>(),
-            ),
-            f(&|s| s.mean),
-            f(&|s| s.median),
-            f(&|s| s.q5),
-            f(&|s| s.q95),
-            i(&|s| i64::from(s.min)),
-            i(&|s| i64::from(s.max)),
-            i(&|s| s.runs as i64),
-        ],
-    )
+        .int(
+            "nominal",
+            rows.iter()
+                .map(|(_, s)| (s.nominal > 0).then_some(i64::from(s.nominal))),
+        )
+        .float("mean", f(|s| s.mean))
+        .float("median", f(|s| s.median))
+        .float("q5", f(|s| s.q5))
+        .float("q95", f(|s| s.q95))
+        .int("min", i(|s| i64::from(s.min)))
+        .int("max", i(|s| i64::from(s.max)))
+        .int("runs", i(|s| s.runs as i64))
+        .finish()
 }
 
 /// `input, si, si_q5, si_q95, sti, sti_q5, sti_q95`.
 fn sensitivity_batch(s: &[robustness::Sensitivity]) -> Result<RecordBatch, Error> {
-    let f = |g: &dyn Fn(&robustness::Sensitivity) -> f64| -> ArrayRef {
-        Arc::new(s.iter().map(|x| Some(g(x))).collect::<Float64Array>())
-    };
-    batch(
-        vec![
-            ("input", DataType::Utf8),
-            ("si", DataType::Float64),
-            ("si_q5", DataType::Float64),
-            ("si_q95", DataType::Float64),
-            ("sti", DataType::Float64),
-            ("sti_q5", DataType::Float64),
-            ("sti_q95", DataType::Float64),
-        ],
-        vec![
-            Arc::new(
-                s.iter()
-                    .map(|x| Some(x.input.as_str()))
-                    .collect::<StringArray>(),
-            ),
-            f(&|x| x.si),
-            f(&|x| x.si_q5),
-            f(&|x| x.si_q95),
-            f(&|x| x.sti),
-            f(&|x| x.sti_q5),
-            f(&|x| x.sti_q95),
-        ],
-    )
+    let f = |g: fn(&robustness::Sensitivity) -> f64| s.iter().map(move |x| Some(g(x)));
+    Columns::default()
+        .text("input", s.iter().map(|x| Some(x.input.as_str())))
+        .float("si", f(|x| x.si))
+        .float("si_q5", f(|x| x.si_q5))
+        .float("si_q95", f(|x| x.si_q95))
+        .float("sti", f(|x| x.sti))
+        .float("sti_q5", f(|x| x.sti_q5))
+        .float("sti_q95", f(|x| x.sti_q95))
+        .finish()
 }
 
 /// The terminal summary: the runs, then each unit's nominal rank and interval, best first;

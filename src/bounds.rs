@@ -414,7 +414,7 @@ impl BoundsFile {
         let text = String::from_utf8(bytes).map_err(|_| at(1, "not UTF-8 text".into()))?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let records = crate::data::intake::records(text)
-            .map_err(|m| Error::Data(format!("bounds file {}: {m}", path.display())))?;
+            .map_err(|m| Error::Data(format!("bounds file {}, {m}", path.display())))?;
         let mut lines = records
             .into_iter()
             .filter(|r| !crate::data::intake::blank(&r.fields));

@@ -62,6 +62,12 @@ impl RankChange {
     }
 }
 
+/// The sort key that orders units best first: rank 1 first, a unit without a rank (0) last.
+/// Every ranking kapok shows sorts by it, then by unit key.
+pub fn best_first(rank: u32) -> u32 {
+    if rank == 0 { u32::MAX } else { rank }
+}
+
 /// Outlier treatment applied to one indicator in one period.
 #[derive(Clone, Debug)]
 pub struct Treatment {
@@ -428,7 +434,31 @@ pub fn normalised_period(
         res.references = crate::bounds::references(fw, &res.panel, |q, j| all[q].x.column(j))?;
         all.swap_remove(p)
     };
-    let scores = normalise_period(fw, &mut res, p, &prep)?;
+    finish_normalised(fw, &mut res, p, prep)
+}
+
+/// Every period of `panel` screened, imputed, treated and normalised as [`evaluate`] does it,
+/// without aggregating: [`normalised_period`] for each period, with pass 1 run once.
+pub fn normalised_periods(fw: &Framework, panel: Panel) -> Result<Vec<NormalisedPeriod>, Error> {
+    let mut res = Results::empty(fw, panel);
+    let setup = Setup::new(fw, &res.panel, None)?;
+    let prepared = prepare_all(fw, &mut res, &setup)?;
+    res.references = crate::bounds::references(fw, &res.panel, |q, j| prepared[q].x.column(j))?;
+    prepared
+        .into_iter()
+        .enumerate()
+        .map(|(p, prep)| finish_normalised(fw, &mut res, p, prep))
+        .collect()
+}
+
+/// Pass 2 of period `p` up to normalisation.
+fn finish_normalised(
+    fw: &Framework,
+    res: &mut Results,
+    p: usize,
+    prep: Prepared,
+) -> Result<NormalisedPeriod, Error> {
+    let scores = normalise_period(fw, res, p, &prep)?;
     let ranked = prep
         .rows
         .iter()

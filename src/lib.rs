@@ -37,6 +37,7 @@ pub mod pipeline;
 pub mod report;
 pub mod results;
 pub mod robustness;
+pub mod serve;
 pub mod stats;
 pub mod trend;
 

@@ -357,7 +357,7 @@ impl<'a> Ctx<'a> {
             .collect();
         v.sort_by(|&a, &b| {
             let (ra, rb) = (self.r.ranks[[p, a, 0]], self.r.ranks[[p, b, 0]]);
-            let key = |r: u32| if r == 0 { u32::MAX } else { r };
+            let key = crate::evaluate::best_first;
             key(ra)
                 .cmp(&key(rb))
                 .then(self.score(p, b, 0).total_cmp(&self.score(p, a, 0)))

@@ -7,6 +7,7 @@ mod rank;
 mod report;
 mod robustness;
 mod score;
+mod serve;
 pub mod table;
 
 use std::io::Write;
@@ -49,6 +50,9 @@ enum Command {
     /// (weights, methods, parameters, excluded indicators) drawn at random and report each
     /// unit's rank interval; with --sobol, which input moves the ranking most.
     Robustness(robustness::RobustnessArgs),
+    /// Serve a page to move weights and see the ranking change at once, with a JSON API
+    /// (local only by default; reads the data once, writes nothing).
+    Serve(serve::ServeArgs),
 }
 
 /// Options shared by the commands that evaluate a framework.
@@ -317,6 +321,7 @@ pub fn main() -> i32 {
         Command::Audit(a) => audit::run(a),
         Command::Report(a) => report::run(a),
         Command::Robustness(a) => robustness::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(()) => 0,

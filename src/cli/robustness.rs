@@ -352,12 +352,7 @@ fn ordered(a: &Analysis) -> Vec<(usize, robustness::RankStats)> {
         .enumerate()
         .filter_map(|(u, s)| s.map(|s| (u, s)))
         .collect();
-    v.sort_by_key(|&(u, s)| {
-        (
-            if s.nominal == 0 { u32::MAX } else { s.nominal },
-            a.units[u].clone(),
-        )
-    });
+    v.sort_by_key(|&(u, s)| (crate::evaluate::best_first(s.nominal), a.units[u].clone()));
     v
 }
 

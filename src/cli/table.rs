@@ -84,7 +84,7 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
         .collect();
     rows.sort_by_key(|&u| {
         let k = r.ranks[[p, u, 0]];
-        (if k == 0 { u32::MAX } else { k }, panel.units[u].clone())
+        (crate::evaluate::best_first(k), panel.units[u].clone())
     });
     let trends = (fw.units.period.is_some()).then(|| crate::trend::Trends::of(fw, r));
     let mut t = Table::new();
@@ -159,7 +159,7 @@ pub fn compare(fw: &Framework, r: &Results, p: usize, q: usize, lang: Lang) -> S
         .collect();
     rows.sort_by_key(|&u| {
         let k = r.ranks[[p, u, 0]];
-        (if k == 0 { u32::MAX } else { k }, panel.units[u].clone())
+        (crate::evaluate::best_first(k), panel.units[u].clone())
     });
     let rank = |k: u32| {
         if k == 0 {

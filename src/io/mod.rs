@@ -146,10 +146,7 @@ pub fn write_table(batch: &RecordBatch, path: &Path) -> Result<(), Error> {
     write_atomic(path, |f| {
         let mut w = BufWriter::new(f);
         match format {
-            Format::Csv => {
-                let mut cw = csv::WriterBuilder::new().with_header(true).build(&mut w);
-                cw.write(batch).map_err(|e| e.to_string())?;
-            }
+            Format::Csv => w.write_all(&csv_bytes(batch)?).map_err(|e| e.to_string())?,
             Format::Json => {
                 let mut jw = json::ArrayWriter::new(&mut w);
                 jw.write(batch).map_err(|e| e.to_string())?;
@@ -173,6 +170,15 @@ pub fn write_table(batch: &RecordBatch, path: &Path) -> Result<(), Error> {
         }
         w.flush().map_err(|e| e.to_string())
     })
+}
+
+/// The table as CSV with a header row, as `-o FILE.csv` writes it.
+pub fn csv_bytes(batch: &RecordBatch) -> Result<Vec<u8>, String> {
+    let mut buf = Vec::new();
+    let mut cw = csv::WriterBuilder::new().with_header(true).build(&mut buf);
+    cw.write(batch).map_err(|e| e.to_string())?;
+    drop(cw);
+    Ok(buf)
 }
 
 /// The table as a Parquet file, reproducible byte for byte (`created_by` names kapok's version).

@@ -284,7 +284,7 @@ impl Report<'_> {
             .collect();
         rows.sort_by_key(|&u| {
             let k = self.r.ranks[[self.p, u, 0]];
-            (if k == 0 { u32::MAX } else { k }, panel.units[u].clone())
+            (crate::evaluate::best_first(k), panel.units[u].clone())
         });
         rows
     }

@@ -4,6 +4,7 @@
 //! expectation fails the test.
 
 mod audit;
+mod browser;
 mod build;
 mod catalogue;
 mod charts;
@@ -29,6 +30,8 @@ mod reference;
 mod report;
 mod robustness;
 mod rollup;
+mod serve;
+mod server;
 mod sql;
 mod trend;
 mod uncertainty;

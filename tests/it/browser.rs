@@ -1,0 +1,1 @@
+//! `kapok serve` in headless Chromium, driven over the DevTools protocol.

@@ -85,6 +85,74 @@ fn is_ident(s: &str) -> bool {
 }
 
 impl Checker<'_> {
+    /// Reports a weight below 0 or above [`MAX_WEIGHT`]; true when it is in range.
+    fn weight_in_range(&mut self, w: &Sp<f64>) -> bool {
+        if w.value < 0.0 {
+            self.sink.push(
+                Diagnostic::error(w.span.clone(), format!("weight {} is negative", w.value))
+                    .with_label("weights must be ≥ 0"),
+            );
+            return false;
+        }
+        if w.value > MAX_WEIGHT {
+            self.sink.push(
+                Diagnostic::error(w.span.clone(), format!("weight {} is too large", w.value))
+                    .with_label(format!("weights must be at most {MAX_WEIGHT:e}"))
+                    .with_hint("weights are relative within a parent: 1, 2, 3 weigh the same as 1e12, 2e12, 3e12, and sums of huge weights overflow"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// The `[weights]` table: `id = weight` for any node but the index, overriding the weight
+    /// its own table gives (what `kapok serve` exports, so that chosen weights can be appended
+    /// to a framework as they are).
+    fn weights(&mut self, t: &DeTable<'_>, index: &RawNode, raw: &mut [RawNode]) {
+        for (k, v) in t.iter() {
+            let id = k.get_ref().as_ref();
+            let Some(w) = super::read::as_number(v.get_ref()) else {
+                self.sink.push(
+                    Diagnostic::error(
+                        v.span(),
+                        format!(
+                            "the weight of `{id}` in [weights] must be a number, not {}",
+                            super::read::type_name(v.get_ref())
+                        ),
+                    )
+                    .with_label("expected a number"),
+                );
+                continue;
+            };
+            let w = Sp::new(w, v.span());
+            if !self.weight_in_range(&w) {
+                continue;
+            }
+            if id == index.id.value {
+                self.sink.push(
+                    Diagnostic::error(
+                        k.span(),
+                        format!("`{id}` is the index, which has no weight"),
+                    )
+                    .with_label("the index")
+                    .with_hint("[weights] sets the weights of dimensions and indicators"),
+                );
+                continue;
+            }
+            match raw.iter_mut().find(|n| n.id.value == id) {
+                Some(n) => n.weight = Some(w),
+                None => {
+                    let mut d = Diagnostic::error(k.span(), format!("no node has the id `{id}`"))
+                        .with_label("unknown id");
+                    if let Some(h) = did_you_mean(id, raw.iter().map(|n| n.id.value.as_str())) {
+                        d = d.with_hint(h);
+                    }
+                    self.sink.push(d);
+                }
+            }
+        }
+    }
+
     fn framework(&mut self, root: &DeTable<'_>, span: Range<usize>) -> Option<Framework> {
         let mut r = TableReader::new(root, span.start..span.start, "the framework");
         let index = self.section(&mut r, "index");
@@ -96,6 +164,7 @@ impl Checker<'_> {
         let rollup = r.table(self.sink, "rollup");
         let trend = r.table(self.sink, "trend");
         let uncertainty = r.table(self.sink, "uncertainty");
+        let weights = r.table(self.sink, "weights");
         let sources = self.array(&mut r, "source");
         let dims = self.array(&mut r, "dimension");
         let inds = self.array(&mut r, "indicator");
@@ -163,6 +232,9 @@ impl Checker<'_> {
             unchecked(self.sink);
             return None;
         };
+        if let Some((t, _)) = weights {
+            self.weights(t, &index, &mut raw);
+        }
         let Some(nodes) = self.tree(index, raw) else {
             unchecked(self.sink);
             return None;
@@ -618,21 +690,8 @@ impl Checker<'_> {
         let name = self.name(&mut r);
         let parent = r.str(self.sink, "parent");
         let weight = r.number(self.sink, "weight");
-        if let Some(w) = &weight
-            && w.value < 0.0
-        {
-            self.sink.push(
-                Diagnostic::error(w.span.clone(), format!("weight {} is negative", w.value))
-                    .with_label("weights must be ≥ 0"),
-            );
-        } else if let Some(w) = &weight
-            && w.value > MAX_WEIGHT
-        {
-            self.sink.push(
-                Diagnostic::error(w.span.clone(), format!("weight {} is too large", w.value))
-                    .with_label(format!("weights must be at most {MAX_WEIGHT:e}"))
-                    .with_hint("weights are relative within a parent: 1, 2, 3 weigh the same as 1e12, 2e12, 3e12, and sums of huge weights overflow"),
-            );
+        if let Some(w) = &weight {
+            self.weight_in_range(w);
         }
         let kind = if is_dimension {
             let agg = r

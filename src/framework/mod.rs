@@ -96,12 +96,18 @@ impl Framework {
     }
 
     /// Sets node `i`'s entry of `weights` (one weight per node) to `w`, checked as every weight
-    /// change is: a finite number ≥ 0, never the index's, and never the last non-zero weight
+    /// change is: a finite number ≥ 0 and at most [`check::MAX_WEIGHT`], never the index's, and never the last non-zero weight
     /// under a parent. A node taken out with [`Framework::exclude`] takes any weight. The
     /// error is the reason, for the caller to prefix with the option or cell.
     pub fn set_weight_in(&self, weights: &mut [f64], i: usize, w: f64) -> Result<(), String> {
         if !w.is_finite() || w < 0.0 {
             return Err("a weight must be a finite number ≥ 0".into());
+        }
+        if w > check::MAX_WEIGHT {
+            return Err(format!(
+                "weights are relative within a parent; at most {:e} is accepted",
+                check::MAX_WEIGHT
+            ));
         }
         let Some(p) = self.nodes[i].parent else {
             if i == 0 {

@@ -198,3 +198,45 @@ fn rank_table_shows_scores_as_precisely_as_they_are_ranked() {
             .any(|l| l.contains("440104") && l.contains('.'))
     );
 }
+
+/// A `[weights]` table (what `kapok serve` exports) weighs exactly as the same `--weight`
+/// options: the same scores and ranks in every period, byte for byte.
+#[test]
+fn a_weights_table_weighs_as_the_weight_options() {
+    let dir = crate::util::tempdir();
+    let fw = dir.path().join("h.toml");
+    let text = crate::util::framework_text_anywhere("indicators/hongmian.toml");
+    std::fs::write(
+        &fw,
+        format!("{text}\n[weights]\npublic_safety = 3\nhotline = 0\ntheft_rate = 2.5\n"),
+    )
+    .unwrap();
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    let out = crate::util::kapok(&["score", fw.to_str().unwrap(), "-o", a.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", crate::util::texts(&out).1);
+    let out = crate::util::kapok(&[
+        "score",
+        "indicators/hongmian.toml",
+        "--weight",
+        "public_safety=3",
+        "--weight",
+        "hotline=0",
+        "--weight",
+        "theft_rate=2.5",
+        "-o",
+        b.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", crate::util::texts(&out).1);
+    let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    assert_eq!(a, b, "[weights] and --weight give different results");
+    // And the weights changed something: the official run differs.
+    let c = dir.path().join("c.csv");
+    let out = crate::util::kapok(&[
+        "score",
+        "indicators/hongmian.toml",
+        "-o",
+        c.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert_ne!(std::fs::read(c).unwrap(), a);
+}

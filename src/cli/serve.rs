@@ -39,6 +39,10 @@ pub fn run(a: &ServeArgs) -> Result<(), Error> {
             })?,
     };
     let fw = a.run.framework()?;
+    let listener = crate::serve::bind(SocketAddr::new(ip, a.port))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Usage(format!("cannot listen on {ip}:{}: {e}", a.port)))?;
     let model = crate::serve::Model::load(fw, a.run.framework.clone(), a.run.data.as_deref())?;
     super::warn(&model.warnings);
     if !ip.is_loopback() {
@@ -47,26 +51,21 @@ pub fn run(a: &ServeArgs) -> Result<(), Error> {
             a.host
         );
     }
-    let opts = crate::serve::Options {
-        addr: SocketAddr::new(ip, a.port),
-        open: a.open,
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else if addr.is_ipv6() {
+        format!("[{}]", addr.ip())
+    } else {
+        addr.ip().to_string()
     };
-    crate::serve::run(model, &opts, |addr| {
-        let host = if addr.ip().is_unspecified() {
-            "127.0.0.1".to_string()
-        } else if addr.is_ipv6() {
-            format!("[{}]", addr.ip())
-        } else {
-            addr.ip().to_string()
-        };
-        let url = format!("http://{host}:{}/", addr.port());
-        // The first line of standard output is the address, for scripts; the rest is for people.
-        println!("{url}");
-        eprintln!("kapok serve: {} — Ctrl-C to stop", url);
-        if a.open {
-            open_browser(&url);
-        }
-    })
+    let url = format!("http://{host}:{}/", addr.port());
+    // The first line of standard output is the address, for scripts; the rest is for people.
+    println!("{url}");
+    eprintln!("kapok serve: {url} — Ctrl-C to stop");
+    if a.open {
+        open_browser(&url);
+    }
+    crate::serve::run(model, listener)
 }
 
 /// Opens `url` in the system's browser; a failure is a warning, the server goes on.

@@ -264,47 +264,63 @@ async fn xlsx_handler(State(app): State<App>, RawQuery(raw): RawQuery) -> Respon
     with_model(&app, move |m| ranking_file(m, raw, true)).await
 }
 
-/// Where to listen and whether to open a browser (`kapok serve`'s options).
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// Address to bind.
-    pub addr: SocketAddr,
-    /// Open the page in the system's browser once listening.
-    pub open: bool,
+/// Resolves on Ctrl-C, or on SIGTERM where there are signals (a service manager stopping it).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
-/// Binds `opts.addr` and serves `model` until Ctrl-C; `ready` is called with the address
-/// actually bound (the port may have been 0).
-pub fn run(
-    model: Model,
-    opts: &Options,
-    ready: impl FnOnce(SocketAddr),
-) -> Result<(), crate::Error> {
+/// Binds `addr` (before the data are read, so that a port in use is said at once).
+pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, crate::Error> {
+    let listener = std::net::TcpListener::bind(addr).map_err(|e| {
+        crate::Error::Usage(format!(
+            "cannot listen on {addr}: {e}{}",
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                "\nhint: another program uses this port; choose another with --port (0 picks a free one)"
+            } else {
+                ""
+            }
+        ))
+    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| crate::Error::Usage(format!("cannot listen on {addr}: {e}")))?;
+    Ok(listener)
+}
+
+/// Serves `model` on `listener` (from [`bind`]) until Ctrl-C or SIGTERM.
+pub fn run(model: Model, listener: std::net::TcpListener) -> Result<(), crate::Error> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| crate::Error::Usage(format!("cannot start the server: {e}")))?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(opts.addr).await.map_err(|e| {
-            crate::Error::Usage(format!(
-                "cannot listen on {}: {e}{}",
-                opts.addr,
-                if e.kind() == std::io::ErrorKind::AddrInUse {
-                    "\nhint: another program uses this port; choose another with --port (0 picks a free one)"
-                } else {
-                    ""
-                }
-            ))
-        })?;
-        let addr = listener
+        let listener = tokio::net::TcpListener::from_std(listener)
+            .map_err(|e| crate::Error::Usage(format!("cannot listen: {e}")))?;
+        let loopback = listener
             .local_addr()
-            .map_err(|e| crate::Error::Usage(format!("cannot listen on {}: {e}", opts.addr)))?;
-        ready(addr);
-        let app = router(Arc::new(model), addr.ip().is_loopback());
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        serve(listener, app, shutdown)
+            .map_err(|e| crate::Error::Usage(format!("cannot listen: {e}")))?
+            .ip()
+            .is_loopback();
+        let app = router(Arc::new(model), loopback);
+        serve(listener, app, stop_signal())
             .await
             .map_err(|e| crate::Error::Usage(format!("the server stopped: {e}")))
     })

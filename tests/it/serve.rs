@@ -587,3 +587,416 @@ fn api_rankings_and_downloads_equal_the_command_line_without_periods() {
         None,
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bad requests.
+
+/// A request to a running server, written byte for byte (for methods and heads the client
+/// does not send); the answer is read to the end of the connection.
+fn raw_request(addr: &str, request: &[u8]) -> super::server::Response {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(request).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("reads the answer");
+    super::server::parse(&raw)
+}
+
+/// Percent-encodes a parameter's value as a browser's form would.
+fn enc(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[test]
+fn bad_requests_are_refused_naming_the_parameter() {
+    let s = Server::start("indicators/hongmian.toml", &[]);
+    let zero_public_safety = "w.theft_rate=0&w.burglary_rate=0&w.telecom_fraud_rate=0&w.fraud_loss_per_capita=0&w.telecom_fraud_yoy=0&w.clearance_rate=0";
+    let zero_dims = "w.public_safety=0&w.personal_safety=0&w.dispute_resolution=0&w.copolicing=0&w.emergency=0&w.hotline=0&w.sense_of_safety=0";
+    let long = format!("w.public_safety={}", "1".repeat(8 * 1024));
+    let many: Vec<String> = (0..513).map(|i| format!("w.n{i}=1")).collect();
+    let many = many.join("&");
+    let normalize = |m: &str| format!("normalize={}", enc(m));
+    // (path and query, status, the parameter named (any of; none: the query as a whole), a
+    // piece of the message)
+    let score_cases: Vec<(String, u16, &[&str], &str)> = vec![
+        (
+            "w.public_safty=2".into(),
+            400,
+            &["w.public_safty"],
+            "did you mean `public_safety`",
+        ),
+        (
+            "w.copolicng=1&w.hotline=2".into(),
+            400,
+            &["w.copolicng"],
+            "did you mean `copolicing`",
+        ),
+        (
+            "w.nowhere=1".into(),
+            400,
+            &["w.nowhere"],
+            "no node has the id",
+        ),
+        (
+            "w.public_safety=abc".into(),
+            400,
+            &["w.public_safety"],
+            "not a number",
+        ),
+        (
+            "w.public_safety=-1".into(),
+            400,
+            &["w.public_safety"],
+            "≥ 0",
+        ),
+        (
+            "w.public_safety=-0.5".into(),
+            400,
+            &["w.public_safety"],
+            "≥ 0",
+        ),
+        (
+            "w.public_safety=NaN".into(),
+            400,
+            &["w.public_safety"],
+            "finite",
+        ),
+        (
+            "w.public_safety=nan".into(),
+            400,
+            &["w.public_safety"],
+            "finite",
+        ),
+        (
+            "w.public_safety=inf".into(),
+            400,
+            &["w.public_safety"],
+            "finite",
+        ),
+        (
+            "w.public_safety=-inf".into(),
+            400,
+            &["w.public_safety"],
+            "finite",
+        ),
+        (
+            "w.public_safety=infinity".into(),
+            400,
+            &["w.public_safety"],
+            "finite",
+        ),
+        (
+            "w.public_safety=1e7".into(),
+            400,
+            &["w.public_safety"],
+            "at most",
+        ),
+        (
+            "w.public_safety=1000000.5".into(),
+            400,
+            &["w.public_safety"],
+            "at most",
+        ),
+        (
+            "w.public_safety=1e400".into(),
+            400,
+            &["w.public_safety"],
+            "",
+        ),
+        (
+            "w.public_safety=".into(),
+            400,
+            &["w.public_safety"],
+            "not a number",
+        ),
+        (
+            "w.public_safety=0x10".into(),
+            400,
+            &["w.public_safety"],
+            "not a number",
+        ),
+        (
+            "w.public_safety=1,5".into(),
+            400,
+            &["w.public_safety"],
+            "not a number",
+        ),
+        (
+            "w.public_safety=%E4%B8%89".into(),
+            400,
+            &["w.public_safety"],
+            "not a number",
+        ),
+        ("w.=1".into(), 400, &["w."], ""),
+        ("w.hongmian=2".into(), 400, &["w.hongmian"], "the index"),
+        (
+            zero_public_safety.into(),
+            400,
+            &[
+                "w.theft_rate",
+                "w.burglary_rate",
+                "w.telecom_fraud_rate",
+                "w.fraud_loss_per_capita",
+                "w.telecom_fraud_yoy",
+                "w.clearance_rate",
+            ],
+            "zero",
+        ),
+        (
+            zero_dims.into(),
+            400,
+            &[
+                "w.public_safety",
+                "w.personal_safety",
+                "w.dispute_resolution",
+                "w.copolicing",
+                "w.emergency",
+                "w.hotline",
+                "w.sense_of_safety",
+            ],
+            "zero",
+        ),
+        (
+            "normalize=minmaxx".into(),
+            400,
+            &["normalize"],
+            "unknown normalize method",
+        ),
+        (
+            "aggregate=median".into(),
+            400,
+            &["aggregate"],
+            "unknown aggregate method",
+        ),
+        ("normalize=".into(), 400, &["normalize"], ""),
+        ("aggregate=".into(), 400, &["aggregate"], ""),
+        (normalize("{"), 400, &["normalize"], ""),
+        (
+            normalize("{ method = \"minmax\", range = [1] }"),
+            400,
+            &["normalize"],
+            "",
+        ),
+        (
+            format!(
+                "aggregate={}",
+                enc("{ method = \"generalised\", p = \"x\" }")
+            ),
+            400,
+            &["aggregate"],
+            "",
+        ),
+        // The server reads no file a request names.
+        (
+            normalize("{ method=\"minmax\", over=\"some.csv\" }"),
+            400,
+            &["normalize"],
+            "not a period",
+        ),
+        (
+            normalize("{ method = \"minmax\", bounds = \"some.csv\" }"),
+            400,
+            &["normalize"],
+            "file",
+        ),
+        (
+            normalize("{ method = \"minmax\", bounds = \"/etc/passwd\" }"),
+            400,
+            &["normalize"],
+            "file",
+        ),
+        (
+            normalize("{ method = \"minmax\", bounds = \"data/districts.csv\" }"),
+            400,
+            &["normalize"],
+            "file",
+        ),
+        (
+            normalize("{ method = \"minmax\", bounds = \"../data/districts.csv\" }"),
+            400,
+            &["normalize"],
+            "file",
+        ),
+        // A method that cannot score this period.
+        (
+            "normalize=zscore&aggregate=geometric".into(),
+            400,
+            &["aggregate"],
+            "positive",
+        ),
+        ("period=1999-01".into(), 400, &["period"], "no data"),
+        ("period=2023-13".into(), 400, &["period"], ""),
+        ("period=last+tuesday".into(), 400, &["period"], ""),
+        ("period=".into(), 400, &["period"], "no period"),
+        (
+            "period=2023-12&period=2023-11".into(),
+            400,
+            &["period"],
+            "more than once",
+        ),
+        (
+            "w.public_safety=1&w.public_safety=2".into(),
+            400,
+            &["w.public_safety"],
+            "more than once",
+        ),
+        ("lang=en&lang=en".into(), 400, &["lang"], "more than once"),
+        (
+            "perid=2023-12".into(),
+            400,
+            &["perid"],
+            "did you mean `period`",
+        ),
+        (
+            "weight.public_safety=2".into(),
+            400,
+            &["weight.public_safety"],
+            "unknown parameter",
+        ),
+        ("foo=1".into(), 400, &["foo"], "unknown parameter"),
+        ("lang=fr".into(), 400, &["lang"], "not a language"),
+        ("lang=".into(), 400, &["lang"], ""),
+        ("=3".into(), 400, &[], "without a name"),
+        (long, 400, &[], "bytes"),
+        (many, 400, &[], "parameters"),
+    ];
+    let mut checked = 0;
+    for route in ["/api/score", "/api/ranking.csv", "/api/ranking.xlsx", "/"] {
+        for (q, status, params, words) in &score_cases {
+            let path = format!("{route}?{q}");
+            let label: String = path.chars().take(200).collect();
+            let r = s.get(&path);
+            assert_eq!(r.status, *status, "{label}: {}", r.text());
+            if route == "/" {
+                // The page shows the official ranking and the error.
+                let html = r.text();
+                assert!(
+                    r.header("content-type").unwrap().starts_with("text/html"),
+                    "{label}"
+                );
+                assert!(
+                    params.is_empty() || params.iter().any(|p| html.contains(p)),
+                    "{label}: the page names none of {params:?}"
+                );
+                checked += 1;
+                continue;
+            }
+            assert_eq!(
+                r.header("content-type"),
+                Some("application/json; charset=utf-8"),
+                "{label}"
+            );
+            let e = r.json();
+            let message = e["error"].as_str().expect("an error message");
+            match e["param"].as_str() {
+                None => assert!(params.is_empty(), "{label}: no parameter named: {e}"),
+                Some(p) => {
+                    assert!(
+                        params.contains(&p),
+                        "{label}: names {p}, expected one of {params:?}"
+                    );
+                    assert!(message.starts_with(&format!("{p}: ")), "{label}: {message}");
+                }
+            }
+            assert!(
+                message.contains(words),
+                "{label}: `{message}` lacks `{words}`"
+            );
+            checked += 1;
+        }
+    }
+    // The other routes read the same parameters.
+    for (path, param) in [
+        ("/api/meta?lang=fr", "lang"),
+        ("/api/meta?foo=1", "foo"),
+        ("/api/intervals?period=1999-01", "period"),
+        ("/api/intervals?period=2023-12&period=2023-11", "period"),
+        ("/api/reach?period=1999-01", "period"),
+        ("/api/reach?normalize=bogus", "normalize"),
+        ("/api/reach?aggregate=bogus", "aggregate"),
+    ] {
+        let r = s.get(path);
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        assert_eq!(r.json()["param"], param, "{path}");
+        checked += 1;
+    }
+    // No such page.
+    for path in [
+        "/nope",
+        "/api/scores",
+        "/api/score/",
+        "/API/score",
+        "/api",
+        "/index.html",
+        "/api/ranking.pdf",
+        "/../etc/passwd",
+        "/%2e%2e/Cargo.toml",
+    ] {
+        let r = s.get(path);
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+        assert_eq!(r.json()["param"], Value::Null, "{path}");
+        checked += 1;
+    }
+    // Only loopback names are answered.
+    for (host, status) in [
+        ("evil.example", 403),
+        ("localhost.evil.example", 403),
+        ("127.0.0.1.evil.example", 403),
+        ("evil.example:80", 403),
+        ("", 403),
+        ("localhost", 200),
+        ("LOCALHOST:8080", 200),
+        ("127.0.0.1", 200),
+        ("[::1]:8080", 200),
+    ] {
+        let r = get(&s.addr, "/api/ping", host);
+        assert_eq!(r.status, status, "Host: {host}: {}", r.text());
+        if status == 403 {
+            assert!(
+                r.json()["error"].as_str().unwrap().contains("localhost"),
+                "{host}"
+            );
+        }
+        checked += 1;
+    }
+    let r = raw_request(
+        &s.addr,
+        b"GET /api/ping HTTP/1.1\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(r.status, 403, "no Host header");
+    // Other methods.
+    for method in ["POST", "PUT", "DELETE", "PATCH"] {
+        for path in ["/api/score?w.public_safety=2", "/"] {
+            let req = format!(
+                "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}",
+                s.addr
+            );
+            let r = raw_request(&s.addr, req.as_bytes());
+            assert_eq!(r.status, 405, "{method} {path}");
+            checked += 1;
+        }
+    }
+    let head = format!(
+        "HEAD /api/ping HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        s.addr
+    );
+    let r = raw_request(&s.addr, head.as_bytes());
+    assert_eq!((r.status, r.body.len()), (200, 0), "HEAD");
+    // Requests HTTP itself refuses (characters a URL may not hold unencoded): no answer of
+    // ours, but no harm either.
+    for target in ["/api/score?normalize={a|b}", "/api/score?w.a=\"1\""] {
+        let req = format!(
+            "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            s.addr
+        );
+        let r = raw_request(&s.addr, req.as_bytes());
+        assert_eq!(r.status, 400, "{target}");
+    }
+    // Still answering, and still right.
+    assert_eq!(s.get("/api/ping").status, 200);
+    let r = s.get("/api/score?w.public_safety=2");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["weights"]["public_safety"], 2.0);
+    eprintln!("{checked} bad or foreign requests refused as they should be");
+}

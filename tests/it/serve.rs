@@ -2,6 +2,7 @@
 //! always `kapok score … -o FILE`, never a number taken from kapok itself), exports, bad
 //! requests, random query strings, and a load of concurrent clients.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::Path;
@@ -999,4 +1000,257 @@ fn bad_requests_are_refused_naming_the_parameter() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["weights"]["public_safety"], 2.0);
     eprintln!("{checked} bad or foreign requests refused as they should be");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random query strings.
+
+/// The districts' model, read once for the property tests.
+fn districts_model() -> &'static kapok::serve::Model {
+    static MODEL: OnceLock<kapok::serve::Model> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let path = root().join("indicators/hongmian.toml");
+        let fw = kapok::load(&path).expect("the framework loads");
+        kapok::serve::Model::load(fw, path, None).expect("the model loads")
+    })
+}
+
+/// A random parameter name: mostly known ones (every node id of the districts), sometimes
+/// near misses, empty pieces or any text.
+fn name_strategy(ids: Vec<String>) -> BoxedStrategy<String> {
+    prop_oneof![
+        6 => prop::sample::select(ids).prop_map(|id| format!("w.{id}")),
+        1 => Just("period".to_string()),
+        1 => Just("normalize".to_string()),
+        1 => Just("aggregate".to_string()),
+        1 => Just("lang".to_string()),
+        1 => prop::sample::select(vec![
+            "w.", "w", "", " ", "w.hongmian", "w.public_safty", "perid", "W.hotline", "w.w.hotline",
+            "w.%", "lang ", "w.公共安全", "period\u{0}", "normalise",
+        ])
+        .prop_map(str::to_string),
+        1 => "\\PC{0,8}",
+    ]
+    .boxed()
+}
+
+/// A random value: mostly weights, periods and methods that make sense, sometimes numbers
+/// out of range, other spellings or any text.
+fn value_strategy() -> BoxedStrategy<String> {
+    prop_oneof![
+        4 => (0.0f64..10.0).prop_map(|w| format!("{w}")),
+        2 => (0u32..20).prop_map(|w| w.to_string()),
+        1 => prop::sample::select(vec![
+            "0", "0.0", "1e6", "1e-300", "1e300", "1e7", "1000000.0001", "-1", "-0", "NaN", "inf",
+            "-inf", "abc", "", " 2 ", "2,5", "0x10", "1_000", "+3", ".5", "5.", "1e", "%", "%FF",
+        ])
+        .prop_map(str::to_string),
+        1 => prop::sample::select(vec![
+            "2023-12", "2023-6", "2023-06", "2023年6月", "2022-01", "2022-1", "2023", "2023-Q4",
+            "1999-01", "2023-13", "latest", "2023-12-01",
+        ])
+        .prop_map(str::to_string),
+        1 => prop::sample::select(vec![
+            "zscore", "rank", "minmax", "arithmetic", "geometric", "harmonic", "borda",
+            "{ method = \"minmax\", range = [1, 10] }",
+            "{ method = \"zscore\", mean = 100, sd = 10 }",
+            "{ method = \"generalised\", p = 2 }",
+            "{ method = \"minmax\", over = \"panel\" }",
+            "{ method = \"minmax\", bounds = \"bounds.csv\" }",
+            "{", "}", "[1, 2]", "\"zscore\"", "{ method = \"zscore\", sd = -1 }", "median",
+        ])
+        .prop_map(str::to_string),
+        1 => prop::sample::select(vec!["zh", "en", "fr", "EN", ""]).prop_map(str::to_string),
+        1 => "\\PC{0,12}",
+    ]
+    .boxed()
+}
+
+/// Percent-encodes every byte of `s`, or none, or only what a form would.
+fn encode_strategy(s: String) -> BoxedStrategy<String> {
+    let all: String = s.bytes().map(|b| format!("%{b:02X}")).collect();
+    let form: String = form_urlencoded::byte_serialize(s.as_bytes()).collect();
+    prop::sample::select(vec![s, all, form]).boxed()
+}
+
+/// A query that mostly makes sense: weights of distinct nodes (now and then 0), a period in
+/// some spelling, methods, a language; each piece encoded its own way.
+fn sensible_strategy(ids: Vec<String>) -> BoxedStrategy<Vec<String>> {
+    let weight = prop_oneof![
+        7 => (0.0f64..10.0).prop_map(|w| format!("{w}")),
+        1 => Just("0".to_string()),
+    ];
+    let option = |v: Vec<&'static str>| prop::option::of(prop::sample::select(v));
+    (
+        prop::sample::subsequence(ids, 0..5).prop_flat_map(move |ids| {
+            let n = ids.len();
+            (Just(ids), prop::collection::vec(weight.clone(), n))
+        }),
+        option(vec![
+            "2023-12",
+            "2023-6",
+            "2023年6月",
+            "2022-01",
+            "2022-1",
+            "2023-02",
+        ]),
+        option(vec![
+            "zscore",
+            "rank",
+            "{ method = \"minmax\", range = [1, 10] }",
+            "{ method = \"minmax\", over = \"panel\" }",
+        ]),
+        option(vec![
+            "arithmetic",
+            "geometric",
+            "harmonic",
+            "{ method = \"generalised\", p = 2 }",
+        ]),
+        option(vec!["zh", "en"]),
+    )
+        .prop_map(|((ids, ws), period, normalize, aggregate, lang)| {
+            let mut v: Vec<(String, String)> = ids
+                .into_iter()
+                .zip(ws)
+                .map(|(id, w)| (format!("w.{id}"), w))
+                .collect();
+            for (k, val) in [
+                ("period", period),
+                ("normalize", normalize),
+                ("aggregate", aggregate),
+                ("lang", lang),
+            ] {
+                if let Some(val) = val {
+                    v.push((k.to_string(), val.to_string()));
+                }
+            }
+            v
+        })
+        .prop_flat_map(|v| {
+            v.into_iter()
+                .map(|(k, val)| {
+                    (encode_strategy(k), encode_strategy(val)).prop_map(|(k, v)| format!("{k}={v}"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .boxed()
+}
+
+/// A random query string: a sensible query, random pieces `name=value` (or a bare name,
+/// empty pieces, `a=b=c`), or both mixed, joined by `&`; sometimes a huge number of pieces.
+fn query_strategy(ids: Vec<String>) -> BoxedStrategy<String> {
+    let piece = (name_strategy(ids.clone()), value_strategy(), 0u8..10)
+        .prop_flat_map(|(n, v, shape)| (encode_strategy(n), encode_strategy(v), Just(shape)))
+        .prop_map(|(n, v, shape)| match shape {
+            0 => n,
+            1 => String::new(),
+            2 => format!("{n}={v}={v}"),
+            _ => format!("{n}={v}"),
+        });
+    prop_oneof![
+        8 => sensible_strategy(ids.clone()).prop_map(|p| p.join("&")),
+        4 => prop::collection::vec(piece.clone(), 0..6).prop_map(|p| p.join("&")),
+        4 => (sensible_strategy(ids), prop::collection::vec(piece.clone(), 1..3), any::<prop::sample::Index>())
+            .prop_map(|(mut good, bad, at)| {
+                let i = at.index(good.len() + 1);
+                good.splice(i..i, bad);
+                good.join("&")
+            }),
+        1 => (prop::collection::vec(piece, 1..4), 100usize..700)
+            .prop_map(|(p, times)| vec![p.join("&"); times].join("&")),
+    ]
+    .boxed()
+}
+
+/// The decoded (and trimmed) parameter names of a query, as the server reads them.
+fn decoded_names(raw: &str) -> Vec<String> {
+    form_urlencoded::parse(raw.as_bytes())
+        .map(|(k, _)| k.trim().to_string())
+        .collect()
+}
+
+/// The parameter a refusal names, if any, is one of the query's.
+fn check_refusal(raw: &str, e: &kapok::serve::BadRequest) -> Result<(), TestCaseError> {
+    if let Some(p) = &e.param {
+        prop_assert!(
+            decoded_names(raw).contains(p),
+            "{raw:?} refused naming {p:?}, which it does not hold: {e}"
+        );
+    }
+    prop_assert!(!e.message.is_empty());
+    Ok(())
+}
+
+#[test]
+fn random_queries_never_panic_and_rank_as_the_whole_pipeline_does() {
+    let m = districts_model();
+    let ids: Vec<String> = m.fw.nodes.iter().map(|n| n.id.clone()).collect();
+    let mut runner = TestRunner::new(Config {
+        cases: 128,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let (scored, refused) = (Cell::new(0), Cell::new(0));
+    let t0 = Instant::now();
+    let result = runner.run(&query_strategy(ids), |raw| {
+        let q = match kapok::serve::Query::parse(&raw) {
+            Ok(q) => q,
+            Err(e) => {
+                refused.set(refused.get() + 1);
+                return check_refusal(&raw, &e);
+            }
+        };
+        let s = match m.score(&q) {
+            Ok(s) => s,
+            Err(e) => {
+                refused.set(refused.get() + 1);
+                return check_refusal(&raw, &e);
+            }
+        };
+        scored.set(scored.get() + 1);
+        // The whole pipeline (what `kapok score --period P` runs) with the same framework.
+        let fw = m.framework(&q).expect("a scored query's framework");
+        let full = kapok::evaluate(&fw, m.panel.clone()).map_err(|e| {
+            TestCaseError::fail(format!(
+                "{raw:?} scored by the server, but the command line refuses it: {e}"
+            ))
+        })?;
+        let p = s.period;
+        let n = s.ranks.iter().flatten().count() as u32;
+        for (k, &u) in s.rows.iter().enumerate() {
+            let want = full.ranks[[p, u, 0]];
+            prop_assert_eq!(
+                s.ranks[k].unwrap_or(0),
+                want,
+                "{:?}: rank of unit {}",
+                raw,
+                u
+            );
+            prop_assert!(s.ranks[k].is_none_or(|r| (1..=n).contains(&r)));
+            let (a, b) = (s.scores[[k, 0]], full.scores[[p, u, 0]]);
+            prop_assert!(
+                (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+                "{:?}: score of unit {}: {} against {}",
+                raw,
+                u,
+                a,
+                b
+            );
+        }
+        for u in 0..m.panel.units.len() {
+            if !s.rows.contains(&u) {
+                prop_assert_eq!(full.ranks[[p, u, 0]], 0, "{:?}: unit {} unscored", raw, u);
+            }
+        }
+        Ok(())
+    });
+    eprintln!(
+        "random queries: {} scored, {} refused, {:.1} s",
+        scored.get(),
+        refused.get(),
+        t0.elapsed().as_secs_f64()
+    );
+    if let Err(e) = result {
+        panic!("{e}");
+    }
 }

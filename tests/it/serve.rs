@@ -819,12 +819,19 @@ fn bad_requests_are_refused_naming_the_parameter() {
             &["normalize"],
             "file",
         ),
-        // A method that cannot score this period.
+        // A method that cannot score this period, or another one (the command line refuses
+        // it: `kapok score --period 2023-12 --aggregate geometric` fails on 2022-01).
         (
             "normalize=zscore&aggregate=geometric".into(),
             400,
             &["aggregate"],
             "positive",
+        ),
+        (
+            "period=2023-12&aggregate=geometric".into(),
+            400,
+            &["aggregate"],
+            "period 2022-01",
         ),
         ("period=1999-01".into(), 400, &["period"], "no data"),
         ("period=2023-13".into(), 400, &["period"], ""),

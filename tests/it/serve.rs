@@ -1261,3 +1261,245 @@ fn random_queries_never_panic_and_rank_as_the_whole_pipeline_does() {
         panic!("{e}");
     }
 }
+
+/// A query string as a browser sends it in a URL: every byte outside RFC 3986's query
+/// characters percent-encoded (a `%` is left as it is, valid escape or not).
+fn as_url_query(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn random_queries_over_http_are_answered_with_json() {
+    let s = Server::start("indicators/hongmian.toml", &[]);
+    let meta = s.get("/api/meta").json();
+    let ids: Vec<String> = meta["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_string())
+        .collect();
+    // One keep-alive connection for every request: a dropped connection fails the test.
+    let client = std::cell::RefCell::new(Client::connect(&s.addr).expect("connects"));
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let counts = Cell::new((0, 0));
+    let routes = prop::sample::select(vec!["/api/score", "/api/score", "/api/score", "/api/meta"]);
+    let result = runner.run(&(routes, query_strategy(ids)), |(route, raw)| {
+        let query = as_url_query(&raw);
+        let path = format!("{route}?{query}");
+        let r = client
+            .borrow_mut()
+            .get(&path)
+            .map_err(|e| TestCaseError::fail(format!("{path}: no answer ({e})")))?;
+        if r.header("connection") == Some("close") {
+            *client.borrow_mut() = Client::connect(&s.addr).expect("connects");
+        }
+        // A request line beyond hyper's limit (64 KiB) is refused by HTTP itself, as it should
+        // be (kapok refuses queries over 8 KiB; this one is far longer), and the connection
+        // closed.
+        if r.status == 414 && path.len() > 64 * 1024 {
+            counts.set((counts.get().0, counts.get().1 + 1));
+            return Ok(());
+        }
+        prop_assert!(
+            r.status == 200 || r.status == 400,
+            "{}: HTTP {}: {}",
+            path,
+            r.status,
+            r.text()
+        );
+        prop_assert_eq!(
+            r.header("content-type"),
+            Some("application/json; charset=utf-8"),
+            "{}",
+            path
+        );
+        let v: Value = serde_json::from_slice(&r.body)
+            .map_err(|e| TestCaseError::fail(format!("{path}: not JSON ({e})")))?;
+        let (ok, bad) = counts.get();
+        if r.status == 200 {
+            counts.set((ok + 1, bad));
+            if route == "/api/score" {
+                prop_assert!(!v["units"].as_array().unwrap().is_empty(), "{}", path);
+            }
+        } else {
+            counts.set((ok, bad + 1));
+            prop_assert!(v["error"].is_string(), "{}: {}", path, v);
+            if let Some(p) = v["param"].as_str() {
+                prop_assert!(
+                    decoded_names(&query).iter().any(|n| n == p),
+                    "{}: names {:?}, not a parameter of the query",
+                    path,
+                    p
+                );
+            }
+        }
+        Ok(())
+    });
+    let (ok, bad) = counts.get();
+    eprintln!("random queries over HTTP: {ok} answered, {bad} refused");
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    assert_eq!(s.get("/api/ping").status, 200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load.
+
+/// The ranking of an answer differs from the expected one: how, or `None`.
+fn ranking_difference(api: &[Line], want: &[Line]) -> Option<String> {
+    if api.len() != want.len() {
+        return Some(format!("{} units, expected {}", api.len(), want.len()));
+    }
+    api.iter().zip(want).find_map(|(a, w)| {
+        (a.unit != w.unit || a.rank != w.rank || !close(a.score, w.score)).then(|| {
+            format!(
+                "{} rank {:?} score {:?}, expected {} rank {:?} score {:?}",
+                a.unit, a.rank, a.score, w.unit, w.rank, w.score
+            )
+        })
+    })
+}
+
+#[test]
+fn fifty_clients_rescoring_for_ten_seconds_get_the_command_lines_rankings() {
+    const FRAMEWORK: &str = "indicators/hongmian-streets.toml";
+    const CLIENTS: usize = 50;
+    const LOAD: Duration = Duration::from_secs(10);
+    let queries = [
+        "period=2023-12&w.public_safety=3",
+        "period=2023-6&w.hotline=0&w.emergency=2",
+        "period=2023%E5%B9%B41%E6%9C%88&w.theft_rate=0&w.burglary_rate=3",
+        "period=2022-07&w.sense_of_safety=4&w.copolicing=0.5",
+        "period=2023-12&w.personal_safety=0.25&w.dispute_resolution=5&w.fire_rate=2",
+    ];
+    let index = "hongmian_streets";
+    // The expected rankings, from the command line, while the server starts.
+    let dir = tempdir();
+    let (s, expected) = std::thread::scope(|sc| {
+        let runs: Vec<_> = queries
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let out = dir.path().join(format!("load{i}.csv"));
+                sc.spawn(move || {
+                    cli_score(FRAMEWORK, &cli_args(q, ""), &out);
+                    let csv = Csv::read(&out);
+                    let period = csv.rows[0][csv.col("period")].clone();
+                    csv_ranking(&csv, &period, index, &[])
+                })
+            })
+            .collect();
+        let s = Server::start(FRAMEWORK, &[]);
+        let expected: Vec<Vec<Line>> = runs.into_iter().map(|h| h.join().unwrap()).collect();
+        (s, expected)
+    });
+    for e in &expected {
+        assert_eq!(e.len(), 176, "the streets");
+    }
+    let start = Instant::now();
+    let deadline = start + LOAD;
+    // Even clients keep one connection; odd ones open a new one per request.
+    let per_client: Vec<(Vec<Duration>, Vec<String>)> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let (addr, expected, queries) = (&s.addr, &expected, &queries);
+                sc.spawn(move || {
+                    let mut times = Vec::new();
+                    let mut errors = Vec::new();
+                    let mut kept: Option<Client> = None;
+                    let mut i = c;
+                    while Instant::now() < deadline && errors.len() < 5 {
+                        let q = i % queries.len();
+                        i += 1;
+                        let t = Instant::now();
+                        let conn = match kept.take() {
+                            Some(k) => Ok(k),
+                            None => Client::connect(addr),
+                        };
+                        let answer = conn.and_then(|mut k| {
+                            let r = k.get(&format!("/api/score?{}", queries[q]));
+                            if c % 2 == 0 {
+                                kept = Some(k);
+                            }
+                            r
+                        });
+                        let elapsed = t.elapsed();
+                        let r = match answer {
+                            Ok(r) => r,
+                            Err(e) => {
+                                errors.push(format!("client {c}, ?{}: {e}", queries[q]));
+                                continue;
+                            }
+                        };
+                        if r.status != 200 {
+                            errors.push(format!(
+                                "client {c}, ?{}: HTTP {}: {}",
+                                queries[q],
+                                r.status,
+                                r.text()
+                            ));
+                            continue;
+                        }
+                        let v: Value = match serde_json::from_slice(&r.body) {
+                            Ok(v) => v,
+                            Err(e) => {
+                                errors.push(format!("client {c}: not JSON: {e}"));
+                                continue;
+                            }
+                        };
+                        if let Some(d) = ranking_difference(&api_ranking(&v), &expected[q]) {
+                            errors.push(format!("client {c}, ?{}: {d}", queries[q]));
+                            continue;
+                        }
+                        times.push(elapsed);
+                    }
+                    (times, errors)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let wall = start.elapsed();
+    let errors: Vec<&String> = per_client.iter().flat_map(|(_, e)| e).collect();
+    let mut times: Vec<Duration> = per_client.iter().flat_map(|(t, _)| t.clone()).collect();
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    eprintln!(
+        "load: {} clients, {} answers equal to the command line's in {:.1} s ({:.0}/s); latency median {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        CLIENTS,
+        times.len(),
+        wall.as_secs_f64(),
+        times.len() as f64 / wall.as_secs_f64(),
+        ms(pct(0.5)),
+        ms(pct(0.99)),
+        ms(*times.last().unwrap())
+    );
+    assert!(
+        errors.is_empty(),
+        "{} errors, e.g. {:?}",
+        errors.len(),
+        &errors[..errors.len().min(5)]
+    );
+    for (c, (t, _)) in per_client.iter().enumerate() {
+        assert!(!t.is_empty(), "client {c} got no answer in {LOAD:?}");
+    }
+    assert!(
+        wall < LOAD + Duration::from_secs(60),
+        "the load took {wall:?}"
+    );
+    assert_eq!(s.get("/api/ping").status, 200);
+}

@@ -199,14 +199,14 @@ pub struct Client {
 
 impl Client {
     /// Connects to `addr` (`127.0.0.1:PORT`), sending `Host: <addr>`.
-    pub fn connect(addr: &str) -> Client {
-        let s = TcpStream::connect(addr).expect("connects");
-        s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-        s.set_nodelay(true).unwrap();
-        Client {
+    pub fn connect(addr: &str) -> std::io::Result<Client> {
+        let s = TcpStream::connect(addr)?;
+        s.set_read_timeout(Some(Duration::from_secs(120)))?;
+        s.set_nodelay(true)?;
+        Ok(Client {
             stream: BufReader::new(s),
             host: addr.to_string(),
-        }
+        })
     }
 
     /// `GET path` on this connection; `Err` if the connection fails or closes before a whole

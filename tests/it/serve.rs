@@ -609,6 +609,17 @@ fn enc(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// Every answer of ours, refusals included, is neither sniffed, cached nor referred.
+fn assert_safe_headers(label: &str, r: &super::server::Response) {
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(r.header(name), Some(value), "{label}: {name}");
+    }
+}
+
 #[test]
 fn bad_requests_are_refused_naming_the_parameter() {
     let s = Server::start("indicators/hongmian.toml", &[]);
@@ -876,6 +887,7 @@ fn bad_requests_are_refused_naming_the_parameter() {
             let label: String = path.chars().take(200).collect();
             let r = s.get(&path);
             assert_eq!(r.status, *status, "{label}: {}", r.text());
+            assert_safe_headers(&label, &r);
             if route == "/" {
                 // The page shows the official ranking and the error.
                 let html = r.text();
@@ -943,6 +955,7 @@ fn bad_requests_are_refused_naming_the_parameter() {
     ] {
         let r = s.get(path);
         assert_eq!(r.status, 404, "{path}: {}", r.text());
+        assert_safe_headers(path, &r);
         assert_eq!(r.json()["param"], Value::Null, "{path}");
         checked += 1;
     }
@@ -960,6 +973,7 @@ fn bad_requests_are_refused_naming_the_parameter() {
     ] {
         let r = get(&s.addr, "/api/ping", host);
         assert_eq!(r.status, status, "Host: {host}: {}", r.text());
+        assert_safe_headers(&format!("Host: {host}"), &r);
         if status == 403 {
             assert!(
                 r.json()["error"].as_str().unwrap().contains("localhost"),

@@ -155,6 +155,12 @@ fn main() {
         let s = model.score(&queries[i % queries.len()]).expect("scores");
         black_box(kapok::serve::json::score(&model, &s).to_string());
     });
+    // Methods other than the framework's: every period is re-aggregated (a method that fails
+    // in one is refused, as the command line refuses it).
+    let methods = Query::parse("period=2023-12&normalize=zscore&w.public_safety=3").unwrap();
+    let rescore_methods = time(n, |_| {
+        black_box(model.score(&methods).expect("scores"));
+    });
     let full = time((n / 50).max(3), |i| {
         let fw = model
             .framework(&queries[i % queries.len()])
@@ -207,6 +213,10 @@ fn main() {
             &rescore,
         ),
         ("  … and its JSON answer (json::score)", &rescore_json),
+        (
+            "re-score, normalize=zscore (every period checked)",
+            &rescore_methods,
+        ),
         ("whole pipeline, every period (kapok::evaluate)", &full),
         ("round trip /api/ping (keep-alive)", &ping),
         ("round trip /api/score?… (keep-alive)", &trip),

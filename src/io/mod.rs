@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Float64Type, UInt32Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, UInt32Type};
 use datafusion::arrow::{csv, ipc, json};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::file::properties::WriterProperties;
@@ -234,6 +234,10 @@ pub fn xlsx_workbook_bytes(
                     }
                     DataType::UInt32 => {
                         ws.write_number(row, c, col.as_primitive::<UInt32Type>().value(r) as f64)?;
+                    }
+                    // Rank changes (`rank_change.<id>`, `rank_yoy.<id>`).
+                    DataType::Int64 => {
+                        ws.write_number(row, c, col.as_primitive::<Int64Type>().value(r) as f64)?;
                     }
                     DataType::Utf8 => {
                         ws.write_string(row, c, col.as_string::<i32>().value(r))?;

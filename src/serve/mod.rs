@@ -94,22 +94,21 @@ pub fn is_loopback_host(host: &str) -> bool {
 /// Refuses requests to other names when bound to loopback, and sets the headers every answer
 /// carries.
 async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
-    if app.loopback_only {
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        if !is_loopback_host(host) {
-            return error_response(
-                StatusCode::FORBIDDEN,
-                &BadRequest::query(format!(
-                    "this server answers requests to localhost only, not to `{host}`"
-                )),
-            );
-        }
-    }
-    let mut res = next.run(req).await;
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let mut res = if app.loopback_only && !is_loopback_host(host) {
+        error_response(
+            StatusCode::FORBIDDEN,
+            &BadRequest::query(format!(
+                "this server answers requests to localhost only, not to `{host}`"
+            )),
+        )
+    } else {
+        next.run(req).await
+    };
     let h = res.headers_mut();
     h.insert(
         "x-content-type-options",

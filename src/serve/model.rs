@@ -164,12 +164,8 @@ impl Model {
                     MethodKind::Normalize => q.normalize = (c != official).then(|| c.clone()),
                     _ => q.aggregate = (c != official).then(|| c.clone()),
                 }
-                let ok = (0..self.panel.periods.len()).all(|p| {
-                    let mut q = q.clone();
-                    q.period = Some(self.panel.periods[p].clone()).filter(|s| !s.is_empty());
-                    self.score(&q).is_ok()
-                });
-                if ok {
+                // A method other than the framework's is scored only if every period scores.
+                if self.score(&q).is_ok() {
                     list.push(c);
                 }
             }
@@ -257,19 +253,34 @@ impl Model {
         let fw = self.framework(q)?;
         let all = self.normalised(&fw, q)?;
         let np = &all[p];
-        let mut scores = np.scores.clone();
         let weights: Vec<f64> = fw.nodes.iter().map(|n| n.weight).collect();
-        Scorer::new(&fw)
-            .aggregate(&mut scores, &weights)
-            .map_err(|(node, e)| {
-                let e = evaluate::aggregation_error(&fw, &self.panel, &np.rows, p, node, &e);
-                let param = if q.aggregate.is_some() {
-                    "aggregate"
-                } else {
-                    "normalize"
-                };
-                BadRequest::param(param, e.to_string())
-            })?;
+        let scorer = Scorer::new(&fw);
+        let fail = |period: usize, rows: &[usize], (node, e)| {
+            let e = evaluate::aggregation_error(&fw, &self.panel, rows, period, node, &e);
+            let param = if q.aggregate.is_some() {
+                "aggregate"
+            } else {
+                "normalize"
+            };
+            BadRequest::param(param, e.to_string())
+        };
+        // Methods other than the framework's are refused, as `kapok score --period P` refuses
+        // them, when they cannot score some period: the command line evaluates every period.
+        // (The framework's own methods score every period: the model was loaded so.)
+        let every_period = q.normalize.is_some() || q.aggregate.is_some();
+        let mut scores = None;
+        for (o, npo) in all.iter().enumerate() {
+            if o == p || every_period {
+                let mut s = npo.scores.clone();
+                scorer
+                    .aggregate(&mut s, &weights)
+                    .map_err(|x| fail(o, &npo.rows, x))?;
+                if o == p {
+                    scores = Some(s);
+                }
+            }
+        }
+        let mut scores = scores.expect("the query's period is scored");
         scores.mapv_inplace(crate::format::no_negative_zero);
         let ranks = evaluate::rank_scores(&fw, scores.column(0), &np.ranked);
         Ok(Scored {

@@ -137,17 +137,7 @@ pub fn parse(raw: &[u8]) -> Response {
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .expect("a complete head");
-    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
+    let (status, headers) = parse_head(&raw[..end]);
     let mut body = raw[end + 4..].to_vec();
     let chunked = headers.iter().any(|(k, v)| {
         k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
@@ -160,6 +150,22 @@ pub fn parse(raw: &[u8]) -> Response {
         headers,
         body,
     }
+}
+
+/// The status and headers of a response's head (without the blank line).
+fn parse_head(head: &[u8]) -> (u16, Vec<(String, String)>) {
+    let head = String::from_utf8_lossy(head).into_owned();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    (status, headers)
 }
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
@@ -182,4 +188,83 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&b[..size]);
         b = &b[size + 2..];
     }
+}
+
+/// One keep-alive connection: requests are sent one after another on the same socket, each
+/// answer read by its `Content-Length` (or chunks).
+pub struct Client {
+    stream: BufReader<TcpStream>,
+    host: String,
+}
+
+impl Client {
+    /// Connects to `addr` (`127.0.0.1:PORT`), sending `Host: <addr>`.
+    pub fn connect(addr: &str) -> std::io::Result<Client> {
+        let s = TcpStream::connect(addr)?;
+        s.set_read_timeout(Some(Duration::from_secs(120)))?;
+        s.set_nodelay(true)?;
+        Ok(Client {
+            stream: BufReader::new(s),
+            host: addr.to_string(),
+        })
+    }
+
+    /// `GET path` on this connection; `Err` if the connection fails or closes before a whole
+    /// answer is read.
+    pub fn get(&mut self, path: &str) -> std::io::Result<Response> {
+        write!(
+            self.stream.get_mut(),
+            "GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n",
+            self.host
+        )?;
+        read_response(&mut self.stream)
+    }
+}
+
+/// Reads one HTTP/1.1 response (head, then a `Content-Length` or chunked body) from `r`.
+pub fn read_response(r: &mut impl BufRead) -> std::io::Result<Response> {
+    let eof = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed");
+    let mut head = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            return Err(eof());
+        }
+        if line == b"\r\n" {
+            break;
+        }
+        head.extend_from_slice(&line);
+    }
+    let (status, headers) = parse_head(head.strip_suffix(b"\r\n").unwrap_or(&head));
+    let mut res = Response {
+        status,
+        headers,
+        body: Vec::new(),
+    };
+    let length = res
+        .header("content-length")
+        .map(|v| v.parse::<usize>().expect("a numeric Content-Length"));
+    let chunked = res
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    if let Some(n) = length {
+        res.body = vec![0; n];
+        r.read_exact(&mut res.body)?;
+    } else if chunked {
+        loop {
+            let mut size = String::new();
+            if r.read_line(&mut size)? == 0 {
+                return Err(eof());
+            }
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
+                .expect("hex chunk size");
+            let mut chunk = vec![0; n + 2];
+            r.read_exact(&mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            res.body.extend_from_slice(&chunk[..n]);
+        }
+    }
+    Ok(res)
 }

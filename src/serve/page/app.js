@@ -777,9 +777,11 @@
         renderRanking();
         renderExport();
         body.dataset.query = d.query;
+        if (periodChanged) loadIntervals();
+        // Ready only when no newer change waits: the ranking shown is the URL's.
+        if (timer || queryString() !== q) return;
         history.replaceState(null, "", "/" + (d.query ? "?" + d.query : ""));
         setLangLink(d.query);
-        if (periodChanged) loadIntervals();
         body.dataset.state = "ready";
       },
       (e) => {
@@ -788,6 +790,7 @@
         clearErrors();
         showError(e);
         $("status").textContent = fmt(T.units, { n: score ? score.units.length : 0 });
+        if (timer || queryString() !== q) return;
         body.dataset.state = "error";
       }
     );

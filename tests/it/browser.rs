@@ -258,6 +258,17 @@ impl Browser {
         panic!("Tab never reached {selector}");
     }
 
+    /// Saves a screenshot as `$KAPOK_SHOTS/NAME.png` when `KAPOK_SHOTS` names a directory
+    /// (for looking at the page; nothing is checked).
+    fn shot(&mut self, name: &str) {
+        let Some(dir) = std::env::var_os("KAPOK_SHOTS") else {
+            return;
+        };
+        let r = self.call("Page.captureScreenshot", json!({ "format": "png" }));
+        let png = base64_decode(r["data"].as_str().expect("screenshot data"));
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+
     fn body_data(&mut self, key: &str) -> String {
         self.eval(&format!("document.body.dataset.{key}"))
             .as_str()
@@ -271,6 +282,31 @@ impl Drop for Browser {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Standard base64 decoded (Chromium's screenshots).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a' + 26) as u32,
+            b'0'..=b'9' => (c - b'0' + 52) as u32,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        }
+    };
+    let bytes: Vec<u8> = text
+        .bytes()
+        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
+        .collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let n = chunk.iter().fold(0u32, |acc, &c| (acc << 6) | value(c)) << (6 * (4 - chunk.len()));
+        let b = n.to_be_bytes();
+        out.extend_from_slice(&b[1..chunk.len()]);
+    }
+    out
 }
 
 /// The body of `GET path` from Chromium's DevTools HTTP server, which keeps the connection
@@ -450,6 +486,63 @@ fn browser_shared_link_shows_the_cli_ranking() {
         n => format!("↓{}", -n),
     };
     assert_eq!(arrow, json!(want), "rank change of {}", first.unit);
+
+    // The rank intervals arrive after the first paint: each unit's q5–q95 of /api/intervals.
+    b.wait_for(
+        "![...document.querySelectorAll('#ranking .interval')].some(e => e.classList.contains('pending'))",
+        "the rank intervals",
+    );
+    let iv = server.get("/api/intervals?period=2023-12").json();
+    let shown_iv = b.eval(
+        "JSON.stringify(Object.fromEntries([...document.querySelectorAll('#ranking .unit')].map(e => \
+         [e.dataset.unit, e.querySelector('.interval .iv-text').textContent])))",
+    );
+    let shown_iv: HashMap<String, String> =
+        serde_json::from_str(shown_iv.as_str().unwrap()).unwrap();
+    for u in iv["units"].as_array().unwrap() {
+        let unit = u["unit"].as_str().unwrap();
+        let want = format!(
+            "{}–{}",
+            u["q5"].as_f64().unwrap().round(),
+            u["q95"].as_f64().unwrap().round()
+        );
+        assert_eq!(shown_iv[unit], want, "rank interval of {unit}");
+    }
+
+    // "How far can this unit move?": a click on the first unit's button shows its best and
+    // worst rank of /api/reach, and says what was searched.
+    let reach_button = format!("#ranking .unit[data-unit=\"{}\"] .reach", first.unit);
+    let (x, y, _) = b.centre(&reach_button);
+    b.mouse("mouseMoved", x, y, 0);
+    b.mouse("mousePressed", x, y, 1);
+    b.mouse("mouseReleased", x, y, 0);
+    b.wait_for(
+        &format!("document.querySelector({}).classList.contains('shown') && !document.getElementById('reach-note').hidden", json!(reach_button)),
+        "the reach of a unit",
+    );
+    let reach = server.get("/api/reach?period=2023-12").json();
+    let r = reach["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["unit"] == first.unit.as_str())
+        .expect("the unit's reach");
+    assert_eq!(
+        b.eval(&format!(
+            "document.querySelector({}).textContent",
+            json!(reach_button)
+        )),
+        json!(format!("{}–{}", r["best"], r["worst"])),
+        "reach of {}",
+        first.unit
+    );
+    let note = b.eval("document.getElementById('reach-note').textContent");
+    let note = note.as_str().unwrap();
+    assert!(
+        note.contains(&reach["weightings"].to_string()),
+        "the note does not say how many weightings were searched: {note}"
+    );
+    b.shot("browser-shared-link-zh-1280");
     assert!(
         b.exceptions.is_empty(),
         "the page threw: {:?}",
@@ -513,6 +606,7 @@ fn browser_dragging_a_slider_rescores_as_the_cli() {
         "the drag left the ranking as it was"
     );
     assert_same_ranking(&after, &cli_ranking(STREETS, &search), "after the drag");
+    b.shot("browser-drag-zh-1280");
     assert!(
         b.exceptions.is_empty(),
         "the page threw: {:?}",
@@ -559,6 +653,7 @@ fn browser_keyboard_on_a_slider_rescores_as_the_cli() {
         "the keys left the ranking as it was"
     );
     assert_same_ranking(&after, &cli_ranking(STREETS, &search), "after the keys");
+    b.shot("browser-keyboard-en-1280");
 
     // Reset brings the official weights back, also by keyboard.
     b.tab_to("button#reset");

@@ -118,6 +118,11 @@ impl Browser {
         };
         b.call("Runtime.enable", json!({}));
         b.call("Page.enable", json!({}));
+        // The viewport exactly (a headless window is at least 500 px wide).
+        b.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500 }),
+        );
         b
     }
 
@@ -666,6 +671,112 @@ fn browser_keyboard_on_a_slider_rescores_as_the_cli() {
         keys(&b.ranking()),
         keys(&before),
         "Reset did not bring the official ranking back"
+    );
+    assert!(
+        b.exceptions.is_empty(),
+        "the page threw: {:?}",
+        b.exceptions
+    );
+}
+
+#[test]
+#[ignore = "needs Chromium; run by .ci/run"]
+fn browser_a_phone_sees_indicator_weights_and_errors_next_to_their_box() {
+    // A framework without periods, on a phone-wide window.
+    let server = Server::start("indicators/asem.toml", &[]);
+    let mut b = Browser::launch(390, 900);
+    b.open(&server.url);
+    assert_eq!(
+        b.eval("document.getElementById('period').offsetParent === null"),
+        json!(true),
+        "a framework without periods shows a period selector"
+    );
+    assert_same_ranking(
+        &b.ranking(),
+        &cli_ranking("indicators/asem.toml", ""),
+        "asem",
+    );
+    // The controls stack above the ranking, and nothing is wider than the window.
+    let layout = b.eval(
+        "[document.getElementById('controls').querySelector('input[type=range]').getBoundingClientRect().top, \
+          document.getElementById('ranking').getBoundingClientRect().top, \
+          document.documentElement.scrollWidth, window.innerWidth]",
+    );
+    let px = |i: usize| layout[i].as_f64().unwrap();
+    assert!(
+        px(0) < px(1) && px(2) <= px(3) && px(3) <= 400.0,
+        "the phone layout does not stack the controls above the ranking within 390 px \
+         (slider top, ranking top, page width, window width): {layout}"
+    );
+
+    // Expanding a dimension shows its children's weights.
+    let hidden =
+        "document.querySelector('input[type=range][data-node=Physical]').offsetParent === null";
+    assert_eq!(b.eval(hidden), json!(true));
+    let (x, y, _) = b.centre(".node[data-id=Conn] > .node-head > .toggle");
+    b.mouse("mousePressed", x, y, 1);
+    b.mouse("mouseReleased", x, y, 0);
+    assert_eq!(
+        b.eval(hidden),
+        json!(false),
+        "expanding Conn does not show Physical's slider"
+    );
+
+    // Both top dimensions typed to 0: the server refuses, and says so next to the box it names.
+    for id in ["Conn", "Sust"] {
+        let (x, y, _) = b.centre(&format!("input[type=number][data-node={id}]"));
+        for _ in 0..3 {
+            b.mouse("mousePressed", x, y, 1);
+            b.mouse("mouseReleased", x, y, 0);
+        }
+        b.eval(&format!(
+            "document.querySelector('input[type=number][data-node={id}]').select()"
+        ));
+        b.call("Input.insertText", json!({ "text": "0" }));
+    }
+    b.wait_for(
+        "document.body.dataset.state === 'error'",
+        "the page to show the server's refusal",
+    );
+    let api = server.get("/api/score?w.Conn=0&w.Sust=0");
+    assert_eq!(api.status, 400);
+    let param = api.json()["param"].as_str().unwrap().to_string();
+    let id = param.trim_start_matches("w.");
+    let shown = b.eval(&format!(
+        "document.querySelector('.node[data-id={id}] > .err').textContent"
+    ));
+    assert_eq!(
+        shown,
+        api.json()["error"],
+        "the error is not shown next to the box of {param}"
+    );
+    assert_eq!(
+        b.eval(&format!(
+            "document.querySelector('input[type=number][data-node={id}]').getAttribute('aria-invalid')"
+        )),
+        json!("true")
+    );
+    b.shot("browser-phone-error-390");
+    // One weight back: the ranking of the URL again.
+    let (x, y, _) = b.centre("input[type=number][data-node=Conn]");
+    b.mouse("mousePressed", x, y, 1);
+    b.mouse("mouseReleased", x, y, 0);
+    b.eval("document.querySelector('input[type=number][data-node=Conn]').select()");
+    b.call("Input.insertText", json!({ "text": "2" }));
+    b.wait_for(
+        "document.body.dataset.state === 'ready' && document.body.dataset.query === 'w.Conn=2&w.Sust=0'",
+        "the page to re-score with Conn = 2",
+    );
+    let search = b.eval("location.search").as_str().unwrap().to_string();
+    assert_same_ranking(
+        &b.ranking(),
+        &cli_ranking("indicators/asem.toml", &search),
+        "Conn = 2, Sust = 0",
+    );
+    assert_eq!(
+        b.eval("document.querySelectorAll('.err:not([hidden])').length"),
+        json!(0),
+        "the error stays after a good answer"
     );
     assert!(
         b.exceptions.is_empty(),

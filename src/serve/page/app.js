@@ -329,7 +329,8 @@
     num.addEventListener("input", () => {
       const v = num.value.trim();
       const w = Number(v);
-      if (v === "" || !Number.isFinite(w) || w < 0 || w > meta.max_weight) {
+      if (v === "") return; // being typed; checked on change
+      if (!Number.isFinite(w) || w < 0 || w > meta.max_weight) {
         err.textContent = fmt(T.badNumber, { max: meta.max_weight });
         err.hidden = false;
         num.setAttribute("aria-invalid", "true");
@@ -341,6 +342,13 @@
       if (w > Number(range.max)) range.max = String(Math.ceil(w));
       range.value = String(w);
       schedule();
+    });
+
+    num.addEventListener("change", () => {
+      if (num.value.trim() !== "") return;
+      err.textContent = fmt(T.badNumber, { max: meta.max_weight });
+      err.hidden = false;
+      num.setAttribute("aria-invalid", "true");
     });
 
     if (children.length) {
@@ -651,6 +659,11 @@
 
   function askReach(unit) {
     revealed.add(unit);
+    fetchReach();
+  }
+
+  /** Fetches the reach of the current period and methods unless it is known or on its way. */
+  function fetchReach() {
     const key = reachKey();
     if (reach && reach.key === key && !reach.error) {
       renderReach();
@@ -778,6 +791,8 @@
         renderExport();
         body.dataset.query = d.query;
         if (periodChanged) loadIntervals();
+        // Units whose reach is shown keep it shown for the new period or methods.
+        if (uncertain && revealed.size) fetchReach();
         // Ready only when no newer change waits: the ranking shown is the URL's.
         if (timer || queryString() !== q) return;
         history.replaceState(null, "", "/" + (d.query ? "?" + d.query : ""));

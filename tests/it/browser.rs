@@ -195,6 +195,18 @@ impl Browser {
         );
     }
 
+    /// Opens `url` and waits until its document is loaded, whatever the page's state.
+    fn open_any(&mut self, url: &str) {
+        self.call("Page.navigate", json!({ "url": url }));
+        self.wait_for(
+            &format!(
+                "location.href.startsWith({}) && document.readyState === 'complete' && document.body.dataset.state !== undefined",
+                json!(url.split('?').next().unwrap())
+            ),
+            &format!("{url} to load"),
+        );
+    }
+
     /// The ranking in the DOM: (unit, rank, score) of every `#ranking .unit`, in shown order.
     fn ranking(&mut self) -> Vec<Shown> {
         let v = self.eval(
@@ -777,6 +789,24 @@ fn browser_a_phone_sees_indicator_weights_and_errors_next_to_their_box() {
         b.eval("document.querySelectorAll('.err:not([hidden])').length"),
         json!(0),
         "the error stays after a good answer"
+    );
+
+    // A shared link with a mistake: said on top, left out, the rest of the link re-scored.
+    b.open_any(&format!("{}?w.Conn=2&w.nope=1", server.url));
+    b.wait_for(
+        "document.body.dataset.state === 'ready' && document.body.dataset.query === 'w.Conn=2' \
+         && location.search === '?w.Conn=2'",
+        "the page to leave out the link's unknown weight",
+    );
+    let banner = b.eval("document.getElementById('banner').hidden ? '' : document.getElementById('banner').textContent");
+    assert!(
+        banner.as_str().unwrap().contains("w.nope"),
+        "the link's mistake is not said: {banner}"
+    );
+    assert_same_ranking(
+        &b.ranking(),
+        &cli_ranking("indicators/asem.toml", "w.Conn=2"),
+        "a link with a mistake",
     );
     assert!(
         b.exceptions.is_empty(),

@@ -45,9 +45,9 @@
       colScoreFrom: "得分（条形从 {lo} 起）",
       colInterval: "名次区间",
       colReach: "可达范围",
-      up: "比官方权重上升 {n} 位",
-      down: "比官方权重下降 {n} 位",
-      same: "与官方权重名次相同",
+      up: "比官方设置上升 {n} 位",
+      down: "比官方设置下降 {n} 位",
+      same: "与官方设置名次相同",
       noRank: "没有名次",
       screened: "已筛除",
       missing: "缺少数据",
@@ -66,6 +66,7 @@
       badNumber: "请输入 0 到 {max} 之间的数",
       netError: "服务器没有回应：{msg}",
       badUrl: "网址中的设置有误，显示的是官方排名：",
+      badUrlDropped: "网址中有一项设置有误，已略去；显示的是其余设置的排名：",
     },
     en: {
       skip: "Skip to the ranking",
@@ -104,9 +105,9 @@
       colScoreFrom: "Score (bars from {lo})",
       colInterval: "Rank interval",
       colReach: "Reach",
-      up: "{n} places higher than with the official weights",
-      down: "{n} places lower than with the official weights",
-      same: "same rank as with the official weights",
+      up: "{n} places higher than with the official settings",
+      down: "{n} places lower than with the official settings",
+      same: "same rank as with the official settings",
       noRank: "no rank",
       screened: "screened out",
       missing: "missing data",
@@ -125,6 +126,7 @@
       badNumber: "Type a number from 0 to {max}",
       netError: "No answer from the server: {msg}",
       badUrl: "The address's settings are wrong; the official ranking is shown: ",
+      badUrlDropped: "A setting of the address was wrong and is left out; the ranking of the others is shown: ",
     },
   };
 
@@ -758,6 +760,7 @@
 
   let seq = 0;
   let timer = 0;
+  let urlError = null;
   let inflight = null;
 
   /** Re-scores soon (one request per ~50 ms while a slider moves). */
@@ -785,6 +788,11 @@
         if (mine !== seq) return; // a newer change is on its way
         inflight = null;
         clearErrors();
+        if (urlError) {
+          // The address's mistake, left out of this (first) answer, stays said once.
+          showError(urlError, T.badUrlDropped);
+          urlError = null;
+        }
         const periodChanged = !score || d.period !== score.period;
         score = d;
         renderRanking();
@@ -894,6 +902,13 @@
   if (init.error) {
     showError(init.error, T.badUrl);
     body.dataset.state = "error";
+    // What the page could read of the address (unknown ids and non-numbers left out) is
+    // re-scored at once, so that the ranking matches the controls.
+    const q = queryString();
+    if (q !== location.search.replace(/^\?/, "")) {
+      urlError = init.error;
+      schedule();
+    }
   } else {
     body.dataset.state = "ready";
   }

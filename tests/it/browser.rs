@@ -25,7 +25,7 @@ const WAIT: Duration = Duration::from_secs(60);
 
 /// A headless Chromium with one page, driven over the DevTools protocol; killed when dropped.
 struct Browser {
-    child: Child,
+    _child: Killed,
     _profile: tempfile::TempDir,
     ws: WebSocket<MaybeTlsStream<TcpStream>>,
     next_id: u64,
@@ -39,7 +39,7 @@ impl Browser {
     fn launch(width: u32, height: u32) -> Browser {
         let profile = tempdir();
         let bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
-        let mut child = Command::new(&bin)
+        let child = Command::new(&bin)
             .args([
                 "--headless",
                 "--no-sandbox",
@@ -61,9 +61,10 @@ impl Browser {
             .unwrap_or_else(|e| {
                 panic!("cannot start `{bin}` ({e}); install it (apt-get install chromium) or set CHROMIUM")
             });
+        let mut child = Killed(child);
         // "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/…" on standard error;
         // the rest of standard error is drained so that Chromium never blocks on it.
-        let err = child.stderr.take().unwrap();
+        let err = child.0.stderr.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
@@ -74,11 +75,7 @@ impl Browser {
         });
         let browser_ws = match rx.recv_timeout(WAIT) {
             Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("Chromium printed no DevTools address within {WAIT:?}");
-            }
+            Err(_) => panic!("Chromium printed no DevTools address within {WAIT:?}"),
         };
         let addr = browser_ws
             .trim_start_matches("ws://")
@@ -99,10 +96,7 @@ impl Browser {
             match found {
                 Some(url) => break url,
                 None if start.elapsed() < WAIT => std::thread::sleep(Duration::from_millis(100)),
-                None => {
-                    let _ = child.kill();
-                    panic!("Chromium shows no page target: {list}")
-                }
+                None => panic!("Chromium shows no page target: {list}"),
             }
         };
         let (ws, _) = tungstenite::connect(page_ws.as_str()).expect("connects to the page target");
@@ -110,7 +104,7 @@ impl Browser {
             s.set_read_timeout(Some(WAIT)).unwrap();
         }
         let mut b = Browser {
-            child,
+            _child: child,
             _profile: profile,
             ws,
             next_id: 0,
@@ -294,10 +288,13 @@ impl Browser {
     }
 }
 
-impl Drop for Browser {
+/// A child process killed when dropped, also when a test panics while starting it.
+struct Killed(Child);
+
+impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

@@ -166,7 +166,18 @@ pub fn reach(m: &Model, p: usize, r: &Reach) -> Value {
     let units: Vec<Value> = (0..m.panel.units.len())
         .filter_map(|u| {
             let (best, worst) = r.ranks[u]?;
-            Some(json!({ "unit": m.panel.units[u], "best": best, "worst": worst }))
+            let as_map = |w: &[(usize, f64)]| -> Value {
+                Value::Object(
+                    w.iter()
+                        .map(|&(n, w)| (m.fw.nodes[n].id.clone(), json!(w)))
+                        .collect(),
+                )
+            };
+            let (bw, ww) = r.extremes[u].as_ref()?;
+            Some(json!({
+                "unit": m.panel.units[u], "best": best, "worst": worst,
+                "best_weights": as_map(bw), "worst_weights": as_map(ww),
+            }))
         })
         .collect();
     let ranges: Vec<Value> = r

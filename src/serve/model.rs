@@ -305,10 +305,11 @@ impl Model {
             .filter(|&u| self.official.status[[p, u]] != Status::Absent)
             .map(|u| (u, row_of[u]))
             .collect();
-        v.sort_by_key(|&(u, k)| {
+        let key = |&(u, k): &(usize, Option<usize>)| {
             let rank = k.and_then(|k| scored.ranks[k]).unwrap_or(0);
-            (evaluate::best_first(rank), self.panel.units[u].clone())
-        });
+            (evaluate::best_first(rank), self.panel.units[u].as_str())
+        };
+        v.sort_by(|a, b| key(a).cmp(&key(b)));
         v
     }
 }

@@ -26,6 +26,9 @@ pub struct Intervals {
     pub stats: Vec<Option<RankStats>>,
 }
 
+/// Weights of some nodes: (node, weight).
+pub type Weighting = Vec<(usize, f64)>;
+
 /// The best and worst rank of each unit over weightings within the declared ranges.
 #[derive(Clone, Debug)]
 pub struct Reach {
@@ -35,6 +38,10 @@ pub struct Reach {
     pub corners: usize,
     /// Best and worst rank per panel unit (`None`: never ranked).
     pub ranks: Vec<Option<(u32, u32)>>,
+    /// Per panel unit, the weightings that gave its best and its worst rank: the noisy
+    /// weights as (node, weight), in the order of `ranges` (the official weights when they
+    /// did as well as any weighting tried).
+    pub extremes: Vec<Option<(Weighting, Weighting)>>,
     /// The noisy weights: node and its lowest and highest weight.
     pub ranges: Vec<(usize, f64, f64)>,
 }
@@ -170,24 +177,61 @@ fn search(
         seed,
         ..Plan::default()
     };
+    let weights_of: Vec<Vec<(usize, f64)>> = plan
+        .runs
+        .iter()
+        .map(|r| {
+            ranges
+                .iter()
+                .zip(&r.overrides.weights)
+                .map(|(&(node, _, _), &(_, w))| (node, w))
+                .collect()
+        })
+        .collect();
+    let official: Vec<(usize, f64)> = ranges
+        .iter()
+        .map(|&(n, _, _)| (n, fw.nodes[n].weight))
+        .collect();
     let a = analyse(fw, panel, p, plan, &AnalysisOptions::default()).map_err(|e| e.to_string())?;
     if let Some(f) = a.failed.first() {
         return Err(format!("run {}: {}", f.run, f.message));
     }
+    let runs = a.index_ranks();
+    let mut ranks = Vec::with_capacity(a.units.len());
+    let mut extremes = Vec::with_capacity(a.units.len());
+    for u in 0..a.units.len() {
+        // The official weights are inside the ranges: their rank counts too, and wins ties.
+        let mut best: Option<(u32, Option<usize>)> = None;
+        let mut worst: Option<(u32, Option<usize>)> = None;
+        let column = runs.column(u);
+        let candidates = std::iter::once((a.nominal_ranks[u], None))
+            .chain(column.iter().enumerate().map(|(r, &k)| (k, Some(r))));
+        for (k, r) in candidates.filter(|&(k, _)| k > 0) {
+            if best.is_none_or(|(b, _)| k < b) {
+                best = Some((k, r));
+            }
+            if worst.is_none_or(|(w, _)| k > w) {
+                worst = Some((k, r));
+            }
+        }
+        let weights =
+            |r: Option<usize>| r.map_or_else(|| official.clone(), |r| weights_of[r].clone());
+        match (best, worst) {
+            (Some((b, rb)), Some((w, rw))) => {
+                ranks.push(Some((b, w)));
+                extremes.push(Some((weights(rb), weights(rw))));
+            }
+            _ => {
+                ranks.push(None);
+                extremes.push(None);
+            }
+        }
+    }
     Ok(Reach {
         weightings: points.len(),
         corners,
-        ranks: a
-            .rank_stats
-            .iter()
-            .map(|s| {
-                // The official weights are inside the ranges: their rank counts too.
-                s.map(|s| match s.nominal {
-                    0 => (s.min, s.max),
-                    n => (s.min.min(n), s.max.max(n)),
-                })
-            })
-            .collect(),
+        ranks,
+        extremes,
         ranges,
     })
 }

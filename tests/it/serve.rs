@@ -1517,3 +1517,120 @@ fn fifty_clients_rescoring_for_ten_seconds_get_the_command_lines_rankings() {
     );
     assert_eq!(s.get("/api/ping").status, 200);
 }
+
+// ---------------------------------------------------------------------------------------------
+// How far a unit can move, checked on the command line.
+
+/// The ranks of every unit in `period` of `kapok score FRAMEWORK --period P --weight …`.
+fn cli_ranks(framework: &str, period: &str, weights: &[(String, f64)]) -> HashMap<String, u32> {
+    let dir = crate::util::tempdir();
+    let out = dir.path().join("r.csv");
+    let mut args = vec!["--period".to_string(), period.to_string()];
+    for (id, w) in weights {
+        args.push("--weight".into());
+        args.push(format!("{id}={w}"));
+    }
+    cli_score(framework, &args, &out);
+    let csv = Csv::read(&out);
+    let index = "hongmian";
+    csv_ranking(&csv, period, index, &[])
+        .into_iter()
+        .filter_map(|l| Some((l.unit, l.rank?)))
+        .collect()
+}
+
+/// `/api/reach` on the districts: every unit's best and worst rank lies around its official
+/// rank, each is reached — the weighting the answer gives for it, run on the command line, puts
+/// the unit exactly there — the weightings lie in the declared ranges, and weightings drawn
+/// here at random within the ranges rank every unit between its best and worst.
+#[test]
+fn reach_is_reached_on_the_command_line_and_bounds_random_weightings() {
+    let fw = "indicators/hongmian.toml";
+    let s = Server::start(fw, &[]);
+    let period = "2023-12";
+    let reach = s.get(&format!("/api/reach?period={period}"));
+    assert_eq!(reach.status, 200, "{}", reach.text());
+    let reach = reach.json();
+    let ranges: Vec<(String, f64, f64)> = reach["ranges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["low"].as_f64().unwrap(),
+                r["high"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    // hongmian.toml declares ±25 % on the index's 7 dimensions: 2^7 corners + 1024 points.
+    assert_eq!(ranges.len(), 7);
+    assert_eq!(reach["corners"], 128);
+    assert_eq!(reach["weightings"], 128 + 1024);
+    let official = cli_ranks(fw, period, &[]);
+    let units = reach["units"].as_array().unwrap();
+    assert_eq!(units.len(), official.len());
+    let weighting = |v: &Value| -> Vec<(String, f64)> {
+        let map = v.as_object().unwrap();
+        assert_eq!(map.len(), ranges.len());
+        ranges
+            .iter()
+            .map(|(id, lo, hi)| {
+                let w = map[id].as_f64().unwrap();
+                assert!(
+                    *lo - 1e-12 <= w && w <= *hi + 1e-12,
+                    "{id}={w} outside [{lo}, {hi}]"
+                );
+                (id.clone(), w)
+            })
+            .collect()
+    };
+    let mut bounds = HashMap::new();
+    let (mut moved, mut checked) = (0, 0);
+    for u in units {
+        let unit = u["unit"].as_str().unwrap().to_string();
+        let (best, worst) = (
+            u["best"].as_u64().unwrap() as u32,
+            u["worst"].as_u64().unwrap() as u32,
+        );
+        let nominal = official[&unit];
+        assert!(
+            best <= nominal && nominal <= worst,
+            "{unit}: {best} ≤ {nominal} ≤ {worst}"
+        );
+        moved += usize::from(best < worst);
+        bounds.insert(unit.clone(), (best, worst));
+        // Each extreme is reached by the weighting given for it (the CLI as the oracle), for
+        // the first three units whose rank moves (each check is two runs of the CLI).
+        if (best < nominal || worst > nominal) && checked < 3 {
+            checked += 1;
+            let b = cli_ranks(fw, period, &weighting(&u["best_weights"]));
+            assert_eq!(b[&unit], best, "{unit}: its best weighting");
+            let w = cli_ranks(fw, period, &weighting(&u["worst_weights"]));
+            assert_eq!(w[&unit], worst, "{unit}: its worst weighting");
+        }
+    }
+    assert!(moved >= 3, "only {moved} district(s) move within ±25 %");
+    assert_eq!(checked, 3);
+    // Random weightings within the ranges (a fixed linear congruential stream).
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..3 {
+        let w: Vec<(String, f64)> = ranges
+            .iter()
+            .map(|(id, lo, hi)| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+                (id.clone(), lo + (hi - lo) * u)
+            })
+            .collect();
+        for (unit, rank) in cli_ranks(fw, period, &w) {
+            let (best, worst) = bounds[&unit];
+            assert!(
+                best <= rank && rank <= worst,
+                "{unit} ranks {rank} with {w:?}, outside its reach {best}–{worst}"
+            );
+        }
+    }
+}

@@ -40,14 +40,8 @@ impl Browser {
         let profile = tempdir();
         let bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
         let child = Command::new(&bin)
+            .args(crate::util::CHROMIUM_HEADLESS)
             .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
                 "--hide-scrollbars",
                 "--remote-debugging-port=0",
                 &format!("--user-data-dir={}", profile.path().display()),
@@ -278,6 +272,15 @@ impl Browser {
         let r = self.call("Page.captureScreenshot", json!({ "format": "png" }));
         let png = base64_decode(r["data"].as_str().expect("screenshot data"));
         std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Fails the test if the page threw an uncaught exception.
+    fn assert_no_exceptions(&self) {
+        assert!(
+            self.exceptions.is_empty(),
+            "the page threw: {:?}",
+            self.exceptions
+        );
     }
 
     fn body_data(&mut self, key: &str) -> String {
@@ -557,11 +560,7 @@ fn browser_shared_link_shows_the_cli_ranking() {
         "the note does not say how many weightings were searched: {note}"
     );
     b.shot("browser-shared-link-zh-1280");
-    assert!(
-        b.exceptions.is_empty(),
-        "the page threw: {:?}",
-        b.exceptions
-    );
+    b.assert_no_exceptions();
 }
 
 #[test]
@@ -621,11 +620,7 @@ fn browser_dragging_a_slider_rescores_as_the_cli() {
     );
     assert_same_ranking(&after, &cli_ranking(STREETS, &search), "after the drag");
     b.shot("browser-drag-zh-1280");
-    assert!(
-        b.exceptions.is_empty(),
-        "the page threw: {:?}",
-        b.exceptions
-    );
+    b.assert_no_exceptions();
 }
 
 #[test]
@@ -681,11 +676,7 @@ fn browser_keyboard_on_a_slider_rescores_as_the_cli() {
         keys(&before),
         "Reset did not bring the official ranking back"
     );
-    assert!(
-        b.exceptions.is_empty(),
-        "the page threw: {:?}",
-        b.exceptions
-    );
+    b.assert_no_exceptions();
 }
 
 #[test]
@@ -805,9 +796,5 @@ fn browser_a_phone_sees_indicator_weights_and_errors_next_to_their_box() {
         &cli_ranking("indicators/asem.toml", "w.Conn=2"),
         "a link with a mistake",
     );
-    assert!(
-        b.exceptions.is_empty(),
-        "the page threw: {:?}",
-        b.exceptions
-    );
+    b.assert_no_exceptions();
 }

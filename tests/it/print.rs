@@ -251,16 +251,8 @@ fn print_pdf(dir: &Path) -> std::path::PathBuf {
     let pdf = dir.join("print.pdf");
     let profile = tempdir();
     let status = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-pdf-header-footer",
-        ])
+        .args(crate::util::CHROMIUM_HEADLESS)
+        .arg("--no-pdf-header-footer")
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(format!("file://{}", dir.join("index.html").display()))

@@ -25,6 +25,18 @@ pub fn texts(out: &Output) -> (String, String) {
     )
 }
 
+/// Flags of every headless Chromium the tests start: no sandbox (CI runs as root), no GPU, and
+/// no connection of Chromium's own (the machines' network is closed).
+pub const CHROMIUM_HEADLESS: [&str; 7] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 /// Whether golden files should be rewritten.
 pub fn bless() -> bool {
     std::env::var_os("KAPOK_BLESS").is_some()

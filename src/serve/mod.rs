@@ -64,6 +64,12 @@ pub fn router(model: Arc<Model>, loopback_only: bool) -> Router {
         .fallback(|| async {
             error_response(StatusCode::NOT_FOUND, &BadRequest::query("no such page"))
         })
+        .method_not_allowed_fallback(|| async {
+            error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &BadRequest::query("only GET requests are answered: the server changes nothing"),
+            )
+        })
         .layer(middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
 }

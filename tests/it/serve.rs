@@ -996,6 +996,13 @@ fn bad_requests_are_refused_naming_the_parameter() {
             );
             let r = raw_request(&s.addr, req.as_bytes());
             assert_eq!(r.status, 405, "{method} {path}");
+            assert!(
+                r.json()["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("only GET")),
+                "{method} {path}: {}",
+                r.text()
+            );
             checked += 1;
         }
     }

@@ -58,6 +58,18 @@ pub fn read_panel(fw: &Framework, data: Option<&Path>) -> Result<(Panel, Vec<War
     Ok((panel, stage.warnings))
 }
 
+/// The panel of `fw`'s indicators before their denominators (`--stage raw`): the data read as
+/// [`read_panel`] reads them, with every `denominator` taken out.
+pub fn read_raw_panel(fw: &Framework, data: Option<&Path>) -> Result<Panel> {
+    let mut raw = fw.clone();
+    for node in &mut raw.nodes {
+        if let framework::NodeKind::Indicator(spec) = &mut node.kind {
+            spec.denominator = None;
+        }
+    }
+    Ok(read_panel(&raw, data)?.0)
+}
+
 /// The whole chain: data → panel → results, with every warning collected.
 pub fn score(fw: &Framework, data: Option<&Path>) -> Result<(Results, Vec<Warning>)> {
     let (panel, mut warnings) = read_panel(fw, data)?;

@@ -32,6 +32,76 @@ impl Results {
             .collect()
     }
 
+    /// Each indicator's values after `stage` (COINr's data sets), for one period or all: `unit`,
+    /// `name`, `period` and `group` as in [`Results::to_batch`], then one column per indicator
+    /// id. From screening on, only the units screening kept are rows. `raw` is the panel read
+    /// without denominators ([`crate::read_raw_panel`]), needed for [`Stage::Raw`] only.
+    pub fn stage_batch(
+        &self,
+        fw: &Framework,
+        stage: Stage,
+        raw: Option<&crate::Panel>,
+        period: Option<usize>,
+    ) -> Result<RecordBatch, Error> {
+        let values = match stage {
+            Stage::Raw => {
+                let raw =
+                    raw.ok_or_else(|| Error::Data("the raw stage needs the raw panel".into()))?;
+                if raw.values.dim() != self.panel.values.dim() || raw.units != self.panel.units {
+                    return Err(Error::Data(
+                        "the data read without denominators have other units or periods".into(),
+                    ));
+                }
+                &raw.values
+            }
+            Stage::Denominated => &self.panel.values,
+            Stage::Screened if !fw.defaults.screen.after_impute => &self.panel.values,
+            Stage::Imputed | Stage::Screened => &self.imputed_values,
+            Stage::Treated => &self.treated,
+            Stage::Normalised => &self.scores,
+        };
+        let kept_only = stage >= Stage::Screened;
+        let rows: Vec<(usize, usize)> = self
+            .rows(period)
+            .into_iter()
+            .filter(|&(p, u)| !kept_only || self.status[[p, u]] != Status::Screened)
+            .collect();
+        let panel = &self.panel;
+        let mut fields = Vec::new();
+        let mut cols: Vec<ArrayRef> = Vec::new();
+        let mut text = |name: &str, f: &dyn Fn(usize, usize) -> String| {
+            fields.push(Field::new(name, DataType::Utf8, false));
+            cols.push(Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|&(p, u)| f(p, u)),
+            )));
+        };
+        text("unit", &|_, u| panel.units[u].clone());
+        text("name", &|_, u| panel.unit_name(u, Lang::Zh).to_string());
+        if fw.units.period.is_some() {
+            text("period", &|p, _| panel.periods[p].clone());
+        }
+        if let Some(g) = &panel.groups {
+            text("group", &|_, u| g[u].clone());
+        }
+        for (j, &node) in panel.indicators.iter().enumerate() {
+            // Normalised values sit in the node's column of the scores.
+            let col = if stage == Stage::Normalised { node } else { j };
+            fields.push(Field::new(
+                fw.nodes[node].id.as_str(),
+                DataType::Float64,
+                true,
+            ));
+            cols.push(Arc::new(Float64Array::from_iter(rows.iter().map(
+                |&(p, u)| {
+                    let v = values[[p, u, col]];
+                    v.is_finite().then_some(v)
+                },
+            ))));
+        }
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+            .map_err(|e| Error::Data(format!("building the {} table: {e}", stage.name())))
+    }
+
     /// The results table, for one period or all.
     pub fn to_batch(&self, fw: &Framework, period: Option<usize>) -> Result<RecordBatch, Error> {
         let rows = self.rows(period);
@@ -186,5 +256,47 @@ impl Results {
     /// or `2023-10;2024-01` for interpolation between two periods.
     pub fn source_periods(&self, f: &crate::pipeline::panel_impute::Filled) -> String {
         f.from.join(";")
+    }
+}
+
+/// A stage of the pipeline whose indicator values `kapok score --stage` writes (COINr's data
+/// sets), in pipeline order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// The indicators' expressions, before denominators.
+    Raw,
+    /// Divided by their denominators (the panel as read).
+    Denominated,
+    /// After imputation.
+    Imputed,
+    /// The data screening looked at (imputed or not, as the framework screens), units kept.
+    Screened,
+    /// After outlier treatment, units kept.
+    Treated,
+    /// Normalised, units kept.
+    Normalised,
+}
+
+impl Stage {
+    /// Every stage, in pipeline order.
+    pub const ALL: [Stage; 6] = [
+        Stage::Raw,
+        Stage::Denominated,
+        Stage::Imputed,
+        Stage::Screened,
+        Stage::Treated,
+        Stage::Normalised,
+    ];
+
+    /// The name as typed (`--stage treated`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Raw => "raw",
+            Stage::Denominated => "denominated",
+            Stage::Imputed => "imputed",
+            Stage::Screened => "screened",
+            Stage::Treated => "treated",
+            Stage::Normalised => "normalised",
+        }
     }
 }

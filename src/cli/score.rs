@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::RunArgs;
 use crate::error::Error;
+use crate::results::Stage;
 
 /// Arguments of `kapok score`.
 #[derive(Debug, Args)]
@@ -23,6 +24,35 @@ pub struct ScoreArgs {
     /// --period (default: the latest).
     #[arg(long, value_name = "FILE")]
     save_bounds: Option<PathBuf>,
+    /// Write each indicator's values after this stage instead of the scores (COINr's data
+    /// sets): raw (before denominators), denominated, imputed, screened, treated or normalised;
+    /// from screening on, only the units screening kept. Needs -o.
+    #[arg(long, value_enum, value_name = "STAGE", requires = "output")]
+    stage: Option<StageArg>,
+}
+
+/// A stage of `--stage`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum StageArg {
+    Raw,
+    Denominated,
+    Imputed,
+    Screened,
+    Treated,
+    Normalised,
+}
+
+impl StageArg {
+    fn stage(self) -> Stage {
+        match self {
+            StageArg::Raw => Stage::Raw,
+            StageArg::Denominated => Stage::Denominated,
+            StageArg::Imputed => Stage::Imputed,
+            StageArg::Screened => Stage::Screened,
+            StageArg::Treated => Stage::Treated,
+            StageArg::Normalised => Stage::Normalised,
+        }
+    }
 }
 
 /// Runs `kapok score`.
@@ -54,7 +84,14 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     }
     match &a.output {
         Some(out) => {
-            let batch = results.to_batch(&fw, period)?;
+            let batch = match a.stage.map(StageArg::stage) {
+                None => results.to_batch(&fw, period)?,
+                Some(Stage::Raw) => {
+                    let raw = crate::read_raw_panel(&fw, a.run.data.as_deref())?;
+                    results.stage_batch(&fw, Stage::Raw, Some(&raw), period)?
+                }
+                Some(stage) => results.stage_batch(&fw, stage, None, period)?,
+            };
             // Again just before writing: the path may have changed during the run.
             crate::io::guard_inputs(out, &a.run.inputs(&fw))?;
             crate::io::write_table(&batch, out)?;

@@ -332,3 +332,49 @@ fn an_imeta_parent_typo_is_named_by_file_and_line_and_nothing_is_written() {
         "the output directory made for it is removed again"
     );
 }
+
+/// `kapok score --stage S -o F` writes COINr's data set after each step: the raw indicators
+/// (COINr's iData), then denominated, imputed, screened, treated and normalised, every cell
+/// to 1e-9 and exactly COINr's units (screening keeps 51 of 51 here).
+#[test]
+fn score_stage_writes_coinrs_data_sets() {
+    let dir = super::util::tempdir();
+    let read_stage = |stage: &str| -> Csv {
+        let out = dir.path().join(format!("{stage}.csv"));
+        let o = super::util::kapok(&[
+            "score",
+            "indicators/asem.toml",
+            "--stage",
+            stage,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{stage}: {}", super::util::texts(&o).1);
+        Csv::read(&out)
+    };
+    let raw = Csv::read(&root().join("data/coinr-asem/iData.csv"));
+    for (stage, want) in [
+        ("raw", raw),
+        ("denominated", expected("02_denominated.csv")),
+        ("imputed", expected("03_imputed.csv")),
+        ("screened", expected("04_screened.csv")),
+        ("treated", expected("05_treated.csv")),
+        ("normalised", expected("06_normalised.csv")),
+    ] {
+        let got = read_stage(stage);
+        let unit = got.col("unit");
+        let units: Vec<String> = got.rows.iter().map(|r| r[unit].clone()).collect();
+        assert_eq!(units.len(), want.rows.len(), "{stage}: rows");
+        let n = compare(
+            stage,
+            &want,
+            |u, h| {
+                let c = got.header.iter().position(|x| x == h)?;
+                // The indicator columns only (iData also holds groups and denominators).
+                (c > got.col("group")).then(|| num(&got.rows[u][c]))
+            },
+            &units,
+        );
+        assert_eq!(n, 51 * 49, "{stage}: cells compared");
+    }
+}

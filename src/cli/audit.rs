@@ -29,7 +29,7 @@ pub struct AuditArgs {
 
 /// Every table an audit can write; a directory holding only `NAME.csv` files of these is an
 /// earlier audit.
-pub const TABLES: [&str; 10] = [
+pub const TABLES: [&str; 11] = [
     "about",
     "indicators",
     "availability_units",
@@ -39,6 +39,7 @@ pub const TABLES: [&str; 10] = [
     "aggregates",
     "pca_loadings",
     "weights",
+    "treatment",
     "removal",
 ];
 

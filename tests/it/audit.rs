@@ -7,7 +7,7 @@ use calamine::{Reader, Xlsx, open_workbook};
 
 use super::util::{Csv, kapok, snapshot, tempdir, texts};
 
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 10] = [
     "about",
     "indicators",
     "availability_units",
@@ -16,6 +16,7 @@ const TABLES: [&str; 9] = [
     "aggregates",
     "pca_loadings",
     "weights",
+    "treatment",
     "removal",
 ];
 

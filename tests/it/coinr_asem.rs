@@ -378,3 +378,70 @@ fn score_stage_writes_coinrs_data_sets() {
         assert_eq!(n, 51 * 49, "{stage}: cells compared");
     }
 }
+
+/// `kapok audit -o DIR` writes the treatment of every indicator, `treatment.csv`: COINr's
+/// `nwin` and the skew and kurtosis before and after, as in COINr's treatment details, and as
+/// many treated points as COINr's point table flags.
+#[test]
+fn the_audit_treatment_table_is_coinrs() {
+    let dir = super::util::tempdir();
+    let out = dir.path().join("audit");
+    let o = super::util::kapok(&["audit", "indicators/asem.toml", "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", super::util::texts(&o).1);
+    let got = Csv::read(&out.join("treatment.csv"));
+    let want = expected("05_treat_details.csv");
+    assert_eq!(got.rows.len(), want.rows.len());
+    let mut points = 0.0;
+    for row in &want.rows {
+        let ours = got
+            .rows
+            .iter()
+            .find(|r| r[got.col("id")] == row[0])
+            .unwrap_or_else(|| panic!("no treatment row for {}", row[0]));
+        let col = |c: &str| num(&ours[got.col(c)]);
+        let theirs = |c: &str| num(&row[want.col(c)]);
+        let passed = row[want.col("check_SkewKurt0.Pass")] == "TRUE";
+        assert_eq!(
+            ours[got.col("outcome")],
+            if passed { "passed" } else { "winsorised" },
+            "{}",
+            row[0]
+        );
+        let nwin = if passed {
+            0.0
+        } else {
+            theirs("winsorise.nwin")
+        };
+        assert_eq!(col("nwin"), nwin, "{} nwin", row[0]);
+        assert!(
+            close(col("skew_before"), theirs("check_SkewKurt0.Skew")),
+            "{}",
+            row[0]
+        );
+        assert!(
+            close(col("kurt_before"), theirs("check_SkewKurt0.Kurt")),
+            "{}",
+            row[0]
+        );
+        if !passed {
+            assert!(
+                close(col("skew_after"), theirs("check_SkewKurt1.Skew")),
+                "{}",
+                row[0]
+            );
+            assert!(
+                close(col("kurt_after"), theirs("check_SkewKurt1.Kurt")),
+                "{}",
+                row[0]
+            );
+        }
+        points += col("winsorised_high") + col("winsorised_low") + col("log_transformed");
+    }
+    let flagged = expected("05_treat_points.csv")
+        .rows
+        .iter()
+        .flat_map(|r| r[1..].to_vec())
+        .filter(|c| !c.is_empty())
+        .count();
+    assert_eq!(points, flagged as f64);
+}

@@ -75,7 +75,7 @@ impl Audit {
 
     /// Every table of the audit, in a fixed order, with its name: `about`, `indicators`,
     /// `availability_units`, `availability_groups` (with groups), `correlations`,
-    /// `sibling_correlations`, `aggregates`, `pca_loadings`, `weights`, `removal`.
+    /// `sibling_correlations`, `aggregates`, `pca_loadings`, `weights`, `treatment`, `removal`.
     /// Undefined values are empty (null) cells.
     pub fn tables(
         &self,
@@ -301,6 +301,50 @@ impl Audit {
                     order.iter().map(|&n| Some(self.effective_weights[n])),
                 )
                 .build("weights")?,
+        ));
+
+        let tr = &self.results.treatments;
+        let outcome = |o: crate::pipeline::TreatOutcome| -> &'static str {
+            use crate::pipeline::TreatOutcome as T;
+            match o {
+                T::Untouched => "untouched",
+                T::Passed => "passed",
+                T::Winsorised => "winsorised",
+                T::Log => "log",
+            }
+        };
+        let flagged = |t: &crate::evaluate::Treatment, f: crate::pipeline::TreatFlag| {
+            Some(t.report.points.iter().filter(|(_, g)| *g == f).count() as u32)
+        };
+        out.push((
+            "treatment",
+            Table::default()
+                .text("id", tr.iter().map(|t| id(panel.indicators[t.indicator])))
+                .text(
+                    "outcome",
+                    tr.iter().map(|t| Some(outcome(t.report.outcome).into())),
+                )
+                .int("nwin", tr.iter().map(|t| Some(t.report.nwin as u32)))
+                .int(
+                    "winsorised_high",
+                    tr.iter()
+                        .map(|t| flagged(t, crate::pipeline::TreatFlag::WinHi)),
+                )
+                .int(
+                    "winsorised_low",
+                    tr.iter()
+                        .map(|t| flagged(t, crate::pipeline::TreatFlag::WinLo)),
+                )
+                .int(
+                    "log_transformed",
+                    tr.iter()
+                        .map(|t| flagged(t, crate::pipeline::TreatFlag::Log)),
+                )
+                .num("skew_before", tr.iter().map(|t| t.report.skew_before))
+                .num("kurt_before", tr.iter().map(|t| t.report.kurt_before))
+                .num("skew_after", tr.iter().map(|t| t.report.skew_after))
+                .num("kurt_after", tr.iter().map(|t| t.report.kurt_after))
+                .build("treatment")?,
         ));
 
         let rm = &self.removals;

@@ -10,7 +10,7 @@ use super::read::{Sink, Sp, TableReader, type_name};
 use crate::period::Period;
 use crate::pipeline::methods::{Aggregate, Ends, Impute, Normalise, Penalty, ScreenMethod, Treat};
 
-/// Where a method is declared: goalposts and references only make sense per indicator.
+/// Where a method is declared: goalposts and targets only make sense per indicator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     /// In `[defaults]` or on the command line.
@@ -465,9 +465,7 @@ pub fn normalise(v: &Spanned<DeValue<'_>>, sink: &mut Sink, scope: Scope) -> Opt
             }
         }
         "dist2ref" => {
-            if scope == Scope::Defaults {
-                not_here(sink, &m, "name the reference unit on each indicator");
-            }
+            // A default too: every indicator is measured against the same reference unit.
             let unit = r.as_mut().and_then(|reader| reader.str(sink, "reference"));
             if unit.is_none() && r.as_ref().is_none_or(|x| x.key_span("reference").is_none()) {
                 sink.push(

@@ -240,3 +240,43 @@ fn a_weights_table_weighs_as_the_weight_options() {
     assert!(out.status.success());
     assert_ne!(std::fs::read(c).unwrap(), a);
 }
+
+/// `--normalize '{ method = "dist2ref", reference = U }'` as a default measures every indicator
+/// against unit U: U's normalised values are all 1 (`1 − (x_U − x)/(x_U − min)` at `x = x_U`),
+/// so its every score is 1 under arithmetic means; another unit is measured against U. A
+/// reference that is no unit is named.
+#[test]
+fn dist2ref_as_a_default_measures_against_one_unit() {
+    let dir = crate::util::tempdir();
+    let norm = dir.path().join("n.csv");
+    let scores = dir.path().join("s.csv");
+    let d2r = r#"{ method = "dist2ref", reference = "GBR" }"#;
+    for (extra, out) in [(&["--stage", "normalised"][..], &norm), (&[][..], &scores)] {
+        let mut args = vec!["score", "indicators/asem.toml", "--normalize", d2r];
+        args.extend(extra);
+        args.extend(["-o", out.to_str().unwrap()]);
+        let o = crate::util::kapok(&args);
+        assert!(o.status.success(), "{}", crate::util::texts(&o).1);
+    }
+    let norm = crate::util::Csv::read(&norm);
+    let gbr = norm.rows.iter().find(|r| r[0] == "GBR").unwrap();
+    let first = norm.col("group") + 1;
+    assert_eq!(gbr.len() - first, 49);
+    assert!(gbr[first..].iter().all(|v| v == "1.0"), "{gbr:?}");
+    let scores = crate::util::Csv::read(&scores);
+    let row = scores.rows.iter().find(|r| r[0] == "GBR").unwrap();
+    let index: f64 = row[scores.col("score.Index")].parse().unwrap();
+    assert!((index - 1.0).abs() < 1e-12, "{index}");
+    let row = scores.rows.iter().find(|r| r[0] == "DEU").unwrap();
+    let index: f64 = row[scores.col("score.Index")].parse().unwrap();
+    assert!((index - 1.0).abs() > 1e-3, "DEU scores as GBR: {index}");
+
+    let o = crate::util::kapok(&[
+        "rank",
+        "indicators/asem.toml",
+        "--normalize",
+        r#"{ method = "dist2ref", reference = "XXX" }"#,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(crate::util::texts(&o).1.contains("reference unit `XXX`"));
+}

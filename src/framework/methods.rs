@@ -888,9 +888,54 @@ pub fn set_param(current: &str, param: &str, value: &str) -> Result<String, Stri
     Ok(format!("{{ {} }}", items.join(", ")))
 }
 
+/// `--set KIND.method=VALUE`: the method of kind `kind` written as `current` switched to
+/// `value`, keeping those of its parameters the new method takes too (`force_in` and `stage`
+/// of a screen, say) and dropping the others (`min_availability` switching to `none`).
+pub fn switch_method(kind: &str, current: &str, value: &str) -> Result<String, String> {
+    let full = set_param(current, "method", value)?;
+    let table: toml::Table = toml::from_str(&format!("v = {full}"))
+        .ok()
+        .and_then(|mut t: toml::Table| t.remove("v"))
+        .and_then(|v| v.as_table().cloned())
+        .ok_or_else(|| format!("cannot read the method `{full}`"))?;
+    let text = |t: &toml::Table| {
+        let items: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        format!("{{ {} }}", items.join(", "))
+    };
+    let mut kept = toml::Table::new();
+    kept.insert("method".into(), table["method"].clone());
+    for (k, v) in table.iter().filter(|(k, _)| k.as_str() != "method") {
+        let mut with = kept.clone();
+        with.insert(k.clone(), v.clone());
+        if parse_cli(kind, &text(&with)).is_ok() {
+            kept = with;
+        }
+    }
+    Ok(text(&kept))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn switching_a_method_keeps_the_parameters_it_takes() {
+        let now = "{ method = \"byNA\", min_availability = 0.9, stage = \"after_impute\", force_in = [\"A\"] }";
+        let new = switch_method("screen", now, "none").unwrap();
+        assert_eq!(
+            new,
+            "{ method = \"none\", stage = \"after_impute\", force_in = [\"A\"] }"
+        );
+        assert!(parse_cli("screen", &new).is_ok());
+        // A parameter both take is kept.
+        let z = switch_method(
+            "normalize",
+            "{ method = \"minmax\", range = [0, 100] }",
+            "zscore",
+        )
+        .unwrap();
+        assert_eq!(z, "{ method = \"zscore\" }");
+    }
 
     #[test]
     fn set_param_keeps_other_parameters() {

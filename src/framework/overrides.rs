@@ -164,8 +164,12 @@ impl Framework {
                     .unwrap_or_else(|| methods::builtin_default(kind.name()).to_string()),
             };
             for s in &mine {
-                text = methods::set_param(&text, &s.param, &s.value)
-                    .map_err(|e| Error::Usage(format!("--set {s}: {e}")))?;
+                text = if s.param == "method" {
+                    methods::switch_method(kind.name(), &text, &s.value)
+                } else {
+                    methods::set_param(&text, &s.param, &s.value)
+                }
+                .map_err(|e| Error::Usage(format!("--set {s}: {e}")))?;
             }
             let method = parse_cli(kind.name(), &text).map_err(|e| {
                 // Name the options as typed: the composed method text alone hides a --set.

@@ -280,3 +280,32 @@ fn dist2ref_as_a_default_measures_against_one_unit() {
     assert_eq!(o.status.code(), Some(1));
     assert!(crate::util::texts(&o).1.contains("reference unit `XXX`"));
 }
+
+/// `--set KIND.method=M` switches the method and keeps the parameters the new one takes:
+/// ASEM's screen (`byNA`, `min_availability`, `after_impute`) switched off scores as before
+/// (screening kept every unit), and an unknown method is named.
+#[test]
+fn set_method_switches_and_keeps_what_the_new_method_takes() {
+    let dir = crate::util::tempdir();
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    for (extra, out) in [(&["--set", "screen.method=none"][..], &a), (&[][..], &b)] {
+        let mut args = vec!["score", "indicators/asem.toml"];
+        args.extend(extra);
+        args.extend(["-o", out.to_str().unwrap()]);
+        let o = crate::util::kapok(&args);
+        assert!(o.status.success(), "{}", crate::util::texts(&o).1);
+    }
+    assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    let o = crate::util::kapok(&[
+        "rank",
+        "indicators/asem.toml",
+        "--set",
+        "screen.method=nope",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        crate::util::texts(&o)
+            .1
+            .contains("--set screen.method=nope")
+    );
+}

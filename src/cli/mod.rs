@@ -75,12 +75,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "METHOD")]
     pub treat: Option<String>,
     /// Normalisation for every indicator that sets none, e.g. --normalize zscore or
-    /// --normalize '{ method = "minmax", range = [1, 10] }'.
+    /// --normalize '{ method = "minmax", range = [1, 10] }'; NODE=METHOD for the indicators
+    /// under one node (or one indicator), level:N=METHOD for a level (1 = the index's
+    /// children) — repeatable.
     #[arg(long, value_name = "METHOD")]
-    pub normalize: Option<String>,
-    /// Aggregation for every node that sets none, e.g. --aggregate geometric.
+    pub normalize: Vec<String>,
+    /// Aggregation for every node that sets none, e.g. --aggregate geometric; NODE=METHOD for
+    /// one node, level:N=METHOD for a level (0 = the index, 1 = its children) — repeatable.
     #[arg(long, value_name = "METHOD")]
-    pub aggregate: Option<String>,
+    pub aggregate: Vec<String>,
     /// Change one parameter of a default method, keeping the others, e.g.
     /// --set normalize.range=[1,100] or --set treat.winmax=3 (repeatable).
     #[arg(long = "set", value_name = "KIND.PARAM=VALUE")]
@@ -156,14 +159,13 @@ impl RunArgs {
     pub fn overrides(&self) -> Result<Overrides, Error> {
         let mut o = Overrides::default();
         for (kind, given) in [
-            (MethodKind::Impute, &self.impute),
-            (MethodKind::Treat, &self.treat),
+            (MethodKind::Impute, self.impute.as_slice()),
+            (MethodKind::Treat, self.treat.as_slice()),
             (MethodKind::Normalize, &self.normalize),
             (MethodKind::Aggregate, &self.aggregate),
         ] {
-            if let Some(text) = given {
-                o.methods.push((kind, text.clone()));
-            }
+            o.methods
+                .extend(given.iter().map(|text| (kind, text.clone())));
         }
         for s in &self.set {
             o.sets.push(SetParam::parse(s).map_err(Error::Usage)?);

@@ -78,8 +78,8 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         "set": a.run.set,
         "impute": a.run.impute,
         "treat": a.run.treat,
-        "normalize": a.run.normalize,
-        "aggregate": a.run.aggregate,
+        "normalize": one_or_many(&a.run.normalize),
+        "aggregate": one_or_many(&a.run.aggregate),
         "per": a.run.per.map(super::Per::name),
         "incomplete": a.run.incomplete.map(super::IncompleteArg::name),
         "font": path(&a.font),
@@ -111,4 +111,14 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         files.len()
     );
     Ok(())
+}
+
+/// An option's values in the manifest: null when not given, the text when given once, a list
+/// when repeated.
+fn one_or_many(v: &[String]) -> serde_json::Value {
+    match v {
+        [] => serde_json::Value::Null,
+        [one] => serde_json::json!(one),
+        many => serde_json::json!(many),
+    }
 }

@@ -111,6 +111,22 @@ impl std::fmt::Display for SetParam {
     }
 }
 
+/// `TARGET=METHOD` of a method given for one node or level (`Conn=geometric`,
+/// `level:2=geometric`), or `None` for a whole default (`geometric`, `{ method = … }`).
+pub fn per_node(text: &str) -> Option<(&str, &str)> {
+    let t = text.trim();
+    if t.starts_with(['{', '[', '"', '\'']) {
+        return None;
+    }
+    let (target, method) = t.split_once('=')?;
+    let target = target.trim();
+    let ok = !target.is_empty()
+        && target
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+    ok.then_some((target, method.trim()))
+}
+
 /// Changes to a framework for one run. Empty = the framework as it is.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Overrides {
@@ -134,13 +150,21 @@ impl Overrides {
             && self.exclude.is_empty()
     }
 
-    /// The whole method given for `kind`, if any.
+    /// The whole default method given for `kind`, if any (the last; `NODE=METHOD` ones aside).
     pub fn method(&self, kind: MethodKind) -> Option<&str> {
         self.methods
             .iter()
             .rev()
-            .find(|(k, _)| *k == kind)
+            .find(|(k, t)| *k == kind && per_node(t).is_none())
             .map(|(_, t)| t.as_str())
+    }
+
+    /// The `NODE=METHOD` (or `level:N=METHOD`) methods given for `kind`, in order.
+    pub fn node_methods(&self, kind: MethodKind) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.methods
+            .iter()
+            .filter(move |(k, _)| *k == kind)
+            .filter_map(|(_, t)| per_node(t).map(|(target, m)| (t.as_str(), target, m)))
     }
 }
 
@@ -183,11 +207,98 @@ impl Framework {
             self.set_method(method, &text)?;
             self.defaults.source.insert(kind.name().to_string(), text);
         }
+        for kind in [MethodKind::Normalize, MethodKind::Aggregate] {
+            for (typed, target, text) in o.node_methods(kind) {
+                self.set_node_method(kind, target, text)
+                    .map_err(|e| Error::Usage(format!("--{} {typed}: {e}", kind.name())))?;
+            }
+        }
+        for kind in [MethodKind::Screen, MethodKind::Impute, MethodKind::Treat] {
+            if let Some((typed, _, _)) = o.node_methods(kind).next() {
+                return Err(Error::Usage(format!(
+                    "--{} {typed}: only --normalize and --aggregate take NODE=METHOD",
+                    kind.name()
+                )));
+            }
+        }
         for (id, w) in &o.weights {
             self.set_weight(id, *w)?;
         }
         for id in &o.exclude {
             self.exclude(id)?;
+        }
+        Ok(())
+    }
+
+    /// The nodes `target` names: a node id, or `level:N` (every node N steps below the index).
+    fn targets(&self, target: &str) -> Result<Vec<usize>, String> {
+        let Some(level) = target.strip_prefix("level:") else {
+            return Ok(vec![self.node_named(target)?]);
+        };
+        let level: usize = level.parse().map_err(|_| {
+            format!("`{level}` is not a level (0 = the index, 1 = its children, …)")
+        })?;
+        let depth = |mut i: usize| {
+            let mut d = 0;
+            while let Some(p) = self.nodes[i].parent {
+                i = p;
+                d += 1;
+            }
+            d
+        };
+        let nodes: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| !self.is_excluded(i) && depth(i) == level)
+            .collect();
+        if nodes.is_empty() {
+            return Err(format!("the framework has no node at level {level}"));
+        }
+        Ok(nodes)
+    }
+
+    /// Gives the nodes `target` names their own method `text` of `kind` (normalisation: every
+    /// indicator under them; aggregation: the index and dimensions among them).
+    fn set_node_method(
+        &mut self,
+        kind: MethodKind,
+        target: &str,
+        text: &str,
+    ) -> Result<(), String> {
+        let nodes = self.targets(target)?;
+        match parse_cli(kind.name(), text).map_err(|e| {
+            e.strip_prefix(&format!("--{} {text}: ", kind.name()))
+                .unwrap_or(&e)
+                .to_string()
+        })? {
+            CliMethod::Aggregate(a) => {
+                let mut any = false;
+                for n in nodes {
+                    if let super::NodeKind::Aggregate(own) = &mut self.nodes[n].kind {
+                        *own = Some(a.clone());
+                        any = true;
+                    }
+                }
+                if !any {
+                    return Err(format!(
+                        "`{target}` names only indicators; an aggregation applies to the index and dimensions"
+                    ));
+                }
+            }
+            CliMethod::Normalise(m) => {
+                let mut under: Vec<usize> = Vec::new();
+                let mut stack = nodes;
+                while let Some(n) = stack.pop() {
+                    if self.nodes[n].indicator().is_some() {
+                        under.push(n);
+                    }
+                    stack.extend(self.nodes[n].children.iter().copied());
+                }
+                for n in under {
+                    if let super::NodeKind::Indicator(spec) = &mut self.nodes[n].kind {
+                        spec.normalise = Some(m.clone());
+                    }
+                }
+            }
+            _ => return Err("only --normalize and --aggregate take NODE=METHOD".into()),
         }
         Ok(())
     }

@@ -199,9 +199,7 @@ impl Model {
             fw.apply(&o).map_err(|e| {
                 BadRequest::param(name, strip(&e.to_string(), &format!("--{name} "), text))
             })?;
-            if kind == MethodKind::Normalize
-                && matches!(fw.defaults.normalise.over, Over::Frozen(_))
-            {
+            if kind == MethodKind::Normalize && self.reads_new_file(&fw) {
                 return Err(BadRequest::param(
                     name,
                     "bounds from a file cannot be asked for: the server reads only the files the framework declares",
@@ -224,6 +222,18 @@ impl Model {
             node.weight = w;
         }
         Ok(fw)
+    }
+
+    /// Whether `fw` normalises some indicator against a bounds file the framework as published
+    /// does not name for it (a request may not make the server read a file).
+    fn reads_new_file(&self, fw: &Framework) -> bool {
+        fw.nodes.iter().zip(&self.fw.nodes).any(|(now, was)| {
+            let (Some(a), Some(b)) = (now.indicator(), was.indicator()) else {
+                return false;
+            };
+            let over = fw.normalise_of(a).over;
+            matches!(over, Over::Frozen(_)) && over != self.fw.normalise_of(b).over
+        })
     }
 
     /// The normalised values of every period under the query's normalisation.

@@ -309,3 +309,63 @@ fn set_method_switches_and_keeps_what_the_new_method_takes() {
             .contains("--set screen.method=nope")
     );
 }
+
+/// `--aggregate NODE=METHOD` and `--aggregate level:N=METHOD` give those nodes their own
+/// aggregation, exactly as `aggregate = "…"` in their tables does; `--normalize NODE=METHOD`
+/// gives every indicator under the node its own normalisation.
+#[test]
+fn methods_per_node_and_level_are_the_frameworks_own() {
+    let dir = crate::util::tempdir();
+    let text = crate::util::framework_text_anywhere("indicators/asem.toml");
+    let own = |ids: &[&str], line: &str| -> std::path::PathBuf {
+        let mut t = text.clone();
+        for id in ids {
+            let at = format!("id = \"{id}\"\n");
+            assert!(t.contains(&at), "{id}");
+            t = t.replacen(&at, &format!("{at}{line}\n"), 1);
+        }
+        let path = dir.path().join(format!("{}.toml", ids.join("-")));
+        std::fs::write(&path, t).unwrap();
+        path
+    };
+    let score = |fw: &str, extra: &[&str], name: &str| -> Vec<u8> {
+        let out = dir.path().join(name);
+        let mut args = vec!["score", fw];
+        args.extend(extra);
+        args.extend(["-o", out.to_str().unwrap()]);
+        let o = crate::util::kapok(&args);
+        assert!(o.status.success(), "{args:?}: {}", crate::util::texts(&o).1);
+        std::fs::read(out).unwrap()
+    };
+    let asem = "indicators/asem.toml";
+    let plain = score(asem, &[], "plain.csv");
+    // One node.
+    let file = own(&["Conn"], "aggregate = \"geometric\"");
+    let by_option = score(asem, &["--aggregate", "Conn=geometric"], "a.csv");
+    assert_eq!(by_option, score(file.to_str().unwrap(), &[], "b.csv"));
+    assert_ne!(by_option, plain);
+    // A level: the index's children.
+    let file = own(&["Conn", "Sust"], "aggregate = \"harmonic\"");
+    let by_option = score(asem, &["--aggregate", "level:1=harmonic"], "c.csv");
+    assert_eq!(by_option, score(file.to_str().unwrap(), &[], "d.csv"));
+    // The indicators under a node (a pillar's, read from the file).
+    let physical: Vec<String> = text
+        .split("[[indicator]]")
+        .skip(1)
+        .filter(|block| block.contains("parent = \"Physical\""))
+        .filter_map(|block| {
+            let line = block.lines().find(|l| l.starts_with("id = "))?;
+            Some(
+                line.trim_start_matches("id = ")
+                    .trim_matches('"')
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert!(physical.len() >= 3, "{physical:?}");
+    let ids: Vec<&str> = physical.iter().map(String::as_str).collect();
+    let file = own(&ids, "normalize = \"rank\"");
+    let by_option = score(asem, &["--normalize", "Physical=rank"], "e.csv");
+    assert_eq!(by_option, score(file.to_str().unwrap(), &[], "f.csv"));
+    assert_ne!(by_option, plain);
+}

@@ -1641,3 +1641,23 @@ fn reach_is_reached_on_the_command_line_and_bounds_random_weightings() {
         }
     }
 }
+
+/// A normalisation for part of the tree (`NODE=METHOD`) that names a bounds file is refused as
+/// the default one is: a request never makes the server read a file.
+#[test]
+fn a_per_node_normalisation_naming_a_file_is_refused() {
+    let m = districts_model();
+    let raw = format!(
+        "normalize={}",
+        enc(r#"public_safety={ method = "minmax", bounds = "data/districts.csv" }"#)
+    );
+    let e = m
+        .score(&kapok::serve::Query::parse(&raw).unwrap())
+        .err()
+        .expect("refused");
+    assert_eq!(e.param.as_deref(), Some("normalize"), "{e}");
+    assert!(e.message.contains("bounds from a file"), "{e}");
+    // Without the file, the same per-node method scores.
+    let raw = format!("normalize={}", enc("public_safety=rank"));
+    assert!(m.score(&kapok::serve::Query::parse(&raw).unwrap()).is_ok());
+}

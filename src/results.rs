@@ -67,22 +67,7 @@ impl Results {
             .filter(|&(p, u)| !kept_only || self.status[[p, u]] != Status::Screened)
             .collect();
         let panel = &self.panel;
-        let mut fields = Vec::new();
-        let mut cols: Vec<ArrayRef> = Vec::new();
-        let mut text = |name: &str, f: &dyn Fn(usize, usize) -> String| {
-            fields.push(Field::new(name, DataType::Utf8, false));
-            cols.push(Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|&(p, u)| f(p, u)),
-            )));
-        };
-        text("unit", &|_, u| panel.units[u].clone());
-        text("name", &|_, u| panel.unit_name(u, Lang::Zh).to_string());
-        if fw.units.period.is_some() {
-            text("period", &|p, _| panel.periods[p].clone());
-        }
-        if let Some(g) = &panel.groups {
-            text("group", &|_, u| g[u].clone());
-        }
+        let (mut fields, mut cols) = self.key_columns(fw, &rows);
         for (j, &node) in panel.indicators.iter().enumerate() {
             // Normalised values sit in the node's column of the scores.
             let col = if stage == Stage::Normalised { node } else { j };
@@ -102,9 +87,9 @@ impl Results {
             .map_err(|e| Error::Data(format!("building the {} table: {e}", stage.name())))
     }
 
-    /// The results table, for one period or all.
-    pub fn to_batch(&self, fw: &Framework, period: Option<usize>) -> Result<RecordBatch, Error> {
-        let rows = self.rows(period);
+    /// The columns that say which row is which — `unit`, `name`, `period` (with periods),
+    /// `group` (with groups) — for `rows` (period, unit).
+    fn key_columns(&self, fw: &Framework, rows: &[(usize, usize)]) -> (Vec<Field>, Vec<ArrayRef>) {
         let panel = &self.panel;
         let mut fields = Vec::new();
         let mut cols: Vec<ArrayRef> = Vec::new();
@@ -122,6 +107,14 @@ impl Results {
         if let Some(g) = &panel.groups {
             text("group", &|_, u| g[u].clone());
         }
+        (fields, cols)
+    }
+
+    /// The results table, for one period or all.
+    pub fn to_batch(&self, fw: &Framework, period: Option<usize>) -> Result<RecordBatch, Error> {
+        let rows = self.rows(period);
+        let panel = &self.panel;
+        let (mut fields, mut cols) = self.key_columns(fw, &rows);
         let score = |node: usize| -> ArrayRef {
             Arc::new(Float64Array::from_iter(rows.iter().map(|&(p, u)| {
                 let v = self.scores[[p, u, node]];
@@ -287,6 +280,11 @@ impl Stage {
         Stage::Treated,
         Stage::Normalised,
     ];
+
+    /// The stage named `name` (as [`Stage::name`] writes it).
+    pub fn parse(name: &str) -> Option<Stage> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
 
     /// The name as typed (`--stage treated`).
     pub fn name(self) -> &'static str {

@@ -27,32 +27,9 @@ pub struct ScoreArgs {
     /// Write each indicator's values after this stage instead of the scores (COINr's data
     /// sets): raw (before denominators), denominated, imputed, screened, treated or normalised;
     /// from screening on, only the units screening kept. Needs -o.
-    #[arg(long, value_enum, value_name = "STAGE", requires = "output")]
-    stage: Option<StageArg>,
-}
-
-/// A stage of `--stage`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum StageArg {
-    Raw,
-    Denominated,
-    Imputed,
-    Screened,
-    Treated,
-    Normalised,
-}
-
-impl StageArg {
-    fn stage(self) -> Stage {
-        match self {
-            StageArg::Raw => Stage::Raw,
-            StageArg::Denominated => Stage::Denominated,
-            StageArg::Imputed => Stage::Imputed,
-            StageArg::Screened => Stage::Screened,
-            StageArg::Treated => Stage::Treated,
-            StageArg::Normalised => Stage::Normalised,
-        }
-    }
+    #[arg(long, value_name = "STAGE", requires = "output",
+          value_parser = clap::builder::PossibleValuesParser::new(Stage::ALL.map(Stage::name)))]
+    stage: Option<String>,
 }
 
 /// Runs `kapok score`.
@@ -84,7 +61,7 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     }
     match &a.output {
         Some(out) => {
-            let batch = match a.stage.map(StageArg::stage) {
+            let batch = match a.stage.as_deref().and_then(Stage::parse) {
                 None => results.to_batch(&fw, period)?,
                 Some(Stage::Raw) => {
                     let raw = crate::read_raw_panel(&fw, a.run.data.as_deref())?;

@@ -476,6 +476,17 @@ impl Framework {
         out
     }
 
+    /// How many steps node `i` is below the index: 0 for the index, 1 for its children (a
+    /// "level" of `[uncertainty]` and of `--aggregate level:N=…`).
+    pub fn depth(&self, mut i: usize) -> usize {
+        let mut d = 0;
+        while let Some(p) = self.nodes[i].parent {
+            d += 1;
+            i = p;
+        }
+        d
+    }
+
     /// The node with identifier `id`.
     pub fn node_by_id(&self, id: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.id == id)

@@ -238,16 +238,8 @@ impl Framework {
         let level: usize = level.parse().map_err(|_| {
             format!("`{level}` is not a level (0 = the index, 1 = its children, …)")
         })?;
-        let depth = |mut i: usize| {
-            let mut d = 0;
-            while let Some(p) = self.nodes[i].parent {
-                i = p;
-                d += 1;
-            }
-            d
-        };
         let nodes: Vec<usize> = (0..self.nodes.len())
-            .filter(|&i| !self.is_excluded(i) && depth(i) == level)
+            .filter(|&i| !self.is_excluded(i) && self.depth(i) == level)
             .collect();
         if nodes.is_empty() {
             return Err(format!("the framework has no node at level {level}"));

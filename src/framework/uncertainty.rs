@@ -438,16 +438,6 @@ pub(super) fn read(
     Some(u)
 }
 
-/// Nodes by depth below the index (1 = its children); `None` for the index.
-fn depth(fw: &Framework, mut i: usize) -> usize {
-    let mut d = 0;
-    while let Some(p) = fw.nodes[i].parent {
-        d += 1;
-        i = p;
-    }
-    d
-}
-
 /// The levels of a `weights` entry: one whole number ≥ 1 or an array of them, with spans.
 fn levels(sink: &mut Sink, v: &Spanned<DeValue<'_>>) -> Vec<(usize, Range<usize>)> {
     let items: Vec<&Spanned<DeValue<'_>>> = match v.get_ref() {
@@ -572,11 +562,10 @@ fn weights(
             (Some(l), None) => {
                 for (lv, span) in levels(sink, l) {
                     let Some(fw) = fw else { continue };
-                    let at: Vec<usize> = (1..fw.nodes.len())
-                        .filter(|&i| depth(fw, i) == lv)
-                        .collect();
+                    let at: Vec<usize> =
+                        (1..fw.nodes.len()).filter(|&i| fw.depth(i) == lv).collect();
                     if at.is_empty() {
-                        let deepest = (1..fw.nodes.len()).map(|i| depth(fw, i)).max();
+                        let deepest = (1..fw.nodes.len()).map(|i| fw.depth(i)).max();
                         sink.push(
                             Diagnostic::error(span.clone(), format!("the tree has no level {lv}"))
                                 .with_label("no node this deep")

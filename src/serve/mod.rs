@@ -162,51 +162,37 @@ fn parse(raw: Option<String>) -> Result<Query, BadRequest> {
     Query::parse(raw.as_deref().unwrap_or(""))
 }
 
-async fn score_handler(State(app): State<App>, RawQuery(raw): RawQuery) -> Response {
-    with_model(&app, move |m| {
+/// Answers a JSON route: the query read, `answer` asked of the model, the JSON written.
+async fn json_route(
+    app: &App,
+    raw: Option<String>,
+    answer: fn(&Model, &Query) -> Result<serde_json::Value, BadRequest>,
+) -> Response {
+    with_model(app, move |m| {
         let q = parse(raw)?;
-        let s = m.score(&q)?;
-        Ok(json_response(
-            StatusCode::OK,
-            json::score(m, &s).to_string(),
-        ))
+        Ok(json_response(StatusCode::OK, answer(m, &q)?.to_string()))
     })
     .await
+}
+
+async fn score_handler(State(app): State<App>, RawQuery(raw): RawQuery) -> Response {
+    json_route(&app, raw, |m, q| Ok(json::score(m, &m.score(q)?))).await
 }
 
 async fn meta_handler(State(app): State<App>, RawQuery(raw): RawQuery) -> Response {
-    with_model(&app, move |m| {
-        let q = parse(raw)?;
-        Ok(json_response(
-            StatusCode::OK,
-            json::meta(m, q.lang).to_string(),
-        ))
-    })
-    .await
+    json_route(&app, raw, |m, q| Ok(json::meta(m, q.lang))).await
 }
 
 async fn intervals_handler(State(app): State<App>, RawQuery(raw): RawQuery) -> Response {
-    with_model(&app, move |m| {
-        let q = parse(raw)?;
-        let p = m.period(&q)?;
-        let iv = m.intervals(&q)?;
-        Ok(json_response(
-            StatusCode::OK,
-            json::intervals(m, p, &iv).to_string(),
-        ))
+    json_route(&app, raw, |m, q| {
+        Ok(json::intervals(m, m.period(q)?, m.intervals(q)?.as_ref()))
     })
     .await
 }
 
 async fn reach_handler(State(app): State<App>, RawQuery(raw): RawQuery) -> Response {
-    with_model(&app, move |m| {
-        let q = parse(raw)?;
-        let p = m.period(&q)?;
-        let r = m.reach(&q)?;
-        Ok(json_response(
-            StatusCode::OK,
-            json::reach(m, p, &r).to_string(),
-        ))
+    json_route(&app, raw, |m, q| {
+        Ok(json::reach(m, m.period(q)?, m.reach(q)?.as_ref()))
     })
     .await
 }

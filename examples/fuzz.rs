@@ -7,7 +7,7 @@
 //!
 //! Targets: `framework` (framework text: the shipped frameworks, the bad fixtures and the
 //! catalogue's frameworks mutated by bytes, tokens and lines, and generated ones), `constant`
-//! (`framework::expr::constant`), `expr` (`expr::analyse`, `expr::to_sql`, and the expression
+//! (`framework::formula::constant`), `expr` (`expr::analyse`, `expr::to_sql`, and the expression
 //! checked and evaluated against a small table), `csv` and `xlsx` (a small framework scored
 //! over a mutated or generated monthly table).
 //!
@@ -28,7 +28,7 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use kapok::framework::{self, SourceFile, expr};
+use kapok::framework::{self, SourceFile, expr, formula};
 
 /// Every target, in round-robin order.
 pub const TARGETS: [&str; 5] = ["framework", "constant", "expr", "csv", "xlsx"];
@@ -1021,7 +1021,7 @@ fn check_one(target: &str, input: &[u8]) -> Result<(), Failure> {
                 }
             }
         }
-        "constant" => match expr::constant(&text) {
+        "constant" => match formula::constant(&text) {
             Ok(v) if !v.is_finite() => Err(fail(
                 "constant not finite",
                 format!("constant({text:?}) = {v}"),

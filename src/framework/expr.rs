@@ -9,8 +9,8 @@ use std::sync::LazyLock;
 use datafusion::logical_expr::Volatility;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName, Query,
-    Select, SetExpr, Spanned, Statement, TableFactor, UnaryOperator, Value, Visit, Visitor,
-    visit_expressions, visit_expressions_mut,
+    Select, SetExpr, Spanned, Statement, TableFactor, Value, Visit, Visitor, visit_expressions,
+    visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
@@ -139,7 +139,7 @@ pub fn with_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 /// Runs `f` over `text` here when the text is short (so its nesting is shallow), else on a
 /// thread with a large stack.
-fn deep<T: Send>(text: &str, f: impl FnOnce() -> T + Send) -> T {
+pub(super) fn deep<T: Send>(text: &str, f: impl FnOnce() -> T + Send) -> T {
     if text.len() <= 64 {
         f()
     } else {
@@ -255,7 +255,7 @@ fn bounds(text: &str, max_chars: usize, what: &str) -> Result<Vec<TokenWithSpan>
     Ok(tokens)
 }
 
-fn parse(text: &str) -> Result<Expr, ExprError> {
+pub(super) fn parse(text: &str) -> Result<Expr, ExprError> {
     bounds(text, MAX_EXPR_CHARS, "expression")?;
     let expr = parse_unchecked(text)?;
     let mut guard = Guard::new(text, Mode::Depth);
@@ -391,28 +391,8 @@ fn analyse_here(text: &str) -> Result<ExprInfo, ExprError> {
     }
 }
 
-/// Functions a constant expression may call, with their number of arguments.
-pub const CONSTANT_FUNCTIONS: &[(&str, usize)] = &[
-    ("ln", 1),
-    ("log10", 1),
-    ("exp", 1),
-    ("sqrt", 1),
-    ("power", 2),
-];
-
-/// Evaluates a constant expression such as `ln(75000)` or `-1/3` (a method parameter written
-/// as a string): numbers, unary `+`/`-`, `+ - * /`, parentheses and the functions in
-/// [`CONSTANT_FUNCTIONS`]. Anything else — a column, another function or operator, a result
-/// that is not a finite number (`ln(0)`, `1/0`) — is an error with its range in `text`.
-pub fn constant(text: &str) -> Result<f64, ExprError> {
-    deep(text, || {
-        let expr = parse(text)?;
-        eval_constant(text, &expr)
-    })
-}
-
 /// Byte range of an AST node inside `text`, or the whole text when the parser gave none.
-fn range_of(text: &str, e: &Expr) -> Range<usize> {
+pub(super) fn range_of(text: &str, e: &Expr) -> Range<usize> {
     let span = e.span();
     let start = offset_of(text, span.start.line, span.start.column);
     let end = offset_of(text, span.end.line, span.end.column);
@@ -436,120 +416,6 @@ fn range_of(text: &str, e: &Expr) -> Range<usize> {
         }
     }
     range
-}
-
-fn eval_constant(text: &str, e: &Expr) -> Result<f64, ExprError> {
-    let fail = |message: String| ExprError {
-        message,
-        range: range_of(text, e),
-    };
-    let finite = |v: f64, what: &str| {
-        if v.is_finite() {
-            Ok(v)
-        } else {
-            Err(fail(format!("{what} is not a finite number")))
-        }
-    };
-    match e {
-        Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => match n.to_string().parse::<f64>() {
-                Ok(v) if v.is_finite() => Ok(v),
-                Ok(_) => Err(fail(format!("`{n}` is too large for a number"))),
-                Err(_) => Err(fail(format!("`{n}` is not a number"))),
-            },
-            other => Err(fail(format!("`{other}` is not a number"))),
-        },
-        Expr::Nested(inner) => eval_constant(text, inner),
-        Expr::UnaryOp { op, expr } => {
-            let v = eval_constant(text, expr)?;
-            match op {
-                UnaryOperator::Minus => Ok(-v),
-                UnaryOperator::Plus => Ok(v),
-                other => Err(fail(format!(
-                    "operator `{other}` is not allowed in a constant (use + - * / and parentheses)"
-                ))),
-            }
-        }
-        Expr::BinaryOp { left, op, right } => {
-            let (a, b) = (eval_constant(text, left)?, eval_constant(text, right)?);
-            let v = match op {
-                BinaryOperator::Plus => a + b,
-                BinaryOperator::Minus => a - b,
-                BinaryOperator::Multiply => a * b,
-                BinaryOperator::Divide if b == 0.0 => {
-                    return Err(fail("division by zero".to_string()));
-                }
-                BinaryOperator::Divide => a / b,
-                other => {
-                    return Err(fail(format!(
-                        "operator `{other}` is not allowed in a constant (use + - * / and parentheses, power(x, y) for powers)"
-                    )));
-                }
-            };
-            finite(v, "the result")
-        }
-        Expr::Function(f) => {
-            let name = f.name.to_string().to_lowercase();
-            let known = || {
-                CONSTANT_FUNCTIONS
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let Some(&(_, arity)) = CONSTANT_FUNCTIONS.iter().find(|(n, _)| *n == name) else {
-                return Err(fail(format!(
-                    "function `{}` is not allowed in a constant (known: {})",
-                    f.name,
-                    known()
-                )));
-            };
-            let args: Vec<&Expr> = match &f.args {
-                FunctionArguments::List(list)
-                    if list.duplicate_treatment.is_none()
-                        && list.clauses.is_empty()
-                        && f.over.is_none()
-                        && f.filter.is_none() =>
-                {
-                    list.args
-                        .iter()
-                        .map(|a| match a {
-                            FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Ok(x),
-                            _ => Err(fail(format!("`{name}` takes plain numbers"))),
-                        })
-                        .collect::<Result<_, _>>()?
-                }
-                _ => return Err(fail(format!("`{name}` must be called as {name}(…)"))),
-            };
-            if args.len() != arity {
-                return Err(fail(format!(
-                    "`{name}` takes {arity} argument{}, not {}",
-                    if arity == 1 { "" } else { "s" },
-                    args.len()
-                )));
-            }
-            let x: Vec<f64> = args
-                .iter()
-                .map(|a| eval_constant(text, a))
-                .collect::<Result<_, _>>()?;
-            let v = match name.as_str() {
-                "ln" => x[0].ln(),
-                "log10" => x[0].log10(),
-                "exp" => x[0].exp(),
-                "sqrt" => x[0].sqrt(),
-                _ => x[0].powf(x[1]),
-            };
-            finite(v, &format!("`{}`", &text[range_of(text, e)]))
-        }
-        Expr::Identifier(ident) => Err(fail(format!(
-            "`{}`: a constant cannot refer to a column or name",
-            ident.value
-        ))),
-        _ => Err(fail(
-            "not a constant: use numbers, + - * /, parentheses, ln, log10, exp, sqrt, power"
-                .to_string(),
-        )),
-    }
 }
 
 /// What a [`Guard`] checks.
@@ -1014,6 +880,7 @@ pub fn quote_ident(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::formula::constant;
 
     #[test]
     fn columns_and_positions() {
@@ -1073,98 +940,6 @@ mod tests {
             sql,
             "x / nullif(lag(x, 2) OVER (PARTITION BY \"code\" ORDER BY \"month\"), 0)"
         );
-    }
-
-    #[test]
-    fn constants_by_hand() {
-        let c = |t: &str| constant(t).unwrap();
-        assert_eq!(c("42"), 42.0);
-        assert_eq!(c("-2.5"), -2.5);
-        assert_eq!(c("+3"), 3.0);
-        assert_eq!(c("1 + 2 * 3"), 7.0);
-        assert_eq!(c("(1 + 2) * 3"), 9.0);
-        assert_eq!(c("10 - 4 - 3"), 3.0);
-        assert_eq!(c("1 / 4"), 0.25);
-        assert_eq!(c("-(2 - 5)"), 3.0);
-        assert_eq!(c("power(2, 10)"), 1024.0);
-        assert_eq!(c("sqrt(16)"), 4.0);
-        assert_eq!(c("log10(1000)"), 3.0);
-        assert_eq!(c("ln(1)"), 0.0);
-        assert_eq!(c("exp(0)"), 1.0);
-        assert_eq!(c("LN(exp(2))"), 2.0);
-        // ln(100) = 2 ln(10) = 4.605170185988092 (to f64 precision)
-        assert!((c("ln(100)") - 4.605_170_185_988_092).abs() < 1e-15);
-        assert!((c("ln(75000)") - 11.225_243_392_518_447).abs() < 1e-14);
-        assert!((c("1e3") - 1000.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn constant_errors_name_the_offending_part() {
-        let e = |t: &str| constant(t).unwrap_err();
-        let err = e("ln(gnipc)");
-        assert!(
-            err.message.contains("cannot refer to a column"),
-            "{}",
-            err.message
-        );
-        assert_eq!(err.range, 3..8);
-        let err = e("1 + log2(8)");
-        assert!(
-            err.message.contains("`log2` is not allowed"),
-            "{}",
-            err.message
-        );
-        assert!(
-            err.message.contains("ln, log10, exp, sqrt, power"),
-            "{}",
-            err.message
-        );
-        assert_eq!(err.range.start, 4);
-        let err = e("2 % 3");
-        assert!(err.message.contains("operator `%`"), "{}", err.message);
-        let err = e("1 / (2 - 2)");
-        assert!(err.message.contains("division by zero"), "{}", err.message);
-        let err = e("2 * ln(0)");
-        assert!(
-            err.message.contains("`ln(0)` is not a finite number"),
-            "{}",
-            err.message
-        );
-        assert_eq!(err.range, 4..9);
-        let err = e("sqrt(-1)");
-        assert!(
-            err.message.contains("not a finite number"),
-            "{}",
-            err.message
-        );
-        let err = e("power(2, ln(0 * 3))");
-        assert_eq!(err.range, 9..18);
-        let err = e("power(2)");
-        assert!(
-            err.message.contains("takes 2 arguments, not 1"),
-            "{}",
-            err.message
-        );
-        let err = e("'abc'");
-        assert!(err.message.contains("is not a number"), "{}", err.message);
-        let err = e("ln(");
-        assert!(err.message.contains("syntax error"), "{}", err.message);
-        let err = e("1 2");
-        assert!(err.message.contains("unexpected"), "{}", err.message);
-        let err = e("1e400");
-        assert!(err.message.contains("too large"), "{}", err.message);
-        assert_eq!(err.range, 0..5);
-        // A syntax error at a multi-byte character underlines that whole character.
-        let text = "\u{307}数";
-        let err = e(text);
-        assert!(err.message.contains("syntax error"), "{}", err.message);
-        assert!(
-            text.is_char_boundary(err.range.end) && err.range.end > err.range.start,
-            "{:?}",
-            err.range
-        );
-        let err = e("CASE WHEN 1 THEN 2 END");
-        assert!(err.message.contains("not a constant"), "{}", err.message);
     }
 
     /// The first problem of a query over the sources `d` and `e`.

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod diag;
 pub mod expr;
+pub mod formula;
 pub mod header;
 pub mod methods;
 pub mod model;

@@ -164,7 +164,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
     }
 
     /// A number, or a constant expression written as a string (`"ln(100)"`, `"1/3"`; see
-    /// [`super::expr::constant`]). Errors inside the string point at the offending part.
+    /// [`super::formula::constant`]). Errors inside the string point at the offending part.
     pub fn constant(&mut self, sink: &mut Sink, key: &str) -> Option<Sp<f64>> {
         let v = self.get(key)?;
         let DeValue::String(text) = v.get_ref() else {
@@ -182,7 +182,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
             };
         };
         let span = v.span();
-        match super::expr::constant(text) {
+        match super::formula::constant(text) {
             Ok(n) => Some(Sp::new(n, span)),
             Err(e) => {
                 // Point inside the string when its text is written as is (no escapes).
@@ -196,9 +196,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
                 sink.push(
                     Diagnostic::error(at, format!("`{key}` in {}: {}", self.what, e.message))
                         .with_label("in this constant")
-                        .with_hint(
-                            "a constant uses numbers, + - * /, parentheses, ln, log10, exp, sqrt and power",
-                        ),
+                        .with_hint(format!("a constant uses {}", super::formula::SYNTAX)),
                 );
                 None
             }

@@ -152,6 +152,7 @@ fn stage_error(panel: &Panel, rows: &[usize], p: usize, what: &str, e: &StageErr
             format!("{}, child `{col}` = 0\n{POSITIVE_HINT}", unit(*row))
         }
         StageError::NonFinite { row }
+        | StageError::FormulaUndefined { row, .. }
         | StageError::MissingReference { row }
         | StageError::ReferenceAtMinimum { row }
         | StageError::NegativeValue { row, .. }
@@ -251,19 +252,24 @@ fn impute_all(
     Ok(())
 }
 
-/// What a node is ranked on: its scores, rounded to `digits` decimals when the framework asks
-/// (as publishers rank on published values), and `NaN` (no rank) for units outside `[rank]
-/// only`.
-fn rank_keys(scores: ArrayView1<f64>, ranked: &[bool], digits: Option<u32>) -> Array1<f64> {
-    let scale = digits.map(|d| 10f64.powi(d as i32));
+/// What node `node` is ranked on, highest first: its scores, rounded to `[rank] digits`
+/// decimals when the framework asks (as publishers rank on published values), negated when
+/// lower is better, and `NaN` (no rank) for units outside `[rank] only`.
+fn rank_keys(fw: &Framework, node: usize, scores: ArrayView1<f64>, ranked: &[bool]) -> Array1<f64> {
+    let scale = fw.rank.digits.map(|d| 10f64.powi(d as i32));
+    let sign = if fw.nodes[node].lower_is_better {
+        -1.0
+    } else {
+        1.0
+    };
     scores
         .iter()
         .zip(ranked)
         .map(|(&x, &keep)| match (keep, scale) {
             (false, _) => f64::NAN,
             // Compared as whole numbers of 10^-digits, so equal published values tie exactly.
-            (true, Some(k)) => (x * k).round(),
-            (true, None) => x,
+            (true, Some(k)) => sign * (x * k).round(),
+            (true, None) => sign * x,
         })
         .collect()
 }
@@ -476,43 +482,67 @@ fn finish_normalised(
 /// a robustness analysis, once per run, on a [`NormalisedPeriod`].
 #[derive(Clone, Debug)]
 pub struct Scorer {
-    steps: Vec<(usize, Vec<usize>, crate::framework::AggSpec)>,
+    steps: Vec<Step>,
+}
+
+/// One aggregate node of a [`Scorer`].
+#[derive(Clone, Debug)]
+struct Step {
+    node: usize,
+    children: Vec<usize>,
+    /// Per child: `None` when its weight here is its own weight (this node is its first
+    /// parent), else its fixed weight under this further parent.
+    shared: Vec<Option<f64>>,
+    agg: crate::framework::AggSpec,
 }
 
 impl Scorer {
-    /// The scorer of `fw`'s tree and aggregation methods.
+    /// The scorer of `fw`'s tree (or DAG) and aggregation methods.
     pub fn new(fw: &Framework) -> Self {
         let steps = fw
-            .aggregates_preorder()
+            .aggregates_bottom_up()
             .into_iter()
-            .rev()
             .map(|node| {
-                (
+                let children = fw.nodes[node].children.clone();
+                let shared = children
+                    .iter()
+                    .map(|&c| {
+                        let n = &fw.nodes[c];
+                        (n.parent != Some(node)).then(|| n.weight_under(node, n.weight))
+                    })
+                    .collect();
+                Step {
                     node,
-                    fw.nodes[node].children.clone(),
-                    fw.aggregate_of(&fw.nodes[node]),
-                )
+                    children,
+                    shared,
+                    agg: fw.aggregate_of(&fw.nodes[node]),
+                }
             })
             .collect();
         Self { steps }
     }
 
     /// Fills the aggregate columns of `s` (rows × nodes, indicator columns filled) bottom-up,
-    /// with `weights[node]` the weight of every node. On failure, the node being aggregated
-    /// and the stage's error (child numbers count the node's children).
+    /// with `weights[node]` the weight of every node under its first parent. On failure, the
+    /// node being aggregated and the stage's error (child numbers count the node's children).
     pub fn aggregate(
         &self,
         s: &mut Array2<f64>,
         weights: &[f64],
     ) -> Result<(), (usize, StageError)> {
         let mut w = Vec::new();
-        for (node, children, agg) in &self.steps {
-            let mat = s.select(Axis(1), children);
+        for step in &self.steps {
+            let mat = s.select(Axis(1), &step.children);
             w.clear();
-            w.extend(children.iter().map(|&c| weights[c]));
-            let col = pipeline::aggregate(mat.view(), &w, &agg.method, agg.min_share)
-                .map_err(|e| (*node, e))?;
-            s.column_mut(*node).assign(&col);
+            w.extend(
+                step.children
+                    .iter()
+                    .zip(&step.shared)
+                    .map(|(&c, fixed)| fixed.unwrap_or(weights[c])),
+            );
+            let col = pipeline::aggregate(mat.view(), &w, &step.agg.method, step.agg.min_share)
+                .map_err(|e| (step.node, e))?;
+            s.column_mut(step.node).assign(&col);
         }
         Ok(())
     }
@@ -520,8 +550,13 @@ impl Scorer {
 
 /// The ranks of a node's scores `scores` (`ranked` rows only; rounded first when the framework
 /// says so): 1 = best, ties share the lower rank, `None` = no rank.
-pub fn rank_scores(fw: &Framework, scores: ArrayView1<f64>, ranked: &[bool]) -> Vec<Option<u32>> {
-    let keys = rank_keys(scores, ranked, fw.rank.digits);
+pub fn rank_scores(
+    fw: &Framework,
+    node: usize,
+    scores: ArrayView1<f64>,
+    ranked: &[bool],
+) -> Vec<Option<u32>> {
+    let keys = rank_keys(fw, node, scores, ranked);
     pipeline::rank_desc(keys.view())
 }
 
@@ -750,7 +785,7 @@ fn aggregate_and_rank(
         .map(|&u| panel.ranked.as_ref().is_none_or(|r| r[[p, u]]))
         .collect();
     for node in 0..fw.nodes.len() {
-        let keys = rank_keys(s.column(node), &ranked, fw.rank.digits);
+        let keys = rank_keys(fw, node, s.column(node), &ranked);
         let r = pipeline::rank_desc(keys.view());
         let gr = prep
             .groups

@@ -19,7 +19,9 @@
 //! `b × (window − 1)` is at least `min_change` (default 0), *declining* when `t ≤ −t` with the
 //! same size condition, and *stable* otherwise. Fewer than `min_periods` scored periods in the
 //! window (default half the window, at least 3) give no class. A series on an exact line
-//! (`se = 0`) is classed by the sign of its slope; a flat one is stable.
+//! (`se = 0`) is classed by the sign of its slope; a flat one is stable. For a node where lower
+//! is better (`direction = "lower"`) the line is fitted through the negated scores, so a falling
+//! score is improving; the change columns keep the scores' own sign.
 //!
 //! Why this rule: the t-ratio of a least-squares slope is the textbook test of a linear trend
 //! (e.g. Wooldridge, *Introductory Econometrics*, ch. 4 and 10.5, trending time series): it
@@ -323,9 +325,15 @@ impl Trends {
                             .collect();
                         t.rolling[[p, u, k]] = rolling_mean(&vals).unwrap_or(f64::NAN);
                     }
+                    // Improving is towards better: down for a node where lower is better.
+                    let better = if fw.nodes[n].lower_is_better {
+                        -1.0
+                    } else {
+                        1.0
+                    };
                     let value = |q: usize| {
                         if comparable {
-                            score(q, u, n)
+                            better * score(q, u, n)
                         } else {
                             match rank(q, u, n) {
                                 0 => f64::NAN,

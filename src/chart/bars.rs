@@ -163,6 +163,15 @@ pub fn ranking(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart
     } else {
         ctx.tr("条形为指数得分", "Bars: index score").to_string()
     };
+    let subtitle = if fw.nodes[0].lower_is_better {
+        subtitle
+            + ctx.tr(
+                "（越低越好，由低到高排名）",
+                " (lower is better, ranked lowest first)",
+            )
+    } else {
+        subtitle
+    };
     let (lo, hi) = value_range(units.iter().map(|&u| ctx.score(p, u, 0)));
     let name_w = ctx.max_width(units.iter().map(|&u| ctx.unit_long(u)), BODY) + 12;
     let rank_w = ctx.width("000", BODY) + 10;
@@ -267,7 +276,20 @@ pub fn contributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
     let (lo, hi) = value_range([lo, hi].into_iter());
     let panels = panels(&ctx, &units);
     let title = ctx.title(ctx.tr("各维度贡献", "dimension contributions"));
-    let subtitle = if arithmetic {
+    let formula = fw.nodes[0].formula().map(|_| {
+        let how = crate::report::describe::node_score(fw, 0, opts.lang);
+        match opts.lang {
+            crate::framework::Lang::Zh => format!(
+                "指数由{how}计算：各段为权重占比 × 维度得分，之和不等于指数；◆为指数"
+            ),
+            crate::framework::Lang::En => format!(
+                "The index is computed by {how}: segments are weight share × score and do not add up to it; ◆ marks the index"
+            ),
+        }
+    });
+    let subtitle = if let Some(f) = &formula {
+        f.as_str()
+    } else if arithmetic {
         ctx.tr(
             "贡献 = 维度权重占比 × 维度得分，各段之和即指数",
             "Contribution = dimension's weight share × its score; the segments add up to the index",

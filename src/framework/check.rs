@@ -65,10 +65,18 @@ struct Checker<'s> {
 struct RawNode {
     id: Sp<String>,
     name: Name,
-    parent: Option<Sp<String>>,
-    weight: Option<Sp<f64>>,
+    /// `parent`: one id or several (empty: the index).
+    parents: Vec<Sp<String>>,
+    /// `weight`: one number (under every parent) or one per parent (empty: 1).
+    weights: Vec<Sp<f64>>,
+    /// The weight `[weights]` gives (under the first parent).
+    weight_override: Option<Sp<f64>>,
     kind: NodeKind,
     is_dimension: bool,
+    /// `formula`, compiled once the node's children are known.
+    formula: Option<Sp<String>>,
+    /// `direction = "lower"` on the index or a dimension: its span.
+    lower: Option<Range<usize>>,
 }
 
 fn placeholder_name() -> Name {
@@ -140,7 +148,7 @@ impl Checker<'_> {
                 continue;
             }
             match raw.iter_mut().find(|n| n.id.value == id) {
-                Some(n) => n.weight = Some(w),
+                Some(n) => n.weight_override = Some(w),
                 None => {
                     let mut d = Diagnostic::error(k.span(), format!("no node has the id `{id}`"))
                         .with_label("unknown id");
@@ -337,17 +345,18 @@ impl Checker<'_> {
         let id = self.ident(&mut r);
         let name = self.name(&mut r);
         let description = self.text(&mut r, "description");
-        let agg = r
-            .get("aggregate")
-            .and_then(|v| methods::aggregate(v, self.sink));
+        let (agg, formula, lower) = self.aggregate_keys(&mut r);
         r.finish(self.sink);
         let node = RawNode {
             id: id?,
             name: name?,
-            parent: None,
-            weight: None,
+            parents: Vec::new(),
+            weights: Vec::new(),
+            weight_override: None,
             kind: NodeKind::Aggregate(agg),
             is_dimension: false,
+            formula,
+            lower,
         };
         Some((node, description))
     }
@@ -688,15 +697,12 @@ impl Checker<'_> {
             r.what = format!("{kind_name} `{}`", id.value);
         }
         let name = self.name(&mut r);
-        let parent = r.str(self.sink, "parent");
-        let weight = r.number(self.sink, "weight");
-        if let Some(w) = &weight {
-            self.weight_in_range(w);
-        }
+        let parents = self.parents(&mut r);
+        let weights = self.node_weights(&mut r, parents.len());
+        let (formula, lower);
         let kind = if is_dimension {
-            let agg = r
-                .get("aggregate")
-                .and_then(|v| methods::aggregate(v, self.sink));
+            let agg;
+            (agg, formula, lower) = self.aggregate_keys(&mut r);
             NodeKind::Aggregate(agg)
         } else {
             let unit = self.text(&mut r, "unit").unwrap_or_default();
@@ -775,8 +781,11 @@ impl Checker<'_> {
             return Some(RawNode {
                 id: id?,
                 name: name.unwrap_or_else(placeholder_name),
-                parent,
-                weight,
+                parents,
+                weights,
+                weight_override: None,
+                formula: None,
+                lower: None,
                 kind: NodeKind::Indicator(IndicatorSpec {
                     unit,
                     direction: direction.unwrap_or(Direction::Higher),
@@ -796,11 +805,149 @@ impl Checker<'_> {
         Some(RawNode {
             id: id?,
             name: name.unwrap_or_else(placeholder_name),
-            parent,
-            weight,
+            parents,
+            weights,
+            weight_override: None,
             kind,
             is_dimension,
+            formula,
+            lower,
         })
+    }
+
+    /// `parent`: one id or an array of ids.
+    fn parents(&mut self, r: &mut TableReader<'_, '_>) -> Vec<Sp<String>> {
+        match r.get("parent").map(|v| (v, v.get_ref())) {
+            None => Vec::new(),
+            Some((v, DeValue::String(p))) => vec![Sp::new(p.to_string(), v.span())],
+            Some((_, DeValue::Array(items))) if !items.is_empty() => items
+                .iter()
+                .filter_map(|item| match item.get_ref() {
+                    DeValue::String(p) => Some(Sp::new(p.to_string(), item.span())),
+                    other => {
+                        self.sink.push(
+                            Diagnostic::error(
+                                item.span(),
+                                format!(
+                                    "a parent must be an id, not {}",
+                                    super::read::type_name(other)
+                                ),
+                            )
+                            .with_label("expected a string"),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+            Some((v, _)) => {
+                self.sink.push(
+                    Diagnostic::error(
+                        v.span(),
+                        format!("`parent` in {} must be an id or an array of ids", r.what),
+                    )
+                    .with_label("expected \"id\" or [\"id\", \"id\"]"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// `weight`: one number, or one per parent when the node has several.
+    fn node_weights(&mut self, r: &mut TableReader<'_, '_>, parents: usize) -> Vec<Sp<f64>> {
+        let Some(v) = r.get("weight") else {
+            return Vec::new();
+        };
+        let weights: Vec<Sp<f64>> = match v.get_ref() {
+            DeValue::Array(items) => items
+                .iter()
+                .filter_map(|i| match super::read::as_number(i.get_ref()) {
+                    Some(n) if n.is_finite() => Some(Sp::new(n, i.span())),
+                    _ => {
+                        self.sink.push(
+                            Diagnostic::error(i.span(), "a weight must be a finite number")
+                                .with_label("expected a number"),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+            other => match super::read::as_number(other) {
+                Some(n) if n.is_finite() => vec![Sp::new(n, v.span())],
+                _ => {
+                    self.sink.push(
+                        Diagnostic::error(
+                            v.span(),
+                            format!(
+                                "`weight` in {} must be a number (or one per parent)",
+                                r.what
+                            ),
+                        )
+                        .with_label("expected a number"),
+                    );
+                    return Vec::new();
+                }
+            },
+        };
+        if matches!(v.get_ref(), DeValue::Array(_)) && weights.len() != parents.max(1) {
+            self.sink.push(
+                Diagnostic::error(
+                    v.span(),
+                    format!(
+                        "{} weights for {} parent{}",
+                        weights.len(),
+                        parents.max(1),
+                        if parents.max(1) == 1 { "" } else { "s" }
+                    ),
+                )
+                .with_label("one weight per parent")
+                .with_hint("write one number for the same weight under every parent, or one per parent in the order of `parent`"),
+            );
+            return Vec::new();
+        }
+        weights
+            .into_iter()
+            .filter(|w| self.weight_in_range(w))
+            .collect()
+    }
+
+    /// `aggregate`, `formula` and `direction` of the index or a dimension.
+    fn aggregate_keys(
+        &mut self,
+        r: &mut TableReader<'_, '_>,
+    ) -> (Option<AggSpec>, Option<Sp<String>>, Option<Range<usize>>) {
+        let agg = r
+            .get("aggregate")
+            .and_then(|v| methods::aggregate(v, self.sink));
+        let formula = r.str(self.sink, "formula");
+        if let (Some(f), Some(a)) = (&formula, r.key_span("aggregate")) {
+            let line = self.text[..a.start].matches('\n').count() + 1;
+            self.sink.push(
+                Diagnostic::error(
+                    f.span.clone(),
+                    format!(
+                        "{} has both a `formula` and an `aggregate` (line {line})",
+                        r.what
+                    ),
+                )
+                .with_label("a formula replaces the aggregation")
+                .with_hint("keep one: the formula computes the score from the children's scores"),
+            );
+        }
+        let lower = r
+            .str(self.sink, "direction")
+            .and_then(|d| match d.value.as_str() {
+                "higher" => None,
+                "lower" => Some(d.span),
+                other => {
+                    self.sink.push(
+                        Diagnostic::error(d.span, format!("unknown direction `{other}`"))
+                            .with_label("expected \"higher\" or \"lower\"")
+                            .with_hint_opt(did_you_mean(other, ["higher", "lower"])),
+                    );
+                    None
+                }
+            });
+        (agg, formula, lower)
     }
 
     /// Byte offset in the file where a string value's text starts, when the text appears
@@ -813,11 +960,11 @@ impl Checker<'_> {
         // Arena: index, dimensions, indicators (raw is already dimensions first).
         let mut all = vec![index];
         all.extend(raw);
-        let mut ids: HashMap<String, usize> = HashMap::new();
         let mut ok = true;
+        let mut ids: HashMap<String, usize> = HashMap::new();
         for (i, n) in all.iter().enumerate() {
             if let Some(&first) = ids.get(&n.id.value) {
-                let line = self.text[..all[first].id.span.start].matches('\n').count() + 1;
+                let line = self.line(all[first].id.span.start);
                 self.sink.push(
                     Diagnostic::error(
                         n.id.span.clone(),
@@ -831,6 +978,84 @@ impl Checker<'_> {
                 ids.insert(n.id.value.clone(), i);
             }
         }
+        // Every node's parents, each with the span naming it (the node's id for the index).
+        let mut parents: Vec<Vec<(usize, Range<usize>)>> = vec![Vec::new(); all.len()];
+        for (i, slot) in parents.iter_mut().enumerate().skip(1) {
+            match self.resolve_parents(&all, &ids, i) {
+                Some(p) => *slot = p,
+                None => ok = false,
+            }
+        }
+        let parents_resolved = parents.iter().skip(1).all(|p| !p.is_empty());
+        if !self.acyclic(&all, &parents) {
+            ok = false;
+        }
+        let mut nodes: Vec<Node> = all
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let w = |k: usize| {
+                    let given = n.weights.get(k).or(n.weights.first());
+                    match (&n.weight_override, k) {
+                        (Some(o), 0) => o.value,
+                        _ => given.map_or(1.0, |w| w.value),
+                    }
+                };
+                Node {
+                    id: n.id.value.clone(),
+                    name: n.name.clone(),
+                    parent: parents[i].first().map(|p| p.0),
+                    shared: parents[i]
+                        .iter()
+                        .enumerate()
+                        .skip(1)
+                        .map(|(k, p)| Edge {
+                            parent: p.0,
+                            weight: w(k),
+                        })
+                        .collect(),
+                    children: Vec::new(),
+                    weight: w(0),
+                    lower_is_better: n.lower.is_some(),
+                    span: n.id.span.clone(),
+                    kind: n.kind.clone(),
+                }
+            })
+            .collect();
+        for (i, ps) in parents.iter().enumerate() {
+            for &(p, _) in ps {
+                nodes[p].children.push(i);
+            }
+        }
+        let formulas: Vec<bool> = all.iter().map(|n| n.formula.is_some()).collect();
+        if !self.children_and_weights(&nodes, &formulas, parents_resolved) {
+            ok = false;
+        }
+        for i in 0..all.len() {
+            if !self.formula_and_direction(&all, &mut nodes, i) {
+                ok = false;
+            }
+        }
+        ok.then_some(nodes)
+    }
+
+    /// The 1-based line of a byte offset.
+    fn line(&self, offset: usize) -> usize {
+        self.text[..offset].matches('\n').count() + 1
+    }
+
+    /// The parents of node `i` (the index when it names none), or `None` after reporting an
+    /// unknown parent, an indicator as parent, or a parent named twice.
+    fn resolve_parents(
+        &mut self,
+        all: &[RawNode],
+        ids: &HashMap<String, usize>,
+        i: usize,
+    ) -> Option<Vec<(usize, Range<usize>)>> {
+        let n = &all[i];
+        if n.parents.is_empty() {
+            return Some(vec![(0, n.id.span.clone())]);
+        }
         let parent_ids: Vec<&str> = std::iter::once(all[0].id.value.as_str())
             .chain(
                 all.iter()
@@ -838,117 +1063,128 @@ impl Checker<'_> {
                     .map(|n| n.id.value.as_str()),
             )
             .collect();
-        let mut parents = vec![None; all.len()];
-        for (i, n) in all.iter().enumerate().skip(1) {
-            let p = match &n.parent {
-                None => Some(0),
-                Some(p) => match ids.get(&p.value) {
-                    Some(&j) if j == 0 || all[j].is_dimension => Some(j),
-                    Some(_) => {
-                        self.sink.push(
-                            Diagnostic::error(
-                                p.span.clone(),
-                                format!("parent `{}` is an indicator", p.value),
-                            )
-                            .with_label("indicators cannot have children")
-                            .with_hint_opt(did_you_mean(&p.value, parent_ids.iter().copied())),
-                        );
-                        None
-                    }
-                    None => {
-                        self.sink.push(
-                            Diagnostic::error(
-                                p.span.clone(),
-                                format!("unknown parent `{}`", p.value),
-                            )
+        let mut out: Vec<(usize, Range<usize>)> = Vec::new();
+        let mut ok = true;
+        for p in &n.parents {
+            match ids.get(&p.value) {
+                Some(&j) if out.iter().any(|o| o.0 == j) => {
+                    self.sink.push(
+                        Diagnostic::error(p.span.clone(), format!("parent `{}` is named twice", p.value))
+                            .with_label("already a parent of this node")
+                            .with_hint("name each parent once; a weight per parent says how much the node counts there"),
+                    );
+                    ok = false;
+                }
+                Some(&j) if j == i => {
+                    self.sink.push(
+                        Diagnostic::error(
+                            p.span.clone(),
+                            format!("`{}` names itself as its parent", p.value),
+                        )
+                        .with_label("a node cannot be its own parent"),
+                    );
+                    ok = false;
+                }
+                Some(&j) if j == 0 || all[j].is_dimension => out.push((j, p.span.clone())),
+                Some(_) => {
+                    self.sink.push(
+                        Diagnostic::error(
+                            p.span.clone(),
+                            format!("parent `{}` is an indicator", p.value),
+                        )
+                        .with_label("indicators cannot have children")
+                        .with_hint_opt(did_you_mean(&p.value, parent_ids.iter().copied())),
+                    );
+                    ok = false;
+                }
+                None => {
+                    self.sink.push(
+                        Diagnostic::error(p.span.clone(), format!("unknown parent `{}`", p.value))
                             .with_label("no dimension has this id")
                             .with_hint(
                                 did_you_mean(&p.value, parent_ids.iter().copied()).unwrap_or_else(
                                     || format!("known parents: {}", parent_ids.join(", ")),
                                 ),
                             ),
-                        );
-                        None
-                    }
-                },
-            };
-            if p.is_none() {
-                ok = false;
-            }
-            parents[i] = p;
-        }
-        let parents_resolved = parents.iter().skip(1).all(Option::is_some);
-        // Cycles among dimensions: walk up from each node; the index is the only root.
-        let mut reported = vec![false; all.len()];
-        for start in 1..all.len() {
-            let mut seen = vec![false; all.len()];
-            let mut cur = start;
-            while let Some(p) = parents[cur] {
-                if seen[cur] {
-                    if !reported[cur] {
-                        let members: Vec<String> = {
-                            let mut m = vec![all[cur].id.value.clone()];
-                            let mut c = parents[cur];
-                            while let Some(x) = c {
-                                if x == cur {
-                                    break;
-                                }
-                                m.push(all[x].id.value.clone());
-                                c = parents[x];
-                            }
-                            m
-                        };
-                        let mut c = Some(cur);
-                        while let Some(x) = c {
-                            if reported[x] {
-                                break;
-                            }
-                            reported[x] = true;
-                            c = parents[x];
-                        }
-                        let span = all[cur]
-                            .parent
-                            .as_ref()
-                            .map_or(all[cur].id.span.clone(), |p| p.span.clone());
-                        self.sink.push(
-                            Diagnostic::error(
-                                span,
-                                format!(
-                                    "cycle in the tree: {} → {}",
-                                    members.join(" → "),
-                                    members[0]
-                                ),
-                            )
-                            .with_label("this parent leads back here")
-                            .with_hint("every dimension must lead up to the index"),
-                        );
-                    }
+                    );
                     ok = false;
-                    break;
                 }
-                seen[cur] = true;
-                cur = p;
             }
         }
-        let mut nodes: Vec<Node> = all
-            .into_iter()
-            .enumerate()
-            .map(|(i, n)| Node {
-                id: n.id.value,
-                name: n.name,
-                parent: parents[i],
-                children: Vec::new(),
-                weight: n.weight.as_ref().map_or(1.0, |w| w.value),
-                span: n.id.span,
-                kind: n.kind,
-            })
-            .collect();
-        for i in 1..nodes.len() {
-            if let Some(p) = nodes[i].parent {
-                nodes[p].children.push(i);
+        ok.then_some(out)
+    }
+
+    /// Reports every cycle among the parents (a node that leads back to itself instead of up
+    /// to the index), naming where two of its links are declared; true when there is none.
+    fn acyclic(&mut self, all: &[RawNode], parents: &[Vec<(usize, Range<usize>)>]) -> bool {
+        // Depth-first over parent links: 0 unseen, 1 on the current path, 2 done.
+        let mut state = vec![0u8; all.len()];
+        let mut ok = true;
+        for start in 1..all.len() {
+            if state[start] != 0 {
+                continue;
+            }
+            // (node, next parent to follow)
+            let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+            state[start] = 1;
+            while let Some(&mut (u, ref mut k)) = path.last_mut() {
+                let Some((p, span)) = parents[u].get(*k).cloned() else {
+                    state[u] = 2;
+                    path.pop();
+                    continue;
+                };
+                *k += 1;
+                if p == 0 || state[p] == 2 {
+                    continue;
+                }
+                if state[p] == 0 {
+                    state[p] = 1;
+                    path.push((p, 0));
+                    continue;
+                }
+                // A back link u → p: the cycle is p → … → u → p.
+                ok = false;
+                let from = path.iter().position(|&(x, _)| x == p).unwrap_or(0);
+                let members: Vec<&str> = path[from..]
+                    .iter()
+                    .map(|&(x, _)| all[x].id.value.as_str())
+                    .collect();
+                // Shown where the cycle's first member names the next one as its parent, with
+                // the link that closes it (u naming p) in the hint.
+                let (_, k_next) = path
+                    .get(from + 1)
+                    .map_or((u, 0), |&(x, _)| (x, path[from].1.saturating_sub(1)));
+                let first_link = parents[p].get(k_next).map_or(span.clone(), |s| s.1.clone());
+                let closing = self.line(span.start);
+                self.sink.push(
+                    Diagnostic::error(
+                        first_link,
+                        format!(
+                            "cycle among the parents: {} → {}",
+                            members.join(" → "),
+                            members[0]
+                        ),
+                    )
+                    .with_label("this parent leads back here")
+                    .with_hint(format!(
+                        "`{}` names `{}` as its parent on line {closing}; every dimension must lead up to the index",
+                        all[u].id.value, all[p].id.value
+                    )),
+                );
             }
         }
-        for n in &nodes {
+        ok
+    }
+
+    /// Reports empty dimensions and parents whose children all weigh 0.
+    fn children_and_weights(
+        &mut self,
+        nodes: &[Node],
+        formulas: &[bool],
+        parents_resolved: bool,
+    ) -> bool {
+        let mut ok = true;
+        for (i, n) in nodes.iter().enumerate() {
             // A child whose parent did not resolve would make its intended parent look empty.
             if n.indicator().is_none() && n.children.is_empty() && parents_resolved {
                 self.sink.push(
@@ -959,7 +1195,12 @@ impl Checker<'_> {
                         ),
                 );
                 ok = false;
-            } else if !n.children.is_empty() && n.children.iter().all(|&c| nodes[c].weight == 0.0) {
+            } else if !formulas[i]
+                && !n.children.is_empty()
+                && n.children
+                    .iter()
+                    .all(|&c| nodes[c].weight_under(i, nodes[c].weight) == 0.0)
+            {
                 let c = n.children[0];
                 self.sink.push(
                     Diagnostic::error(nodes[c].span.clone(), format!("every weight under `{}` is zero", n.id))
@@ -969,7 +1210,78 @@ impl Checker<'_> {
                 ok = false;
             }
         }
-        ok.then_some(nodes)
+        ok
+    }
+
+    /// Compiles node `i`'s formula over its children's ids, and checks `direction = "lower"`:
+    /// on the index, or on a formula node whose every parent is a formula (a mean of scores
+    /// that rank in opposite directions would mean nothing).
+    fn formula_and_direction(&mut self, all: &[RawNode], nodes: &mut [Node], i: usize) -> bool {
+        let mut ok = true;
+        if let Some(text) = &all[i].formula {
+            let names: Vec<&str> = nodes[i]
+                .children
+                .iter()
+                .map(|&c| all[c].id.value.as_str())
+                .collect();
+            let offset = self.value_offset(&text.value, text.span.clone());
+            match super::formula::Formula::compile(&text.value, &names) {
+                Ok(f) => {
+                    for (_, name) in names.iter().enumerate().filter(|(k, _)| !f.uses(*k)) {
+                        self.sink.push(
+                            Diagnostic::warning(
+                                text.span.clone(),
+                                format!(
+                                    "`{name}` is a child of `{}`, but its formula does not use it",
+                                    all[i].id.value
+                                ),
+                            )
+                            .with_label("the formula")
+                            .with_hint(format!(
+                                "use `{name}` in the formula, or move it under another parent"
+                            )),
+                        );
+                    }
+                    nodes[i].kind = NodeKind::Aggregate(Some(AggSpec {
+                        method: crate::pipeline::methods::Aggregate::Formula(f),
+                        min_share: 0.0,
+                    }));
+                }
+                Err(e) => {
+                    self.sink.push(
+                        Diagnostic::error(inside(offset, &text.span, &e.range), e.message)
+                            .with_label("in this formula")
+                            .with_hint(format!(
+                                "a formula uses its children's ids and {}",
+                                super::formula::SYNTAX
+                            )),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if let Some(span) = &all[i].lower {
+            let plain_parent = std::iter::once(nodes[i].parent)
+                .flatten()
+                .chain(nodes[i].shared.iter().map(|e| e.parent))
+                .find(|&p| all[p].formula.is_none());
+            if i != 0 && all[i].formula.is_none() {
+                self.sink.push(
+                    Diagnostic::error(span.clone(), format!("`direction` on dimension `{}` needs a formula", all[i].id.value))
+                        .with_label("a mean of normalised scores ranks highest first")
+                        .with_hint("direction = \"lower\" belongs on the index or on a dimension computed by a `formula`"),
+                );
+                ok = false;
+            } else if let Some(p) = plain_parent.filter(|_| i != 0) {
+                self.sink.push(
+                    Diagnostic::error(span.clone(), format!("`{}` ranks lowest first, but its parent `{}` averages it as if higher were better", all[i].id.value, all[p].id.value))
+                        .with_label("lower is better here")
+                        .with_hint("a node ranked lowest first can be the index, or a child of formula nodes only"),
+                );
+                ok = false;
+            }
+        }
+        ok
     }
 }
 

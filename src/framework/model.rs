@@ -378,19 +378,36 @@ pub enum NodeKind {
     Indicator(IndicatorSpec),
 }
 
-/// A node of the framework tree.
+/// A further parent of a node used under more than one parent (a shared indicator or
+/// dimension), with the node's weight there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edge {
+    /// The parent node.
+    pub parent: usize,
+    /// Relative weight within that parent.
+    pub weight: f64,
+}
+
+/// A node of the framework: a tree, or a DAG when nodes are shared by several parents.
 #[derive(Clone, Debug)]
 pub struct Node {
     /// Identifier.
     pub id: String,
     /// Display names.
     pub name: Name,
-    /// Parent node (None for the index).
+    /// First parent node (None for the index): where the node is shown in trees and what its
+    /// level counts from.
     pub parent: Option<usize>,
+    /// Further parents, each with the node's weight there (`parent = ["a", "b"]`).
+    pub shared: Vec<Edge>,
     /// Children in file order.
     pub children: Vec<usize>,
-    /// Relative weight within the parent.
+    /// Relative weight within the (first) parent.
     pub weight: f64,
+    /// The node's score is ranked lowest first (`direction = "lower"` on the index or a
+    /// formula node); scores keep their sign. Indicators' scores are normalised so that
+    /// higher is better, so this is false for every indicator.
+    pub lower_is_better: bool,
     /// Span of the node's `id` value.
     pub span: Range<usize>,
     /// Index, dimension or indicator.
@@ -398,6 +415,30 @@ pub struct Node {
 }
 
 impl Node {
+    /// The node's formula, when its score is one (`formula = "…"`).
+    pub fn formula(&self) -> Option<&crate::framework::formula::Formula> {
+        match &self.kind {
+            NodeKind::Aggregate(Some(AggSpec {
+                method: Aggregate::Formula(f),
+                ..
+            })) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The node's weight under `parent` (0 when it is not a child of `parent`), with the
+    /// node's own weight `weight` under its first parent.
+    pub fn weight_under(&self, parent: usize, weight: f64) -> f64 {
+        if self.parent == Some(parent) {
+            weight
+        } else {
+            self.shared
+                .iter()
+                .find(|e| e.parent == parent)
+                .map_or(0.0, |e| e.weight)
+        }
+    }
+
     /// The indicator settings, when this is an indicator.
     pub fn indicator(&self) -> Option<&IndicatorSpec> {
         match &self.kind {
@@ -463,17 +504,55 @@ impl Framework {
             .collect()
     }
 
-    /// Indices of the aggregate nodes (index and dimensions) in pre-order.
+    /// Indices of the aggregate nodes (index and dimensions) in pre-order, each once: a
+    /// shared node is visited under its first parent.
     pub fn aggregates_preorder(&self) -> Vec<usize> {
         let mut out = Vec::new();
         let mut stack = vec![0usize];
         while let Some(i) = stack.pop() {
             if self.nodes[i].indicator().is_none() {
                 out.push(i);
-                stack.extend(self.nodes[i].children.iter().rev());
+                let own = self.nodes[i]
+                    .children
+                    .iter()
+                    .rev()
+                    .filter(|&&c| self.nodes[c].parent == Some(i));
+                stack.extend(own);
             }
         }
         out
+    }
+
+    /// Indices of the aggregate nodes ordered so that every node comes after all of its
+    /// children (post-order over every edge): the order they are scored in.
+    pub fn aggregates_bottom_up(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut done = vec![false; self.nodes.len()];
+        // (node, children visited): an explicit stack, as frameworks may be deep.
+        let mut stack = vec![(0usize, false)];
+        while let Some((i, expanded)) = stack.pop() {
+            if done[i] || self.nodes[i].indicator().is_some() {
+                continue;
+            }
+            if expanded {
+                done[i] = true;
+                out.push(i);
+            } else {
+                stack.push((i, true));
+                stack.extend(self.nodes[i].children.iter().rev().map(|&c| (c, false)));
+            }
+        }
+        out
+    }
+
+    /// Every parent of node `i` with the node's weight there (first parent first).
+    pub fn parents_of(&self, i: usize) -> Vec<(usize, f64)> {
+        let n = &self.nodes[i];
+        n.parent
+            .map(|p| (p, n.weight))
+            .into_iter()
+            .chain(n.shared.iter().map(|e| (e.parent, e.weight)))
+            .collect()
     }
 
     /// How many steps node `i` is below the index: 0 for the index, 1 for its children (a
@@ -531,22 +610,20 @@ impl Framework {
         }
     }
 
-    /// Effective weight of every node: the product of its normalised weights down the tree.
+    /// Effective weight of every node: the product of its normalised weights down the tree,
+    /// summed over every path from the index when a node is shared by several parents.
     pub fn effective_weights(&self) -> Vec<f64> {
         let mut w = vec![0.0; self.nodes.len()];
         w[0] = 1.0;
-        for i in self.aggregates_preorder() {
-            let total: f64 = self.nodes[i]
-                .children
-                .iter()
-                .map(|&c| self.nodes[c].weight)
-                .sum();
-            for &c in &self.nodes[i].children {
-                w[c] = if total > 0.0 {
-                    w[i] * self.nodes[c].weight / total
-                } else {
-                    0.0
-                };
+        // Top-down: a node's weight is complete once every parent has passed it on.
+        for i in self.aggregates_bottom_up().into_iter().rev() {
+            let children = &self.nodes[i].children;
+            let under = |c: usize| self.nodes[c].weight_under(i, self.nodes[c].weight);
+            let total: f64 = children.iter().map(|&c| under(c)).sum();
+            for &c in children {
+                if total > 0.0 {
+                    w[c] += w[i] * under(c) / total;
+                }
             }
         }
         w
@@ -556,6 +633,101 @@ impl Framework {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Index → d1 (a, b), d2 (b, c), with `b` shared: weight 1 in d1, 3 in d2; d2 weighs 3.
+    fn shared() -> Framework {
+        let text = r#"
+[index]
+id = "i"
+name = "I"
+[units]
+key = "k"
+[[source]]
+name = "t"
+path = "t.csv"
+[[dimension]]
+id = "d1"
+name = "D1"
+[[dimension]]
+id = "d2"
+name = "D2"
+weight = 3
+[[indicator]]
+id = "a"
+name = "A"
+parent = "d1"
+direction = "higher"
+[[indicator]]
+id = "b"
+name = "B"
+parent = ["d1", "d2"]
+weight = [1, 3]
+direction = "higher"
+[[indicator]]
+id = "c"
+name = "C"
+parent = "d2"
+direction = "higher"
+"#;
+        crate::framework::check(SourceFile::new("t.toml", text), std::path::Path::new(".")).unwrap()
+    }
+
+    #[test]
+    fn a_shared_node_sums_its_weight_over_every_path() {
+        let fw = shared();
+        let id = |s: &str| fw.node_by_id(s).unwrap();
+        let (d1, d2, a, b, c) = (id("d1"), id("d2"), id("a"), id("b"), id("c"));
+        assert_eq!(fw.nodes[b].parent, Some(d1));
+        assert_eq!(
+            fw.nodes[b].shared,
+            vec![Edge {
+                parent: d2,
+                weight: 3.0
+            }]
+        );
+        assert_eq!(fw.nodes[d2].children, vec![b, c]);
+        assert_eq!(fw.parents_of(b), vec![(d1, 1.0), (d2, 3.0)]);
+        assert_eq!(fw.nodes[b].weight_under(d2, fw.nodes[b].weight), 3.0);
+        assert_eq!(fw.nodes[a].weight_under(d2, 1.0), 0.0);
+        // d1 1/4 of the index, d2 3/4; in d1 a and b 1/2 each; in d2 b 3/4 and c 1/4.
+        let w = fw.effective_weights();
+        let want = [
+            (d1, 0.25),
+            (d2, 0.75),
+            (a, 0.125),
+            (b, 0.125 + 0.5625),
+            (c, 0.1875),
+        ];
+        for (n, x) in want {
+            assert!(
+                (w[n] - x).abs() < 1e-15,
+                "{}: {} not {x}",
+                fw.nodes[n].id,
+                w[n]
+            );
+        }
+        let leaves: f64 = fw.indicators().iter().map(|&i| w[i]).sum();
+        assert!((leaves - 1.0).abs() < 1e-15);
+        // Scored after both of its parents' other children, and each node once.
+        let order = fw.aggregates_bottom_up();
+        assert_eq!(order, vec![d1, d2, 0]);
+        assert_eq!(fw.aggregates_preorder(), vec![0, d1, d2]);
+        assert_eq!(fw.depth(b), 2);
+    }
+
+    #[test]
+    fn excluding_a_shared_indicator_takes_it_out_of_every_parent() {
+        let mut fw = shared();
+        let id = |fw: &Framework, s: &str| fw.node_by_id(s).unwrap();
+        let (d1, d2, b) = (id(&fw, "d1"), id(&fw, "d2"), id(&fw, "b"));
+        fw.exclude("b").unwrap();
+        assert!(fw.is_excluded(b));
+        assert!(!fw.nodes[d1].children.contains(&b) && !fw.nodes[d2].children.contains(&b));
+        let w = fw.effective_weights();
+        assert_eq!(w[b], 0.0);
+        assert_eq!(w[id(&fw, "a")], 0.25);
+        assert_eq!(w[id(&fw, "c")], 0.75);
+    }
 
     #[test]
     fn a_text_falls_back_to_the_other_language_and_says_so() {

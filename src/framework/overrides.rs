@@ -340,26 +340,42 @@ impl Framework {
                 "excluding `{id}`: only indicators can be excluded, and `{id}` is an aggregate"
             )));
         }
-        let Some(p) = self.nodes[i].parent else {
+        let parents = self.parents_of(i);
+        if parents.is_empty() {
             return Ok(()); // already excluded
-        };
-        self.nodes[p].children.retain(|&c| c != i);
-        self.nodes[i].parent = None;
-        if self.nodes[p].children.is_empty() {
+        }
+        if let Some(&(p, _)) = parents
+            .iter()
+            .find(|(p, _)| self.nodes[*p].formula().is_some())
+        {
             return Err(Error::Usage(format!(
-                "excluding `{id}`: `{}` would have no indicator left",
+                "excluding `{id}`: `{}` is computed by a formula that uses it",
                 self.nodes[p].id
             )));
         }
-        if self.nodes[p]
-            .children
-            .iter()
-            .all(|&c| self.nodes[c].weight == 0.0)
-        {
-            return Err(Error::Usage(format!(
-                "excluding `{id}`: every weight under `{}` would be zero",
-                self.nodes[p].id
-            )));
+        // Out of every parent it has (a shared indicator counts under several).
+        for &(p, _) in &parents {
+            self.nodes[p].children.retain(|&c| c != i);
+        }
+        self.nodes[i].parent = None;
+        self.nodes[i].shared.clear();
+        for &(p, _) in &parents {
+            let children = &self.nodes[p].children;
+            if children.is_empty() {
+                return Err(Error::Usage(format!(
+                    "excluding `{id}`: `{}` would have no indicator left",
+                    self.nodes[p].id
+                )));
+            }
+            if children
+                .iter()
+                .all(|&c| self.nodes[c].weight_under(p, self.nodes[c].weight) == 0.0)
+            {
+                return Err(Error::Usage(format!(
+                    "excluding `{id}`: every weight under `{}` would be zero",
+                    self.nodes[p].id
+                )));
+            }
         }
         Ok(())
     }

@@ -40,6 +40,7 @@ use ndarray::{Array1, ArrayView2};
 
 use super::StageError;
 use super::methods::Aggregate;
+use crate::framework::formula::Formula;
 use crate::stats;
 
 /// Aggregates the columns of `children` row by row (see the module docs).
@@ -113,6 +114,9 @@ pub fn aggregate(
     if let Aggregate::Copeland = method {
         return copeland(values.view(), weights, &eligible);
     }
+    if let Aggregate::Formula(f) = method {
+        return formula(children, f);
+    }
 
     let mut out = Array1::from_elem(nrows, f64::NAN);
     // One buffer for every row: a robustness analysis aggregates thousands of times.
@@ -155,12 +159,40 @@ pub fn aggregate(
                 let s = wmean(&|x| (x - m).powi(2)).sqrt();
                 m + penalty.sign() * s * (s / m)
             }
-            Aggregate::Copeland => f64::NAN, // handled above
+            // Handled above.
+            Aggregate::Copeland | Aggregate::Formula(_) => f64::NAN,
         };
         if !y.is_finite() {
             return Err(StageError::NonFinite { row: i });
         }
         out[i] = y;
+    }
+    Ok(out)
+}
+
+/// Each row's value of a node formula over the children (columns) `x`: missing when an
+/// input it reads is missing, an error when it is undefined with every input present.
+fn formula(x: ArrayView2<f64>, f: &Formula) -> Result<Array1<f64>, StageError> {
+    let mut out = Array1::from_elem(x.nrows(), f64::NAN);
+    let mut row = Vec::with_capacity(x.ncols());
+    for (i, r) in x.rows().into_iter().enumerate() {
+        row.clear();
+        row.extend(r.iter().copied());
+        let y = f.eval(&row);
+        if y.is_finite() {
+            out[i] = y;
+        } else if !f.missing(&row) {
+            let inputs: Vec<String> = (0..row.len())
+                .filter(|&k| f.uses(k))
+                .map(|k| format!("child `{k}` = {}", row[k]))
+                .collect();
+            return Err(StageError::FormulaUndefined {
+                row: i,
+                formula: f.text.clone(),
+                value: y,
+                inputs: inputs.join(", "),
+            });
+        }
     }
     Ok(out)
 }

@@ -304,4 +304,7 @@ pub enum Aggregate {
         /// Sign of the penalty term.
         penalty: Penalty,
     },
+    /// A formula over the children's scores (`formula = "hdi_f / hdi_m"`), its names being
+    /// the children in order; weights and `min_share` do not apply.
+    Formula(crate::framework::formula::Formula),
 }

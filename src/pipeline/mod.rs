@@ -137,6 +137,19 @@ pub enum StageError {
         /// Column (child).
         col: usize,
     },
+    /// A node formula is undefined for a unit whose inputs are all present (`1 / 0`,
+    /// `ln(0)`, `sqrt(-1)`).
+    #[error("the formula `{formula}` is not a finite number ({value}) with {inputs}")]
+    FormulaUndefined {
+        /// Row (unit).
+        row: usize,
+        /// The formula as written.
+        formula: String,
+        /// What it gave (infinite or NaN).
+        value: f64,
+        /// The children's values, as `child `0` = 1, child `1` = 0`.
+        inputs: String,
+    },
     /// An aggregate came out infinite or not a number.
     #[error("the aggregated score of row {row} is not a finite number")]
     NonFinite {

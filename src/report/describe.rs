@@ -1,8 +1,8 @@
 //! Plain-language descriptions of the methods a framework uses, in Chinese or English, for the
 //! report's methodology section and sheet.
 
-use crate::framework::Lang;
 use crate::framework::model::{AggSpec, NormSpec, ScreenSpec};
+use crate::framework::{Framework, Lang};
 use crate::pipeline::methods::{
     Aggregate, Direction, Ends, Impute, Normalise, Penalty, ScreenMethod, Treat,
 };
@@ -291,6 +291,30 @@ fn normalise_method(spec: &NormSpec, lang: Lang) -> String {
     }
 }
 
+/// How node `node` of `fw` gets its score, in words: its aggregation, or its formula written
+/// with the children's names (`formula: Human Development Index (female) ÷ …`), and whether
+/// lower is better.
+pub fn node_score(fw: &Framework, node: usize, lang: Lang) -> String {
+    let n = &fw.nodes[node];
+    let mut s = match n.formula() {
+        Some(f) => {
+            let names = |k: usize| fw.nodes[n.children[k]].name.get(lang).to_string();
+            match lang {
+                Lang::Zh => format!("公式：{}", f.render(&names)),
+                Lang::En => format!("formula: {}", f.render(&names)),
+            }
+        }
+        None => aggregate(&fw.aggregate_of(n), lang),
+    };
+    if n.lower_is_better {
+        s.push_str(match lang {
+            Lang::Zh => "；越低越好，由低到高排名",
+            Lang::En => "; lower is better, ranked lowest first",
+        });
+    }
+    s
+}
+
 /// Aggregation of a node's children.
 pub fn aggregate(spec: &AggSpec, lang: Lang) -> String {
     let zh = lang == Lang::Zh;
@@ -343,6 +367,14 @@ pub fn aggregate(spec: &AggSpec, lang: Lang) -> String {
             } else {
                 format!("adjusted Mazziotta–Pareto index ({})", pen(penalty))
             }
+        }
+        // Written out with the children's names by `formula` below.
+        Aggregate::Formula(f) => {
+            return if zh {
+                format!("公式 {}", f.text)
+            } else {
+                format!("formula {}", f.text)
+            };
         }
     };
     if spec.min_share > 0.0 {

@@ -404,7 +404,7 @@ impl Report<'_> {
                     row.normalise = describe::normalise(&fw.normalise_of(spec), self.lang);
                 }
                 NodeKind::Aggregate(_) => {
-                    row.aggregate = describe::aggregate(&fw.aggregate_of(n), self.lang);
+                    row.aggregate = describe::node_score(fw, node, self.lang);
                 }
             }
             out.push(row);
@@ -415,10 +415,17 @@ impl Report<'_> {
 
     /// The ranking rule in words.
     pub fn rank_rule(&self) -> String {
-        let mut s = String::from(self.t(
-            "按指数得分由高到低排名，得分相同者并列",
-            "units are ranked by index score, highest first; equal scores share a rank",
-        ));
+        let mut s = String::from(if self.fw.nodes[0].lower_is_better {
+            self.t(
+                "按指数得分由低到高排名（越低越好），得分相同者并列",
+                "units are ranked by index score, lowest first (lower is better); equal scores share a rank",
+            )
+        } else {
+            self.t(
+                "按指数得分由高到低排名，得分相同者并列",
+                "units are ranked by index score, highest first; equal scores share a rank",
+            )
+        });
         if let Some(d) = self.fw.rank.digits {
             s.push_str(&if self.zh() {
                 format!("；得分先四舍五入至 {d} 位小数")

@@ -138,7 +138,7 @@ fn record(
     let mut scores = vec![f64::NAN; nu * nodes.len()];
     let mut ranks = vec![0u32; nu * nodes.len()];
     for (k, &node) in nodes.iter().enumerate() {
-        let r = evaluate::rank_scores(fw, s.column(node), &period.ranked);
+        let r = evaluate::rank_scores(fw, node, s.column(node), &period.ranked);
         for (row, &u) in period.rows.iter().enumerate() {
             scores[u * nodes.len() + k] = crate::format::no_negative_zero(s[[row, node]]);
             ranks[u * nodes.len() + k] = r[row].unwrap_or(0);

@@ -292,7 +292,7 @@ impl Model {
         }
         let mut scores = scores.expect("the query's period is scored");
         scores.mapv_inplace(crate::format::no_negative_zero);
-        let ranks = evaluate::rank_scores(&fw, scores.column(0), &np.ranked);
+        let ranks = evaluate::rank_scores(&fw, 0, scores.column(0), &np.ranked);
         Ok(Scored {
             query: q.clone(),
             period: p,

@@ -15,6 +15,7 @@ mod data_errors;
 mod diagnostics;
 mod formats;
 mod fuzz_regressions;
+mod gender;
 mod generator;
 mod golden;
 mod hdi;

@@ -348,25 +348,39 @@ fn removal(
         units: 0,
         note: Some(note),
     };
-    let parent = fw.nodes[node].parent.unwrap_or(0);
-    let siblings = &fw.nodes[parent].children;
-    let pid = &fw.nodes[parent].id;
-    if siblings.len() < 2 {
-        return skip(format!(
-            "only child of `{pid}`: removing it would leave `{pid}` empty"
-        ));
-    }
-    if siblings
-        .iter()
-        .all(|&c| c == node || fw.nodes[c].weight == 0.0)
-    {
-        return skip(format!(
-            "the other children of `{pid}` all have weight 0: removing it would leave `{pid}` empty"
-        ));
+    // Removed from every parent it has: a shared node counts under each.
+    for (parent, _) in fw.parents_of(node) {
+        let siblings = &fw.nodes[parent].children;
+        let pid = &fw.nodes[parent].id;
+        if fw.nodes[parent].formula().is_some() {
+            return skip(format!(
+                "used by the formula of `{pid}`: without it the formula has no meaning"
+            ));
+        }
+        if siblings.len() < 2 {
+            return skip(format!(
+                "only child of `{pid}`: removing it would leave `{pid}` empty"
+            ));
+        }
+        if siblings
+            .iter()
+            .all(|&c| c == node || fw.nodes[c].weight_under(parent, fw.nodes[c].weight) == 0.0)
+        {
+            return skip(format!(
+                "the other children of `{pid}` all have weight 0: removing it would leave `{pid}` empty"
+            ));
+        }
     }
     let mut changed = fw.clone();
     changed.nodes[node].weight = 0.0;
-    let note = (fw.nodes[node].weight == 0.0).then(|| "weight is already 0".to_string());
+    for e in &mut changed.nodes[node].shared {
+        e.weight = 0.0;
+    }
+    let note = fw
+        .parents_of(node)
+        .iter()
+        .all(|&(_, w)| w == 0.0)
+        .then(|| "weight is already 0".to_string());
     let r = match crate::evaluate::evaluate_against(&changed, one.clone(), context) {
         Ok(r) => r,
         Err(e) => return skip(format!("evaluation without it failed: {e}")),

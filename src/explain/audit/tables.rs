@@ -234,6 +234,16 @@ impl Audit {
             Table::default()
                 .text("id", ag.iter().map(|a| id(a.node)))
                 .text("name", ag.iter().map(|a| name(a.node)))
+                .text(
+                    "computed_as",
+                    ag.iter().map(|a| {
+                        Some(crate::report::describe::node_score(
+                            fw,
+                            a.node,
+                            crate::framework::Lang::En,
+                        ))
+                    }),
+                )
                 .int(
                     "children",
                     ag.iter()
@@ -276,12 +286,19 @@ impl Audit {
         let order = node_order(fw);
         let in_parent = |n: usize| {
             let p = fw.nodes[n].parent?;
-            let total: f64 = fw.nodes[p]
-                .children
-                .iter()
-                .map(|&c| fw.nodes[c].weight)
-                .sum();
+            let under = |c: usize| fw.nodes[c].weight_under(p, fw.nodes[c].weight);
+            let total: f64 = fw.nodes[p].children.iter().map(|&c| under(c)).sum();
             (total > 0.0).then(|| fw.nodes[n].weight / total)
+        };
+        // A shared node's further parents with its weight there: `d2 (3); d3 (1)`.
+        let also_under = |n: usize| {
+            let e = &fw.nodes[n].shared;
+            (!e.is_empty()).then(|| {
+                e.iter()
+                    .map(|e| format!("{} ({})", fw.nodes[e.parent].id, e.weight))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
         };
         out.push((
             "weights",
@@ -296,6 +313,7 @@ impl Audit {
                         .map(|&n| fw.nodes[n].parent.map(|_| fw.nodes[n].weight)),
                 )
                 .num("weight_in_parent", order.iter().map(|&n| in_parent(n)))
+                .text("also_under", order.iter().map(|&n| also_under(n)))
                 .num(
                     "effective_weight",
                     order.iter().map(|&n| Some(self.effective_weights[n])),

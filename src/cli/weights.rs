@@ -12,6 +12,8 @@ use crate::weights::{Derived, Method};
 
 /// Arguments of `kapok weights`.
 #[derive(Debug, Args)]
+#[command(mut_arg("weights", |a| a.hide(true)), mut_arg("weights_from", |a| a.hide(true)))]
+#[command(after_long_help = AFTER_HELP)]
 pub struct WeightsArgs {
     #[command(flatten)]
     run: RunArgs,
@@ -29,6 +31,34 @@ pub struct WeightsArgs {
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 }
+
+/// The details of `kapok weights --help`.
+const AFTER_HELP: &str = "\
+Data: the normalised indicator values of one period (--period, default the latest; the whole table \
+when the framework has no period), after screening, imputation and treatment as a run computes them. \
+Nodes are weighted bottom-up: a dimension's own score is aggregated, with its own method, from the \
+weights already derived below it.
+
+pca and balance use the units with a score for every child of the node (complete cases) and need \
+at least as many of them as the node has children, and 3; a child that has no value, or the same \
+score for every such unit, is an error (exit 1) naming node, child and period. A node with one \
+child gives it weight 1. Weights sum to 1 within each node and are rounded to six decimals; the \
+weights written are the weights --weights-from applies.
+
+pca: the OECD/JRC Handbook's weights for one factor, the squared loadings of the first principal \
+component of the children's correlation matrix. The sign of a component is arbitrary and does not \
+change squared loadings; the loadings shown are signed to sum positive. A child that loads \
+negatively runs against its siblings: it keeps its squared loading (its share of the component's \
+variance), with a warning. COINr's get_PCA gives the loadings themselves as weights, signed as the \
+SVD returns them (possibly all negative, or some negative).
+
+balance: COINr's get_opt_weights(optype = \"balance\", itarg = \"equal\") per node: the weights \
+minimising the mean squared difference between 1/k and each child's share of the summed Pearson \
+correlations with the node's score. Nelder-Mead with R's rules from equal weights, over w = x² \
+(weights stay ≥ 0), relative tolerance 1e-14, restarted while a restart helps, at most 20000 \
+evaluations. COINr minimises the logarithm of that cost over signed weights for one level at a \
+time, correlating with the index, and stops at a relative tolerance of 0.1 after at most 500 \
+evaluations, which stops its search early.";
 
 /// Runs `kapok weights`.
 pub fn run(a: &WeightsArgs) -> Result<(), Error> {

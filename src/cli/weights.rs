@@ -126,8 +126,10 @@ pub fn derive_for_run(
 /// The file name of a path, for the header of the weights written (no directories, so that
 /// the text does not depend on where kapok runs).
 fn file_name(path: &std::path::Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// The data the weights come from: `--data`, or the framework's sources.

@@ -67,7 +67,11 @@ pub fn correlations(x: ArrayView2<f64>, weights: &[f64], agg: &AggSpec) -> Optio
 pub fn cost_of(c: &[f64]) -> Option<f64> {
     let k = c.len() as f64;
     let total: f64 = c.iter().sum();
-    let cost = c.iter().map(|ci| (1.0 / k - ci / total).powi(2)).sum::<f64>() / k;
+    let cost = c
+        .iter()
+        .map(|ci| (1.0 / k - ci / total).powi(2))
+        .sum::<f64>()
+        / k;
     cost.is_finite().then_some(cost)
 }
 
@@ -215,9 +219,7 @@ pub fn nelder_mead(
         let fr = eval(&reflected);
         evaluations += 1;
         if fr < vals[l] {
-            let expanded: Vec<f64> = (0..n)
-                .map(|i| 2.0 * reflected[i] - centroid[i])
-                .collect();
+            let expanded: Vec<f64> = (0..n).map(|i| 2.0 * reflected[i] - centroid[i]).collect();
             let fe = eval(&expanded);
             evaluations += 1;
             (pts[h], vals[h]) = if fe < fr {
@@ -287,7 +289,13 @@ mod tests {
     /// mean 0.
     fn hadamard(j: usize) -> Vec<f64> {
         (0..8usize)
-            .map(|i| if (i & j).count_ones() % 2 == 0 { 1.0 } else { -1.0 })
+            .map(|i| {
+                if (i & j).count_ones().is_multiple_of(2) {
+                    1.0
+                } else {
+                    -1.0
+                }
+            })
             .collect()
     }
 
@@ -296,10 +304,16 @@ mod tests {
         let f = |x: &[f64]| (x[0] - 1.0).powi(2) + 2.0 * (x[1] + 2.0).powi(2) + 3.0;
         let m = nelder_mead(f, &[0.0, 0.0], 1e-14, f64::NEG_INFINITY, 5000);
         assert!(m.converged);
-        assert!((m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] + 2.0).abs() < 1e-5, "{m:?}");
+        assert!(
+            (m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] + 2.0).abs() < 1e-5,
+            "{m:?}"
+        );
         assert!((m.value - 3.0).abs() < 1e-10);
         // Deterministic: the same search twice gives the same bits.
-        assert_eq!(m, nelder_mead(f, &[0.0, 0.0], 1e-14, f64::NEG_INFINITY, 5000));
+        assert_eq!(
+            m,
+            nelder_mead(f, &[0.0, 0.0], 1e-14, f64::NEG_INFINITY, 5000)
+        );
         // The evaluation budget is honoured.
         let m = nelder_mead(f, &[0.0, 0.0], 1e-14, f64::NEG_INFINITY, 20);
         assert!(!m.converged && m.evaluations <= 20 + 4, "{}", m.evaluations);
@@ -317,9 +331,15 @@ mod tests {
         let want = [ia / (ia + ib), ib / (ia + ib)];
         assert!(got.converged, "{got:?}");
         for j in 0..2 {
-            assert!((got.weights[j] - want[j]).abs() < 1e-6, "{got:?} vs {want:?}");
+            assert!(
+                (got.weights[j] - want[j]).abs() < 1e-6,
+                "{got:?} vs {want:?}"
+            );
         }
-        assert!((got.correlations[0] - got.correlations[1]).abs() < 1e-7, "{got:?}");
+        assert!(
+            (got.correlations[0] - got.correlations[1]).abs() < 1e-7,
+            "{got:?}"
+        );
         assert!(got.cost < 1e-14);
         // At equal weights the wide child dominates the score.
         assert!(got.equal_correlations[1] > got.equal_correlations[0]);
@@ -336,8 +356,8 @@ mod tests {
         });
         let got = balance_weights(x.view(), &arithmetic()).unwrap();
         let want = [1.0 / 1.7, 0.5 / 1.7, 0.2 / 1.7];
-        for j in 0..3 {
-            assert!((got.weights[j] - want[j]).abs() < 1e-5, "{got:?}");
+        for (w, want) in got.weights.iter().zip(want) {
+            assert!((w - want).abs() < 1e-5, "{got:?}");
         }
         // Symmetric data (equal spreads): equal weights are already balanced; nothing moves.
         let x = Array2::from_shape_fn((8, 3), |(i, j)| h1[i] + hadamard(j + 2)[i]);
@@ -352,7 +372,9 @@ mod tests {
         // balance weights must be below that of equal weights and of 500 random weightings.
         let mut seed = 11u64;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 11) as f64 / (1u64 << 53) as f64
         };
         let factor: Vec<f64> = (0..20).map(|_| next()).collect();

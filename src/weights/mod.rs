@@ -179,35 +179,41 @@ pub fn round6(x: f64) -> f64 {
 pub fn derive(fw: &Framework, panel: Panel, p: usize, method: Method) -> Result<Derived, Error> {
     let where_ = panel.clone();
     let np = crate::evaluate::normalised_period(fw, panel, p)?;
-    derive_from(fw, &np, method).map_err(|(node, e)| match e {
-        NodeError::Stage(e) => aggregation_error(fw, &where_, &np.rows, p, node, &e),
-        NodeError::Problem(e) => {
-            let period = &where_.periods[p];
-            let period = if period.is_empty() {
-                String::new()
-            } else {
-                format!(", period {period}")
-            };
-            let mut msg = format!(
-                "deriving {} weights of `{}`{period}: {e}",
-                method.name(),
-                fw.nodes[node].id
-            );
-            for (c, &child) in fw.nodes[node].children.iter().enumerate() {
-                msg = msg.replace(&format!("child `{c}`"), &format!("child `{}`", fw.nodes[child].id));
+    derive_from(fw, &np, method)
+        .map_err(|(node, e)| match e {
+            NodeError::Stage(e) => aggregation_error(fw, &where_, &np.rows, p, node, &e),
+            NodeError::Problem(e) => {
+                let period = &where_.periods[p];
+                let period = if period.is_empty() {
+                    String::new()
+                } else {
+                    format!(", period {period}")
+                };
+                let mut msg = format!(
+                    "deriving {} weights of `{}`{period}: {e}",
+                    method.name(),
+                    fw.nodes[node].id
+                );
+                for (c, &child) in fw.nodes[node].children.iter().enumerate() {
+                    msg = msg.replace(
+                        &format!("child `{c}`"),
+                        &format!("child `{}`", fw.nodes[child].id),
+                    );
+                }
+                if matches!(e, Problem::TooFewUnits { .. } | Problem::Constant { .. }) {
+                    msg.push_str(
+                        "\nhint: derive from another period (--period) or use --method equal",
+                    );
+                }
+                Error::Eval(msg)
             }
-            if matches!(e, Problem::TooFewUnits { .. } | Problem::Constant { .. }) {
-                msg.push_str("\nhint: derive from another period (--period) or use --method equal");
-            }
-            Error::Eval(msg)
-        }
-    })
-    .map(|nodes| Derived {
-        method,
-        period: where_.periods[p].clone(),
-        units: np.rows.len(),
-        nodes,
-    })
+        })
+        .map(|nodes| Derived {
+            method,
+            period: where_.periods[p].clone(),
+            units: np.rows.len(),
+            nodes,
+        })
 }
 
 /// What stopped the derivation at a node.
@@ -231,9 +237,9 @@ fn derive_from(
         let how = match method {
             _ if children.len() == 1 => How::OneChild,
             Method::Equal => How::Equal,
-            Method::Pca => How::Pca(
-                pca::pca_weights(mat.view()).map_err(|e| (node, NodeError::Problem(e)))?,
-            ),
+            Method::Pca => {
+                How::Pca(pca::pca_weights(mat.view()).map_err(|e| (node, NodeError::Problem(e)))?)
+            }
             Method::Balance => How::Balance(
                 balance::balance_weights(mat.view(), &agg)
                     .map_err(|e| (node, NodeError::Problem(e)))?,
@@ -350,7 +356,11 @@ impl Derived {
                     listed(&n.children, &b.correlations, id),
                     b.cost,
                     b.evaluations,
-                    if b.converged { "" } else { ", stopped before its tolerance" }
+                    if b.converged {
+                        ""
+                    } else {
+                        ", stopped before its tolerance"
+                    }
                 ),
             };
             out.push_str(&comment(&line));

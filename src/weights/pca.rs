@@ -108,7 +108,12 @@ mod tests {
     #[test]
     fn an_uncorrelated_child_gets_no_weight() {
         // a and c perfectly correlated, b uncorrelated with both: v = (1, 0, 1)/√2.
-        let m = array![[1.0, 1.0, 3.0], [2.0, -1.0, 5.0], [3.0, -1.0, 7.0], [4.0, 1.0, 9.0]];
+        let m = array![
+            [1.0, 1.0, 3.0],
+            [2.0, -1.0, 5.0],
+            [3.0, -1.0, 7.0],
+            [4.0, 1.0, 9.0]
+        ];
         let p = pca_weights(m.view()).unwrap();
         assert!(close(p.weights[0], 0.5) && p.weights[1].abs() < 1e-12);
         assert!(close(p.weights[2], 0.5));
@@ -143,7 +148,9 @@ mod tests {
         // Five children, twelve units of a fixed pseudo-random design with a common factor.
         let mut seed = 7u64;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 11) as f64 / (1u64 << 53) as f64
         };
         let factor: Vec<f64> = (0..12).map(|_| next()).collect();

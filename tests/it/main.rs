@@ -35,6 +35,6 @@ mod server;
 mod sql;
 mod trend;
 mod uncertainty;
-mod weights;
 mod util;
+mod weights;
 mod workbook;

@@ -42,9 +42,16 @@ fn written_weights_round_trip_and_equal_weights_from() {
         // Every node but the index, once; weights sum to 1 within each node.
         assert_eq!(lines.len(), 2 + 8 + 49, "{written}");
         assert!(written.contains(&format!("--method {method}")), "{written}");
-        assert!(written.contains("data: iData.csv; the whole table"), "{written}");
+        assert!(
+            written.contains("data: iData.csv; the whole table"),
+            "{written}"
+        );
         // (1) applied in a run
-        let from = scores(ASEM, &["--weights-from", method], &dir.path().join("from.csv"));
+        let from = scores(
+            ASEM,
+            &["--weights-from", method],
+            &dir.path().join("from.csv"),
+        );
         // (2) given one by one with --weight
         let mut extra: Vec<String> = Vec::new();
         for (id, w) in &lines {
@@ -62,7 +69,10 @@ fn written_weights_round_trip_and_equal_weights_from() {
         std::fs::write(&fw, format!("{text}\n{written}")).unwrap();
         let appended = scores(fw.to_str().unwrap(), &[], &dir.path().join("appended.csv"));
         assert_eq!(from, given, "{method}: --weights-from vs --weight");
-        assert_eq!(from, appended, "{method}: --weights-from vs the appended table");
+        assert_eq!(
+            from, appended,
+            "{method}: --weights-from vs the appended table"
+        );
         // and they differ from the framework's own (equal) weights
         let own = scores(ASEM, &[], &dir.path().join("own.csv"));
         assert_ne!(from, own, "{method}");
@@ -77,7 +87,11 @@ fn equal_weights_are_all_one_and_score_as_the_framework() {
     let dir = tempdir();
     let written = ok(&["weights", ASEM, "--method", "equal"]);
     assert!(weight_lines(&written).iter().all(|(_, w)| w == "1"));
-    let from = scores(ASEM, &["--weights-from", "equal"], &dir.path().join("a.csv"));
+    let from = scores(
+        ASEM,
+        &["--weights-from", "equal"],
+        &dir.path().join("a.csv"),
+    );
     assert_eq!(from, scores(ASEM, &[], &dir.path().join("b.csv")));
 }
 
@@ -87,8 +101,19 @@ fn pca_weights_of_a_node_are_its_squared_loadings() {
     // weights of each node sum to 1.
     let written = ok(&["weights", ASEM, "--method", "pca"]);
     let lines = weight_lines(&written);
-    let w = |id: &str| -> f64 { lines.iter().find(|(i, _)| i == id).unwrap().1.parse().unwrap() };
-    let sum: f64 = ["Environ", "Social", "SusEcFin"].iter().map(|id| w(id)).sum();
+    let w = |id: &str| -> f64 {
+        lines
+            .iter()
+            .find(|(i, _)| i == id)
+            .unwrap()
+            .1
+            .parse()
+            .unwrap()
+    };
+    let sum: f64 = ["Environ", "Social", "SusEcFin"]
+        .iter()
+        .map(|id| w(id))
+        .sum();
     assert!((sum - 1.0).abs() < 2e-6, "{sum}");
     let header: String = written
         .lines()
@@ -105,7 +130,11 @@ fn pca_weights_of_a_node_are_its_squared_loadings() {
             .unwrap()
             .parse()
             .unwrap();
-        assert!((loading * loading - w(id)).abs() < 2e-3, "{id}: {loading} vs {}", w(id));
+        assert!(
+            (loading * loading - w(id)).abs() < 2e-3,
+            "{id}: {loading} vs {}",
+            w(id)
+        );
     }
 }
 
@@ -132,7 +161,16 @@ fn weights_come_from_the_period_asked_for() {
     );
     // -o writes the same text as standard output.
     let file = dir.path().join("w.toml");
-    ok(&["weights", fw, "--method", "pca", "--period", "2023-06", "-o", file.to_str().unwrap()]);
+    ok(&[
+        "weights",
+        fw,
+        "--method",
+        "pca",
+        "--period",
+        "2023-06",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), june);
 }
 

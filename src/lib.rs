@@ -40,6 +40,7 @@ pub mod robustness;
 pub mod serve;
 pub mod stats;
 pub mod trend;
+pub mod weights;
 
 use std::path::Path;
 

@@ -45,7 +45,7 @@ pub const TABLES: [&str; 11] = [
 
 /// Runs `kapok audit`.
 pub fn run(a: &AuditArgs) -> Result<(), Error> {
-    let fw = a.run.framework()?;
+    let fw = a.run.framework(a.period.as_deref())?;
     let inputs = a.run.inputs(&fw);
     if let Some(out) = &a.output {
         crate::io::guard_inputs(out, &inputs)?;

@@ -9,6 +9,7 @@ mod robustness;
 mod score;
 mod serve;
 pub mod table;
+mod weights;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -53,6 +54,9 @@ enum Command {
     /// Serve a page to move weights and see the ranking change at once, with a JSON API
     /// (local only by default; reads the data once, writes nothing).
     Serve(serve::ServeArgs),
+    /// Derive weights from the data (equal, PCA or COINr's balance) and write them as a
+    /// [weights] table for the framework.
+    Weights(weights::WeightsArgs),
 }
 
 /// Options shared by the commands that evaluate a framework.
@@ -66,6 +70,11 @@ pub struct RunArgs {
     /// Override a node's weight for this run, e.g. --weight safety=2 (repeatable).
     #[arg(long = "weight", value_name = "ID=W")]
     pub weights: Vec<String>,
+    /// Derive every weight from the data instead: equal, pca or balance, as `kapok weights
+    /// --method METHOD` writes them, from the command's --period (default: the latest).
+    /// Cannot be combined with --weight.
+    #[arg(long, value_enum, value_name = "METHOD", conflicts_with = "weights")]
+    pub weights_from: Option<crate::weights::Method>,
     /// Imputation for every indicator that sets none, e.g. --impute median, --impute
     /// carry_forward (the unit's last value) or a fallback chain --impute '[{ method =
     /// "carry_forward", max_periods = 2 }, "group_median"]'.
@@ -147,11 +156,15 @@ impl IncompleteArg {
 }
 
 impl RunArgs {
-    /// Loads the framework and applies the command-line overrides.
-    pub fn framework(&self) -> Result<Framework, Error> {
+    /// Loads the framework and applies the command-line overrides; with `--weights-from`, the
+    /// weights derived from `period` (default: the latest) of the data.
+    pub fn framework(&self, period: Option<&str>) -> Result<Framework, Error> {
         let mut fw = framework::load(&self.framework)?;
         fw.apply(&self.overrides()?)?;
         self.apply_per(&mut fw)?;
+        if let Some(method) = self.weights_from {
+            weights::derive_for_run(self, &fw, period, method)?.apply(&mut fw);
+        }
         Ok(fw)
     }
 
@@ -324,6 +337,7 @@ pub fn main() -> i32 {
         Command::Report(a) => report::run(a),
         Command::Robustness(a) => robustness::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Weights(a) => weights::run(a),
     };
     match result {
         Ok(()) => 0,

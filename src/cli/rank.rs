@@ -22,7 +22,7 @@ pub struct RankArgs {
 
 /// Runs `kapok rank`.
 pub fn run(a: &RankArgs) -> Result<(), Error> {
-    let fw = a.run.framework()?;
+    let fw = a.run.framework(a.period.as_deref())?;
     let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
     super::warn(&warnings);
     let lang = a.run.lang;

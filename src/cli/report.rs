@@ -50,7 +50,7 @@ pub struct ReportArgs {
 
 /// Runs `kapok report`.
 pub fn run(a: &ReportArgs) -> Result<(), Error> {
-    let fw = a.run.framework()?;
+    let fw = a.run.framework(a.period.as_deref())?;
     // Map files given on the command line win over those the framework declares in [charts].
     let geojson = a.geojson.clone().or_else(|| fw.charts.geojson.clone());
     let tiles = a.tiles.clone().or_else(|| fw.charts.tiles.clone());

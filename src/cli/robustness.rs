@@ -135,7 +135,7 @@ fn plan(a: &RobustnessArgs, fw: &Framework) -> Result<Plan, Error> {
 
 /// Runs `kapok robustness`.
 pub fn run(a: &RobustnessArgs) -> Result<(), Error> {
-    let fw = a.run.framework()?;
+    let fw = a.run.framework(a.period.as_deref())?;
     let mut inputs = a.run.inputs(&fw);
     inputs.extend(a.replay.clone());
     if let Some(out) = &a.output {

@@ -34,7 +34,7 @@ pub struct ScoreArgs {
 
 /// Runs `kapok score`.
 pub fn run(a: &ScoreArgs) -> Result<(), Error> {
-    let fw = a.run.framework()?;
+    let fw = a.run.framework(a.period.as_deref())?;
     if let Some(out) = &a.output {
         crate::io::guard_inputs(out, &a.run.inputs(&fw))?;
         crate::io::Format::from_path(out)?;

@@ -38,7 +38,7 @@ pub fn run(a: &ServeArgs) -> Result<(), Error> {
                 ))
             })?,
     };
-    let fw = a.run.framework()?;
+    let fw = a.run.framework(None)?;
     let listener = crate::serve::bind(SocketAddr::new(ip, a.port))?;
     let addr = listener
         .local_addr()

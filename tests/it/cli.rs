@@ -10,6 +10,7 @@ fn help_texts() {
         (vec!["rank", "--help"], "help_rank.txt"),
         (vec!["check", "--help"], "help_check.txt"),
         (vec!["robustness", "--help"], "help_robustness.txt"),
+        (vec!["weights", "--help"], "help_weights.txt"),
     ] {
         let out = kapok(&args);
         assert_eq!(out.status.code(), Some(0));

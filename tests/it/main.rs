@@ -37,4 +37,5 @@ mod sql;
 mod trend;
 mod uncertainty;
 mod util;
+mod weights;
 mod workbook;

@@ -136,9 +136,9 @@ pub fn constant(text: &str) -> Result<f64, ExprError> {
         } else if let Some(rest) = e.message.strip_prefix("not a formula") {
             e.message = format!("not a constant{rest}");
         } else {
-            e.message = e
-                .message
-                .replacen(" is not allowed (", " is not allowed in a constant (", 1);
+            e.message =
+                e.message
+                    .replacen(" is not allowed (", " is not allowed in a constant (", 1);
         }
         e
     })?;

@@ -137,6 +137,9 @@ pub enum How {
     Pca(PcaWeights),
     /// By balancing the correlations.
     Balance(Balanced),
+    /// The node is a formula, which weights do not enter: the children keep the framework's
+    /// weights.
+    Formula,
 }
 
 /// The derived weights of one aggregate node's children.
@@ -177,6 +180,19 @@ pub fn round6(x: f64) -> f64 {
 /// The evaluation's errors up to normalisation; a node whose weights cannot be derived (an
 /// [`Error::Eval`] naming node, child and period); an aggregation error.
 pub fn derive(fw: &Framework, panel: Panel, p: usize, method: Method) -> Result<Derived, Error> {
+    // A `[weights]` table gives a node one weight, under its first parent.
+    if let Some(n) = fw.nodes.iter().find(|n| !n.shared.is_empty()) {
+        let parents: Vec<String> = std::iter::once(n.parent)
+            .flatten()
+            .chain(n.shared.iter().map(|e| e.parent))
+            .map(|p| format!("`{}`", fw.nodes[p].id))
+            .collect();
+        return Err(Error::Usage(format!(
+            "`{}` counts under several parents ({}): weights from the data are written one per node and cannot say its weight under each",
+            n.id,
+            parents.join(", ")
+        )));
+    }
     let where_ = panel.clone();
     let np = crate::evaluate::normalised_period(fw, panel, p)?;
     derive_from(fw, &np, method)
@@ -230,11 +246,12 @@ fn derive_from(
 ) -> Result<Vec<NodeWeights>, (usize, NodeError)> {
     let mut s = np.scores.clone();
     let mut out = Vec::new();
-    for node in fw.aggregates_preorder().into_iter().rev() {
+    for node in fw.aggregates_bottom_up() {
         let children = fw.nodes[node].children.clone();
         let agg = fw.aggregate_of(&fw.nodes[node]);
         let mat = s.select(Axis(1), &children);
         let how = match method {
+            _ if fw.nodes[node].formula().is_some() => How::Formula,
             _ if children.len() == 1 => How::OneChild,
             Method::Equal => How::Equal,
             Method::Pca => {
@@ -247,6 +264,7 @@ fn derive_from(
         };
         let weights: Vec<f64> = match &how {
             How::Equal | How::OneChild => vec![1.0; children.len()],
+            How::Formula => children.iter().map(|&c| fw.nodes[c].weight).collect(),
             How::Pca(p) => p.weights.iter().map(|&w| round6(w)).collect(),
             How::Balance(b) => b.weights.iter().map(|&w| round6(w)).collect(),
         };
@@ -339,6 +357,11 @@ impl Derived {
         for n in &self.nodes {
             let line = match &n.how {
                 How::Equal | How::OneChild => continue,
+                How::Formula => format!(
+                    "{}: a formula ({}), which weights do not enter; its children keep their weights",
+                    id(n.node),
+                    fw.nodes[n.node].formula().map_or("", |f| f.text.as_str())
+                ),
                 How::Pca(p) => format!(
                     "{} ({} units): first component {:.1}% of the variance; loadings {}",
                     id(n.node),

@@ -311,3 +311,28 @@ fn a_formula_index_follows_missing_values_and_ranks_lowest_first() {
         "no direction in the ranking rule"
     );
 }
+
+/// Weights from the data pass over a formula node (weights do not enter it) and are refused
+/// for a framework with shared nodes, whose weight under each parent a `[weights]` table
+/// cannot hold.
+#[test]
+fn weights_from_the_data_keep_a_formulas_children_and_refuse_shared_nodes() {
+    let run = kapok(&["weights", "indicators/undp-gdi.toml", "--method", "pca"]);
+    let (out, err) = texts(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(
+        out.contains("# gdi: a formula (hdi_f / hdi_m), which weights do not enter"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nhdi_f = 1\n") && out.contains("\nhdi_m = 1\n"),
+        "{out}"
+    );
+    let run = kapok(&["weights", "indicators/undp-gii.toml", "--method", "equal"]);
+    let (_, err) = texts(&run);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`health_f` counts under several parents (`g_f`, `health_bar`)"),
+        "{err}"
+    );
+}

@@ -28,10 +28,6 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-pub(super) fn score(v: Option<f64>) -> String {
-    v.map_or("–".into(), |v| format!("{:.2}", v + 0.0))
-}
-
 pub(super) fn rank(v: Option<u32>) -> String {
     v.map_or("–".into(), |v| v.to_string())
 }
@@ -515,12 +511,16 @@ impl Page<'_, '_> {
                     rank(rep.group_rank(u))
                 );
             }
-            let _ = write!(h, "<td class=\"n\"><b>{}</b></td>", score(rep.score(u, 0)));
+            let _ = write!(
+                h,
+                "<td class=\"n\"><b>{}</b></td>",
+                rep.fmt_score(rep.score(u, 0))
+            );
             if yoy_score && let Some(t) = &trends {
                 let d = t.yoy[[rep.p, u, 0]];
                 let text = if d.is_finite() {
-                    let s = crate::format::fmt_fixed(d, 2);
-                    if s.starts_with('-') || s == "0.00" {
+                    let s = crate::format::fmt_fixed(d, rep.score_decimals());
+                    if s.starts_with('-') || s.trim_start_matches(['0', '.']).is_empty() {
                         s
                     } else {
                         format!("+{s}")
@@ -664,7 +664,11 @@ impl Page<'_, '_> {
                 let r = rep
                     .rank(u, d)
                     .map_or(String::new(), |k| format!("<sup class=\"r\">{k}</sup>"));
-                let _ = write!(h, "<td class=\"n\">{}{r}</td>", score(rep.score(u, d)));
+                let _ = write!(
+                    h,
+                    "<td class=\"n\">{}{r}</td>",
+                    rep.fmt_score(rep.score(u, d))
+                );
             }
             h.push_str("</tr>\n");
         }

@@ -324,6 +324,30 @@ impl Report<'_> {
         Some(self.r.scores[[self.p, u, node]]).filter(|v| v.is_finite())
     }
 
+    /// Decimals of the scores the report prints: `[rank] digits` when the framework ranks on
+    /// rounded scores (as their publisher prints them), 3 for scores within ±1 (indices on a
+    /// 0–1 scale, such as UNDP's, where 2 decimals would tie most units), else 2.
+    pub fn score_decimals(&self) -> usize {
+        if let Some(d) = self.fw.rank.digits {
+            return d.clamp(1, 6) as usize;
+        }
+        let within_one = self
+            .r
+            .scores
+            .index_axis(ndarray::Axis(0), self.p)
+            .iter()
+            .filter(|v| v.is_finite())
+            .all(|v| v.abs() <= 1.0);
+        if within_one { 3 } else { 2 }
+    }
+
+    /// A score as the report prints it (see [`Report::score_decimals`]); `–` for none.
+    pub fn fmt_score(&self, v: Option<f64>) -> String {
+        v.map_or("–".into(), |v| {
+            crate::format::fmt_fixed(v, self.score_decimals())
+        })
+    }
+
     /// The raw value of indicator column `j`.
     pub fn raw(&self, u: usize, j: usize) -> Option<f64> {
         Some(self.r.panel.values[[self.p, u, j]]).filter(|v| v.is_finite())

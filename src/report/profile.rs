@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::Report;
-use super::html::{change_class, esc, rank, score};
+use super::html::{change_class, esc, rank};
 use crate::format::fmt_value;
 
 /// How many periods the rank history shows (the reported one and those before it).
@@ -80,12 +80,16 @@ fn head(rep: &Report, u: usize, trends: Option<&crate::trend::Trends>, h: &mut S
             let d = format!("{:+.2}", d + 0.0).replace('-', "−");
             format!("{open}{}{d}{close}", rep.t("较上期 ", "vs previous "))
         });
-        kpis.push(format!("{} <b>{}</b>{delta}", esc(rep.name(0)), score(now)));
+        kpis.push(format!(
+            "{} <b>{}</b>{delta}",
+            esc(rep.name(0)),
+            rep.fmt_score(now)
+        ));
     } else {
         kpis.push(format!(
             "{} <b>{}</b>",
             esc(rep.name(0)),
-            score(rep.score(u, 0))
+            rep.fmt_score(rep.score(u, 0))
         ));
     }
     // The index's trend class (of scores, or of ranks when scores are per period).
@@ -193,15 +197,15 @@ fn dimension_bars(rep: &Report, u: usize, s: &Scale, h: &mut String) {
             if let Some(bv) = rep.score(b, d) {
                 let _ = write!(bar, "<i class=\"best\" style=\"left:{}%\"></i>", s.at(bv));
             }
-            format!("{} {}", score(rep.score(b, d)), rep.unit_html(b))
+            format!("{} {}", rep.fmt_score(rep.score(b, d)), rep.unit_html(b))
         });
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td class=\"bar\"><div class=\"bar\">{bar}</div></td><td class=\"n\"><b>{}</b></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"nw\">{best_text}</td></tr>",
             esc(rep.name(d)),
-            score(v),
+            rep.fmt_score(v),
             rank(rep.rank(u, d)),
-            score(mean),
+            rep.fmt_score(mean),
         );
     }
     h.push_str("</tbody>\n</table></div>\n");

@@ -304,4 +304,12 @@ pub enum Aggregate {
         /// Sign of the penalty term.
         penalty: Penalty,
     },
+    /// Benefit of the doubt: each unit's score under the weights most favourable to it, found
+    /// by linear programming (Compind `ci_bod`, `ci_bod_constr`); see [`mod@super::bod`].
+    Bod {
+        /// Least share of each child in a unit's score (0: no bound).
+        lower: f64,
+        /// Largest share of each child in a unit's score (1: no bound).
+        upper: f64,
+    },
 }

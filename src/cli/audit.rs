@@ -37,7 +37,7 @@ pub struct AuditArgs {
 
 /// Every table an audit can write; a directory holding only `NAME.csv` files of these is an
 /// earlier audit.
-pub const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 12] = [
     "about",
     "indicators",
     "availability_units",
@@ -48,6 +48,7 @@ pub const TABLES: [&str; 11] = [
     "pca_loadings",
     "weights",
     "treatment",
+    "bod_shares",
     "removal",
 ];
 

@@ -167,3 +167,44 @@ fn bod_errors_name_the_unit_and_the_child() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("`bod` takes no `min_share`"), "{err}");
 }
+
+/// `kapok audit` writes each unit's shares under its most favourable weights (`bod_shares`),
+/// only when a node is aggregated by `bod`.
+#[test]
+fn audit_writes_the_shares() {
+    let dir = tempdir();
+    let fw = setup(dir.path(), DATA);
+    let out = dir.path().join("audit");
+    let run = kapok(&[
+        "audit",
+        &fw,
+        "--aggregate",
+        "d=bod",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let (_, err) = texts(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    let t = Csv::read(&out.join("bod_shares.csv"));
+    assert_eq!(t.header, ["id", "unit", "child", "share"]);
+    assert_eq!(t.rows.len(), 10, "five units × two children");
+    let share = |unit: &str, child: &str| -> f64 {
+        let row = t
+            .rows
+            .iter()
+            .find(|r| r[1] == unit && r[2] == child)
+            .unwrap();
+        assert_eq!(row[0], "d");
+        row[3].parse().unwrap()
+    };
+    // E = (3, 1) at w = (2/9, 1/9): 6/9 and 1/9 of 7/9.
+    assert!((share("E", "x") - 6.0 / 7.0).abs() < 1e-12);
+    assert!((share("E", "y") - 1.0 / 7.0).abs() < 1e-12);
+    for u in ["A", "B", "C", "D", "E"] {
+        assert!((share(u, "x") + share(u, "y") - 1.0).abs() < 1e-12, "{u}");
+    }
+    let plain = dir.path().join("plain");
+    let run = kapok(&["audit", &fw, "-o", plain.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", texts(&run).1);
+    assert!(plain.join("removal.csv").exists() && !plain.join("bod_shares.csv").exists());
+}

@@ -13,6 +13,9 @@
 //! - **Aggregates**: Cronbach's alpha and the first principal component (correlation matrix,
 //!   loadings summing positive) of every aggregate node's children, over complete rows.
 //! - **Weights**: nominal, normalised within the parent, effective.
+//! - **Benefit of the doubt**: for a node aggregated by `bod`, each unit's share of every
+//!   child in its score under its own most favourable weights (Compind's `ci_bod_constr`
+//!   weights).
 //! - **Removal**: the mean and largest absolute change of the index rank when a node's weight
 //!   is set to 0 and the period is evaluated again.
 
@@ -159,6 +162,57 @@ pub struct Audit {
     pub effective_weights: Vec<f64>,
     /// Per node other than the index, in output order.
     pub removals: Vec<Removal>,
+    /// Per node aggregated by benefit of the doubt, unit with a score and child: the child's
+    /// share of the unit's score under the unit's own most favourable weights.
+    pub bod_shares: Vec<BodShare>,
+}
+
+/// One child's share of a unit's benefit-of-the-doubt score (see [`crate::pipeline::bod`]).
+#[derive(Clone, Debug)]
+pub struct BodShare {
+    /// The node aggregated by `bod`.
+    pub node: usize,
+    /// Unit (position in the panel).
+    pub unit: usize,
+    /// The child.
+    pub child: usize,
+    /// `w_j·x_uj / Σ w·x_u` under the unit's optimal weights.
+    pub share: f64,
+}
+
+/// The shares of [`Audit::bod_shares`] from the period's scores (`results`, one period).
+fn bod_shares(fw: &Framework, results: &Results, units: &[usize]) -> Vec<BodShare> {
+    let mut out = Vec::new();
+    for node in fw.aggregates_preorder() {
+        let crate::pipeline::Aggregate::Bod { lower, upper } =
+            fw.aggregate_of(&fw.nodes[node]).method
+        else {
+            continue;
+        };
+        let children = &fw.nodes[node].children;
+        let m = Array2::from_shape_fn((units.len(), children.len()), |(r, c)| {
+            results.scores[[0, units[r], children[c]]]
+        });
+        let w: Vec<f64> = children.iter().map(|&c| fw.nodes[c].weight).collect();
+        // The evaluation has already run this aggregation; it cannot fail here.
+        let Ok(b) = crate::pipeline::bod::benefit_of_the_doubt(m.view(), &w, lower, upper) else {
+            continue;
+        };
+        for (r, &unit) in units.iter().enumerate() {
+            for (c, &child) in children.iter().enumerate() {
+                let share = b.shares[[r, c]];
+                if share.is_finite() {
+                    out.push(BodShare {
+                        node,
+                        unit,
+                        child,
+                        share,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 pub(super) fn finite(v: Option<f64>) -> Option<f64> {
@@ -298,6 +352,7 @@ pub fn audit_stage(
     Ok((
         Audit {
             effective_weights: fw.effective_weights(),
+            bod_shares: bod_shares(fw, &results, &units),
             results,
             units,
             indicators,

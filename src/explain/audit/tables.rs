@@ -98,7 +98,8 @@ impl Audit {
 
     /// Every table of the audit, in a fixed order, with its name: `about`, `indicators`,
     /// `availability_units`, `availability_groups` (with groups), `correlations`,
-    /// `sibling_correlations`, `aggregates`, `pca_loadings`, `weights`, `treatment`, `removal`.
+    /// `sibling_correlations`, `aggregates`, `pca_loadings`, `weights`, `treatment`, `bod_shares`
+    /// (with a node aggregated by `bod`), `removal`.
     /// Undefined values are empty (null) cells.
     pub fn tables(
         &self,
@@ -366,6 +367,19 @@ impl Audit {
                 .num("kurt_after", tr.iter().map(|t| t.report.kurt_after))
                 .build("treatment")?,
         ));
+
+        let bs = &self.bod_shares;
+        if !bs.is_empty() {
+            out.push((
+                "bod_shares",
+                Table::default()
+                    .text("id", bs.iter().map(|b| id(b.node)))
+                    .text("unit", bs.iter().map(|b| Some(panel.units[b.unit].clone())))
+                    .text("child", bs.iter().map(|b| id(b.child)))
+                    .num("share", bs.iter().map(|b| Some(b.share)))
+                    .build("bod_shares")?,
+            ));
+        }
 
         let rm = &self.removals;
         out.push((

@@ -148,6 +148,10 @@ fn stage_error(panel: &Panel, rows: &[usize], p: usize, what: &str, e: &StageErr
             "{}, child `{col}` = {value}: needs positive values\n{POSITIVE_HINT}",
             unit(*row)
         ),
+        StageError::NegativeChild { row, col, value } => format!(
+            "{}, child `{col}` = {value}: benefit of the doubt needs scores ≥ 0 (normalise the children with minmax, prank, goalposts or another method whose scores are not negative)",
+            unit(*row)
+        ),
         StageError::ZeroValue { row, col } => {
             format!("{}, child `{col}` = 0\n{POSITIVE_HINT}", unit(*row))
         }

@@ -43,7 +43,42 @@ impl Results {
         raw: Option<&crate::Panel>,
         period: Option<usize>,
     ) -> Result<RecordBatch, Error> {
-        let values = match stage {
+        let values = self.stage_values(fw, stage, raw)?;
+        let rows: Vec<(usize, usize)> = self
+            .rows(period)
+            .into_iter()
+            .filter(|&(p, u)| self.in_stage(stage, p, u))
+            .collect();
+        let panel = &self.panel;
+        let (mut fields, mut cols) = self.key_columns(fw, &rows);
+        for (j, &node) in panel.indicators.iter().enumerate() {
+            let col = Self::stage_column(stage, j, node);
+            fields.push(Field::new(
+                fw.nodes[node].id.as_str(),
+                DataType::Float64,
+                true,
+            ));
+            cols.push(Arc::new(Float64Array::from_iter(rows.iter().map(
+                |&(p, u)| {
+                    let v = values[[p, u, col]];
+                    v.is_finite().then_some(v)
+                },
+            ))));
+        }
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+            .map_err(|e| Error::Data(format!("building the {} table: {e}", stage.name())))
+    }
+
+    /// The values after `stage`, periods × units × columns (the column of an indicator is
+    /// [`Results::stage_column`]). `raw` is the panel read without denominators, needed for
+    /// [`Stage::Raw`] only.
+    pub fn stage_values<'a>(
+        &'a self,
+        fw: &Framework,
+        stage: Stage,
+        raw: Option<&'a crate::Panel>,
+    ) -> Result<&'a ndarray::Array3<f64>, Error> {
+        Ok(match stage {
             Stage::Raw => {
                 let raw =
                     raw.ok_or_else(|| Error::Data("the raw stage needs the raw panel".into()))?;
@@ -59,32 +94,19 @@ impl Results {
             Stage::Imputed | Stage::Screened => &self.imputed_values,
             Stage::Treated => &self.treated,
             Stage::Normalised => &self.scores,
-        };
-        let kept_only = stage >= Stage::Screened;
-        let rows: Vec<(usize, usize)> = self
-            .rows(period)
-            .into_iter()
-            .filter(|&(p, u)| !kept_only || self.status[[p, u]] != Status::Screened)
-            .collect();
-        let panel = &self.panel;
-        let (mut fields, mut cols) = self.key_columns(fw, &rows);
-        for (j, &node) in panel.indicators.iter().enumerate() {
-            // Normalised values sit in the node's column of the scores.
-            let col = if stage == Stage::Normalised { node } else { j };
-            fields.push(Field::new(
-                fw.nodes[node].id.as_str(),
-                DataType::Float64,
-                true,
-            ));
-            cols.push(Arc::new(Float64Array::from_iter(rows.iter().map(
-                |&(p, u)| {
-                    let v = values[[p, u, col]];
-                    v.is_finite().then_some(v)
-                },
-            ))));
-        }
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
-            .map_err(|e| Error::Data(format!("building the {} table: {e}", stage.name())))
+        })
+    }
+
+    /// The column of indicator `j` (panel column; node `node`) in [`Results::stage_values`]:
+    /// normalised values sit in the node's column of the scores.
+    pub fn stage_column(stage: Stage, j: usize, node: usize) -> usize {
+        if stage == Stage::Normalised { node } else { j }
+    }
+
+    /// Whether unit `u` of period `p` has values after `stage`: from screening on, only the
+    /// units screening kept. (Units without a row in the period are for the caller to skip.)
+    pub fn in_stage(&self, stage: Stage, p: usize, u: usize) -> bool {
+        stage < Stage::Screened || self.status[[p, u]] != Status::Screened
     }
 
     /// The columns that say which row is which — `unit`, `name`, `period` (with periods),

@@ -7,6 +7,7 @@ use clap::Args;
 use super::RunArgs;
 use crate::error::Error;
 use crate::io::TablesTarget;
+use crate::results::Stage;
 
 /// Arguments of `kapok audit`.
 #[derive(Debug, Args)]
@@ -21,6 +22,13 @@ pub struct AuditArgs {
     /// refused when it holds files other than an earlier audit's unless --force).
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
+    /// Compute the indicator statistics (the `indicators` table and the flags) on the values
+    /// after this stage: raw (before denominators), denominated (the default: the data as
+    /// read), imputed, screened, treated or normalised; from screening on, over the units
+    /// screening kept.
+    #[arg(long, value_name = "STAGE",
+          value_parser = clap::builder::PossibleValuesParser::new(Stage::ALL.map(Stage::name)))]
+    stage: Option<String>,
     /// Write the CSV tables into a directory that holds other files too (only the audit's
     /// NAME.csv files are replaced; nothing else is touched).
     #[arg(long)]
@@ -29,7 +37,7 @@ pub struct AuditArgs {
 
 /// Every table an audit can write; a directory holding only `NAME.csv` files of these is an
 /// earlier audit.
-pub const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 12] = [
     "about",
     "indicators",
     "availability_units",
@@ -40,6 +48,7 @@ pub const TABLES: [&str; 11] = [
     "pca_loadings",
     "weights",
     "treatment",
+    "bod_shares",
     "removal",
 ];
 
@@ -56,7 +65,17 @@ pub fn run(a: &AuditArgs) -> Result<(), Error> {
     let (panel, warnings) = crate::read_panel(&fw, a.run.data.as_deref())?;
     let p = super::pick_period(&panel, a.period.as_deref(), &warnings)?;
     let mut warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
-    let (audit, eval_warnings) = crate::explain::audit(&fw, &panel, p)?;
+    let stage = a
+        .stage
+        .as_deref()
+        .and_then(Stage::parse)
+        .unwrap_or(Stage::Denominated);
+    let raw = match stage {
+        Stage::Raw => Some(crate::read_raw_panel(&fw, a.run.data.as_deref())?),
+        _ => None,
+    };
+    let (audit, eval_warnings) =
+        crate::explain::audit::audit_stage(&fw, &panel, p, stage, raw.as_ref())?;
     warnings.extend(eval_warnings);
     super::warn(&warnings);
     if let Some(out) = &a.output {

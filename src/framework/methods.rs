@@ -43,6 +43,7 @@ pub const AGGREGATE_METHODS: &[&str] = &[
     "copeland",
     "mpi",
     "ampi",
+    "bod",
 ];
 /// Imputation method names.
 pub const IMPUTE_METHODS: &[&str] = &[
@@ -662,6 +663,15 @@ pub const MAX_P: f64 = 100.0;
 /// Parses an aggregation method.
 pub fn aggregate(v: &Spanned<DeValue<'_>>, sink: &mut Sink) -> Option<AggSpec> {
     let (m, mut r) = method_and_params(v, sink, "aggregate", AGGREGATE_METHODS)?;
+    if m.value == "bod"
+        && let Some(span) = r.as_ref().and_then(|reader| reader.key_span("min_share"))
+    {
+        sink.push(
+            Diagnostic::error(span, "`bod` takes no `min_share`")
+                .with_label("not a parameter of bod")
+                .with_hint("benefit of the doubt scores only the units with every child present"),
+        );
+    }
     let min_share = param(
         &mut r,
         sink,
@@ -718,10 +728,41 @@ pub fn aggregate(v: &Spanned<DeValue<'_>>, sink: &mut Sink) -> Option<AggSpec> {
         "ampi" => Aggregate::Ampi {
             penalty: penalty(&mut r, sink),
         },
+        "bod" => bod(&mut r, sink),
         _ => Aggregate::Arithmetic,
     };
     finish(r, sink);
     Some(AggSpec { method, min_share })
+}
+
+/// The share bounds of `bod`: `lower` (default 0) and `upper` (default 1), each a share between
+/// 0 and 1, `lower ≤ upper`.
+fn bod(r: &mut Option<TableReader<'_, '_>>, sink: &mut Sink) -> Aggregate {
+    let share = |r: &mut Option<TableReader<'_, '_>>, sink: &mut Sink, key, default| {
+        let at = r.as_ref().and_then(|reader| reader.key_span(key));
+        let v = param(
+            r,
+            sink,
+            key,
+            default,
+            |x| (0.0..=1.0).contains(&x),
+            "a share between 0 and 1",
+        );
+        (v, at)
+    };
+    let (lower, _) = share(r, sink, "lower", 0.0);
+    let (upper, at) = share(r, sink, "upper", 1.0);
+    if lower > upper {
+        sink.push(
+            Diagnostic::error(
+                at.unwrap_or_default(),
+                format!("`upper` = {upper} is below `lower` = {lower}"),
+            )
+            .with_label("must be at least `lower`")
+            .with_hint("`lower` and `upper` bound each child's share of a unit's score"),
+        );
+    }
+    Aggregate::Bod { lower, upper }
 }
 
 /// Parses a screening method.
@@ -935,6 +976,40 @@ mod tests {
         )
         .unwrap();
         assert_eq!(z, "{ method = \"zscore\" }");
+    }
+
+    #[test]
+    fn bod_and_its_share_bounds() {
+        let bod = |text: &str| match parse_cli("aggregate", text) {
+            Ok(CliMethod::Aggregate(a)) => Ok(a.method),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e),
+        };
+        assert_eq!(
+            bod("bod"),
+            Ok(Aggregate::Bod {
+                lower: 0.0,
+                upper: 1.0
+            })
+        );
+        assert_eq!(
+            bod("{ method = \"bod\", lower = 0.05, upper = 0.5 }"),
+            Ok(Aggregate::Bod {
+                lower: 0.05,
+                upper: 0.5
+            })
+        );
+        let err = bod("{ method = \"bod\", lower = 0.5, upper = 0.2 }").unwrap_err();
+        assert!(
+            err.contains("`upper` = 0.2 is below `lower` = 0.5"),
+            "{err}"
+        );
+        let err = bod("{ method = \"bod\", upper = 1.5 }").unwrap_err();
+        assert!(err.contains("a share between 0 and 1"), "{err}");
+        let err = bod("{ method = \"bod\", min_share = 0.5 }").unwrap_err();
+        assert!(err.contains("`bod` takes no `min_share`"), "{err}");
+        let err = bod("{ method = \"bod\", low_w = 0.1 }").unwrap_err();
+        assert!(err.contains("low_w"), "{err}");
     }
 
     #[test]

@@ -611,13 +611,23 @@ impl Framework {
     }
 
     /// Effective weight of every node: the product of its normalised weights down the tree,
-    /// summed over every path from the index when a node is shared by several parents.
+    /// summed over every path from the index when a node is shared by several parents; `NaN`
+    /// (not defined) below a node whose method takes no weights (a formula, the benefit of the
+    /// doubt).
     pub fn effective_weights(&self) -> Vec<f64> {
         let mut w = vec![0.0; self.nodes.len()];
         w[0] = 1.0;
         // Top-down: a node's weight is complete once every parent has passed it on.
         for i in self.aggregates_bottom_up().into_iter().rev() {
             let children = &self.nodes[i].children;
+            // Below a formula or a benefit of the doubt weights do not enter: no share of the
+            // index rests on a child by its weight.
+            if !self.aggregate_of(&self.nodes[i]).method.uses_weights() {
+                for &c in children {
+                    w[c] = f64::NAN;
+                }
+                continue;
+            }
             let under = |c: usize| self.nodes[c].weight_under(i, self.nodes[c].weight);
             let total: f64 = children.iter().map(|&c| under(c)).sum();
             for &c in children {

@@ -14,6 +14,7 @@
 //! | `Copeland` | see below | |
 //! | `Mpi { penalty }` | `M ± S·cv` on `z = 100 + 10·(x − μ_j)/σ_j` | constant child → [`StageError::ConstantChild`] |
 //! | `Ampi { penalty }` | `M ± S·cv` on `r = 70 + 60·(x − min_j)/(max_j − min_j)` | constant child → [`StageError::ConstantChild`] |
+//! | `Bod { lower, upper }` | see [`mod@super::bod`] (every child needed; weights ignored) | `x < 0` → [`StageError::NegativeChild`] |
 //!
 //! **Copeland.** Over the rows with a result (the units of one period), for each pair of
 //! units `i ≠ j` only the children present for both count, with weights renormalised over
@@ -117,6 +118,10 @@ pub fn aggregate(
     if let Aggregate::Formula(f) = method {
         return formula(children, f);
     }
+    if let Aggregate::Bod { lower, upper } = method {
+        return super::bod::benefit_of_the_doubt(children, weights, *lower, *upper)
+            .map(|b| b.scores);
+    }
 
     let mut out = Array1::from_elem(nrows, f64::NAN);
     // One buffer for every row: a robustness analysis aggregates thousands of times.
@@ -160,7 +165,7 @@ pub fn aggregate(
                 m + penalty.sign() * s * (s / m)
             }
             // Handled above.
-            Aggregate::Copeland | Aggregate::Formula(_) => f64::NAN,
+            Aggregate::Copeland | Aggregate::Formula(_) | Aggregate::Bod { .. } => f64::NAN,
         };
         if !y.is_finite() {
             return Err(StageError::NonFinite { row: i });

@@ -307,4 +307,20 @@ pub enum Aggregate {
     /// A formula over the children's scores (`formula = "hdi_f / hdi_m"`), its names being
     /// the children in order; weights and `min_share` do not apply.
     Formula(crate::framework::formula::Formula),
+    /// Benefit of the doubt: each unit's score under the weights most favourable to it, found
+    /// by linear programming (Compind `ci_bod`, `ci_bod_constr`); see [`mod@super::bod`].
+    Bod {
+        /// Least share of each child in a unit's score (0: no bound).
+        lower: f64,
+        /// Largest share of each child in a unit's score (1: no bound).
+        upper: f64,
+    },
+}
+
+impl Aggregate {
+    /// Whether the children's weights enter the score: not for a formula, nor for the benefit
+    /// of the doubt, which chooses each unit's own weights.
+    pub fn uses_weights(&self) -> bool {
+        !matches!(self, Aggregate::Formula(_) | Aggregate::Bod { .. })
+    }
 }

@@ -15,6 +15,7 @@
 //!   detect degenerate *data* (zero range, non-positive values, ...).
 
 pub mod aggregate;
+pub mod bod;
 pub mod impute;
 pub mod methods;
 pub mod normalise;
@@ -130,6 +131,28 @@ pub enum StageError {
         row: usize,
         /// Column (child).
         col: usize,
+    },
+    /// Benefit of the doubt met a child value below 0.
+    #[error("benefit of the doubt needs values ≥ 0, but row {row}, child {col} is {value}")]
+    NegativeChild {
+        /// Row (unit).
+        row: usize,
+        /// Column (child).
+        col: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// The share bounds of benefit of the doubt cannot be met by shares adding up to 1.
+    #[error(
+        "every one of the {children} children must take between {lower} and {upper} of a unit's score, but the shares add up to 1: needs lower × {children} ≤ 1 ≤ upper × {children}"
+    )]
+    BodBounds {
+        /// Children with a weight above 0.
+        children: usize,
+        /// Least share of each child.
+        lower: f64,
+        /// Largest share of each child.
+        upper: f64,
     },
     /// A child column is constant, so the Mazziotta–Pareto standardisation divides by zero.
     #[error("child {col} has the same value for every unit, so it cannot be standardised")]

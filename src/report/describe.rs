@@ -376,6 +376,26 @@ pub fn aggregate(spec: &AggSpec, lang: Lang) -> String {
                 format!("formula {}", f.text)
             };
         }
+        Aggregate::Bod { lower, upper } => {
+            let bounds = *lower > 0.0 || *upper < 1.0;
+            match (zh, bounds) {
+                (true, false) => "“有利假设”（BoD）：每个单位取对自己最有利的权重".into(),
+                (false, false) => {
+                    "benefit of the doubt: each unit scored with the weights most favourable to it"
+                        .into()
+                }
+                (true, true) => format!(
+                    "“有利假设”（BoD）：每个单位取对自己最有利的权重，每个子项占得分的 {}–{}",
+                    pct(*lower),
+                    pct(*upper)
+                ),
+                (false, true) => format!(
+                    "benefit of the doubt: each unit scored with the weights most favourable to it, each child taking {}–{} of its score",
+                    pct(*lower),
+                    pct(*upper)
+                ),
+            }
+        }
     };
     if spec.min_share > 0.0 {
         if zh {

@@ -33,7 +33,11 @@ pub(super) fn rank(v: Option<u32>) -> String {
 }
 
 pub(super) fn pct(v: f64) -> String {
-    format!("{:.2}%", v * 100.0)
+    if v.is_finite() {
+        format!("{:.2}%", v * 100.0)
+    } else {
+        "–".into()
+    }
 }
 
 const CSS: &str = include_str!("style.css");

@@ -811,6 +811,7 @@ fn write_cell(
             ws.write_number_with_format(r, c, *k as f64, &fmt.change)?;
             return Ok(k.unsigned_abs().to_string().len() + 1);
         }
+        Cell::Pct(v) if !v.is_finite() => return Ok(0),
         Cell::Pct(v) => {
             ws.write_number_with_format(r, c, *v, &fmt.pct)?;
             return Ok(format!("{:.2}%", v * 100.0).len());

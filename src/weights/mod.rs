@@ -137,8 +137,8 @@ pub enum How {
     Pca(PcaWeights),
     /// By balancing the correlations.
     Balance(Balanced),
-    /// The node is a formula, which weights do not enter: the children keep the framework's
-    /// weights.
+    /// The node's method takes no weights (a formula, the benefit of the doubt): the children
+    /// keep the framework's weights.
     Formula,
 }
 
@@ -251,7 +251,7 @@ fn derive_from(
         let agg = fw.aggregate_of(&fw.nodes[node]);
         let mat = s.select(Axis(1), &children);
         let how = match method {
-            _ if fw.nodes[node].formula().is_some() => How::Formula,
+            _ if !agg.method.uses_weights() => How::Formula,
             _ if children.len() == 1 => How::OneChild,
             Method::Equal => How::Equal,
             Method::Pca => {
@@ -357,11 +357,17 @@ impl Derived {
         for n in &self.nodes {
             let line = match &n.how {
                 How::Equal | How::OneChild => continue,
-                How::Formula => format!(
-                    "{}: a formula ({}), which weights do not enter; its children keep their weights",
-                    id(n.node),
-                    fw.nodes[n.node].formula().map_or("", |f| f.text.as_str())
-                ),
+                How::Formula => match fw.nodes[n.node].formula() {
+                    Some(f) => format!(
+                        "{}: a formula ({}), which weights do not enter; its children keep their weights",
+                        id(n.node),
+                        f.text
+                    ),
+                    None => format!(
+                        "{}: the benefit of the doubt, which chooses each unit's weights; its children keep theirs",
+                        id(n.node)
+                    ),
+                },
                 How::Pca(p) => format!(
                     "{} ({} units): first component {:.1}% of the variance; loadings {}",
                     id(n.node),

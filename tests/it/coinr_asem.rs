@@ -445,3 +445,118 @@ fn the_audit_treatment_table_is_coinrs() {
         .count();
     assert_eq!(points, flagged as f64);
 }
+
+/// `kapok audit --stage S` describes COINr's data set after each step: every indicator's n,
+/// min, max, mean, median, sd, skew and kurtosis in `indicators.csv` equal those computed here
+/// (type-2 estimators, as COINr's `get_stats`) from COINr's own data set, to 1e-9.
+#[test]
+fn audit_stage_describes_coinrs_data_sets() {
+    let dir = super::util::tempdir();
+    let raw = Csv::read(&root().join("data/coinr-asem/iData.csv"));
+    let mut checked = 0;
+    for (stage, want) in [
+        ("raw", raw),
+        ("denominated", expected("02_denominated.csv")),
+        ("imputed", expected("03_imputed.csv")),
+        ("screened", expected("04_screened.csv")),
+        ("treated", expected("05_treated.csv")),
+        ("normalised", expected("06_normalised.csv")),
+    ] {
+        let out = dir.path().join(stage);
+        let o = super::util::kapok(&[
+            "audit",
+            "indicators/asem.toml",
+            "--stage",
+            stage,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let (summary, err) = super::util::texts(&o);
+        assert!(o.status.success(), "{stage}: {err}");
+        assert_eq!(
+            summary.contains(&format!("Indicator flags on the {stage} values")),
+            stage != "denominated",
+            "{summary}"
+        );
+        let about = Csv::read(&out.join("about.csv"));
+        assert!(
+            about
+                .rows
+                .iter()
+                .any(|r| r[0] == "indicator values" && r[1].contains(&format!("`{stage}`"))),
+            "{stage}"
+        );
+        let got = Csv::read(&out.join("indicators.csv"));
+        assert_eq!(got.rows.len(), 49, "{stage}");
+        for row in &got.rows {
+            let id = &row[got.col("id")];
+            let c = want.col(id);
+            let x: Vec<f64> = want
+                .rows
+                .iter()
+                .map(|r| num(&r[c]))
+                .filter(|v| !v.is_nan())
+                .collect();
+            let d = Described::of(&x);
+            let ours = |name: &str| num(&row[got.col(name)]);
+            assert_eq!(ours("n"), x.len() as f64, "{stage} {id} n");
+            for (name, theirs) in [
+                ("min", d.min),
+                ("max", d.max),
+                ("mean", d.mean),
+                ("median", d.median),
+                ("sd", d.sd),
+                ("skew", d.skew),
+                ("kurt", d.kurt),
+            ] {
+                assert!(
+                    close(ours(name), theirs),
+                    "{stage} {id} {name}: kapok {} vs COINr's data {theirs}",
+                    ours(name)
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 6 * 49 * 7);
+}
+
+/// Descriptive statistics written out from their definitions.
+struct Described {
+    min: f64,
+    max: f64,
+    mean: f64,
+    median: f64,
+    sd: f64,
+    skew: f64,
+    kurt: f64,
+}
+
+impl Described {
+    fn of(x: &[f64]) -> Described {
+        let n = x.len() as f64;
+        let mut s = x.to_vec();
+        s.sort_by(f64::total_cmp);
+        let k = s.len();
+        let median = if k % 2 == 1 {
+            s[k / 2]
+        } else {
+            (s[k / 2 - 1] + s[k / 2]) / 2.0
+        };
+        let mean = x.iter().sum::<f64>() / n;
+        let m = |p: i32| x.iter().map(|v| (v - mean).powi(p)).sum::<f64>() / n;
+        let (m2, m3, m4) = (m(2), m(3), m(4));
+        // Type 2 (SAS, SPSS; e1071's default, as COINr uses).
+        let g1 = m3 / m2.powf(1.5);
+        let g2 = m4 / (m2 * m2) - 3.0;
+        Described {
+            min: s[0],
+            max: s[k - 1],
+            mean,
+            median,
+            sd: (m2 * n / (n - 1.0)).sqrt(),
+            skew: g1 * (n * (n - 1.0)).sqrt() / (n - 2.0),
+            kurt: ((n + 1.0) * g2 + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0)),
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! expectation fails the test.
 
 mod audit;
+mod bod;
 mod browser;
 mod build;
 mod catalogue;

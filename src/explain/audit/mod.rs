@@ -1,8 +1,9 @@
 //! The statistical audit of one period, as COINr offers it (`get_stats`, `get_corr`,
 //! `get_cronbach`, `get_PCA`, `remove_elements`).
 //!
-//! - **Indicators** (raw values as evaluated from the data, units with a row in the period):
-//!   n, missing, availability, min, max, mean, median, sd, type-2 skew and kurtosis, share of
+//! - **Indicators** (by default the values as evaluated from the data, after denominators,
+//!   units with a row in the period; or the values after any [`Stage`], from screening on over
+//!   the units screening kept): n, missing, availability, min, max, mean, median, sd, type-2 skew and kurtosis, share of
 //!   zeros, unique share, and COINr's flags: availability < 0.65, non-zero share < 0.5, unique
 //!   share < 0.5, outlier when |skew| > 2 and kurtosis > 3.5.
 //! - **Availability** of indicator data per unit and (with groups) per group.
@@ -12,6 +13,9 @@
 //! - **Aggregates**: Cronbach's alpha and the first principal component (correlation matrix,
 //!   loadings summing positive) of every aggregate node's children, over complete rows.
 //! - **Weights**: nominal, normalised within the parent, effective.
+//! - **Benefit of the doubt**: for a node aggregated by `bod`, each unit's share of every
+//!   child in its score under its own most favourable weights (Compind's `ci_bod_constr`
+//!   weights).
 //! - **Removal**: the mean and largest absolute change of the index rank when a node's weight
 //!   is set to 0 and the period is evaluated again.
 
@@ -21,7 +25,7 @@ use crate::data::Panel;
 use crate::error::Error;
 use crate::evaluate::{Results, Status};
 use crate::framework::{Framework, Lang};
-use crate::results::node_order;
+use crate::results::{Stage, node_order};
 use crate::stats::{self, Pca};
 
 /// Availability below which an indicator or unit is flagged (COINr `t_avail`).
@@ -144,7 +148,9 @@ pub struct Audit {
     pub units: Vec<usize>,
     /// Per indicator, in panel column order.
     pub indicators: Vec<IndicatorStats>,
-    /// Per unit with a row in the period.
+    /// The stage whose values [`Audit::indicators`] describe.
+    pub stage: Stage,
+    /// Per unit with a row in the period (on the data as read, whatever the stage).
     pub availability: Vec<UnitAvailability>,
     /// Per node other than the index, in output order.
     pub correlations: Vec<NodeCorrelation>,
@@ -156,15 +162,80 @@ pub struct Audit {
     pub effective_weights: Vec<f64>,
     /// Per node other than the index, in output order.
     pub removals: Vec<Removal>,
+    /// Per node aggregated by benefit of the doubt, unit with a score and child: the child's
+    /// share of the unit's score under the unit's own most favourable weights.
+    pub bod_shares: Vec<BodShare>,
+}
+
+/// One child's share of a unit's benefit-of-the-doubt score (see [`crate::pipeline::bod`]).
+#[derive(Clone, Debug)]
+pub struct BodShare {
+    /// The node aggregated by `bod`.
+    pub node: usize,
+    /// Unit (position in the panel).
+    pub unit: usize,
+    /// The child.
+    pub child: usize,
+    /// `w_j·x_uj / Σ w·x_u` under the unit's optimal weights.
+    pub share: f64,
+}
+
+/// The shares of [`Audit::bod_shares`] from the period's scores (`results`, one period).
+fn bod_shares(fw: &Framework, results: &Results, units: &[usize]) -> Vec<BodShare> {
+    let mut out = Vec::new();
+    for node in fw.aggregates_preorder() {
+        let crate::pipeline::Aggregate::Bod { lower, upper } =
+            fw.aggregate_of(&fw.nodes[node]).method
+        else {
+            continue;
+        };
+        let children = &fw.nodes[node].children;
+        let m = Array2::from_shape_fn((units.len(), children.len()), |(r, c)| {
+            results.scores[[0, units[r], children[c]]]
+        });
+        let w: Vec<f64> = children.iter().map(|&c| fw.nodes[c].weight).collect();
+        // The evaluation has already run this aggregation; it cannot fail here.
+        let Ok(b) = crate::pipeline::bod::benefit_of_the_doubt(m.view(), &w, lower, upper) else {
+            continue;
+        };
+        for (r, &unit) in units.iter().enumerate() {
+            for (c, &child) in children.iter().enumerate() {
+                let share = b.shares[[r, c]];
+                if share.is_finite() {
+                    out.push(BodShare {
+                        node,
+                        unit,
+                        child,
+                        share,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 pub(super) fn finite(v: Option<f64>) -> Option<f64> {
     v.filter(|x| x.is_finite())
 }
 
-/// Audits period `p` of `panel` under framework `fw`. Returns the audit and the evaluation's
-/// warnings for that period.
+/// Audits period `p` of `panel` under framework `fw`, the indicator statistics on the data as
+/// read ([`Stage::Denominated`]). Returns the audit and the evaluation's warnings for that
+/// period.
 pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<String>), Error> {
+    audit_stage(fw, panel, p, Stage::Denominated, None)
+}
+
+/// [`audit`] with the indicator statistics on the values after `stage`, over the units that
+/// have them (from screening on, the units screening kept). `raw` is the whole panel read
+/// without denominators ([`crate::read_raw_panel`]), needed for [`Stage::Raw`] only.
+pub fn audit_stage(
+    fw: &Framework,
+    panel: &Panel,
+    p: usize,
+    stage: Stage,
+    raw: Option<&Panel>,
+) -> Result<(Audit, Vec<String>), Error> {
     if p >= panel.periods.len() {
         return Err(Error::Usage(format!("no period number {p} in the data")));
     }
@@ -179,46 +250,7 @@ pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<Stri
         .collect();
     let nu = units.len();
     let ni = one.indicators.len();
-
-    let indicators = one
-        .indicators
-        .iter()
-        .enumerate()
-        .map(|(j, &node)| {
-            let x: Vec<f64> = units.iter().map(|&u| one.values[[0, u, j]]).collect();
-            let n = x.iter().filter(|v| !v.is_nan()).count();
-            let (min, max) = stats::min_max(&x).unzip();
-            let describe = [
-                min,
-                max,
-                stats::mean(&x),
-                stats::median(&x),
-                stats::sd(&x),
-                stats::skew(&x),
-                stats::kurt(&x),
-            ]
-            .map(finite);
-            let availability = (nu > 0).then(|| n as f64 / nu as f64);
-            let zero_share = stats::zero_share(&x);
-            let unique_share = stats::unique_share(&x);
-            let flags = [
-                availability.is_some_and(|a| a < AVAILABILITY_MIN),
-                zero_share.is_some_and(|z| 1.0 - z < NONZERO_MIN),
-                unique_share.is_some_and(|u| u < UNIQUE_MIN),
-                matches!((describe[5], describe[6]), (Some(sk), Some(ku)) if sk.abs() > SKEW_MAX && ku > KURT_MAX),
-            ];
-            IndicatorStats {
-                node,
-                n,
-                missing: nu - n,
-                availability,
-                describe,
-                zero_share,
-                unique_share,
-                flags,
-            }
-        })
-        .collect();
+    let indicators = indicator_stats(&results, fw, &units, stage, raw.map(|r| r.select_period(p)))?;
 
     let availability = units
         .iter()
@@ -320,9 +352,11 @@ pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<Stri
     Ok((
         Audit {
             effective_weights: fw.effective_weights(),
+            bod_shares: bod_shares(fw, &results, &units),
             results,
             units,
             indicators,
+            stage,
             availability,
             correlations,
             siblings,
@@ -331,6 +365,65 @@ pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<Stri
         },
         warnings,
     ))
+}
+
+/// Statistics of every indicator's values after `stage` over the units of `units` that have
+/// them; `raw` is the period's panel read without denominators (for [`Stage::Raw`]).
+fn indicator_stats(
+    results: &Results,
+    fw: &Framework,
+    units: &[usize],
+    stage: Stage,
+    raw: Option<Panel>,
+) -> Result<Vec<IndicatorStats>, Error> {
+    let values = results.stage_values(fw, stage, raw.as_ref())?;
+    let units: Vec<usize> = units
+        .iter()
+        .copied()
+        .filter(|&u| results.in_stage(stage, 0, u))
+        .collect();
+    let nu = units.len();
+    Ok(results
+        .panel
+        .indicators
+        .iter()
+        .enumerate()
+        .map(|(j, &node)| {
+            let col = Results::stage_column(stage, j, node);
+            let x: Vec<f64> = units.iter().map(|&u| values[[0, u, col]]).collect();
+            let n = x.iter().filter(|v| !v.is_nan()).count();
+            let (min, max) = stats::min_max(&x).unzip();
+            let describe = [
+                min,
+                max,
+                stats::mean(&x),
+                stats::median(&x),
+                stats::sd(&x),
+                stats::skew(&x),
+                stats::kurt(&x),
+            ]
+            .map(finite);
+            let availability = (nu > 0).then(|| n as f64 / nu as f64);
+            let zero_share = stats::zero_share(&x);
+            let unique_share = stats::unique_share(&x);
+            let flags = [
+                availability.is_some_and(|a| a < AVAILABILITY_MIN),
+                zero_share.is_some_and(|z| 1.0 - z < NONZERO_MIN),
+                unique_share.is_some_and(|u| u < UNIQUE_MIN),
+                matches!((describe[5], describe[6]), (Some(sk), Some(ku)) if sk.abs() > SKEW_MAX && ku > KURT_MAX),
+            ];
+            IndicatorStats {
+                node,
+                n,
+                missing: nu - n,
+                availability,
+                describe,
+                zero_share,
+                unique_share,
+                flags,
+            }
+        })
+        .collect())
 }
 
 fn removal(

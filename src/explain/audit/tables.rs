@@ -73,9 +73,33 @@ impl Audit {
         &self.results.panel.periods[0]
     }
 
+    /// What the indicator statistics describe, in words (`--stage`).
+    pub fn stage_note(&self) -> String {
+        let what = match self.stage {
+            Stage::Raw => "the raw values of the indicators' expressions, before denominators",
+            Stage::Denominated => {
+                "the values as evaluated from the data (after denominators), before imputation and treatment"
+            }
+            Stage::Imputed => "the values after imputation",
+            Stage::Screened => "the values screening looked at",
+            Stage::Treated => "the values after outlier treatment",
+            Stage::Normalised => "the normalised values (the indicators' scores)",
+        };
+        let units = if self.stage >= Stage::Screened {
+            "the units with a row in the period that screening kept"
+        } else {
+            "the units with a row in the period"
+        };
+        format!(
+            "indicator statistics (stage `{}`) use {what}, over {units}",
+            self.stage.name()
+        )
+    }
+
     /// Every table of the audit, in a fixed order, with its name: `about`, `indicators`,
     /// `availability_units`, `availability_groups` (with groups), `correlations`,
-    /// `sibling_correlations`, `aggregates`, `pca_loadings`, `weights`, `treatment`, `removal`.
+    /// `sibling_correlations`, `aggregates`, `pca_loadings`, `weights`, `treatment`, `bod_shares`
+    /// (with a node aggregated by `bod`), `removal`.
     /// Undefined values are empty (null) cells.
     pub fn tables(
         &self,
@@ -93,10 +117,7 @@ impl Audit {
             ("period", self.period().to_string()),
             ("units", self.units.len().to_string()),
             ("indicators", panel.indicators.len().to_string()),
-            (
-                "raw values",
-                "indicator statistics use the raw values as evaluated from the data, before imputation and treatment, over the units with a row in the period".into(),
-            ),
+            ("indicator values", self.stage_note()),
             (
                 "scores",
                 "correlations, alpha and PCA use node scores: normalised values for indicators, aggregated scores for the index and dimensions".into(),
@@ -316,7 +337,9 @@ impl Audit {
                 .text("also_under", order.iter().map(|&n| also_under(n)))
                 .num(
                     "effective_weight",
-                    order.iter().map(|&n| Some(self.effective_weights[n])),
+                    order
+                        .iter()
+                        .map(|&n| Some(self.effective_weights[n]).filter(|w| w.is_finite())),
                 )
                 .build("weights")?,
         ));
@@ -364,6 +387,19 @@ impl Audit {
                 .num("kurt_after", tr.iter().map(|t| t.report.kurt_after))
                 .build("treatment")?,
         ));
+
+        let bs = &self.bod_shares;
+        if !bs.is_empty() {
+            out.push((
+                "bod_shares",
+                Table::default()
+                    .text("id", bs.iter().map(|b| id(b.node)))
+                    .text("unit", bs.iter().map(|b| Some(panel.units[b.unit].clone())))
+                    .text("child", bs.iter().map(|b| id(b.child)))
+                    .num("share", bs.iter().map(|b| Some(b.share)))
+                    .build("bod_shares")?,
+            ));
+        }
 
         let rm = &self.removals;
         out.push((
@@ -439,9 +475,13 @@ impl Audit {
             dims
         );
 
+        let on = match self.stage {
+            Stage::Denominated => String::new(),
+            stage => format!(" on the {} values", stage.name()),
+        };
         let _ = writeln!(
             t,
-            "\nIndicator flags (availability < {AVAILABILITY_MIN}, non-zero share < {NONZERO_MIN}, unique share < {UNIQUE_MIN}, outlier: |skew| > {SKEW_MAX} and kurtosis > {KURT_MAX}):"
+            "\nIndicator flags{on} (availability < {AVAILABILITY_MIN}, non-zero share < {NONZERO_MIN}, unique share < {UNIQUE_MIN}, outlier: |skew| > {SKEW_MAX} and kurtosis > {KURT_MAX}):"
         );
         let flagged: Vec<&IndicatorStats> = self
             .indicators

@@ -336,3 +336,53 @@ fn weights_from_the_data_keep_a_formulas_children_and_refuse_shared_nodes() {
         "{err}"
     );
 }
+
+/// The audit correlates a node where lower is better with its scores negated, so the GII's
+/// two sides agree with it positively; its formula children cannot be removed, and the
+/// constant male health term trips no check under `normalize = "none"`.
+#[test]
+fn the_audit_of_the_gii_orients_correlations_and_explains_the_formula() {
+    let dir = tempdir();
+    let out = dir.path().join("audit");
+    let run = kapok(&[
+        "audit",
+        "indicators/undp-gii.toml",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let (_, err) = texts(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    let corr = Csv::read(&out.join("correlations.csv"));
+    let (id, pearson) = (corr.col("id"), corr.col("pearson_parent"));
+    let r = |node: &str| -> f64 {
+        let row = corr.rows.iter().find(|r| r[id] == node).unwrap();
+        row[pearson].parse().unwrap()
+    };
+    assert!(
+        r("harm") > 0.9 && r("gbar") > 0.8,
+        "{} {}",
+        r("harm"),
+        r("gbar")
+    );
+    let ag = Csv::read(&out.join("aggregates.csv"));
+    let (aid, how) = (ag.col("id"), ag.col("computed_as"));
+    let gii = ag.rows.iter().find(|r| r[aid] == "gii").unwrap();
+    assert_eq!(
+        gii[how],
+        "formula: 1 − Harmonic mean of the female and male indices ÷ Reference: geometric mean of the dimension means; lower is better, ranked lowest first"
+    );
+    let rm = Csv::read(&out.join("removal.csv"));
+    let (rid, note) = (rm.col("id"), rm.col("note"));
+    let harm = rm.rows.iter().find(|r| r[rid] == "harm").unwrap();
+    assert!(
+        harm[note].contains("used by the formula of `gii`"),
+        "{:?}",
+        harm
+    );
+    // Effective weights are not defined below the formula: empty, not a number.
+    let w = Csv::read(&out.join("weights.csv"));
+    let (wid, eff, also) = (w.col("id"), w.col("effective_weight"), w.col("also_under"));
+    let health_f = w.rows.iter().find(|r| r[wid] == "health_f").unwrap();
+    assert_eq!(health_f[eff], "");
+    assert_eq!(health_f[also], "health_bar (1)");
+}

@@ -9,7 +9,8 @@
 //! - **Availability** of indicator data per unit and (with groups) per group.
 //! - **Correlations** (Pearson and Spearman, pairwise-complete) of every node's score
 //!   (normalised values for indicators) with its parent's and with the index; between siblings,
-//!   flagging Pearson > 0.9 and < 0.
+//!   flagging Pearson > 0.9 and < 0. A node where lower is better (`direction = "lower"`) is
+//!   correlated with its scores negated, so that a positive correlation always means agreement.
 //! - **Aggregates**: Cronbach's alpha and the first principal component (correlation matrix,
 //!   loadings summing positive) of every aggregate node's children, over complete rows.
 //! - **Weights**: nominal, normalised within the parent, effective.
@@ -269,10 +270,17 @@ pub fn audit_stage(
         })
         .collect();
 
+    // Oriented so that higher is better: a node where lower is better is negated, and a
+    // positive correlation means agreement whichever way its scores run.
     let score = |node: usize| -> Vec<f64> {
+        let sign = if fw.nodes[node].lower_is_better {
+            -1.0
+        } else {
+            1.0
+        };
         units
             .iter()
-            .map(|&u| results.scores[[0, u, node]])
+            .map(|&u| sign * results.scores[[0, u, node]])
             .collect()
     };
     let corr = |a: &[f64], b: &[f64]| {

@@ -667,6 +667,19 @@ impl Audit {
             t,
             "\nMissing values: correlations are pairwise-complete; alpha and PCA use complete units. PCA loadings are signed to sum positive."
         );
+        let lower: Vec<&str> = fw
+            .nodes
+            .iter()
+            .filter(|n| n.lower_is_better)
+            .map(|n| n.id.as_str())
+            .collect();
+        if !lower.is_empty() {
+            let _ = writeln!(
+                t,
+                "Lower is better for {}: correlated with the scores negated, so a positive correlation means agreement.",
+                lower.join(", ")
+            );
+        }
         t
     }
 }

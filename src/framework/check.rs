@@ -706,20 +706,9 @@ impl Checker<'_> {
             NodeKind::Aggregate(agg)
         } else {
             let unit = self.text(&mut r, "unit").unwrap_or_default();
-            let direction =
-                r.req_str(self.sink, "direction")
-                    .and_then(|d| match d.value.as_str() {
-                        "higher" => Some(Direction::Higher),
-                        "lower" => Some(Direction::Lower),
-                        other => {
-                            self.sink.push(
-                                Diagnostic::error(d.span, format!("unknown direction `{other}`"))
-                                    .with_label("expected \"higher\" or \"lower\"")
-                                    .with_hint_opt(did_you_mean(other, ["higher", "lower"])),
-                            );
-                            None
-                        }
-                    });
+            let direction = r
+                .req_str(self.sink, "direction")
+                .and_then(|d| self.direction(&d));
             let expr_value = r.str(self.sink, "expr");
             let denominator = r.str(self.sink, "denominator");
             let denominator_scale = match r.number(self.sink, "denominator_scale") {
@@ -935,19 +924,25 @@ impl Checker<'_> {
         }
         let lower = r
             .str(self.sink, "direction")
-            .and_then(|d| match d.value.as_str() {
-                "higher" => None,
-                "lower" => Some(d.span),
-                other => {
-                    self.sink.push(
-                        Diagnostic::error(d.span, format!("unknown direction `{other}`"))
-                            .with_label("expected \"higher\" or \"lower\"")
-                            .with_hint_opt(did_you_mean(other, ["higher", "lower"])),
-                    );
-                    None
-                }
-            });
+            .filter(|d| self.direction(d) == Some(Direction::Lower))
+            .map(|d| d.span);
         (agg, formula, lower)
+    }
+
+    /// A `direction` value: `"higher"` or `"lower"`; anything else is reported.
+    fn direction(&mut self, d: &Sp<String>) -> Option<Direction> {
+        match d.value.as_str() {
+            "higher" => Some(Direction::Higher),
+            "lower" => Some(Direction::Lower),
+            other => {
+                self.sink.push(
+                    Diagnostic::error(d.span.clone(), format!("unknown direction `{other}`"))
+                        .with_label("expected \"higher\" or \"lower\"")
+                        .with_hint_opt(did_you_mean(other, ["higher", "lower"])),
+                );
+                None
+            }
+        }
     }
 
     /// Byte offset in the file where a string value's text starts, when the text appears

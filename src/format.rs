@@ -51,6 +51,20 @@ pub fn fmt_trimmed(v: f64, decimals: usize) -> String {
     }
 }
 
+/// Decimals to print scores with: `digits` when the framework ranks on rounded scores
+/// (`[rank] digits`, as their publisher prints them; 1–6), 3 when every score is within ±1
+/// (indices on a 0–1 scale, such as UNDP's, where 2 decimals would tie most units), else 2.
+pub fn score_decimals(digits: Option<u32>, scores: impl IntoIterator<Item = f64>) -> usize {
+    if let Some(d) = digits {
+        return d.clamp(1, 6) as usize;
+    }
+    let within_one = scores
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .all(|v| v.abs() <= 1.0);
+    if within_one { 3 } else { 2 }
+}
+
 /// `v` with a negative zero made positive (other values unchanged): stored results never hold
 /// `-0.0`, which would print as `-0`.
 pub fn no_negative_zero(v: f64) -> f64 {
@@ -60,6 +74,15 @@ pub fn no_negative_zero(v: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scores_print_as_ranked_or_by_their_scale() {
+        assert_eq!(score_decimals(Some(3), [60.0, 70.0]), 3);
+        assert_eq!(score_decimals(Some(9), [60.0]), 6);
+        assert_eq!(score_decimals(None, [0.009, 0.012, f64::NAN, -0.5]), 3);
+        assert_eq!(score_decimals(None, [0.5, 1.5]), 2);
+        assert_eq!(score_decimals(None, [65.2, 80.1]), 2);
+    }
 
     #[test]
     fn rank_statistics_lose_their_trailing_zeros() {

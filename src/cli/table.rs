@@ -14,6 +14,12 @@ fn fmt_score(v: f64, digits: usize) -> String {
     }
 }
 
+/// Decimals of the period's scores ([`crate::format::score_decimals`]).
+fn score_decimals(fw: &Framework, r: &Results, p: usize) -> usize {
+    let scores = r.scores.index_axis(ndarray::Axis(0), p);
+    crate::format::score_decimals(fw.rank.digits, scores.iter().copied())
+}
+
 /// Lines above and below the table and under the header; none between rows.
 const STYLE: TableStyle = TableStyle::new()
     .top_border(LineStyle::none().fill('─').junction('─'))
@@ -62,14 +68,13 @@ fn wrap(s: &str, width: usize) -> String {
 
 /// The ranking of period `p`: rank, change against `prev` (when given), unit, name, the index's
 /// trend arrow (see [`crate::trend`]; legend under the table when the data have periods), index score
-/// and the scores of the index's dimensions, best first; scores with the `[rank] digits` of the
-/// framework (default 2).
+/// and the scores of the index's dimensions, best first; scores with the decimals of
+/// [`crate::format::score_decimals`].
 pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang: Lang) -> String {
     let panel = &r.panel;
     let zh = lang == Lang::Zh;
     let dims = &fw.index().children;
-    // Show scores as precisely as they are ranked when the framework says (the HDI: 3).
-    let digits = fw.rank.digits.map_or(2, |d| d as usize);
+    let digits = score_decimals(fw, r, p);
     let mut header: Vec<String> = vec![
         if zh { "排名" } else { "rank" }.into(),
         if zh { "变化" } else { "change" }.into(),
@@ -136,7 +141,7 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
 pub fn compare(fw: &Framework, r: &Results, p: usize, q: usize, lang: Lang) -> String {
     let panel = &r.panel;
     let zh = lang == Lang::Zh;
-    let digits = fw.rank.digits.map_or(2, |d| d as usize);
+    let digits = score_decimals(fw, r, p);
     let comparable = fw.comparable_across_periods();
     let (pn, qn) = (&panel.periods[p], &panel.periods[q]);
     let mut header: Vec<String> = vec![

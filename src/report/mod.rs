@@ -324,21 +324,11 @@ impl Report<'_> {
         Some(self.r.scores[[self.p, u, node]]).filter(|v| v.is_finite())
     }
 
-    /// Decimals of the scores the report prints: `[rank] digits` when the framework ranks on
-    /// rounded scores (as their publisher prints them), 3 for scores within ±1 (indices on a
-    /// 0–1 scale, such as UNDP's, where 2 decimals would tie most units), else 2.
+    /// Decimals of the scores the report prints ([`crate::format::score_decimals`] of the
+    /// period's scores).
     pub fn score_decimals(&self) -> usize {
-        if let Some(d) = self.fw.rank.digits {
-            return d.clamp(1, 6) as usize;
-        }
-        let within_one = self
-            .r
-            .scores
-            .index_axis(ndarray::Axis(0), self.p)
-            .iter()
-            .filter(|v| v.is_finite())
-            .all(|v| v.abs() <= 1.0);
-        if within_one { 3 } else { 2 }
+        let scores = self.r.scores.index_axis(ndarray::Axis(0), self.p);
+        crate::format::score_decimals(self.fw.rank.digits, scores.iter().copied())
     }
 
     /// A score as the report prints it (see [`Report::score_decimals`]); `–` for none.

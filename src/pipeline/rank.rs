@@ -9,16 +9,20 @@ fn rank_subset(
     rows: impl Iterator<Item = usize>,
     out: &mut [Option<u32>],
 ) {
-    let mut idx: Vec<usize> = rows.filter(|&i| !scores[i].is_nan()).collect();
-    // descending; total_cmp is a total order so sorting never panics
-    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    for (pos, &i) in idx.iter().enumerate() {
-        let r = if pos > 0 && scores[idx[pos - 1]] == scores[i] {
-            out[idx[pos - 1]]
-        } else {
-            Some(u32::try_from(pos + 1).unwrap_or(u32::MAX))
-        };
-        out[i] = r;
+    // (score, row) pairs sorted in place: no lookup through the row on every comparison. Equal
+    // scores share a rank whatever their order, so an unstable sort gives the same ranks.
+    let mut pairs: Vec<(f64, usize)> = rows
+        .filter(|&i| !scores[i].is_nan())
+        .map(|i| (scores[i], i))
+        .collect();
+    // Descending; total_cmp is a total order, so sorting never panics.
+    pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    let mut rank = 0u32;
+    for (pos, &(score, i)) in pairs.iter().enumerate() {
+        if pos == 0 || pairs[pos - 1].0 != score {
+            rank = u32::try_from(pos + 1).unwrap_or(u32::MAX);
+        }
+        out[i] = Some(rank);
     }
 }
 
@@ -69,5 +73,31 @@ mod tests {
             rank_desc_within(s.view(), &g),
             vec![Some(1), Some(1), None, Some(1), Some(3), None]
         );
+    }
+
+    proptest::proptest! {
+        /// Against the definition: a unit's rank is 1 + the number of units scoring higher
+        /// (ties share the minimum rank), among the present ones; within groups likewise.
+        #[test]
+        fn ranks_are_one_plus_the_units_above(
+            cells in proptest::collection::vec((0u8..6, proptest::bool::weighted(0.1), 0usize..3), 0..40)
+        ) {
+            let scores: ndarray::Array1<f64> = cells
+                .iter()
+                .map(|&(v, missing, _)| if missing { f64::NAN } else { f64::from(v) - 2.5 })
+                .collect();
+            let groups: Vec<usize> = cells.iter().map(|c| c.2).collect();
+            let naive = |i: usize, same: &dyn Fn(usize) -> bool| -> Option<u32> {
+                (!scores[i].is_nan()).then(|| {
+                    1 + (0..scores.len()).filter(|&j| same(j) && scores[j] > scores[i]).count() as u32
+                })
+            };
+            let all = rank_desc(scores.view());
+            let within = rank_desc_within(scores.view(), &groups);
+            for i in 0..scores.len() {
+                proptest::prop_assert_eq!(all[i], naive(i, &|_| true));
+                proptest::prop_assert_eq!(within[i], naive(i, &|j| groups[j] == groups[i]));
+            }
+        }
     }
 }

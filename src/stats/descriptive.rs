@@ -50,12 +50,20 @@ pub fn median<'a>(x: impl IntoIterator<Item = &'a f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
-    v.sort_by(f64::total_cmp);
+    // Selection, not a full sort: the middle value in linear time, and for an even count the
+    // largest of the lower half (the values left of the middle are all ≤ it). Present values
+    // are never NaN, so `total_cmp` orders them as `<` does (−0 before +0, which average alike).
     let n = v.len();
+    let (lower, &mut upper, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
     if n % 2 == 1 {
-        Some(v[n / 2])
+        Some(upper)
     } else {
-        Some((v[n / 2 - 1] + v[n / 2]) / 2.0)
+        let below = lower
+            .iter()
+            .copied()
+            .max_by(f64::total_cmp)
+            .unwrap_or(upper);
+        Some((below + upper) / 2.0)
     }
 }
 
@@ -202,5 +210,28 @@ mod tests {
         assert_eq!(skew(&[2.0, 2.0, 2.0]), None);
         assert_eq!(kurt(&[2.0, 2.0, 2.0, 2.0]), None);
         assert_eq!(min_max(&[NA]), None);
+    }
+
+    proptest::proptest! {
+        /// The selected median equals the middle of the sorted values (the mean of the two
+        /// middle ones for an even count), ties and missing values included.
+        #[test]
+        fn the_median_is_the_middle_of_the_sorted_values(
+            cells in proptest::collection::vec((0i8..8, proptest::bool::weighted(0.1)), 0..30)
+        ) {
+            let x: Vec<f64> = cells
+                .iter()
+                .map(|&(v, missing)| if missing { f64::NAN } else { f64::from(v) * 0.5 })
+                .collect();
+            let mut sorted: Vec<f64> = x.iter().copied().filter(|v| !v.is_nan()).collect();
+            sorted.sort_by(f64::total_cmp);
+            let n = sorted.len();
+            let want = match n {
+                0 => None,
+                _ if n % 2 == 1 => Some(sorted[n / 2]),
+                _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+            };
+            proptest::prop_assert_eq!(median(&x), want);
+        }
     }
 }

@@ -79,6 +79,35 @@ pub struct Treatment {
     pub report: TreatReport,
 }
 
+/// How imputed cells were filled, kept for the filled cells only (a few per cent of a panel:
+/// a dense `periods × units × indicators` array of them took gigabytes at grid scale).
+#[derive(Clone, Debug, Default)]
+pub struct Provenance(std::collections::BTreeMap<(usize, usize, usize), Filled>);
+
+impl Provenance {
+    /// How the cell of period `p`, unit `u` and indicator column `j` was filled, if it was.
+    pub fn get(&self, p: usize, u: usize, j: usize) -> Option<&Filled> {
+        self.0.get(&(p, u, j))
+    }
+
+    /// Records how a cell was filled.
+    pub fn set(&mut self, p: usize, u: usize, j: usize, how: Filled) {
+        self.0.insert((p, u, j), how);
+    }
+
+    /// Forgets every filled cell of unit `u` in period `p` (a unit screening dropped).
+    pub fn clear_unit(&mut self, p: usize, u: usize) {
+        let cells: Vec<(usize, usize, usize)> = self
+            .0
+            .range((p, u, 0)..=(p, u, usize::MAX))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in cells {
+            self.0.remove(&k);
+        }
+    }
+}
+
 /// Scores and ranks of every node, per period and unit.
 #[derive(Clone, Debug)]
 pub struct Results {
@@ -107,7 +136,7 @@ pub struct Results {
     pub ids: Vec<String>,
     /// `provenance[[period, unit, indicator]]`: how an imputed cell of a scored or kept unit
     /// was filled (method and source periods); `None` for a value as read or still missing.
-    pub provenance: Array3<Option<Filled>>,
+    pub provenance: Provenance,
     /// Per indicator column: the bounds its scores were computed against when they are not per
     /// period (panel, base or frozen; see [`crate::bounds`]).
     pub references: Vec<Option<crate::bounds::Reference>>,
@@ -221,7 +250,7 @@ fn impute_all(
     p: usize,
     imputed: &mut Array2<usize>,
     fills: &PanelFills,
-    provenance: &mut Array3<Option<Filled>>,
+    provenance: &mut Provenance,
 ) -> Result<(), Error> {
     for (j, &node) in panel.indicators.iter().enumerate() {
         let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
@@ -247,7 +276,7 @@ fn impute_all(
                     None => continue,
                 };
                 x[[k, j]] = value;
-                provenance[[p, u, j]] = Some(how);
+                provenance.set(p, u, j, how);
                 filled += 1;
             }
         }
@@ -614,7 +643,7 @@ fn prepare(fw: &Framework, res: &mut Results, setup: &Setup, p: usize) -> Result
     for (k, &u) in present.iter().enumerate() {
         res.status[[p, u]] = Status::Screened;
         if !outcome.kept[k] {
-            res.provenance.slice_mut(ndarray::s![p, u, ..]).fill(None);
+            res.provenance.clear_unit(p, u);
         }
     }
     if rows.is_empty() {
@@ -854,7 +883,7 @@ impl Results {
             status: Array2::from_elem((np, nu), Status::Absent),
             imputed: Array2::zeros((np, ni)),
             imputed_values: Array3::from_elem((np, nu, ni), f64::NAN),
-            provenance: Array3::from_elem((np, nu, ni), None),
+            provenance: Provenance::default(),
             treatments: Vec::new(),
             empty: Vec::new(),
             references: vec![None; ni],

@@ -191,7 +191,7 @@ impl Results {
                 continue;
             }
             let id = &fw.nodes[node].id;
-            let cell = |p: usize, u: usize| self.provenance[[p, u, j]].as_ref();
+            let cell = |p: usize, u: usize| self.provenance.get(p, u, j);
             fields.push(Field::new(format!("imputed.{id}"), DataType::Utf8, true));
             cols.push(Arc::new(StringArray::from_iter(
                 rows.iter()

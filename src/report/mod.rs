@@ -474,10 +474,7 @@ impl Report<'_> {
         let mut out: Vec<Note> = Vec::new();
         for (j, &node) in r.panel.indicators.iter().enumerate() {
             for &u in &units {
-                let Some(f) = r.provenance[[p, u, j]]
-                    .as_ref()
-                    .filter(|f| !f.from.is_empty())
-                else {
+                let Some(f) = r.provenance.get(p, u, j).filter(|f| !f.from.is_empty()) else {
                     continue;
                 };
                 let from = f.from.clone();

@@ -308,8 +308,9 @@ fn imputed(rep: &Report, u: usize, h: &mut String) {
         let filled = r.imputed_values[[rep.p, u, j]];
         let name = esc(rep.name(node));
         // The period(s) a value carried or interpolated from other periods came from.
-        let from = r.provenance[[rep.p, u, j]]
-            .as_ref()
+        let from = r
+            .provenance
+            .get(rep.p, u, j)
             .filter(|f| !f.from.is_empty())
             .map(|f| esc(&r.source_periods(f).replace(';', rep.t("、", ", "))));
         items.push(match (rep.zh(), filled.is_finite(), from) {

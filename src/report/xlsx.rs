@@ -189,7 +189,7 @@ fn impute_method(rep: &Report, j: usize) -> String {
 /// How the imputed cell of unit `u` and indicator column `j` was filled: the step of the
 /// imputation that filled it and, for values from other periods, the period(s) they came from.
 fn filled_how(rep: &Report, u: usize, j: usize) -> String {
-    let Some(f) = rep.r.provenance[[rep.p, u, j]].as_ref() else {
+    let Some(f) = rep.r.provenance.get(rep.p, u, j) else {
         return impute_method(rep, j);
     };
     let how = describe::impute(&f.method, rep.lang);

@@ -109,7 +109,7 @@ fn carry_forward_max_2_matches_coinr_latest_max_time_2() {
         let (u, t) = at(&times, row);
         for (c, h) in times.header.iter().enumerate() {
             let Some(&j) = col_of.get(h) else { continue };
-            let prov = r.provenance[[t, u, j]].as_ref();
+            let prov = r.provenance.get(t, u, j);
             let observed = !p.values[[t, u, j]].is_nan();
             match row[c].as_str() {
                 "" | "NA" => {

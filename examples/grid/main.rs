@@ -70,7 +70,7 @@ fn parse() -> Result<Args, String> {
         periods: num(&p, "P")?,
         vars: num(&k, "K")?,
     };
-    if dimensions == 0 || shape.vars % dimensions != 0 {
+    if dimensions == 0 || !shape.vars.is_multiple_of(dimensions) {
         return Err(format!(
             "K = {} does not split into {dimensions} dimensions",
             shape.vars

@@ -205,7 +205,7 @@ pub fn write(
 /// absolute).
 pub fn framework_toml(k: usize, d: usize, source: &str) -> String {
     assert!(
-        d > 0 && k % d == 0,
+        d > 0 && k.is_multiple_of(d),
         "{k} indicators do not split into {d} dimensions"
     );
     let per = k / d;

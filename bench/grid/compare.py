@@ -27,6 +27,9 @@ scale. kapok is the release build of this checkout (`cargo build --release`; CAR
 honoured) unless --kapok and --grid name binaries. The data goes under --dir (default
 /tmp/kapok-grid: about 0.25 GB of Parquet per 1×, 0.55 GB more with --csv) and is deleted after each
 scale unless --keep. Exit status 1 if a command fails or the results disagree.
+
+Memory: before issue 13's optimisations kapok needed about 5.5 GB per 1× with -o (21.7 GB at 4×
+on a 23 GB machine); check what the machine has free before --scales 4 or 10, or --skip kapok_out.
 """
 import argparse
 import json
@@ -132,6 +135,8 @@ def run_scale(scale: float, args, py: Path, kapok: Path, grid: Path) -> dict:
         "read": [str(py), "-c", "import sys, pyarrow.parquet as pq; pq.read_table(sys.argv[1])",
                  "grid.parquet"],
     }
+    for c in args.skip.split(","):
+        cases.pop(c.strip(), None)
     samples = {c: [] for c in cases}
     for r in range(args.rounds):
         for c, cmd in cases.items():
@@ -139,7 +144,9 @@ def run_scale(scale: float, args, py: Path, kapok: Path, grid: Path) -> dict:
             samples[c].append((wall, rss))
             log(f"  round {r + 1}/{args.rounds} {c:<10} {fmt(wall, rss)}")
     ok = True
-    for out in ["kapok.parquet"] + (["kapok_csv.parquet"] if args.csv else []):
+    for c, out in [("kapok_out", "kapok.parquet"), ("kapok_csv", "kapok_csv.parquet")]:
+        if c not in cases or "duckdb" not in cases or "numpy" not in cases:
+            continue
         chk = subprocess.run(
             [str(py), str(HERE / "check_agree.py"), "numpy.parquet", out, "duck.parquet"],
             cwd=d, capture_output=True, text=True)
@@ -162,6 +169,8 @@ def main():
     ap.add_argument("--kapok", help="kapok binary (default: build this checkout)")
     ap.add_argument("--grid", help="the examples/grid binary (default: build this checkout)")
     ap.add_argument("--keep", action="store_true", help="keep the generated data and outputs")
+    ap.add_argument("--skip", default="", help="leave out these cases (comma-separated: kapok_out, "
+                    "kapok_term, kapok_csv, duckdb, numpy, read); kapok.parquet is then not checked")
     args = ap.parse_args()
     scales = [float(s) for s in args.scales.split(",")]
     py = venv_python(Path(args.venv))
@@ -175,11 +184,12 @@ def main():
     if args.csv:
         cols.append(("kapok_csv", "kapok `-o`, CSV input"))
     cols += [("duckdb", "DuckDB"), ("numpy", "numpy/pandas"), ("read", "read Parquet only")]
+    cols = [(c, h) for c, h in cols if any(c in r["median"] for r in results)]
     print(f"\nMedians of {args.rounds} interleaved round(s), wall time and peak RSS of each process:\n")
     print("| | " + " | ".join(h for _, h in cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     for r in results:
-        cells = [fmt(*r["median"][c]) for c, _ in cols]
+        cells = [fmt(*r["median"][c]) if c in r["median"] else "–" for c, _ in cols]
         print(f"| {r['scale']:g}× ({rows_label(r['rows'])}) | " + " | ".join(cells) + " |")
     if len(results) > 1:
         first = results[0]
@@ -189,6 +199,9 @@ def main():
         for r in results[1:]:
             cells = []
             for c, _ in cols:
+                if c not in r["median"] or c not in first["median"]:
+                    cells.append("–")
+                    continue
                 (t0, m0), (t1, m1) = first["median"][c], r["median"][c]
                 cells.append(f"×{t1 / t0:.1f}, ×{m1 / m0:.1f}")
             print(f"| {r['scale'] / first['scale']:g}× the grids | " + " | ".join(cells) + " |")

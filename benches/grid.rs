@@ -13,10 +13,12 @@
 //! Both `kapok` runs are the release binary of this build (`CARGO_BIN_EXE_kapok`), one process
 //! per run, so the times include starting it. The table gives the median and the fastest of the
 //! rounds and the median's ratio to the floor's median, measured in the same run (the machine is
-//! noisy). A round at 1× takes 25–40 s on a 2-core machine; the whole bench about two minutes.
+//! noisy). A round at 1× took 35–50 s on a shared 2-core machine, the whole bench under three
+//! minutes, before issue 13's optimisations.
 //!
 //! Larger panels: `KAPOK_GRID_SCALE` multiplies the number of grids (4× = 2 M rows, 10× = 5 M
-//! rows; several GB of memory today), `KAPOK_GRID_ROUNDS` sets the rounds (default 3):
+//! rows; before issue 13's optimisations kapok took about 5.5 GB of memory per 1×),
+//! `KAPOK_GRID_ROUNDS` sets the rounds (default 3):
 //!
 //! ```text
 //! KAPOK_GRID_SCALE=4 cargo bench --bench grid

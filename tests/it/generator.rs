@@ -92,7 +92,12 @@ fn the_grid_generator_is_deterministic_and_kapok_scores_its_framework_from_parqu
         lines.next().unwrap(),
         "unit,name,period,population,v01,v02,v03,v04,v05,v06,v07,v08,v09,v10,v11,v12"
     );
-    assert!(lines.next().unwrap().starts_with("U0000000,Unit U0000000,2022-01,"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("U0000000,Unit U0000000,2022-01,")
+    );
     assert_eq!(csv.lines().count(), 1 + 40 * 3);
     assert!(csv.contains(",,"), "some values are missing");
 
@@ -113,7 +118,13 @@ fn the_grid_generator_is_deterministic_and_kapok_scores_its_framework_from_parqu
     assert_eq!(from_parquet, score(b.path(), "grid_csv.toml"));
     let table = super::util::Csv::read(&a.path().join("out.csv"));
     assert_eq!(table.rows.len(), 40 * 3);
-    for c in ["score.grid", "rank.grid", "score.d0", "score.d5", "score.i11"] {
+    for c in [
+        "score.grid",
+        "rank.grid",
+        "score.d0",
+        "score.d5",
+        "score.i11",
+    ] {
         table.col(c);
     }
 }

@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use datafusion::arrow::array::{
     ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array,
 };
@@ -385,6 +387,25 @@ impl<'a> Table<'a> {
         self.schema.clone()
     }
 
+    /// The periods the table's rows are written a period at a time in: `period`, or all.
+    pub fn periods(&self, period: Option<usize>) -> Vec<usize> {
+        match period {
+            Some(p) => vec![p],
+            None => (0..self.results.panel.periods.len()).collect(),
+        }
+    }
+
+    /// The table of one period's rows, for each of `periods` in turn: one batch each, built
+    /// when asked for (a period of the full table's rows in [`Results::rows`] order).
+    pub fn batches(
+        &self,
+        periods: Vec<usize>,
+    ) -> impl Iterator<Item = Result<RecordBatch, Error>> + '_ {
+        periods
+            .into_iter()
+            .map(|p| self.batch(&self.results.rows(Some(p))))
+    }
+
     /// The table of `rows` (period, unit).
     pub fn batch(&self, rows: &[(usize, usize)]) -> Result<RecordBatch, Error> {
         let r = self.results;
@@ -411,9 +432,10 @@ impl<'a> Table<'a> {
                 rows.iter().map(|&(p, u)| a[[p, u, c]]),
             ))
         };
+        // Columns built in parallel, kept in order.
         let cols: Vec<ArrayRef> = self
             .sources
-            .iter()
+            .par_iter()
             .map(|&s| match s {
                 Source::Unit => text(&|_, u| &panel.units[u]),
                 Source::Name => text(&|_, u| panel.unit_name(u, Lang::Zh)),

@@ -87,7 +87,22 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     match &a.output {
         Some(out) => {
             let batch = match a.stage.as_deref().and_then(Stage::parse) {
-                None => Table::new(&fw, &results, &selection)?.batch(&results.rows(period))?,
+                None => {
+                    // A period at a time, written as it is built.
+                    let table = Table::new(&fw, &results, &selection)?;
+                    crate::io::guard_inputs(out, &a.run.inputs(&fw))?;
+                    let rows = crate::io::write_batches(
+                        out,
+                        table.schema(),
+                        table.batches(table.periods(period)),
+                    )?;
+                    eprintln!(
+                        "wrote {rows} row(s) × {} column(s) to {}",
+                        table.schema().fields().len(),
+                        out.display()
+                    );
+                    return Ok(());
+                }
                 Some(Stage::Raw) => {
                     let raw = crate::read_raw_panel(&fw, a.run.data.as_deref())?;
                     results.stage_batch(&fw, Stage::Raw, Some(&raw), period)?

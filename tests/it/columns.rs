@@ -165,3 +165,40 @@ fn unknown_or_impossible_choices_are_usage_errors() {
     );
     assert!(!out.exists());
 }
+
+/// Reads a Parquet file into one batch.
+fn read_parquet(path: &Path) -> datafusion::arrow::array::RecordBatch {
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let b = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap();
+    let schema = b.schema().clone();
+    let batches: Vec<_> = b.build().unwrap().map(Result::unwrap).collect();
+    datafusion::arrow::compute::concat_batches(&schema, &batches).unwrap()
+}
+
+#[test]
+fn parquet_written_a_period_at_a_time_is_the_full_table() {
+    let fw = kapok::load(&super::util::root().join(STREETS)).unwrap();
+    let (r, _) = kapok::score(&fw, None).unwrap();
+    let want = r.to_batch(&fw, None).unwrap();
+    let dir = tempdir();
+    let full = dir.path().join("full.parquet");
+    let idx = dir.path().join("idx.parquet");
+    for (out, extra) in [(&full, &[][..]), (&idx, &["--columns", "index"][..])] {
+        let mut args = vec!["score", STREETS, "-o", out.to_str().unwrap()];
+        args.extend(extra);
+        let run = kapok(&args);
+        assert_eq!(run.status.code(), Some(0), "{}", texts(&run).1);
+    }
+    assert_eq!(read_parquet(&full), want);
+    let schema = want.schema();
+    let cols: Vec<usize> = [
+        "unit",
+        "period",
+        "score.hongmian_streets",
+        "rank.hongmian_streets",
+    ]
+    .iter()
+    .map(|c| schema.index_of(c).unwrap())
+    .collect();
+    assert_eq!(read_parquet(&idx), want.project(&cols).unwrap());
+}

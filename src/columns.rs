@@ -200,10 +200,41 @@ impl Selection {
         if index {
             chosen.push(0);
         }
-        Ok(Self {
+        let sel = Self {
             kinds: (!all).then_some(kinds),
             nodes: (!chosen.is_empty()).then_some(chosen),
-        })
+        };
+        // Before the data are read: a kind the framework gives no column of is refused now.
+        for &kind in sel.kinds.iter().flatten() {
+            if !sel.has_column(fw, kind) {
+                return Err(no_column(fw, &sel, kind));
+            }
+        }
+        Ok(sel)
+    }
+
+    /// Whether the framework gives `kind` a column among the nodes chosen.
+    fn has_column(&self, fw: &Framework, kind: Kind) -> bool {
+        let chosen =
+            |f: &dyn Fn(usize) -> bool| (0..fw.nodes.len()).any(|n| self.wants_node(n) && f(n));
+        let aggregate = |n: usize| fw.nodes[n].indicator().is_none();
+        let imputed = |n: usize, from: bool| {
+            fw.nodes[n].indicator().is_some_and(|spec| {
+                let m = fw.impute_of(spec);
+                m != Impute::None && (!from || m.needs_periods())
+            })
+        };
+        let periods = fw.units.period.is_some();
+        match kind {
+            Kind::Unit | Kind::Name | Kind::Score | Kind::Rank => true,
+            Kind::Period => periods,
+            Kind::Group => fw.units.group.is_some(),
+            Kind::GroupRank => fw.units.group.is_some() && chosen(&aggregate),
+            Kind::Raw => chosen(&|n| !aggregate(n)),
+            Kind::Imputed => chosen(&|n| imputed(n, false)),
+            Kind::From => chosen(&|n| imputed(n, true)),
+            _ => periods && chosen(&aggregate),
+        }
     }
 
     /// Whether columns of `kind` are chosen.
@@ -365,11 +396,7 @@ impl<'a> Table<'a> {
                     }
                 };
                 if !cols.iter().any(has) {
-                    return Err(Error::Usage(format!(
-                        "--columns {}: writes no column here: {}",
-                        kind.name(),
-                        why_none(fw, results, sel, kind)
-                    )));
+                    return Err(no_column(fw, sel, kind));
                 }
             }
         }
@@ -480,14 +507,23 @@ impl<'a> Table<'a> {
     }
 }
 
+/// The usage error of a kind that gives no column for the selection `sel`.
+fn no_column(fw: &Framework, sel: &Selection, kind: Kind) -> Error {
+    Error::Usage(format!(
+        "--columns {}: writes no column here: {}",
+        kind.name(),
+        why_none(fw, sel, kind)
+    ))
+}
+
 /// Why `kind` gives no column for the selection `sel`.
-fn why_none(fw: &Framework, results: &Results, sel: &Selection, kind: Kind) -> String {
+fn why_none(fw: &Framework, sel: &Selection, kind: Kind) -> String {
     let no_periods = "the framework has no periods ([units] names no period column)";
     let no_groups = "the framework has no groups ([units] names no group column)";
     match kind {
         Kind::Period => return no_periods.into(),
         Kind::Group => return no_groups.into(),
-        Kind::GroupRank if results.group_ranks.is_none() => return no_groups.into(),
+        Kind::GroupRank if fw.units.group.is_none() => return no_groups.into(),
         k if Kind::TREND.contains(&k) && fw.units.period.is_none() => return no_periods.into(),
         _ => {}
     }

@@ -143,6 +143,8 @@ fn unknown_or_impossible_choices_are_usage_errors() {
         let (_, err) = texts(&run);
         assert_eq!(run.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(expect), "{args:?}: {err}");
+        // Refused before the data are read and scored (which warn about this sample).
+        assert!(!err.contains("warning:"), "{args:?}: {err}");
         assert!(!out.exists(), "{args:?} wrote a file");
     }
     // Without -o there is nothing to choose columns of.

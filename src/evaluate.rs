@@ -80,31 +80,52 @@ pub struct Treatment {
 }
 
 /// How imputed cells were filled, kept for the filled cells only (a few per cent of a panel:
-/// a dense `periods × units × indicators` array of them took gigabytes at grid scale).
+/// a dense `periods × units × indicators` array of them took gigabytes at grid scale). Keyed
+/// by indicator column first, so that one column's cells come out in (period, unit) order.
 #[derive(Clone, Debug, Default)]
 pub struct Provenance(std::collections::BTreeMap<(usize, usize, usize), Filled>);
 
 impl Provenance {
     /// How the cell of period `p`, unit `u` and indicator column `j` was filled, if it was.
     pub fn get(&self, p: usize, u: usize, j: usize) -> Option<&Filled> {
-        self.0.get(&(p, u, j))
+        self.0.get(&(j, p, u))
     }
 
     /// Records how a cell was filled.
     pub fn set(&mut self, p: usize, u: usize, j: usize, how: Filled) {
-        self.0.insert((p, u, j), how);
+        self.0.insert((j, p, u), how);
     }
 
     /// Forgets every filled cell of unit `u` in period `p` (a unit screening dropped).
     pub fn clear_unit(&mut self, p: usize, u: usize) {
         let cells: Vec<(usize, usize, usize)> = self
             .0
-            .range((p, u, 0)..=(p, u, usize::MAX))
-            .map(|(k, _)| *k)
+            .keys()
+            .filter(|k| (k.1, k.2) == (p, u))
+            .copied()
             .collect();
         for k in cells {
             self.0.remove(&k);
         }
+    }
+
+    /// The filled cells of column `j` among `rows` ((period, unit) pairs): one entry per row,
+    /// found by walking the column once when the rows are in order (as output rows are).
+    pub fn column(&self, j: usize, rows: &[(usize, usize)]) -> Vec<Option<&Filled>> {
+        if !rows.is_sorted() {
+            return rows.iter().map(|&(p, u)| self.get(p, u, j)).collect();
+        }
+        let mut cells = self
+            .0
+            .range((j, 0, 0)..=(j, usize::MAX, usize::MAX))
+            .map(|(k, f)| ((k.1, k.2), f))
+            .peekable();
+        rows.iter()
+            .map(|&row| {
+                while cells.next_if(|(at, _)| *at < row).is_some() {}
+                cells.next_if(|(at, _)| *at == row).map(|(_, f)| f)
+            })
+            .collect()
     }
 }
 
@@ -939,5 +960,34 @@ impl Results {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provenance_finds_a_columns_cells_by_walking_or_looking_up() {
+        let mut prov = Provenance::default();
+        let mean = Filled::cross_section(&Impute::Mean);
+        let median = Filled::cross_section(&Impute::Median);
+        prov.set(0, 2, 1, mean.clone());
+        prov.set(1, 0, 1, median.clone());
+        prov.set(1, 0, 0, mean.clone());
+        prov.set(1, 3, 1, mean.clone());
+        let rows = [(0, 0), (0, 2), (1, 0), (1, 1), (1, 3)];
+        let want = [None, Some(&mean), Some(&median), None, Some(&mean)];
+        assert_eq!(prov.column(1, &rows), want);
+        // Rows out of order are looked up one by one, with the same answers.
+        let shuffled = [(1, 3), (0, 0), (1, 1), (1, 0), (0, 2)];
+        let got = prov.column(1, &shuffled);
+        assert_eq!(got, [Some(&mean), None, None, Some(&median), Some(&mean)]);
+        assert_eq!(prov.column(0, &rows), [None, None, Some(&mean), None, None]);
+        // A unit screening dropped loses its cells in every column.
+        prov.clear_unit(1, 0);
+        assert_eq!(prov.get(1, 0, 0), None);
+        assert_eq!(prov.get(1, 0, 1), None);
+        assert_eq!(prov.get(1, 3, 1), Some(&mean));
     }
 }

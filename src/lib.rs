@@ -23,6 +23,7 @@
 pub mod bounds;
 pub mod chart;
 pub mod cli;
+pub mod columns;
 pub mod data;
 pub mod error;
 pub mod evaluate;

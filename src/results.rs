@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array,
-};
+use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
 use crate::error::Error;
@@ -132,137 +130,11 @@ impl Results {
         (fields, cols)
     }
 
-    /// The results table, for one period or all.
+    /// The results table, for one period or all: every column (see [`crate::columns`] for a
+    /// choice of them).
     pub fn to_batch(&self, fw: &Framework, period: Option<usize>) -> Result<RecordBatch, Error> {
-        let rows = self.rows(period);
-        let panel = &self.panel;
-        let (mut fields, mut cols) = self.key_columns(fw, &rows);
-        let score = |node: usize| -> ArrayRef {
-            Arc::new(Float64Array::from_iter(rows.iter().map(|&(p, u)| {
-                let v = self.scores[[p, u, node]];
-                v.is_finite().then_some(v)
-            })))
-        };
-        let rank = |r: &ndarray::Array3<u32>, node: usize| -> ArrayRef {
-            Arc::new(UInt32Array::from_iter(rows.iter().map(|&(p, u)| {
-                let v = r[[p, u, node]];
-                (v > 0).then_some(v)
-            })))
-        };
-        for node in node_order(fw) {
-            let id = &fw.nodes[node].id;
-            fields.push(Field::new(format!("score.{id}"), DataType::Float64, true));
-            cols.push(score(node));
-            fields.push(Field::new(format!("rank.{id}"), DataType::UInt32, true));
-            cols.push(rank(&self.ranks, node));
-            if let Some(gr) = &self.group_ranks
-                && fw.nodes[node].indicator().is_none()
-            {
-                fields.push(Field::new(
-                    format!("group_rank.{id}"),
-                    DataType::UInt32,
-                    true,
-                ));
-                cols.push(rank(gr, node));
-            }
-        }
-        for (j, &node) in panel.indicators.iter().enumerate() {
-            fields.push(Field::new(
-                format!("raw.{}", fw.nodes[node].id),
-                DataType::Float64,
-                true,
-            ));
-            cols.push(Arc::new(Float64Array::from_iter(rows.iter().map(
-                |&(p, u)| {
-                    let v = panel.values[[p, u, j]];
-                    v.is_finite().then_some(v)
-                },
-            ))));
-        }
-        // Provenance of imputed values: `imputed.<id>` (the method that filled the cell) for
-        // every indicator whose imputation is not `none`, `from.<id>` (the period(s) the value
-        // came from) when the imputation takes values from other periods.
-        for (j, &node) in panel.indicators.iter().enumerate() {
-            let Some(spec) = fw.nodes[node].indicator() else {
-                continue;
-            };
-            let method = fw.impute_of(spec);
-            if method == crate::pipeline::Impute::None {
-                continue;
-            }
-            let id = &fw.nodes[node].id;
-            let cell = |p: usize, u: usize| self.provenance.get(p, u, j);
-            fields.push(Field::new(format!("imputed.{id}"), DataType::Utf8, true));
-            cols.push(Arc::new(StringArray::from_iter(
-                rows.iter()
-                    .map(|&(p, u)| cell(p, u).map(|f| f.method.name())),
-            )));
-            if method.needs_periods() {
-                fields.push(Field::new(format!("from.{id}"), DataType::Utf8, true));
-                cols.push(Arc::new(StringArray::from_iter(rows.iter().map(
-                    |&(p, u)| {
-                        cell(p, u)
-                            .filter(|f| !f.from.is_empty())
-                            .map(|f| self.source_periods(f))
-                    },
-                ))));
-            }
-        }
-        if fw.units.period.is_some() {
-            self.trend_columns(fw, &rows, &mut fields, &mut cols);
-        }
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
-            .map_err(|e| Error::Data(format!("building the results table: {e}")))
-    }
-
-    /// The change and trend columns (see [`crate::trend`]), appended per aggregate node (the
-    /// index and the dimensions, in pre-order): `change.<id>` and `yoy.<id>` (score change
-    /// against the previous period and a year earlier), `rank_change.<id>` and `rank_yoy.<id>`
-    /// (places climbed), `rolling.<id>` (rolling mean of the score) and `trend.<id>`
-    /// (`improving`, `stable`, `declining`). When scores are not comparable across periods the
-    /// score columns `change`, `yoy` and `rolling` are present but empty, and `trend` is the
-    /// trend of the rank.
-    fn trend_columns(
-        &self,
-        fw: &Framework,
-        rows: &[(usize, usize)],
-        fields: &mut Vec<Field>,
-        cols: &mut Vec<ArrayRef>,
-    ) {
-        let t = crate::trend::Trends::of(fw, self);
-        for (k, &node) in t.nodes.iter().enumerate() {
-            let id = &fw.nodes[node].id;
-            let num = |a: &ndarray::Array3<f64>| -> ArrayRef {
-                Arc::new(Float64Array::from_iter(rows.iter().map(|&(p, u)| {
-                    let v = a[[p, u, k]];
-                    v.is_finite().then_some(v)
-                })))
-            };
-            let int = |a: &ndarray::Array3<Option<i64>>| -> ArrayRef {
-                Arc::new(Int64Array::from_iter(
-                    rows.iter().map(|&(p, u)| a[[p, u, k]]),
-                ))
-            };
-            fields.push(Field::new(format!("change.{id}"), DataType::Float64, true));
-            cols.push(num(&t.change));
-            fields.push(Field::new(
-                format!("rank_change.{id}"),
-                DataType::Int64,
-                true,
-            ));
-            cols.push(int(&t.rank_change));
-            fields.push(Field::new(format!("yoy.{id}"), DataType::Float64, true));
-            cols.push(num(&t.yoy));
-            fields.push(Field::new(format!("rank_yoy.{id}"), DataType::Int64, true));
-            cols.push(int(&t.rank_yoy));
-            fields.push(Field::new(format!("rolling.{id}"), DataType::Float64, true));
-            cols.push(num(&t.rolling));
-            fields.push(Field::new(format!("trend.{id}"), DataType::Utf8, true));
-            cols.push(Arc::new(StringArray::from_iter(
-                rows.iter()
-                    .map(|&(p, u)| t.class[[p, u, k]].map(|c| c.key())),
-            )));
-        }
+        crate::columns::Table::new(fw, self, &crate::columns::Selection::all())?
+            .batch(&self.rows(period))
     }
 }
 

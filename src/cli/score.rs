@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::RunArgs;
+use crate::columns::{Selection, Table};
 use crate::error::Error;
 use crate::results::Stage;
 
@@ -30,6 +31,29 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "STAGE", requires = "output",
           value_parser = clap::builder::PossibleValuesParser::new(Stage::ALL.map(Stage::name)))]
     stage: Option<String>,
+    /// Write only these kinds of column (comma-separated, in the full table's order): index
+    /// (the index's score and rank only), all (the default), or some of name, group, score,
+    /// rank, group_rank, raw, imputed, from, change, rank_change, yoy, rank_yoy, rolling,
+    /// trend — each named as its columns start (score for every score.<id>). unit and period
+    /// are always written. Needs -o.
+    #[arg(
+        long,
+        value_name = "KINDS",
+        value_delimiter = ',',
+        requires = "output",
+        conflicts_with = "stage"
+    )]
+    columns: Vec<String>,
+    /// Write the per-node columns (score.<id>, rank.<id>, …) of these nodes only
+    /// (comma-separated ids, e.g. --nodes grid,d1); default: every node. Needs -o.
+    #[arg(
+        long,
+        value_name = "IDS",
+        value_delimiter = ',',
+        requires = "output",
+        conflicts_with = "stage"
+    )]
+    nodes: Vec<String>,
 }
 
 /// Runs `kapok score`.
@@ -39,6 +63,7 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
         crate::io::guard_inputs(out, &a.run.inputs(&fw))?;
         crate::io::Format::from_path(out)?;
     }
+    let selection = Selection::parse(&fw, &a.columns, &a.nodes)?;
     if let Some(b) = &a.save_bounds {
         crate::io::guard_inputs(b, &a.run.inputs(&fw))?;
     }
@@ -62,7 +87,22 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     match &a.output {
         Some(out) => {
             let batch = match a.stage.as_deref().and_then(Stage::parse) {
-                None => results.to_batch(&fw, period)?,
+                None => {
+                    // A period at a time, written as it is built.
+                    let table = Table::new(&fw, &results, &selection)?;
+                    crate::io::guard_inputs(out, &a.run.inputs(&fw))?;
+                    let rows = crate::io::write_batches(
+                        out,
+                        table.schema(),
+                        table.batches(table.periods(period)),
+                    )?;
+                    eprintln!(
+                        "wrote {rows} row(s) × {} column(s) to {}",
+                        table.schema().fields().len(),
+                        out.display()
+                    );
+                    return Ok(());
+                }
                 Some(Stage::Raw) => {
                     let raw = crate::read_raw_panel(&fw, a.run.data.as_deref())?;
                     results.stage_batch(&fw, Stage::Raw, Some(&raw), period)?

@@ -6,10 +6,14 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, UInt32Type};
+use datafusion::arrow::datatypes::{
+    DataType, Float64Type, Int64Type, Schema, SchemaRef, UInt32Type,
+};
 use datafusion::arrow::{csv, ipc, json};
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::writer::SerializedFileWriter;
 
 use crate::error::Error;
 
@@ -142,34 +146,125 @@ pub fn write_atomic(
 
 /// Writes a table to `path` in the format of its extension.
 pub fn write_table(batch: &RecordBatch, path: &Path) -> Result<(), Error> {
+    write_batches(path, batch.schema(), [Ok(batch.clone())]).map(|_| ())
+}
+
+/// Writes a table given as batches of rows with the same schema (e.g. one per period) to
+/// `path` in the format of its extension, atomically (see [`write_atomic`]), and returns the
+/// number of rows written. CSV, JSON, Arrow and Parquet are written as the batches come (a
+/// Parquet row group per batch, see [`ParquetStream`]), so that only one batch need be in
+/// memory at a time; an XLSX workbook is assembled at the end. A batch that fails stops the
+/// write with its error and leaves `path` as it was.
+pub fn write_batches(
+    path: &Path,
+    schema: SchemaRef,
+    batches: impl IntoIterator<Item = Result<RecordBatch, Error>>,
+) -> Result<usize, Error> {
     let format = Format::from_path(path)?;
-    write_atomic(path, |f| {
+    let mut failed = None;
+    let mut rows = 0;
+    let written = write_atomic(path, |f| {
         let mut w = BufWriter::new(f);
-        match format {
-            Format::Csv => w.write_all(&csv_bytes(batch)?).map_err(|e| e.to_string())?,
-            Format::Json => {
-                let mut jw = json::ArrayWriter::new(&mut w);
-                jw.write(batch).map_err(|e| e.to_string())?;
-                jw.finish().map_err(|e| e.to_string())?;
-                w.write_all(b"\n").map_err(|e| e.to_string())?;
-            }
-            Format::Arrow => {
-                let mut iw = ipc::writer::FileWriter::try_new(&mut w, &batch.schema())
-                    .map_err(|e| e.to_string())?;
-                iw.write(batch).map_err(|e| e.to_string())?;
-                iw.finish().map_err(|e| e.to_string())?;
-            }
-            Format::Parquet => {
-                w.write_all(&parquet_bytes(batch)?)
-                    .map_err(|e| e.to_string())?;
-            }
-            Format::Xlsx => {
-                let bytes = xlsx_bytes(batch, "results").map_err(|e| e.to_string())?;
-                w.write_all(&bytes).map_err(|e| e.to_string())?;
+        let mut sink = Sink::new(format, &mut w, schema.clone())?;
+        for batch in batches {
+            match batch {
+                Ok(b) => {
+                    rows += b.num_rows();
+                    sink.write(&b)?;
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    return Err("stopped".into());
+                }
             }
         }
+        sink.finish(&schema)?;
         w.flush().map_err(|e| e.to_string())
-    })
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => written.map(|()| rows),
+    }
+}
+
+/// A table being written in one format, batch by batch.
+enum Sink<W: Write + Send> {
+    Csv(csv::Writer<W>, bool),
+    Json(json::ArrayWriter<W>, bool),
+    Arrow(ipc::writer::FileWriter<W>, bool),
+    Parquet(ParquetStream<W>),
+    Xlsx(W, Vec<RecordBatch>),
+}
+
+impl<W: Write + Send> Sink<W> {
+    fn new(format: Format, w: W, schema: SchemaRef) -> Result<Self, String> {
+        Ok(match format {
+            Format::Csv => Self::Csv(csv::WriterBuilder::new().with_header(true).build(w), false),
+            Format::Json => Self::Json(json::ArrayWriter::new(w), false),
+            Format::Arrow => Self::Arrow(
+                ipc::writer::FileWriter::try_new(w, &schema).map_err(|e| e.to_string())?,
+                false,
+            ),
+            Format::Parquet => Self::Parquet(ParquetStream::new(w, schema)?),
+            Format::Xlsx => Self::Xlsx(w, Vec::new()),
+        })
+    }
+
+    fn write(&mut self, b: &RecordBatch) -> Result<(), String> {
+        let e = |e: datafusion::arrow::error::ArrowError| e.to_string();
+        match self {
+            Self::Csv(w, any) => {
+                *any = true;
+                w.write(b).map_err(e)
+            }
+            Self::Json(w, any) => {
+                *any = true;
+                w.write(b).map_err(e)
+            }
+            Self::Arrow(w, any) => {
+                *any = true;
+                w.write(b).map_err(e)
+            }
+            Self::Parquet(w) => w.write(b),
+            Self::Xlsx(_, all) => {
+                all.push(b.clone());
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends the file; a table of no batch is written as an empty one (a CSV header, `[]`).
+    fn finish(self, schema: &SchemaRef) -> Result<(), String> {
+        let e = |e: datafusion::arrow::error::ArrowError| e.to_string();
+        let empty = RecordBatch::new_empty(schema.clone());
+        match self {
+            Self::Csv(mut w, any) => {
+                if !any {
+                    w.write(&empty).map_err(e)?;
+                }
+                Ok(())
+            }
+            Self::Json(mut w, any) => {
+                if !any {
+                    w.write(&empty).map_err(e)?;
+                }
+                w.finish().map_err(e)?;
+                w.into_inner().write_all(b"\n").map_err(|e| e.to_string())
+            }
+            Self::Arrow(mut w, any) => {
+                if !any {
+                    w.write(&empty).map_err(e)?;
+                }
+                w.finish().map_err(e)
+            }
+            Self::Parquet(w) => w.finish().map(|_| ()),
+            Self::Xlsx(mut w, all) => {
+                let batch = datafusion::arrow::compute::concat_batches(schema, &all).map_err(e)?;
+                let bytes = xlsx_bytes(&batch, "results").map_err(|e| e.to_string())?;
+                w.write_all(&bytes).map_err(|e| e.to_string())
+            }
+        }
+    }
 }
 
 /// The table as CSV with a header row, as `-o FILE.csv` writes it.
@@ -181,17 +276,149 @@ pub fn csv_bytes(batch: &RecordBatch) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
-/// The table as a Parquet file, reproducible byte for byte (`created_by` names kapok's version).
+/// The table as a Parquet file (one batch), reproducible byte for byte; see [`ParquetStream`].
 pub fn parquet_bytes(batch: &RecordBatch) -> Result<Vec<u8>, String> {
-    let props = WriterProperties::builder()
-        .set_created_by(format!("kapok {}", env!("CARGO_PKG_VERSION")))
-        .build();
+    parquet_bytes_of(batch.schema(), [batch.clone()])
+}
+
+/// The table of `batches` (e.g. one per period) as a Parquet file, as [`write_batches`] writes
+/// it.
+pub fn parquet_bytes_of(
+    schema: SchemaRef,
+    batches: impl IntoIterator<Item = RecordBatch>,
+) -> Result<Vec<u8>, String> {
     let mut buf = Vec::new();
-    let mut pw =
-        ArrowWriter::try_new(&mut buf, batch.schema(), Some(props)).map_err(|e| e.to_string())?;
-    pw.write(batch).map_err(|e| e.to_string())?;
-    pw.close().map_err(|e| e.to_string())?;
+    let mut w = ParquetStream::new(&mut buf, schema)?;
+    for b in batches {
+        w.write(&b)?;
+    }
+    w.finish()?;
     Ok(buf)
+}
+
+/// Consecutive batches smaller than this share a Parquet row group (a small framework's
+/// periods make one group, not one each).
+pub const ROW_GROUP_MIN_ROWS: usize = 8192;
+
+/// No Parquet row group holds more rows than this (a larger batch is split).
+pub const ROW_GROUP_MAX_ROWS: usize = 1 << 20;
+
+/// The Parquet settings of kapok's files: `created_by` names kapok's version (so the bytes
+/// depend on nothing else); float columns are plainly encoded — scores are nearly all
+/// distinct, so a dictionary would cost time and hold nothing — and integer columns (ranks and
+/// rank changes, as many distinct values as units in a period) delta-encoded; text columns
+/// keep a dictionary.
+pub fn parquet_properties(schema: &Schema) -> WriterProperties {
+    use datafusion::parquet::basic::Encoding;
+    use datafusion::parquet::schema::types::ColumnPath;
+    let mut b = WriterProperties::builder()
+        .set_created_by(format!("kapok {}", env!("CARGO_PKG_VERSION")))
+        .set_max_row_group_row_count(Some(ROW_GROUP_MAX_ROWS));
+    for f in schema.fields() {
+        let path = || ColumnPath::from(f.name().as_str());
+        match f.data_type() {
+            DataType::Float64 | DataType::Float32 => {
+                b = b.set_column_dictionary_enabled(path(), false);
+            }
+            DataType::UInt32 | DataType::Int64 | DataType::Int32 | DataType::UInt64 => {
+                b = b
+                    .set_column_dictionary_enabled(path(), false)
+                    .set_column_encoding(path(), Encoding::DELTA_BINARY_PACKED);
+            }
+            _ => {}
+        }
+    }
+    b.build()
+}
+
+/// A Parquet file written batch by batch: a row group per batch (batches of fewer than
+/// [`ROW_GROUP_MIN_ROWS`] rows gathered into one, batches of more than [`ROW_GROUP_MAX_ROWS`]
+/// split), its columns encoded in parallel and written in order, so that the bytes are the
+/// same whatever the number of threads, and memory holds one row group.
+pub struct ParquetStream<W: Write + Send> {
+    writer: SerializedFileWriter<W>,
+    factory: ArrowRowGroupWriterFactory,
+    schema: SchemaRef,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    groups: usize,
+}
+
+impl<W: Write + Send> ParquetStream<W> {
+    /// Starts a file of `schema` (with [`parquet_properties`]).
+    pub fn new(w: W, schema: SchemaRef) -> Result<Self, String> {
+        let props = parquet_properties(&schema);
+        let (writer, factory) = ArrowWriter::try_new(w, schema.clone(), Some(props))
+            .and_then(ArrowWriter::into_serialized_writer)
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            writer,
+            factory,
+            schema,
+            pending: Vec::new(),
+            pending_rows: 0,
+            groups: 0,
+        })
+    }
+
+    /// Adds a batch: written as a row group once at least [`ROW_GROUP_MIN_ROWS`] rows wait.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        let mut start = 0;
+        while start < batch.num_rows() {
+            let len = (batch.num_rows() - start).min(ROW_GROUP_MAX_ROWS - self.pending_rows);
+            self.pending.push(batch.slice(start, len));
+            self.pending_rows += len;
+            start += len;
+            if self.pending_rows >= ROW_GROUP_MIN_ROWS {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the rows waiting as one row group.
+    fn flush(&mut self) -> Result<(), String> {
+        use rayon::prelude::*;
+        if self.pending_rows == 0 {
+            self.pending.clear();
+            return Ok(());
+        }
+        let e = |e: datafusion::parquet::errors::ParquetError| e.to_string();
+        let batch = datafusion::arrow::compute::concat_batches(&self.schema, &self.pending)
+            .map_err(|e| e.to_string())?;
+        self.pending.clear();
+        self.pending_rows = 0;
+        let mut leaves = Vec::new();
+        for (field, col) in self.schema.fields().iter().zip(batch.columns()) {
+            leaves.extend(compute_leaves(field, col).map_err(e)?);
+        }
+        let writers = self.factory.create_column_writers(self.groups).map_err(e)?;
+        if writers.len() != leaves.len() {
+            return Err("parquet: columns and column writers differ in number".into());
+        }
+        let chunks = writers
+            .into_par_iter()
+            .zip(leaves.into_par_iter())
+            .map(|(mut w, leaf)| {
+                w.write(&leaf)?;
+                w.close()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(e)?;
+        let mut group = self.writer.next_row_group().map_err(e)?;
+        for chunk in chunks {
+            chunk.append_to_row_group(&mut group).map_err(e)?;
+        }
+        group.close().map_err(e)?;
+        self.groups += 1;
+        Ok(())
+    }
+
+    /// Writes what waits and the footer; returns the writer.
+    pub fn finish(mut self) -> Result<W, String> {
+        self.flush()?;
+        self.writer.into_inner().map_err(|e| e.to_string())
+    }
 }
 
 /// Workbook properties with a fixed creation date (rust_xlsxwriter stamps the current time
@@ -426,4 +653,135 @@ pub fn write_tables(
     }
     let names: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
     Ok(target.files(path, &names))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Float64Array, StringArray, UInt32Array};
+    use datafusion::arrow::datatypes::Field;
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+
+    use super::*;
+
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("unit", DataType::Utf8, false),
+            Field::new("score.x", DataType::Float64, true),
+            Field::new("rank.x", DataType::UInt32, true),
+        ]))
+    }
+
+    /// A batch of `n` rows, values depending on `seed`.
+    fn batch(n: usize, seed: usize) -> RecordBatch {
+        RecordBatch::try_new(
+            schema(),
+            vec![
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| format!("u{}", i % 97)),
+                )),
+                Arc::new(Float64Array::from_iter((0..n).map(|i| {
+                    (i % 13 != 0).then(|| ((i * 7919 + seed) % 10007) as f64 / 3.0)
+                }))),
+                Arc::new(UInt32Array::from_iter_values(
+                    (0..n).map(|i| ((i * 31 + seed) % n) as u32 + 1),
+                )),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// A file holding `bytes` (the readers take files).
+    fn file(bytes: &[u8]) -> File {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(bytes).unwrap();
+        f
+    }
+
+    fn reader(bytes: Vec<u8>) -> SerializedFileReader<File> {
+        SerializedFileReader::new(file(&bytes)).unwrap()
+    }
+
+    #[test]
+    fn a_row_group_per_large_batch_small_ones_together_no_float_dictionary() {
+        let big: Vec<RecordBatch> = (0..3).map(|s| batch(10_000, s)).collect();
+        let r = reader(parquet_bytes_of(schema(), big.clone()).unwrap());
+        let meta = r.metadata();
+        assert_eq!(meta.num_row_groups(), 3);
+        for g in meta.row_groups() {
+            assert_eq!(g.num_rows(), 10_000);
+            assert!(
+                g.column(0).dictionary_page_offset().is_some(),
+                "text keeps a dictionary"
+            );
+            assert!(
+                g.column(1).dictionary_page_offset().is_none(),
+                "no float dictionary"
+            );
+            assert!(g.column(2).dictionary_page_offset().is_none());
+        }
+        let small: Vec<RecordBatch> = (0..5).map(|s| batch(100, s)).collect();
+        let r = reader(parquet_bytes_of(schema(), small).unwrap());
+        assert_eq!(r.metadata().num_row_groups(), 1);
+        assert_eq!(r.metadata().file_metadata().num_rows(), 500);
+        // The values read back are those written.
+        use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let bytes = parquet_bytes_of(schema(), big.clone()).unwrap();
+        let back: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file(&bytes))
+            .unwrap()
+            .with_batch_size(10_000)
+            .build()
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(back, big);
+    }
+
+    #[test]
+    fn parquet_bytes_do_not_depend_on_the_threads() {
+        let batches: Vec<RecordBatch> = (0..4).map(|s| batch(9_000, s)).collect();
+        let many = parquet_bytes_of(schema(), batches.clone()).unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| parquet_bytes_of(schema(), batches).unwrap());
+        assert_eq!(many, one);
+    }
+
+    #[test]
+    fn a_failed_batch_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for ext in ["parquet", "csv", "json", "arrow", "xlsx"] {
+            let path = dir.path().join(format!("out.{ext}"));
+            let batches = [
+                Ok(batch(10_000, 0)),
+                Err(Error::Data("period 2 failed".into())),
+            ];
+            let e = write_batches(&path, schema(), batches).unwrap_err();
+            assert!(e.to_string().contains("period 2 failed"), "{e}");
+            let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+            assert!(left.is_empty(), "{ext}: {left:?}");
+        }
+    }
+
+    #[test]
+    fn batches_write_what_one_table_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let parts: Vec<RecordBatch> = (0..3).map(|s| batch(50, s)).collect();
+        let whole = datafusion::arrow::compute::concat_batches(&schema(), &parts).unwrap();
+        for ext in ["csv", "json", "xlsx", "parquet"] {
+            let a = dir.path().join(format!("a.{ext}"));
+            let b = dir.path().join(format!("b.{ext}"));
+            write_table(&whole, &a).unwrap();
+            let rows = write_batches(&b, schema(), parts.iter().cloned().map(Ok)).unwrap();
+            assert_eq!(rows, 150);
+            assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap(), "{ext}");
+        }
+        // No batch at all: the empty table (a CSV header).
+        let c = dir.path().join("c.csv");
+        write_batches(&c, schema(), []).unwrap();
+        assert_eq!(fs::read_to_string(&c).unwrap(), "unit,score.x,rank.x\n");
+    }
 }

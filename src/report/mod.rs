@@ -745,11 +745,15 @@ pub fn build(
     let mut files: Vec<File> = vec![
         ("index.html".into(), html::render(&report).into_bytes()),
         ("results.xlsx".into(), xlsx::workbook(&report)?),
-        (
-            "results.parquet".into(),
-            crate::io::parquet_bytes(&r.to_batch(fw, None)?)
-                .map_err(|e| Error::Data(format!("writing results.parquet: {e}")))?,
-        ),
+        ("results.parquet".into(), {
+            // As `kapok score -o results.parquet` writes it: a period at a time.
+            let table = crate::columns::Table::new(fw, r, &crate::columns::Selection::all())?;
+            let batches = table
+                .batches(table.periods(None))
+                .collect::<Result<Vec<_>, _>>()?;
+            crate::io::parquet_bytes_of(table.schema(), batches)
+                .map_err(|e| Error::Data(format!("writing results.parquet: {e}")))?
+        }),
     ];
     for c in &report.charts {
         files.push((format!("charts/{}.{}", c.name, c.ext), c.bytes.clone()));

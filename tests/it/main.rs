@@ -11,6 +11,7 @@ mod catalogue;
 mod charts;
 mod cli;
 mod coinr_asem;
+mod columns;
 mod contract;
 mod data_errors;
 mod diagnostics;

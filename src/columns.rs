@@ -1,0 +1,552 @@
+//! Which columns of the results table are written (`kapok score --columns … --nodes …`), and
+//! the table built from them, for any set of rows (all periods, or one period at a time).
+//!
+//! A kind of column is named as its columns are: `score` for every `score.<id>`, `group` for the
+//! `group` column. The chosen columns keep the order of the full table, so a chosen table is a
+//! projection of the full one, value for value.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use datafusion::arrow::array::{
+    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use crate::error::Error;
+use crate::evaluate::Results;
+use crate::framework::{Framework, Lang};
+use crate::pipeline::Impute;
+use crate::trend::Trends;
+
+/// A kind of column of the results table, named as its columns are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `unit`: the unit's key (always written).
+    Unit,
+    /// `name`: the unit's name.
+    Name,
+    /// `period` (with periods; always written).
+    Period,
+    /// `group` (with groups).
+    Group,
+    /// `score.<id>` for every node.
+    Score,
+    /// `rank.<id>` for every node.
+    Rank,
+    /// `group_rank.<id>` for the index and dimensions, with groups.
+    GroupRank,
+    /// `raw.<id>` for every indicator.
+    Raw,
+    /// `imputed.<id>` for every imputed indicator.
+    Imputed,
+    /// `from.<id>` for every indicator imputed from other periods.
+    From,
+    /// `change.<id>` for the index and dimensions, with periods.
+    Change,
+    /// `rank_change.<id>`.
+    RankChange,
+    /// `yoy.<id>`.
+    Yoy,
+    /// `rank_yoy.<id>`.
+    RankYoy,
+    /// `rolling.<id>`.
+    Rolling,
+    /// `trend.<id>`.
+    Trend,
+}
+
+impl Kind {
+    /// Every kind, in the order of the full table's columns (change and trend columns are
+    /// interleaved per node there).
+    pub const ALL: [Kind; 16] = [
+        Kind::Unit,
+        Kind::Name,
+        Kind::Period,
+        Kind::Group,
+        Kind::Score,
+        Kind::Rank,
+        Kind::GroupRank,
+        Kind::Raw,
+        Kind::Imputed,
+        Kind::From,
+        Kind::Change,
+        Kind::RankChange,
+        Kind::Yoy,
+        Kind::RankYoy,
+        Kind::Rolling,
+        Kind::Trend,
+    ];
+
+    /// The name as typed and as the columns start.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Unit => "unit",
+            Kind::Name => "name",
+            Kind::Period => "period",
+            Kind::Group => "group",
+            Kind::Score => "score",
+            Kind::Rank => "rank",
+            Kind::GroupRank => "group_rank",
+            Kind::Raw => "raw",
+            Kind::Imputed => "imputed",
+            Kind::From => "from",
+            Kind::Change => "change",
+            Kind::RankChange => "rank_change",
+            Kind::Yoy => "yoy",
+            Kind::RankYoy => "rank_yoy",
+            Kind::Rolling => "rolling",
+            Kind::Trend => "trend",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn parse(name: &str) -> Option<Kind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether the kind has one column per node (`score.<id>`), not one in all (`unit`).
+    fn per_node(self) -> bool {
+        !matches!(self, Kind::Unit | Kind::Name | Kind::Period | Kind::Group)
+    }
+
+    /// The change and trend kinds, in their order within a node.
+    const TREND: [Kind; 6] = [
+        Kind::Change,
+        Kind::RankChange,
+        Kind::Yoy,
+        Kind::RankYoy,
+        Kind::Rolling,
+        Kind::Trend,
+    ];
+}
+
+/// Which columns to write: kinds and nodes (`None` = all).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The kinds chosen; `None` = every kind.
+    pub kinds: Option<Vec<Kind>>,
+    /// The nodes whose per-node columns are written; `None` = every node.
+    pub nodes: Option<Vec<usize>>,
+}
+
+/// The names `--columns` accepts besides the kinds: every column, or the index's score and rank.
+pub const PRESETS: [&str; 2] = ["all", "index"];
+
+impl Selection {
+    /// Every column: the full table.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Reads `--columns` (kinds, `all` or `index`; empty = all) and `--nodes` (node ids; empty
+    /// = all). `index` is the index's score and rank (`--columns score,rank --nodes <index>`)
+    /// and cannot be combined with `--nodes`. Unknown names are usage errors with a hint.
+    pub fn parse(fw: &Framework, columns: &[String], nodes: &[String]) -> Result<Self, Error> {
+        let mut kinds = Vec::new();
+        let mut all = columns.is_empty();
+        let mut index = false;
+        for c in columns.iter().map(|c| c.trim()) {
+            match c {
+                "all" => all = true,
+                "index" => {
+                    index = true;
+                    kinds.extend([Kind::Score, Kind::Rank]);
+                }
+                _ => kinds.push(Kind::parse(c).ok_or_else(|| {
+                    let names = Kind::ALL.map(Kind::name);
+                    let hint = crate::framework::diag::did_you_mean(
+                        c,
+                        names.iter().copied().chain(PRESETS),
+                    )
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                    Error::Usage(format!(
+                        "--columns {c}: no such kind of column{hint}; use all, index, or some of {}",
+                        names.join(", ")
+                    ))
+                })?),
+            }
+        }
+        let mut chosen = Vec::new();
+        for id in nodes.iter().map(|n| n.trim()) {
+            let node = fw.node_by_id(id).ok_or_else(|| {
+                let hint = crate::framework::diag::did_you_mean(
+                    id,
+                    fw.nodes.iter().map(|n| n.id.as_str()),
+                )
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+                let ids: Vec<&str> = fw
+                    .aggregates_preorder()
+                    .into_iter()
+                    .map(|n| fw.nodes[n].id.as_str())
+                    .collect();
+                Error::Usage(format!(
+                    "--nodes {id}: no node has the id `{id}`{hint}; the index and dimensions are {} (and any indicator's id)",
+                    crate::data::list(&ids)
+                ))
+            })?;
+            if !chosen.contains(&node) {
+                chosen.push(node);
+            }
+        }
+        if index && !chosen.is_empty() {
+            return Err(Error::Usage(
+                "--columns index is the index's score and rank; to choose the nodes, use --columns score,rank --nodes ID,…".into(),
+            ));
+        }
+        if index {
+            chosen.push(0);
+        }
+        let sel = Self {
+            kinds: (!all).then_some(kinds),
+            nodes: (!chosen.is_empty()).then_some(chosen),
+        };
+        // Before the data are read: a kind the framework gives no column of is refused now.
+        for &kind in sel.kinds.iter().flatten() {
+            if !sel.has_column(fw, kind) {
+                return Err(no_column(fw, &sel, kind));
+            }
+        }
+        Ok(sel)
+    }
+
+    /// Whether the framework gives `kind` a column among the nodes chosen.
+    fn has_column(&self, fw: &Framework, kind: Kind) -> bool {
+        let chosen =
+            |f: &dyn Fn(usize) -> bool| (0..fw.nodes.len()).any(|n| self.wants_node(n) && f(n));
+        let aggregate = |n: usize| fw.nodes[n].indicator().is_none();
+        let imputed = |n: usize, from: bool| {
+            fw.nodes[n].indicator().is_some_and(|spec| {
+                let m = fw.impute_of(spec);
+                m != Impute::None && (!from || m.needs_periods())
+            })
+        };
+        let periods = fw.units.period.is_some();
+        match kind {
+            Kind::Unit | Kind::Name | Kind::Score | Kind::Rank => true,
+            Kind::Period => periods,
+            Kind::Group => fw.units.group.is_some(),
+            Kind::GroupRank => fw.units.group.is_some() && chosen(&aggregate),
+            Kind::Raw => chosen(&|n| !aggregate(n)),
+            Kind::Imputed => chosen(&|n| imputed(n, false)),
+            Kind::From => chosen(&|n| imputed(n, true)),
+            _ => periods && chosen(&aggregate),
+        }
+    }
+
+    /// Whether columns of `kind` are chosen.
+    pub fn wants(&self, kind: Kind) -> bool {
+        matches!(kind, Kind::Unit | Kind::Period)
+            || self.kinds.as_ref().is_none_or(|k| k.contains(&kind))
+    }
+
+    /// Whether the per-node columns of `node` are chosen.
+    pub fn wants_node(&self, node: usize) -> bool {
+        self.nodes.as_ref().is_none_or(|n| n.contains(&node))
+    }
+}
+
+/// One column of the table and where its values come from.
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    Unit,
+    Name,
+    Period,
+    Group,
+    Score(usize),
+    Rank(usize),
+    GroupRank(usize),
+    /// Panel column, as read.
+    Raw(usize),
+    /// Panel column: the imputation method of each filled cell.
+    Imputed(usize),
+    /// Panel column: the periods a filled cell's value came from.
+    From(usize),
+    /// A change or trend kind of the `k`-th node of [`Trends::nodes`].
+    Trend(Kind, usize),
+}
+
+/// The results table's chosen columns: its schema, and its rows built for any `(period, unit)`
+/// pairs ([`Results::rows`]), all at once or a period at a time.
+pub struct Table<'a> {
+    results: &'a Results,
+    schema: SchemaRef,
+    sources: Vec<Source>,
+    trends: Option<Trends>,
+}
+
+impl<'a> Table<'a> {
+    /// The columns `sel` chooses, in the full table's order (see [`crate::results`]). A kind
+    /// asked for by name that gives no column here (`group` without groups, `raw` of a
+    /// dimension) is a usage error saying why.
+    pub fn new(fw: &Framework, results: &'a Results, sel: &Selection) -> Result<Self, Error> {
+        let panel = &results.panel;
+        let periods = fw.units.period.is_some();
+        let mut cols: Vec<(Field, Source)> = Vec::new();
+        let mut push = |name: String, dt: DataType, nullable: bool, s: Source| {
+            cols.push((Field::new(name, dt, nullable), s));
+        };
+        push("unit".into(), DataType::Utf8, false, Source::Unit);
+        if sel.wants(Kind::Name) {
+            push("name".into(), DataType::Utf8, false, Source::Name);
+        }
+        if periods {
+            push("period".into(), DataType::Utf8, false, Source::Period);
+        }
+        if panel.groups.is_some() && sel.wants(Kind::Group) {
+            push("group".into(), DataType::Utf8, false, Source::Group);
+        }
+        for node in crate::results::node_order(fw) {
+            if !sel.wants_node(node) {
+                continue;
+            }
+            let id = &fw.nodes[node].id;
+            if sel.wants(Kind::Score) {
+                push(
+                    format!("score.{id}"),
+                    DataType::Float64,
+                    true,
+                    Source::Score(node),
+                );
+            }
+            if sel.wants(Kind::Rank) {
+                push(
+                    format!("rank.{id}"),
+                    DataType::UInt32,
+                    true,
+                    Source::Rank(node),
+                );
+            }
+            if results.group_ranks.is_some()
+                && fw.nodes[node].indicator().is_none()
+                && sel.wants(Kind::GroupRank)
+            {
+                push(
+                    format!("group_rank.{id}"),
+                    DataType::UInt32,
+                    true,
+                    Source::GroupRank(node),
+                );
+            }
+        }
+        if sel.wants(Kind::Raw) {
+            for (j, &node) in panel.indicators.iter().enumerate() {
+                if sel.wants_node(node) {
+                    let id = &fw.nodes[node].id;
+                    push(format!("raw.{id}"), DataType::Float64, true, Source::Raw(j));
+                }
+            }
+        }
+        for (j, &node) in panel.indicators.iter().enumerate() {
+            let Some(spec) = fw.nodes[node].indicator() else {
+                continue;
+            };
+            let method = fw.impute_of(spec);
+            if method == Impute::None || !sel.wants_node(node) {
+                continue;
+            }
+            let id = &fw.nodes[node].id;
+            if sel.wants(Kind::Imputed) {
+                push(
+                    format!("imputed.{id}"),
+                    DataType::Utf8,
+                    true,
+                    Source::Imputed(j),
+                );
+            }
+            if method.needs_periods() && sel.wants(Kind::From) {
+                push(format!("from.{id}"), DataType::Utf8, true, Source::From(j));
+            }
+        }
+        let mut trends = None;
+        if periods && Kind::TREND.iter().any(|&k| sel.wants(k)) {
+            let t = Trends::of(fw, results);
+            for (k, &node) in t.nodes.iter().enumerate() {
+                if !sel.wants_node(node) {
+                    continue;
+                }
+                let id = &fw.nodes[node].id;
+                for kind in Kind::TREND.into_iter().filter(|&kind| sel.wants(kind)) {
+                    let dt = match kind {
+                        Kind::RankChange | Kind::RankYoy => DataType::Int64,
+                        Kind::Trend => DataType::Utf8,
+                        _ => DataType::Float64,
+                    };
+                    push(
+                        format!("{}.{id}", kind.name()),
+                        dt,
+                        true,
+                        Source::Trend(kind, k),
+                    );
+                }
+            }
+            trends = Some(t);
+        }
+        if let Some(kinds) = &sel.kinds {
+            for &kind in kinds {
+                let has = |c: &(Field, Source)| {
+                    let name = c.0.name();
+                    if kind.per_node() {
+                        name.starts_with(&format!("{}.", kind.name()))
+                    } else {
+                        name == kind.name()
+                    }
+                };
+                if !cols.iter().any(has) {
+                    return Err(no_column(fw, sel, kind));
+                }
+            }
+        }
+        let (fields, sources): (Vec<Field>, Vec<Source>) = cols.into_iter().unzip();
+        Ok(Self {
+            results,
+            schema: Arc::new(Schema::new(fields)),
+            sources,
+            trends,
+        })
+    }
+
+    /// The table's schema.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The periods the table's rows are written a period at a time in: `period`, or all.
+    pub fn periods(&self, period: Option<usize>) -> Vec<usize> {
+        match period {
+            Some(p) => vec![p],
+            None => (0..self.results.panel.periods.len()).collect(),
+        }
+    }
+
+    /// The table of one period's rows, for each of `periods` in turn: one batch each, built
+    /// when asked for (a period of the full table's rows in [`Results::rows`] order).
+    pub fn batches(
+        &self,
+        periods: Vec<usize>,
+    ) -> impl Iterator<Item = Result<RecordBatch, Error>> + '_ {
+        periods
+            .into_iter()
+            .map(|p| self.batch(&self.results.rows(Some(p))))
+    }
+
+    /// The table of `rows` (period, unit).
+    pub fn batch(&self, rows: &[(usize, usize)]) -> Result<RecordBatch, Error> {
+        let r = self.results;
+        let panel = &r.panel;
+        let text = |f: &dyn Fn(usize, usize) -> &'a str| -> ArrayRef {
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|&(p, u)| f(p, u)),
+            ))
+        };
+        let num = |a: &ndarray::Array3<f64>, c: usize| -> ArrayRef {
+            Arc::new(Float64Array::from_iter(rows.iter().map(|&(p, u)| {
+                let v = a[[p, u, c]];
+                v.is_finite().then_some(v)
+            })))
+        };
+        let rank = |a: &ndarray::Array3<u32>, c: usize| -> ArrayRef {
+            Arc::new(UInt32Array::from_iter(rows.iter().map(|&(p, u)| {
+                let v = a[[p, u, c]];
+                (v > 0).then_some(v)
+            })))
+        };
+        let int = |a: &ndarray::Array3<Option<i64>>, c: usize| -> ArrayRef {
+            Arc::new(Int64Array::from_iter(
+                rows.iter().map(|&(p, u)| a[[p, u, c]]),
+            ))
+        };
+        // Columns built in parallel, kept in order.
+        let cols: Vec<ArrayRef> = self
+            .sources
+            .par_iter()
+            .map(|&s| match s {
+                Source::Unit => text(&|_, u| &panel.units[u]),
+                Source::Name => text(&|_, u| panel.unit_name(u, Lang::Zh)),
+                Source::Period => text(&|p, _| &panel.periods[p]),
+                Source::Group => {
+                    let g = panel.groups.as_ref().expect("a group column has groups");
+                    text(&|_, u| &g[u])
+                }
+                Source::Score(node) => num(&r.scores, node),
+                Source::Rank(node) => rank(&r.ranks, node),
+                Source::GroupRank(node) => rank(r.group_ranks.as_ref().expect("group ranks"), node),
+                Source::Raw(j) => num(&panel.values, j),
+                Source::Imputed(j) => Arc::new(StringArray::from_iter(
+                    r.provenance
+                        .column(j, rows)
+                        .into_iter()
+                        .map(|f| f.map(|f| f.method.name())),
+                )),
+                Source::From(j) => Arc::new(StringArray::from_iter(
+                    r.provenance.column(j, rows).into_iter().map(|f| {
+                        f.filter(|f| !f.from.is_empty())
+                            .map(|f| r.source_periods(f))
+                    }),
+                )),
+                Source::Trend(kind, k) => {
+                    let t = self.trends.as_ref().expect("trend columns have trends");
+                    match kind {
+                        Kind::Change => num(&t.change, k),
+                        Kind::RankChange => int(&t.rank_change, k),
+                        Kind::Yoy => num(&t.yoy, k),
+                        Kind::RankYoy => int(&t.rank_yoy, k),
+                        Kind::Rolling => num(&t.rolling, k),
+                        _ => Arc::new(StringArray::from_iter(
+                            rows.iter()
+                                .map(|&(p, u)| t.class[[p, u, k]].map(|c| c.key())),
+                        )),
+                    }
+                }
+            })
+            .collect();
+        RecordBatch::try_new(self.schema.clone(), cols)
+            .map_err(|e| Error::Data(format!("building the results table: {e}")))
+    }
+}
+
+/// The usage error of a kind that gives no column for the selection `sel`.
+fn no_column(fw: &Framework, sel: &Selection, kind: Kind) -> Error {
+    Error::Usage(format!(
+        "--columns {}: writes no column here: {}",
+        kind.name(),
+        why_none(fw, sel, kind)
+    ))
+}
+
+/// Why `kind` gives no column for the selection `sel`.
+fn why_none(fw: &Framework, sel: &Selection, kind: Kind) -> String {
+    let no_periods = "the framework has no periods ([units] names no period column)";
+    let no_groups = "the framework has no groups ([units] names no group column)";
+    match kind {
+        Kind::Period => return no_periods.into(),
+        Kind::Group => return no_groups.into(),
+        Kind::GroupRank if fw.units.group.is_none() => return no_groups.into(),
+        k if Kind::TREND.contains(&k) && fw.units.period.is_none() => return no_periods.into(),
+        _ => {}
+    }
+    let of = match kind {
+        Kind::GroupRank => "the index and the dimensions",
+        Kind::Raw => "indicators",
+        Kind::Imputed => "imputed indicators (an imputation other than none)",
+        Kind::From => "indicators imputed from other periods (carry_forward, interpolate, …)",
+        _ => "the index and the dimensions",
+    };
+    match &sel.nodes {
+        Some(nodes) => {
+            let ids: Vec<&str> = nodes.iter().map(|&n| fw.nodes[n].id.as_str()).collect();
+            format!(
+                "{}.<id> is written for {of}, and the nodes chosen ({}) have none",
+                kind.name(),
+                ids.join(", ")
+            )
+        }
+        None => format!(
+            "{}.<id> is written for {of}, and there are none",
+            kind.name()
+        ),
+    }
+}

@@ -96,16 +96,11 @@ impl Provenance {
         self.0.insert((j, p, u), how);
     }
 
-    /// Forgets every filled cell of unit `u` in period `p` (a unit screening dropped).
-    pub fn clear_unit(&mut self, p: usize, u: usize) {
-        let cells: Vec<(usize, usize, usize)> = self
-            .0
-            .keys()
-            .filter(|k| (k.1, k.2) == (p, u))
-            .copied()
-            .collect();
-        for k in cells {
-            self.0.remove(&k);
+    /// Forgets every filled cell of unit `u` in period `p` among `columns` indicator columns
+    /// (a unit screening dropped): one lookup per column, not a scan of every filled cell.
+    pub fn clear_unit(&mut self, p: usize, u: usize, columns: usize) {
+        for j in 0..columns {
+            self.0.remove(&(j, p, u));
         }
     }
 
@@ -664,7 +659,7 @@ fn prepare(fw: &Framework, res: &mut Results, setup: &Setup, p: usize) -> Result
     for (k, &u) in present.iter().enumerate() {
         res.status[[p, u]] = Status::Screened;
         if !outcome.kept[k] {
-            res.provenance.clear_unit(p, u);
+            res.provenance.clear_unit(p, u, ni);
         }
     }
     if rows.is_empty() {
@@ -985,7 +980,7 @@ mod tests {
         assert_eq!(got, [Some(&mean), None, None, Some(&median), Some(&mean)]);
         assert_eq!(prov.column(0, &rows), [None, None, Some(&mean), None, None]);
         // A unit screening dropped loses its cells in every column.
-        prov.clear_unit(1, 0);
+        prov.clear_unit(1, 0, 2);
         assert_eq!(prov.get(1, 0, 0), None);
         assert_eq!(prov.get(1, 0, 1), None);
         assert_eq!(prov.get(1, 3, 1), Some(&mean));

@@ -19,35 +19,52 @@ use datafusion::sql::sqlparser::ast::{
 use super::diag::did_you_mean;
 use super::expr::{ExprError, deep, parse, range_of};
 
-/// The functions of formulas and constants, with their number of arguments (`None`: one or
-/// more).
-pub const FUNCTIONS: &[(&str, Option<usize>)] = &[
-    ("ln", Some(1)),
-    ("log10", Some(1)),
-    ("exp", Some(1)),
-    ("sqrt", Some(1)),
-    ("power", Some(2)),
-    ("abs", Some(1)),
-    ("least", None),
-    ("greatest", None),
-    ("coalesce", None),
+/// The functions of formulas and constants: name, number of arguments (`None`: one or
+/// more) and the function.
+pub const FUNCTIONS: &[(&str, Option<usize>, Func)] = &[
+    ("ln", Some(1), Func::Ln),
+    ("log10", Some(1), Func::Log10),
+    ("exp", Some(1), Func::Exp),
+    ("sqrt", Some(1), Func::Sqrt),
+    ("power", Some(2), Func::Power),
+    ("abs", Some(1), Func::Abs),
+    ("least", None, Func::Least),
+    ("greatest", None, Func::Greatest),
+    ("coalesce", None, Func::Coalesce),
 ];
 
 /// What a formula may contain, for messages.
 pub const SYNTAX: &str =
     "numbers, + - * /, parentheses, ln, log10, exp, sqrt, power, abs, least, greatest, coalesce";
 
+/// A function of [`FUNCTIONS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Func {
+pub enum Func {
+    /// Natural logarithm.
     Ln,
+    /// Base-10 logarithm.
     Log10,
+    /// `e` to the power.
     Exp,
+    /// Square root.
     Sqrt,
+    /// `power(x, y)`: `x` to the power `y`.
     Power,
+    /// Absolute value.
     Abs,
+    /// The smallest argument (missing when any is).
     Least,
+    /// The largest argument (missing when any is).
     Greatest,
+    /// The first present argument.
     Coalesce,
+}
+
+impl Func {
+    /// The function's name in a formula.
+    fn name(self) -> &'static str {
+        FUNCTIONS.iter().find(|f| f.2 == self).map_or("?", |f| f.0)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -260,7 +277,7 @@ fn render(t: &Term, name: &dyn Fn(usize) -> String, parent_prec: u8) -> String {
         }
         Term::Call(f, args, _) => {
             let args: Vec<String> = args.iter().map(|a| render(a, name, 0)).collect();
-            let fname = FUNCTIONS[*f as usize].0;
+            let fname = f.name();
             (format!("{fname}({})", args.join(", ")), 9)
         }
     };
@@ -361,8 +378,8 @@ impl Compiler<'_> {
         f: &datafusion::sql::sqlparser::ast::Function,
     ) -> Result<Term, ExprError> {
         let name = f.name.to_string().to_lowercase();
-        let Some(k) = FUNCTIONS.iter().position(|(n, _)| *n == name) else {
-            let known: Vec<&str> = FUNCTIONS.iter().map(|(n, _)| *n).collect();
+        let Some(&(_, arity, func)) = FUNCTIONS.iter().find(|(n, ..)| *n == name) else {
+            let known: Vec<&str> = FUNCTIONS.iter().map(|(n, ..)| *n).collect();
             return Err(self.fail(
                 e,
                 format!(
@@ -389,7 +406,7 @@ impl Compiler<'_> {
             }
             _ => return Err(self.fail(e, format!("`{name}` must be called as {name}(…)"))),
         };
-        match FUNCTIONS[k].1 {
+        match arity {
             Some(arity) if args.len() != arity => {
                 return Err(self.fail(
                     e,
@@ -409,17 +426,6 @@ impl Compiler<'_> {
             .into_iter()
             .map(|a| self.term(a))
             .collect::<Result<Vec<_>, _>>()?;
-        let func = [
-            Func::Ln,
-            Func::Log10,
-            Func::Exp,
-            Func::Sqrt,
-            Func::Power,
-            Func::Abs,
-            Func::Least,
-            Func::Greatest,
-            Func::Coalesce,
-        ][k];
         Ok(Term::Call(func, terms, range_of(self.text, e)))
     }
 }

@@ -523,7 +523,7 @@ impl Page<'_, '_> {
             if yoy_score && let Some(t) = &trends {
                 let d = t.yoy[[rep.p, u, 0]];
                 let text = if d.is_finite() {
-                    let s = crate::format::fmt_fixed(d, rep.score_decimals());
+                    let s = crate::format::fmt_fixed(d, rep.decimals);
                     if s.starts_with('-') || s.trim_start_matches(['0', '.']).is_empty() {
                         s
                     } else {

@@ -209,6 +209,9 @@ pub(crate) struct Report<'a> {
     pub trends: Option<crate::trend::Trends>,
     /// The ranking's robustness, when analysed.
     pub robustness: Option<robustness::Robustness>,
+    /// Decimals of the scores printed ([`crate::format::score_decimals`] of the period's
+    /// scores), found once.
+    pub decimals: usize,
 }
 
 /// One row of the methodology table: a node of the framework with its effective methods.
@@ -324,18 +327,9 @@ impl Report<'_> {
         Some(self.r.scores[[self.p, u, node]]).filter(|v| v.is_finite())
     }
 
-    /// Decimals of the scores the report prints ([`crate::format::score_decimals`] of the
-    /// period's scores).
-    pub fn score_decimals(&self) -> usize {
-        let scores = self.r.scores.index_axis(ndarray::Axis(0), self.p);
-        crate::format::score_decimals(self.fw.rank.digits, scores.iter().copied())
-    }
-
-    /// A score as the report prints it (see [`Report::score_decimals`]); `–` for none.
+    /// A score as the report prints it (with [`Report::decimals`]); `–` for none.
     pub fn fmt_score(&self, v: Option<f64>) -> String {
-        v.map_or("–".into(), |v| {
-            crate::format::fmt_fixed(v, self.score_decimals())
-        })
+        v.map_or("–".into(), |v| crate::format::fmt_fixed(v, self.decimals))
     }
 
     /// The raw value of indicator column `j`.
@@ -741,6 +735,13 @@ pub fn build(
             .is_some()
             .then(|| crate::trend::Trends::of(fw, r)),
         robustness: robust,
+        decimals: crate::format::score_decimals(
+            fw.rank.digits,
+            r.scores
+                .index_axis(ndarray::Axis(0), opts.period)
+                .iter()
+                .copied(),
+        ),
     };
     let mut files: Vec<File> = vec![
         ("index.html".into(), html::render(&report).into_bytes()),

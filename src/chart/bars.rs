@@ -276,14 +276,15 @@ pub fn contributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
     let (lo, hi) = value_range([lo, hi].into_iter());
     let panels = panels(&ctx, &units);
     let title = ctx.title(ctx.tr("各维度贡献", "dimension contributions"));
-    let formula = fw.nodes[0].formula().map(|_| {
-        let how = crate::report::describe::node_score(fw, 0, opts.lang);
+    // The index's formula with the dimensions' names: the segments are not its parts.
+    let formula = fw.nodes[0].formula().map(|f| {
+        let how = f.render(&|k| ctx.name(fw.nodes[0].children[k]));
         match opts.lang {
             crate::framework::Lang::Zh => format!(
-                "指数由{how}计算：各段为权重占比 × 维度得分，之和不等于指数；◆为指数"
+                "指数 = {how}；各段为权重占比 × 维度得分，之和不等于指数；◆为指数"
             ),
             crate::framework::Lang::En => format!(
-                "The index is computed by {how}: segments are weight share × score and do not add up to it; ◆ marks the index"
+                "Index = {how}; segments are weight share × score and do not add up to it; ◆ marks the index"
             ),
         }
     });

@@ -364,3 +364,76 @@ fn excel_date_and_number_cells_are_months_and_an_ambiguous_decimal_is_named() {
         "{err}"
     );
 }
+
+/// Every shipped framework evaluated with its periods on one thread and on three: the same
+/// results to the bit (scores, ranks, imputed and treated values, provenance, status) and the
+/// same warnings.
+#[test]
+fn periods_evaluated_in_parallel_give_the_results_of_one_thread() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(super::util::root().join("indicators")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let fw = kapok::load(&path).unwrap();
+        let (panel, _) = kapok::read_panel(&fw, None).unwrap();
+        let periods = panel.periods.len();
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let res = kapok::evaluate(&fw, panel.clone()).unwrap();
+                format!("{res:?}\n{:?}", res.warnings())
+            })
+        };
+        let one = on(1);
+        assert!(one.contains("scores"), "{}", path.display());
+        assert!(
+            one == on(3),
+            "{}: threads changed the results",
+            path.display()
+        );
+        checked += usize::from(periods > 1);
+    }
+    assert!(checked >= 5, "only {checked} multi-period frameworks");
+}
+
+/// Two periods that cannot be scored: the error is the first period's, as one thread at a
+/// time would report it, whatever the number of threads.
+#[test]
+fn the_first_failing_period_is_reported_on_any_number_of_threads() {
+    let dir = tempdir();
+    let head = FRAMEWORK_HEAD.replace(
+        "normalize = \"none\"",
+        "normalize = \"none\"\naggregate = \"geometric\"",
+    );
+    std::fs::write(
+        dir.path().join("f.toml"),
+        one_indicator_framework(&head, "x"),
+    )
+    .unwrap();
+    let mut monthly = String::from("code,month,x\n");
+    for m in 1..=9 {
+        // Months 4 and 7 hold a value a geometric mean cannot take.
+        let bad = if m == 4 || m == 7 { -1 } else { 2 };
+        monthly.push_str(&format!("a,2023-{m:02},{bad}\nb,2023-{m:02},3\n"));
+    }
+    std::fs::write(dir.path().join("monthly.csv"), monthly).unwrap();
+    let fw = dir.path().join("f.toml");
+    for threads in ["1", "2", "4"] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_kapok"))
+            .args(["score", fw.to_str().unwrap()])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        let (_, err) = texts(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("period 2023-04") && !err.contains("2023-07"),
+            "{threads} threads: {err}"
+        );
+    }
+}

@@ -2,14 +2,19 @@
 //! period of a [`Panel`], and maps the pure stages' index-based errors to the units, periods,
 //! indicators and nodes a user can act on.
 
-use ndarray::{Array1, Array2, Array3, ArrayView1, Axis};
+use ndarray::{Array1, Array2, Array3, ArrayView1, Axis, s};
+use rayon::prelude::*;
+
+mod period;
+
+use period::{Pass1, Scored};
 
 use crate::data::Panel;
 use crate::error::Error;
-use crate::framework::{Framework, Lang, NodeKind};
+use crate::framework::{Framework, Lang};
 use crate::messages::Warning;
 use crate::pipeline::panel_impute::{self, Filled, PanelFills};
-use crate::pipeline::{self, Impute, Normalise, StageError, TreatReport};
+use crate::pipeline::{self, Impute, StageError, TreatReport};
 
 /// Why a unit has no score in a period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,14 +99,6 @@ impl Provenance {
     /// Records how a cell was filled.
     pub fn set(&mut self, p: usize, u: usize, j: usize, how: Filled) {
         self.0.insert((j, p, u), how);
-    }
-
-    /// Forgets every filled cell of unit `u` in period `p` among `columns` indicator columns
-    /// (a unit screening dropped): one lookup per column, not a scan of every filled cell.
-    pub fn clear_unit(&mut self, p: usize, u: usize, columns: usize) {
-        for j in 0..columns {
-            self.0.remove(&(j, p, u));
-        }
     }
 
     /// The filled cells of column `j` among `rows` ((period, unit) pairs): one entry per row,
@@ -252,55 +249,6 @@ fn panel_prepass(fw: &Framework, panel: &Panel) -> Result<PanelFills, Error> {
     })
 }
 
-/// Imputes every indicator column of `x` (rows are the panel units `rows`) in place: each
-/// missing cell takes the first value the imputation's steps offer, in order — a panel step's
-/// from `fills`, a cross-section step's from the period's observed values — and its provenance
-/// is recorded.
-#[allow(clippy::too_many_arguments)]
-fn impute_all(
-    fw: &Framework,
-    panel: &Panel,
-    x: &mut Array2<f64>,
-    rows: &[usize],
-    groups: Option<&[usize]>,
-    p: usize,
-    imputed: &mut Array2<usize>,
-    fills: &PanelFills,
-    provenance: &mut Provenance,
-) -> Result<(), Error> {
-    for (j, &node) in panel.indicators.iter().enumerate() {
-        let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
-            continue;
-        };
-        let what = format!("imputing `{}`", fw.nodes[node].id);
-        let method = fw.impute_of(spec);
-        let observed = x.column(j).to_owned();
-        let mut filled = 0;
-        for (s, step) in method.steps().iter().enumerate() {
-            let mut found = observed.clone();
-            if !step.is_panel() {
-                pipeline::impute(found.view_mut(), step, groups)
-                    .map_err(|e| stage_error(panel, rows, p, &what, &e))?;
-            }
-            for (k, &u) in rows.iter().enumerate() {
-                if !x[[k, j]].is_nan() {
-                    continue;
-                }
-                let (value, how) = match fills.get(j, s, p, u) {
-                    Some(d) => (d.value, Filled::panel(step, d, &fills.periods)),
-                    None if !found[k].is_nan() => (found[k], Filled::cross_section(step)),
-                    None => continue,
-                };
-                x[[k, j]] = value;
-                provenance.set(p, u, j, how);
-                filled += 1;
-            }
-        }
-        imputed[[p, j]] = filled;
-    }
-    Ok(())
-}
-
 /// What node `node` is ranked on, highest first: its scores, rounded to `[rank] digits`
 /// decimals when the framework asks (as publishers rank on published values), negated when
 /// lower is better, and `NaN` (no rank) for units outside `[rank] only`.
@@ -412,11 +360,10 @@ pub struct PanelContext {
 /// The context of period `p` of `panel` (see [`PanelContext`]): pass 1 of [`evaluate`] over
 /// every period of `panel`.
 pub fn context(fw: &Framework, panel: &Panel, p: usize) -> Result<PanelContext, Error> {
-    let mut res = Results::empty(fw, panel.clone());
-    let setup = Setup::new(fw, &res.panel, None)?;
-    let prepared = prepare_all(fw, &mut res, &setup)?;
+    let setup = Setup::new(fw, panel, None)?;
+    let prepared = prepare_all(fw, panel, &setup, |_, one| one.prepared)?;
     Ok(PanelContext {
-        references: crate::bounds::references(fw, &res.panel, |q, j| prepared[q].x.column(j))?,
+        references: crate::bounds::references(fw, panel, |q, j| prepared[q].x.column(j))?,
         fills: setup.fills.period(p),
     })
 }
@@ -432,27 +379,173 @@ pub fn evaluate_against(
     run(fw, one, Some(context))
 }
 
-/// Pass 1 over every period.
-fn prepare_all(fw: &Framework, res: &mut Results, setup: &Setup) -> Result<Vec<Prepared>, Error> {
-    (0..res.panel.periods.len())
-        .map(|p| prepare(fw, res, setup, p))
-        .collect()
+/// Runs `work` on every item (the items are periods, in order) in parallel, a few periods per
+/// thread at a time, and hands each result to `merge` in period order. The first error in
+/// period order is returned, as a sequential run returns it; a period's work depends on
+/// nothing but its inputs, so the results are the same on any number of threads.
+fn in_period_order<I: Send, T: Send>(
+    items: impl IntoIterator<Item = I>,
+    work: impl Fn(usize, I) -> Result<T, Error> + Sync,
+    mut merge: impl FnMut(usize, T),
+) -> Result<(), Error> {
+    // Small batches bound the memory held by finished periods waiting to be merged.
+    let batch = 2 * rayon::current_num_threads().max(1);
+    let mut items = items.into_iter().enumerate().peekable();
+    while items.peek().is_some() {
+        let some: Vec<(usize, I)> = items.by_ref().take(batch).collect();
+        let done: Vec<(usize, Result<T, Error>)> = some
+            .into_par_iter()
+            .map(|(p, item)| (p, work(p, item)))
+            .collect();
+        for (p, out) in done {
+            merge(p, out?);
+        }
+    }
+    Ok(())
+}
+
+/// Pass 1 over every period, in parallel; `keep` takes each period's findings in period order
+/// and returns what pass 2 needs.
+fn prepare_all(
+    fw: &Framework,
+    panel: &Panel,
+    setup: &Setup,
+    mut keep: impl FnMut(usize, Pass1) -> Prepared,
+) -> Result<Vec<Prepared>, Error> {
+    let mut prepared = Vec::with_capacity(panel.periods.len());
+    in_period_order(
+        0..panel.periods.len(),
+        |p, _| period::prepare(fw, panel, setup, p),
+        |p, one| prepared.push(keep(p, one)),
+    )?;
+    Ok(prepared)
 }
 
 fn run(fw: &Framework, panel: Panel, given: Option<&PanelContext>) -> Result<Results, Error> {
-    let mut res = Results::empty(fw, panel);
-    let setup = Setup::new(fw, &res.panel, given.map(|c| &c.fills))?;
-    let prepared = prepare_all(fw, &mut res, &setup)?;
-    res.references = match given {
+    let setup = Setup::new(fw, &panel, given.map(|c| &c.fills))?;
+    let mut record = Record::new(fw, &panel);
+    let prepared = prepare_all(fw, &panel, &setup, |p, one| record.prepared(p, one))?;
+    let references = match given {
         Some(c) => c.references.clone(),
-        None => crate::bounds::references(fw, &res.panel, |p, j| prepared[p].x.column(j))?,
+        None => crate::bounds::references(fw, &panel, |p, j| prepared[p].x.column(j))?,
     };
     let scorer = Scorer::new(fw);
-    for (p, prep) in prepared.iter().enumerate() {
-        let s = normalise_period(fw, &mut res, p, prep)?;
-        aggregate_and_rank(fw, &mut res, p, prep, s, &scorer)?;
+    in_period_order(
+        prepared,
+        |p, prep| period::score(fw, &panel, &references, p, prep, &scorer),
+        |p, one| record.scored(p, one),
+    )?;
+    Ok(record.into_results(fw, panel, references))
+}
+
+/// What evaluation records per period, in the results' arrays (see [`Results`]).
+struct Record {
+    scores: Array3<f64>,
+    ranks: Array3<u32>,
+    group_ranks: Option<Array3<u32>>,
+    imputed_values: Array3<f64>,
+    treated: Array3<f64>,
+    status: Array2<Status>,
+    imputed: Array2<usize>,
+    treatments: Vec<Treatment>,
+    empty: Vec<(usize, usize)>,
+    provenance: Provenance,
+    outside: Vec<OutsideCount>,
+}
+
+impl Record {
+    /// Nothing recorded yet: every score `NaN`, every unit absent.
+    fn new(fw: &Framework, panel: &Panel) -> Self {
+        let (np, nu, ni) = panel.values.dim();
+        let nn = fw.nodes.len();
+        Self {
+            scores: Array3::from_elem((np, nu, nn), f64::NAN),
+            ranks: Array3::zeros((np, nu, nn)),
+            group_ranks: panel.groups.as_ref().map(|_| Array3::zeros((np, nu, nn))),
+            treated: Array3::from_elem((np, nu, ni), f64::NAN),
+            status: Array2::from_elem((np, nu), Status::Absent),
+            imputed: Array2::zeros((np, ni)),
+            imputed_values: Array3::from_elem((np, nu, ni), f64::NAN),
+            provenance: Provenance::default(),
+            treatments: Vec::new(),
+            empty: Vec::new(),
+            outside: Vec::new(),
+        }
     }
-    Ok(res)
+
+    /// Records pass 1 of period `p` (screening, imputation, treatment) and returns what pass 2
+    /// needs.
+    fn prepared(&mut self, p: usize, one: Pass1) -> Prepared {
+        for &u in &one.present {
+            self.status[[p, u]] = Status::Screened;
+        }
+        self.imputed
+            .row_mut(p)
+            .assign(&ArrayView1::from(&one.imputed));
+        for (u, j, how) in one.filled {
+            self.provenance.set(p, u, j, how);
+        }
+        let prep = one.prepared;
+        for (k, &u) in prep.rows.iter().enumerate() {
+            self.imputed_values
+                .slice_mut(s![p, u, ..])
+                .assign(&one.imputed_x.row(k));
+            self.treated
+                .slice_mut(s![p, u, ..])
+                .zip_mut_with(&prep.x.row(k), |t, &v| {
+                    *t = crate::format::no_negative_zero(v);
+                });
+        }
+        self.treatments.extend(one.treatments);
+        prep
+    }
+
+    /// Records pass 2 of period `p`: scores, ranks and status.
+    fn scored(&mut self, p: usize, one: Scored) {
+        let s = &one.normalised.s;
+        for (k, &u) in one.rows.iter().enumerate() {
+            self.scores
+                .slice_mut(s![p, u, ..])
+                .zip_mut_with(&s.row(k), |t, &v| *t = crate::format::no_negative_zero(v));
+            self.ranks.slice_mut(s![p, u, ..]).assign(&one.ranks.row(k));
+            if let (Some(out), Some(g)) = (self.group_ranks.as_mut(), one.group_ranks.as_ref()) {
+                out.slice_mut(s![p, u, ..]).assign(&g.row(k));
+            }
+            self.status[[p, u]] = if s[[k, 0]].is_nan() {
+                Status::Missing
+            } else {
+                Status::Scored
+            };
+        }
+        self.empty
+            .extend(one.normalised.empty.iter().map(|&node| (node, p)));
+        self.outside.extend(one.normalised.outside);
+    }
+
+    /// The results of `panel`, scored against `references`.
+    fn into_results(
+        self,
+        fw: &Framework,
+        panel: Panel,
+        references: Vec<Option<crate::bounds::Reference>>,
+    ) -> Results {
+        Results {
+            scores: self.scores,
+            ranks: self.ranks,
+            group_ranks: self.group_ranks,
+            imputed_values: self.imputed_values,
+            treated: self.treated,
+            status: self.status,
+            imputed: self.imputed,
+            treatments: self.treatments,
+            empty: self.empty,
+            ids: fw.nodes.iter().map(|n| n.id.clone()).collect(),
+            provenance: self.provenance,
+            references,
+            outside: self.outside,
+            panel,
+        }
+    }
 }
 
 /// One period screened, imputed, treated and normalised, as [`evaluate`] computes it: what
@@ -474,50 +567,52 @@ pub fn normalised_period(
     panel: Panel,
     p: usize,
 ) -> Result<NormalisedPeriod, Error> {
-    let mut res = Results::empty(fw, panel);
-    let setup = Setup::new(fw, &res.panel, None)?;
-    let per_period = res.panel.indicators.iter().all(|&node| {
+    let setup = Setup::new(fw, &panel, None)?;
+    let per_period = panel.indicators.iter().all(|&node| {
         fw.nodes[node]
             .indicator()
             .is_none_or(|spec| fw.normalise_of(spec).over == crate::framework::Over::Period)
     });
     // Bounds over other periods need those periods prepared; per-period bounds do not.
-    let prep = if per_period {
-        prepare(fw, &mut res, &setup, p)?
+    let (prep, references) = if per_period {
+        let prep = period::prepare(fw, &panel, &setup, p)?.prepared;
+        (prep, vec![None; panel.indicators.len()])
     } else {
-        let mut all = prepare_all(fw, &mut res, &setup)?;
-        res.references = crate::bounds::references(fw, &res.panel, |q, j| all[q].x.column(j))?;
-        all.swap_remove(p)
+        let mut all = prepare_all(fw, &panel, &setup, |_, one| one.prepared)?;
+        let references = crate::bounds::references(fw, &panel, |q, j| all[q].x.column(j))?;
+        (all.swap_remove(p), references)
     };
-    finish_normalised(fw, &mut res, p, prep)
+    finish_normalised(fw, &panel, &references, p, prep)
 }
 
 /// Every period of `panel` screened, imputed, treated and normalised as [`evaluate`] does it,
 /// without aggregating: [`normalised_period`] for each period, with pass 1 run once.
 pub fn normalised_periods(fw: &Framework, panel: Panel) -> Result<Vec<NormalisedPeriod>, Error> {
-    let mut res = Results::empty(fw, panel);
-    let setup = Setup::new(fw, &res.panel, None)?;
-    let prepared = prepare_all(fw, &mut res, &setup)?;
-    res.references = crate::bounds::references(fw, &res.panel, |q, j| prepared[q].x.column(j))?;
-    prepared
-        .into_iter()
-        .enumerate()
-        .map(|(p, prep)| finish_normalised(fw, &mut res, p, prep))
-        .collect()
+    let setup = Setup::new(fw, &panel, None)?;
+    let prepared = prepare_all(fw, &panel, &setup, |_, one| one.prepared)?;
+    let references = crate::bounds::references(fw, &panel, |q, j| prepared[q].x.column(j))?;
+    let mut out = Vec::with_capacity(prepared.len());
+    in_period_order(
+        prepared,
+        |p, prep| finish_normalised(fw, &panel, &references, p, prep),
+        |_, one| out.push(one),
+    )?;
+    Ok(out)
 }
 
 /// Pass 2 of period `p` up to normalisation.
 fn finish_normalised(
     fw: &Framework,
-    res: &mut Results,
+    panel: &Panel,
+    references: &[Option<crate::bounds::Reference>],
     p: usize,
     prep: Prepared,
 ) -> Result<NormalisedPeriod, Error> {
-    let scores = normalise_period(fw, res, p, &prep)?;
+    let scores = period::normalise(fw, panel, references, p, &prep)?.s;
     let ranked = prep
         .rows
         .iter()
-        .map(|&u| res.panel.ranked.as_ref().is_none_or(|r| r[[p, u]]))
+        .map(|&u| panel.ranked.as_ref().is_none_or(|r| r[[p, u]]))
         .collect();
     Ok(NormalisedPeriod {
         rows: prep.rows,
@@ -625,239 +720,6 @@ pub fn aggregation_error(
     Error::Eval(child_names(m, fw, &fw.nodes[node].children))
 }
 
-/// Pass 1 for period `p`: screen → impute → treat (imputation first when the framework screens
-/// the imputed data). Records screening, imputation and treatment in `res`.
-fn prepare(fw: &Framework, res: &mut Results, setup: &Setup, p: usize) -> Result<Prepared, Error> {
-    let panel = &res.panel;
-    let nu = panel.units.len();
-    let ni = panel.indicators.len();
-    let screen = &fw.defaults.screen;
-    let present: Vec<usize> = (0..nu).filter(|&u| panel.present[[p, u]]).collect();
-    let mut x_present = panel
-        .values
-        .index_axis(Axis(0), p)
-        .select(Axis(0), &present);
-    // Imputation runs before screening when the framework screens the imputed data.
-    if screen.after_impute {
-        let groups = setup.groups(&present);
-        impute_all(
-            fw,
-            panel,
-            &mut x_present,
-            &present,
-            groups.as_deref(),
-            p,
-            &mut res.imputed,
-            &setup.fills,
-            &mut res.provenance,
-        )?;
-    }
-    let forced: Vec<Option<bool>> = present.iter().map(|&u| setup.forced_all[u]).collect();
-    let outcome = pipeline::screen(x_present.view(), &screen.method, &forced);
-    let kept: Vec<usize> = (0..present.len()).filter(|&k| outcome.kept[k]).collect();
-    let rows: Vec<usize> = kept.iter().map(|&k| present[k]).collect();
-    for (k, &u) in present.iter().enumerate() {
-        res.status[[p, u]] = Status::Screened;
-        if !outcome.kept[k] {
-            res.provenance.clear_unit(p, u, ni);
-        }
-    }
-    if rows.is_empty() {
-        return Err(Error::Eval(format!(
-            "period {}: no unit is left after screening ({} present)",
-            panel.periods[p],
-            present.len()
-        )));
-    }
-    let mut x = x_present.select(Axis(0), &kept);
-    let groups = setup.groups(&rows);
-    if !screen.after_impute {
-        impute_all(
-            fw,
-            panel,
-            &mut x,
-            &rows,
-            groups.as_deref(),
-            p,
-            &mut res.imputed,
-            &setup.fills,
-            &mut res.provenance,
-        )?;
-    }
-    for (k, &u) in rows.iter().enumerate() {
-        for j in 0..ni {
-            res.imputed_values[[p, u, j]] = x[[k, j]];
-        }
-    }
-    treat_period(fw, res, p, &rows, &mut x)?;
-    Ok(Prepared { rows, x, groups })
-}
-
-/// Outlier treatment of every indicator column of period `p` (rows are the kept units `rows`),
-/// recorded in `res` with the treated values.
-fn treat_period(
-    fw: &Framework,
-    res: &mut Results,
-    p: usize,
-    rows: &[usize],
-    x: &mut Array2<f64>,
-) -> Result<(), Error> {
-    let panel = &res.panel;
-    for (j, &node) in panel.indicators.iter().enumerate() {
-        let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
-            continue;
-        };
-        let what = format!("indicator `{}`", fw.nodes[node].id);
-        let report = pipeline::treat(x.column_mut(j), &fw.treat_of(spec))
-            .map_err(|e| stage_error(panel, rows, p, &what, &e))?;
-        if report.outcome != pipeline::TreatOutcome::Untouched || report.skew_before.is_some() {
-            res.treatments.push(Treatment {
-                period: p,
-                indicator: j,
-                report,
-            });
-        }
-    }
-    for (k, &u) in rows.iter().enumerate() {
-        for j in 0..panel.indicators.len() {
-            res.treated[[p, u, j]] = crate::format::no_negative_zero(x[[k, j]]);
-        }
-    }
-    Ok(())
-}
-
-/// Pass 2, first step: the normalised indicator columns of period `p` (one row per kept unit,
-/// one column per node; aggregate columns still `NaN`), against each indicator's reference.
-fn normalise_period(
-    fw: &Framework,
-    res: &mut Results,
-    p: usize,
-    prep: &Prepared,
-) -> Result<Array2<f64>, Error> {
-    let (rows, x) = (&prep.rows, &prep.x);
-    let mut s = Array2::from_elem((rows.len(), fw.nodes.len()), f64::NAN);
-    for (j, &node) in res.panel.indicators.iter().enumerate() {
-        if fw.nodes[node].indicator().is_none() {
-            continue;
-        }
-        if x.column(j).iter().all(|v| v.is_nan()) {
-            // Declared outcome: an indicator with no value in a period (e.g. a lag in the
-            // first period) is left out of that period's aggregation, with a note.
-            res.empty.push((node, p));
-            continue;
-        }
-        let (col, outside) = normalise_column(fw, res, p, j, rows, x.column(j))?;
-        res.outside.extend(outside);
-        s.column_mut(node).assign(&col);
-    }
-    Ok(s)
-}
-
-/// Normalises indicator column `j` of period `p` (values `col` of the kept units `rows`)
-/// against its reference, or against the period itself; with how many values lay beyond base
-/// or frozen bounds.
-fn normalise_column(
-    fw: &Framework,
-    res: &Results,
-    p: usize,
-    j: usize,
-    rows: &[usize],
-    col: ArrayView1<f64>,
-) -> Result<(Array1<f64>, Option<OutsideCount>), Error> {
-    let panel = &res.panel;
-    let node = &fw.nodes[panel.indicators[j]];
-    let Some(spec) = node.indicator() else {
-        return Ok((Array1::from_elem(col.len(), f64::NAN), None));
-    };
-    let what = format!("indicator `{}`", node.id);
-    let err = |e: StageError| stage_error(panel, rows, p, &what, &e);
-    let norm = fw.normalise_of(spec);
-    if let Some(r) = res.references.get(j).and_then(Option::as_ref) {
-        let n = pipeline::normalise::normalise_against(
-            col,
-            spec.direction,
-            &norm.method,
-            &r.bounds,
-            r.outside,
-        )
-        .map_err(|e| {
-            let Error::Eval(m) = err(e) else {
-                unreachable!("stage errors are evaluation errors")
-            };
-            Error::Eval(format!("{m} (bounds over {})", r.periods))
-        })?;
-        let outside = (n.below + n.above > 0).then_some(OutsideCount {
-            period: p,
-            indicator: j,
-            below: n.below,
-            above: n.above,
-        });
-        return Ok((n.scores, outside));
-    }
-    let method = match (&norm.method, &norm.reference) {
-        (Normalise::Dist2Ref { .. }, Some(r)) => {
-            let row = rows
-                .iter()
-                .position(|&u| &panel.units[u] == r)
-                .ok_or_else(|| {
-                    Error::Eval(format!(
-                        "{what}, period {}: reference unit `{r}` is not among the scored units",
-                        panel.periods[p]
-                    ))
-                })?;
-            Normalise::Dist2Ref { row }
-        }
-        (m, _) => m.clone(),
-    };
-    let scores = pipeline::normalise(col, spec.direction, &method).map_err(err)?;
-    Ok((scores, None))
-}
-
-/// Pass 2, second step: aggregates the normalised columns `s` of period `p` up the tree, ranks
-/// every node, and stores scores, ranks and status in `res`.
-fn aggregate_and_rank(
-    fw: &Framework,
-    res: &mut Results,
-    p: usize,
-    prep: &Prepared,
-    mut s: Array2<f64>,
-    scorer: &Scorer,
-) -> Result<(), Error> {
-    let rows = &prep.rows;
-    let panel = &res.panel;
-    let weights: Vec<f64> = fw.nodes.iter().map(|n| n.weight).collect();
-    scorer
-        .aggregate(&mut s, &weights)
-        .map_err(|(node, e)| aggregation_error(fw, panel, rows, p, node, &e))?;
-    let ranked: Vec<bool> = rows
-        .iter()
-        .map(|&u| panel.ranked.as_ref().is_none_or(|r| r[[p, u]]))
-        .collect();
-    for node in 0..fw.nodes.len() {
-        let keys = rank_keys(fw, node, s.column(node), &ranked);
-        let r = pipeline::rank_desc(keys.view());
-        let gr = prep
-            .groups
-            .as_ref()
-            .map(|g| pipeline::rank_desc_within(keys.view(), g));
-        for (k, &u) in rows.iter().enumerate() {
-            res.scores[[p, u, node]] = crate::format::no_negative_zero(s[[k, node]]);
-            res.ranks[[p, u, node]] = r[k].unwrap_or(0);
-            if let (Some(gr), Some(out)) = (&gr, res.group_ranks.as_mut()) {
-                out[[p, u, node]] = gr[k].unwrap_or(0);
-            }
-        }
-    }
-    for (k, &u) in rows.iter().enumerate() {
-        res.status[[p, u]] = if s[[k, 0]].is_nan() {
-            Status::Missing
-        } else {
-            Status::Scored
-        };
-    }
-    Ok(())
-}
-
 impl Results {
     /// One warning listing every indicator with values beyond its base or frozen bounds.
     fn outside_warnings(&self) -> Vec<Warning> {
@@ -884,28 +746,6 @@ impl Results {
             Vec::new()
         } else {
             vec![Warning::OutsideBounds(beyond)]
-        }
-    }
-
-    /// Results of `panel` with nothing computed yet: every score `NaN`, every unit absent.
-    fn empty(fw: &Framework, panel: Panel) -> Self {
-        let (np, nu, ni) = panel.values.dim();
-        let nn = fw.nodes.len();
-        Self {
-            scores: Array3::from_elem((np, nu, nn), f64::NAN),
-            ranks: Array3::zeros((np, nu, nn)),
-            group_ranks: panel.groups.as_ref().map(|_| Array3::zeros((np, nu, nn))),
-            treated: Array3::from_elem((np, nu, ni), f64::NAN),
-            status: Array2::from_elem((np, nu), Status::Absent),
-            imputed: Array2::zeros((np, ni)),
-            imputed_values: Array3::from_elem((np, nu, ni), f64::NAN),
-            provenance: Provenance::default(),
-            treatments: Vec::new(),
-            empty: Vec::new(),
-            references: vec![None; ni],
-            outside: Vec::new(),
-            ids: fw.nodes.iter().map(|n| n.id.clone()).collect(),
-            panel,
         }
     }
 
@@ -979,10 +819,5 @@ mod tests {
         let got = prov.column(1, &shuffled);
         assert_eq!(got, [Some(&mean), None, None, Some(&median), Some(&mean)]);
         assert_eq!(prov.column(0, &rows), [None, None, Some(&mean), None, None]);
-        // A unit screening dropped loses its cells in every column.
-        prov.clear_unit(1, 0, 2);
-        assert_eq!(prov.get(1, 0, 0), None);
-        assert_eq!(prov.get(1, 0, 1), None);
-        assert_eq!(prov.get(1, 3, 1), Some(&mean));
     }
 }

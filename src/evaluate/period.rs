@@ -1,0 +1,346 @@
+//! The work on one period, as pure functions of the panel: pass 1 (screen → impute → treat)
+//! and pass 2 (normalise → aggregate → rank). Each returns what it found instead of writing
+//! into the results, so that periods run in parallel and are merged in period order (see
+//! [`super::in_period_order`]), identical to a sequential run.
+
+use ndarray::{Array1, Array2, ArrayView1, Axis};
+
+use super::{OutsideCount, Prepared, Scorer, Setup, Treatment, rank_keys, stage_error};
+use crate::bounds::Reference;
+use crate::data::Panel;
+use crate::error::Error;
+use crate::framework::{Framework, NodeKind};
+use crate::pipeline::panel_impute::{Filled, PanelFills};
+use crate::pipeline::{self, Normalise, StageError};
+
+/// What pass 1 found in one period.
+pub(super) struct Pass1 {
+    /// The kept units and their values after imputation and treatment.
+    pub prepared: Prepared,
+    /// The units with a row in the period.
+    pub present: Vec<usize>,
+    /// Cells filled by imputation, per indicator column.
+    pub imputed: Vec<usize>,
+    /// How each filled cell of a kept unit was filled: (unit, indicator column, how).
+    pub filled: Vec<(usize, usize, Filled)>,
+    /// The kept units' values after imputation, before treatment (one row per kept unit).
+    pub imputed_x: Array2<f64>,
+    /// Outlier treatment of the indicators whose method is not `none`.
+    pub treatments: Vec<Treatment>,
+}
+
+/// Pass 1 for period `p`: screen → impute → treat (imputation first when the framework
+/// screens the imputed data).
+pub(super) fn prepare(
+    fw: &Framework,
+    panel: &Panel,
+    setup: &Setup,
+    p: usize,
+) -> Result<Pass1, Error> {
+    let nu = panel.units.len();
+    let screen = &fw.defaults.screen;
+    let present: Vec<usize> = (0..nu).filter(|&u| panel.present[[p, u]]).collect();
+    let mut x_present = panel
+        .values
+        .index_axis(Axis(0), p)
+        .select(Axis(0), &present);
+    let mut imputed = vec![0; panel.indicators.len()];
+    let mut filled = Vec::new();
+    // Imputation runs before screening when the framework screens the imputed data.
+    if screen.after_impute {
+        let groups = setup.groups(&present);
+        let cells = Cells {
+            rows: &present,
+            groups: groups.as_deref(),
+            p,
+            fills: &setup.fills,
+        };
+        impute_all(fw, panel, &mut x_present, &cells, &mut imputed, &mut filled)?;
+    }
+    let forced: Vec<Option<bool>> = present.iter().map(|&u| setup.forced_all[u]).collect();
+    let outcome = pipeline::screen(x_present.view(), &screen.method, &forced);
+    let kept: Vec<usize> = (0..present.len()).filter(|&k| outcome.kept[k]).collect();
+    let rows: Vec<usize> = kept.iter().map(|&k| present[k]).collect();
+    if rows.is_empty() {
+        return Err(Error::Eval(format!(
+            "period {}: no unit is left after screening ({} present)",
+            panel.periods[p],
+            present.len()
+        )));
+    }
+    if kept.len() < present.len() {
+        // The cells of a unit screening dropped are not in the results.
+        let mut dropped = vec![false; nu];
+        for (k, &u) in present.iter().enumerate() {
+            dropped[u] = !outcome.kept[k];
+        }
+        filled.retain(|(u, _, _)| !dropped[*u]);
+    }
+    let mut x = x_present.select(Axis(0), &kept);
+    let groups = setup.groups(&rows);
+    if !screen.after_impute {
+        let cells = Cells {
+            rows: &rows,
+            groups: groups.as_deref(),
+            p,
+            fills: &setup.fills,
+        };
+        impute_all(fw, panel, &mut x, &cells, &mut imputed, &mut filled)?;
+    }
+    let imputed_x = x.clone();
+    let treatments = treat_period(fw, panel, p, &rows, &mut x)?;
+    Ok(Pass1 {
+        prepared: Prepared { rows, x, groups },
+        present,
+        imputed,
+        filled,
+        imputed_x,
+        treatments,
+    })
+}
+
+/// The cells one imputation works on: the panel units `rows` (one per row of the values) of
+/// period `p`, their groups, and the panel steps' fills.
+struct Cells<'a> {
+    rows: &'a [usize],
+    groups: Option<&'a [usize]>,
+    p: usize,
+    fills: &'a PanelFills,
+}
+
+/// Imputes every indicator column of `x` in place: each missing cell takes the first value the
+/// imputation's steps offer, in order — a panel step's from the fills, a cross-section step's
+/// from the period's observed values. Counts the filled cells per column in `imputed` and
+/// records how each was filled in `filled`.
+fn impute_all(
+    fw: &Framework,
+    panel: &Panel,
+    x: &mut Array2<f64>,
+    cells: &Cells,
+    imputed: &mut [usize],
+    filled: &mut Vec<(usize, usize, Filled)>,
+) -> Result<(), Error> {
+    let Cells {
+        rows,
+        groups,
+        p,
+        fills,
+    } = *cells;
+    for (j, &node) in panel.indicators.iter().enumerate() {
+        let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
+            continue;
+        };
+        let what = format!("imputing `{}`", fw.nodes[node].id);
+        let method = fw.impute_of(spec);
+        let observed = x.column(j).to_owned();
+        let mut count = 0;
+        for (s, step) in method.steps().iter().enumerate() {
+            let mut found = observed.clone();
+            if !step.is_panel() {
+                pipeline::impute(found.view_mut(), step, groups)
+                    .map_err(|e| stage_error(panel, rows, p, &what, &e))?;
+            }
+            for (k, &u) in rows.iter().enumerate() {
+                if !x[[k, j]].is_nan() {
+                    continue;
+                }
+                let (value, how) = match fills.get(j, s, p, u) {
+                    Some(d) => (d.value, Filled::panel(step, d, &fills.periods)),
+                    None if !found[k].is_nan() => (found[k], Filled::cross_section(step)),
+                    None => continue,
+                };
+                x[[k, j]] = value;
+                filled.push((u, j, how));
+                count += 1;
+            }
+        }
+        imputed[j] = count;
+    }
+    Ok(())
+}
+
+/// Outlier treatment of every indicator column of period `p` (rows are the kept units `rows`):
+/// the treatments that did something or measured skew.
+fn treat_period(
+    fw: &Framework,
+    panel: &Panel,
+    p: usize,
+    rows: &[usize],
+    x: &mut Array2<f64>,
+) -> Result<Vec<Treatment>, Error> {
+    let mut treatments = Vec::new();
+    for (j, &node) in panel.indicators.iter().enumerate() {
+        let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
+            continue;
+        };
+        let what = format!("indicator `{}`", fw.nodes[node].id);
+        let report = pipeline::treat(x.column_mut(j), &fw.treat_of(spec))
+            .map_err(|e| stage_error(panel, rows, p, &what, &e))?;
+        if report.outcome != pipeline::TreatOutcome::Untouched || report.skew_before.is_some() {
+            treatments.push(Treatment {
+                period: p,
+                indicator: j,
+                report,
+            });
+        }
+    }
+    Ok(treatments)
+}
+
+/// One period's normalised indicator columns.
+pub(super) struct Normalised {
+    /// One row per kept unit, one column per node; aggregate columns still `NaN`.
+    pub s: Array2<f64>,
+    /// Indicator nodes with no value in the period, left out of its aggregation.
+    pub empty: Vec<usize>,
+    /// Values beyond base or frozen bounds.
+    pub outside: Vec<OutsideCount>,
+}
+
+/// Pass 2, first step: the normalised indicator columns of period `p`, against each
+/// indicator's reference (`references`, per indicator column) or the period itself.
+pub(super) fn normalise(
+    fw: &Framework,
+    panel: &Panel,
+    references: &[Option<Reference>],
+    p: usize,
+    prep: &Prepared,
+) -> Result<Normalised, Error> {
+    let (rows, x) = (&prep.rows, &prep.x);
+    let mut out = Normalised {
+        s: Array2::from_elem((rows.len(), fw.nodes.len()), f64::NAN),
+        empty: Vec::new(),
+        outside: Vec::new(),
+    };
+    for (j, &node) in panel.indicators.iter().enumerate() {
+        if fw.nodes[node].indicator().is_none() {
+            continue;
+        }
+        if x.column(j).iter().all(|v| v.is_nan()) {
+            // Declared outcome: an indicator with no value in a period (e.g. a lag in the
+            // first period) is left out of that period's aggregation, with a note.
+            out.empty.push(node);
+            continue;
+        }
+        let reference = references.get(j).and_then(Option::as_ref);
+        let (col, outside) = normalise_column(fw, panel, reference, p, j, rows, x.column(j))?;
+        out.outside.extend(outside);
+        out.s.column_mut(node).assign(&col);
+    }
+    Ok(out)
+}
+
+/// Normalises indicator column `j` of period `p` (values `col` of the kept units `rows`)
+/// against its reference, or against the period itself; with how many values lay beyond base
+/// or frozen bounds.
+fn normalise_column(
+    fw: &Framework,
+    panel: &Panel,
+    reference: Option<&Reference>,
+    p: usize,
+    j: usize,
+    rows: &[usize],
+    col: ArrayView1<f64>,
+) -> Result<(Array1<f64>, Option<OutsideCount>), Error> {
+    let node = &fw.nodes[panel.indicators[j]];
+    let Some(spec) = node.indicator() else {
+        return Ok((Array1::from_elem(col.len(), f64::NAN), None));
+    };
+    let what = format!("indicator `{}`", node.id);
+    let err = |e: StageError| stage_error(panel, rows, p, &what, &e);
+    let norm = fw.normalise_of(spec);
+    if let Some(r) = reference {
+        let n = pipeline::normalise::normalise_against(
+            col,
+            spec.direction,
+            &norm.method,
+            &r.bounds,
+            r.outside,
+        )
+        .map_err(|e| {
+            let Error::Eval(m) = err(e) else {
+                unreachable!("stage errors are evaluation errors")
+            };
+            Error::Eval(format!("{m} (bounds over {})", r.periods))
+        })?;
+        let outside = (n.below + n.above > 0).then_some(OutsideCount {
+            period: p,
+            indicator: j,
+            below: n.below,
+            above: n.above,
+        });
+        return Ok((n.scores, outside));
+    }
+    let method = match (&norm.method, &norm.reference) {
+        (Normalise::Dist2Ref { .. }, Some(r)) => {
+            let row = rows
+                .iter()
+                .position(|&u| &panel.units[u] == r)
+                .ok_or_else(|| {
+                    Error::Eval(format!(
+                        "{what}, period {}: reference unit `{r}` is not among the scored units",
+                        panel.periods[p]
+                    ))
+                })?;
+            Normalise::Dist2Ref { row }
+        }
+        (m, _) => m.clone(),
+    };
+    let scores = pipeline::normalise(col, spec.direction, &method).map_err(err)?;
+    Ok((scores, None))
+}
+
+/// One period scored: pass 2 done.
+pub(super) struct Scored {
+    /// The kept units, one per row.
+    pub rows: Vec<usize>,
+    /// The normalised columns and what normalising found; `s` holds every node's score.
+    pub normalised: Normalised,
+    /// `ranks[[row, node]]`; 0 = no rank.
+    pub ranks: Array2<u32>,
+    /// Ranks within the unit's group (when the framework has groups).
+    pub group_ranks: Option<Array2<u32>>,
+}
+
+/// Pass 2 of period `p`: normalises, aggregates up the tree with the framework's weights,
+/// and ranks every node.
+pub(super) fn score(
+    fw: &Framework,
+    panel: &Panel,
+    references: &[Option<Reference>],
+    p: usize,
+    prep: Prepared,
+    scorer: &Scorer,
+) -> Result<Scored, Error> {
+    let mut normalised = normalise(fw, panel, references, p, &prep)?;
+    let rows = prep.rows;
+    let weights: Vec<f64> = fw.nodes.iter().map(|n| n.weight).collect();
+    scorer
+        .aggregate(&mut normalised.s, &weights)
+        .map_err(|(node, e)| super::aggregation_error(fw, panel, &rows, p, node, &e))?;
+    let s = &normalised.s;
+    let ranked: Vec<bool> = rows
+        .iter()
+        .map(|&u| panel.ranked.as_ref().is_none_or(|r| r[[p, u]]))
+        .collect();
+    let mut ranks = Array2::zeros(s.dim());
+    let mut group_ranks = prep.groups.as_ref().map(|_| Array2::zeros(s.dim()));
+    for node in 0..fw.nodes.len() {
+        let keys = rank_keys(fw, node, s.column(node), &ranked);
+        let r = pipeline::rank_desc(keys.view());
+        ranks
+            .column_mut(node)
+            .assign(&Array1::from_iter(r.iter().map(|r| r.unwrap_or(0))));
+        if let (Some(g), Some(out)) = (&prep.groups, group_ranks.as_mut()) {
+            let gr = pipeline::rank_desc_within(keys.view(), g);
+            out.column_mut(node)
+                .assign(&Array1::from_iter(gr.iter().map(|r| r.unwrap_or(0))));
+        }
+    }
+    Ok(Scored {
+        rows,
+        normalised,
+        ranks,
+        group_ranks,
+    })
+}

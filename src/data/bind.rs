@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::Float64Type;
 use ndarray::{Array2, Array3};
 
@@ -46,20 +46,16 @@ impl Panel {
     /// Builds the panel from the evaluated table (see `DataStage::evaluate`).
     pub fn bind(fw: &Framework, table: &RecordBatch) -> Result<Self, Error> {
         let u = &fw.units;
-        let text = |name: &str| -> Option<Vec<Option<String>>> {
-            let col = table.column_by_name(name)?;
-            let col = super::as_text(col.as_ref()).ok()?;
-            let s = col.as_string::<i32>();
-            Some(
-                (0..s.len())
-                    .map(|i| (!s.is_null(i)).then(|| s.value(i).to_string()))
-                    .collect(),
-            )
+        // Text columns are read in place: no string is copied per row.
+        let text = |name: &str| -> Option<ArrayRef> {
+            super::as_text(table.column_by_name(name)?.as_ref()).ok()
         };
-        let keys =
+        let keys_col =
             text(&u.key).ok_or_else(|| Error::Data(format!("no unit key column `{}`", u.key)))?;
-        let periods_col = u.period.as_deref().and_then(text);
-        let mut text_cols: BTreeMap<&str, Vec<Option<String>>> = BTreeMap::new();
+        let keys = keys_col.as_string::<i32>();
+        let periods_arr = u.period.as_deref().and_then(text);
+        let periods_col = periods_arr.as_ref().map(|c| c.as_string::<i32>());
+        let mut text_arrs: BTreeMap<&str, ArrayRef> = BTreeMap::new();
         for (what, cols) in [("name", u.name_columns()), ("group", u.group_columns())] {
             for c in cols {
                 let col = text(c).ok_or_else(|| {
@@ -67,9 +63,13 @@ impl Panel {
                         "[units] {what} is `{c}`, but the data have no column `{c}`"
                     ))
                 })?;
-                text_cols.insert(c, col);
+                text_arrs.insert(c, col);
             }
         }
+        let text_cols: BTreeMap<&str, &StringArray> = text_arrs
+            .iter()
+            .map(|(c, a)| (*c, a.as_string::<i32>()))
+            .collect();
         let n = table.num_rows();
         let only = match (&fw.rank.only, table.column_by_name(super::RANK_ONLY)) {
             (None, _) => None,
@@ -80,26 +80,15 @@ impl Panel {
                 ));
             }
         };
-        let mut unit_ix: BTreeMap<String, usize> = BTreeMap::new();
-        let mut period_ix: BTreeMap<String, usize> = BTreeMap::new();
-        for r in 0..n {
-            if let Some(k) = &keys[r] {
-                unit_ix.insert(k.clone(), 0);
-            }
-            let p = periods_col
-                .as_ref()
-                .and_then(|c| c[r].clone())
-                .unwrap_or_default();
-            period_ix.insert(p, 0);
-        }
-        for (i, v) in unit_ix.values_mut().enumerate() {
-            *v = i;
-        }
-        for (i, v) in period_ix.values_mut().enumerate() {
-            *v = i;
-        }
-        let units: Vec<String> = unit_ix.keys().cloned().collect();
-        let periods: Vec<String> = period_ix.keys().cloned().collect();
+        let key_of = |r: usize| keys.is_valid(r).then(|| keys.value(r));
+        // A row without a period is in the one empty period (cross-sectional data).
+        let period_of = |r: usize| {
+            periods_col
+                .and_then(|c| c.is_valid(r).then(|| c.value(r)))
+                .unwrap_or("")
+        };
+        let (units, unit_ix) = super::spine::intern((0..n).filter_map(key_of));
+        let (periods, period_ix) = super::spine::intern((0..n).map(period_of));
         let indicators = fw.indicators();
         let mut values =
             Array3::from_elem((periods.len(), units.len(), indicators.len()), f64::NAN);
@@ -124,13 +113,10 @@ impl Panel {
             .collect::<Result<_, _>>()?;
         let mut bad: Vec<String> = Vec::new();
         for r in 0..n {
-            let Some(k) = &keys[r] else { continue };
+            let Some(k) = key_of(r) else { continue };
             let ui = unit_ix[k];
-            let pname = periods_col
-                .as_ref()
-                .and_then(|c| c[r].clone())
-                .unwrap_or_default();
-            let pi = period_ix[&pname];
+            let pname = period_of(r);
+            let pi = period_ix[pname];
             present[[pi, ui]] = true;
             if let (Some(c), Some(out)) = (&only, ranked.as_mut()) {
                 // NULL counts as false, as in a WHERE clause.
@@ -139,7 +125,10 @@ impl Panel {
             first_texts(&mut names[ui], u.name.as_ref(), &text_cols, r);
             first_texts(&mut group_texts[ui], u.group.as_ref(), &text_cols, r);
             if groups[ui].is_none() {
-                groups[ui] = u.group_column().and_then(|c| text_cols[c][r].clone());
+                groups[ui] = u
+                    .group_column()
+                    .and_then(|c| cell(text_cols[c], r))
+                    .map(str::to_string);
             }
             for (j, col) in cols.iter().enumerate() {
                 if col.is_null(r) {
@@ -273,16 +262,22 @@ impl Panel {
 fn first_texts(
     out: &mut [Option<String>; 2],
     spec: Option<&Text>,
-    cols: &BTreeMap<&str, Vec<Option<String>>>,
+    cols: &BTreeMap<&str, &StringArray>,
     r: usize,
 ) {
     for (l, lang) in [Lang::Zh, Lang::En].into_iter().enumerate() {
         if out[l].is_none() {
             out[l] = spec
                 .and_then(|t| t.own(lang))
-                .and_then(|c| cols[c][r].clone());
+                .and_then(|c| cell(cols[c], r))
+                .map(str::to_string);
         }
     }
+}
+
+/// Row `r` of a text column, `None` when null.
+fn cell(col: &StringArray, r: usize) -> Option<&str> {
+    col.is_valid(r).then(|| col.value(r))
 }
 
 fn unit_text(spec: Option<&Text>, [zh, en]: [Option<String>; 2], key: &str) -> Text {

@@ -10,11 +10,11 @@ pub mod rollup;
 pub mod spine;
 pub mod xlsx;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::datasource::MemTable;
@@ -29,7 +29,7 @@ use crate::framework::{Diagnostic, Diagnostics, Framework, Intake, Source};
 use crate::messages::Warning;
 use crate::period::Granularity;
 use intake::Origin;
-use spine::{Spine, gaps, uses_lag};
+use spine::{Pairs, Spine, gaps, uses_lag};
 
 /// Name of the joined table that indicator expressions are evaluated over.
 pub const JOINED: &str = "kapok_joined";
@@ -455,10 +455,7 @@ impl DataStage {
         if !problems.is_empty() {
             return Err(Error::Data(problems.join("\n")));
         }
-        let all_pairs: BTreeSet<(String, String)> = periodic
-            .iter()
-            .flat_map(|(_, _, p)| p.iter().cloned())
-            .collect();
+        let all_pairs = Pairs::union(&periodic.iter().map(|(_, _, p)| p).collect::<Vec<_>>());
         let spine = if periodic.is_empty() {
             Spine::units(&unit_sets[0].1)
         } else {
@@ -471,12 +468,10 @@ impl DataStage {
         select.push(format!("spine.present AS {}", quote_ident(PRESENT)));
         // Unit-periods that one periodic source has and another lacks become missing values.
         if periodic.len() > 1 {
-            let all: BTreeSet<&(String, String)> =
-                periodic.iter().flat_map(|(_, _, p)| p.iter()).collect();
             for (name, _, pairs) in &periodic {
-                let missing: Vec<String> = all
-                    .iter()
-                    .filter(|kp| !pairs.contains(*kp))
+                let missing: Vec<String> = all_pairs
+                    .texts()
+                    .filter(|(k, p)| !pairs.contains(k, p))
                     .map(|(k, p)| format!("{k} {p}"))
                     .collect();
                 if !missing.is_empty() {
@@ -518,21 +513,25 @@ impl DataStage {
         );
         let what = format!("source `{}` ({})", input.name, input.path.display());
         let batches = self.sql(&sql).map_err(|e| df_err(&what, e))?;
-        let mut out = Keys::default();
-        let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
         let at = |r: usize| self.place(input, input.query.is_some(), r, None);
-        let mut row = 0usize;
+        let texts: Vec<(ArrayRef, Option<ArrayRef>)> = batches
+            .iter()
+            .map(|b| {
+                let p = match period {
+                    Some(_) => Some(as_text(b.column(1).as_ref())?),
+                    None => None,
+                };
+                Ok((as_text(b.column(0).as_ref())?, p))
+            })
+            .collect::<Result<_, Error>>()?;
+        // Each row's (key, period) read in place, with its row number.
+        let mut rows: Vec<((&str, &str), usize)> = Vec::new();
         let mut nulls = Vec::new();
-        let mut dups = Vec::new();
-        for b in &batches {
-            let kcol = as_text(b.column(0).as_ref())?;
-            let k = kcol.as_string::<i32>();
-            let pcol = match period {
-                Some(_) => Some(as_text(b.column(1).as_ref())?),
-                None => None,
-            };
-            let p = pcol.as_ref().map(|c| c.as_string::<i32>());
-            for i in 0..b.num_rows() {
+        let mut row = 0usize;
+        for (k, p) in &texts {
+            let k = k.as_string::<i32>();
+            let p = p.as_ref().map(|c| c.as_string::<i32>());
+            for i in 0..k.len() {
                 row += 1;
                 if k.is_null(i) || k.value(i).trim().is_empty() {
                     nulls.push(at(row - 1));
@@ -543,25 +542,35 @@ impl DataStage {
                         nulls.push(at(row - 1));
                         continue;
                     }
-                    Some(p) => p.value(i).to_string(),
-                    None => String::new(),
+                    Some(p) => p.value(i),
+                    None => "",
                 };
-                let kv = k.value(i).to_string();
-                out.units.insert(kv.clone());
-                if let Some(first) = seen.insert((kv.clone(), pv.clone()), at(row - 1)) {
-                    dups.push(format!(
-                        "`{kv}`{} in {first} and {}",
-                        if pv.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" (period {pv})")
-                        },
-                        at(row - 1)
-                    ));
-                }
-                out.pairs.insert((kv, pv));
+                rows.push(((k.value(i), pv), row - 1));
             }
         }
+        // A repeat is named with the row before it that has the same key (and period).
+        let mut dups = Vec::new();
+        let mut last: HashMap<(&str, &str), usize> = HashMap::with_capacity(rows.len());
+        for &((kv, pv), r) in &rows {
+            if let Some(before) = last.insert((kv, pv), r) {
+                dups.push(format!(
+                    "`{kv}`{} in {} and {}",
+                    if pv.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (period {pv})")
+                    },
+                    at(before),
+                    at(r)
+                ));
+            }
+        }
+        let pairs = Pairs::of(rows.iter().map(|&(kp, _)| kp));
+        let mut out = Keys {
+            units: pairs.units.iter().cloned().collect(),
+            pairs,
+            problems: Vec::new(),
+        };
         if !nulls.is_empty() {
             out.problems.push(format!(
                 "{what}: {} row(s) have no unit key{}: {}",
@@ -956,7 +965,7 @@ impl DataStage {
 #[derive(Default)]
 struct Keys {
     units: BTreeSet<String>,
-    pairs: BTreeSet<(String, String)>,
+    pairs: Pairs,
     problems: Vec<String>,
 }
 

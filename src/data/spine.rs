@@ -6,7 +6,7 @@
 //! the unit has no 2023-02 row, never the row before. Grid cells that no source has are marked
 //! not present and dropped once the expressions are evaluated.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{BooleanArray, RecordBatch, StringArray};
@@ -17,6 +17,95 @@ use crate::error::Error;
 use crate::framework::{Framework, expr};
 use crate::messages::Warning;
 use crate::period::Period;
+
+/// The (unit, period) pairs of a table: each distinct unit and period text once, sorted, and
+/// the pairs as positions among them, sorted by unit, then period, and distinct. Work on a
+/// grid's half a million rows compares numbers, not strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pairs {
+    /// Distinct unit keys, sorted.
+    pub units: Vec<String>,
+    /// Distinct periods (canonical text), sorted.
+    pub periods: Vec<String>,
+    /// `(unit, period)` positions in `units` and `periods`.
+    pub cells: Vec<(u32, u32)>,
+}
+
+impl Pairs {
+    /// The pairs of `rows` (unit, period), repeats counted once.
+    pub fn of<'a>(rows: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> Self {
+        let (units, unit_ix) = intern(rows.clone().map(|(k, _)| k));
+        let (periods, period_ix) = intern(rows.clone().map(|(_, p)| p));
+        let ix = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let mut cells: Vec<(u32, u32)> = rows
+            .map(|(k, p)| (ix(unit_ix[k]), ix(period_ix[p])))
+            .collect();
+        cells.sort_unstable();
+        cells.dedup();
+        Self {
+            units,
+            periods,
+            cells,
+        }
+    }
+
+    /// Every pair of any of `all`.
+    pub fn union(all: &[&Pairs]) -> Self {
+        if let [one] = all {
+            return (*one).clone();
+        }
+        Self::of(
+            all.iter()
+                .flat_map(|p| p.texts())
+                .collect::<Vec<_>>()
+                .into_iter(),
+        )
+    }
+
+    /// The pairs as texts, in order.
+    pub fn texts(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
+        self.cells.iter().map(|&(k, p)| {
+            (
+                self.units[k as usize].as_str(),
+                self.periods[p as usize].as_str(),
+            )
+        })
+    }
+
+    /// Whether the pairs hold unit `k` in period `p`.
+    pub fn contains(&self, k: &str, p: &str) -> bool {
+        let find = |list: &[String], t: &str| list.binary_search_by(|x| x.as_str().cmp(t)).ok();
+        match (find(&self.units, k), find(&self.periods, p)) {
+            (Some(k), Some(p)) => self.cells.binary_search(&(k as u32, p as u32)).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// The periods each unit has, as a table `has[unit][period]`.
+    fn by_unit(&self) -> Vec<Vec<bool>> {
+        let mut has = vec![vec![false; self.periods.len()]; self.units.len()];
+        for &(k, p) in &self.cells {
+            has[k as usize][p as usize] = true;
+        }
+        has
+    }
+}
+
+/// The distinct texts of `all`, sorted, and each one's position among them.
+pub(super) fn intern<'a>(
+    all: impl Iterator<Item = &'a str>,
+) -> (Vec<String>, HashMap<&'a str, usize>) {
+    let mut ix: HashMap<&str, usize> = HashMap::new();
+    for t in all {
+        ix.entry(t).or_insert(0);
+    }
+    let mut sorted: Vec<&str> = ix.keys().copied().collect();
+    sorted.sort_unstable();
+    for (i, t) in sorted.iter().enumerate() {
+        ix.insert(t, i);
+    }
+    (sorted.into_iter().map(str::to_string).collect(), ix)
+}
 
 /// Units (and periods) of the joined table; `present` is false for calendar fillers.
 pub struct Spine {
@@ -38,31 +127,41 @@ impl Spine {
     /// One row per unit-period the sources have; with `grid`, one row per unit and calendar
     /// period from the first period to the last. Periods are canonical text (see
     /// [`crate::data::canon`]).
-    pub fn periods(pairs: &BTreeSet<(String, String)>, grid: bool) -> Self {
+    pub fn periods(pairs: &Pairs, grid: bool) -> Self {
         let calendar = grid.then(|| calendar(pairs)).flatten();
         let Some(calendar) = calendar else {
             return Self {
-                units: pairs.iter().map(|(k, _)| k.clone()).collect(),
-                periods: Some(pairs.iter().map(|(_, p)| p.clone()).collect()),
-                present: vec![true; pairs.len()],
+                units: pairs.texts().map(|(k, _)| k.to_string()).collect(),
+                periods: Some(pairs.texts().map(|(_, p)| p.to_string()).collect()),
+                present: vec![true; pairs.cells.len()],
             };
         };
-        let units: BTreeSet<&String> = pairs.iter().map(|(k, _)| k).collect();
+        let has = pairs.by_unit();
+        // Where each calendar period sits among the data's periods (a filler is in none).
+        let at: Vec<Option<usize>> = calendar
+            .iter()
+            .map(|c| pairs.periods.iter().position(|p| p == c))
+            .collect();
         let mut out = Self {
             units: Vec::new(),
             periods: Some(Vec::new()),
             present: Vec::new(),
         };
-        for k in units {
-            for p in &calendar {
-                out.units.push(k.clone());
+        for (k, unit) in pairs.units.iter().enumerate() {
+            for (c, p) in calendar.iter().enumerate() {
+                out.units.push(unit.clone());
                 if let Some(ps) = out.periods.as_mut() {
                     ps.push(p.clone());
                 }
-                out.present.push(pairs.contains(&(k.clone(), p.clone())));
+                out.present.push(at[c].is_some_and(|q| has[k][q]));
             }
         }
         out
+    }
+
+    /// Whether every row of the spine is a row of the data (no calendar filler).
+    pub fn all_present(&self) -> bool {
+        self.present.iter().all(|&p| p)
     }
 
     /// The spine as a table with columns `k`, `p` (periodic) and `present`.
@@ -85,10 +184,11 @@ impl Spine {
 
 /// Every calendar period from the first to the last of `pairs`, as canonical text; `None` when
 /// the periods do not parse (they always do after canonicalisation).
-fn calendar(pairs: &BTreeSet<(String, String)>) -> Option<Vec<String>> {
+fn calendar(pairs: &Pairs) -> Option<Vec<String>> {
     let periods: BTreeSet<Period> = pairs
+        .periods
         .iter()
-        .map(|(_, p)| Period::parse(p).ok())
+        .map(|p| Period::parse(p).ok())
         .collect::<Option<_>>()?;
     let (first, last) = (*periods.first()?, *periods.last()?);
     Some(first.through(last).map(|p| p.to_string()).collect())
@@ -108,15 +208,13 @@ pub fn uses_lag(fw: &Framework) -> bool {
 
 /// Warnings about holes in the data: calendar periods inside the data's range that no source
 /// has, and units without a row in a period that other units have.
-pub fn gaps(pairs: &BTreeSet<(String, String)>) -> Vec<Warning> {
+pub fn gaps(pairs: &Pairs) -> Vec<Warning> {
     let mut out = Vec::new();
-    let mut by_unit: BTreeMap<&String, BTreeSet<&String>> = BTreeMap::new();
-    for (k, p) in pairs {
-        by_unit.entry(k).or_default().insert(p);
-    }
-    let seen: BTreeSet<&String> = pairs.iter().map(|(_, p)| p).collect();
     if let Some(all) = calendar(pairs) {
-        let missing: Vec<&String> = all.iter().filter(|p| !seen.contains(p)).collect();
+        let missing: Vec<&String> = all
+            .iter()
+            .filter(|p| pairs.periods.binary_search(p).is_err())
+            .collect();
         if !missing.is_empty() {
             out.push(Warning::PeriodGap {
                 from: all.first().cloned().unwrap_or_default(),
@@ -126,17 +224,19 @@ pub fn gaps(pairs: &BTreeSet<(String, String)>) -> Vec<Warning> {
         }
     }
     let mut holes: Vec<String> = Vec::new();
-    for (k, ps) in &by_unit {
-        let lacks: Vec<&&String> = seen.iter().filter(|p| !ps.contains(*p)).collect();
+    for (k, has) in pairs.by_unit().iter().enumerate() {
+        let lacks: Vec<&str> = pairs
+            .periods
+            .iter()
+            .zip(has)
+            .filter(|(_, h)| !**h)
+            .map(|(p, _)| p.as_str())
+            .collect();
         if !lacks.is_empty() {
             holes.push(format!(
-                "{k} ({})",
-                lacks
-                    .iter()
-                    .take(3)
-                    .map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "{} ({})",
+                pairs.units[k],
+                lacks.iter().take(3).copied().collect::<Vec<_>>().join(", ")
                     + if lacks.len() > 3 { ", …" } else { "" }
             ));
         }
@@ -151,11 +251,8 @@ pub fn gaps(pairs: &BTreeSet<(String, String)>) -> Vec<Warning> {
 mod tests {
     use super::*;
 
-    fn pairs(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
-        items
-            .iter()
-            .map(|(k, p)| (k.to_string(), p.to_string()))
-            .collect()
+    fn pairs(items: &[(&str, &str)]) -> Pairs {
+        Pairs::of(items.iter().copied())
     }
 
     #[test]

@@ -366,10 +366,8 @@ impl DataStage {
         let mut periodic = Vec::new();
         let mut unit_sets: Vec<(String, BTreeSet<String>)> = Vec::new();
         let mut columns: BTreeMap<String, String> = BTreeMap::new();
-        let mut select = vec![format!("spine.k AS {}", quote_ident(key))];
-        if let Some(p) = period {
-            select.push(format!("spine.p AS {}", quote_ident(p)));
-        }
+        // The sources' columns; the key, period and presence columns come first (below).
+        let mut select: Vec<String> = Vec::new();
         let mut joins = Vec::new();
         let mut problems = Vec::new();
         for (n, input) in inputs.iter().enumerate() {
@@ -456,16 +454,23 @@ impl DataStage {
             return Err(Error::Data(problems.join("\n")));
         }
         let all_pairs = Pairs::union(&periodic.iter().map(|(_, _, p)| p).collect::<Vec<_>>());
-        let spine = if periodic.is_empty() {
-            Spine::units(&unit_sets[0].1)
-        } else {
+        let grid = uses_lag(fw);
+        if !periodic.is_empty() {
             self.warnings.extend(gaps(&all_pairs));
-            Spine::periods(&all_pairs, uses_lag(fw))
-        };
-        self.ctx
-            .register_table(SPINE, Arc::new(spine.table()?))
-            .map_err(|e| df_err("joining the sources", e))?;
-        select.push(format!("spine.present AS {}", quote_ident(PRESENT)));
+        }
+        // One source whose rows are the spine's (no calendar filler) is read as it is, with no
+        // join. Either way the joined table is a view, computed when it is queried.
+        let direct = inputs.len() == 1 && (periodic.is_empty() || Spine::is_full(&all_pairs, grid));
+        if !direct {
+            let spine = if periodic.is_empty() {
+                Spine::units(&unit_sets[0].1)
+            } else {
+                Spine::periods(&all_pairs, grid)
+            };
+            self.ctx
+                .register_table(SPINE, Arc::new(spine.table()?))
+                .map_err(|e| df_err("joining the sources", e))?;
+        }
         // Unit-periods that one periodic source has and another lacks become missing values.
         if periodic.len() > 1 {
             for (name, _, pairs) in &periodic {
@@ -482,20 +487,36 @@ impl DataStage {
                 }
             }
         }
-        let sql = format!(
-            "SELECT {} FROM {SPINE} spine {}",
-            select.join(", "),
-            joins.join(" ")
-        );
-        let batches = self
-            .sql(&sql)
-            .map_err(|e| df_err("joining the sources", e))?;
-        let schema = batches_schema(self, &sql, &batches)?;
-        let table = MemTable::try_new(schema.clone(), vec![batches])
-            .map_err(|e| df_err("joining the sources", e))?;
-        self.ctx
-            .register_table(JOINED, Arc::new(table))
-            .map_err(|e| df_err("joining the sources", e))?;
+        let (from, present) = if direct {
+            (format!("{} s0", quote_ident(&inputs[0].name)), "TRUE")
+        } else {
+            (
+                format!("{SPINE} spine {}", joins.join(" ")),
+                "spine.present",
+            )
+        };
+        let text = |spine_col: &str, c: &str| match direct {
+            true => format!(
+                "CAST(s0.{} AS VARCHAR) AS {}",
+                quote_ident(c),
+                quote_ident(c)
+            ),
+            false => format!("spine.{spine_col} AS {}", quote_ident(c)),
+        };
+        let mut all = vec![text("k", key)];
+        all.extend(period.map(|p| text("p", p)));
+        all.extend(select);
+        all.push(format!("{present} AS {}", quote_ident(PRESENT)));
+        let sql = format!("SELECT {} FROM {from}", all.join(", "));
+        let view = expr::with_large_stack(|| {
+            self.runtime.block_on(async {
+                let df = self.ctx.sql_with_options(&sql, read_only()).await?;
+                let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+                self.ctx.register_table(JOINED, df.into_view())?;
+                Ok::<_, datafusion::error::DataFusionError>(schema)
+            })
+        });
+        let schema = view.map_err(|e| df_err("joining the sources", e))?;
         self.schema = schema;
         Ok(())
     }

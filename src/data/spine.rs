@@ -159,9 +159,14 @@ impl Spine {
         out
     }
 
-    /// Whether every row of the spine is a row of the data (no calendar filler).
-    pub fn all_present(&self) -> bool {
-        self.present.iter().all(|&p| p)
+    /// Whether the spine of `pairs` (see [`Spine::periods`]) is `pairs` itself, with no
+    /// calendar filler: always without `grid`; with it, when every unit has every period of
+    /// the calendar.
+    pub fn is_full(pairs: &Pairs, grid: bool) -> bool {
+        !grid
+            || calendar(pairs).is_some_and(|c| {
+                c.len() == pairs.periods.len() && pairs.cells.len() == c.len() * pairs.units.len()
+            })
     }
 
     /// The spine as a table with columns `k`, `p` (periodic) and `present`.
@@ -269,6 +274,16 @@ mod tests {
         assert_eq!(s.present, [true, false, true, true, false, false]);
         let s = Spine::periods(&ps, false);
         assert_eq!(s.present, [true, true, true]);
+        // With holes the grid has fillers; without a grid, or with every period, it has none.
+        assert!(!Spine::is_full(&ps, true) && Spine::is_full(&ps, false));
+        let full = pairs(&[
+            ("a", "2023-01"),
+            ("a", "2023-02"),
+            ("b", "2023-01"),
+            ("b", "2023-02"),
+        ]);
+        assert!(Spine::is_full(&full, true));
+        assert!(Spine::periods(&full, true).present.iter().all(|&p| p));
         assert_eq!(s.units, ["a", "a", "b"]);
     }
 

@@ -268,6 +268,13 @@ impl Trends {
     /// Computes every change and class from the results, with the framework's `[trend]`
     /// settings for the data's granularity.
     pub fn of(fw: &Framework, r: &Results) -> Self {
+        let every: Vec<usize> = (0..r.panel.periods.len()).collect();
+        Self::at(fw, r, &every)
+    }
+
+    /// [`Trends::of`] for the periods `periods` only (a ranking of one period needs no more);
+    /// other periods have no changes or classes.
+    pub fn at(fw: &Framework, r: &Results, periods: &[usize]) -> Self {
         let panel = &r.panel;
         let g = panel
             .periods
@@ -299,7 +306,7 @@ impl Trends {
         };
         let score = |p: usize, u: usize, n: usize| r.scores[[p, u, n]];
         let rank = |p: usize, u: usize, n: usize| r.ranks[[p, u, n]];
-        for p in 0..np {
+        for &p in periods {
             let roll = window(&panel.periods, p, rule.rolling);
             let win = window(&panel.periods, p, rule.window);
             for u in 0..nu {

@@ -91,7 +91,7 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
         let k = r.ranks[[p, u, 0]];
         (crate::evaluate::best_first(k), panel.units[u].clone())
     });
-    let trends = (fw.units.period.is_some()).then(|| crate::trend::Trends::of(fw, r));
+    let trends = (fw.units.period.is_some()).then(|| crate::trend::Trends::at(fw, r, &[p]));
     let mut t = Table::new();
     t.load_style(STYLE);
     t.set_header(header);

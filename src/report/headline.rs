@@ -138,7 +138,7 @@ fn moves(r: &Results, p: usize, q: usize, against: &str, lang: Lang) -> String {
 
 /// The headline sentences for period `p` in `lang`.
 pub fn sentences(fw: &Framework, r: &Results, p: usize, lang: Lang) -> Vec<String> {
-    let trends = fw.units.period.is_some().then(|| Trends::of(fw, r));
+    let trends = fw.units.period.is_some().then(|| Trends::at(fw, r, &[p]));
     sentences_with(fw, r, p, lang, trends.as_ref())
 }
 

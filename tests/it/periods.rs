@@ -437,3 +437,42 @@ fn the_first_failing_period_is_reported_on_any_number_of_threads() {
         );
     }
 }
+
+/// The trends of one period (what a ranking of that period shows) are those of the whole
+/// panel at that period, and nothing is computed for the others.
+#[test]
+fn the_trends_of_one_period_are_the_panels_at_that_period() {
+    use ndarray::{Axis, s};
+    let fw = kapok::load(&super::util::root().join("indicators/hongmian.toml")).unwrap();
+    let (r, _) = kapok::score(&fw, None).unwrap();
+    let all = kapok::trend::Trends::of(&fw, &r);
+    let np = r.panel.periods.len();
+    assert!(np >= 12, "{np} periods");
+    let fingerprint = |t: &kapok::trend::Trends, p: usize| {
+        format!(
+            "{:?}{:?}{:?}{:?}{:?}{:?}",
+            t.change.slice(s![p, .., ..]),
+            t.yoy.slice(s![p, .., ..]),
+            t.rank_change.slice(s![p, .., ..]),
+            t.rank_yoy.slice(s![p, .., ..]),
+            t.rolling.slice(s![p, .., ..]),
+            t.class.slice(s![p, .., ..]),
+        )
+    };
+    let mut classes = 0;
+    for p in [1, np / 2, np - 1] {
+        let one = kapok::trend::Trends::at(&fw, &r, &[p]);
+        assert_eq!(fingerprint(&one, p), fingerprint(&all, p), "period {p}");
+        classes += one.class.index_axis(Axis(0), p).iter().flatten().count();
+        for q in (0..np).filter(|&q| q != p) {
+            assert!(one.class.index_axis(Axis(0), q).iter().all(Option::is_none));
+            assert!(
+                one.rolling
+                    .index_axis(Axis(0), q)
+                    .iter()
+                    .all(|v| v.is_nan())
+            );
+        }
+    }
+    assert!(classes > 0, "no trend class was computed");
+}

@@ -424,15 +424,33 @@ fn prepare_all(
 fn run(fw: &Framework, panel: Panel, given: Option<&PanelContext>) -> Result<Results, Error> {
     let setup = Setup::new(fw, &panel, given.map(|c| &c.fills))?;
     let mut record = Record::new(fw, &panel);
+    let scorer = Scorer::new(fw);
+    if given.is_none() && per_period(fw, &panel) {
+        // Every bound is the period's own: each period is scored as soon as it is prepared,
+        // and its prepared values are not kept for the others.
+        let references = vec![None; panel.indicators.len()];
+        in_period_order(
+            0..panel.periods.len(),
+            |p, _| {
+                let one = period::prepare(fw, &panel, &setup, p)?;
+                let scored = period::score(fw, &panel, &references, p, &one.prepared, &scorer)?;
+                Ok((one, scored))
+            },
+            |p, (one, scored)| {
+                record.prepared(p, one);
+                record.scored(p, scored);
+            },
+        )?;
+        return Ok(record.into_results(fw, panel, references));
+    }
     let prepared = prepare_all(fw, &panel, &setup, |p, one| record.prepared(p, one))?;
     let references = match given {
         Some(c) => c.references.clone(),
         None => crate::bounds::references(fw, &panel, |p, j| prepared[p].x.column(j))?,
     };
-    let scorer = Scorer::new(fw);
     in_period_order(
         prepared,
-        |p, prep| period::score(fw, &panel, &references, p, prep, &scorer),
+        |p, prep| period::score(fw, &panel, &references, p, &prep, &scorer),
         |p, one| record.scored(p, one),
     )?;
     Ok(record.into_results(fw, panel, references))
@@ -548,6 +566,16 @@ impl Record {
     }
 }
 
+/// Whether every indicator of `panel` is normalised against its own period's values (no
+/// bounds over the panel, a base or a frozen file).
+fn per_period(fw: &Framework, panel: &Panel) -> bool {
+    panel.indicators.iter().all(|&node| {
+        fw.nodes[node]
+            .indicator()
+            .is_none_or(|spec| fw.normalise_of(spec).over == crate::framework::Over::Period)
+    })
+}
+
 /// One period screened, imputed, treated and normalised, as [`evaluate`] computes it: what
 /// re-weighting and re-aggregating reuse (see [`Scorer`]).
 #[derive(Clone, Debug)]
@@ -568,13 +596,8 @@ pub fn normalised_period(
     p: usize,
 ) -> Result<NormalisedPeriod, Error> {
     let setup = Setup::new(fw, &panel, None)?;
-    let per_period = panel.indicators.iter().all(|&node| {
-        fw.nodes[node]
-            .indicator()
-            .is_none_or(|spec| fw.normalise_of(spec).over == crate::framework::Over::Period)
-    });
     // Bounds over other periods need those periods prepared; per-period bounds do not.
-    let (prep, references) = if per_period {
+    let (prep, references) = if per_period(fw, &panel) {
         let prep = period::prepare(fw, &panel, &setup, p)?.prepared;
         (prep, vec![None; panel.indicators.len()])
     } else {

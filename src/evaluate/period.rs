@@ -309,11 +309,11 @@ pub(super) fn score(
     panel: &Panel,
     references: &[Option<Reference>],
     p: usize,
-    prep: Prepared,
+    prep: &Prepared,
     scorer: &Scorer,
 ) -> Result<Scored, Error> {
-    let mut normalised = normalise(fw, panel, references, p, &prep)?;
-    let rows = prep.rows;
+    let mut normalised = normalise(fw, panel, references, p, prep)?;
+    let rows = prep.rows.clone();
     let weights: Vec<f64> = fw.nodes.iter().map(|n| n.weight).collect();
     scorer
         .aggregate(&mut normalised.s, &weights)

@@ -132,8 +132,10 @@ pub struct Results {
     pub ranks: Array3<u32>,
     /// Ranks within the unit's group (when the framework has groups).
     pub group_ranks: Option<Array3<u32>>,
-    /// Indicator values after imputation, before treatment.
-    pub imputed_values: Array3<f64>,
+    /// Indicator values after imputation, before treatment, when treatment changed any of
+    /// them (else they are `treated`, and not held twice); read with
+    /// [`Results::imputed_values`].
+    imputed_values: Option<Array3<f64>>,
     /// Indicator values after imputation and treatment, before normalisation.
     pub treated: Array3<f64>,
     /// `status[[period, unit]]`.
@@ -461,7 +463,7 @@ struct Record {
     scores: Array3<f64>,
     ranks: Array3<u32>,
     group_ranks: Option<Array3<u32>>,
-    imputed_values: Array3<f64>,
+    imputed_values: Option<Array3<f64>>,
     treated: Array3<f64>,
     status: Array2<Status>,
     imputed: Array2<usize>,
@@ -483,7 +485,7 @@ impl Record {
             treated: Array3::from_elem((np, nu, ni), f64::NAN),
             status: Array2::from_elem((np, nu), Status::Absent),
             imputed: Array2::zeros((np, ni)),
-            imputed_values: Array3::from_elem((np, nu, ni), f64::NAN),
+            imputed_values: None,
             provenance: Provenance::default(),
             treatments: Vec::new(),
             empty: Vec::new(),
@@ -504,15 +506,24 @@ impl Record {
             self.provenance.set(p, u, j, how);
         }
         let prep = one.prepared;
+        let treated = prep.x.mapv(crate::format::no_negative_zero);
+        // The values after imputation are held apart from the treated values from the first
+        // period where they differ (to the bit); until then they are the same array.
+        let differs = one
+            .imputed_x
+            .iter()
+            .zip(&treated)
+            .any(|(a, b)| a.to_bits() != b.to_bits());
+        if differs && self.imputed_values.is_none() {
+            self.imputed_values = Some(self.treated.clone());
+        }
         for (k, &u) in prep.rows.iter().enumerate() {
-            self.imputed_values
-                .slice_mut(s![p, u, ..])
-                .assign(&one.imputed_x.row(k));
-            self.treated
-                .slice_mut(s![p, u, ..])
-                .zip_mut_with(&prep.x.row(k), |t, &v| {
-                    *t = crate::format::no_negative_zero(v);
-                });
+            self.treated.slice_mut(s![p, u, ..]).assign(&treated.row(k));
+            if let Some(imputed) = self.imputed_values.as_mut() {
+                imputed
+                    .slice_mut(s![p, u, ..])
+                    .assign(&one.imputed_x.row(k));
+            }
         }
         self.treatments.extend(one.treatments);
         prep
@@ -770,6 +781,12 @@ impl Results {
         } else {
             vec![Warning::OutsideBounds(beyond)]
         }
+    }
+
+    /// Indicator values after imputation, before treatment, `[[period, unit, indicator]]`
+    /// (NaN where a unit has no row or was screened out).
+    pub fn imputed_values(&self) -> &Array3<f64> {
+        self.imputed_values.as_ref().unwrap_or(&self.treated)
     }
 
     /// How unit `u`'s rank in `node` moved from period `before` to period `now`.

@@ -14,6 +14,8 @@ generator (`cargo run --release --example grid`, deterministic) and its framewor
 command in a fresh process:
 
 - kapok `score grid.toml -o kapok.parquet` (every node's score and rank, every month),
+- kapok `score grid.toml -o kapok_index.parquet --columns index` (unit, period, index score and
+  rank: the columns the peers write),
 - kapok `score grid.toml` (the latest month's ranking to the terminal; stdout discarded),
 - with --csv: kapok `score grid_csv.toml -o kapok_csv.parquet` (the same data read from CSV),
 - DuckDB (`ref_duckdb.py`: one SQL query with window functions),
@@ -125,6 +127,8 @@ def run_scale(scale: float, args, py: Path, kapok: Path, grid: Path) -> dict:
     k, n = str(VARS), str(DIMS)
     cases = {
         "kapok_out": [str(kapok), "score", "grid.toml", "-o", "kapok.parquet"],
+        "kapok_index": [str(kapok), "score", "grid.toml", "-o", "kapok_index.parquet",
+                        "--columns", "index"],
         "kapok_term": [str(kapok), "score", "grid.toml"],
     }
     if args.csv:
@@ -144,7 +148,8 @@ def run_scale(scale: float, args, py: Path, kapok: Path, grid: Path) -> dict:
             samples[c].append((wall, rss))
             log(f"  round {r + 1}/{args.rounds} {c:<10} {fmt(wall, rss)}")
     ok = True
-    for c, out in [("kapok_out", "kapok.parquet"), ("kapok_csv", "kapok_csv.parquet")]:
+    for c, out in [("kapok_out", "kapok.parquet"), ("kapok_index", "kapok_index.parquet"),
+                   ("kapok_csv", "kapok_csv.parquet")]:
         if c not in cases or "duckdb" not in cases or "numpy" not in cases:
             continue
         chk = subprocess.run(
@@ -170,7 +175,7 @@ def main():
     ap.add_argument("--grid", help="the examples/grid binary (default: build this checkout)")
     ap.add_argument("--keep", action="store_true", help="keep the generated data and outputs")
     ap.add_argument("--skip", default="", help="leave out these cases (comma-separated: kapok_out, "
-                    "kapok_term, kapok_csv, duckdb, numpy, read); kapok.parquet is then not checked")
+                    "kapok_index, kapok_term, kapok_csv, duckdb, numpy, read); kapok.parquet is then not checked")
     args = ap.parse_args()
     scales = [float(s) for s in args.scales.split(",")]
     py = venv_python(Path(args.venv))
@@ -180,7 +185,9 @@ def main():
         kapok, grid = build()
     results = [run_scale(s, args, py, kapok, grid) for s in scales]
 
-    cols = [("kapok_out", "kapok `-o out.parquet`"), ("kapok_term", "kapok, terminal only")]
+    cols = [("kapok_out", "kapok `-o out.parquet`"),
+            ("kapok_index", "kapok `-o out.parquet --columns index`"),
+            ("kapok_term", "kapok, terminal only")]
     if args.csv:
         cols.append(("kapok_csv", "kapok `-o`, CSV input"))
     cols += [("duckdb", "DuckDB"), ("numpy", "numpy/pandas"), ("read", "read Parquet only")]

@@ -3,7 +3,7 @@
 //!
 //! Readers' texts name indicators and units by their display names, without ids or backticks;
 //! the log text (`Display`) keeps the ids, as standard error always showed them. One arm of
-//! [`Warning::texts`] or [`Note::texts`] writes both languages, so neither can be left out.
+//! `Warning::texts` or `Note::texts` writes both languages, so neither can be left out.
 
 use std::fmt;
 

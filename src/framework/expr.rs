@@ -326,7 +326,7 @@ fn offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
 }
 
 /// Parses an expression, checks that it is one scalar expression over columns that depends on
-/// its inputs only (see [`Guard`]), and lists the columns it reads.
+/// its inputs only (see `Guard`), and lists the columns it reads.
 pub fn analyse(text: &str) -> Result<ExprInfo, ExprError> {
     deep(text, || analyse_here(text))
 }

@@ -1,4 +1,4 @@
-//! Framework files: spanned TOML ([`read`]) → checked [`Framework`] ([`check`]), with
+//! Framework files: spanned TOML ([`read`]) → checked [`Framework`] ([`mod@check`]), with
 //! diagnostics that point at the line to fix ([`diag`]).
 
 pub mod check;

@@ -947,7 +947,7 @@ fn recover(dir: &Path) -> Result<Vec<String>, Error> {
 /// Refuses an output directory that cannot be (re)placed: a file; a directory that is, or
 /// holds, an input or the working directory; a non-empty directory without `force`; with
 /// `force`, a directory holding anything its kapok manifest does not list (the error names
-/// those files). First puts right what a killed run left beside it (see [`recover`]); returns
+/// those files). First puts right what a killed run left beside it (see `recover`); returns
 /// notes about that to print as warnings.
 pub fn check_target(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<Vec<String>, Error> {
     own_directory(dir)?;
@@ -1011,7 +1011,7 @@ fn refuse(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), Error> {
 /// the run), then renamed into place. A previous report at `dir` (see [`check_target`]) is
 /// first moved aside to a second unique name, the new one renamed to `dir`, then the old one
 /// removed — so a crash at any point leaves the old or the new report at `dir`, or the old
-/// one beside it, where the next run puts it back ([`recover`]). On any error `dir` is left as
+/// one beside it, where the next run puts it back (`recover`). On any error `dir` is left as
 /// it was and the temporary directory is removed.
 pub fn write_bundle(
     dir: &Path,

@@ -1,6 +1,6 @@
 //! Weights from the data: every aggregate node's children weighted by what their scores say.
 //!
-//! [`derive`] takes the normalised indicator values of one period (as [`crate::evaluate`]
+//! [`derive()`] takes the normalised indicator values of one period (as [`mod@crate::evaluate`]
 //! computes them) and walks the tree bottom-up: a node's weights come from its children's
 //! scores, and a child that is itself an aggregate is scored first with the weights already
 //! derived below it (and its own aggregation method). Methods ([`Method`]):

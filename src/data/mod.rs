@@ -569,24 +569,28 @@ impl DataStage {
                 rows.push(((k.value(i), pv), row - 1));
             }
         }
-        // A repeat is named with the row before it that has the same key (and period).
+        let pairs = Pairs::of(rows.iter().map(|&(kp, _)| kp));
+        // Fewer distinct pairs than rows: some key (and period) is repeated. Each repeat is
+        // named with the row before it that has the same key; a file without repeats is not
+        // searched twice.
         let mut dups = Vec::new();
-        let mut last: HashMap<(&str, &str), usize> = HashMap::with_capacity(rows.len());
-        for &((kv, pv), r) in &rows {
-            if let Some(before) = last.insert((kv, pv), r) {
-                dups.push(format!(
-                    "`{kv}`{} in {} and {}",
-                    if pv.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (period {pv})")
-                    },
-                    at(before),
-                    at(r)
-                ));
+        if pairs.cells.len() < rows.len() {
+            let mut last: HashMap<(&str, &str), usize> = HashMap::with_capacity(rows.len());
+            for &((kv, pv), r) in &rows {
+                if let Some(before) = last.insert((kv, pv), r) {
+                    dups.push(format!(
+                        "`{kv}`{} in {} and {}",
+                        if pv.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (period {pv})")
+                        },
+                        at(before),
+                        at(r)
+                    ));
+                }
             }
         }
-        let pairs = Pairs::of(rows.iter().map(|&(kp, _)| kp));
         let mut out = Keys {
             units: pairs.units.iter().cloned().collect(),
             pairs,

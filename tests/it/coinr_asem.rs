@@ -19,6 +19,19 @@ fn expected(name: &str) -> Csv {
     Csv::read(&root().join("tests/fixtures/coinr-asem/expected").join(name))
 }
 
+/// COINr's data set after each step, with the name of kapok's stage that holds it: the raw
+/// data, then COINr's outputs.
+fn coinr_data_sets() -> [(&'static str, Csv); 6] {
+    [
+        ("raw", Csv::read(&root().join("data/coinr-asem/iData.csv"))),
+        ("denominated", expected("02_denominated.csv")),
+        ("imputed", expected("03_imputed.csv")),
+        ("screened", expected("04_screened.csv")),
+        ("treated", expected("05_treated.csv")),
+        ("normalised", expected("06_normalised.csv")),
+    ]
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
@@ -352,15 +365,7 @@ fn score_stage_writes_coinrs_data_sets() {
         assert!(o.status.success(), "{stage}: {}", super::util::texts(&o).1);
         Csv::read(&out)
     };
-    let raw = Csv::read(&root().join("data/coinr-asem/iData.csv"));
-    for (stage, want) in [
-        ("raw", raw),
-        ("denominated", expected("02_denominated.csv")),
-        ("imputed", expected("03_imputed.csv")),
-        ("screened", expected("04_screened.csv")),
-        ("treated", expected("05_treated.csv")),
-        ("normalised", expected("06_normalised.csv")),
-    ] {
+    for (stage, want) in coinr_data_sets() {
         let got = read_stage(stage);
         let unit = got.col("unit");
         let units: Vec<String> = got.rows.iter().map(|r| r[unit].clone()).collect();
@@ -452,16 +457,8 @@ fn the_audit_treatment_table_is_coinrs() {
 #[test]
 fn audit_stage_describes_coinrs_data_sets() {
     let dir = super::util::tempdir();
-    let raw = Csv::read(&root().join("data/coinr-asem/iData.csv"));
     let mut checked = 0;
-    for (stage, want) in [
-        ("raw", raw),
-        ("denominated", expected("02_denominated.csv")),
-        ("imputed", expected("03_imputed.csv")),
-        ("screened", expected("04_screened.csv")),
-        ("treated", expected("05_treated.csv")),
-        ("normalised", expected("06_normalised.csv")),
-    ] {
+    for (stage, want) in coinr_data_sets() {
         let out = dir.path().join(stage);
         let o = super::util::kapok(&[
             "audit",

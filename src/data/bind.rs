@@ -111,42 +111,68 @@ impl Panel {
                     })
             })
             .collect::<Result<_, _>>()?;
-        let mut bad: Vec<String> = Vec::new();
-        for r in 0..n {
-            let Some(k) = key_of(r) else { continue };
-            let ui = unit_ix[k];
-            let pname = period_of(r);
-            let pi = period_ix[pname];
-            present[[pi, ui]] = true;
-            if let (Some(c), Some(out)) = (&only, ranked.as_mut()) {
-                // NULL counts as false, as in a WHERE clause.
-                out[[pi, ui]] = c.is_valid(r) && c.value(r);
-            }
-            first_texts(&mut names[ui], u.name.as_ref(), &text_cols, r);
-            first_texts(&mut group_texts[ui], u.group.as_ref(), &text_cols, r);
-            if groups[ui].is_none() {
-                groups[ui] = u
-                    .group_column()
-                    .and_then(|c| cell(text_cols[c], r))
-                    .map(str::to_string);
-            }
-            for (j, col) in cols.iter().enumerate() {
-                if col.is_null(r) {
-                    continue;
+        // Each row's (period, unit). The evaluated table is not sorted: values are placed by
+        // their cell, in table order.
+        let cells: Vec<Option<(usize, usize)>> = (0..n)
+            .map(|r| key_of(r).map(|k| (period_ix[period_of(r)], unit_ix[k])))
+            .collect();
+        let mut bad: Vec<((usize, usize), String)> = Vec::new();
+        {
+            let nj = cols.len();
+            let flat = values.as_slice_mut().expect("a new array is contiguous");
+            for (r, cell) in cells.iter().enumerate() {
+                let Some((pi, ui)) = *cell else { continue };
+                present[[pi, ui]] = true;
+                if let (Some(c), Some(out)) = (&only, ranked.as_mut()) {
+                    // NULL counts as false, as in a WHERE clause.
+                    out[[pi, ui]] = c.is_valid(r) && c.value(r);
                 }
-                let v = col.value(r);
-                if v.is_finite() {
-                    values[[pi, ui, j]] = v;
-                } else {
-                    bad.push(format!(
-                        "`{}` = {v} for unit {k}{}",
-                        fw.nodes[indicators[j]].id,
-                        if pname.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", period {pname}")
-                        }
-                    ));
+                let row = &mut flat[(pi * units.len() + ui) * nj..][..nj];
+                for ((j, col), out) in cols.iter().enumerate().zip(row) {
+                    if col.is_null(r) {
+                        continue;
+                    }
+                    let v = col.value(r);
+                    if v.is_finite() {
+                        *out = v;
+                    } else {
+                        let pname = &periods[pi];
+                        bad.push((
+                            (pi, ui),
+                            format!(
+                                "`{}` = {v} for unit {}{}",
+                                fw.nodes[indicators[j]].id,
+                                units[ui],
+                                if pname.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(", period {pname}")
+                                }
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        // Listed in period and unit order (stable: one row's indicators in column order).
+        bad.sort_by_key(|(cell, _)| *cell);
+        let bad: Vec<String> = bad.into_iter().map(|(_, b)| b).collect();
+        // Names and groups are taken from a unit's first period: rows in (period, unit) order
+        // (stable: a repeated cell keeps the table order).
+        if !text_cols.is_empty() {
+            let mut order: Vec<usize> = (0..n).filter(|&r| cells[r].is_some()).collect();
+            if !order.is_sorted_by_key(|&r| cells[r]) {
+                order.sort_by_key(|&r| cells[r]);
+            }
+            for r in order {
+                let Some((_, ui)) = cells[r] else { continue };
+                first_texts(&mut names[ui], u.name.as_ref(), &text_cols, r);
+                first_texts(&mut group_texts[ui], u.group.as_ref(), &text_cols, r);
+                if groups[ui].is_none() {
+                    groups[ui] = u
+                        .group_column()
+                        .and_then(|c| cell(text_cols[c], r))
+                        .map(str::to_string);
                 }
             }
         }

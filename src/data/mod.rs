@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::{cast, concat_batches};
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::options::ArrowReadOptions;
 use datafusion::prelude::{ParquetReadOptions, SQLOptions, SessionConfig, SessionContext};
@@ -101,7 +101,15 @@ impl DataStage {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .map_err(|e| Error::Data(format!("cannot start the query runtime: {e}")))?;
-        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
+        let mut config = SessionConfig::new().with_target_partitions(1);
+        // Parquet text as plain UTF-8, as every other format reads it: keys and periods that
+        // are canonical already are then used as they are (see `canonicalise`).
+        config
+            .options_mut()
+            .execution
+            .parquet
+            .schema_force_view_types = false;
+        let ctx = SessionContext::new_with_config(config);
         let mut stage = Self {
             runtime,
             ctx,
@@ -272,25 +280,41 @@ impl DataStage {
         Ok(())
     }
 
+    /// The result of query `q` as one batch; errors name `what`.
+    fn read(&self, q: &str, what: &str) -> Result<RecordBatch, Error> {
+        let batches = self.sql(q).map_err(|e| df_err(what, e))?;
+        let schema = batches_schema(self, q, &batches)?;
+        concat_batches(&schema, &batches).map_err(|e| df_err(what, e))
+    }
+
     /// Rewrites a registered table's unit key and period columns into canonical text (see
-    /// [`canon`]): as read from its file, and again after its `query`.
+    /// [`canon`]): as read from its file, and again after its `query`. Only those two columns
+    /// are read to find out; a table whose keys and periods are canonical text already stays
+    /// as it is registered (a Parquet or Arrow file is not read into memory), and any other is
+    /// read once more and registered with the rewritten columns.
     fn canonicalise(&mut self, fw: &Framework, input: &Input, queried: bool) -> Result<(), Error> {
         let key = fw.units.key.as_str();
         let period = fw.units.period.as_deref();
         let name = input.name.as_str();
         let schema = self.table_schema(name)?;
-        let has = |c: &str| schema.fields().iter().any(|f| f.name() == c);
-        if !has(key) && !period.is_some_and(has) {
+        let cols: Vec<usize> = (0..schema.fields().len())
+            .filter(|&c| {
+                let n = schema.field(c).name();
+                n == key || Some(n.as_str()) == period
+            })
+            .collect();
+        if cols.is_empty() {
             return Ok(());
         }
         let what = format!("source `{name}` ({})", input.path.display());
-        let batches = self
-            .sql(&format!("SELECT * FROM {}", quote_ident(name)))
-            .map_err(|e| df_err(&what, e))?;
-        let schema = batches.first().map_or(schema, RecordBatch::schema);
-        let batch = concat_batches(&schema, &batches).map_err(|e| df_err(&what, e))?;
-        let locate = |c: usize, r: usize| self.place(input, queried, r, Some(c));
-        let (batch, report) = canon::canonicalise(&batch, key, period, &locate);
+        let listed: Vec<String> = cols
+            .iter()
+            .map(|&c| quote_ident(schema.field(c).name()))
+            .collect();
+        let table = quote_ident(name);
+        let keys = self.read(&format!("SELECT {} FROM {table}", listed.join(", ")), &what)?;
+        let locate = |c: usize, r: usize| self.place(input, queried, r, Some(cols[c]));
+        let (canonical, report) = canon::canonicalise(&keys, key, period, &locate);
         if !report.problems.is_empty() {
             return Err(Error::Data(format!(
                 "{what}: {}",
@@ -313,6 +337,26 @@ impl DataStage {
             self.granularities.retain(|(n, _, _)| n != name);
             self.granularities.push((name.to_string(), g, first));
         }
+        let unchanged =
+            (0..cols.len()).all(|i| canonical.column(i).as_ref() == keys.column(i).as_ref());
+        if unchanged {
+            return Ok(());
+        }
+        // Rows come in the same order as the first read (one partition, in file order).
+        let whole = self.read(&format!("SELECT * FROM {table}"), &what)?;
+        let mut fields: Vec<Field> = whole
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        let mut columns = whole.columns().to_vec();
+        for (i, &c) in cols.iter().enumerate() {
+            fields[c] = canonical.schema().field(i).clone();
+            columns[c] = canonical.column(i).clone();
+        }
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+            .map_err(|e| df_err(&what, e))?;
         self.ctx
             .deregister_table(name)
             .map_err(|e| df_err(&what, e))?;
@@ -842,10 +886,8 @@ impl DataStage {
         // (calendar fillers included, so that windows count periods), then the rows that are
         // really there are kept.
         let mut cols: Vec<(String, String)> = vec![(quote_ident(&u.key), u.key.clone())];
-        let mut order = vec![quote_ident(&u.key)];
         if let Some(p) = &u.period {
             cols.push((quote_ident(p), p.clone()));
-            order.insert(0, quote_ident(p));
         }
         let named = u.name_columns().into_iter().chain(u.group_columns());
         for c in named {
@@ -883,12 +925,12 @@ impl DataStage {
             .chain([quote_ident(PRESENT)])
             .collect();
         let outer: Vec<String> = cols.iter().map(|(_, name)| quote_ident(name)).collect();
+        // Not sorted here: `Panel::bind` places each row by its unit and period.
         Ok(format!(
-            "SELECT {} FROM (SELECT {} FROM {table}) WHERE {} ORDER BY {}",
+            "SELECT {} FROM (SELECT {} FROM {table}) WHERE {}",
             outer.join(", "),
             inner.join(", "),
             quote_ident(PRESENT),
-            order.join(", ")
         ))
     }
 

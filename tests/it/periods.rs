@@ -476,3 +476,52 @@ fn the_trends_of_one_period_are_the_panels_at_that_period() {
     }
     assert!(classes > 0, "no trend class was computed");
 }
+
+/// The evaluated table is not sorted by period and unit: rows in any order bind to the same
+/// panel. A unit's name is the one of its first period, and values that are not finite are
+/// listed in period and unit order, whatever the order of the file's rows.
+#[test]
+fn rows_in_any_order_give_the_same_panel_names_and_messages() {
+    let head = FRAMEWORK_HEAD.replace("period = \"month\"", "period = \"month\"\nname = \"name\"");
+    let rows = [
+        "a,2023-01,甲,1",
+        "b,2023-01,乙,2",
+        "a,2023-02,甲改,3",
+        "b,2023-02,乙改,0",
+        "a,2023-03,甲,0",
+        "b,2023-03,乙,6",
+    ];
+    let run = |order: &[usize], expr: &str| {
+        let dir = tempdir();
+        let lines: Vec<&str> = order.iter().map(|&i| rows[i]).collect();
+        let csv = format!("code,month,name,x\n{}\n", lines.join("\n"));
+        std::fs::write(
+            dir.path().join("f.toml"),
+            one_indicator_framework(&head, expr),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("monthly.csv"), csv).unwrap();
+        let fw = kapok::framework::load(&dir.path().join("f.toml")).unwrap();
+        kapok::read_panel(&fw, None)
+            .map(|(p, _)| p)
+            .map_err(|e| e.to_string())
+    };
+    let sorted = run(&[0, 1, 2, 3, 4, 5], "x").unwrap();
+    for order in [[5, 4, 3, 2, 1, 0], [3, 0, 5, 1, 4, 2]] {
+        let panel = run(&order, "x").unwrap();
+        assert_eq!(
+            format!("{panel:?}"),
+            format!("{sorted:?}"),
+            "rows {order:?}"
+        );
+        // Named as in its first period, 2023-01, although a later row comes first.
+        assert_eq!(panel.unit_name(0, kapok::framework::Lang::Zh), "甲");
+        assert_eq!(panel.unit_name(1, kapok::framework::Lang::Zh), "乙");
+        assert_eq!(panel.values[[1, 0, 0]], 3.0);
+        // 1 / 0 in 2023-02 (unit b) and 2023-03 (unit a): listed in period order.
+        let e = run(&order, "1 / x").unwrap_err();
+        let b = e.find("unit b, period 2023-02").expect(&e);
+        let a = e.find("unit a, period 2023-03").expect(&e);
+        assert!(b < a, "{e}");
+    }
+}

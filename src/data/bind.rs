@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, StringArray,
+};
 use datafusion::arrow::datatypes::Float64Type;
 use ndarray::{Array2, Array3};
 
@@ -43,19 +45,25 @@ pub struct Panel {
 }
 
 impl Panel {
-    /// Builds the panel from the evaluated table (see `DataStage::evaluate`).
-    pub fn bind(fw: &Framework, table: &RecordBatch) -> Result<Self, Error> {
+    /// Builds the panel from the evaluated table, as the batches DataFusion returned it (see
+    /// `DataStage::evaluate`): they are read in place, not copied into one table first.
+    pub fn bind(fw: &Framework, batches: &[RecordBatch]) -> Result<Self, Error> {
         let u = &fw.units;
         // Text columns are read in place: no string is copied per row.
-        let text = |name: &str| -> Option<ArrayRef> {
-            super::as_text(table.column_by_name(name)?.as_ref()).ok()
+        let text = |name: &str| -> Option<Vec<ArrayRef>> {
+            batches
+                .iter()
+                .map(|b| super::as_text(b.column_by_name(name)?.as_ref()).ok())
+                .collect()
         };
-        let keys_col =
+        let keys_arr =
             text(&u.key).ok_or_else(|| Error::Data(format!("no unit key column `{}`", u.key)))?;
-        let keys = keys_col.as_string::<i32>();
+        let keys: Vec<&StringArray> = keys_arr.iter().map(|a| a.as_string::<i32>()).collect();
         let periods_arr = u.period.as_deref().and_then(text);
-        let periods_col = periods_arr.as_ref().map(|c| c.as_string::<i32>());
-        let mut text_arrs: BTreeMap<&str, ArrayRef> = BTreeMap::new();
+        let periods_col: Option<Vec<&StringArray>> = periods_arr
+            .as_ref()
+            .map(|c| c.iter().map(|a| a.as_string::<i32>()).collect());
+        let mut text_arrs: BTreeMap<&str, Vec<ArrayRef>> = BTreeMap::new();
         for (what, cols) in [("name", u.name_columns()), ("group", u.group_columns())] {
             for c in cols {
                 let col = text(c).ok_or_else(|| {
@@ -66,29 +74,47 @@ impl Panel {
                 text_arrs.insert(c, col);
             }
         }
-        let text_cols: BTreeMap<&str, &StringArray> = text_arrs
-            .iter()
-            .map(|(c, a)| (*c, a.as_string::<i32>()))
+        // Per batch: each text column by name.
+        let text_cols: Vec<BTreeMap<&str, &StringArray>> = (0..batches.len())
+            .map(|b| {
+                text_arrs
+                    .iter()
+                    .map(|(c, a)| (*c, a[b].as_string::<i32>()))
+                    .collect()
+            })
             .collect();
-        let n = table.num_rows();
-        let only = match (&fw.rank.only, table.column_by_name(super::RANK_ONLY)) {
-            (None, _) => None,
-            (Some(_), Some(c)) => Some(c.as_boolean().clone()),
-            (Some(_), None) => {
-                return Err(Error::Data(
-                    "the [rank] only condition was not evaluated".to_string(),
-                ));
-            }
+        let only: Option<Vec<BooleanArray>> = match &fw.rank.only {
+            None => None,
+            Some(_) => Some(
+                batches
+                    .iter()
+                    .map(|b| {
+                        b.column_by_name(super::RANK_ONLY)
+                            .map(|c| c.as_boolean().clone())
+                    })
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| {
+                        Error::Data("the [rank] only condition was not evaluated".to_string())
+                    })?,
+            ),
         };
-        let key_of = |r: usize| keys.is_valid(r).then(|| keys.value(r));
+        // Every row, as (batch, row in the batch).
+        let rows = || {
+            batches
+                .iter()
+                .enumerate()
+                .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |i| (b, i)))
+        };
+        let key_of = |(b, i): (usize, usize)| keys[b].is_valid(i).then(|| keys[b].value(i));
         // A row without a period is in the one empty period (cross-sectional data).
-        let period_of = |r: usize| {
+        let period_of = |(b, i): (usize, usize)| {
             periods_col
-                .and_then(|c| c.is_valid(r).then(|| c.value(r)))
+                .as_ref()
+                .and_then(|c| c[b].is_valid(i).then(|| c[b].value(i)))
                 .unwrap_or("")
         };
-        let (units, unit_ix) = super::spine::intern((0..n).filter_map(key_of));
-        let (periods, period_ix) = super::spine::intern((0..n).map(period_of));
+        let (units, unit_ix) = super::spine::intern(rows().filter_map(key_of));
+        let (periods, period_ix) = super::spine::intern(rows().map(period_of));
         let indicators = fw.indicators();
         let mut values =
             Array3::from_elem((periods.len(), units.len(), indicators.len()), f64::NAN);
@@ -99,40 +125,48 @@ impl Panel {
         let mut names: Vec<[Option<String>; 2]> = vec![[None, None]; units.len()];
         let mut group_texts: Vec<[Option<String>; 2]> = vec![[None, None]; units.len()];
         let mut groups: Vec<Option<String>> = vec![None; units.len()];
-        let cols: Vec<_> = indicators
+        // Per batch, per indicator.
+        let cols: Vec<Vec<Float64Array>> = batches
             .iter()
-            .map(|&i| {
-                let name = format!("ind.{}", fw.nodes[i].id);
-                table
-                    .column_by_name(&name)
-                    .map(|c| c.as_primitive::<Float64Type>().clone())
-                    .ok_or_else(|| {
-                        Error::Data(format!("indicator `{}` was not evaluated", fw.nodes[i].id))
+            .map(|b| {
+                indicators
+                    .iter()
+                    .map(|&i| {
+                        let name = format!("ind.{}", fw.nodes[i].id);
+                        b.column_by_name(&name)
+                            .map(|c| c.as_primitive::<Float64Type>().clone())
+                            .ok_or_else(|| {
+                                Error::Data(format!(
+                                    "indicator `{}` was not evaluated",
+                                    fw.nodes[i].id
+                                ))
+                            })
                     })
+                    .collect::<Result<_, _>>()
             })
             .collect::<Result<_, _>>()?;
         // Each row's (period, unit). The evaluated table is not sorted: values are placed by
         // their cell, in table order.
-        let cells: Vec<Option<(usize, usize)>> = (0..n)
-            .map(|r| key_of(r).map(|k| (period_ix[period_of(r)], unit_ix[k])))
+        let cells: Vec<Option<(usize, usize)>> = rows()
+            .map(|at| key_of(at).map(|k| (period_ix[period_of(at)], unit_ix[k])))
             .collect();
         let mut bad: Vec<((usize, usize), String)> = Vec::new();
         {
-            let nj = cols.len();
+            let nj = indicators.len();
             let flat = values.as_slice_mut().expect("a new array is contiguous");
-            for (r, cell) in cells.iter().enumerate() {
+            for ((b, i), cell) in rows().zip(&cells) {
                 let Some((pi, ui)) = *cell else { continue };
                 present[[pi, ui]] = true;
                 if let (Some(c), Some(out)) = (&only, ranked.as_mut()) {
                     // NULL counts as false, as in a WHERE clause.
-                    out[[pi, ui]] = c.is_valid(r) && c.value(r);
+                    out[[pi, ui]] = c[b].is_valid(i) && c[b].value(i);
                 }
                 let row = &mut flat[(pi * units.len() + ui) * nj..][..nj];
-                for ((j, col), out) in cols.iter().enumerate().zip(row) {
-                    if col.is_null(r) {
+                for ((j, col), out) in cols[b].iter().enumerate().zip(row) {
+                    if col.is_null(i) {
                         continue;
                     }
-                    let v = col.value(r);
+                    let v = col.value(i);
                     if v.is_finite() {
                         *out = v;
                     } else {
@@ -159,19 +193,22 @@ impl Panel {
         let bad: Vec<String> = bad.into_iter().map(|(_, b)| b).collect();
         // Names and groups are taken from a unit's first period: rows in (period, unit) order
         // (stable: a repeated cell keeps the table order).
-        if !text_cols.is_empty() {
-            let mut order: Vec<usize> = (0..n).filter(|&r| cells[r].is_some()).collect();
-            if !order.is_sorted_by_key(|&r| cells[r]) {
-                order.sort_by_key(|&r| cells[r]);
+        if !text_arrs.is_empty() {
+            let mut order: Vec<((usize, usize), (usize, usize))> = rows()
+                .zip(&cells)
+                .filter_map(|(at, cell)| cell.map(|c| (c, at)))
+                .collect();
+            if !order.is_sorted_by_key(|(cell, _)| *cell) {
+                order.sort_by_key(|(cell, _)| *cell);
             }
-            for r in order {
-                let Some((_, ui)) = cells[r] else { continue };
-                first_texts(&mut names[ui], u.name.as_ref(), &text_cols, r);
-                first_texts(&mut group_texts[ui], u.group.as_ref(), &text_cols, r);
+            for ((_, ui), (b, i)) in order {
+                let cols = &text_cols[b];
+                first_texts(&mut names[ui], u.name.as_ref(), cols, i);
+                first_texts(&mut group_texts[ui], u.group.as_ref(), cols, i);
                 if groups[ui].is_none() {
                     groups[ui] = u
                         .group_column()
-                        .and_then(|c| cell(text_cols[c], r))
+                        .and_then(|c| cell(cols[c], i))
                         .map(str::to_string);
                 }
             }

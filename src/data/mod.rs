@@ -936,33 +936,34 @@ impl DataStage {
 
     /// Evaluates every indicator expression: one row per unit and period, columns unit key,
     /// period, name, group (when present) and `ind.<id>` per indicator.
-    pub fn evaluate(&self, fw: &Framework) -> Result<RecordBatch, Error> {
+    /// The table comes as the batches DataFusion returns, not copied into one.
+    pub fn evaluate(&self, fw: &Framework) -> Result<Vec<RecordBatch>, Error> {
         self.check_expressions(fw)?;
         let sql = self
             .select_sql(fw, &fw.indicators(), true)
             .map_err(|e| Error::Data(e.message))?;
         let batches = self.sql(&sql).map_err(|e| self.locate_failure(fw, &e))?;
-        let schema = batches_schema(self, &sql, &batches)?;
-        let table = concat_batches(&schema, &batches)
-            .map_err(|e| df_err("evaluating the indicators", e))?;
-        self.no_empty_indicator(fw, &table)?;
-        Ok(table)
+        self.no_empty_indicator(fw, &batches)?;
+        Ok(batches)
     }
 
     /// An indicator with no value for any unit in any period is an error naming the empty
     /// columns it reads and their sources. (One empty in some periods only, like a `lag` in
     /// the first period, is left out of those periods with a warning.)
-    fn no_empty_indicator(&self, fw: &Framework, table: &RecordBatch) -> Result<(), Error> {
-        if table.num_rows() == 0 {
+    fn no_empty_indicator(&self, fw: &Framework, batches: &[RecordBatch]) -> Result<(), Error> {
+        if batches.iter().all(|b| b.num_rows() == 0) {
             return Err(Error::Data("the joined data have no rows".into()));
         }
         let mut problems = Vec::new();
         for i in fw.indicators() {
             let node = &fw.nodes[i];
-            let Some(col) = table.column_by_name(&format!("ind.{}", node.id)) else {
+            let name = format!("ind.{}", node.id);
+            let cols: Option<Vec<&ArrayRef>> =
+                batches.iter().map(|b| b.column_by_name(&name)).collect();
+            let Some(cols) = cols else {
                 continue;
             };
-            if col.null_count() < col.len() {
+            if cols.iter().any(|c| c.null_count() < c.len()) {
                 continue;
             }
             let spec = node.indicator().expect("indicator nodes only");

@@ -506,19 +506,22 @@ impl Record {
             self.provenance.set(p, u, j, how);
         }
         let prep = one.prepared;
-        let treated = prep.x.mapv(crate::format::no_negative_zero);
+        let treated = |v: &f64| crate::format::no_negative_zero(*v);
         // The values after imputation are held apart from the treated values from the first
         // period where they differ (to the bit); until then they are the same array.
-        let differs = one
-            .imputed_x
-            .iter()
-            .zip(&treated)
-            .any(|(a, b)| a.to_bits() != b.to_bits());
-        if differs && self.imputed_values.is_none() {
+        let differs = self.imputed_values.is_none()
+            && one
+                .imputed_x
+                .iter()
+                .zip(&prep.x)
+                .any(|(a, b)| a.to_bits() != treated(b).to_bits());
+        if differs {
             self.imputed_values = Some(self.treated.clone());
         }
         for (k, &u) in prep.rows.iter().enumerate() {
-            self.treated.slice_mut(s![p, u, ..]).assign(&treated.row(k));
+            self.treated
+                .slice_mut(s![p, u, ..])
+                .zip_mut_with(&prep.x.row(k), |out, v| *out = treated(v));
             if let Some(imputed) = self.imputed_values.as_mut() {
                 imputed
                     .slice_mut(s![p, u, ..])

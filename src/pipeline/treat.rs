@@ -77,7 +77,12 @@ pub struct TreatReport {
 }
 
 fn passes(x: &[f64], skew_t: f64, kurt_t: f64) -> bool {
-    match (stats::skew(x), stats::kurt(x)) {
+    within(stats::skew_kurt(x), skew_t, kurt_t)
+}
+
+/// Whether skewness and kurtosis `(skew, kurt)` are within COINr's thresholds.
+fn within(moments: (Option<f64>, Option<f64>), skew_t: f64, kurt_t: f64) -> bool {
+    match moments {
         (Some(s), Some(k)) => s.abs() < skew_t || k < kurt_t,
         _ => false,
     }
@@ -138,11 +143,13 @@ fn log_transform(mut col: ArrayViewMut1<f64>, method: &Treat) -> Result<TreatRep
     for (c, v) in col.iter_mut().zip(&y) {
         *c = *v;
     }
+    let (skew_before, kurt_before) = stats::skew_kurt(&orig);
+    let (skew_after, kurt_after) = stats::skew_kurt(&y);
     Ok(TreatReport {
-        skew_before: stats::skew(&orig),
-        kurt_before: stats::kurt(&orig),
-        skew_after: stats::skew(&y),
-        kurt_after: stats::kurt(&y),
+        skew_before,
+        kurt_before,
+        skew_after,
+        kurt_after,
         nwin: 0,
         outcome: TreatOutcome::Log,
         points: (0..orig.len())
@@ -155,7 +162,7 @@ fn log_transform(mut col: ArrayViewMut1<f64>, method: &Treat) -> Result<TreatRep
 /// COINr's default treatment (winsorisation with the log fallback).
 fn treat_coinr(mut col: ArrayViewMut1<f64>, method: &Treat) -> TreatReport {
     let orig: Vec<f64> = col.to_vec();
-    let (sk0, kt0) = (stats::skew(&orig), stats::kurt(&orig));
+    let (sk0, kt0) = stats::skew_kurt(&orig);
     let mut report = TreatReport {
         skew_before: sk0,
         kurt_before: kt0,
@@ -177,7 +184,7 @@ fn treat_coinr(mut col: ArrayViewMut1<f64>, method: &Treat) -> TreatReport {
     let (Some(_), Some(_)) = (sk0, kt0) else {
         return report;
     };
-    if passes(&orig, skew_t, kurt_t) {
+    if within((sk0, kt0), skew_t, kurt_t) {
         report.outcome = TreatOutcome::Passed;
         return report;
     }
@@ -223,8 +230,7 @@ fn treat_coinr(mut col: ArrayViewMut1<f64>, method: &Treat) -> TreatReport {
             .collect();
         report.outcome = TreatOutcome::Log;
     }
-    report.skew_after = stats::skew(&x);
-    report.kurt_after = stats::kurt(&x);
+    (report.skew_after, report.kurt_after) = stats::skew_kurt(&x);
     for (c, v) in col.iter_mut().zip(&x) {
         *c = *v;
     }

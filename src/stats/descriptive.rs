@@ -114,6 +114,30 @@ pub fn kurt<'a>(x: impl IntoIterator<Item = &'a f64>) -> Option<f64> {
     Some(((n + 1.0) * (r - 3.0) + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0)))
 }
 
+/// [`skew`] and [`kurt`] of the same values, from one pass over them: equal to the two
+/// computed apart, bit for bit.
+pub fn skew_kurt<'a>(x: impl IntoIterator<Item = &'a f64>) -> (Option<f64>, Option<f64>) {
+    let v = present(x);
+    if v.len() < 3 {
+        return (None, None);
+    }
+    let n = v.len() as f64;
+    let Some(m) = mean_of(&v) else {
+        return (None, None);
+    };
+    let (s2, s3, s4) = central_sums(&v, m);
+    if s2 <= 0.0 {
+        return (None, None);
+    }
+    let g = n.sqrt() * s3 / s2.powf(1.5);
+    let skew = g * (n * (n - 1.0)).sqrt() / (n - 2.0);
+    let kurt = (v.len() >= 4).then(|| {
+        let r = n * s4 / (s2 * s2);
+        ((n + 1.0) * (r - 3.0) + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0))
+    });
+    (Some(skew), kurt)
+}
+
 /// Smallest and largest present value; `None` if there are none.
 pub fn min_max<'a>(x: impl IntoIterator<Item = &'a f64>) -> Option<(f64, f64)> {
     x.into_iter()
@@ -232,6 +256,22 @@ mod tests {
                 _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
             };
             proptest::prop_assert_eq!(median(&x), want);
+        }
+
+        /// One pass gives what [`skew`] and [`kurt`] give apart, to the bit: with missing
+        /// values, ties, constant columns and fewer than 3 or 4 values.
+        #[test]
+        fn skew_and_kurt_in_one_pass_are_the_two_apart(
+            cells in proptest::collection::vec((-50i16..50, proptest::bool::weighted(0.1)), 0..40)
+        ) {
+            let x: Vec<f64> = cells
+                .iter()
+                .map(|&(v, missing)| if missing { f64::NAN } else { f64::from(v) * 0.37 })
+                .collect();
+            let bits = |v: Option<f64>| v.map(f64::to_bits);
+            let (s, k) = skew_kurt(&x);
+            proptest::prop_assert_eq!(bits(s), bits(skew(&x)));
+            proptest::prop_assert_eq!(bits(k), bits(kurt(&x)));
         }
     }
 }

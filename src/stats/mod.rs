@@ -17,5 +17,5 @@ pub mod descriptive;
 pub mod pca;
 
 pub use correlation::{complete_rows, covariance, cronbach_alpha, pearson, ranks, spearman};
-pub use descriptive::{kurt, mean, median, min_max, sd, skew, unique_share, zero_share};
+pub use descriptive::{kurt, mean, median, min_max, sd, skew, skew_kurt, unique_share, zero_share};
 pub use pca::{Pca, first_component};

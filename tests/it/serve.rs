@@ -30,7 +30,11 @@ fn the_server_answers_a_ping_and_names_a_bad_parameter() {
         Some("application/json; charset=utf-8")
     );
     assert!(s.url.starts_with("http://127.0.0.1:"), "{}", s.url);
-    assert!(s.stderr.lock().unwrap().contains("Ctrl-C to stop"));
+    assert!(
+        s.says("Ctrl-C to stop", Duration::from_secs(30)),
+        "{}",
+        s.stderr.lock().unwrap()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -74,6 +74,21 @@ impl Server {
         }
     }
 
+    /// Whether the server's standard error says `needle` within `wait`: standard error is read
+    /// by its own thread, which may not have caught up with standard output yet.
+    pub fn says(&self, needle: &str, wait: Duration) -> bool {
+        let until = std::time::Instant::now() + wait;
+        loop {
+            if self.stderr.lock().unwrap().contains(needle) {
+                return true;
+            }
+            if std::time::Instant::now() > until {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `GET path` (e.g. `/api/score?w.safety=2`) with `Host: <addr>`.
     pub fn get(&self, path: &str) -> Response {
         get(&self.addr, path, &self.addr)

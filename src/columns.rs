@@ -448,9 +448,9 @@ impl<'a> Table<'a> {
                 v.is_finite().then_some(v)
             })))
         };
-        let rank = |a: &ndarray::Array3<u32>, c: usize| -> ArrayRef {
+        let rank = |a: &dyn Fn(usize, usize) -> u32| -> ArrayRef {
             Arc::new(UInt32Array::from_iter(rows.iter().map(|&(p, u)| {
-                let v = a[[p, u, c]];
+                let v = a(p, u);
                 (v > 0).then_some(v)
             })))
         };
@@ -472,8 +472,14 @@ impl<'a> Table<'a> {
                     text(&|_, u| &g[u])
                 }
                 Source::Score(node) => num(&r.scores, node),
-                Source::Rank(node) => rank(&r.ranks, node),
-                Source::GroupRank(node) => rank(r.group_ranks.as_ref().expect("group ranks"), node),
+                Source::Rank(node) => {
+                    let a = r.node_ranks(node);
+                    rank(&|p, u| a[[p, u]])
+                }
+                Source::GroupRank(node) => {
+                    let a = r.group_ranks.as_ref().expect("group ranks");
+                    rank(&|p, u| a[[p, u, node]])
+                }
                 Source::Raw(j) => num(&panel.values, j),
                 Source::Imputed(j) => Arc::new(StringArray::from_iter(
                     r.provenance

@@ -305,7 +305,7 @@ impl Trends {
             class: Array3::from_elem((np, nu, nk), None),
         };
         let score = |p: usize, u: usize, n: usize| r.scores[[p, u, n]];
-        let rank = |p: usize, u: usize, n: usize| r.ranks[[p, u, n]];
+        let rank = |p: usize, u: usize, n: usize| r.rank(p, u, n);
         for &p in periods {
             let roll = window(&panel.periods, p, rule.rolling);
             let win = window(&panel.periods, p, rule.window);

@@ -356,7 +356,7 @@ impl<'a> Ctx<'a> {
             .filter(|&u| !self.score(p, u, 0).is_nan())
             .collect();
         v.sort_by(|&a, &b| {
-            let (ra, rb) = (self.r.ranks[[p, a, 0]], self.r.ranks[[p, b, 0]]);
+            let (ra, rb) = (self.r.rank(p, a, 0), self.r.rank(p, b, 0));
             let key = crate::evaluate::best_first;
             key(ra)
                 .cmp(&key(rb))
@@ -391,7 +391,7 @@ impl<'a> Ctx<'a> {
 
     /// Rank of a unit on the index in period `p` (None when unranked).
     pub fn rank(&self, p: usize, u: usize) -> Option<u32> {
-        Some(self.r.ranks[[p, u, 0]]).filter(|&r| r > 0)
+        Some(self.r.rank(p, u, 0)).filter(|&r| r > 0)
     }
 
     /// Whether maps write every unit's name (not for hundreds of streets).

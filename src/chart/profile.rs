@@ -552,7 +552,7 @@ pub fn distributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
                     ))
                     .map_err(de)?;
                 }
-                let rank = r.ranks[[p, unit, i]];
+                let rank = r.rank(p, unit, i);
                 let label = if x.is_finite() {
                     format!("{}  #{rank}", ctx.fmt(x))
                 } else {

@@ -88,7 +88,7 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
         .filter(|&u| r.status[[p, u]] != crate::evaluate::Status::Absent)
         .collect();
     rows.sort_by_key(|&u| {
-        let k = r.ranks[[p, u, 0]];
+        let k = r.rank(p, u, 0);
         (crate::evaluate::best_first(k), panel.units[u].clone())
     });
     let trends = (fw.units.period.is_some()).then(|| crate::trend::Trends::at(fw, r, &[p]));
@@ -96,7 +96,7 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
     t.load_style(STYLE);
     t.set_header(header);
     for u in rows {
-        let now = r.ranks[[p, u, 0]];
+        let now = r.rank(p, u, 0);
         let mut line = vec![
             if now == 0 {
                 "–".to_string()
@@ -163,7 +163,7 @@ pub fn compare(fw: &Framework, r: &Results, p: usize, q: usize, lang: Lang) -> S
         })
         .collect();
     rows.sort_by_key(|&u| {
-        let k = r.ranks[[p, u, 0]];
+        let k = r.rank(p, u, 0);
         (crate::evaluate::best_first(k), panel.units[u].clone())
     });
     let rank = |k: u32| {
@@ -177,7 +177,7 @@ pub fn compare(fw: &Framework, r: &Results, p: usize, q: usize, lang: Lang) -> S
     t.load_style(STYLE);
     t.set_header(header);
     for u in rows {
-        let (now, then) = (r.ranks[[p, u, 0]], r.ranks[[q, u, 0]]);
+        let (now, then) = (r.rank(p, u, 0), r.rank(q, u, 0));
         let mut line = vec![
             panel.units[u].clone(),
             panel.unit_name(u, lang).to_string(),

@@ -127,9 +127,12 @@ pub struct Results {
     /// The panel the results were computed from (raw values, units, periods).
     pub panel: Panel,
     /// `scores[[period, unit, node]]`; NaN = no score. Indicator nodes hold normalised values.
+    /// Ranks are computed from these scores when first asked for: change them only on a copy
+    /// of results whose ranks were not read.
     pub scores: Array3<f64>,
-    /// `ranks[[period, unit, node]]`; 0 = no rank.
-    pub ranks: Array3<u32>,
+    /// Each node's ranks, computed when first asked for: read with [`Results::rank`] and
+    /// [`Results::node_ranks`].
+    ranks: Ranks,
     /// Ranks within the unit's group (when the framework has groups).
     pub group_ranks: Option<Array3<u32>>,
     /// Indicator values after imputation, before treatment, when treatment changed any of
@@ -255,22 +258,84 @@ fn panel_prepass(fw: &Framework, panel: &Panel) -> Result<PanelFills, Error> {
 /// decimals when the framework asks (as publishers rank on published values), negated when
 /// lower is better, and `NaN` (no rank) for units outside `[rank] only`.
 fn rank_keys(fw: &Framework, node: usize, scores: ArrayView1<f64>, ranked: &[bool]) -> Array1<f64> {
-    let scale = fw.rank.digits.map(|d| 10f64.powi(d as i32));
-    let sign = if fw.nodes[node].lower_is_better {
-        -1.0
-    } else {
-        1.0
-    };
+    keys_of(
+        fw.rank.digits,
+        fw.nodes[node].lower_is_better,
+        scores.iter().copied(),
+        ranked.iter().copied(),
+    )
+}
+
+/// [`rank_keys`] from the framework's ranking rule: decimals and direction.
+fn keys_of(
+    digits: Option<u32>,
+    lower_is_better: bool,
+    scores: impl Iterator<Item = f64>,
+    ranked: impl Iterator<Item = bool>,
+) -> Array1<f64> {
+    let scale = digits.map(|d| 10f64.powi(d as i32));
+    let sign = if lower_is_better { -1.0 } else { 1.0 };
     scores
-        .iter()
         .zip(ranked)
-        .map(|(&x, &keep)| match (keep, scale) {
+        .map(|(x, keep)| match (keep, scale) {
             (false, _) => f64::NAN,
             // Compared as whole numbers of 10^-digits, so equal published values tie exactly.
             (true, Some(k)) => sign * (x * k).round(),
             (true, None) => sign * x,
         })
         .collect()
+}
+
+/// The ranks of every node, each computed from the results' scores the first time it is
+/// asked for: writing the index alone, or printing a ranking, ranks one node, not the whole
+/// tree. A node's ranks are those ranking its scores per period would give (see
+/// [`rank_scores`]).
+#[derive(Clone, Debug)]
+struct Ranks {
+    /// `[rank] digits` of the framework.
+    digits: Option<u32>,
+    /// Per node: whether lower scores rank first.
+    lower_is_better: Vec<bool>,
+    /// Per node: `[[period, unit]]`, 0 = no rank, once computed.
+    nodes: Vec<std::sync::OnceLock<Array2<u32>>>,
+}
+
+impl Ranks {
+    fn new(fw: &Framework) -> Self {
+        Self {
+            digits: fw.rank.digits,
+            lower_is_better: fw.nodes.iter().map(|n| n.lower_is_better).collect(),
+            nodes: fw
+                .nodes
+                .iter()
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+        }
+    }
+
+    /// Node `node`'s ranks in every period of `scores` (`[[period, unit, node]]`), units
+    /// outside `ranked` (`[[period, unit]]`, when the framework limits ranking) unranked. Runs
+    /// on the calling thread: it is called inside parallel work, and a node's ranks are computed
+    /// once, under its lock.
+    fn of(&self, node: usize, scores: &Array3<f64>, ranked: Option<&Array2<bool>>) -> &Array2<u32> {
+        self.nodes[node].get_or_init(|| {
+            let (np, nu, _) = scores.dim();
+            let mut out = Array2::zeros((np, nu));
+            for p in 0..np {
+                let keys = keys_of(
+                    self.digits,
+                    self.lower_is_better[node],
+                    scores.slice(s![p, .., node]).iter().copied(),
+                    (0..nu).map(|u| ranked.is_none_or(|r| r[[p, u]])),
+                );
+                let r = pipeline::rank_desc(keys.view());
+                for (o, r) in out.row_mut(p).iter_mut().zip(r) {
+                    *o = r.unwrap_or(0);
+                }
+            }
+            out
+        })
+    }
 }
 
 /// Which units are forced in or out of screening, and each unit's group number.
@@ -461,7 +526,6 @@ fn run(fw: &Framework, panel: Panel, given: Option<&PanelContext>) -> Result<Res
 /// What evaluation records per period, in the results' arrays (see [`Results`]).
 struct Record {
     scores: Array3<f64>,
-    ranks: Array3<u32>,
     group_ranks: Option<Array3<u32>>,
     imputed_values: Option<Array3<f64>>,
     treated: Array3<f64>,
@@ -480,7 +544,6 @@ impl Record {
         let nn = fw.nodes.len();
         Self {
             scores: Array3::from_elem((np, nu, nn), f64::NAN),
-            ranks: Array3::zeros((np, nu, nn)),
             group_ranks: panel.groups.as_ref().map(|_| Array3::zeros((np, nu, nn))),
             treated: Array3::from_elem((np, nu, ni), f64::NAN),
             status: Array2::from_elem((np, nu), Status::Absent),
@@ -539,7 +602,6 @@ impl Record {
             self.scores
                 .slice_mut(s![p, u, ..])
                 .zip_mut_with(&s.row(k), |t, &v| *t = crate::format::no_negative_zero(v));
-            self.ranks.slice_mut(s![p, u, ..]).assign(&one.ranks.row(k));
             if let (Some(out), Some(g)) = (self.group_ranks.as_mut(), one.group_ranks.as_ref()) {
                 out.slice_mut(s![p, u, ..]).assign(&g.row(k));
             }
@@ -563,7 +625,7 @@ impl Record {
     ) -> Results {
         Results {
             scores: self.scores,
-            ranks: self.ranks,
+            ranks: Ranks::new(fw),
             group_ranks: self.group_ranks,
             imputed_values: self.imputed_values,
             treated: self.treated,
@@ -794,7 +856,19 @@ impl Results {
 
     /// How unit `u`'s rank in `node` moved from period `before` to period `now`.
     pub fn rank_change(&self, node: usize, before: usize, now: usize, u: usize) -> RankChange {
-        RankChange::between(self.ranks[[before, u, node]], self.ranks[[now, u, node]])
+        RankChange::between(self.rank(before, u, node), self.rank(now, u, node))
+    }
+
+    /// Unit `u`'s rank in `node` in period `p`: 1 = best, ties share the lower rank, 0 = no
+    /// rank (no score, or outside `[rank] only`).
+    pub fn rank(&self, p: usize, u: usize, node: usize) -> u32 {
+        self.node_ranks(node)[[p, u]]
+    }
+
+    /// Node `node`'s ranks, `[[period, unit]]` (0 = no rank), computed on first use.
+    pub fn node_ranks(&self, node: usize) -> &Array2<u32> {
+        self.ranks
+            .of(node, &self.scores, self.panel.ranked.as_ref())
     }
 
     /// Warnings of the evaluation: indicators empty in whole periods, units without a score.

@@ -296,14 +296,13 @@ pub(super) struct Scored {
     pub rows: Vec<usize>,
     /// The normalised columns and what normalising found; `s` holds every node's score.
     pub normalised: Normalised,
-    /// `ranks[[row, node]]`; 0 = no rank.
-    pub ranks: Array2<u32>,
     /// Ranks within the unit's group (when the framework has groups).
     pub group_ranks: Option<Array2<u32>>,
 }
 
 /// Pass 2 of period `p`: normalises, aggregates up the tree with the framework's weights,
-/// and ranks every node.
+/// and ranks every node within its group when the framework has groups (ranks over all units
+/// are computed from the results when asked for).
 pub(super) fn score(
     fw: &Framework,
     panel: &Panel,
@@ -319,28 +318,23 @@ pub(super) fn score(
         .aggregate(&mut normalised.s, &weights)
         .map_err(|(node, e)| super::aggregation_error(fw, panel, &rows, p, node, &e))?;
     let s = &normalised.s;
-    let ranked: Vec<bool> = rows
-        .iter()
-        .map(|&u| panel.ranked.as_ref().is_none_or(|r| r[[p, u]]))
-        .collect();
-    let mut ranks = Array2::zeros(s.dim());
-    let mut group_ranks = prep.groups.as_ref().map(|_| Array2::zeros(s.dim()));
-    for node in 0..fw.nodes.len() {
-        let keys = rank_keys(fw, node, s.column(node), &ranked);
-        let r = pipeline::rank_desc(keys.view());
-        ranks
-            .column_mut(node)
-            .assign(&Array1::from_iter(r.iter().map(|r| r.unwrap_or(0))));
-        if let (Some(g), Some(out)) = (&prep.groups, group_ranks.as_mut()) {
+    let group_ranks = prep.groups.as_ref().map(|g| {
+        let ranked: Vec<bool> = rows
+            .iter()
+            .map(|&u| panel.ranked.as_ref().is_none_or(|r| r[[p, u]]))
+            .collect();
+        let mut out = Array2::zeros(s.dim());
+        for node in 0..fw.nodes.len() {
+            let keys = rank_keys(fw, node, s.column(node), &ranked);
             let gr = pipeline::rank_desc_within(keys.view(), g);
             out.column_mut(node)
                 .assign(&Array1::from_iter(gr.iter().map(|r| r.unwrap_or(0))));
         }
-    }
+        out
+    });
     Ok(Scored {
         rows,
         normalised,
-        ranks,
         group_ranks,
     })
 }

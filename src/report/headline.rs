@@ -50,7 +50,7 @@ fn join(names: &[String], lang: Lang) -> String {
 fn movers(r: &Results, p: usize, q: usize, up: bool) -> (Vec<usize>, i64) {
     let nu = r.panel.units.len();
     let changes: Vec<(usize, i64)> = (0..nu)
-        .filter_map(|u| trend::rank_change(r.ranks[[p, u, 0]], r.ranks[[q, u, 0]]).map(|d| (u, d)))
+        .filter_map(|u| trend::rank_change(r.rank(p, u, 0), r.rank(q, u, 0)).map(|d| (u, d)))
         .map(|(u, d)| (u, if up { d } else { -d }))
         .filter(|&(_, d)| d > 0)
         .collect();
@@ -62,7 +62,7 @@ fn movers(r: &Results, p: usize, q: usize, up: bool) -> (Vec<usize>, i64) {
         .filter(|c| c.1 == best)
         .map(|c| c.0)
         .collect();
-    units.sort_by_key(|&u| (r.ranks[[p, u, 0]], r.panel.units[u].clone()));
+    units.sort_by_key(|&u| (r.rank(p, u, 0), r.panel.units[u].clone()));
     (units, best)
 }
 
@@ -76,7 +76,7 @@ fn moves(r: &Results, p: usize, q: usize, against: &str, lang: Lang) -> String {
     let part = |units: &[usize], k: i64, rising: bool| -> String {
         let shown: Vec<String> = units.iter().take(3).map(|&u| name(u)).collect();
         let more = units.len().saturating_sub(3);
-        let rank = r.ranks[[p, units[0], 0]];
+        let rank = r.rank(p, units[0], 0);
         match lang {
             Lang::Zh => {
                 let who = if more > 0 {
@@ -159,9 +159,9 @@ fn sentences_with(
 
     // Leaders.
     let mut ranked: Vec<usize> = (0..panel.units.len())
-        .filter(|&u| r.ranks[[p, u, 0]] > 0)
+        .filter(|&u| r.rank(p, u, 0) > 0)
         .collect();
-    ranked.sort_by_key(|&u| (r.ranks[[p, u, 0]], panel.units[u].clone()));
+    ranked.sort_by_key(|&u| (r.rank(p, u, 0), panel.units[u].clone()));
     if let Some(&first) = ranked.first() {
         let score = fmt_value(r.scores[[p, first, 0]]);
         let next: Vec<usize> = ranked.iter().skip(1).take(2).copied().collect();
@@ -174,18 +174,18 @@ fn sentences_with(
             };
             let rest = match next.len() {
                 0 => String::new(),
-                1 => format!("，{}位列第{}", names[0], zh_rank(r.ranks[[p, next[0], 0]])),
+                1 => format!("，{}位列第{}", names[0], zh_rank(r.rank(p, next[0], 0))),
                 _ => format!(
                     "，{}分列第{}、{}位",
                     names.join("、"),
-                    zh_rank(r.ranks[[p, next[0], 0]]),
-                    zh_rank(r.ranks[[p, next[1], 0]])
+                    zh_rank(r.rank(p, next[0], 0)),
+                    zh_rank(r.rank(p, next[1], 0))
                 ),
             };
             format!(
                 "{when}{}以 {score} 的得分位列{index}第{}{rest}。",
                 name(first),
-                zh_rank(r.ranks[[p, first, 0]])
+                zh_rank(r.rank(p, first, 0))
             )
         } else {
             let when = if period.is_empty() {
@@ -193,7 +193,7 @@ fn sentences_with(
             } else {
                 format!("In {period}, ")
             };
-            let lead = if r.ranks[[p, first, 0]] == 1 {
+            let lead = if r.rank(p, first, 0) == 1 {
                 "leads"
             } else {
                 "ranks first in"

@@ -486,7 +486,7 @@ impl Page<'_, '_> {
                     None if rep.rank(u, 0).is_some() => rep.t("新", "new").into(),
                     None => "–".into(),
                 };
-                let before = rep.r.ranks[[q, u, 0]];
+                let before = rep.r.rank(q, u, 0);
                 let tip = if before > 0 {
                     format!("{}: {before}", panel.periods[q])
                 } else {

@@ -286,14 +286,14 @@ impl Report<'_> {
             .filter(|&u| self.r.status[[self.p, u]] != Status::Absent)
             .collect();
         rows.sort_by_key(|&u| {
-            let k = self.r.ranks[[self.p, u, 0]];
+            let k = self.r.rank(self.p, u, 0);
             (crate::evaluate::best_first(k), panel.units[u].clone())
         });
         rows
     }
 
     pub fn rank(&self, u: usize, node: usize) -> Option<u32> {
-        Some(self.r.ranks[[self.p, u, node]]).filter(|&k| k > 0)
+        Some(self.r.rank(self.p, u, node)).filter(|&k| k > 0)
     }
 
     pub fn group_rank(&self, u: usize) -> Option<u32> {
@@ -305,9 +305,7 @@ impl Report<'_> {
     }
 
     pub fn prev_rank(&self, u: usize) -> Option<u32> {
-        self.prev
-            .map(|q| self.r.ranks[[q, u, 0]])
-            .filter(|&k| k > 0)
+        self.prev.map(|q| self.r.rank(q, u, 0)).filter(|&k| k > 0)
     }
 
     /// `↑2`, `↓1`, `=`, `new`, `–`; empty when there is no previous period.

@@ -237,7 +237,7 @@ fn history(rep: &Report, u: usize, h: &mut String) {
         rep.t("排名", "Rank")
     );
     for &q in &periods {
-        let k = Some(rep.r.ranks[[q, u, 0]]).filter(|&k| k > 0);
+        let k = Some(rep.r.rank(q, u, 0)).filter(|&k| k > 0);
         let _ = write!(h, "<td class=\"n\">{}</td>", rank(k));
     }
     h.push_str("</tr></tbody>\n</table></div>\n");

@@ -279,7 +279,7 @@ fn ranking(rep: &Report, name: &'static str) -> Sheet {
                 row.extend([change_cell(rep, u, q), Cell::Int(rep.prev_rank(u))]);
             }
             if let Some(q) = year_ago {
-                let before = Some(rep.r.ranks[[q, u, 0]]).filter(|&k| k > 0);
+                let before = Some(rep.r.rank(q, u, 0)).filter(|&k| k > 0);
                 row.extend([change_cell(rep, u, q), Cell::Int(before)]);
             }
             row.extend(unit_cells(rep, u));

@@ -157,7 +157,7 @@ fn full_run(fw: &Framework, panel: &Panel, p: usize, o: &Overrides, nodes: &[usi
     for u in 0..nu {
         for (k, &node) in nodes.iter().enumerate() {
             scores[u * nodes.len() + k] = res.scores[[p, u, node]];
-            ranks[u * nodes.len() + k] = res.ranks[[p, u, node]];
+            ranks[u * nodes.len() + k] = res.rank(p, u, node);
         }
     }
     Ok((scores, ranks))

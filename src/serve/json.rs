@@ -33,7 +33,7 @@ pub fn score(m: &Model, s: &Scored) -> Value {
         .into_iter()
         .map(|(u, row)| {
             let rank = row.and_then(|k| s.ranks[k]).unwrap_or(0);
-            let official = m.official.ranks[[p, u, 0]];
+            let official = m.official.rank(p, u, 0);
             let status = match (row, m.official.status[[p, u]]) {
                 (None, _) | (_, Status::Screened) => "screened",
                 (Some(k), _) if s.scores[[k, 0]].is_nan() => "missing",

@@ -121,7 +121,7 @@ fn every_step_matches_coinr() {
         units,
     );
     assert_eq!(n, 51 * (49 + 11));
-    let ranks = |u: usize, h: &str| node(h).map(|i| f64::from(r.ranks[[0, u, i]]));
+    let ranks = |u: usize, h: &str| node(h).map(|i| f64::from(r.rank(0, u, i)));
     let n = compare(
         "08_results_full_ranks",
         &expected("08_results_full_ranks.csv"),
@@ -139,7 +139,7 @@ fn the_final_ranking_matches_coinr() {
         let u = r.panel.units.iter().position(|k| k == &row[0]).unwrap();
         assert_eq!(r.panel.unit_name(u, kapok::framework::Lang::Zh), row[1]);
         assert!(close(r.scores[[0, u, 0]], num(&row[2])), "{}", row[0]);
-        assert_eq!(r.ranks[[0, u, 0]].to_string(), row[3], "{}", row[0]);
+        assert_eq!(r.rank(0, u, 0).to_string(), row[3], "{}", row[0]);
     }
 }
 

@@ -771,7 +771,7 @@ fn full_chain_carry_forward_then_panel_minmax_matches_coinr() {
             let p = r.panel.period_index(&row[ct]).unwrap();
             for (c, h) in csv.header.iter().enumerate().skip(2) {
                 if h == "Rank" {
-                    assert_eq!(f64::from(r.ranks[[p, u, 0]]), num(&row[c]));
+                    assert_eq!(f64::from(r.rank(p, u, 0)), num(&row[c]));
                     continue;
                 }
                 let node = fw.node_by_id(&kapok::import::coinr::to_id(h)).unwrap();

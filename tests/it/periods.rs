@@ -386,7 +386,8 @@ fn periods_evaluated_in_parallel_give_the_results_of_one_thread() {
                 .unwrap();
             pool.install(|| {
                 let res = kapok::evaluate(&fw, panel.clone()).unwrap();
-                format!("{res:?}\n{:?}", res.warnings())
+                let ranks: Vec<_> = (0..fw.nodes.len()).map(|n| res.node_ranks(n)).collect();
+                format!("{ranks:?}\n{res:?}\n{:?}", res.warnings())
             })
         };
         let one = on(1);

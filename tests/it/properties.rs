@@ -89,7 +89,7 @@ fn index_by_unit(fw: &Framework, p: Panel) -> Option<Vec<(String, f64, u32)>> {
             (
                 r.panel.units[u].clone(),
                 r.scores[[0, u, 0]],
-                r.ranks[[0, u, 0]],
+                r.rank(0, u, 0),
             )
         })
         .collect();
@@ -179,7 +179,7 @@ proptest! {
                 let s: Vec<f64> = (0..vals.len()).map(|u| r.scores[[0, u, node]]).collect();
                 for u in 0..vals.len() {
                     let better = s.iter().filter(|&&v| v > s[u]).count() as u32;
-                    prop_assert_eq!(r.ranks[[0, u, node]], better + 1);
+                    prop_assert_eq!(r.rank(0, u, node), better + 1);
                 }
             }
         }

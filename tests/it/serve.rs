@@ -1250,7 +1250,7 @@ fn random_queries_never_panic_and_rank_as_the_whole_pipeline_does() {
         let p = s.period;
         let n = s.ranks.iter().flatten().count() as u32;
         for (k, &u) in s.rows.iter().enumerate() {
-            let want = full.ranks[[p, u, 0]];
+            let want = full.rank(p, u, 0);
             prop_assert_eq!(
                 s.ranks[k].unwrap_or(0),
                 want,
@@ -1271,7 +1271,7 @@ fn random_queries_never_panic_and_rank_as_the_whole_pipeline_does() {
         }
         for u in 0..m.panel.units.len() {
             if !s.rows.contains(&u) {
-                prop_assert_eq!(full.ranks[[p, u, 0]], 0, "{:?}: unit {} unscored", raw, u);
+                prop_assert_eq!(full.rank(p, u, 0), 0, "{:?}: unit {} unscored", raw, u);
             }
         }
         Ok(())

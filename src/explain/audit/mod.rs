@@ -489,7 +489,7 @@ fn removal(
     let diffs: Vec<u32> = units
         .iter()
         .filter_map(|&u| {
-            let (a, b) = (nominal.ranks[[0, u, 0]], r.ranks[[0, u, 0]]);
+            let (a, b) = (nominal.rank(0, u, 0), r.rank(0, u, 0));
             (a > 0 && b > 0).then(|| a.abs_diff(b))
         })
         .collect();

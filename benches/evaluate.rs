@@ -76,7 +76,10 @@ fn main() {
         let fw = load(&root.join(file)).expect("framework loads");
         let (panel, _) = read_panel(&fw, None).expect("data load");
         let t_eval = time(|| {
-            black_box(ranked(&fw, evaluate(&fw, panel.clone()).expect("evaluates")));
+            black_box(ranked(
+                &fw,
+                evaluate(&fw, panel.clone()).expect("evaluates"),
+            ));
         });
         let t_floor = time(|| {
             black_box(floor(&panel));

@@ -542,22 +542,10 @@ impl Typing {
         self.nonblank = true;
         self.code |= is_code(v);
         if self.int {
-            match whole_number(v) {
-                Some(i) => self.ints.push(i),
-                None => {
-                    self.int = false;
-                    self.ints = Vec::new();
-                }
-            }
+            still(&mut self.int, &mut self.ints, whole_number(v));
         }
         if self.float {
-            match plain_number(v) {
-                Some(f) => self.floats.push(f),
-                None => {
-                    self.float = false;
-                    self.floats = Vec::new();
-                }
-            }
+            still(&mut self.float, &mut self.floats, plain_number(v));
         }
         if self.boolean {
             self.boolean = truth(v).is_some();
@@ -597,6 +585,18 @@ impl Typing {
             Typed::Boolean
         } else {
             Typed::Text
+        }
+    }
+}
+
+/// Keeps `value` when it was read, else the column is not of this type (`alive` turns false)
+/// and what was kept for it is dropped.
+fn still<T>(alive: &mut bool, values: &mut Vec<T>, value: Option<T>) {
+    match value {
+        Some(v) => values.push(v),
+        None => {
+            *alive = false;
+            *values = Vec::new();
         }
     }
 }
@@ -717,16 +717,7 @@ fn type_column(values: &[Option<&str>]) -> (DataType, ArrayRef) {
     fn trimmed<'a>(v: &Option<&'a str>) -> Option<&'a str> {
         v.map(str::trim).filter(|v| !v.is_empty())
     }
-    let int = |v: &str| {
-        let body = v.strip_prefix('-').unwrap_or(v);
-        (!body.is_empty() && body.bytes().all(|c| c.is_ascii_digit()))
-            .then(|| v.parse::<i64>().ok())
-            .flatten()
-    };
-    let code = |v: &str| {
-        let body = v.strip_prefix('-').unwrap_or(v);
-        body.len() > 1 && body.starts_with('0') && body.bytes().all(|c| c.is_ascii_digit())
-    };
+    let (int, code, boolean) = (whole_number, is_code, truth);
     if present.iter().any(|v| code(v)) {
         // `0101` is a code, not the number 101.
         return (DataType::Utf8, Arc::new(StringArray::from(values.to_vec())));
@@ -745,11 +736,6 @@ fn type_column(values: &[Option<&str>]) -> (DataType, ArrayRef) {
             .collect();
         return (DataType::Float64, Arc::new(a));
     }
-    let boolean = |v: &str| match v.to_ascii_lowercase().as_str() {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
-    };
     if present.iter().all(|v| v.is_empty() || boolean(v).is_some()) {
         let a: BooleanArray = values
             .iter()

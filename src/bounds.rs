@@ -273,8 +273,9 @@ fn freezable(m: &Normalise) -> bool {
 
 /// The rows of the bounds `results` were computed with: one per indicator whose method depends
 /// on the data's min, max, mean or sd. An indicator normalised per period gets the bounds of
-/// period `p` (the period reported); indicators without any value are left out.
-pub fn rows(fw: &Framework, results: &crate::Results, p: usize) -> Vec<Row> {
+/// period `p` (the period reported); indicators without any value are left out. The results
+/// must keep their treated values ([`crate::Keep::Stages`]).
+pub fn rows(fw: &Framework, results: &crate::Results, p: usize) -> Result<Vec<Row>, Error> {
     let panel = &results.panel;
     let mut out = Vec::new();
     for (j, &node) in panel.indicators.iter().enumerate() {
@@ -288,9 +289,8 @@ pub fn rows(fw: &Framework, results: &crate::Results, p: usize) -> Vec<Row> {
         let (bounds, over, periods) = match results.references.get(j).cloned().flatten() {
             Some(r) => (r.bounds, r.over, r.periods),
             None => {
-                let col: Vec<f64> = (0..panel.units.len())
-                    .map(|u| results.treated[[p, u, j]])
-                    .collect();
+                let treated = results.treated()?;
+                let col: Vec<f64> = (0..panel.units.len()).map(|u| treated[[p, u, j]]).collect();
                 match Bounds::of(&col, spec.direction) {
                     Some(b) => (b, "period".into(), panel.periods[p].clone()),
                     None => continue,
@@ -311,7 +311,7 @@ pub fn rows(fw: &Framework, results: &crate::Results, p: usize) -> Vec<Row> {
             values: [min, max, mean, bounds.sd],
         });
     }
-    out
+    Ok(out)
 }
 
 /// A CSV field, quoted when it needs to be.

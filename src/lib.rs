@@ -47,7 +47,7 @@ use std::path::Path;
 
 pub use data::{DataStage, Panel};
 pub use error::{Error, Result};
-pub use evaluate::{Results, evaluate};
+pub use evaluate::{Keep, Results, evaluate, evaluate_keeping};
 pub use framework::{Framework, load};
 pub use messages::Warning;
 
@@ -74,8 +74,18 @@ pub fn read_raw_panel(fw: &Framework, data: Option<&Path>) -> Result<Panel> {
 
 /// The whole chain: data → panel → results, with every warning collected.
 pub fn score(fw: &Framework, data: Option<&Path>) -> Result<(Results, Vec<Warning>)> {
+    score_keeping(fw, data, Keep::Stages)
+}
+
+/// [`score`], keeping of the pipeline's intermediate values only what `keep` says (see
+/// [`evaluate_keeping`]).
+pub fn score_keeping(
+    fw: &Framework,
+    data: Option<&Path>,
+    keep: Keep,
+) -> Result<(Results, Vec<Warning>)> {
     let (panel, mut warnings) = read_panel(fw, data)?;
-    let results = evaluate(fw, panel)?;
+    let results = evaluate_keeping(fw, panel, keep)?;
     warnings.extend(results.warnings());
     Ok((results, warnings))
 }

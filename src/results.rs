@@ -89,8 +89,8 @@ impl Results {
             }
             Stage::Denominated => &self.panel.values,
             Stage::Screened if !fw.defaults.screen.after_impute => &self.panel.values,
-            Stage::Imputed | Stage::Screened => self.imputed_values(),
-            Stage::Treated => &self.treated,
+            Stage::Imputed | Stage::Screened => self.imputed_values()?,
+            Stage::Treated => self.treated()?,
             Stage::Normalised => &self.scores,
         })
     }

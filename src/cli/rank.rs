@@ -23,7 +23,8 @@ pub struct RankArgs {
 /// Runs `kapok rank`.
 pub fn run(a: &RankArgs) -> Result<(), Error> {
     let fw = a.run.framework(a.period.as_deref())?;
-    let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
+    let (results, warnings) =
+        crate::score_keeping(&fw, a.run.data.as_deref(), crate::Keep::Scores)?;
     super::warn(&warnings);
     let lang = a.run.lang;
     if let Some(note) = crate::report::untranslated(&fw, &results.panel, lang) {

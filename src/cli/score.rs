@@ -67,7 +67,13 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     if let Some(b) = &a.save_bounds {
         crate::io::guard_inputs(b, &a.run.inputs(&fw))?;
     }
-    let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
+    // The values before normalisation are kept only for what writes them.
+    let keep = if a.stage.is_some() || a.save_bounds.is_some() {
+        crate::Keep::Stages
+    } else {
+        crate::Keep::Scores
+    };
+    let (results, warnings) = crate::score_keeping(&fw, a.run.data.as_deref(), keep)?;
     super::warn(&warnings);
     let period = match &a.period {
         Some(p) => Some(super::pick_period(&results.panel, Some(p), &warnings)?),
@@ -75,7 +81,7 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     };
     if let Some(b) = &a.save_bounds {
         let p = super::pick_period(&results.panel, a.period.as_deref(), &warnings)?;
-        let rows = crate::bounds::rows(&fw, &results, p);
+        let rows = crate::bounds::rows(&fw, &results, p)?;
         crate::io::guard_inputs(b, &a.run.inputs(&fw))?;
         crate::bounds::write(b, &rows)?;
         eprintln!(

@@ -29,6 +29,17 @@ pub enum Status {
     Missing,
 }
 
+/// What evaluation keeps of the pipeline's intermediate values, besides scores and ranks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Keep {
+    /// The indicator values after imputation and after treatment too (COINr's data sets,
+    /// the report's profiles, saved bounds): one or two more arrays the size of the panel.
+    #[default]
+    Stages,
+    /// Scores only: what the results table, rankings and trends need.
+    Scores,
+}
+
 /// How a unit's rank moved between two periods (rank 1 = best).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RankChange {
@@ -139,8 +150,9 @@ pub struct Results {
     /// them (else they are `treated`, and not held twice); read with
     /// [`Results::imputed_values`].
     imputed_values: Option<Array3<f64>>,
-    /// Indicator values after imputation and treatment, before normalisation.
-    pub treated: Array3<f64>,
+    /// Indicator values after imputation and treatment, before normalisation, when kept
+    /// ([`Keep::Stages`]); read with [`Results::treated`].
+    treated: Option<Array3<f64>>,
     /// `status[[period, unit]]`.
     pub status: Array2<Status>,
     /// Cells filled by imputation, per period and indicator column.
@@ -340,6 +352,8 @@ impl Ranks {
 
 /// Which units are forced in or out of screening, and each unit's group number.
 struct Setup {
+    /// What the run keeps besides scores.
+    keep: Keep,
     group_ids: Option<Vec<usize>>,
     forced_all: Vec<Option<bool>>,
     /// The panel steps' fills, computed once over the raw panel.
@@ -349,7 +363,12 @@ struct Setup {
 impl Setup {
     /// The setup of `panel`; the panel imputation's fills are `fills` when given (a period
     /// taken out of a larger panel), else computed from `panel`.
-    fn new(fw: &Framework, panel: &Panel, fills: Option<&PanelFills>) -> Result<Self, Error> {
+    fn new(
+        fw: &Framework,
+        panel: &Panel,
+        fills: Option<&PanelFills>,
+        keep: Keep,
+    ) -> Result<Self, Error> {
         let group_ids: Option<Vec<usize>> = panel.groups.as_ref().map(|g| {
             let mut names: Vec<&String> = g.iter().collect();
             names.sort();
@@ -380,6 +399,7 @@ impl Setup {
             })
             .collect();
         Ok(Self {
+            keep,
             group_ids,
             forced_all,
             fills: match fills {
@@ -410,7 +430,14 @@ struct Prepared {
 /// reference (the period itself, the panel, a base or a frozen file, see [`crate::bounds`]);
 /// pass 2 normalises, aggregates and ranks every period.
 pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
-    run(fw, panel, None)
+    run(fw, panel, None, Keep::Stages)
+}
+
+/// [`evaluate`], keeping of the intermediate values only what `keep` says: with
+/// [`Keep::Scores`], [`Results::treated`] and [`Results::imputed_values`] are not kept, which
+/// saves one or two arrays the size of the panel and the time to fill them.
+pub fn evaluate_keeping(fw: &Framework, panel: Panel, keep: Keep) -> Result<Results, Error> {
+    run(fw, panel, None, keep)
 }
 
 /// What scoring one period taken out of a panel needs from the whole panel to be scored as it
@@ -427,7 +454,7 @@ pub struct PanelContext {
 /// The context of period `p` of `panel` (see [`PanelContext`]): pass 1 of [`evaluate`] over
 /// every period of `panel`.
 pub fn context(fw: &Framework, panel: &Panel, p: usize) -> Result<PanelContext, Error> {
-    let setup = Setup::new(fw, panel, None)?;
+    let setup = Setup::new(fw, panel, None, Keep::Scores)?;
     let prepared = prepare_all(fw, panel, &setup, |_, one| one.prepared)?;
     Ok(PanelContext {
         references: crate::bounds::references(fw, panel, |q, j| prepared[q].x.column(j))?,
@@ -443,7 +470,7 @@ pub fn evaluate_against(
     one: Panel,
     context: &PanelContext,
 ) -> Result<Results, Error> {
-    run(fw, one, Some(context))
+    run(fw, one, Some(context), Keep::Stages)
 }
 
 /// Runs `work` on every item (the items are periods, in order) in parallel, a few periods per
@@ -488,9 +515,14 @@ fn prepare_all(
     Ok(prepared)
 }
 
-fn run(fw: &Framework, panel: Panel, given: Option<&PanelContext>) -> Result<Results, Error> {
-    let setup = Setup::new(fw, &panel, given.map(|c| &c.fills))?;
-    let mut record = Record::new(fw, &panel);
+fn run(
+    fw: &Framework,
+    panel: Panel,
+    given: Option<&PanelContext>,
+    keep: Keep,
+) -> Result<Results, Error> {
+    let setup = Setup::new(fw, &panel, given.map(|c| &c.fills), keep)?;
+    let mut record = Record::new(fw, &panel, keep);
     let scorer = Scorer::new(fw);
     if given.is_none() && per_period(fw, &panel) {
         // Every bound is the period's own: each period is scored as soon as it is prepared,
@@ -528,7 +560,8 @@ struct Record {
     scores: Array3<f64>,
     group_ranks: Option<Array3<u32>>,
     imputed_values: Option<Array3<f64>>,
-    treated: Array3<f64>,
+    /// `None` when the run keeps scores only.
+    treated: Option<Array3<f64>>,
     status: Array2<Status>,
     imputed: Array2<usize>,
     treatments: Vec<Treatment>,
@@ -539,13 +572,13 @@ struct Record {
 
 impl Record {
     /// Nothing recorded yet: every score `NaN`, every unit absent.
-    fn new(fw: &Framework, panel: &Panel) -> Self {
+    fn new(fw: &Framework, panel: &Panel, keep: Keep) -> Self {
         let (np, nu, ni) = panel.values.dim();
         let nn = fw.nodes.len();
         Self {
             scores: Array3::from_elem((np, nu, nn), f64::NAN),
             group_ranks: panel.groups.as_ref().map(|_| Array3::zeros((np, nu, nn))),
-            treated: Array3::from_elem((np, nu, ni), f64::NAN),
+            treated: (keep == Keep::Stages).then(|| Array3::from_elem((np, nu, ni), f64::NAN)),
             status: Array2::from_elem((np, nu), Status::Absent),
             imputed: Array2::zeros((np, ni)),
             imputed_values: None,
@@ -568,31 +601,29 @@ impl Record {
         for (u, j, how) in one.filled {
             self.provenance.set(p, u, j, how);
         }
-        let prep = one.prepared;
-        let treated = |v: &f64| crate::format::no_negative_zero(*v);
-        // The values after imputation are held apart from the treated values from the first
-        // period where they differ (to the bit); until then they are the same array.
-        let differs = self.imputed_values.is_none()
-            && one
-                .imputed_x
-                .iter()
-                .zip(&prep.x)
-                .any(|(a, b)| a.to_bits() != treated(b).to_bits());
-        if differs {
-            self.imputed_values = Some(self.treated.clone());
-        }
-        for (k, &u) in prep.rows.iter().enumerate() {
-            self.treated
-                .slice_mut(s![p, u, ..])
-                .zip_mut_with(&prep.x.row(k), |out, v| *out = treated(v));
-            if let Some(imputed) = self.imputed_values.as_mut() {
-                imputed
-                    .slice_mut(s![p, u, ..])
-                    .assign(&one.imputed_x.row(k));
+        self.treatments.extend(one.treatments);
+        if let (Some(all), Some(imputed_x)) = (self.treated.as_mut(), one.imputed_x) {
+            let prep = &one.prepared;
+            let treated = |v: &f64| crate::format::no_negative_zero(*v);
+            // The values after imputation are held apart from the treated values from the
+            // first period where they differ (to the bit); until then they are the same array.
+            let differs = self.imputed_values.is_none()
+                && imputed_x
+                    .iter()
+                    .zip(&prep.x)
+                    .any(|(a, b)| a.to_bits() != treated(b).to_bits());
+            if differs {
+                self.imputed_values = Some(all.clone());
+            }
+            for (k, &u) in prep.rows.iter().enumerate() {
+                all.slice_mut(s![p, u, ..])
+                    .zip_mut_with(&prep.x.row(k), |out, v| *out = treated(v));
+                if let Some(imputed) = self.imputed_values.as_mut() {
+                    imputed.slice_mut(s![p, u, ..]).assign(&imputed_x.row(k));
+                }
             }
         }
-        self.treatments.extend(one.treatments);
-        prep
+        one.prepared
     }
 
     /// Records pass 2 of period `p`: scores, ranks and status.
@@ -671,7 +702,7 @@ pub fn normalised_period(
     panel: Panel,
     p: usize,
 ) -> Result<NormalisedPeriod, Error> {
-    let setup = Setup::new(fw, &panel, None)?;
+    let setup = Setup::new(fw, &panel, None, Keep::Scores)?;
     // Bounds over other periods need those periods prepared; per-period bounds do not.
     let (prep, references) = if per_period(fw, &panel) {
         let prep = period::prepare(fw, &panel, &setup, p)?.prepared;
@@ -687,7 +718,7 @@ pub fn normalised_period(
 /// Every period of `panel` screened, imputed, treated and normalised as [`evaluate`] does it,
 /// without aggregating: [`normalised_period`] for each period, with pass 1 run once.
 pub fn normalised_periods(fw: &Framework, panel: Panel) -> Result<Vec<NormalisedPeriod>, Error> {
-    let setup = Setup::new(fw, &panel, None)?;
+    let setup = Setup::new(fw, &panel, None, Keep::Scores)?;
     let prepared = prepare_all(fw, &panel, &setup, |_, one| one.prepared)?;
     let references = crate::bounds::references(fw, &panel, |q, j| prepared[q].x.column(j))?;
     let mut out = Vec::with_capacity(prepared.len());
@@ -849,9 +880,25 @@ impl Results {
     }
 
     /// Indicator values after imputation, before treatment, `[[period, unit, indicator]]`
-    /// (NaN where a unit has no row or was screened out).
-    pub fn imputed_values(&self) -> &Array3<f64> {
-        self.imputed_values.as_ref().unwrap_or(&self.treated)
+    /// (NaN where a unit has no row or was screened out). An error when the results were
+    /// evaluated keeping scores only ([`Keep::Scores`]).
+    pub fn imputed_values(&self) -> Result<&Array3<f64>, Error> {
+        match &self.imputed_values {
+            Some(v) => Ok(v),
+            None => self.treated(),
+        }
+    }
+
+    /// Indicator values after imputation and treatment, before normalisation,
+    /// `[[period, unit, indicator]]` (NaN where a unit has no row or was screened out). An
+    /// error when the results were evaluated keeping scores only ([`Keep::Scores`]).
+    pub fn treated(&self) -> Result<&Array3<f64>, Error> {
+        self.treated.as_ref().ok_or_else(|| {
+            Error::Usage(
+                "the indicator values before normalisation were not kept: evaluate with Keep::Stages"
+                    .into(),
+            )
+        })
     }
 
     /// How unit `u`'s rank in `node` moved from period `before` to period `now`.

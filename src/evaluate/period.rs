@@ -23,8 +23,9 @@ pub(super) struct Pass1 {
     pub imputed: Vec<usize>,
     /// How each filled cell of a kept unit was filled: (unit, indicator column, how).
     pub filled: Vec<(usize, usize, Filled)>,
-    /// The kept units' values after imputation, before treatment (one row per kept unit).
-    pub imputed_x: Array2<f64>,
+    /// The kept units' values after imputation, before treatment (one row per kept unit),
+    /// when the run keeps them ([`super::Keep::Stages`]).
+    pub imputed_x: Option<Array2<f64>>,
     /// Outlier treatment of the indicators whose method is not `none`.
     pub treatments: Vec<Treatment>,
 }
@@ -87,7 +88,7 @@ pub(super) fn prepare(
         };
         impute_all(fw, panel, &mut x, &cells, &mut imputed, &mut filled)?;
     }
-    let imputed_x = x.clone();
+    let imputed_x = (setup.keep == super::Keep::Stages).then(|| x.clone());
     let treatments = treat_period(fw, panel, p, &rows, &mut x)?;
     Ok(Pass1 {
         prepared: Prepared { rows, x, groups },

@@ -212,6 +212,9 @@ pub(crate) struct Report<'a> {
     /// Decimals of the scores printed ([`crate::format::score_decimals`] of the period's
     /// scores), found once.
     pub decimals: usize,
+    /// Indicator values after imputation, before treatment (see
+    /// [`Results::imputed_values`]).
+    pub imputed: &'a ndarray::Array3<f64>,
 }
 
 /// One row of the methodology table: a node of the framework with its effective methods.
@@ -733,6 +736,7 @@ pub fn build(
             .is_some()
             .then(|| crate::trend::Trends::of(fw, r)),
         robustness: robust,
+        imputed: r.imputed_values()?,
         decimals: crate::format::score_decimals(
             fw.rank.digits,
             r.scores
@@ -758,7 +762,7 @@ pub fn build(
         files.push((format!("charts/{}.{}", c.name, c.ext), c.bytes.clone()));
     }
     // The bounds the scores were computed with, for `bounds = "bounds.csv"` next month.
-    let bounds = crate::bounds::to_csv(&crate::bounds::rows(fw, r, opts.period));
+    let bounds = crate::bounds::to_csv(&crate::bounds::rows(fw, r, opts.period)?);
     files.push(("bounds.csv".into(), bounds.into_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let manifest = Manifest {

@@ -239,7 +239,7 @@ fn no_negative_zero_in_results_or_charts() {
         assert!(zeros > 0, "the sample has zero scores to check");
         assert!(!r.scores.iter().any(negative_zero), "a score is -0.0");
         assert!(
-            !r.treated.iter().any(negative_zero),
+            !r.treated().unwrap().iter().any(negative_zero),
             "a treated value is -0.0"
         );
         let opts = ChartOptions {

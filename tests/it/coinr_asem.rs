@@ -91,8 +91,8 @@ fn every_step_matches_coinr() {
     let by_ind = |m: &ndarray::Array3<f64>, u: usize, h: &str| cols.get(h).map(|&j| m[[0, u, j]]);
     for (step, values) in [
         ("02_denominated", &r.panel.values),
-        ("03_imputed", r.imputed_values()),
-        ("05_treated", &r.treated),
+        ("03_imputed", r.imputed_values().unwrap()),
+        ("05_treated", r.treated().unwrap()),
     ] {
         let csv = expected(&format!("{step}.csv"));
         let n = compare(step, &csv, |u, h| by_ind(values, u, h), units);
@@ -147,7 +147,7 @@ fn the_final_ranking_matches_coinr() {
 fn screening_matches_coinr() {
     let (fw, r) = run();
     let csv = expected("04_screen_summary.csv");
-    let x = r.imputed_values().index_axis(ndarray::Axis(0), 0);
+    let x = r.imputed_values().unwrap().index_axis(ndarray::Axis(0), 0);
     let out = pipeline::screen(x, &fw.defaults.screen.method, &[]);
     for row in &csv.rows {
         let u = r.panel.units.iter().position(|k| k == &row[0]).unwrap();

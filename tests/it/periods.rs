@@ -402,6 +402,43 @@ fn periods_evaluated_in_parallel_give_the_results_of_one_thread() {
     assert!(checked >= 5, "only {checked} multi-period frameworks");
 }
 
+/// Every shipped framework evaluated keeping scores only: the scores, ranks, status,
+/// provenance and warnings of a run that keeps every stage, to the bit; and the stage values
+/// asked of it are an error, not an empty array.
+#[test]
+fn keeping_scores_only_changes_no_score_or_rank() {
+    let mut treating = 0;
+    for entry in std::fs::read_dir(super::util::root().join("indicators")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let fw = kapok::load(&path).unwrap();
+        let (panel, _) = kapok::read_panel(&fw, None).unwrap();
+        let all = kapok::evaluate_keeping(&fw, panel.clone(), kapok::Keep::Stages).unwrap();
+        let scores = kapok::evaluate_keeping(&fw, panel, kapok::Keep::Scores).unwrap();
+        let seen = |r: &kapok::Results| {
+            let ranks: Vec<_> = (0..fw.nodes.len()).map(|n| r.node_ranks(n)).collect();
+            let bits: Vec<u64> = r.scores.iter().map(|v| v.to_bits()).collect();
+            format!(
+                "{bits:?}\n{ranks:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                r.status,
+                r.provenance,
+                r.treatments,
+                r.group_ranks,
+                r.warnings()
+            )
+        };
+        assert_eq!(seen(&all), seen(&scores), "{}", path.display());
+        assert!(all.treated().is_ok() && all.imputed_values().is_ok());
+        let err = scores.treated().unwrap_err().to_string();
+        assert!(err.contains("not kept"), "{}: {err}", path.display());
+        assert!(scores.imputed_values().is_err(), "{}", path.display());
+        treating += usize::from(all.treatments.iter().any(|t| !t.report.points.is_empty()));
+    }
+    assert!(treating >= 1, "no shipped framework treats a value");
+}
+
 /// Two periods that cannot be scored: the error is the first period's, as one thread at a
 /// time would report it, whatever the number of threads.
 #[test]

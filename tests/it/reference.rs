@@ -645,7 +645,7 @@ proptest! {
         // Frozen: the bounds of the first run, written and read back.
         let dir = tempdir();
         let file = dir.path().join("b.csv");
-        kapok::bounds::write(&file, &kapok::bounds::rows(&base, &before, 2)).unwrap();
+        kapok::bounds::write(&file, &kapok::bounds::rows(&base, &before, 2).unwrap()).unwrap();
         let frozen = prop_framework(&format!(
             "{{ method = \"{method}\", bounds = {:?}, outside = \"{outside}\" }}",
             file.to_str().unwrap()

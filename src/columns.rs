@@ -448,16 +448,20 @@ impl<'a> Table<'a> {
                 v.is_finite().then_some(v)
             })))
         };
+        let num_of = |a: &dyn Fn(usize, usize) -> f64| -> ArrayRef {
+            Arc::new(Float64Array::from_iter(rows.iter().map(|&(p, u)| {
+                let v = a(p, u);
+                v.is_finite().then_some(v)
+            })))
+        };
         let rank = |a: &dyn Fn(usize, usize) -> u32| -> ArrayRef {
             Arc::new(UInt32Array::from_iter(rows.iter().map(|&(p, u)| {
                 let v = a(p, u);
                 (v > 0).then_some(v)
             })))
         };
-        let int = |a: &ndarray::Array3<Option<i64>>, c: usize| -> ArrayRef {
-            Arc::new(Int64Array::from_iter(
-                rows.iter().map(|&(p, u)| a[[p, u, c]]),
-            ))
+        let int = |a: &dyn Fn(usize, usize) -> Option<i64>| -> ArrayRef {
+            Arc::new(Int64Array::from_iter(rows.iter().map(|&(p, u)| a(p, u))))
         };
         // Columns built in parallel, kept in order.
         let cols: Vec<ArrayRef> = self
@@ -496,14 +500,13 @@ impl<'a> Table<'a> {
                 Source::Trend(kind, k) => {
                     let t = self.trends.as_ref().expect("trend columns have trends");
                     match kind {
-                        Kind::Change => num(&t.change, k),
-                        Kind::RankChange => int(&t.rank_change, k),
-                        Kind::Yoy => num(&t.yoy, k),
-                        Kind::RankYoy => int(&t.rank_yoy, k),
-                        Kind::Rolling => num(&t.rolling, k),
+                        Kind::Change => num_of(&|p, u| t.change(p, u, k)),
+                        Kind::RankChange => int(&|p, u| t.rank_change(p, u, k)),
+                        Kind::Yoy => num_of(&|p, u| t.yoy(p, u, k)),
+                        Kind::RankYoy => int(&|p, u| t.rank_yoy(p, u, k)),
+                        Kind::Rolling => num_of(&|p, u| t.rolling(p, u, k)),
                         _ => Arc::new(StringArray::from_iter(
-                            rows.iter()
-                                .map(|&(p, u)| t.class[[p, u, k]].map(|c| c.key())),
+                            rows.iter().map(|&(p, u)| t.class(p, u, k).map(|c| c.key())),
                         )),
                     }
                 }

@@ -249,19 +249,15 @@ pub struct Trends {
     pub prev: Vec<Option<usize>>,
     /// The same period a year earlier, when the data have it.
     pub year_ago: Vec<Option<usize>>,
-    /// `change[[period, unit, k]]` for node `nodes[k]`: score change against the previous
-    /// period (NaN = none, or scores not comparable).
-    pub change: Array3<f64>,
-    /// Score change against a year earlier.
-    pub yoy: Array3<f64>,
-    /// Places climbed since the previous period.
-    pub rank_change: Array3<Option<i64>>,
-    /// Places climbed since a year earlier.
-    pub rank_yoy: Array3<Option<i64>>,
-    /// Rolling mean of the score (NaN = none, or scores not comparable).
-    pub rolling: Array3<f64>,
-    /// Trend class.
-    pub class: Array3<Option<Class>>,
+    /// Per period, its row in the arrays below (`None`: not computed).
+    rows: Vec<Option<usize>>,
+    /// `change[[row, unit, k]]` for node `nodes[k]`; read with [`Trends::change`].
+    change: Array3<f64>,
+    yoy: Array3<f64>,
+    rank_change: Array3<Option<i64>>,
+    rank_yoy: Array3<Option<i64>>,
+    rolling: Array3<f64>,
+    class: Array3<Option<Class>>,
 }
 
 impl Trends {
@@ -272,8 +268,8 @@ impl Trends {
         Self::at(fw, r, &every)
     }
 
-    /// [`Trends::of`] for the periods `periods` only (a ranking of one period needs no more);
-    /// other periods have no changes or classes.
+    /// [`Trends::of`] for the periods `periods` only (a ranking of one period needs no more,
+    /// and its arrays hold that period only); other periods have no changes or classes.
     pub fn at(fw: &Framework, r: &Results, periods: &[usize]) -> Self {
         let panel = &r.panel;
         let g = panel
@@ -291,37 +287,51 @@ impl Trends {
         let year_ago: Vec<Option<usize>> = (0..np)
             .map(|p| year_earlier(&panel.periods[p]).and_then(|s| panel.period_index(&s)))
             .collect();
+        // Arrays for the asked periods only: a ranking of one period needs one row, not the
+        // panel's.
+        let mut rows = vec![None; np];
+        for &p in periods {
+            if rows[p].is_none() {
+                rows[p] = Some(rows.iter().flatten().count());
+            }
+        }
+        let nr = rows.iter().flatten().count();
         let mut t = Self {
             comparable,
             rule,
             nodes: nodes.clone(),
             prev: prev.clone(),
             year_ago: year_ago.clone(),
-            change: Array3::from_elem((np, nu, nk), f64::NAN),
-            yoy: Array3::from_elem((np, nu, nk), f64::NAN),
-            rank_change: Array3::from_elem((np, nu, nk), None),
-            rank_yoy: Array3::from_elem((np, nu, nk), None),
-            rolling: Array3::from_elem((np, nu, nk), f64::NAN),
-            class: Array3::from_elem((np, nu, nk), None),
+            rows: rows.clone(),
+            change: Array3::from_elem((nr, nu, nk), f64::NAN),
+            yoy: Array3::from_elem((nr, nu, nk), f64::NAN),
+            rank_change: Array3::from_elem((nr, nu, nk), None),
+            rank_yoy: Array3::from_elem((nr, nu, nk), None),
+            rolling: Array3::from_elem((nr, nu, nk), f64::NAN),
+            class: Array3::from_elem((nr, nu, nk), None),
         };
         let score = |p: usize, u: usize, n: usize| r.scores[[p, u, n]];
         let rank = |p: usize, u: usize, n: usize| r.rank(p, u, n);
-        for &p in periods {
+        for (p, i) in rows
+            .iter()
+            .enumerate()
+            .filter_map(|(p, i)| Some((p, (*i)?)))
+        {
             let roll = window(&panel.periods, p, rule.rolling);
             let win = window(&panel.periods, p, rule.window);
             for u in 0..nu {
                 for (k, &n) in nodes.iter().enumerate() {
                     if let Some(q) = prev[p] {
-                        t.rank_change[[p, u, k]] = rank_change(rank(p, u, n), rank(q, u, n));
+                        t.rank_change[[i, u, k]] = rank_change(rank(p, u, n), rank(q, u, n));
                         if comparable {
-                            t.change[[p, u, k]] =
+                            t.change[[i, u, k]] =
                                 change(score(p, u, n), score(q, u, n)).unwrap_or(f64::NAN);
                         }
                     }
                     if let Some(q) = year_ago[p] {
-                        t.rank_yoy[[p, u, k]] = rank_change(rank(p, u, n), rank(q, u, n));
+                        t.rank_yoy[[i, u, k]] = rank_change(rank(p, u, n), rank(q, u, n));
                         if comparable {
-                            t.yoy[[p, u, k]] =
+                            t.yoy[[i, u, k]] =
                                 change(score(p, u, n), score(q, u, n)).unwrap_or(f64::NAN);
                         }
                     }
@@ -330,7 +340,7 @@ impl Trends {
                             .iter()
                             .map(|&(_, q)| q.map_or(f64::NAN, |q| score(q, u, n)))
                             .collect();
-                        t.rolling[[p, u, k]] = rolling_mean(&vals).unwrap_or(f64::NAN);
+                        t.rolling[[i, u, k]] = rolling_mean(&vals).unwrap_or(f64::NAN);
                     }
                     // Improving is towards better: down for a node where lower is better.
                     let better = if fw.nodes[n].lower_is_better {
@@ -353,7 +363,7 @@ impl Trends {
                             .iter()
                             .map(|&(x, q)| (x as f64, q.map_or(f64::NAN, value)))
                             .collect();
-                        t.class[[p, u, k]] = classify(&pts, &rule);
+                        t.class[[i, u, k]] = classify(&pts, &rule);
                     }
                 }
             }
@@ -368,7 +378,39 @@ impl Trends {
 
     /// The trend class of unit `u`'s node `node` in period `p`.
     pub fn class_of(&self, p: usize, u: usize, node: usize) -> Option<Class> {
-        self.slot(node).and_then(|k| self.class[[p, u, k]])
+        self.slot(node).and_then(|k| self.class(p, u, k))
+    }
+
+    /// Unit `u`'s score change in node `nodes[k]` against the previous period, at period `p`
+    /// (NaN = none, scores not comparable, or `p` not computed).
+    pub fn change(&self, p: usize, u: usize, k: usize) -> f64 {
+        self.rows[p].map_or(f64::NAN, |i| self.change[[i, u, k]])
+    }
+
+    /// The score change against a year earlier (NaN as for [`Trends::change`]).
+    pub fn yoy(&self, p: usize, u: usize, k: usize) -> f64 {
+        self.rows[p].map_or(f64::NAN, |i| self.yoy[[i, u, k]])
+    }
+
+    /// Places climbed since the previous period.
+    pub fn rank_change(&self, p: usize, u: usize, k: usize) -> Option<i64> {
+        self.rows[p].and_then(|i| self.rank_change[[i, u, k]])
+    }
+
+    /// Places climbed since a year earlier.
+    pub fn rank_yoy(&self, p: usize, u: usize, k: usize) -> Option<i64> {
+        self.rows[p].and_then(|i| self.rank_yoy[[i, u, k]])
+    }
+
+    /// The rolling mean of the score (NaN = none, scores not comparable, or `p` not
+    /// computed).
+    pub fn rolling(&self, p: usize, u: usize, k: usize) -> f64 {
+        self.rows[p].map_or(f64::NAN, |i| self.rolling[[i, u, k]])
+    }
+
+    /// The trend class.
+    pub fn class(&self, p: usize, u: usize, k: usize) -> Option<Class> {
+        self.rows[p].and_then(|i| self.class[[i, u, k]])
     }
 }
 

@@ -247,9 +247,9 @@ fn sentences_with(
                 let v: Vec<f64> = (0..panel.units.len())
                     .filter_map(|u| {
                         if t.comparable {
-                            Some(t.change[[p, u, k]]).filter(|v| v.is_finite())
+                            Some(t.change(p, u, k)).filter(|v| v.is_finite())
                         } else {
-                            t.rank_change[[p, u, k]].map(|x| x as f64)
+                            t.rank_change(p, u, k).map(|x| x as f64)
                         }
                     })
                     .map(f64::abs)

@@ -479,7 +479,7 @@ impl Page<'_, '_> {
                 );
             }
             if let (Some(q), Some(t)) = (year_ago, &trends) {
-                let places = match t.rank_yoy[[rep.p, u, 0]] {
+                let places = match t.rank_yoy(rep.p, u, 0) {
                     Some(d) if d > 0 => format!("↑{d}"),
                     Some(d) if d < 0 => format!("↓{}", -d),
                     Some(_) => "=".into(),
@@ -521,7 +521,7 @@ impl Page<'_, '_> {
                 rep.fmt_score(rep.score(u, 0))
             );
             if yoy_score && let Some(t) = &trends {
-                let d = t.yoy[[rep.p, u, 0]];
+                let d = t.yoy(rep.p, u, 0);
                 let text = if d.is_finite() {
                     let s = crate::format::fmt_fixed(d, rep.decimals);
                     if s.starts_with('-') || s.trim_start_matches(['0', '.']).is_empty() {

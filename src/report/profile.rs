@@ -93,7 +93,7 @@ fn head(rep: &Report, u: usize, trends: Option<&crate::trend::Trends>, h: &mut S
         ));
     }
     // The index's trend class (of scores, or of ranks when scores are per period).
-    if let Some(c) = trends.and_then(|t| t.class[[rep.p, u, 0]]) {
+    if let Some(c) = trends.and_then(|t| t.class(rep.p, u, 0)) {
         let of = match trends.is_some_and(|t| t.comparable) {
             true => "",
             false => rep.t("（排名）", " (of the rank)"),

@@ -290,7 +290,7 @@ fn ranking(rep: &Report, name: &'static str) -> Sheet {
             row.push(Cell::Score(rep.score(u, 0)));
             if let (true, Some(q), Some(tr)) = (yoy_score, year_ago, &trends) {
                 let before = rep.r.scores[[q, u, 0]];
-                let d = tr.yoy[[rep.p, u, 0]];
+                let d = tr.yoy(rep.p, u, 0);
                 row.extend([
                     Cell::Score(before.is_finite().then_some(before)),
                     Cell::Score(d.is_finite().then_some(d)),

@@ -480,39 +480,47 @@ fn the_first_failing_period_is_reported_on_any_number_of_threads() {
 /// panel at that period, and nothing is computed for the others.
 #[test]
 fn the_trends_of_one_period_are_the_panels_at_that_period() {
-    use ndarray::{Axis, s};
     let fw = kapok::load(&super::util::root().join("indicators/hongmian.toml")).unwrap();
     let (r, _) = kapok::score(&fw, None).unwrap();
     let all = kapok::trend::Trends::of(&fw, &r);
     let np = r.panel.periods.len();
+    let (nu, nk) = (r.panel.units.len(), all.nodes.len());
     assert!(np >= 12, "{np} periods");
+    let cells = |p: usize| (0..nu).flat_map(move |u| (0..nk).map(move |k| (p, u, k)));
     let fingerprint = |t: &kapok::trend::Trends, p: usize| {
-        format!(
-            "{:?}{:?}{:?}{:?}{:?}{:?}",
-            t.change.slice(s![p, .., ..]),
-            t.yoy.slice(s![p, .., ..]),
-            t.rank_change.slice(s![p, .., ..]),
-            t.rank_yoy.slice(s![p, .., ..]),
-            t.rolling.slice(s![p, .., ..]),
-            t.class.slice(s![p, .., ..]),
-        )
+        cells(p)
+            .map(|(p, u, k)| {
+                format!(
+                    "{:?} {:?} {:?} {:?} {:?} {:?}",
+                    t.change(p, u, k),
+                    t.yoy(p, u, k),
+                    t.rank_change(p, u, k),
+                    t.rank_yoy(p, u, k),
+                    t.rolling(p, u, k),
+                    t.class(p, u, k),
+                )
+            })
+            .collect::<Vec<_>>()
     };
     let mut classes = 0;
+    let mut changes = 0;
     for p in [1, np / 2, np - 1] {
         let one = kapok::trend::Trends::at(&fw, &r, &[p]);
         assert_eq!(fingerprint(&one, p), fingerprint(&all, p), "period {p}");
-        classes += one.class.index_axis(Axis(0), p).iter().flatten().count();
+        classes += cells(p)
+            .filter(|&(p, u, k)| one.class(p, u, k).is_some())
+            .count();
+        changes += cells(p)
+            .filter(|&(p, u, k)| one.rank_change(p, u, k).is_some())
+            .count();
         for q in (0..np).filter(|&q| q != p) {
-            assert!(one.class.index_axis(Axis(0), q).iter().all(Option::is_none));
-            assert!(
-                one.rolling
-                    .index_axis(Axis(0), q)
-                    .iter()
-                    .all(|v| v.is_nan())
-            );
+            assert!(cells(q).all(|(q, u, k)| one.class(q, u, k).is_none()
+                && one.rolling(q, u, k).is_nan()
+                && one.rank_change(q, u, k).is_none()));
         }
     }
     assert!(classes > 0, "no trend class was computed");
+    assert!(changes > 0, "no rank change was computed");
 }
 
 /// The evaluated table is not sorted by period and unit: rows in any order bind to the same

@@ -365,12 +365,9 @@ fn excel_date_and_number_cells_are_months_and_an_ambiguous_decimal_is_named() {
     );
 }
 
-/// Every shipped framework evaluated with its periods on one thread and on three: the same
-/// results to the bit (scores, ranks, imputed and treated values, provenance, status) and the
-/// same warnings.
-#[test]
-fn periods_evaluated_in_parallel_give_the_results_of_one_thread() {
-    let mut checked = 0;
+/// Every shipped framework with the panel of its sample data.
+fn shipped_panels() -> Vec<(std::path::PathBuf, kapok::Framework, kapok::Panel)> {
+    let mut out = Vec::new();
     for entry in std::fs::read_dir(super::util::root().join("indicators")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "toml") {
@@ -378,6 +375,19 @@ fn periods_evaluated_in_parallel_give_the_results_of_one_thread() {
         }
         let fw = kapok::load(&path).unwrap();
         let (panel, _) = kapok::read_panel(&fw, None).unwrap();
+        out.push((path, fw, panel));
+    }
+    assert!(out.len() >= 6, "{} shipped frameworks", out.len());
+    out
+}
+
+/// Every shipped framework evaluated with its periods on one thread and on three: the same
+/// results to the bit (scores, ranks, imputed and treated values, provenance, status) and the
+/// same warnings.
+#[test]
+fn periods_evaluated_in_parallel_give_the_results_of_one_thread() {
+    let mut checked = 0;
+    for (path, fw, panel) in shipped_panels() {
         let periods = panel.periods.len();
         let on = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new()
@@ -408,13 +418,7 @@ fn periods_evaluated_in_parallel_give_the_results_of_one_thread() {
 #[test]
 fn keeping_scores_only_changes_no_score_or_rank() {
     let mut treating = 0;
-    for entry in std::fs::read_dir(super::util::root().join("indicators")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "toml") {
-            continue;
-        }
-        let fw = kapok::load(&path).unwrap();
-        let (panel, _) = kapok::read_panel(&fw, None).unwrap();
+    for (path, fw, panel) in shipped_panels() {
         let all = kapok::evaluate_keeping(&fw, panel.clone(), kapok::Keep::Stages).unwrap();
         let scores = kapok::evaluate_keeping(&fw, panel, kapok::Keep::Scores).unwrap();
         let seen = |r: &kapok::Results| {

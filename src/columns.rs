@@ -442,13 +442,7 @@ impl<'a> Table<'a> {
                 rows.iter().map(|&(p, u)| f(p, u)),
             ))
         };
-        let num = |a: &ndarray::Array3<f64>, c: usize| -> ArrayRef {
-            Arc::new(Float64Array::from_iter(rows.iter().map(|&(p, u)| {
-                let v = a[[p, u, c]];
-                v.is_finite().then_some(v)
-            })))
-        };
-        let num_of = |a: &dyn Fn(usize, usize) -> f64| -> ArrayRef {
+        let num = |a: &dyn Fn(usize, usize) -> f64| -> ArrayRef {
             Arc::new(Float64Array::from_iter(rows.iter().map(|&(p, u)| {
                 let v = a(p, u);
                 v.is_finite().then_some(v)
@@ -475,7 +469,7 @@ impl<'a> Table<'a> {
                     let g = panel.groups.as_ref().expect("a group column has groups");
                     text(&|_, u| &g[u])
                 }
-                Source::Score(node) => num(&r.scores, node),
+                Source::Score(node) => num(&|p, u| r.scores[[p, u, node]]),
                 Source::Rank(node) => {
                     let a = r.node_ranks(node);
                     rank(&|p, u| a[[p, u]])
@@ -484,7 +478,7 @@ impl<'a> Table<'a> {
                     let a = r.group_ranks.as_ref().expect("group ranks");
                     rank(&|p, u| a[[p, u, node]])
                 }
-                Source::Raw(j) => num(&panel.values, j),
+                Source::Raw(j) => num(&|p, u| panel.values[[p, u, j]]),
                 Source::Imputed(j) => Arc::new(StringArray::from_iter(
                     r.provenance
                         .column(j, rows)
@@ -500,11 +494,11 @@ impl<'a> Table<'a> {
                 Source::Trend(kind, k) => {
                     let t = self.trends.as_ref().expect("trend columns have trends");
                     match kind {
-                        Kind::Change => num_of(&|p, u| t.change(p, u, k)),
+                        Kind::Change => num(&|p, u| t.change(p, u, k)),
                         Kind::RankChange => int(&|p, u| t.rank_change(p, u, k)),
-                        Kind::Yoy => num_of(&|p, u| t.yoy(p, u, k)),
+                        Kind::Yoy => num(&|p, u| t.yoy(p, u, k)),
                         Kind::RankYoy => int(&|p, u| t.rank_yoy(p, u, k)),
-                        Kind::Rolling => num_of(&|p, u| t.rolling(p, u, k)),
+                        Kind::Rolling => num(&|p, u| t.rolling(p, u, k)),
                         _ => Arc::new(StringArray::from_iter(
                             rows.iter().map(|&(p, u)| t.class(p, u, k).map(|c| c.key())),
                         )),

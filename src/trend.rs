@@ -290,12 +290,13 @@ impl Trends {
         // Arrays for the asked periods only: a ranking of one period needs one row, not the
         // panel's.
         let mut rows = vec![None; np];
+        let mut nr = 0;
         for &p in periods {
             if rows[p].is_none() {
-                rows[p] = Some(rows.iter().flatten().count());
+                rows[p] = Some(nr);
+                nr += 1;
             }
         }
-        let nr = rows.iter().flatten().count();
         let mut t = Self {
             comparable,
             rule,

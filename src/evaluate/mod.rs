@@ -15,6 +15,7 @@ use crate::framework::{Framework, Lang};
 use crate::messages::Warning;
 use crate::pipeline::panel_impute::{self, Filled, PanelFills};
 use crate::pipeline::{self, Impute, StageError, TreatReport};
+use period::PeriodFills;
 
 /// Why a unit has no score in a period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,20 +97,66 @@ pub struct Treatment {
 }
 
 /// How imputed cells were filled, kept for the filled cells only (a few per cent of a panel:
-/// a dense `periods × units × indicators` array of them took gigabytes at grid scale). Keyed
-/// by indicator column first, so that one column's cells come out in (period, unit) order.
+/// a dense `periods × units × indicators` array of them took gigabytes at grid scale). Per
+/// indicator column, the distinct ways its cells were filled (a method and its source periods:
+/// a handful) and the filled cells in (period, unit) order, each naming its way.
 #[derive(Clone, Debug, Default)]
-pub struct Provenance(std::collections::BTreeMap<(usize, usize, usize), Filled>);
+pub struct Provenance {
+    /// `ways[j]`: the distinct ways the cells of column `j` were filled.
+    ways: Vec<Vec<Filled>>,
+    /// `cells[j]`: the filled cells of column `j` as ((period, unit), way), sorted.
+    cells: Vec<Vec<(Cell, u32)>>,
+}
+
+/// A cell of one indicator column: (period, unit).
+type Cell = (u32, u32);
+
+/// The compact form of a period and unit index (a panel has far fewer than 2³² of either).
+fn cell(p: usize, u: usize) -> Cell {
+    let ix = |i: usize| u32::try_from(i).expect("fewer than 2^32 periods and units");
+    (ix(p), ix(u))
+}
 
 impl Provenance {
     /// How the cell of period `p`, unit `u` and indicator column `j` was filled, if it was.
     pub fn get(&self, p: usize, u: usize, j: usize) -> Option<&Filled> {
-        self.0.get(&(j, p, u))
+        let cells = self.cells.get(j)?;
+        let at = cells.binary_search_by_key(&cell(p, u), |c| c.0).ok()?;
+        Some(&self.ways[j][cells[at].1 as usize])
     }
 
     /// Records how a cell was filled.
     pub fn set(&mut self, p: usize, u: usize, j: usize, how: Filled) {
-        self.0.insert((j, p, u), how);
+        let way = self.way(j, how);
+        self.set_way(p, u, j, way);
+    }
+
+    /// The number of `how` among column `j`'s ways, added when new.
+    fn way(&mut self, j: usize, how: Filled) -> u32 {
+        if self.ways.len() <= j {
+            self.ways.resize_with(j + 1, Vec::new);
+            self.cells.resize_with(j + 1, Vec::new);
+        }
+        let ways = &mut self.ways[j];
+        let at = ways.iter().position(|w| *w == how).unwrap_or_else(|| {
+            ways.push(how);
+            ways.len() - 1
+        });
+        u32::try_from(at).expect("fewer than 2^32 ways to fill a cell")
+    }
+
+    /// Records that a cell was filled in column `j`'s way number `way`. Cells come in order
+    /// when periods are recorded in order (each is then added at the end).
+    fn set_way(&mut self, p: usize, u: usize, j: usize, way: u32) {
+        let at = cell(p, u);
+        let cells = &mut self.cells[j];
+        match cells.last() {
+            Some(last) if last.0 >= at => match cells.binary_search_by_key(&at, |c| c.0) {
+                Ok(i) => cells[i].1 = way,
+                Err(i) => cells.insert(i, (at, way)),
+            },
+            _ => cells.push((at, way)),
+        }
     }
 
     /// The filled cells of column `j` among `rows` ((period, unit) pairs): one entry per row,
@@ -118,15 +165,17 @@ impl Provenance {
         if !rows.is_sorted() {
             return rows.iter().map(|&(p, u)| self.get(p, u, j)).collect();
         }
-        let mut cells = self
-            .0
-            .range((j, 0, 0)..=(j, usize::MAX, usize::MAX))
-            .map(|(k, f)| ((k.1, k.2), f))
-            .peekable();
+        let Some(column) = self.cells.get(j) else {
+            return vec![None; rows.len()];
+        };
+        let mut cells = column.iter().peekable();
         rows.iter()
-            .map(|&row| {
+            .map(|&(p, u)| {
+                let row = cell(p, u);
                 while cells.next_if(|(at, _)| *at < row).is_some() {}
-                cells.next_if(|(at, _)| *at == row).map(|(_, f)| f)
+                cells
+                    .next_if(|(at, _)| *at == row)
+                    .map(|&(_, w)| &self.ways[j][w as usize])
             })
             .collect()
     }
@@ -598,8 +647,20 @@ impl Record {
         self.imputed
             .row_mut(p)
             .assign(&ArrayView1::from(&one.imputed));
-        for (u, j, how) in one.filled {
-            self.provenance.set(p, u, j, how);
+        let PeriodFills { ways, mut cells } = one.filled;
+        // Each column's ways numbered as the whole run numbers them; cells in order.
+        let ways: Vec<Vec<u32>> = ways
+            .into_iter()
+            .enumerate()
+            .map(|(j, w)| {
+                w.into_iter()
+                    .map(|how| self.provenance.way(j, how))
+                    .collect()
+            })
+            .collect();
+        cells.sort_unstable_by_key(|&(u, j, _)| (j, u));
+        for (u, j, way) in cells {
+            self.provenance.set_way(p, u, j, ways[j][way]);
         }
         self.treatments.extend(one.treatments);
         if let (Some(all), Some(imputed_x)) = (self.treated.as_mut(), one.imputed_x) {

@@ -3,7 +3,9 @@
 //! into the results, so that periods run in parallel and are merged in period order (see
 //! [`super::in_period_order`]), identical to a sequential run.
 
-use ndarray::{Array1, Array2, ArrayView1, Axis};
+use std::collections::HashMap;
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, ShapeBuilder};
 
 use super::{OutsideCount, Prepared, Scorer, Setup, Treatment, rank_keys, stage_error};
 use crate::bounds::Reference;
@@ -21,14 +23,29 @@ pub(super) struct Pass1 {
     pub present: Vec<usize>,
     /// Cells filled by imputation, per indicator column.
     pub imputed: Vec<usize>,
-    /// How each filled cell of a kept unit was filled: (unit, indicator column, how).
-    pub filled: Vec<(usize, usize, Filled)>,
+    /// How each filled cell of a kept unit was filled.
+    pub filled: PeriodFills,
     /// The kept units' values after imputation, before treatment (one row per kept unit),
     /// when the run keeps them ([`super::Keep::Stages`]).
     pub imputed_x: Option<Array2<f64>>,
     /// Outlier treatment of the indicators whose method is not `none`.
     pub treatments: Vec<Treatment>,
 }
+
+/// How one period's cells were filled: each filled cell names one of the few ways its column's
+/// cells were filled (a method and the periods its value came from), so that no cell holds a
+/// description of its own.
+#[derive(Default)]
+pub(super) struct PeriodFills {
+    /// `ways[j]`: the distinct ways cells of indicator column `j` were filled.
+    pub ways: Vec<Vec<Filled>>,
+    /// The filled cells: (unit, indicator column, way in `ways[column]`).
+    pub cells: Vec<(usize, usize, usize)>,
+}
+
+/// What tells the ways of filling a cell apart: the imputation step and, for a panel step, the
+/// periods its value came from (`from`, and `to` when interpolated).
+type WayKey = (usize, Option<(usize, Option<usize>)>);
 
 /// Pass 1 for period `p`: screen → impute → treat (imputation first when the framework
 /// screens the imputed data).
@@ -41,12 +58,12 @@ pub(super) fn prepare(
     let nu = panel.units.len();
     let screen = &fw.defaults.screen;
     let present: Vec<usize> = (0..nu).filter(|&u| panel.present[[p, u]]).collect();
-    let mut x_present = panel
-        .values
-        .index_axis(Axis(0), p)
-        .select(Axis(0), &present);
+    let mut x_present = columns_of(panel.values.index_axis(Axis(0), p), &present);
     let mut imputed = vec![0; panel.indicators.len()];
-    let mut filled = Vec::new();
+    let mut filled = PeriodFills {
+        ways: vec![Vec::new(); panel.indicators.len()],
+        cells: Vec::new(),
+    };
     // Imputation runs before screening when the framework screens the imputed data.
     if screen.after_impute {
         let groups = setup.groups(&present);
@@ -75,9 +92,13 @@ pub(super) fn prepare(
         for (k, &u) in present.iter().enumerate() {
             dropped[u] = !outcome.kept[k];
         }
-        filled.retain(|(u, _, _)| !dropped[*u]);
+        filled.cells.retain(|(u, _, _)| !dropped[*u]);
     }
-    let mut x = x_present.select(Axis(0), &kept);
+    let mut x = if kept.len() == present.len() {
+        x_present
+    } else {
+        columns_of(x_present.view(), &kept)
+    };
     let groups = setup.groups(&rows);
     if !screen.after_impute {
         let cells = Cells {
@@ -100,6 +121,14 @@ pub(super) fn prepare(
     })
 }
 
+/// Rows `rows` of `values` (units × indicators), laid out column by column: every stage
+/// works an indicator column at a time, which then reads and writes contiguous memory.
+fn columns_of(values: ArrayView2<f64>, rows: &[usize]) -> Array2<f64> {
+    Array2::from_shape_fn((rows.len(), values.ncols()).f(), |(k, j)| {
+        values[[rows[k], j]]
+    })
+}
+
 /// The cells one imputation works on: the panel units `rows` (one per row of the values) of
 /// period `p`, their groups, and the panel steps' fills.
 struct Cells<'a> {
@@ -119,7 +148,7 @@ fn impute_all(
     x: &mut Array2<f64>,
     cells: &Cells,
     imputed: &mut [usize],
-    filled: &mut Vec<(usize, usize, Filled)>,
+    filled: &mut PeriodFills,
 ) -> Result<(), Error> {
     let Cells {
         rows,
@@ -133,8 +162,19 @@ fn impute_all(
         };
         let what = format!("imputing `{}`", fw.nodes[node].id);
         let method = fw.impute_of(spec);
+        if !x.column(j).iter().any(|v| v.is_nan()) {
+            // Nothing to fill: the steps only check what they are given.
+            for step in method.steps().iter().filter(|s| !s.is_panel()) {
+                pipeline::impute(x.column_mut(j), step, groups)
+                    .map_err(|e| stage_error(panel, rows, p, &what, &e))?;
+            }
+            imputed[j] = 0;
+            continue;
+        }
         let observed = x.column(j).to_owned();
         let mut count = 0;
+        // Each way once: its number in `filled.ways[j]`.
+        let mut ways: HashMap<WayKey, usize> = HashMap::new();
         for (s, step) in method.steps().iter().enumerate() {
             let mut found = observed.clone();
             if !step.is_panel() {
@@ -145,13 +185,23 @@ fn impute_all(
                 if !x[[k, j]].is_nan() {
                     continue;
                 }
-                let (value, how) = match fills.get(j, s, p, u) {
-                    Some(d) => (d.value, Filled::panel(step, d, &fills.periods)),
-                    None if !found[k].is_nan() => (found[k], Filled::cross_section(step)),
+                let donor = fills.get(j, s, p, u);
+                let value = match donor {
+                    Some(d) => d.value,
+                    None if !found[k].is_nan() => found[k],
                     None => continue,
                 };
+                let key = (s, donor.map(|d| (d.from, d.to)));
+                let way = *ways.entry(key).or_insert_with(|| {
+                    let column = &mut filled.ways[j];
+                    column.push(match donor {
+                        Some(d) => Filled::panel(step, d, &fills.periods),
+                        None => Filled::cross_section(step),
+                    });
+                    column.len() - 1
+                });
                 x[[k, j]] = value;
-                filled.push((u, j, how));
+                filled.cells.push((u, j, way));
                 count += 1;
             }
         }
@@ -209,7 +259,7 @@ pub(super) fn normalise(
 ) -> Result<Normalised, Error> {
     let (rows, x) = (&prep.rows, &prep.x);
     let mut out = Normalised {
-        s: Array2::from_elem((rows.len(), fw.nodes.len()), f64::NAN),
+        s: Array2::from_elem((rows.len(), fw.nodes.len()).f(), f64::NAN),
         empty: Vec::new(),
         outside: Vec::new(),
     };

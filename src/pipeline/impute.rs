@@ -57,8 +57,21 @@ pub fn impute(
         return Ok(0);
     }
 
-    // Observed values per group (a single group 0 when not grouped).
-    let group_of = |i: usize| groups.map_or(0, |g| g[i]);
+    let Some(groups) = groups else {
+        // One group: the column's observed values, in order.
+        let observed: Vec<f64> = col.iter().copied().filter(|v| !v.is_nan()).collect();
+        let Some(c) = centre(&observed) else {
+            return Ok(0);
+        };
+        let mut filled = 0;
+        for v in col.iter_mut().filter(|v| v.is_nan()) {
+            *v = c;
+            filled += 1;
+        }
+        return Ok(filled);
+    };
+    // Observed values per group.
+    let group_of = |i: usize| groups[i];
     let mut observed: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     for (i, v) in col.iter().enumerate() {
         let entry = observed.entry(group_of(i)).or_default();

@@ -3,9 +3,11 @@
 //! periods are calendar periods in their canonical text form (`2023-1`, `2023/01` and
 //! `2023年1月` are all `2023-01`; see [`crate::period`]).
 
+use std::collections::HashMap;
+use std::fmt::Write;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 
@@ -64,50 +66,56 @@ pub fn canonicalise(
     (out, report)
 }
 
-/// Text of each cell: integral floating-point numbers without `.0`, others as Arrow prints them.
-fn texts(col: &ArrayRef) -> Vec<Option<String>> {
+/// Calls `f(row, text)` with the text of each cell: integral floating-point numbers without
+/// `.0`, others as Arrow prints them (`None` for a null, or when the column has no text form).
+/// Text columns are read in place: no string is made per cell.
+fn each_text(col: &ArrayRef, mut f: impl FnMut(usize, Option<&str>)) {
     if let DataType::Float32 | DataType::Float64 = col.data_type()
-        && let Ok(f) = cast(col, &DataType::Float64)
+        && let Ok(num) = cast(col, &DataType::Float64)
     {
-        let f = f.as_primitive::<Float64Type>();
-        return (0..f.len())
-            .map(|i| {
-                (!f.is_null(i)).then(|| {
-                    let v = f.value(i);
-                    if v.fract() == 0.0 && v.abs() < 9.0e15 {
-                        format!("{}", v as i64)
-                    } else {
-                        format!("{v}")
-                    }
-                })
-            })
-            .collect();
+        let num = num.as_primitive::<Float64Type>();
+        let mut text = String::new();
+        for i in 0..num.len() {
+            if num.is_null(i) {
+                f(i, None);
+                continue;
+            }
+            let v = num.value(i);
+            text.clear();
+            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                write!(text, "{}", v as i64)
+            } else {
+                write!(text, "{v}")
+            }
+            .expect("writing to a String does not fail");
+            f(i, Some(&text));
+        }
+        return;
     }
     match cast(col, &DataType::Utf8) {
         Ok(s) => {
             let s = s.as_string::<i32>();
-            (0..s.len())
-                .map(|i| (!s.is_null(i)).then(|| s.value(i).to_string()))
-                .collect()
+            for i in 0..s.len() {
+                f(i, s.is_valid(i).then(|| s.value(i)));
+            }
         }
-        Err(_) => vec![None; col.len()],
+        Err(_) => (0..col.len()).for_each(|i| f(i, None)),
     }
 }
 
 fn keys(col: &ArrayRef, report: &mut Report) -> StringArray {
-    texts(col)
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.map(|s| {
-                let t = s.trim();
-                if t.len() != s.len() && !t.is_empty() {
-                    report.trimmed.push((i, s.clone()));
-                }
-                t.to_string()
-            })
-        })
-        .collect()
+    let mut out = StringBuilder::with_capacity(col.len(), 8 * col.len());
+    each_text(col, |i, v| match v {
+        Some(s) => {
+            let t = s.trim();
+            if t.len() != s.len() && !t.is_empty() {
+                report.trimmed.push((i, s.to_string()));
+            }
+            out.append_value(t);
+        }
+        None => out.append_null(),
+    });
+    out.finish()
 }
 
 fn periods(
@@ -119,42 +127,45 @@ fn periods(
     let fractional = matches!(col.data_type(), DataType::Float32 | DataType::Float64);
     let mut bad: Vec<String> = Vec::new();
     let mut mixed: Option<String> = None;
-    let out: StringArray = texts(col)
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let s = v?;
-            if s.trim().is_empty() {
-                return None;
+    // Each distinct text parsed once: a panel has few periods and many rows.
+    let mut parsed: HashMap<String, Option<(Granularity, String)>> = HashMap::new();
+    let mut out = StringBuilder::with_capacity(col.len(), 8 * col.len());
+    each_text(col, |i, v| {
+        let Some(s) = v.filter(|s| !s.trim().is_empty()) else {
+            out.append_null();
+            return;
+        };
+        if fractional && s.contains('.') {
+            bad.push(format!("{} `{s}`", at(i)));
+            out.append_null();
+            return;
+        }
+        if !parsed.contains_key(s) {
+            let p = Period::parse(s)
+                .ok()
+                .map(|p| (p.granularity(), p.to_string()));
+            parsed.insert(s.to_string(), p);
+        }
+        let Some((g, canonical)) = &parsed[s] else {
+            bad.push(format!("{} `{s}`", at(i)));
+            out.append_null();
+            return;
+        };
+        match &report.granularity {
+            None => report.granularity = Some((*g, format!("{} `{s}`", at(i)))),
+            Some((first, seen)) if first != g && mixed.is_none() => {
+                mixed = Some(format!(
+                    "column `{name}` mixes {} ({seen}) and {} ({} `{s}`)",
+                    first.name(),
+                    g.name(),
+                    at(i)
+                ));
             }
-            if fractional && s.contains('.') {
-                bad.push(format!("{} `{s}`", at(i)));
-                return None;
-            }
-            match Period::parse(&s) {
-                Ok(p) => {
-                    let g = p.granularity();
-                    match &report.granularity {
-                        None => report.granularity = Some((g, format!("{} `{s}`", at(i)))),
-                        Some((first, seen)) if *first != g && mixed.is_none() => {
-                            mixed = Some(format!(
-                                "column `{name}` mixes {} ({seen}) and {} ({} `{s}`)",
-                                first.name(),
-                                g.name(),
-                                at(i)
-                            ));
-                        }
-                        _ => {}
-                    }
-                    Some(p.to_string())
-                }
-                Err(_) => {
-                    bad.push(format!("{} `{s}`", at(i)));
-                    None
-                }
-            }
-        })
-        .collect();
+            _ => {}
+        }
+        out.append_value(canonical);
+    });
+    let out = out.finish();
     if !bad.is_empty() {
         let hint = if fractional {
             "; periods stored as decimal numbers are ambiguous (2023.10 reads as 2023.1): store them as text"
@@ -185,7 +196,11 @@ mod tests {
     }
 
     fn text(b: &RecordBatch, name: &str) -> Vec<Option<String>> {
-        texts(b.column_by_name(name).unwrap())
+        let mut out = Vec::new();
+        each_text(b.column_by_name(name).unwrap(), |_, v| {
+            out.push(v.map(str::to_string))
+        });
+        out
     }
 
     #[test]

@@ -55,8 +55,7 @@ pub use messages::Warning;
 /// expressions and binds them into a panel. Returns the panel and the data stage's warnings.
 pub fn read_panel(fw: &Framework, data: Option<&Path>) -> Result<(Panel, Vec<Warning>)> {
     let stage = DataStage::open(fw, data)?;
-    let table = stage.evaluate(fw)?;
-    let panel = Panel::bind(fw, &table)?;
+    let panel = stage.bind(fw)?;
     Ok((panel, stage.warnings))
 }
 

@@ -1,13 +1,11 @@
 //! `bind`: the evaluated indicator table → a [`Panel`] of ndarray matrices per period, with
 //! missing values explicit and non-finite expression results refused.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, StringArray,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::Float64Type;
-use ndarray::{Array2, Array3};
+use ndarray::{Array2, Array3, Axis};
 
 use super::list;
 use crate::error::Error;
@@ -46,219 +44,40 @@ pub struct Panel {
 
 impl Panel {
     /// Builds the panel from the evaluated table, as the batches DataFusion returned it (see
-    /// `DataStage::evaluate`): they are read in place, not copied into one table first.
+    /// `DataStage::bind`, which streams them into a [`Binder`] instead): units and periods
+    /// are those the rows have.
     pub fn bind(fw: &Framework, batches: &[RecordBatch]) -> Result<Self, Error> {
         let u = &fw.units;
-        // Text columns are read in place: no string is copied per row.
-        let text = |name: &str| -> Option<Vec<ArrayRef>> {
+        let text = |name: &str| -> Vec<ArrayRef> {
             batches
                 .iter()
-                .map(|b| super::as_text(b.column_by_name(name)?.as_ref()).ok())
+                .filter_map(|b| super::as_text(b.column_by_name(name)?.as_ref()).ok())
                 .collect()
         };
-        let keys_arr =
-            text(&u.key).ok_or_else(|| Error::Data(format!("no unit key column `{}`", u.key)))?;
-        let keys: Vec<&StringArray> = keys_arr.iter().map(|a| a.as_string::<i32>()).collect();
-        let periods_arr = u.period.as_deref().and_then(text);
-        let periods_col: Option<Vec<&StringArray>> = periods_arr
-            .as_ref()
-            .map(|c| c.iter().map(|a| a.as_string::<i32>()).collect());
-        let mut text_arrs: BTreeMap<&str, Vec<ArrayRef>> = BTreeMap::new();
-        for (what, cols) in [("name", u.name_columns()), ("group", u.group_columns())] {
-            for c in cols {
-                let col = text(c).ok_or_else(|| {
-                    Error::Data(format!(
-                        "[units] {what} is `{c}`, but the data have no column `{c}`"
-                    ))
-                })?;
-                text_arrs.insert(c, col);
-            }
-        }
-        // Per batch: each text column by name.
-        let text_cols: Vec<BTreeMap<&str, &StringArray>> = (0..batches.len())
-            .map(|b| {
-                text_arrs
-                    .iter()
-                    .map(|(c, a)| (*c, a[b].as_string::<i32>()))
-                    .collect()
-            })
-            .collect();
-        let only: Option<Vec<BooleanArray>> = match &fw.rank.only {
-            None => None,
-            Some(_) => Some(
-                batches
-                    .iter()
-                    .map(|b| {
-                        b.column_by_name(super::RANK_ONLY)
-                            .map(|c| c.as_boolean().clone())
-                    })
-                    .collect::<Option<_>>()
-                    .ok_or_else(|| {
-                        Error::Data("the [rank] only condition was not evaluated".to_string())
-                    })?,
-            ),
-        };
-        // Every row, as (batch, row in the batch).
-        let rows = || {
-            batches
+        let keys = text(&u.key);
+        let periods = u.period.as_deref().map(text).unwrap_or_default();
+        let all = |cols: &[ArrayRef]| -> Vec<String> {
+            let mut all: Vec<&str> = cols
                 .iter()
-                .enumerate()
-                .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |i| (b, i)))
+                .flat_map(|c| c.as_string::<i32>().iter().flatten())
+                .collect();
+            all.sort_unstable();
+            all.dedup();
+            all.into_iter().map(str::to_string).collect()
         };
-        let key_of = |(b, i): (usize, usize)| keys[b].is_valid(i).then(|| keys[b].value(i));
+        let mut period_list = all(&periods);
         // A row without a period is in the one empty period (cross-sectional data).
-        let period_of = |(b, i): (usize, usize)| {
-            periods_col
-                .as_ref()
-                .and_then(|c| c[b].is_valid(i).then(|| c[b].value(i)))
-                .unwrap_or("")
-        };
-        let (units, unit_ix) = super::spine::intern(rows().filter_map(key_of));
-        let (periods, period_ix) = super::spine::intern(rows().map(period_of));
-        let indicators = fw.indicators();
-        let mut values =
-            Array3::from_elem((periods.len(), units.len(), indicators.len()), f64::NAN);
-        let mut present = Array2::from_elem((periods.len(), units.len()), false);
-        let mut ranked = only
-            .as_ref()
-            .map(|_| Array2::from_elem((periods.len(), units.len()), false));
-        let mut names: Vec<[Option<String>; 2]> = vec![[None, None]; units.len()];
-        let mut group_texts: Vec<[Option<String>; 2]> = vec![[None, None]; units.len()];
-        let mut groups: Vec<Option<String>> = vec![None; units.len()];
-        // Per batch, per indicator.
-        let cols: Vec<Vec<Float64Array>> = batches
-            .iter()
-            .map(|b| {
-                indicators
-                    .iter()
-                    .map(|&i| {
-                        let name = format!("ind.{}", fw.nodes[i].id);
-                        b.column_by_name(&name)
-                            .map(|c| c.as_primitive::<Float64Type>().clone())
-                            .ok_or_else(|| {
-                                Error::Data(format!(
-                                    "indicator `{}` was not evaluated",
-                                    fw.nodes[i].id
-                                ))
-                            })
-                    })
-                    .collect::<Result<_, _>>()
-            })
-            .collect::<Result<_, _>>()?;
-        // Each row's (period, unit). The evaluated table is not sorted: values are placed by
-        // their cell, in table order.
-        let cells: Vec<Option<(usize, usize)>> = rows()
-            .map(|at| key_of(at).map(|k| (period_ix[period_of(at)], unit_ix[k])))
-            .collect();
-        let mut bad: Vec<((usize, usize), String)> = Vec::new();
-        {
-            let nj = indicators.len();
-            let flat = values.as_slice_mut().expect("a new array is contiguous");
-            for ((b, i), cell) in rows().zip(&cells) {
-                let Some((pi, ui)) = *cell else { continue };
-                present[[pi, ui]] = true;
-                if let (Some(c), Some(out)) = (&only, ranked.as_mut()) {
-                    // NULL counts as false, as in a WHERE clause.
-                    out[[pi, ui]] = c[b].is_valid(i) && c[b].value(i);
-                }
-                let row = &mut flat[(pi * units.len() + ui) * nj..][..nj];
-                for ((j, col), out) in cols[b].iter().enumerate().zip(row) {
-                    if col.is_null(i) {
-                        continue;
-                    }
-                    let v = col.value(i);
-                    if v.is_finite() {
-                        *out = v;
-                    } else {
-                        let pname = &periods[pi];
-                        bad.push((
-                            (pi, ui),
-                            format!(
-                                "`{}` = {v} for unit {}{}",
-                                fw.nodes[indicators[j]].id,
-                                units[ui],
-                                if pname.is_empty() {
-                                    String::new()
-                                } else {
-                                    format!(", period {pname}")
-                                }
-                            ),
-                        ));
-                    }
-                }
-            }
+        let undated = periods.len() < batches.len()
+            || periods.iter().any(|c| c.null_count() > 0)
+            || u.period.is_none();
+        if undated && !period_list.iter().any(String::is_empty) {
+            period_list.insert(0, String::new());
         }
-        // Listed in period and unit order (stable: one row's indicators in column order).
-        bad.sort_by_key(|(cell, _)| *cell);
-        let bad: Vec<String> = bad.into_iter().map(|(_, b)| b).collect();
-        // Names and groups are taken from a unit's first period: rows in (period, unit) order
-        // (stable: a repeated cell keeps the table order).
-        if !text_arrs.is_empty() {
-            let mut order: Vec<((usize, usize), (usize, usize))> = rows()
-                .zip(&cells)
-                .filter_map(|(at, cell)| cell.map(|c| (c, at)))
-                .collect();
-            if !order.is_sorted_by_key(|(cell, _)| *cell) {
-                order.sort_by_key(|(cell, _)| *cell);
-            }
-            for ((_, ui), (b, i)) in order {
-                let cols = &text_cols[b];
-                first_texts(&mut names[ui], u.name.as_ref(), cols, i);
-                first_texts(&mut group_texts[ui], u.group.as_ref(), cols, i);
-                if groups[ui].is_none() {
-                    groups[ui] = u
-                        .group_column()
-                        .and_then(|c| cell(cols[c], i))
-                        .map(str::to_string);
-                }
-            }
+        let mut binder = Binder::new(fw, all(&keys), period_list)?;
+        for b in batches {
+            binder.push(b)?;
         }
-        if !bad.is_empty() {
-            return Err(Error::Eval(format!(
-                "{} indicator value(s) are not finite numbers (a division by zero or the log of 0?): {}\nguard the expression, e.g. with nullif(x, 0) or greatest(x, 1)",
-                bad.len(),
-                list(&bad)
-            )));
-        }
-        if let Some(g) = u.group_column() {
-            let missing: Vec<&String> = units
-                .iter()
-                .zip(&groups)
-                .filter(|(_, g)| g.is_none())
-                .map(|(u, _)| u)
-                .collect();
-            if !missing.is_empty() {
-                return Err(Error::Data(format!(
-                    "{} unit(s) have no value in the group column `{g}`: {}",
-                    missing.len(),
-                    list(&missing)
-                )));
-            }
-        }
-        Ok(Self {
-            names: names
-                .into_iter()
-                .zip(&units)
-                .map(|(n, k)| unit_text(u.name.as_ref(), n, k))
-                .collect(),
-            group_names: u.group.as_ref().map(|_| {
-                group_texts
-                    .into_iter()
-                    .zip(&groups)
-                    .map(|(n, g)| unit_text(u.group.as_ref(), n, g.as_deref().unwrap_or("")))
-                    .collect()
-            }),
-            groups: u
-                .group
-                .as_ref()
-                .map(|_| groups.into_iter().map(Option::unwrap_or_default).collect()),
-            units,
-            periods,
-            indicators,
-            values,
-            present,
-            ranked,
-        })
+        binder.finish()
     }
 
     /// The panel restricted to period `p` (each period is evaluated on its own).
@@ -319,30 +138,378 @@ impl Panel {
     }
 }
 
-/// A unit's name from the name columns' values `[zh, en]`: the same in every language when
-/// `[units] name` is one column, per language otherwise; the key when the data give none.
-/// Fills the languages of `out` still empty from row `r` of the columns `spec` names.
-fn first_texts(
-    out: &mut [Option<String>; 2],
-    spec: Option<&Text>,
-    cols: &BTreeMap<&str, &StringArray>,
-    r: usize,
-) {
-    for (l, lang) in [Lang::Zh, Lang::En].into_iter().enumerate() {
-        if out[l].is_none() {
-            out[l] = spec
-                .and_then(|t| t.own(lang))
-                .and_then(|c| cell(cols[c], r))
-                .map(str::to_string);
+/// Builds a [`Panel`] from the evaluated table a batch at a time, so that the table is never
+/// held whole: each batch's rows are placed by their unit and period as it arrives, and the
+/// batch is dropped. The units and periods are known beforehand (the data stage knows every
+/// unit and period of the joined table); the panel keeps those that have rows.
+pub struct Binder<'a> {
+    fw: &'a Framework,
+    units: Vec<String>,
+    unit_ix: HashMap<String, usize>,
+    periods: Vec<String>,
+    period_ix: HashMap<String, usize>,
+    indicators: Vec<usize>,
+    /// The evaluated table's column of each indicator (`ind.<id>`).
+    columns: Vec<String>,
+    values: Array3<f64>,
+    present: Array2<bool>,
+    ranked: Option<Array2<bool>>,
+    /// Per unit: its texts (names and group, per language) with the period each came from.
+    texts: Vec<UnitTexts>,
+    /// Non-finite values: the cell and a description.
+    bad: Vec<((usize, usize), String)>,
+    /// Per indicator: how many values are not null.
+    valued: Vec<usize>,
+    rows: usize,
+}
+
+/// A unit's names and group as the rows give them: each text from the earliest period that
+/// has it (the unit's first period, unless that row leaves it empty).
+#[derive(Clone, Default)]
+struct UnitTexts {
+    names: [Option<(usize, String)>; 2],
+    group_names: [Option<(usize, String)>; 2],
+    group: Option<(usize, String)>,
+}
+
+/// The column `spec` names for `lang`, if any.
+fn own(spec: Option<&Text>, lang: Lang) -> Option<&str> {
+    spec.and_then(|t| t.own(lang))
+}
+
+/// Keeps `text` from period `p` when `slot` has nothing from an earlier period.
+fn earliest(slot: &mut Option<(usize, String)>, p: usize, text: Option<&str>) {
+    if let Some(t) = text
+        && slot.as_ref().is_none_or(|(q, _)| p < *q)
+    {
+        *slot = Some((p, t.to_string()));
+    }
+}
+
+impl<'a> Binder<'a> {
+    /// A binder for a table whose rows have units among `units` and periods among `periods`
+    /// (each sorted; the empty period for rows without one).
+    pub fn new(fw: &'a Framework, units: Vec<String>, periods: Vec<String>) -> Result<Self, Error> {
+        let index = |list: &[String]| -> HashMap<String, usize> {
+            list.iter()
+                .enumerate()
+                .map(|(i, t)| (t.clone(), i))
+                .collect()
+        };
+        let indicators = fw.indicators();
+        let (np, nu) = (periods.len(), units.len());
+        Ok(Self {
+            fw,
+            unit_ix: index(&units),
+            period_ix: index(&periods),
+            columns: indicators
+                .iter()
+                .map(|&i| format!("ind.{}", fw.nodes[i].id))
+                .collect(),
+            values: Array3::from_elem((np, nu, indicators.len()), f64::NAN),
+            present: Array2::from_elem((np, nu), false),
+            ranked: fw
+                .rank
+                .only
+                .as_ref()
+                .map(|_| Array2::from_elem((np, nu), false)),
+            texts: vec![UnitTexts::default(); nu],
+            bad: Vec::new(),
+            valued: vec![0; indicators.len()],
+            rows: 0,
+            indicators,
+            units,
+            periods,
+        })
+    }
+
+    /// Places the rows of one batch of the evaluated table.
+    pub fn push(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        let u = &self.fw.units;
+        let text = |name: &str| -> Option<ArrayRef> {
+            super::as_text(batch.column_by_name(name)?.as_ref()).ok()
+        };
+        let keys =
+            text(&u.key).ok_or_else(|| Error::Data(format!("no unit key column `{}`", u.key)))?;
+        let keys = keys.as_string::<i32>();
+        let periods = u.period.as_deref().and_then(text);
+        let periods = periods.as_ref().map(|c| c.as_string::<i32>());
+        // Each row's cell (period, unit); `None` for a row without a key.
+        let mut cells = Vec::with_capacity(batch.num_rows());
+        for i in 0..batch.num_rows() {
+            if keys.is_null(i) {
+                cells.push(None);
+                continue;
+            }
+            let period = periods
+                .and_then(|c| c.is_valid(i).then(|| c.value(i)))
+                .unwrap_or("");
+            let (Some(&ui), Some(&pi)) =
+                (self.unit_ix.get(keys.value(i)), self.period_ix.get(period))
+            else {
+                return Err(Error::Data(format!(
+                    "the evaluated table has unit `{}` in period `{period}`, which the joined data do not list",
+                    keys.value(i)
+                )));
+            };
+            cells.push(Some((pi, ui)));
+        }
+        self.rows += cells.iter().flatten().count();
+        self.place_values(batch, &cells)?;
+        self.place_flags(batch, &cells)?;
+        self.place_texts(batch, &cells)
+    }
+
+    /// The indicator values of the batch's rows, with non-finite values refused.
+    fn place_values(
+        &mut self,
+        batch: &RecordBatch,
+        cells: &[Option<(usize, usize)>],
+    ) -> Result<(), Error> {
+        let cols: Vec<&Float64Array> = self
+            .columns
+            .iter()
+            .zip(&self.indicators)
+            .map(|(name, &node)| {
+                batch
+                    .column_by_name(name)
+                    .and_then(|c| c.as_primitive_opt::<Float64Type>())
+                    .ok_or_else(|| {
+                        Error::Data(format!(
+                            "indicator `{}` was not evaluated",
+                            self.fw.nodes[node].id
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        for (j, col) in cols.iter().enumerate() {
+            self.valued[j] += col.len() - col.null_count();
+        }
+        let (nu, nj) = (self.units.len(), self.indicators.len());
+        let flat = self
+            .values
+            .as_slice_mut()
+            .expect("a new array is contiguous");
+        for (i, cell) in cells.iter().enumerate() {
+            let Some((pi, ui)) = *cell else { continue };
+            self.present[[pi, ui]] = true;
+            let row = &mut flat[(pi * nu + ui) * nj..][..nj];
+            for (j, (col, out)) in cols.iter().zip(row).enumerate() {
+                if col.is_null(i) {
+                    continue;
+                }
+                let v = col.value(i);
+                if v.is_finite() {
+                    *out = v;
+                    continue;
+                }
+                let pname = &self.periods[pi];
+                self.bad.push((
+                    (pi, ui),
+                    format!(
+                        "`{}` = {v} for unit {}{}",
+                        self.fw.nodes[self.indicators[j]].id,
+                        self.units[ui],
+                        if pname.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", period {pname}")
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `[rank] only` condition of the batch's rows (NULL counts as false, as in a WHERE
+    /// clause).
+    fn place_flags(
+        &mut self,
+        batch: &RecordBatch,
+        cells: &[Option<(usize, usize)>],
+    ) -> Result<(), Error> {
+        let Some(out) = self.ranked.as_mut() else {
+            return Ok(());
+        };
+        let only = batch
+            .column_by_name(super::RANK_ONLY)
+            .and_then(|c| c.as_boolean_opt())
+            .ok_or_else(|| Error::Data("the [rank] only condition was not evaluated".into()))?;
+        for (i, cell) in cells.iter().enumerate() {
+            if let Some((pi, ui)) = *cell {
+                out[[pi, ui]] = only.is_valid(i) && only.value(i);
+            }
+        }
+        Ok(())
+    }
+
+    /// The names and groups of the batch's rows: each unit keeps, per text, the one of its
+    /// earliest period.
+    fn place_texts(
+        &mut self,
+        batch: &RecordBatch,
+        cells: &[Option<(usize, usize)>],
+    ) -> Result<(), Error> {
+        let u = &self.fw.units;
+        let mut cols: BTreeMap<&str, ArrayRef> = BTreeMap::new();
+        for (what, names) in [("name", u.name_columns()), ("group", u.group_columns())] {
+            for c in names {
+                let col = batch
+                    .column_by_name(c)
+                    .and_then(|a| super::as_text(a.as_ref()).ok())
+                    .ok_or_else(|| {
+                        Error::Data(format!(
+                            "[units] {what} is `{c}`, but the data have no column `{c}`"
+                        ))
+                    })?;
+                cols.insert(c, col);
+            }
+        }
+        if cols.is_empty() {
+            return Ok(());
+        }
+        let cols: BTreeMap<&str, &StringArray> = cols
+            .iter()
+            .map(|(c, a)| (*c, a.as_string::<i32>()))
+            .collect();
+        for (i, cell) in cells.iter().enumerate() {
+            let Some((pi, ui)) = *cell else { continue };
+            let t = &mut self.texts[ui];
+            for (l, lang) in [Lang::Zh, Lang::En].into_iter().enumerate() {
+                let at = |c: Option<&str>| c.and_then(|c| cell_text(cols[c], i));
+                earliest(&mut t.names[l], pi, at(own(u.name.as_ref(), lang)));
+                earliest(&mut t.group_names[l], pi, at(own(u.group.as_ref(), lang)));
+            }
+            let group = u.group_column().and_then(|c| cell_text(cols[c], i));
+            earliest(&mut t.group, pi, group);
+        }
+        Ok(())
+    }
+
+    /// Indicators with no value in any row: (indicator node) in column order.
+    pub fn empty_indicators(&self) -> Vec<usize> {
+        self.indicators
+            .iter()
+            .zip(&self.valued)
+            .filter(|(_, n)| **n == 0)
+            .map(|(&node, _)| node)
+            .collect()
+    }
+
+    /// The number of rows placed.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The panel: the units and periods that have rows, every value placed; an error for
+    /// non-finite values or units without a group.
+    pub fn finish(self) -> Result<Panel, Error> {
+        let mut bad = self.bad;
+        // Listed in period and unit order (stable: one row's indicators in column order).
+        bad.sort_by_key(|(cell, _)| *cell);
+        if !bad.is_empty() {
+            let bad: Vec<String> = bad.into_iter().map(|(_, b)| b).collect();
+            return Err(Error::Eval(format!(
+                "{} indicator value(s) are not finite numbers (a division by zero or the log of 0?): {}\nguard the expression, e.g. with nullif(x, 0) or greatest(x, 1)",
+                bad.len(),
+                list(&bad)
+            )));
+        }
+        let u = &self.fw.units;
+        if let Some(g) = u.group_column() {
+            let missing: Vec<&String> = self
+                .units
+                .iter()
+                .zip(&self.texts)
+                .filter(|(_, t)| t.group.is_none())
+                .map(|(u, _)| u)
+                .collect();
+            if !missing.is_empty() {
+                return Err(Error::Data(format!(
+                    "{} unit(s) have no value in the group column `{g}`: {}",
+                    missing.len(),
+                    list(&missing)
+                )));
+            }
+        }
+        let text = |slots: &[Option<(usize, String)>; 2]| -> [Option<String>; 2] {
+            slots.clone().map(|s| s.map(|(_, t)| t))
+        };
+        let panel = Panel {
+            names: self
+                .texts
+                .iter()
+                .zip(&self.units)
+                .map(|(t, k)| unit_text(u.name.as_ref(), text(&t.names), k))
+                .collect(),
+            group_names: u.group.as_ref().map(|_| {
+                self.texts
+                    .iter()
+                    .map(|t| {
+                        let g = t.group.as_ref().map_or("", |(_, g)| g.as_str());
+                        unit_text(u.group.as_ref(), text(&t.group_names), g)
+                    })
+                    .collect()
+            }),
+            groups: u.group.as_ref().map(|_| {
+                self.texts
+                    .iter()
+                    .map(|t| t.group.clone().map(|(_, g)| g).unwrap_or_default())
+                    .collect()
+            }),
+            units: self.units,
+            periods: self.periods,
+            indicators: self.indicators,
+            values: self.values,
+            present: self.present,
+            ranked: self.ranked,
+        };
+        Ok(panel.with_rows_only())
+    }
+}
+
+impl Panel {
+    /// The panel without the units and periods that have no row (none, when the units and
+    /// periods a [`Binder`] was given are exactly the table's).
+    fn with_rows_only(self) -> Self {
+        let (np, nu) = self.present.dim();
+        let units: Vec<usize> = (0..nu)
+            .filter(|&u| (0..np).any(|p| self.present[[p, u]]))
+            .collect();
+        let periods: Vec<usize> = (0..np)
+            .filter(|&p| (0..nu).any(|u| self.present[[p, u]]))
+            .collect();
+        if units.len() == nu && periods.len() == np {
+            return self;
+        }
+        let pick = |v: &[String], ix: &[usize]| ix.iter().map(|&i| v[i].clone()).collect();
+        let pick_of = |v: &[Text], ix: &[usize]| ix.iter().map(|&i| v[i].clone()).collect();
+        let cells = |a: &Array2<bool>| a.select(Axis(0), &periods).select(Axis(1), &units);
+        Panel {
+            units: pick(&self.units, &units),
+            names: pick_of(&self.names, &units),
+            groups: self.groups.as_ref().map(|g| pick(g, &units)),
+            group_names: self.group_names.as_ref().map(|g| pick_of(g, &units)),
+            periods: pick(&self.periods, &periods),
+            indicators: self.indicators,
+            values: self
+                .values
+                .select(Axis(0), &periods)
+                .select(Axis(1), &units),
+            present: cells(&self.present),
+            ranked: self.ranked.as_ref().map(cells),
         }
     }
 }
 
 /// Row `r` of a text column, `None` when null.
-fn cell(col: &StringArray, r: usize) -> Option<&str> {
+fn cell_text(col: &StringArray, r: usize) -> Option<&str> {
     col.is_valid(r).then(|| col.value(r))
 }
 
+/// A unit's name from the name columns' values `[zh, en]`: the same in every language when
+/// `[units] name` is one column, per language otherwise; the key when the data give none.
 fn unit_text(spec: Option<&Text>, [zh, en]: [Option<String>; 2], key: &str) -> Text {
     match (spec, zh, en) {
         (Some(Text::Same(_)), Some(n), _) => Text::Same(n),

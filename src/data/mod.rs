@@ -20,6 +20,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::options::ArrowReadOptions;
 use datafusion::prelude::{ParquetReadOptions, SQLOptions, SessionConfig, SessionContext};
+use futures::StreamExt;
 
 pub use bind::Panel;
 
@@ -69,6 +70,9 @@ pub struct DataStage {
     column_sources: BTreeMap<String, Input>,
     /// The rollup to a coarser granularity (`--per`), when one ran.
     rollup: Option<rollup::Plan>,
+    /// The units and periods of the joined table's rows, each sorted (the one empty period
+    /// for cross-sectional data): the panel's, known before the indicators are evaluated.
+    layout: (Vec<String>, Vec<String>),
 }
 
 /// The only SQL kapok runs: queries. DataFusion refuses DDL (`CREATE [EXTERNAL] TABLE`, …),
@@ -119,6 +123,7 @@ impl DataStage {
             origins: BTreeMap::new(),
             column_sources: BTreeMap::new(),
             rollup: None,
+            layout: (Vec::new(), Vec::new()),
         };
         // Unit keys and periods are read as written (`0101`, `2023.10`), never as numbers.
         let text_columns: Vec<String> = [Some(&fw.units.key), fw.units.period.as_ref()]
@@ -498,6 +503,12 @@ impl DataStage {
             return Err(Error::Data(problems.join("\n")));
         }
         let all_pairs = Pairs::union(&periodic.iter().map(|(_, _, p)| p).collect::<Vec<_>>());
+        self.layout = if periodic.is_empty() {
+            let units = unit_sets.first().map(|(_, u)| u.iter().cloned().collect());
+            (units.unwrap_or_default(), vec![String::new()])
+        } else {
+            (all_pairs.units.clone(), all_pairs.periods.clone())
+        };
         let grid = uses_lag(fw);
         if !periodic.is_empty() {
             self.warnings.extend(gaps(&all_pairs));
@@ -934,38 +945,53 @@ impl DataStage {
         ))
     }
 
-    /// Evaluates every indicator expression: one row per unit and period, columns unit key,
-    /// period, name, group (when present) and `ind.<id>` per indicator.
-    /// The table comes as the batches DataFusion returns, not copied into one.
-    pub fn evaluate(&self, fw: &Framework) -> Result<Vec<RecordBatch>, Error> {
+    /// Evaluates every indicator expression and binds the result into the panel: one row per
+    /// unit and period, placed as DataFusion produces it, so that the evaluated table is never
+    /// held whole (see [`bind::Binder`]).
+    pub fn bind(&self, fw: &Framework) -> Result<Panel, Error> {
         self.check_expressions(fw)?;
         let sql = self
             .select_sql(fw, &fw.indicators(), true)
             .map_err(|e| Error::Data(e.message))?;
-        let batches = self.sql(&sql).map_err(|e| self.locate_failure(fw, &e))?;
-        self.no_empty_indicator(fw, &batches)?;
-        Ok(batches)
+        let (units, periods) = self.layout.clone();
+        let mut binder = bind::Binder::new(fw, units, periods)?;
+        self.each_batch(&sql, |b| binder.push(&b))
+            .map_err(|e| self.locate_failure(fw, &e))??;
+        if binder.rows() == 0 {
+            return Err(Error::Data("the joined data have no rows".into()));
+        }
+        self.no_empty_indicator(fw, &binder.empty_indicators())?;
+        binder.finish()
+    }
+
+    /// Runs one query (as [`Self::sql`] does) and hands each batch of its result to `f` as it
+    /// is produced; stops at the first error of `f`, which is returned inside.
+    fn each_batch(
+        &self,
+        q: &str,
+        mut f: impl FnMut(RecordBatch) -> Result<(), Error> + Send,
+    ) -> datafusion::error::Result<Result<(), Error>> {
+        expr::with_large_stack(|| {
+            self.runtime.block_on(async {
+                let df = self.ctx.sql_with_options(q, read_only()).await?;
+                let mut stream = df.execute_stream().await?;
+                while let Some(batch) = stream.next().await {
+                    if let Err(e) = f(batch?) {
+                        return Ok(Err(e));
+                    }
+                }
+                Ok(Ok(()))
+            })
+        })
     }
 
     /// An indicator with no value for any unit in any period is an error naming the empty
     /// columns it reads and their sources. (One empty in some periods only, like a `lag` in
     /// the first period, is left out of those periods with a warning.)
-    fn no_empty_indicator(&self, fw: &Framework, batches: &[RecordBatch]) -> Result<(), Error> {
-        if batches.iter().all(|b| b.num_rows() == 0) {
-            return Err(Error::Data("the joined data have no rows".into()));
-        }
+    fn no_empty_indicator(&self, fw: &Framework, empty_nodes: &[usize]) -> Result<(), Error> {
         let mut problems = Vec::new();
-        for i in fw.indicators() {
+        for &i in empty_nodes {
             let node = &fw.nodes[i];
-            let name = format!("ind.{}", node.id);
-            let cols: Option<Vec<&ArrayRef>> =
-                batches.iter().map(|b| b.column_by_name(&name)).collect();
-            let Some(cols) = cols else {
-                continue;
-            };
-            if cols.iter().any(|c| c.null_count() < c.len()) {
-                continue;
-            }
             let spec = node.indicator().expect("indicator nodes only");
             let mut empty = Vec::new();
             if let Ok(info) = expr::analyse(&spec.expr) {

@@ -6,8 +6,8 @@
 //!
 //! ```text
 //! framework.toml ──framework::load──► Framework      (checked tree, or every diagnostic at once)
-//! sources ──data::DataStage (DataFusion)──► one table: unit, period, group, indicator values
-//!         ──data::Panel::bind──► Panel               (ndarray matrices per period, NaN = missing)
+//! sources ──data::DataStage (DataFusion)──► batches: unit, period, group, indicator values
+//!         ──DataStage::bind (streamed)──► Panel  (ndarray matrices per period, NaN = missing)
 //! Panel ──evaluate: screen → impute → treat → normalise → aggregate → rank──► Results
 //! Results ──results / io──► CSV, Parquet, Arrow, XLSX, JSON, terminal tables
 //! Results ──chart──► SVG charts (plotters), PNG at 2× (resvg), embedded CJK font

@@ -247,6 +247,16 @@ impl Selection {
     pub fn wants_node(&self, node: usize) -> bool {
         self.nodes.as_ref().is_none_or(|n| n.contains(&node))
     }
+
+    /// The nodes whose scores and ranks the table reads (`None`: every node): the chosen
+    /// nodes, unless change or trend columns are chosen (trends are fitted for every
+    /// aggregate). What an evaluation writing this table keeps ([`crate::Keep::Nodes`]).
+    pub fn score_nodes(&self) -> Option<Vec<usize>> {
+        if Kind::TREND.iter().any(|&k| self.wants(k)) {
+            return None;
+        }
+        self.nodes.clone()
+    }
 }
 
 /// One column of the table and where its values come from.

@@ -75,7 +75,8 @@ impl Results {
         fw: &Framework,
         stage: Stage,
         raw: Option<&'a crate::Panel>,
-    ) -> Result<&'a ndarray::Array3<f64>, Error> {
+    ) -> Result<std::borrow::Cow<'a, ndarray::Array3<f64>>, Error> {
+        use std::borrow::Cow::{Borrowed, Owned};
         Ok(match stage {
             Stage::Raw => {
                 let raw =
@@ -85,13 +86,13 @@ impl Results {
                         "the data read without denominators have other units or periods".into(),
                     ));
                 }
-                &raw.values
+                Borrowed(&raw.values)
             }
-            Stage::Denominated => &self.panel.values,
-            Stage::Screened if !fw.defaults.screen.after_impute => &self.panel.values,
-            Stage::Imputed | Stage::Screened => self.imputed_values()?,
-            Stage::Treated => self.treated()?,
-            Stage::Normalised => &self.scores,
+            Stage::Denominated => Borrowed(&self.panel.values),
+            Stage::Screened if !fw.defaults.screen.after_impute => Borrowed(&self.panel.values),
+            Stage::Imputed | Stage::Screened => Borrowed(self.imputed_values()?),
+            Stage::Treated => Borrowed(self.treated()?),
+            Stage::Normalised => Owned(self.scores.to_array()),
         })
     }
 

@@ -67,9 +67,14 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     if let Some(b) = &a.save_bounds {
         crate::io::guard_inputs(b, &a.run.inputs(&fw))?;
     }
-    // The values before normalisation are kept only for what writes them.
+    // The values before normalisation are kept only for what writes them, and a table of
+    // some nodes keeps only their scores.
     let keep = if a.stage.is_some() || a.save_bounds.is_some() {
         crate::Keep::Stages
+    } else if a.output.is_some() {
+        selection
+            .score_nodes()
+            .map_or(crate::Keep::Scores, crate::Keep::Nodes)
     } else {
         crate::Keep::Scores
     };

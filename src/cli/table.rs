@@ -16,8 +16,7 @@ fn fmt_score(v: f64, digits: usize) -> String {
 
 /// Decimals of the period's scores ([`crate::format::score_decimals`]).
 fn score_decimals(fw: &Framework, r: &Results, p: usize) -> usize {
-    let scores = r.scores.index_axis(ndarray::Axis(0), p);
-    crate::format::score_decimals(fw.rank.digits, scores.iter().copied())
+    crate::format::score_decimals(fw.rank.digits, r.scores.period(p))
 }
 
 /// Lines above and below the table and under the header; none between rows.

@@ -6,6 +6,9 @@ use ndarray::{Array1, Array2, Array3, ArrayView1, Axis, s};
 use rayon::prelude::*;
 
 mod period;
+mod scores;
+
+pub use scores::Scores;
 
 use period::{Pass1, Scored};
 
@@ -30,15 +33,29 @@ pub enum Status {
     Missing,
 }
 
-/// What evaluation keeps of the pipeline's intermediate values, besides scores and ranks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What evaluation keeps of the pipeline's values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Keep {
-    /// The indicator values after imputation and after treatment too (COINr's data sets,
-    /// the report's profiles, saved bounds): one or two more arrays the size of the panel.
+    /// Every node's scores, and the indicator values after imputation and after treatment too
+    /// (COINr's data sets, the report's profiles, saved bounds): one or two more arrays the
+    /// size of the panel.
     #[default]
     Stages,
-    /// Scores only: what the results table, rankings and trends need.
+    /// Every node's scores only: what the results table, rankings and trends need.
     Scores,
+    /// The scores of these nodes only (node indices): what writing some nodes' columns needs.
+    /// Reading another node's scores or ranks from the results panics (see [`Scores`]).
+    Nodes(Vec<usize>),
+}
+
+impl Keep {
+    /// Per node of `fw`: whether its scores are kept.
+    fn nodes(&self, fw: &Framework) -> Vec<bool> {
+        match self {
+            Keep::Nodes(nodes) => (0..fw.nodes.len()).map(|n| nodes.contains(&n)).collect(),
+            Keep::Stages | Keep::Scores => vec![true; fw.nodes.len()],
+        }
+    }
 }
 
 /// How a unit's rank moved between two periods (rank 1 = best).
@@ -187,9 +204,9 @@ pub struct Results {
     /// The panel the results were computed from (raw values, units, periods).
     pub panel: Panel,
     /// `scores[[period, unit, node]]`; NaN = no score. Indicator nodes hold normalised values.
-    /// Ranks are computed from these scores when first asked for: change them only on a copy
-    /// of results whose ranks were not read.
-    pub scores: Array3<f64>,
+    /// Ranks are computed from these scores when first asked for. A run keeping some nodes
+    /// only ([`Keep::Nodes`]) holds theirs.
+    pub scores: Scores,
     /// Each node's ranks, computed when first asked for: read with [`Results::rank`] and
     /// [`Results::node_ranks`].
     ranks: Ranks,
@@ -374,11 +391,11 @@ impl Ranks {
         }
     }
 
-    /// Node `node`'s ranks in every period of `scores` (`[[period, unit, node]]`), units
+    /// Node `node`'s ranks in every period of `scores`, units
     /// outside `ranked` (`[[period, unit]]`, when the framework limits ranking) unranked. Runs
     /// on the calling thread: it is called inside parallel work, and a node's ranks are computed
     /// once, under its lock.
-    fn of(&self, node: usize, scores: &Array3<f64>, ranked: Option<&Array2<bool>>) -> &Array2<u32> {
+    fn of(&self, node: usize, scores: &Scores, ranked: Option<&Array2<bool>>) -> &Array2<u32> {
         self.nodes[node].get_or_init(|| {
             let (np, nu, _) = scores.dim();
             let mut out = Array2::zeros((np, nu));
@@ -386,7 +403,7 @@ impl Ranks {
                 let keys = keys_of(
                     self.digits,
                     self.lower_is_better[node],
-                    scores.slice(s![p, .., node]).iter().copied(),
+                    scores.of(p, node).iter().copied(),
                     (0..nu).map(|u| ranked.is_none_or(|r| r[[p, u]])),
                 );
                 let r = pipeline::rank_desc(keys.view());
@@ -570,8 +587,8 @@ fn run(
     given: Option<&PanelContext>,
     keep: Keep,
 ) -> Result<Results, Error> {
+    let mut record = Record::new(fw, &panel, &keep);
     let setup = Setup::new(fw, &panel, given.map(|c| &c.fills), keep)?;
-    let mut record = Record::new(fw, &panel, keep);
     let scorer = Scorer::new(fw);
     if given.is_none() && per_period(fw, &panel) {
         // Every bound is the period's own: each period is scored as soon as it is prepared,
@@ -606,7 +623,7 @@ fn run(
 
 /// What evaluation records per period, in the results' arrays (see [`Results`]).
 struct Record {
-    scores: Array3<f64>,
+    scores: Scores,
     group_ranks: Option<Array3<u32>>,
     imputed_values: Option<Array3<f64>>,
     /// `None` when the run keeps scores only.
@@ -621,13 +638,13 @@ struct Record {
 
 impl Record {
     /// Nothing recorded yet: every score `NaN`, every unit absent.
-    fn new(fw: &Framework, panel: &Panel, keep: Keep) -> Self {
+    fn new(fw: &Framework, panel: &Panel, keep: &Keep) -> Self {
         let (np, nu, ni) = panel.values.dim();
         let nn = fw.nodes.len();
         Self {
-            scores: Array3::from_elem((np, nu, nn), f64::NAN),
+            scores: Scores::new(np, nu, &keep.nodes(fw)),
             group_ranks: panel.groups.as_ref().map(|_| Array3::zeros((np, nu, nn))),
-            treated: (keep == Keep::Stages).then(|| Array3::from_elem((np, nu, ni), f64::NAN)),
+            treated: (*keep == Keep::Stages).then(|| Array3::from_elem((np, nu, ni), f64::NAN)),
             status: Array2::from_elem((np, nu), Status::Absent),
             imputed: Array2::zeros((np, ni)),
             imputed_values: None,
@@ -690,10 +707,8 @@ impl Record {
     /// Records pass 2 of period `p`: scores, ranks and status.
     fn scored(&mut self, p: usize, one: Scored) {
         let s = &one.normalised.s;
+        self.scores.record(p, &one.rows, s.view());
         for (k, &u) in one.rows.iter().enumerate() {
-            self.scores
-                .slice_mut(s![p, u, ..])
-                .zip_mut_with(&s.row(k), |t, &v| *t = crate::format::no_negative_zero(v));
             if let (Some(out), Some(g)) = (self.group_ranks.as_mut(), one.group_ranks.as_ref()) {
                 out.slice_mut(s![p, u, ..]).assign(&g.row(k));
             }

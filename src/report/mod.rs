@@ -737,13 +737,7 @@ pub fn build(
             .then(|| crate::trend::Trends::of(fw, r)),
         robustness: robust,
         imputed: r.imputed_values()?,
-        decimals: crate::format::score_decimals(
-            fw.rank.digits,
-            r.scores
-                .index_axis(ndarray::Axis(0), opts.period)
-                .iter()
-                .copied(),
-        ),
+        decimals: crate::format::score_decimals(fw.rank.digits, r.scores.period(opts.period)),
     };
     let mut files: Vec<File> = vec![
         ("index.html".into(), html::render(&report).into_bytes()),

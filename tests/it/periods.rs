@@ -420,7 +420,7 @@ fn keeping_scores_only_changes_no_score_or_rank() {
     let mut treating = 0;
     for (path, fw, panel) in shipped_panels() {
         let all = kapok::evaluate_keeping(&fw, panel.clone(), kapok::Keep::Stages).unwrap();
-        let scores = kapok::evaluate_keeping(&fw, panel, kapok::Keep::Scores).unwrap();
+        let scores = kapok::evaluate_keeping(&fw, panel.clone(), kapok::Keep::Scores).unwrap();
         let seen = |r: &kapok::Results| {
             let ranks: Vec<_> = (0..fw.nodes.len()).map(|n| r.node_ranks(n)).collect();
             let bits: Vec<u64> = r.scores.iter().map(|v| v.to_bits()).collect();
@@ -439,6 +439,30 @@ fn keeping_scores_only_changes_no_score_or_rank() {
         assert!(err.contains("not kept"), "{}: {err}", path.display());
         assert!(scores.imputed_values().is_err(), "{}", path.display());
         treating += usize::from(all.treatments.iter().any(|t| !t.report.points.is_empty()));
+        // Keeping some nodes: theirs are the same to the bit, with the same ranks; no other
+        // node is held.
+        let last = fw.nodes.len() - 1;
+        let some = kapok::evaluate_keeping(&fw, panel, kapok::Keep::Nodes(vec![0, last])).unwrap();
+        let (np, nu, _) = all.scores.dim();
+        for n in [0, last] {
+            for p in 0..np {
+                for u in 0..nu {
+                    assert_eq!(
+                        some.scores[[p, u, n]].to_bits(),
+                        all.scores[[p, u, n]].to_bits(),
+                        "{}: node {n}, period {p}, unit {u}",
+                        path.display()
+                    );
+                }
+            }
+            assert_eq!(some.node_ranks(n), all.node_ranks(n), "{}", path.display());
+        }
+        assert!(
+            (1..last).all(|n| !some.scores.is_kept(n)),
+            "{}",
+            path.display()
+        );
+        assert_eq!(format!("{:?}", some.status), format!("{:?}", all.status));
     }
     assert!(treating >= 1, "no shipped framework treats a value");
 }

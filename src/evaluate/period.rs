@@ -124,9 +124,13 @@ pub(super) fn prepare(
 /// Rows `rows` of `values` (units × indicators), laid out column by column: every stage
 /// works an indicator column at a time, which then reads and writes contiguous memory.
 fn columns_of(values: ArrayView2<f64>, rows: &[usize]) -> Array2<f64> {
-    Array2::from_shape_fn((rows.len(), values.ncols()).f(), |(k, j)| {
-        values[[rows[k], j]]
-    })
+    let mut out = Array2::zeros((rows.len(), values.ncols()).f());
+    // Row by row: each source row is read once, in order (a period of a large panel is larger
+    // than the caches, and reading it column by column would fetch every row once per column).
+    for (mut to, &r) in out.rows_mut().into_iter().zip(rows) {
+        to.assign(&values.row(r));
+    }
+    out
 }
 
 /// The cells one imputation works on: the panel units `rows` (one per row of the values) of

@@ -24,7 +24,7 @@ pub struct RankArgs {
 pub fn run(a: &RankArgs) -> Result<(), Error> {
     let fw = a.run.framework(a.period.as_deref())?;
     let (results, warnings) =
-        crate::score_keeping(&fw, a.run.data.as_deref(), crate::Keep::Scores)?;
+        crate::score_keeping(&fw, a.run.data.as_deref(), super::table::nodes_read(&fw))?;
     super::warn(&warnings);
     let lang = a.run.lang;
     if let Some(note) = crate::report::untranslated(&fw, &results.panel, lang) {

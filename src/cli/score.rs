@@ -76,7 +76,7 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
             .score_nodes()
             .map_or(crate::Keep::Scores, crate::Keep::Nodes)
     } else {
-        crate::Keep::Scores
+        super::table::nodes_read(&fw)
     };
     let (results, warnings) = crate::score_keeping(&fw, a.run.data.as_deref(), keep)?;
     super::warn(&warnings);

@@ -14,9 +14,28 @@ fn fmt_score(v: f64, digits: usize) -> String {
     }
 }
 
-/// Decimals of the period's scores ([`crate::format::score_decimals`]).
+/// Decimals of the period's scores of the nodes a ranking reads ([`nodes_read`]; see
+/// [`crate::format::score_decimals`]).
 fn score_decimals(fw: &Framework, r: &Results, p: usize) -> usize {
-    crate::format::score_decimals(fw.rank.digits, r.scores.period(p))
+    let scores = read(fw)
+        .into_iter()
+        .flat_map(|n| r.scores.of(p, n).to_vec());
+    crate::format::score_decimals(fw.rank.digits, scores)
+}
+
+/// The nodes a ranking or a comparison reads: the aggregates (the index, its dimensions and
+/// whatever trends are fitted for) and the index's children.
+fn read(fw: &Framework) -> Vec<usize> {
+    let mut nodes = fw.aggregates_preorder();
+    nodes.extend(&fw.index().children);
+    nodes.sort_unstable();
+    nodes.dedup();
+    nodes
+}
+
+/// What an evaluation for a ranking keeps: the scores of the nodes it reads.
+pub fn nodes_read(fw: &Framework) -> crate::Keep {
+    crate::Keep::Nodes(read(fw))
 }
 
 /// Lines above and below the table and under the header; none between rows.

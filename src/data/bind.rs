@@ -43,43 +43,6 @@ pub struct Panel {
 }
 
 impl Panel {
-    /// Builds the panel from the evaluated table, as the batches DataFusion returned it (see
-    /// `DataStage::bind`, which streams them into a [`Binder`] instead): units and periods
-    /// are those the rows have.
-    pub fn bind(fw: &Framework, batches: &[RecordBatch]) -> Result<Self, Error> {
-        let u = &fw.units;
-        let text = |name: &str| -> Vec<ArrayRef> {
-            batches
-                .iter()
-                .filter_map(|b| super::as_text(b.column_by_name(name)?.as_ref()).ok())
-                .collect()
-        };
-        let keys = text(&u.key);
-        let periods = u.period.as_deref().map(text).unwrap_or_default();
-        let all = |cols: &[ArrayRef]| -> Vec<String> {
-            let mut all: Vec<&str> = cols
-                .iter()
-                .flat_map(|c| c.as_string::<i32>().iter().flatten())
-                .collect();
-            all.sort_unstable();
-            all.dedup();
-            all.into_iter().map(str::to_string).collect()
-        };
-        let mut period_list = all(&periods);
-        // A row without a period is in the one empty period (cross-sectional data).
-        let undated = periods.len() < batches.len()
-            || periods.iter().any(|c| c.null_count() > 0)
-            || u.period.is_none();
-        if undated && !period_list.iter().any(String::is_empty) {
-            period_list.insert(0, String::new());
-        }
-        let mut binder = Binder::new(fw, all(&keys), period_list)?;
-        for b in batches {
-            binder.push(b)?;
-        }
-        binder.finish()
-    }
-
     /// The panel restricted to period `p` (each period is evaluated on its own).
     pub fn select_period(&self, p: usize) -> Panel {
         use ndarray::s;
@@ -137,6 +100,9 @@ impl Panel {
         self.period_index(&before.to_string())
     }
 }
+
+/// Each row's cell of one batch, (period, unit); `None` for a row without a unit key.
+type BatchCells = [Option<(usize, usize)>];
 
 /// Builds a [`Panel`] from the evaluated table a batch at a time, so that the table is never
 /// held whole: each batch's rows are placed by their unit and period as it arrives, and the
@@ -261,11 +227,7 @@ impl<'a> Binder<'a> {
     }
 
     /// The indicator values of the batch's rows, with non-finite values refused.
-    fn place_values(
-        &mut self,
-        batch: &RecordBatch,
-        cells: &[Option<(usize, usize)>],
-    ) -> Result<(), Error> {
+    fn place_values(&mut self, batch: &RecordBatch, cells: &BatchCells) -> Result<(), Error> {
         let cols: Vec<&Float64Array> = self
             .columns
             .iter()
@@ -324,11 +286,7 @@ impl<'a> Binder<'a> {
 
     /// The `[rank] only` condition of the batch's rows (NULL counts as false, as in a WHERE
     /// clause).
-    fn place_flags(
-        &mut self,
-        batch: &RecordBatch,
-        cells: &[Option<(usize, usize)>],
-    ) -> Result<(), Error> {
+    fn place_flags(&mut self, batch: &RecordBatch, cells: &BatchCells) -> Result<(), Error> {
         let Some(out) = self.ranked.as_mut() else {
             return Ok(());
         };
@@ -346,11 +304,7 @@ impl<'a> Binder<'a> {
 
     /// The names and groups of the batch's rows: each unit keeps, per text, the one of its
     /// earliest period.
-    fn place_texts(
-        &mut self,
-        batch: &RecordBatch,
-        cells: &[Option<(usize, usize)>],
-    ) -> Result<(), Error> {
+    fn place_texts(&mut self, batch: &RecordBatch, cells: &BatchCells) -> Result<(), Error> {
         let u = &self.fw.units;
         let mut cols: BTreeMap<&str, ArrayRef> = BTreeMap::new();
         for (what, names) in [("name", u.name_columns()), ("group", u.group_columns())] {

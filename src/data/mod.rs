@@ -936,7 +936,7 @@ impl DataStage {
             .chain([quote_ident(PRESENT)])
             .collect();
         let outer: Vec<String> = cols.iter().map(|(_, name)| quote_ident(name)).collect();
-        // Not sorted here: `Panel::bind` places each row by its unit and period.
+        // Not sorted here: `bind::Binder` places each row by its unit and period.
         Ok(format!(
             "SELECT {} FROM (SELECT {} FROM {table}) WHERE {}",
             outer.join(", "),

@@ -599,3 +599,76 @@ fn rows_in_any_order_give_the_same_panel_names_and_messages() {
         assert!(b < a, "{e}");
     }
 }
+
+/// The binder places batches as they come, in any order: a unit's name is its earliest
+/// period's (a later one when that row has none), units and periods it was told of but that
+/// have no row are left out, and a row of a unit it was not told of is an error.
+#[test]
+fn the_binder_places_batches_in_any_order_and_keeps_what_has_rows() {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+    use kapok::data::bind::Binder;
+    use kapok::framework::Lang;
+
+    let dir = tempdir();
+    let head = FRAMEWORK_HEAD.replace("period = \"month\"", "period = \"month\"\nname = \"name\"");
+    std::fs::write(
+        dir.path().join("f.toml"),
+        one_indicator_framework(&head, "x"),
+    )
+    .unwrap();
+    let fw = kapok::load(&dir.path().join("f.toml")).unwrap();
+    // (unit, month, name, value) per row.
+    type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<f64>);
+    let batch = |rows: &[Row]| {
+        let text = |f: &dyn Fn(&Row) -> Option<String>| {
+            Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>())) as ArrayRef
+        };
+        RecordBatch::try_from_iter([
+            ("code", text(&|r| Some(r.0.to_string()))),
+            ("month", text(&|r| Some(r.1.to_string()))),
+            ("name", text(&|r| r.2.map(str::to_string))),
+            (
+                "ind.v",
+                Arc::new(Float64Array::from(
+                    rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+                )) as ArrayRef,
+            ),
+        ])
+        .unwrap()
+    };
+    let listed = |units: &[&str]| -> Vec<String> { units.iter().map(|u| u.to_string()).collect() };
+    let months = listed(&["2023-01", "2023-02", "2023-03"]);
+    let mut binder = Binder::new(&fw, listed(&["a", "b", "z"]), months.clone()).unwrap();
+    binder
+        .push(&batch(&[
+            ("b", "2023-02", Some("乙二"), Some(2.0)),
+            ("a", "2023-02", Some("甲二"), None),
+        ]))
+        .unwrap();
+    binder
+        .push(&batch(&[
+            ("a", "2023-01", Some("甲一"), Some(1.0)),
+            ("b", "2023-01", None, Some(3.0)),
+        ]))
+        .unwrap();
+    assert_eq!(binder.rows(), 4);
+    assert!(binder.empty_indicators().is_empty());
+    let panel = binder.finish().unwrap();
+    assert_eq!(panel.units, ["a", "b"]);
+    assert_eq!(panel.periods, ["2023-01", "2023-02"]);
+    assert_eq!(panel.unit_name(0, Lang::Zh), "甲一");
+    assert_eq!(panel.unit_name(1, Lang::Zh), "乙二");
+    assert_eq!(panel.values[[0, 1, 0]], 3.0);
+    assert_eq!(panel.values[[1, 1, 0]], 2.0);
+    assert!(panel.values[[1, 0, 0]].is_nan());
+    assert!(panel.present.iter().all(|&p| p));
+
+    let mut binder = Binder::new(&fw, listed(&["a"]), months).unwrap();
+    let e = binder
+        .push(&batch(&[("q", "2023-01", None, Some(1.0))]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unit `q` in period `2023-01`"), "{e}");
+}

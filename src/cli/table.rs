@@ -19,7 +19,7 @@ fn fmt_score(v: f64, digits: usize) -> String {
 fn score_decimals(fw: &Framework, r: &Results, p: usize) -> usize {
     let scores = read(fw)
         .into_iter()
-        .flat_map(|n| r.scores.of(p, n).to_vec());
+        .flat_map(|n| r.scores.of(p, n).into_iter().copied());
     crate::format::score_decimals(fw.rank.digits, scores)
 }
 

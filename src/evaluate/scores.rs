@@ -67,12 +67,10 @@ impl Scores {
     /// Every kept score in `[[period, unit, node]]` order.
     pub fn iter(&self) -> impl Iterator<Item = &f64> + '_ {
         let kept: Vec<&Array2<f64>> = self.nodes.iter().flatten().collect();
-        (0..self.periods).flat_map(move |p| {
-            let kept = kept.clone();
-            (0..self.units).flat_map(move |u| {
-                let kept = kept.clone();
-                (0..kept.len()).map(move |k| &kept[k][[p, u]])
-            })
+        let (nu, nk) = (self.units, kept.len());
+        (0..self.periods * nu * nk).map(move |i| {
+            let a: &Array2<f64> = kept[i % nk];
+            &a[[i / nk / nu, i / nk % nu]]
         })
     }
 

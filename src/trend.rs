@@ -39,7 +39,8 @@
 //! through −rank, so climbing is improving; `min_change` then counts places). Rank changes are
 //! always given.
 
-use ndarray::Array3;
+use ndarray::{Array2, Array3};
+use rayon::prelude::*;
 
 use crate::evaluate::Results;
 use crate::framework::trend::TrendRule;
@@ -130,9 +131,9 @@ pub fn rank_change(now: u32, before: u32) -> Option<i64> {
 /// The rolling mean of a window's values (NaN = missing): the mean of the values present when at
 /// least half the window (rounded up) has one, else `None`.
 pub fn rolling_mean(window: &[f64]) -> Option<f64> {
-    let present: Vec<f64> = window.iter().copied().filter(|v| v.is_finite()).collect();
-    (!window.is_empty() && present.len() >= window.len().div_ceil(2))
-        .then(|| present.iter().sum::<f64>() / present.len() as f64)
+    let present = || window.iter().copied().filter(|v| v.is_finite());
+    let n = present().count();
+    (!window.is_empty() && n >= window.len().div_ceil(2)).then(|| present().sum::<f64>() / n as f64)
 }
 
 /// A least-squares line `y = a + b x`.
@@ -162,28 +163,31 @@ impl Fit {
 /// The least-squares line through the points with a finite `y` (at least 3, with distinct
 /// `x`), or `None`.
 pub fn least_squares(points: &[(f64, f64)]) -> Option<Fit> {
-    let pts: Vec<(f64, f64)> = points
-        .iter()
-        .copied()
-        .filter(|(x, y)| x.is_finite() && y.is_finite())
-        .collect();
-    let n = pts.len();
+    // The points used, walked again for each sum (no list: this runs for every unit, node and
+    // period).
+    let pts = || {
+        points
+            .iter()
+            .copied()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+    };
+    let n = pts().count();
     if n < 3 {
         return None;
     }
     let nf = n as f64;
-    let mx = pts.iter().map(|p| p.0).sum::<f64>() / nf;
-    let my = pts.iter().map(|p| p.1).sum::<f64>() / nf;
-    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let mx = pts().map(|p| p.0).sum::<f64>() / nf;
+    let my = pts().map(|p| p.1).sum::<f64>() / nf;
+    let sxx: f64 = pts().map(|p| (p.0 - mx).powi(2)).sum();
     if sxx <= 0.0 {
         return None;
     }
-    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxy: f64 = pts().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     let slope = sxy / sxx;
     let a = my - slope * mx;
-    let sse: f64 = pts.iter().map(|p| (p.1 - a - slope * p.0).powi(2)).sum();
+    let sse: f64 = pts().map(|p| (p.1 - a - slope * p.0).powi(2)).sum();
     // Round-off on an exact line leaves a residual of order ε; treat it as none.
-    let scale = pts.iter().map(|p| p.1.abs()).fold(1.0, f64::max);
+    let scale = pts().map(|p| p.1.abs()).fold(1.0, f64::max);
     let sse = if sse <= (1e-12 * scale).powi(2) * nf {
         0.0
     } else {
@@ -232,6 +236,99 @@ pub fn window(periods: &[String], p: usize, len: usize) -> Vec<(i64, Option<usiz
                 (k, at)
             })
             .collect(),
+    }
+}
+
+/// An array of [`Trends`] as its cells: `len` nodes of a row's unit each, in parallel.
+fn per_cell<T: Send>(a: &mut Array3<T>, len: usize) -> rayon::slice::ChunksMut<'_, T> {
+    a.as_slice_mut()
+        .expect("a new array is contiguous")
+        .par_chunks_mut(len)
+}
+
+/// What [`Trends::at`] reads for every cell: the scores and ranks of the trend nodes.
+struct Series<'a> {
+    r: &'a Results,
+    nodes: &'a [usize],
+    /// Per node, its ranks `[[period, unit]]`.
+    ranks: &'a [&'a Array2<u32>],
+    /// Per node, 1 or −1: improving is towards better, down for a node where lower is better.
+    better: Vec<f64>,
+    comparable: bool,
+    rule: &'a TrendRule,
+}
+
+/// The period of a row of [`Trends`], its earlier periods and its windows.
+struct At<'a> {
+    p: usize,
+    prev: Option<usize>,
+    year_ago: Option<usize>,
+    roll: &'a [(i64, Option<usize>)],
+    win: &'a [(i64, Option<usize>)],
+}
+
+/// A thread's lists of a window's values, reused from cell to cell.
+#[derive(Default)]
+struct Buffers {
+    vals: Vec<f64>,
+    pts: Vec<(f64, f64)>,
+}
+
+/// One unit's values of every trend node, in one row of [`Trends`]' arrays.
+struct Cell<'c> {
+    change: &'c mut [f64],
+    yoy: &'c mut [f64],
+    rank_change: &'c mut [Option<i64>],
+    rank_yoy: &'c mut [Option<i64>],
+    rolling: &'c mut [f64],
+    class: &'c mut [Option<Class>],
+}
+
+impl Series<'_> {
+    /// Fills unit `u`'s cell of the row of period `at.p`.
+    fn cell(&self, at: &At, u: usize, cell: Cell, buf: &mut Buffers) {
+        let p = at.p;
+        for (k, &n) in self.nodes.iter().enumerate() {
+            let score = |q: usize| self.r.scores[[q, u, n]];
+            let rank = |q: usize| self.ranks[k][[q, u]];
+            if let Some(q) = at.prev {
+                cell.rank_change[k] = rank_change(rank(p), rank(q));
+                if self.comparable {
+                    cell.change[k] = change(score(p), score(q)).unwrap_or(f64::NAN);
+                }
+            }
+            if let Some(q) = at.year_ago {
+                cell.rank_yoy[k] = rank_change(rank(p), rank(q));
+                if self.comparable {
+                    cell.yoy[k] = change(score(p), score(q)).unwrap_or(f64::NAN);
+                }
+            }
+            if self.comparable && score(p).is_finite() {
+                buf.vals.clear();
+                buf.vals
+                    .extend(at.roll.iter().map(|&(_, q)| q.map_or(f64::NAN, score)));
+                cell.rolling[k] = rolling_mean(&buf.vals).unwrap_or(f64::NAN);
+            }
+            let value = |q: usize| {
+                if self.comparable {
+                    self.better[k] * score(q)
+                } else {
+                    match rank(q) {
+                        0 => f64::NAN,
+                        k => -f64::from(k),
+                    }
+                }
+            };
+            if value(p).is_finite() {
+                buf.pts.clear();
+                buf.pts.extend(
+                    at.win
+                        .iter()
+                        .map(|&(x, q)| (x as f64, q.map_or(f64::NAN, value))),
+                );
+                cell.class[k] = classify(&buf.pts, self.rule);
+            }
+        }
     }
 }
 
@@ -311,64 +408,73 @@ impl Trends {
             rolling: Array3::from_elem((nr, nu, nk), f64::NAN),
             class: Array3::from_elem((nr, nu, nk), None),
         };
-        let score = |p: usize, u: usize, n: usize| r.scores[[p, u, n]];
-        let rank = |p: usize, u: usize, n: usize| r.rank(p, u, n);
+        if nr == 0 || nu == 0 || nk == 0 {
+            return t;
+        }
+        // Each row's period and windows, and each node's ranks and direction, found once: the
+        // ranks computed in parallel, before the cells that read them.
+        let mut plan = vec![(0, Vec::new(), Vec::new()); nr];
         for (p, i) in rows
             .iter()
             .enumerate()
             .filter_map(|(p, i)| Some((p, (*i)?)))
         {
-            let roll = window(&panel.periods, p, rule.rolling);
-            let win = window(&panel.periods, p, rule.window);
-            for u in 0..nu {
-                for (k, &n) in nodes.iter().enumerate() {
-                    if let Some(q) = prev[p] {
-                        t.rank_change[[i, u, k]] = rank_change(rank(p, u, n), rank(q, u, n));
-                        if comparable {
-                            t.change[[i, u, k]] =
-                                change(score(p, u, n), score(q, u, n)).unwrap_or(f64::NAN);
-                        }
-                    }
-                    if let Some(q) = year_ago[p] {
-                        t.rank_yoy[[i, u, k]] = rank_change(rank(p, u, n), rank(q, u, n));
-                        if comparable {
-                            t.yoy[[i, u, k]] =
-                                change(score(p, u, n), score(q, u, n)).unwrap_or(f64::NAN);
-                        }
-                    }
-                    if comparable && score(p, u, n).is_finite() {
-                        let vals: Vec<f64> = roll
-                            .iter()
-                            .map(|&(_, q)| q.map_or(f64::NAN, |q| score(q, u, n)))
-                            .collect();
-                        t.rolling[[i, u, k]] = rolling_mean(&vals).unwrap_or(f64::NAN);
-                    }
-                    // Improving is towards better: down for a node where lower is better.
-                    let better = if fw.nodes[n].lower_is_better {
+            plan[i] = (
+                p,
+                window(&panel.periods, p, rule.rolling),
+                window(&panel.periods, p, rule.window),
+            );
+        }
+        let ranks: Vec<&Array2<u32>> = nodes.par_iter().map(|&n| r.node_ranks(n)).collect();
+        let series = Series {
+            r,
+            nodes: &nodes,
+            ranks: &ranks,
+            better: nodes
+                .iter()
+                .map(|&n| {
+                    if fw.nodes[n].lower_is_better {
                         -1.0
                     } else {
                         1.0
-                    };
-                    let value = |q: usize| {
-                        if comparable {
-                            better * score(q, u, n)
-                        } else {
-                            match rank(q, u, n) {
-                                0 => f64::NAN,
-                                k => -f64::from(k),
-                            }
-                        }
-                    };
-                    if value(p).is_finite() {
-                        let pts: Vec<(f64, f64)> = win
-                            .iter()
-                            .map(|&(x, q)| (x as f64, q.map_or(f64::NAN, value)))
-                            .collect();
-                        t.class[[i, u, k]] = classify(&pts, &rule);
                     }
-                }
-            }
-        }
+                })
+                .collect(),
+            comparable,
+            rule: &t.rule,
+        };
+        // One cell is a row's unit, with its nodes side by side in every array.
+        (
+            per_cell(&mut t.change, nk),
+            per_cell(&mut t.yoy, nk),
+            per_cell(&mut t.rank_change, nk),
+            per_cell(&mut t.rank_yoy, nk),
+            per_cell(&mut t.rolling, nk),
+            per_cell(&mut t.class, nk),
+        )
+            .into_par_iter()
+            .enumerate()
+            .with_min_len(256)
+            .for_each_init(Buffers::default, |buf, (c, arrays)| {
+                let (change, yoy, rank_change, rank_yoy, rolling, class) = arrays;
+                let cell = Cell {
+                    change,
+                    yoy,
+                    rank_change,
+                    rank_yoy,
+                    rolling,
+                    class,
+                };
+                let (p, roll, win) = &plan[c / nu];
+                let at = At {
+                    p: *p,
+                    prev: prev[*p],
+                    year_ago: year_ago[*p],
+                    roll,
+                    win,
+                };
+                series.cell(&at, c % nu, cell, buf);
+            });
         t
     }
 

@@ -9,21 +9,34 @@ fn rank_subset(
     rows: impl Iterator<Item = usize>,
     out: &mut [Option<u32>],
 ) {
-    // (score, row) pairs sorted in place: no lookup through the row on every comparison. Equal
+    // (key, row) pairs sorted in place: no lookup through the row on every comparison. Equal
     // scores share a rank whatever their order, so an unstable sort gives the same ranks.
-    let mut pairs: Vec<(f64, usize)> = rows
+    let mut pairs: Vec<(u64, usize)> = rows
         .filter(|&i| !scores[i].is_nan())
-        .map(|i| (scores[i], i))
+        .map(|i| (descending_key(scores[i]), i))
         .collect();
-    // Descending; total_cmp is a total order, so sorting never panics.
-    pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    pairs.sort_unstable_by_key(|p| p.0);
     let mut rank = 0u32;
-    for (pos, &(score, i)) in pairs.iter().enumerate() {
-        if pos == 0 || pairs[pos - 1].0 != score {
+    for (pos, &(key, i)) in pairs.iter().enumerate() {
+        if pos == 0 || pairs[pos - 1].0 != key {
             rank = u32::try_from(pos + 1).unwrap_or(u32::MAX);
         }
         out[i] = Some(rank);
     }
+}
+
+/// A whole number that orders scores highest first, equal exactly when the scores are equal
+/// (−0 and 0 included; `x` is not NaN). Sorting these is faster than comparing floats.
+fn descending_key(x: f64) -> u64 {
+    // + 0.0 turns −0 into 0; then the bits of a float, with the sign bit flipped for positive
+    // numbers and every bit for negative ones, order as the floats do.
+    let bits = (x + 0.0).to_bits();
+    let ascending = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    };
+    !ascending
 }
 
 /// Ranks all rows: 1 = highest score, ties = minimum rank, `NaN` → `None`.
@@ -80,11 +93,14 @@ mod tests {
         /// (ties share the minimum rank), among the present ones; within groups likewise.
         #[test]
         fn ranks_are_one_plus_the_units_above(
-            cells in proptest::collection::vec((0u8..6, proptest::bool::weighted(0.1), 0usize..3), 0..40)
+            cells in proptest::collection::vec((0usize..9, proptest::bool::weighted(0.1), 0usize..3), 0..40)
         ) {
+            // Ties, both zeros (equal, though they differ in sign) and both infinities.
+            const VALUES: [f64; 9] =
+                [f64::NEG_INFINITY, -2.5, -1.0, -0.0, 0.0, 1.0, 2.5, 1e300, f64::INFINITY];
             let scores: ndarray::Array1<f64> = cells
                 .iter()
-                .map(|&(v, missing, _)| if missing { f64::NAN } else { f64::from(v) - 2.5 })
+                .map(|&(v, missing, _)| if missing { f64::NAN } else { VALUES[v] })
                 .collect();
             let groups: Vec<usize> = cells.iter().map(|c| c.2).collect();
             let naive = |i: usize, same: &dyn Fn(usize) -> bool| -> Option<u32> {

@@ -384,8 +384,13 @@ impl<W: Write + Send> ParquetStream<W> {
             return Ok(());
         }
         let e = |e: datafusion::parquet::errors::ParquetError| e.to_string();
-        let batch = datafusion::arrow::compute::concat_batches(&self.schema, &self.pending)
-            .map_err(|e| e.to_string())?;
+        // A batch of a row group's size (a period of a large panel) is written as it is, not
+        // copied into one.
+        let batch = match self.pending.as_slice() {
+            [one] => one.clone(),
+            many => datafusion::arrow::compute::concat_batches(&self.schema, many)
+                .map_err(|e| e.to_string())?,
+        };
         self.pending.clear();
         self.pending_rows = 0;
         let mut leaves = Vec::new();

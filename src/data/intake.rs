@@ -217,38 +217,42 @@ impl Records {
         let mut field_start = 0usize;
         let mut i = 0;
         while i < bytes.len() {
-            let c = bytes[i];
-            let next = bytes.get(i + 1).copied();
-            i += 1;
             if quoted {
-                match c {
-                    b'"' if next == Some(b'"') => {
-                        i += 1;
-                        out.push(b'"');
-                    }
-                    b'"' => quoted = false,
-                    b'\n' => {
-                        line += 1;
-                        out.push(c);
-                    }
-                    _ => out.push(c),
+                // Up to the next quote or line break in one copy.
+                let k = memchr::memchr2(b'"', b'\n', &bytes[i..]).unwrap_or(bytes.len() - i);
+                out.extend_from_slice(&bytes[i..i + k]);
+                i += k;
+                let Some(&c) = bytes.get(i) else { break };
+                i += 1;
+                if c == b'\n' {
+                    line += 1;
+                    out.push(c);
+                } else if bytes.get(i) == Some(&b'"') {
+                    i += 1;
+                    out.push(b'"');
+                } else {
+                    quoted = false;
                 }
                 continue;
             }
+            let c = bytes[i];
             match c {
                 b'"' if out.len() == field_start && !was_quoted => {
+                    i += 1;
                     quoted = true;
                     was_quoted = true;
                     at_start = false;
                 }
                 b',' => {
+                    i += 1;
                     ends.push(out.len());
                     field_start = out.len();
                     was_quoted = false;
                     at_start = false;
                 }
-                b'\r' if next == Some(b'\n') => {}
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') => i += 1,
                 b'\n' | b'\r' => {
+                    i += 1;
                     if !at_start {
                         ends.push(out.len());
                         field_start = out.len();
@@ -261,7 +265,11 @@ impl Records {
                     start = line;
                 }
                 _ => {
-                    out.push(c);
+                    // The rest of the field in one copy: a quote inside it is text.
+                    let k =
+                        memchr::memchr3(b',', b'\n', b'\r', &bytes[i..]).unwrap_or(bytes.len() - i);
+                    out.extend_from_slice(&bytes[i..i + k]);
+                    i += k;
                     at_start = false;
                 }
             }
@@ -1184,6 +1192,95 @@ mod tests {
         assert_eq!(r[1].fields, vec!["1", "x\ny"]);
         assert_eq!(r[2].fields, vec!["2", "say \"hi\""]);
         assert!(records("a\n\"open").unwrap_err().contains("line 2"));
+    }
+
+    /// The splitter as first written, byte by byte: the oracle of [`Records::split`], which
+    /// copies runs of plain bytes at once.
+    fn split_byte_by_byte(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        let mut fields: Vec<String> = Vec::new();
+        let mut recs = Vec::new();
+        let (mut line, mut start) = (1usize, 1usize);
+        let (mut quoted, mut was_quoted, mut at_start) = (false, false, true);
+        let mut i = 0;
+        let take = |out: &mut Vec<u8>| String::from_utf8(std::mem::take(out)).unwrap();
+        while i < bytes.len() {
+            let c = bytes[i];
+            let next = bytes.get(i + 1).copied();
+            i += 1;
+            if quoted {
+                match c {
+                    b'"' if next == Some(b'"') => {
+                        i += 1;
+                        out.push(b'"');
+                    }
+                    b'"' => quoted = false,
+                    b'\n' => {
+                        line += 1;
+                        out.push(c);
+                    }
+                    _ => out.push(c),
+                }
+                continue;
+            }
+            match c {
+                b'"' if out.is_empty() && !was_quoted => {
+                    quoted = true;
+                    was_quoted = true;
+                    at_start = false;
+                }
+                b',' => {
+                    fields.push(take(&mut out));
+                    was_quoted = false;
+                    at_start = false;
+                }
+                b'\r' if next == Some(b'\n') => {}
+                b'\n' | b'\r' => {
+                    if !at_start {
+                        fields.push(take(&mut out));
+                        recs.push((start, std::mem::take(&mut fields)));
+                    }
+                    was_quoted = false;
+                    at_start = true;
+                    line += 1;
+                    start = line;
+                }
+                _ => {
+                    out.push(c);
+                    at_start = false;
+                }
+            }
+        }
+        if quoted {
+            return Err(format!(
+                "line {start}: a quoted field is not closed (a `\"` is missing)"
+            ));
+        }
+        if !at_start {
+            fields.push(take(&mut out));
+            recs.push((start, fields));
+        }
+        Ok(recs)
+    }
+
+    proptest::proptest! {
+        /// Any text, well formed or not (quotes anywhere, lone `\r`, blank lines, an open
+        /// quote at the end), splits as the byte-by-byte splitter splits it: the same records,
+        /// fields and lines, or the same error.
+        #[test]
+        fn splitting_in_runs_is_splitting_byte_by_byte(
+            parts in proptest::collection::vec(proptest::sample::select(
+                vec!["a", "bc", ",", "\"", "\"\"", "\n", "\r", "\r\n", " ", "茶滘"]), 0..40),
+        ) {
+            let text = parts.concat();
+            let got = Records::split(&text).map(|r| {
+                (0..r.len())
+                    .map(|k| (r.line(k), r.fields(k).map(str::to_string).collect()))
+                    .collect::<Vec<(usize, Vec<String>)>>()
+            });
+            proptest::prop_assert_eq!(got, split_byte_by_byte(&text));
+        }
     }
 
     proptest::proptest! {

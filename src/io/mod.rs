@@ -11,7 +11,9 @@ use datafusion::arrow::datatypes::{
 };
 use datafusion::arrow::{csv, ipc, json};
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
+use datafusion::parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves,
+};
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::file::writer::SerializedFileWriter;
 
@@ -334,7 +336,8 @@ pub fn parquet_properties(schema: &Schema) -> WriterProperties {
 /// A Parquet file written batch by batch: a row group per batch (batches of fewer than
 /// [`ROW_GROUP_MIN_ROWS`] rows gathered into one, batches of more than [`ROW_GROUP_MAX_ROWS`]
 /// split), its columns encoded in parallel and written in order, so that the bytes are the
-/// same whatever the number of threads, and memory holds one row group.
+/// same whatever the number of threads. A row group is written to the file on a thread of its
+/// own while the next is encoded, so memory holds two row groups: one encoded, one waiting.
 pub struct ParquetStream<W: Write + Send> {
     writer: SerializedFileWriter<W>,
     factory: ArrowRowGroupWriterFactory,
@@ -342,6 +345,8 @@ pub struct ParquetStream<W: Write + Send> {
     pending: Vec<RecordBatch>,
     pending_rows: usize,
     groups: usize,
+    /// The last row group encoded, not yet in the file.
+    encoded: Option<Vec<ArrowColumnChunk>>,
 }
 
 impl<W: Write + Send> ParquetStream<W> {
@@ -358,6 +363,7 @@ impl<W: Write + Send> ParquetStream<W> {
             pending: Vec::new(),
             pending_rows: 0,
             groups: 0,
+            encoded: None,
         })
     }
 
@@ -401,20 +407,22 @@ impl<W: Write + Send> ParquetStream<W> {
         if writers.len() != leaves.len() {
             return Err("parquet: columns and column writers differ in number".into());
         }
-        let chunks = writers
-            .into_par_iter()
-            .zip(leaves.into_par_iter())
-            .map(|(mut w, leaf)| {
-                w.write(&leaf)?;
-                w.close()
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(e)?;
-        let mut group = self.writer.next_row_group().map_err(e)?;
-        for chunk in chunks {
-            chunk.append_to_row_group(&mut group).map_err(e)?;
-        }
-        group.close().map_err(e)?;
+        let previous = self.encoded.take();
+        let writer = &mut self.writer;
+        let (written, chunks) = std::thread::scope(|s| {
+            let written = s.spawn(move || append_group(writer, previous));
+            let chunks = writers
+                .into_par_iter()
+                .zip(leaves.into_par_iter())
+                .map(|(mut w, leaf)| {
+                    w.write(&leaf)?;
+                    w.close()
+                })
+                .collect::<Result<Vec<_>, _>>();
+            (written.join(), chunks)
+        });
+        written.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        self.encoded = Some(chunks.map_err(e)?);
         self.groups += 1;
         Ok(())
     }
@@ -422,8 +430,26 @@ impl<W: Write + Send> ParquetStream<W> {
     /// Writes what waits and the footer; returns the writer.
     pub fn finish(mut self) -> Result<W, String> {
         self.flush()?;
+        append_group(&mut self.writer, self.encoded.take())?;
         self.writer.into_inner().map_err(|e| e.to_string())
     }
+}
+
+/// Writes an encoded row group, if any, to the file.
+fn append_group<W: Write + Send>(
+    writer: &mut SerializedFileWriter<W>,
+    chunks: Option<Vec<ArrowColumnChunk>>,
+) -> Result<(), String> {
+    let Some(chunks) = chunks else {
+        return Ok(());
+    };
+    let e = |e: datafusion::parquet::errors::ParquetError| e.to_string();
+    let mut group = writer.next_row_group().map_err(e)?;
+    for chunk in chunks {
+        chunk.append_to_row_group(&mut group).map_err(e)?;
+    }
+    group.close().map_err(e)?;
+    Ok(())
 }
 
 /// Workbook properties with a fixed creation date (rust_xlsxwriter stamps the current time

@@ -955,8 +955,30 @@ impl DataStage {
             .map_err(|e| Error::Data(e.message))?;
         let (units, periods) = self.layout.clone();
         let mut binder = bind::Binder::new(fw, units, periods)?;
-        self.each_batch(&sql, |b| binder.push(&b))
-            .map_err(|e| self.locate_failure(fw, &e))??;
+        // Each batch is placed on a thread of its own while DataFusion makes the next, in the
+        // order made; handed over, not queued, so that one batch waits at most. A batch that
+        // cannot be placed stops the query: its error comes first, as it would placing batch by
+        // batch on one thread.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(0);
+        let (streamed, placed) = std::thread::scope(|s| {
+            let placing = s.spawn(move || -> Result<bind::Binder, Error> {
+                for batch in rx {
+                    binder.push(&batch)?;
+                }
+                Ok(binder)
+            });
+            let streamed = self.each_batch(&sql, |b| {
+                tx.send(b)
+                    .map_err(|_| Error::Data("binding the evaluated table stopped".into()))
+            });
+            drop(tx);
+            let placed = placing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (streamed, placed)
+        });
+        let binder = placed?;
+        streamed.map_err(|e| self.locate_failure(fw, &e))??;
         if binder.rows() == 0 {
             return Err(Error::Data("the joined data have no rows".into()));
         }

@@ -259,12 +259,12 @@ struct Series<'a> {
 }
 
 /// The period of a row of [`Trends`], its earlier periods and its windows.
-struct At<'a> {
+struct At {
     p: usize,
     prev: Option<usize>,
     year_ago: Option<usize>,
-    roll: &'a [(i64, Option<usize>)],
-    win: &'a [(i64, Option<usize>)],
+    roll: Vec<(i64, Option<usize>)>,
+    win: Vec<(i64, Option<usize>)>,
 }
 
 /// A thread's lists of a window's values, reused from cell to cell.
@@ -413,18 +413,21 @@ impl Trends {
         }
         // Each row's period and windows, and each node's ranks and direction, found once: the
         // ranks computed in parallel, before the cells that read them.
-        let mut plan = vec![(0, Vec::new(), Vec::new()); nr];
+        let mut plan: Vec<Option<At>> = (0..nr).map(|_| None).collect();
         for (p, i) in rows
             .iter()
             .enumerate()
             .filter_map(|(p, i)| Some((p, (*i)?)))
         {
-            plan[i] = (
+            plan[i] = Some(At {
                 p,
-                window(&panel.periods, p, rule.rolling),
-                window(&panel.periods, p, rule.window),
-            );
+                prev: prev[p],
+                year_ago: year_ago[p],
+                roll: window(&panel.periods, p, rule.rolling),
+                win: window(&panel.periods, p, rule.window),
+            });
         }
+        let plan: Vec<At> = plan.into_iter().flatten().collect();
         let ranks: Vec<&Array2<u32>> = nodes.par_iter().map(|&n| r.node_ranks(n)).collect();
         let series = Series {
             r,
@@ -465,15 +468,7 @@ impl Trends {
                     rolling,
                     class,
                 };
-                let (p, roll, win) = &plan[c / nu];
-                let at = At {
-                    p: *p,
-                    prev: prev[*p],
-                    year_ago: year_ago[*p],
-                    roll,
-                    win,
-                };
-                series.cell(&at, c % nu, cell, buf);
+                series.cell(&plan[c / nu], c % nu, cell, buf);
             });
         t
     }

@@ -154,7 +154,7 @@ pub fn write_table(batch: &RecordBatch, path: &Path) -> Result<(), Error> {
 /// Writes a table given as batches of rows with the same schema (e.g. one per period) to
 /// `path` in the format of its extension, atomically (see [`write_atomic`]), and returns the
 /// number of rows written. CSV, JSON, Arrow and Parquet are written as the batches come (a
-/// Parquet row group per batch, see [`ParquetStream`]), so that only one batch need be in
+/// Parquet row group per batch, see [`ParquetStream`]), so that a batch or two at most are in
 /// memory at a time; an XLSX workbook is assembled at the end. A batch that fails stops the
 /// write with its error and leaves `path` as it was.
 pub fn write_batches(

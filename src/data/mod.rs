@@ -6,6 +6,7 @@ pub mod bind;
 pub mod canon;
 pub mod intake;
 mod locate;
+mod paged;
 pub mod rollup;
 pub mod spine;
 pub mod xlsx;
@@ -19,7 +20,7 @@ use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::options::ArrowReadOptions;
-use datafusion::prelude::{ParquetReadOptions, SQLOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
 
 pub use bind::Panel;
@@ -253,11 +254,14 @@ impl DataStage {
                     .map_err(|e| df_err(&what, e))?;
                 ctx.register_table(name, Arc::new(table)).map(|_| ())
             }
-            "parquet" => self.runtime.block_on(ctx.register_parquet(
-                name,
-                &path,
-                ParquetReadOptions::default().file_extension(&dot_ext),
-            )),
+            "parquet" if std::fs::metadata(&input.path).is_ok_and(|m| m.len() == 0) => {
+                return Err(Error::Data(format!(
+                    "{what}: the file is empty (0 bytes), not a Parquet file"
+                )));
+            }
+            // Read page by page (see [`paged`]), not a row group at a time.
+            "parquet" => paged::PagedParquet::open(&input.path)
+                .and_then(|table| ctx.register_table(name, Arc::new(table)).map(|_| ())),
             "arrow" | "ipc" | "feather" => self.runtime.block_on(ctx.register_arrow(
                 name,
                 &path,

@@ -608,6 +608,26 @@ fn cases() -> Vec<Case> {
             zero("intake-parquet-0-rows-audit", "audit", &[]),
             zero("intake-parquet-0-rows-report", "report", &["-o", "rep"]),
             {
+                let mut c = case(
+                    "intake-parquet-0-bytes",
+                    "an empty file named .parquet (a failed download)",
+                    1,
+                )
+                .err(&["source `d`", "d.parquet", "the file is empty (0 bytes)"]);
+                c.files
+                    .push(("f.toml", framework("d.parquet", "").into_bytes()));
+                c.files.push(("d.parquet", Vec::new()));
+                c
+            },
+            {
+                let mut c = case("intake-parquet-not-parquet", "a CSV file named .parquet", 1)
+                    .err(&["source `d`", "d.parquet", "Parquet"]);
+                c.files
+                    .push(("f.toml", framework("d.parquet", "").into_bytes()));
+                c.files.push(("d.parquet", STREETS.as_bytes().to_vec()));
+                c
+            },
+            {
                 let mut c = case("intake-arrow-0-rows", "a 0-row Arrow IPC source", 1).err(&[
                     "source `d`",
                     "d.arrow",

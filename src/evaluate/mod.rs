@@ -484,7 +484,8 @@ impl Setup {
 }
 
 /// One period after pass 1: the units kept by screening and their indicator values after
-/// imputation and treatment (one row per kept unit).
+/// imputation and treatment (one row per kept unit; no column once the period is scored in a
+/// run that does not record them, see [`period::Pass1::drop_values`]).
 struct Prepared {
     rows: Vec<usize>,
     x: Array2<f64>,
@@ -588,6 +589,7 @@ fn run(
     keep: Keep,
 ) -> Result<Results, Error> {
     let mut record = Record::new(fw, &panel, &keep);
+    let kept = keep.nodes(fw);
     let setup = Setup::new(fw, &panel, given.map(|c| &c.fills), keep)?;
     let scorer = Scorer::new(fw);
     if given.is_none() && per_period(fw, &panel) {
@@ -597,8 +599,12 @@ fn run(
         in_period_order(
             0..panel.periods.len(),
             |p, _| {
-                let one = period::prepare(fw, &panel, &setup, p)?;
-                let scored = period::score(fw, &panel, &references, p, &one.prepared, &scorer)?;
+                let mut one = period::prepare(fw, &panel, &setup, p)?;
+                let scored =
+                    period::score(fw, &panel, &references, p, &one.prepared, &scorer, &kept)?;
+                if setup.keep != Keep::Stages {
+                    one.drop_values();
+                }
                 Ok((one, scored))
             },
             |p, (one, scored)| {
@@ -615,7 +621,7 @@ fn run(
     };
     in_period_order(
         prepared,
-        |p, prep| period::score(fw, &panel, &references, p, &prep, &scorer),
+        |p, prep| period::score(fw, &panel, &references, p, &prep, &scorer, &kept),
         |p, one| record.scored(p, one),
     )?;
     Ok(record.into_results(fw, panel, references))
@@ -706,21 +712,20 @@ impl Record {
 
     /// Records pass 2 of period `p`: scores, ranks and status.
     fn scored(&mut self, p: usize, one: Scored) {
-        let s = &one.normalised.s;
-        self.scores.record(p, &one.rows, s.view());
+        self.scores.record(p, &one.rows, |node| one.column(node));
+        let index = one.column(0);
         for (k, &u) in one.rows.iter().enumerate() {
             if let (Some(out), Some(g)) = (self.group_ranks.as_mut(), one.group_ranks.as_ref()) {
                 out.slice_mut(s![p, u, ..]).assign(&g.row(k));
             }
-            self.status[[p, u]] = if s[[k, 0]].is_nan() {
+            self.status[[p, u]] = if index[k].is_nan() {
                 Status::Missing
             } else {
                 Status::Scored
             };
         }
-        self.empty
-            .extend(one.normalised.empty.iter().map(|&node| (node, p)));
-        self.outside.extend(one.normalised.outside);
+        self.empty.extend(one.empty.iter().map(|&node| (node, p)));
+        self.outside.extend(one.outside);
     }
 
     /// The results of `panel`, scored against `references`.

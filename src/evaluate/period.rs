@@ -32,6 +32,16 @@ pub(super) struct Pass1 {
     pub treatments: Vec<Treatment>,
 }
 
+impl Pass1 {
+    /// Drops the period's values after imputation and treatment, once the period is scored in
+    /// a run that does not record them (only [`super::Keep::Stages`] does): a large period's
+    /// values then do not wait for their turn to be merged. The kept units stay.
+    pub fn drop_values(&mut self) {
+        self.prepared.x = Array2::zeros((self.prepared.rows.len(), 0));
+        self.imputed_x = None;
+    }
+}
+
 /// How one period's cells were filled: each filled cell names one of the few ways its column's
 /// cells were filled (a method and the periods its value came from), so that no cell holds a
 /// description of its own.
@@ -349,15 +359,36 @@ fn normalise_column(
 pub(super) struct Scored {
     /// The kept units, one per row.
     pub rows: Vec<usize>,
-    /// The normalised columns and what normalising found; `s` holds every node's score.
-    pub normalised: Normalised,
+    /// The scores of the nodes the run keeps, and of the index (which tells a scored unit from
+    /// one left without a score): one row per kept unit, node `node`'s in column `at[node]`.
+    /// A period's other nodes are dropped as soon as it is scored, so that periods waiting to
+    /// be merged hold only what is recorded.
+    pub s: Array2<f64>,
+    /// Per node, its column in `s` (`None`: not kept).
+    pub at: Vec<Option<usize>>,
+    /// Indicator nodes with no value in the period, left out of its aggregation.
+    pub empty: Vec<usize>,
+    /// Values beyond base or frozen bounds.
+    pub outside: Vec<OutsideCount>,
     /// Ranks within the unit's group (when the framework has groups).
     pub group_ranks: Option<Array2<u32>>,
 }
 
+impl Scored {
+    /// Node `node`'s scores, one per kept unit.
+    ///
+    /// # Panics
+    /// When the run does not keep the node.
+    pub fn column(&self, node: usize) -> ArrayView1<'_, f64> {
+        let k = self.at[node].expect("only kept nodes are read from a scored period");
+        self.s.column(k)
+    }
+}
+
 /// Pass 2 of period `p`: normalises, aggregates up the tree with the framework's weights,
 /// and ranks every node within its group when the framework has groups (ranks over all units
-/// are computed from the results when asked for).
+/// are computed from the results when asked for). Keeps the scores of the nodes `kept` says
+/// (one flag per node) and of the index.
 pub(super) fn score(
     fw: &Framework,
     panel: &Panel,
@@ -365,6 +396,7 @@ pub(super) fn score(
     p: usize,
     prep: &Prepared,
     scorer: &Scorer,
+    kept: &[bool],
 ) -> Result<Scored, Error> {
     let mut normalised = normalise(fw, panel, references, p, prep)?;
     let rows = prep.rows.clone();
@@ -387,9 +419,58 @@ pub(super) fn score(
         }
         out
     });
+    let Normalised { s, empty, outside } = normalised;
+    let (s, at) = keep_columns(s, kept);
     Ok(Scored {
         rows,
-        normalised,
+        s,
+        at,
+        empty,
+        outside,
         group_ranks,
     })
+}
+
+/// The columns of `s` (one per node) that `kept` says, and the index's (node 0): `s` itself
+/// when every node is kept, else a copy of those columns; with each node's column in it.
+fn keep_columns(s: Array2<f64>, kept: &[bool]) -> (Array2<f64>, Vec<Option<usize>>) {
+    let wanted = |node: usize| node == 0 || kept.get(node).copied().unwrap_or(false);
+    let nodes: Vec<usize> = (0..s.ncols()).filter(|&n| wanted(n)).collect();
+    let mut at = vec![None; s.ncols()];
+    for (k, &node) in nodes.iter().enumerate() {
+        at[node] = Some(k);
+    }
+    if nodes.len() == s.ncols() {
+        return (s, at);
+    }
+    (s.select(Axis(1), &nodes), at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn a_scored_period_keeps_the_kept_nodes_and_the_index() {
+        // Two units, four nodes; node 0 is the index.
+        let s = array![[10.0, 1.0, 2.0, 3.0], [20.0, 4.0, 5.0, 6.0]];
+        let (kept, at) = keep_columns(s.clone(), &[false, false, true, false]);
+        assert_eq!(kept, array![[10.0, 2.0], [20.0, 5.0]]);
+        assert_eq!(at, vec![Some(0), None, Some(1), None]);
+        // Every node kept: the same array, each node in its own column.
+        let (all, at) = keep_columns(s.clone(), &[true; 4]);
+        assert_eq!(all, s);
+        assert_eq!(at, vec![Some(0), Some(1), Some(2), Some(3)]);
+        let scored = Scored {
+            rows: vec![1, 0],
+            s: kept,
+            at: vec![Some(0), None, Some(1), None],
+            empty: Vec::new(),
+            outside: Vec::new(),
+            group_ranks: None,
+        };
+        assert_eq!(scored.column(2).to_vec(), vec![2.0, 5.0]);
+        assert_eq!(scored.column(0).to_vec(), vec![10.0, 20.0]);
+    }
 }

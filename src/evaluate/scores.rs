@@ -81,13 +81,18 @@ impl Scores {
         })
     }
 
-    /// Records period `p`'s scores of every kept node: `s[[k, node]]` is the score of unit
-    /// `rows[k]` (negative zeros made positive).
-    pub(super) fn record(&mut self, p: usize, rows: &[usize], s: ArrayView2<f64>) {
+    /// Records period `p`'s scores of every kept node: `column(node)[k]` is the score of
+    /// unit `rows[k]` (negative zeros made positive).
+    pub(super) fn record<'a>(
+        &mut self,
+        p: usize,
+        rows: &[usize],
+        column: impl Fn(usize) -> ArrayView1<'a, f64>,
+    ) {
         for (node, kept) in self.nodes.iter_mut().enumerate() {
             let Some(kept) = kept else { continue };
             let mut out = kept.row_mut(p);
-            for (&u, &v) in rows.iter().zip(s.column(node)) {
+            for (&u, &v) in rows.iter().zip(column(node)) {
                 out[u] = crate::format::no_negative_zero(v);
             }
         }
@@ -116,7 +121,7 @@ mod tests {
         let mut s = Scores::new(2, 3, &[true, false, true]);
         // Period 1, units 2 and 0: two nodes' columns (the middle one not kept).
         let period = array![[1.0, 9.0, -0.0], [2.0, 9.0, 4.0]];
-        s.record(1, &[2, 0], period.view());
+        s.record(1, &[2, 0], |node| period.column(node));
         assert_eq!(s[[1, 2, 0]], 1.0);
         assert_eq!(s[[1, 0, 0]], 2.0);
         assert_eq!(s[[1, 0, 2]], 4.0);

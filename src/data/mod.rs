@@ -114,6 +114,9 @@ impl DataStage {
             .execution
             .parquet
             .schema_force_view_types = false;
+        // `CAST(… AS VARCHAR)` (unit keys, periods, names) as plain UTF-8 too, as kapok reads
+        // text: not a view array made for each batch and turned back into UTF-8 by its reader.
+        config.options_mut().sql_parser.map_string_types_to_utf8view = false;
         let ctx = SessionContext::new_with_config(config);
         let mut stage = Self {
             runtime,
@@ -604,38 +607,42 @@ impl DataStage {
                 Ok((as_text(b.column(0).as_ref())?, p))
             })
             .collect::<Result<_, Error>>()?;
-        // Each row's (key, period) read in place, with its row number.
-        let mut rows: Vec<((&str, &str), usize)> = Vec::new();
-        let mut nulls = Vec::new();
-        let mut row = 0usize;
-        for (k, p) in &texts {
-            let k = k.as_string::<i32>();
-            let p = p.as_ref().map(|c| c.as_string::<i32>());
-            for i in 0..k.len() {
-                row += 1;
-                if k.is_null(i) || k.value(i).trim().is_empty() {
-                    nulls.push(at(row - 1));
-                    continue;
-                }
-                let pv = match p {
-                    Some(p) if p.is_null(i) => {
-                        nulls.push(at(row - 1));
-                        continue;
-                    }
-                    Some(p) => p.value(i),
-                    None => "",
-                };
-                rows.push(((k.value(i), pv), row - 1));
-            }
-        }
-        let pairs = Pairs::of(rows.iter().map(|&(kp, _)| kp));
+        // Each row's (key, period), read in place, with its row number; `None` for a row
+        // without a key or a period. Walked again where needed rather than collected: a large
+        // source has a row per unit and period.
+        let cells = || {
+            texts
+                .iter()
+                .flat_map(|(k, p)| {
+                    let k = k.as_string::<i32>();
+                    let p = p.as_ref().map(|c| c.as_string::<i32>());
+                    (0..k.len()).map(move |i| {
+                        if k.is_null(i) || k.value(i).trim().is_empty() {
+                            return None;
+                        }
+                        match p {
+                            Some(p) if p.is_null(i) => None,
+                            Some(p) => Some((k.value(i), p.value(i))),
+                            None => Some((k.value(i), "")),
+                        }
+                    })
+                })
+                .enumerate()
+        };
+        let nulls: Vec<String> = cells()
+            .filter(|(_, cell)| cell.is_none())
+            .map(|(row, _)| at(row))
+            .collect();
+        let rows = || cells().filter_map(|(row, cell)| cell.map(|kp| (kp, row)));
+        let pairs = Pairs::of(rows().map(|(kp, _)| kp));
         // Fewer distinct pairs than rows: some key (and period) is repeated. Each repeat is
         // named with the row before it that has the same key; a file without repeats is not
         // searched twice.
         let mut dups = Vec::new();
-        if pairs.cells.len() < rows.len() {
-            let mut last: HashMap<(&str, &str), usize> = HashMap::with_capacity(rows.len());
-            for &((kv, pv), r) in &rows {
+        let present = texts.iter().map(|(k, _)| k.len()).sum::<usize>() - nulls.len();
+        if pairs.cells.len() < present {
+            let mut last: HashMap<(&str, &str), usize> = HashMap::with_capacity(present);
+            for ((kv, pv), r) in rows() {
                 if let Some(before) = last.insert((kv, pv), r) {
                     dups.push(format!(
                         "`{kv}`{} in {} and {}",

@@ -49,6 +49,12 @@ pub enum Keep {
 }
 
 impl Keep {
+    /// Whether the run records the indicator values after imputation and after treatment
+    /// ([`Results::imputed_values`], [`Results::treated`]): only [`Keep::Stages`] does.
+    fn records_values(&self) -> bool {
+        *self == Keep::Stages
+    }
+
     /// Per node of `fw`: whether its scores are kept.
     fn nodes(&self, fw: &Framework) -> Vec<bool> {
         match self {
@@ -602,7 +608,7 @@ fn run(
                 let mut one = period::prepare(fw, &panel, &setup, p)?;
                 let scored =
                     period::score(fw, &panel, &references, p, &one.prepared, &scorer, &kept)?;
-                if setup.keep != Keep::Stages {
+                if !setup.keep.records_values() {
                     one.drop_values();
                 }
                 Ok((one, scored))
@@ -650,7 +656,9 @@ impl Record {
         Self {
             scores: Scores::new(np, nu, &keep.nodes(fw)),
             group_ranks: panel.groups.as_ref().map(|_| Array3::zeros((np, nu, nn))),
-            treated: (*keep == Keep::Stages).then(|| Array3::from_elem((np, nu, ni), f64::NAN)),
+            treated: keep
+                .records_values()
+                .then(|| Array3::from_elem((np, nu, ni), f64::NAN)),
             status: Array2::from_elem((np, nu), Status::Absent),
             imputed: Array2::zeros((np, ni)),
             imputed_values: None,

@@ -34,7 +34,7 @@ pub(super) struct Pass1 {
 
 impl Pass1 {
     /// Drops the period's values after imputation and treatment, once the period is scored in
-    /// a run that does not record them (only [`super::Keep::Stages`] does): a large period's
+    /// a run that does not record them (see [`super::Keep::records_values`]): a large period's
     /// values then do not wait for their turn to be merged. The kept units stay.
     pub fn drop_values(&mut self) {
         self.prepared.x = Array2::zeros((self.prepared.rows.len(), 0));
@@ -119,7 +119,7 @@ pub(super) fn prepare(
         };
         impute_all(fw, panel, &mut x, &cells, &mut imputed, &mut filled)?;
     }
-    let imputed_x = (setup.keep == super::Keep::Stages).then(|| x.clone());
+    let imputed_x = setup.keep.records_values().then(|| x.clone());
     let treatments = treat_period(fw, panel, p, &rows, &mut x)?;
     Ok(Pass1 {
         prepared: Prepared { rows, x, groups },

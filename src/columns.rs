@@ -282,17 +282,17 @@ enum Source {
 /// The results table's chosen columns: its schema, and its rows built for any `(period, unit)`
 /// pairs ([`Results::rows`]), all at once or a period at a time.
 pub struct Table<'a> {
+    fw: &'a Framework,
     results: &'a Results,
     schema: SchemaRef,
     sources: Vec<Source>,
-    trends: Option<Trends>,
 }
 
 impl<'a> Table<'a> {
     /// The columns `sel` chooses, in the full table's order (see [`crate::results`]). A kind
     /// asked for by name that gives no column here (`group` without groups, `raw` of a
     /// dimension) is a usage error saying why.
-    pub fn new(fw: &Framework, results: &'a Results, sel: &Selection) -> Result<Self, Error> {
+    pub fn new(fw: &'a Framework, results: &'a Results, sel: &Selection) -> Result<Self, Error> {
         let panel = &results.panel;
         let periods = fw.units.period.is_some();
         let mut cols: Vec<(Field, Source)> = Vec::new();
@@ -371,10 +371,8 @@ impl<'a> Table<'a> {
                 push(format!("from.{id}"), DataType::Utf8, true, Source::From(j));
             }
         }
-        let mut trends = None;
         if periods && Kind::TREND.iter().any(|&k| sel.wants(k)) {
-            let t = Trends::of(fw, results);
-            for (k, &node) in t.nodes.iter().enumerate() {
+            for (k, node) in Trends::nodes_of(fw).into_iter().enumerate() {
                 if !sel.wants_node(node) {
                     continue;
                 }
@@ -393,7 +391,6 @@ impl<'a> Table<'a> {
                     );
                 }
             }
-            trends = Some(t);
         }
         if let Some(kinds) = &sel.kinds {
             for &kind in kinds {
@@ -412,10 +409,10 @@ impl<'a> Table<'a> {
         }
         let (fields, sources): (Vec<Field>, Vec<Source>) = cols.into_iter().unzip();
         Ok(Self {
+            fw,
             results,
             schema: Arc::new(Schema::new(fields)),
             sources,
-            trends,
         })
     }
 
@@ -447,48 +444,45 @@ impl<'a> Table<'a> {
     pub fn batch(&self, rows: &[(usize, usize)]) -> Result<RecordBatch, Error> {
         let r = self.results;
         let panel = &r.panel;
-        let text = |f: &dyn Fn(usize, usize) -> &'a str| -> ArrayRef {
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|&(p, u)| f(p, u)),
-            ))
-        };
-        let num = |a: &dyn Fn(usize, usize) -> f64| -> ArrayRef {
-            Arc::new(Float64Array::from_iter(rows.iter().map(|&(p, u)| {
-                let v = a(p, u);
-                v.is_finite().then_some(v)
-            })))
-        };
-        let rank = |a: &dyn Fn(usize, usize) -> u32| -> ArrayRef {
-            Arc::new(UInt32Array::from_iter(rows.iter().map(|&(p, u)| {
-                let v = a(p, u);
-                (v > 0).then_some(v)
-            })))
-        };
-        let int = |a: &dyn Fn(usize, usize) -> Option<i64>| -> ArrayRef {
-            Arc::new(Int64Array::from_iter(rows.iter().map(|&(p, u)| a(p, u))))
-        };
+        let mut periods: Vec<usize> = rows.iter().map(|&(p, _)| p).collect();
+        periods.sort_unstable();
+        periods.dedup();
+        // The trends of the rows' periods only: a table written a period at a time holds one
+        // period's changes and classes, not the panel's.
+        let trends = self
+            .sources
+            .iter()
+            .any(|s| matches!(s, Source::Trend(..)))
+            .then(|| Trends::at(self.fw, r, &periods));
         // Columns built in parallel, kept in order.
         let cols: Vec<ArrayRef> = self
             .sources
             .par_iter()
             .map(|&s| match s {
-                Source::Unit => text(&|_, u| &panel.units[u]),
-                Source::Name => text(&|_, u| panel.unit_name(u, Lang::Zh)),
-                Source::Period => text(&|p, _| &panel.periods[p]),
+                Source::Unit => text(rows, |_, u| &panel.units[u]),
+                Source::Name => text(rows, |_, u| panel.unit_name(u, Lang::Zh)),
+                Source::Period => text(rows, |p, _| &panel.periods[p]),
                 Source::Group => {
                     let g = panel.groups.as_ref().expect("a group column has groups");
-                    text(&|_, u| &g[u])
+                    text(rows, |_, u| &g[u])
                 }
-                Source::Score(node) => num(&|p, u| r.scores[[p, u, node]]),
+                Source::Score(node) => {
+                    let a = r.scores.node(node);
+                    num(rows, |p, u| a[[p, u]])
+                }
                 Source::Rank(node) => {
-                    let a = r.node_ranks(node);
-                    rank(&|p, u| a[[p, u]])
+                    // The rows' periods ranked one at a time, kept no longer than the column.
+                    let mut of = vec![None; panel.periods.len()];
+                    for &p in &periods {
+                        of[p] = Some(r.period_ranks(node, p));
+                    }
+                    rank(rows, |p, u| of[p].as_ref().map_or(0, |a| a[u]))
                 }
                 Source::GroupRank(node) => {
                     let a = r.group_ranks.as_ref().expect("group ranks");
-                    rank(&|p, u| a[[p, u, node]])
+                    rank(rows, |p, u| a[[p, u, node]])
                 }
-                Source::Raw(j) => num(&|p, u| panel.values[[p, u, j]]),
+                Source::Raw(j) => num(rows, |p, u| panel.values[[p, u, j]]),
                 Source::Imputed(j) => Arc::new(StringArray::from_iter(
                     r.provenance
                         .column(j, rows)
@@ -502,13 +496,13 @@ impl<'a> Table<'a> {
                     }),
                 )),
                 Source::Trend(kind, k) => {
-                    let t = self.trends.as_ref().expect("trend columns have trends");
+                    let t = trends.as_ref().expect("trend columns have trends");
                     match kind {
-                        Kind::Change => num(&|p, u| t.change(p, u, k)),
-                        Kind::RankChange => int(&|p, u| t.rank_change(p, u, k)),
-                        Kind::Yoy => num(&|p, u| t.yoy(p, u, k)),
-                        Kind::RankYoy => int(&|p, u| t.rank_yoy(p, u, k)),
-                        Kind::Rolling => num(&|p, u| t.rolling(p, u, k)),
+                        Kind::Change => num(rows, |p, u| t.change(p, u, k)),
+                        Kind::RankChange => int(rows, |p, u| t.rank_change(p, u, k)),
+                        Kind::Yoy => num(rows, |p, u| t.yoy(p, u, k)),
+                        Kind::RankYoy => int(rows, |p, u| t.rank_yoy(p, u, k)),
+                        Kind::Rolling => num(rows, |p, u| t.rolling(p, u, k)),
                         _ => Arc::new(StringArray::from_iter(
                             rows.iter().map(|&(p, u)| t.class(p, u, k).map(|c| c.key())),
                         )),
@@ -519,6 +513,37 @@ impl<'a> Table<'a> {
         RecordBatch::try_new(self.schema.clone(), cols)
             .map_err(|e| Error::Data(format!("building the results table: {e}")))
     }
+}
+
+// The column builders of [`Table::batch`], one value per row `(period, unit)`; generic, so that
+// each column's reading is compiled into its loop.
+
+/// A text column.
+fn text<'s>(rows: &[(usize, usize)], f: impl Fn(usize, usize) -> &'s str) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(
+        rows.iter().map(|&(p, u)| f(p, u)),
+    ))
+}
+
+/// A float column; a value that is not finite (no score) is empty.
+fn num(rows: &[(usize, usize)], f: impl Fn(usize, usize) -> f64) -> ArrayRef {
+    Arc::new(Float64Array::from_iter(rows.iter().map(|&(p, u)| {
+        let v = f(p, u);
+        v.is_finite().then_some(v)
+    })))
+}
+
+/// A rank column; rank 0 (no rank) is empty.
+fn rank(rows: &[(usize, usize)], f: impl Fn(usize, usize) -> u32) -> ArrayRef {
+    Arc::new(UInt32Array::from_iter(rows.iter().map(|&(p, u)| {
+        let v = f(p, u);
+        (v > 0).then_some(v)
+    })))
+}
+
+/// A whole-number column.
+fn int(rows: &[(usize, usize)], f: impl Fn(usize, usize) -> Option<i64>) -> ArrayRef {
+    Arc::new(Int64Array::from_iter(rows.iter().map(|&(p, u)| f(p, u))))
 }
 
 /// The usage error of a kind that gives no column for the selection `sel`.

@@ -376,7 +376,7 @@ impl Trends {
             .map(|p| p.granularity());
         let rule = fw.trend.rule(g);
         let comparable = fw.comparable_across_periods();
-        let nodes = fw.aggregates_preorder();
+        let nodes = Self::nodes_of(fw);
         let np = panel.periods.len();
         let nu = panel.units.len();
         let nk = nodes.len();
@@ -471,6 +471,12 @@ impl Trends {
                 series.cell(&plan[c / nu], c % nu, cell, buf);
             });
         t
+    }
+
+    /// The nodes trends are computed for ([`Trends::nodes`]): the index and the dimensions, in
+    /// pre-order.
+    pub fn nodes_of(fw: &Framework) -> Vec<usize> {
+        fw.aggregates_preorder()
     }
 
     /// Position of node `node` in [`Trends::nodes`].

@@ -406,19 +406,50 @@ impl Ranks {
             let (np, nu, _) = scores.dim();
             let mut out = Array2::zeros((np, nu));
             for p in 0..np {
-                let keys = keys_of(
-                    self.digits,
-                    self.lower_is_better[node],
-                    scores.of(p, node).iter().copied(),
-                    (0..nu).map(|u| ranked.is_none_or(|r| r[[p, u]])),
-                );
-                let r = pipeline::rank_desc(keys.view());
-                for (o, r) in out.row_mut(p).iter_mut().zip(r) {
-                    *o = r.unwrap_or(0);
-                }
+                self.fill(node, p, scores, ranked, out.row_mut(p));
             }
             out
         })
+    }
+
+    /// Node `node`'s ranks in period `p` (one per unit, 0 = no rank): a row of the node's
+    /// ranks when they were computed, else ranked for this period alone and not kept (a table
+    /// written a period at a time holds one period's ranks, not the panel's).
+    fn in_period(
+        &self,
+        node: usize,
+        p: usize,
+        scores: &Scores,
+        ranked: Option<&Array2<bool>>,
+    ) -> Array1<u32> {
+        match self.nodes[node].get() {
+            Some(all) => all.row(p).to_owned(),
+            None => {
+                let mut out = Array1::zeros(scores.dim().1);
+                self.fill(node, p, scores, ranked, out.view_mut());
+                out
+            }
+        }
+    }
+
+    /// Writes node `node`'s ranks in period `p` to `out`, one per unit.
+    fn fill(
+        &self,
+        node: usize,
+        p: usize,
+        scores: &Scores,
+        ranked: Option<&Array2<bool>>,
+        mut out: ndarray::ArrayViewMut1<u32>,
+    ) {
+        let keys = keys_of(
+            self.digits,
+            self.lower_is_better[node],
+            scores.of(p, node).iter().copied(),
+            (0..out.len()).map(|u| ranked.is_none_or(|r| r[[p, u]])),
+        );
+        for (o, r) in out.iter_mut().zip(pipeline::rank_desc(keys.view())) {
+            *o = r.unwrap_or(0);
+        }
     }
 }
 
@@ -1007,6 +1038,13 @@ impl Results {
             .of(node, &self.scores, self.panel.ranked.as_ref())
     }
 
+    /// Node `node`'s ranks in period `p`, one per unit (0 = no rank), as
+    /// [`Results::node_ranks`] has them, without computing and keeping every period's.
+    pub fn period_ranks(&self, node: usize, p: usize) -> Array1<u32> {
+        self.ranks
+            .in_period(node, p, &self.scores, self.panel.ranked.as_ref())
+    }
+
     /// Warnings of the evaluation: indicators empty in whole periods, units without a score.
     pub fn warnings(&self) -> Vec<Warning> {
         let mut out = Vec::new();
@@ -1072,5 +1110,39 @@ mod tests {
         let got = prov.column(1, &shuffled);
         assert_eq!(got, [Some(&mean), None, None, Some(&median), Some(&mean)]);
         assert_eq!(prov.column(0, &rows), [None, None, Some(&mean), None, None]);
+    }
+
+    #[test]
+    fn a_periods_ranks_are_its_row_of_the_nodes_ranks_and_are_not_kept() {
+        // Node 0 higher is better, node 1 lower is better; 2 periods × 4 units, unit 3 of
+        // period 1 outside `[rank] only`, unit 2 of period 0 without a score.
+        let mut scores = Scores::new(2, 4, &[true, true]);
+        let p0 = [[3.0, 5.0, f64::NAN, 3.0], [1.0, 2.0, 3.0, 4.0]];
+        let p1 = [[1.0, 2.0, 3.0, 4.0], [9.0, 9.0, 8.0, 1.0]];
+        for (p, cols) in [p0, p1].iter().enumerate() {
+            scores.record(p, &[0, 1, 2, 3], |node| ArrayView1::from(&cols[node]));
+        }
+        let mut ranked = Array2::from_elem((2, 4), true);
+        ranked[[1, 3]] = false;
+        let ranks = Ranks {
+            digits: None,
+            lower_is_better: vec![false, true],
+            nodes: vec![std::sync::OnceLock::new(), std::sync::OnceLock::new()],
+        };
+        let by_hand = [[[2, 1, 0, 2], [1, 2, 3, 4]], [[3, 2, 1, 0], [2, 2, 1, 0]]];
+        for node in 0..2 {
+            for p in 0..2 {
+                let one = ranks.in_period(node, p, &scores, Some(&ranked));
+                assert_eq!(one.to_vec(), by_hand[p][node], "node {node}, period {p}");
+            }
+            // Ranked a period at a time, nothing is kept.
+            assert!(ranks.nodes[node].get().is_none());
+            let all = ranks.of(node, &scores, Some(&ranked));
+            for p in 0..2 {
+                assert_eq!(all.row(p).to_vec(), by_hand[p][node]);
+                // Once every period is ranked, a period's ranks are read from them.
+                assert_eq!(ranks.in_period(node, p, &scores, Some(&ranked)), all.row(p));
+            }
+        }
     }
 }

@@ -160,34 +160,48 @@ impl Fit {
     }
 }
 
-/// The least-squares line through the points with a finite `y` (at least 3, with distinct
-/// `x`), or `None`.
+/// The least-squares line through the points with a finite `x` and `y` (at least 3, with
+/// distinct `x`), or `None`.
 pub fn least_squares(points: &[(f64, f64)]) -> Option<Fit> {
-    // The points used, walked again for each sum (no list: this runs for every unit, node and
-    // period).
-    let pts = || {
-        points
-            .iter()
-            .copied()
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
-    };
-    let n = pts().count();
+    // This runs for every unit, node and period: the points used are fitted from a slice, the
+    // window itself when every point is there, else a copy of the finite ones (on the stack
+    // for a window of up to 24 periods).
+    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    if points.iter().all(|p| finite(&p)) {
+        return fit(points);
+    }
+    let mut stack = [(0.0, 0.0); 24];
+    if points.len() <= stack.len() {
+        let mut n = 0;
+        for p in points.iter().filter(finite) {
+            stack[n] = *p;
+            n += 1;
+        }
+        fit(&stack[..n])
+    } else {
+        fit(&points.iter().filter(finite).copied().collect::<Vec<_>>())
+    }
+}
+
+/// [`least_squares`] of points that are all finite.
+fn fit(pts: &[(f64, f64)]) -> Option<Fit> {
+    let n = pts.len();
     if n < 3 {
         return None;
     }
     let nf = n as f64;
-    let mx = pts().map(|p| p.0).sum::<f64>() / nf;
-    let my = pts().map(|p| p.1).sum::<f64>() / nf;
-    let sxx: f64 = pts().map(|p| (p.0 - mx).powi(2)).sum();
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / nf;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / nf;
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
     if sxx <= 0.0 {
         return None;
     }
-    let sxy: f64 = pts().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     let slope = sxy / sxx;
     let a = my - slope * mx;
-    let sse: f64 = pts().map(|p| (p.1 - a - slope * p.0).powi(2)).sum();
+    let sse: f64 = pts.iter().map(|p| (p.1 - a - slope * p.0).powi(2)).sum();
     // Round-off on an exact line leaves a residual of order ε; treat it as none.
-    let scale = pts().map(|p| p.1.abs()).fold(1.0, f64::max);
+    let scale = pts.iter().map(|p| p.1.abs()).fold(1.0, f64::max);
     let sse = if sse <= (1e-12 * scale).powi(2) * nf {
         0.0
     } else {
@@ -572,6 +586,56 @@ mod tests {
         assert_eq!(rolling_mean(&[f64::NAN, 2.0, f64::NAN, 4.0]), Some(3.0));
         assert_eq!(rolling_mean(&[5.0]), Some(5.0));
         assert_eq!(rolling_mean(&[]), None);
+    }
+
+    proptest::proptest! {
+        /// The fit skips missing points, on the stack or not, exactly as a fit of the points
+        /// present alone; and it is the textbook fit, summed point by point in order, equal
+        /// to the last bit.
+        #[test]
+        fn least_squares_skips_missing_points_to_the_bit(
+            cells in proptest::collection::vec((-1e3f64..1e3, proptest::bool::weighted(0.2)), 0..40)
+        ) {
+            let points: Vec<(f64, f64)> = cells
+                .iter()
+                .enumerate()
+                .map(|(i, &(y, missing))| (i as f64, if missing { f64::NAN } else { y }))
+                .collect();
+            let present: Vec<(f64, f64)> =
+                points.iter().copied().filter(|p| p.1.is_finite()).collect();
+            let textbook = || -> Option<(usize, f64, f64)> {
+                let n = present.len();
+                if n < 3 {
+                    return None;
+                }
+                let nf = n as f64;
+                let (mut sx, mut sy) = (0.0, 0.0);
+                for p in &present {
+                    sx += p.0;
+                    sy += p.1;
+                }
+                let (mx, my) = (sx / nf, sy / nf);
+                let (mut sxx, mut sxy) = (0.0, 0.0);
+                for p in &present {
+                    sxx += (p.0 - mx) * (p.0 - mx);
+                    sxy += (p.0 - mx) * (p.1 - my);
+                }
+                let slope = sxy / sxx;
+                let a = my - slope * mx;
+                let mut sse = 0.0;
+                let mut scale = 1.0f64;
+                for p in &present {
+                    sse += (p.1 - a - slope * p.0) * (p.1 - a - slope * p.0);
+                    scale = scale.max(p.1.abs());
+                }
+                let sse = if sse <= (1e-12 * scale).powi(2) * nf { 0.0 } else { sse };
+                Some((n, slope, (sse / (nf - 2.0) / sxx).sqrt()))
+            };
+            // Equal as numbers: exactly, 0 and −0 alike.
+            let bits = |f: Option<Fit>| f.map(|f| (f.n, f.slope, f.se));
+            proptest::prop_assert_eq!(bits(least_squares(&points)), textbook());
+            proptest::prop_assert_eq!(bits(least_squares(&present)), textbook());
+        }
     }
 
     #[test]

@@ -1129,17 +1129,18 @@ mod tests {
             lower_is_better: vec![false, true],
             nodes: vec![std::sync::OnceLock::new(), std::sync::OnceLock::new()],
         };
-        let by_hand = [[[2, 1, 0, 2], [1, 2, 3, 4]], [[3, 2, 1, 0], [2, 2, 1, 0]]];
-        for node in 0..2 {
-            for p in 0..2 {
+        // Per node, per period.
+        let by_hand = [[[2, 1, 0, 2], [3, 2, 1, 0]], [[1, 2, 3, 4], [2, 2, 1, 0]]];
+        for (node, want) in by_hand.iter().enumerate() {
+            for (p, want) in want.iter().enumerate() {
                 let one = ranks.in_period(node, p, &scores, Some(&ranked));
-                assert_eq!(one.to_vec(), by_hand[p][node], "node {node}, period {p}");
+                assert_eq!(one.to_vec(), want, "node {node}, period {p}");
             }
             // Ranked a period at a time, nothing is kept.
             assert!(ranks.nodes[node].get().is_none());
             let all = ranks.of(node, &scores, Some(&ranked));
-            for p in 0..2 {
-                assert_eq!(all.row(p).to_vec(), by_hand[p][node]);
+            for (p, want) in want.iter().enumerate() {
+                assert_eq!(all.row(p).to_vec(), want);
                 // Once every period is ranked, a period's ranks are read from them.
                 assert_eq!(ranks.in_period(node, p, &scores, Some(&ranked)), all.row(p));
             }

@@ -457,10 +457,14 @@ impl Ranks {
 struct Setup {
     /// What the run keeps besides scores.
     keep: Keep,
+    /// Per node: whether the run keeps its scores ([`Keep::nodes`]).
+    kept: Vec<bool>,
     group_ids: Option<Vec<usize>>,
     forced_all: Vec<Option<bool>>,
     /// The panel steps' fills, computed once over the raw panel.
     fills: PanelFills,
+    /// The periods' arrays, reused from period to period.
+    reuse: period::Reuse,
 }
 
 impl Setup {
@@ -502,6 +506,7 @@ impl Setup {
             })
             .collect();
         Ok(Self {
+            kept: keep.nodes(fw),
             keep,
             group_ids,
             forced_all,
@@ -509,6 +514,7 @@ impl Setup {
                 Some(f) => f.clone(),
                 None => panel_prepass(fw, panel)?,
             },
+            reuse: period::Reuse::new(panel.units.len()),
         })
     }
 
@@ -626,7 +632,6 @@ fn run(
     keep: Keep,
 ) -> Result<Results, Error> {
     let mut record = Record::new(fw, &panel, &keep);
-    let kept = keep.nodes(fw);
     let setup = Setup::new(fw, &panel, given.map(|c| &c.fills), keep)?;
     let scorer = Scorer::new(fw);
     if given.is_none() && per_period(fw, &panel) {
@@ -638,15 +643,15 @@ fn run(
             |p, _| {
                 let mut one = period::prepare(fw, &panel, &setup, p)?;
                 let scored =
-                    period::score(fw, &panel, &references, p, &one.prepared, &scorer, &kept)?;
+                    period::score(fw, &panel, &references, p, &one.prepared, &scorer, &setup)?;
                 if !setup.keep.records_values() {
-                    one.drop_values();
+                    one.drop_values(&setup.reuse);
                 }
                 Ok((one, scored))
             },
             |p, (one, scored)| {
                 record.prepared(p, one);
-                record.scored(p, scored);
+                setup.reuse.give(record.scored(p, scored));
             },
         )?;
         return Ok(record.into_results(fw, panel, references));
@@ -658,8 +663,12 @@ fn run(
     };
     in_period_order(
         prepared,
-        |p, prep| period::score(fw, &panel, &references, p, &prep, &scorer, &kept),
-        |p, one| record.scored(p, one),
+        |p, prep| {
+            let scored = period::score(fw, &panel, &references, p, &prep, &scorer, &setup);
+            setup.reuse.give(prep.x);
+            scored
+        },
+        |p, one| setup.reuse.give(record.scored(p, one)),
     )?;
     Ok(record.into_results(fw, panel, references))
 }
@@ -749,8 +758,9 @@ impl Record {
         one.prepared
     }
 
-    /// Records pass 2 of period `p`: scores, ranks and status.
-    fn scored(&mut self, p: usize, one: Scored) {
+    /// Records pass 2 of period `p`: scores, ranks and status; returns the period's scores
+    /// array, to be reused.
+    fn scored(&mut self, p: usize, one: Scored) -> Array2<f64> {
         self.scores.record(p, &one.rows, |node| one.column(node));
         let index = one.column(0);
         for (k, &u) in one.rows.iter().enumerate() {
@@ -765,6 +775,7 @@ impl Record {
         }
         self.empty.extend(one.empty.iter().map(|&node| (node, p)));
         self.outside.extend(one.outside);
+        one.s
     }
 
     /// The results of `panel`, scored against `references`.
@@ -858,7 +869,9 @@ fn finish_normalised(
     p: usize,
     prep: Prepared,
 ) -> Result<NormalisedPeriod, Error> {
-    let scores = period::normalise(fw, panel, references, p, &prep)?.s;
+    // Kept by the caller: not a reused array (its capacity may be larger than it).
+    let fresh = period::Reuse::default();
+    let scores = period::normalise(fw, panel, references, p, &prep, &fresh)?.s;
     let ranked = prep
         .rows
         .iter()

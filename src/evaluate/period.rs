@@ -36,8 +36,12 @@ impl Pass1 {
     /// Drops the period's values after imputation and treatment, once the period is scored in
     /// a run that does not record them (see [`super::Keep::records_values`]): a large period's
     /// values then do not wait for their turn to be merged. The kept units stay.
-    pub fn drop_values(&mut self) {
-        self.prepared.x = Array2::zeros((self.prepared.rows.len(), 0));
+    pub fn drop_values(&mut self, reuse: &Reuse) {
+        let x = std::mem::replace(
+            &mut self.prepared.x,
+            Array2::zeros((self.prepared.rows.len(), 0)),
+        );
+        reuse.give(x);
         self.imputed_x = None;
     }
 }
@@ -51,6 +55,59 @@ pub(super) struct PeriodFills {
     pub ways: Vec<Vec<Filled>>,
     /// The filled cells: (unit, indicator column, way in `ways[column]`).
     pub cells: Vec<(usize, usize, usize)>,
+}
+
+/// Arrays of values reused from period to period. A period's values and its normalised
+/// scores are arrays the size of a period; freed, the allocator hands memory of that size back
+/// to the system, and each new period's array would fault every page in again (at 4× the grid,
+/// 40–45 MB a period). What a period gives back, a later one takes. Every value is written
+/// before it is read, so a reused array gives the same results as a new one.
+#[derive(Debug, Default)]
+pub(super) struct Reuse {
+    /// The most rows a period has (the panel's units): each array is made that large once, so
+    /// that a later period with more rows never grows it.
+    rows: usize,
+    /// Arrays given back: their number of columns and their memory.
+    free: std::sync::Mutex<Vec<(usize, Vec<f64>)>>,
+}
+
+impl Reuse {
+    /// Arrays of periods of at most `rows` rows.
+    pub fn new(rows: usize) -> Self {
+        Self {
+            rows,
+            free: Default::default(),
+        }
+    }
+
+    /// A column-major `rows × cols` array with every value `fill`, in the memory of an array
+    /// of as many columns given back (the values and the scores of a period each reuse their
+    /// own kind, so that neither grows to the other's size), else new.
+    pub fn array(&self, rows: usize, cols: usize, fill: f64) -> Array2<f64> {
+        let len = rows * cols;
+        let mut v = {
+            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            let pick = free.iter().position(|(c, _)| *c == cols);
+            pick.map(|i| free.swap_remove(i).1)
+                .unwrap_or_else(|| Vec::with_capacity(self.rows.max(rows) * cols))
+        };
+        v.clear();
+        v.resize(len, fill);
+        Array2::from_shape_vec((rows, cols).f(), v).expect("rows × cols values")
+    }
+
+    /// Gives `a`'s memory back for a later period. Of each number of columns, at most one
+    /// array per thread is kept: as many as the periods being worked on use at a time, so that
+    /// none is held idle.
+    pub fn give(&self, a: Array2<f64>) {
+        let most = rayon::current_num_threads().max(1);
+        let cols = a.ncols();
+        let (v, _) = a.into_raw_vec_and_offset();
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        if v.capacity() > 0 && free.iter().filter(|(c, _)| *c == cols).count() < most {
+            free.push((cols, v));
+        }
+    }
 }
 
 /// What tells the ways of filling a cell apart: the imputation step and, for a panel step, the
@@ -68,7 +125,7 @@ pub(super) fn prepare(
     let nu = panel.units.len();
     let screen = &fw.defaults.screen;
     let present: Vec<usize> = (0..nu).filter(|&u| panel.present[[p, u]]).collect();
-    let mut x_present = columns_of(panel.values.index_axis(Axis(0), p), &present);
+    let mut x_present = columns_of(panel.values.index_axis(Axis(0), p), &present, &setup.reuse);
     let mut imputed = vec![0; panel.indicators.len()];
     let mut filled = PeriodFills {
         ways: vec![Vec::new(); panel.indicators.len()],
@@ -107,7 +164,9 @@ pub(super) fn prepare(
     let mut x = if kept.len() == present.len() {
         x_present
     } else {
-        columns_of(x_present.view(), &kept)
+        let x = columns_of(x_present.view(), &kept, &setup.reuse);
+        setup.reuse.give(x_present);
+        x
     };
     let groups = setup.groups(&rows);
     if !screen.after_impute {
@@ -133,8 +192,8 @@ pub(super) fn prepare(
 
 /// Rows `rows` of `values` (units × indicators), laid out column by column: every stage
 /// works an indicator column at a time, which then reads and writes contiguous memory.
-fn columns_of(values: ArrayView2<f64>, rows: &[usize]) -> Array2<f64> {
-    let mut out = Array2::zeros((rows.len(), values.ncols()).f());
+fn columns_of(values: ArrayView2<f64>, rows: &[usize], reuse: &Reuse) -> Array2<f64> {
+    let mut out = reuse.array(rows.len(), values.ncols(), 0.0);
     // Row by row: each source row is read once, in order (a period of a large panel is larger
     // than the caches, and reading it column by column would fetch every row once per column).
     for (mut to, &r) in out.rows_mut().into_iter().zip(rows) {
@@ -270,10 +329,11 @@ pub(super) fn normalise(
     references: &[Option<Reference>],
     p: usize,
     prep: &Prepared,
+    reuse: &Reuse,
 ) -> Result<Normalised, Error> {
     let (rows, x) = (&prep.rows, &prep.x);
     let mut out = Normalised {
-        s: Array2::from_elem((rows.len(), fw.nodes.len()).f(), f64::NAN),
+        s: reuse.array(rows.len(), fw.nodes.len(), f64::NAN),
         empty: Vec::new(),
         outside: Vec::new(),
     };
@@ -387,8 +447,8 @@ impl Scored {
 
 /// Pass 2 of period `p`: normalises, aggregates up the tree with the framework's weights,
 /// and ranks every node within its group when the framework has groups (ranks over all units
-/// are computed from the results when asked for). Keeps the scores of the nodes `kept` says
-/// (one flag per node) and of the index.
+/// are computed from the results when asked for). Keeps the scores of the nodes the run
+/// keeps (`setup.kept`) and of the index; its arrays come from `setup.reuse`.
 pub(super) fn score(
     fw: &Framework,
     panel: &Panel,
@@ -396,9 +456,10 @@ pub(super) fn score(
     p: usize,
     prep: &Prepared,
     scorer: &Scorer,
-    kept: &[bool],
+    setup: &Setup,
 ) -> Result<Scored, Error> {
-    let mut normalised = normalise(fw, panel, references, p, prep)?;
+    let reuse = &setup.reuse;
+    let mut normalised = normalise(fw, panel, references, p, prep, reuse)?;
     let rows = prep.rows.clone();
     let weights: Vec<f64> = fw.nodes.iter().map(|n| n.weight).collect();
     scorer
@@ -420,7 +481,7 @@ pub(super) fn score(
         out
     });
     let Normalised { s, empty, outside } = normalised;
-    let (s, at) = keep_columns(s, kept);
+    let (s, at) = keep_columns(s, &setup.kept, reuse);
     Ok(Scored {
         rows,
         s,
@@ -432,8 +493,9 @@ pub(super) fn score(
 }
 
 /// The columns of `s` (one per node) that `kept` says, and the index's (node 0): `s` itself
-/// when every node is kept, else a copy of those columns; with each node's column in it.
-fn keep_columns(s: Array2<f64>, kept: &[bool]) -> (Array2<f64>, Vec<Option<usize>>) {
+/// when every node is kept, else a copy of those columns (and `s` given back to `reuse`); with
+/// each node's column in it.
+fn keep_columns(s: Array2<f64>, kept: &[bool], reuse: &Reuse) -> (Array2<f64>, Vec<Option<usize>>) {
     let wanted = |node: usize| node == 0 || kept.get(node).copied().unwrap_or(false);
     let nodes: Vec<usize> = (0..s.ncols()).filter(|&n| wanted(n)).collect();
     let mut at = vec![None; s.ncols()];
@@ -443,7 +505,9 @@ fn keep_columns(s: Array2<f64>, kept: &[bool]) -> (Array2<f64>, Vec<Option<usize
     if nodes.len() == s.ncols() {
         return (s, at);
     }
-    (s.select(Axis(1), &nodes), at)
+    let out = s.select(Axis(1), &nodes);
+    reuse.give(s);
+    (out, at)
 }
 
 #[cfg(test)]
@@ -452,14 +516,45 @@ mod tests {
     use ndarray::array;
 
     #[test]
+    fn reused_arrays_are_of_their_kind_and_filled_anew() {
+        let reuse = Reuse::new(4);
+        let mut a = reuse.array(3, 2, f64::NAN);
+        assert_eq!(a.dim(), (3, 2));
+        assert!(a.iter().all(|v| v.is_nan()));
+        // Column by column, as every stage reads it.
+        assert_eq!(a.strides(), &[1, 3]);
+        a.fill(7.0);
+        let memory = a.as_ptr();
+        reuse.give(a);
+        // An array of another number of columns does not take it.
+        let other = reuse.array(4, 3, 0.0);
+        assert_ne!(other.as_ptr(), memory);
+        // One of as many columns does, more rows than before included (made for 4 rows at
+        // first), with every value written anew.
+        let again = reuse.array(4, 2, 0.5);
+        assert_eq!(again.as_ptr(), memory);
+        assert_eq!(again.dim(), (4, 2));
+        assert!(again.iter().all(|&v| v == 0.5));
+        // Of each kind, one array per thread is kept, no more.
+        let most = rayon::current_num_threads();
+        for _ in 0..most + 2 {
+            reuse.give(Array2::zeros((2, 2)));
+        }
+        reuse.give(other);
+        let free = reuse.free.lock().unwrap();
+        assert_eq!(free.iter().filter(|(c, _)| *c == 2).count(), most);
+        assert_eq!(free.iter().filter(|(c, _)| *c == 3).count(), 1);
+    }
+
+    #[test]
     fn a_scored_period_keeps_the_kept_nodes_and_the_index() {
         // Two units, four nodes; node 0 is the index.
         let s = array![[10.0, 1.0, 2.0, 3.0], [20.0, 4.0, 5.0, 6.0]];
-        let (kept, at) = keep_columns(s.clone(), &[false, false, true, false]);
+        let (kept, at) = keep_columns(s.clone(), &[false, false, true, false], &Reuse::default());
         assert_eq!(kept, array![[10.0, 2.0], [20.0, 5.0]]);
         assert_eq!(at, vec![Some(0), None, Some(1), None]);
         // Every node kept: the same array, each node in its own column.
-        let (all, at) = keep_columns(s.clone(), &[true; 4]);
+        let (all, at) = keep_columns(s.clone(), &[true; 4], &Reuse::default());
         assert_eq!(all, s);
         assert_eq!(at, vec![Some(0), Some(1), Some(2), Some(3)]);
         let scored = Scored {

@@ -514,7 +514,7 @@ impl Setup {
                 Some(f) => f.clone(),
                 None => panel_prepass(fw, panel)?,
             },
-            reuse: period::Reuse::new(panel.units.len()),
+            reuse: period::Reuse::default(),
         })
     }
 
@@ -663,11 +663,7 @@ fn run(
     };
     in_period_order(
         prepared,
-        |p, prep| {
-            let scored = period::score(fw, &panel, &references, p, &prep, &scorer, &setup);
-            setup.reuse.give(prep.x);
-            scored
-        },
+        |p, prep| period::score(fw, &panel, &references, p, &prep, &scorer, &setup),
         |p, one| setup.reuse.give(record.scored(p, one)),
     )?;
     Ok(record.into_results(fw, panel, references))

@@ -64,22 +64,11 @@ pub(super) struct PeriodFills {
 /// before it is read, so a reused array gives the same results as a new one.
 #[derive(Debug, Default)]
 pub(super) struct Reuse {
-    /// The most rows a period has (the panel's units): each array is made that large once, so
-    /// that a later period with more rows never grows it.
-    rows: usize,
     /// Arrays given back: their number of columns and their memory.
     free: std::sync::Mutex<Vec<(usize, Vec<f64>)>>,
 }
 
 impl Reuse {
-    /// Arrays of periods of at most `rows` rows.
-    pub fn new(rows: usize) -> Self {
-        Self {
-            rows,
-            free: Default::default(),
-        }
-    }
-
     /// A column-major `rows × cols` array with every value `fill`, in the memory of an array
     /// of as many columns given back (the values and the scores of a period each reuse their
     /// own kind, so that neither grows to the other's size), else new.
@@ -88,8 +77,7 @@ impl Reuse {
         let mut v = {
             let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
             let pick = free.iter().position(|(c, _)| *c == cols);
-            pick.map(|i| free.swap_remove(i).1)
-                .unwrap_or_else(|| Vec::with_capacity(self.rows.max(rows) * cols))
+            pick.map(|i| free.swap_remove(i).1).unwrap_or_default()
         };
         v.clear();
         v.resize(len, fill);
@@ -517,7 +505,7 @@ mod tests {
 
     #[test]
     fn reused_arrays_are_of_their_kind_and_filled_anew() {
-        let reuse = Reuse::new(4);
+        let reuse = Reuse::default();
         let mut a = reuse.array(3, 2, f64::NAN);
         assert_eq!(a.dim(), (3, 2));
         assert!(a.iter().all(|v| v.is_nan()));
@@ -529,12 +517,17 @@ mod tests {
         // An array of another number of columns does not take it.
         let other = reuse.array(4, 3, 0.0);
         assert_ne!(other.as_ptr(), memory);
-        // One of as many columns does, more rows than before included (made for 4 rows at
-        // first), with every value written anew.
-        let again = reuse.array(4, 2, 0.5);
+        // One of as many columns does (here with fewer rows), every value written anew.
+        let again = reuse.array(2, 2, 0.5);
         assert_eq!(again.as_ptr(), memory);
-        assert_eq!(again.dim(), (4, 2));
+        assert_eq!(again.dim(), (2, 2));
+        assert_eq!(again.strides(), &[1, 2]);
         assert!(again.iter().all(|&v| v == 0.5));
+        // More rows than it holds: grown, still filled.
+        reuse.give(again);
+        let grown = reuse.array(5, 2, -1.0);
+        assert_eq!(grown.dim(), (5, 2));
+        assert!(grown.iter().all(|&v| v == -1.0));
         // Of each kind, one array per thread is kept, no more.
         let most = rayon::current_num_threads();
         for _ in 0..most + 2 {

@@ -14,8 +14,11 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
+use ndarray::{Array1, Array2, Array3};
+
+use crate::data::Panel;
 use crate::error::Error;
-use crate::evaluate::Results;
+use crate::evaluate::{Merged, Provenance, Results};
 use crate::framework::{Framework, Lang};
 use crate::pipeline::Impute;
 use crate::trend::Trends;
@@ -259,6 +262,26 @@ impl Selection {
     }
 }
 
+impl Selection {
+    /// The nodes a run writing this table as it goes ([`crate::evaluate_streaming`]) keeps
+    /// over the whole panel: the index and dimensions when change or trend columns are chosen
+    /// (their trends read earlier periods), else none. Every other column is read from the
+    /// period being written.
+    pub fn streamed_nodes(&self, fw: &Framework) -> Vec<usize> {
+        if Kind::TREND.iter().any(|&k| self.wants(k)) {
+            Trends::nodes_of(fw)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The nodes whose scores a run writing this table as it goes hands on from each period
+    /// (`None`: every node): the nodes whose per-node columns are chosen.
+    pub fn handed_nodes(&self) -> Option<Vec<usize>> {
+        self.nodes.clone()
+    }
+}
+
 /// One column of the table and where its values come from.
 #[derive(Clone, Copy, Debug)]
 enum Source {
@@ -279,21 +302,20 @@ enum Source {
     Trend(Kind, usize),
 }
 
-/// The results table's chosen columns: its schema, and its rows built for any `(period, unit)`
-/// pairs ([`Results::rows`]), all at once or a period at a time.
+/// The results table's chosen columns: its schema, and its rows built from the results of a
+/// run for any `(period, unit)` pairs ([`Results::rows`]), all at once or a period at a time,
+/// or from each period as a run merges it ([`Table::merged_batch`]).
 pub struct Table<'a> {
     fw: &'a Framework,
-    results: &'a Results,
     schema: SchemaRef,
     sources: Vec<Source>,
 }
 
 impl<'a> Table<'a> {
-    /// The columns `sel` chooses, in the full table's order (see [`crate::results`]). A kind
-    /// asked for by name that gives no column here (`group` without groups, `raw` of a
-    /// dimension) is a usage error saying why.
-    pub fn new(fw: &'a Framework, results: &'a Results, sel: &Selection) -> Result<Self, Error> {
-        let panel = &results.panel;
+    /// The columns `sel` chooses for the results of `panel`, in the full table's order (see
+    /// [`crate::results`]). A kind asked for by name that gives no column here (`group`
+    /// without groups, `raw` of a dimension) is a usage error saying why.
+    pub fn new(fw: &'a Framework, panel: &Panel, sel: &Selection) -> Result<Self, Error> {
         let periods = fw.units.period.is_some();
         let mut cols: Vec<(Field, Source)> = Vec::new();
         let mut push = |name: String, dt: DataType, nullable: bool, s: Source| {
@@ -330,7 +352,8 @@ impl<'a> Table<'a> {
                     Source::Rank(node),
                 );
             }
-            if results.group_ranks.is_some()
+            // Results have group ranks when the panel has groups.
+            if panel.groups.is_some()
                 && fw.nodes[node].indicator().is_none()
                 && sel.wants(Kind::GroupRank)
             {
@@ -410,7 +433,6 @@ impl<'a> Table<'a> {
         let (fields, sources): (Vec<Field>, Vec<Source>) = cols.into_iter().unzip();
         Ok(Self {
             fw,
-            results,
             schema: Arc::new(Schema::new(fields)),
             sources,
         })
@@ -421,29 +443,36 @@ impl<'a> Table<'a> {
         self.schema.clone()
     }
 
-    /// The periods the table's rows are written a period at a time in: `period`, or all.
-    pub fn periods(&self, period: Option<usize>) -> Vec<usize> {
-        match period {
-            Some(p) => vec![p],
-            None => (0..self.results.panel.periods.len()).collect(),
-        }
+    /// The table of one period's rows of `r`, for `period` or each period in turn: one batch
+    /// each, built when asked for (a period of the full table's rows in [`Results::rows`]
+    /// order).
+    pub fn batches<'b>(
+        &'b self,
+        r: &'b Results,
+        period: Option<usize>,
+    ) -> impl Iterator<Item = Result<RecordBatch, Error>> + 'b {
+        let periods = match period {
+            Some(p) => p..p + 1,
+            None => 0..r.panel.periods.len(),
+        };
+        periods.map(move |p| self.batch(r, &r.rows(Some(p))))
     }
 
-    /// The table of one period's rows, for each of `periods` in turn: one batch each, built
-    /// when asked for (a period of the full table's rows in [`Results::rows`] order).
-    pub fn batches(
-        &self,
-        periods: Vec<usize>,
-    ) -> impl Iterator<Item = Result<RecordBatch, Error>> + '_ {
-        periods
-            .into_iter()
-            .map(|p| self.batch(&self.results.rows(Some(p))))
+    /// The table of `rows` (period, unit) of `r`.
+    pub fn batch(&self, r: &Results, rows: &[(usize, usize)]) -> Result<RecordBatch, Error> {
+        self.build(r, rows)
     }
 
-    /// The table of `rows` (period, unit).
-    pub fn batch(&self, rows: &[(usize, usize)]) -> Result<RecordBatch, Error> {
-        let r = self.results;
-        let panel = &r.panel;
+    /// The table of a period's rows as a run merges it ([`crate::evaluate_streaming`]): the
+    /// rows [`Table::batch`] gives for that period of the run's results. The run keeps the
+    /// scores of the index and the dimensions when change or trend columns are written.
+    pub fn merged_batch(&self, m: &Merged) -> Result<RecordBatch, Error> {
+        self.build(m, &m.rows())
+    }
+
+    /// The table of `rows`, its values read from `from`.
+    fn build(&self, from: &impl Origin, rows: &[(usize, usize)]) -> Result<RecordBatch, Error> {
+        let panel = from.panel();
         let mut periods: Vec<usize> = rows.iter().map(|&(p, _)| p).collect();
         periods.sort_unstable();
         periods.dedup();
@@ -453,7 +482,8 @@ impl<'a> Table<'a> {
             .sources
             .iter()
             .any(|s| matches!(s, Source::Trend(..)))
-            .then(|| Trends::at(self.fw, r, &periods));
+            .then(|| from.trends(self.fw, &periods));
+        let provenance = from.provenance();
         // Columns built in parallel, kept in order.
         let cols: Vec<ArrayRef> = self
             .sources
@@ -466,33 +496,30 @@ impl<'a> Table<'a> {
                     let g = panel.groups.as_ref().expect("a group column has groups");
                     text(rows, |_, u| &g[u])
                 }
-                Source::Score(node) => {
-                    let a = r.scores.node(node);
-                    num(rows, |p, u| a[[p, u]])
-                }
+                Source::Score(node) => from.scores(node, rows),
                 Source::Rank(node) => {
                     // The rows' periods ranked one at a time, kept no longer than the column.
                     let mut of = vec![None; panel.periods.len()];
                     for &p in &periods {
-                        of[p] = Some(r.period_ranks(node, p));
+                        of[p] = Some(from.ranks(node, p));
                     }
                     rank(rows, |p, u| of[p].as_ref().map_or(0, |a| a[u]))
                 }
                 Source::GroupRank(node) => {
-                    let a = r.group_ranks.as_ref().expect("group ranks");
+                    let a = from.group_ranks().expect("group ranks");
                     rank(rows, |p, u| a[[p, u, node]])
                 }
                 Source::Raw(j) => num(rows, |p, u| panel.values[[p, u, j]]),
                 Source::Imputed(j) => Arc::new(StringArray::from_iter(
-                    r.provenance
+                    provenance
                         .column(j, rows)
                         .into_iter()
                         .map(|f| f.map(|f| f.method.name())),
                 )),
                 Source::From(j) => Arc::new(StringArray::from_iter(
-                    r.provenance.column(j, rows).into_iter().map(|f| {
+                    provenance.column(j, rows).into_iter().map(|f| {
                         f.filter(|f| !f.from.is_empty())
-                            .map(|f| r.source_periods(f))
+                            .map(crate::results::source_periods)
                     }),
                 )),
                 Source::Trend(kind, k) => {
@@ -512,6 +539,73 @@ impl<'a> Table<'a> {
             .collect();
         RecordBatch::try_new(self.schema.clone(), cols)
             .map_err(|e| Error::Data(format!("building the results table: {e}")))
+    }
+}
+
+/// Where a batch of the table reads its values: the results of a run, or a period as a run
+/// merges it.
+trait Origin: Sync {
+    /// The panel evaluated.
+    fn panel(&self) -> &Panel;
+    /// How imputed cells were filled.
+    fn provenance(&self) -> &Provenance;
+    /// Ranks within groups, `[[period, unit, node]]`, with groups.
+    fn group_ranks(&self) -> Option<&Array3<u32>>;
+    /// Node `node`'s score column of `rows`.
+    fn scores(&self, node: usize, rows: &[(usize, usize)]) -> ArrayRef;
+    /// Node `node`'s ranks in period `p`, one per unit (0 = no rank).
+    fn ranks(&self, node: usize, p: usize) -> Array1<u32>;
+    /// The changes and trends of `periods`.
+    fn trends(&self, fw: &Framework, periods: &[usize]) -> Trends;
+}
+
+impl Origin for Results {
+    fn panel(&self) -> &Panel {
+        &self.panel
+    }
+    fn provenance(&self) -> &Provenance {
+        &self.provenance
+    }
+    fn group_ranks(&self) -> Option<&Array3<u32>> {
+        self.group_ranks.as_ref()
+    }
+    fn scores(&self, node: usize, rows: &[(usize, usize)]) -> ArrayRef {
+        let a = self.scores.node(node);
+        num(rows, |p, u| a[[p, u]])
+    }
+    fn ranks(&self, node: usize, p: usize) -> Array1<u32> {
+        self.period_ranks(node, p)
+    }
+    fn trends(&self, fw: &Framework, periods: &[usize]) -> Trends {
+        Trends::at(fw, self, periods)
+    }
+}
+
+impl Origin for Merged<'_> {
+    fn panel(&self) -> &Panel {
+        self.panel
+    }
+    fn provenance(&self) -> &Provenance {
+        self.provenance
+    }
+    fn group_ranks(&self) -> Option<&Array3<u32>> {
+        self.group_ranks
+    }
+    fn scores(&self, node: usize, rows: &[(usize, usize)]) -> ArrayRef {
+        num(rows, |_, u| self.score(u, node))
+    }
+    fn ranks(&self, node: usize, _p: usize) -> Array1<u32> {
+        Merged::ranks(self, node)
+    }
+    fn trends(&self, fw: &Framework, periods: &[usize]) -> Trends {
+        let ranks: Vec<&Array2<u32>> = Trends::nodes_of(fw)
+            .into_iter()
+            .map(|n| {
+                self.node_ranks(n)
+                    .expect("a run writing trends keeps the index and the dimensions")
+            })
+            .collect();
+        Trends::at_with(fw, self.panel, self.scores, &ranks, periods)
     }
 }
 

@@ -47,7 +47,7 @@ use std::path::Path;
 
 pub use data::{DataStage, Panel};
 pub use error::{Error, Result};
-pub use evaluate::{Keep, Results, evaluate, evaluate_keeping};
+pub use evaluate::{Keep, Results, evaluate, evaluate_keeping, evaluate_streaming};
 pub use framework::{Framework, load};
 pub use messages::Warning;
 

@@ -134,8 +134,8 @@ impl Results {
     /// The results table, for one period or all: every column (see [`crate::columns`] for a
     /// choice of them).
     pub fn to_batch(&self, fw: &Framework, period: Option<usize>) -> Result<RecordBatch, Error> {
-        crate::columns::Table::new(fw, self, &crate::columns::Selection::all())?
-            .batch(&self.rows(period))
+        crate::columns::Table::new(fw, &self.panel, &crate::columns::Selection::all())?
+            .batch(self, &self.rows(period))
     }
 }
 
@@ -143,8 +143,14 @@ impl Results {
     /// The periods an imputed value came from, as written in the `from.<id>` column: `2023-11`,
     /// or `2023-10;2024-01` for interpolation between two periods.
     pub fn source_periods(&self, f: &crate::pipeline::panel_impute::Filled) -> String {
-        f.from.join(";")
+        source_periods(f)
     }
+}
+
+/// The periods an imputed value came from, as written in the `from.<id>` column (see
+/// [`Results::source_periods`]).
+pub fn source_periods(f: &crate::pipeline::panel_impute::Filled) -> String {
+    f.from.join(";")
 }
 
 /// A stage of the pipeline whose indicator values `kapok score --stage` writes (COINr's data

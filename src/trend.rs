@@ -262,7 +262,7 @@ fn per_cell<T: Send>(a: &mut Array3<T>, len: usize) -> rayon::slice::ChunksMut<'
 
 /// What [`Trends::at`] reads for every cell: the scores and ranks of the trend nodes.
 struct Series<'a> {
-    r: &'a Results,
+    scores: &'a crate::evaluate::Scores,
     nodes: &'a [usize],
     /// Per node, its ranks `[[period, unit]]`.
     ranks: &'a [&'a Array2<u32>],
@@ -303,7 +303,7 @@ impl Series<'_> {
     fn cell(&self, at: &At, u: usize, cell: Cell, buf: &mut Buffers) {
         let p = at.p;
         for (k, &n) in self.nodes.iter().enumerate() {
-            let score = |q: usize| self.r.scores[[q, u, n]];
+            let score = |q: usize| self.scores[[q, u, n]];
             let rank = |q: usize| self.ranks[k][[q, u]];
             if let Some(q) = at.prev {
                 cell.rank_change[k] = rank_change(rank(p), rank(q));
@@ -382,7 +382,28 @@ impl Trends {
     /// [`Trends::of`] for the periods `periods` only (a ranking of one period needs no more,
     /// and its arrays hold that period only); other periods have no changes or classes.
     pub fn at(fw: &Framework, r: &Results, periods: &[usize]) -> Self {
-        let panel = &r.panel;
+        // Ranked only when a cell reads them.
+        let ranks: Vec<&Array2<u32>> = if periods.is_empty() || r.panel.units.is_empty() {
+            Vec::new()
+        } else {
+            Self::nodes_of(fw)
+                .par_iter()
+                .map(|&n| r.node_ranks(n))
+                .collect()
+        };
+        Self::at_with(fw, &r.panel, &r.scores, &ranks, periods)
+    }
+
+    /// [`Trends::at`] from the scores of `panel`'s aggregate nodes and their ranks (one array
+    /// per node of [`Trends::nodes_of`]): the periods asked for and the earlier ones must be
+    /// there, as a run merging periods in order has them.
+    pub fn at_with(
+        fw: &Framework,
+        panel: &crate::data::Panel,
+        scores: &crate::evaluate::Scores,
+        ranks: &[&Array2<u32>],
+        periods: &[usize],
+    ) -> Self {
         let g = panel
             .periods
             .first()
@@ -442,11 +463,10 @@ impl Trends {
             });
         }
         let plan: Vec<At> = plan.into_iter().flatten().collect();
-        let ranks: Vec<&Array2<u32>> = nodes.par_iter().map(|&n| r.node_ranks(n)).collect();
         let series = Series {
-            r,
+            scores,
             nodes: &nodes,
-            ranks: &ranks,
+            ranks,
             better: nodes
                 .iter()
                 .map(|&n| {

@@ -56,6 +56,48 @@ pub struct ScoreArgs {
     nodes: Vec<String>,
 }
 
+/// Writes the results table of every period to `out` as the run scores each period
+/// ([`crate::evaluate_streaming`]): a period's rows are written as soon as it is merged, and the
+/// run keeps over the panel only what later periods' trends read.
+fn write_as_scored(
+    a: &ScoreArgs,
+    fw: &crate::Framework,
+    selection: &Selection,
+    out: &std::path::Path,
+) -> Result<(), Error> {
+    let (panel, mut warnings) = crate::read_panel(fw, a.run.data.as_deref())?;
+    let table = Table::new(fw, &panel, selection)?;
+    // The file is started with the first period: the writer's memory is not taken while the
+    // data are bound, where the run's memory peaks.
+    let start = || -> Result<crate::io::TableFile, Error> {
+        // Again just before writing: the path may have changed while the data were read.
+        crate::io::guard_inputs(out, &a.run.inputs(fw))?;
+        crate::io::TableFile::create(out, table.schema())
+    };
+    let mut file = None;
+    let keep = crate::Keep::Nodes(selection.streamed_nodes(fw));
+    let handed = selection.handed_nodes();
+    let results = crate::evaluate_streaming(fw, panel, keep, handed, |m| {
+        let f = match &mut file {
+            Some(f) => f,
+            None => file.insert(start()?),
+        };
+        f.write(&table.merged_batch(m)?)
+    })?;
+    warnings.extend(results.warnings());
+    super::warn(&warnings);
+    let rows = match file {
+        Some(f) => f.commit()?,
+        None => start()?.commit()?,
+    };
+    eprintln!(
+        "wrote {rows} row(s) × {} column(s) to {}",
+        table.schema().fields().len(),
+        out.display()
+    );
+    Ok(())
+}
+
 /// Runs `kapok score`.
 pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     let fw = a.run.framework(a.period.as_deref())?;
@@ -66,6 +108,9 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     let selection = Selection::parse(&fw, &a.columns, &a.nodes)?;
     if let Some(b) = &a.save_bounds {
         crate::io::guard_inputs(b, &a.run.inputs(&fw))?;
+    }
+    if let (Some(out), None, None, None) = (&a.output, &a.stage, &a.save_bounds, &a.period) {
+        return write_as_scored(a, &fw, &selection, out);
     }
     // The values before normalisation are kept only for what writes them, and a table of
     // some nodes keeps only their scores.
@@ -100,12 +145,12 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
             let batch = match a.stage.as_deref().and_then(Stage::parse) {
                 None => {
                     // A period at a time, written as it is built.
-                    let table = Table::new(&fw, &results, &selection)?;
+                    let table = Table::new(&fw, &results.panel, &selection)?;
                     crate::io::guard_inputs(out, &a.run.inputs(&fw))?;
                     let rows = crate::io::write_batches(
                         out,
                         table.schema(),
-                        table.batches(table.periods(period)),
+                        table.batches(&results, period),
                     )?;
                     eprintln!(
                         "wrote {rows} row(s) × {} column(s) to {}",

@@ -7,8 +7,10 @@ use rayon::prelude::*;
 
 mod period;
 mod scores;
+mod stream;
 
 pub use scores::Scores;
+pub use stream::{Merged, evaluate_streaming};
 
 use period::{Pass1, Scored};
 
@@ -439,17 +441,36 @@ impl Ranks {
         p: usize,
         scores: &Scores,
         ranked: Option<&Array2<bool>>,
+        out: ndarray::ArrayViewMut1<u32>,
+    ) {
+        self.fill_from(node, p, scores.of(p, node).iter().copied(), ranked, out);
+    }
+
+    /// Writes node `node`'s ranks in period `p` to `out`, from its `scores` there (one per
+    /// unit, as recorded).
+    fn fill_from(
+        &self,
+        node: usize,
+        p: usize,
+        scores: impl Iterator<Item = f64>,
+        ranked: Option<&Array2<bool>>,
         mut out: ndarray::ArrayViewMut1<u32>,
     ) {
         let keys = keys_of(
             self.digits,
             self.lower_is_better[node],
-            scores.of(p, node).iter().copied(),
+            scores,
             (0..out.len()).map(|u| ranked.is_none_or(|r| r[[p, u]])),
         );
         for (o, r) in out.iter_mut().zip(pipeline::rank_desc(keys.view())) {
             *o = r.unwrap_or(0);
         }
+    }
+
+    /// Takes node `node`'s ranks in every period, computed as [`Ranks::of`] computes them.
+    fn set(&self, node: usize, ranks: Array2<u32>) {
+        // A node is ranked once: a second value would be the same.
+        let _ = self.nodes[node].set(ranks);
     }
 }
 
@@ -540,14 +561,14 @@ struct Prepared {
 /// reference (the period itself, the panel, a base or a frozen file, see [`crate::bounds`]);
 /// pass 2 normalises, aggregates and ranks every period.
 pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
-    run(fw, panel, None, Keep::Stages)
+    run(fw, panel, None, Keep::Stages, None)
 }
 
 /// [`evaluate`], keeping of the intermediate values only what `keep` says: with
 /// [`Keep::Scores`], [`Results::treated`] and [`Results::imputed_values`] are not kept, which
 /// saves one or two arrays the size of the panel and the time to fill them.
 pub fn evaluate_keeping(fw: &Framework, panel: Panel, keep: Keep) -> Result<Results, Error> {
-    run(fw, panel, None, keep)
+    run(fw, panel, None, keep, None)
 }
 
 /// What scoring one period taken out of a panel needs from the whole panel to be scored as it
@@ -580,7 +601,7 @@ pub fn evaluate_against(
     one: Panel,
     context: &PanelContext,
 ) -> Result<Results, Error> {
-    run(fw, one, Some(context), Keep::Stages)
+    run(fw, one, Some(context), Keep::Stages, None)
 }
 
 /// Runs `work` on every item (the items are periods, in order) in parallel, a few periods per
@@ -590,7 +611,7 @@ pub fn evaluate_against(
 fn in_period_order<I: Send, T: Send>(
     items: impl IntoIterator<Item = I>,
     work: impl Fn(usize, I) -> Result<T, Error> + Sync,
-    mut merge: impl FnMut(usize, T),
+    mut merge: impl FnMut(usize, T) -> Result<(), Error>,
 ) -> Result<(), Error> {
     // Small batches bound the memory held by finished periods waiting to be merged.
     let batch = 2 * rayon::current_num_threads().max(1);
@@ -602,7 +623,7 @@ fn in_period_order<I: Send, T: Send>(
             .map(|(p, item)| (p, work(p, item)))
             .collect();
         for (p, out) in done {
-            merge(p, out?);
+            merge(p, out?)?;
         }
     }
     Ok(())
@@ -620,7 +641,10 @@ fn prepare_all(
     in_period_order(
         0..panel.periods.len(),
         |p, _| period::prepare(fw, panel, setup, p),
-        |p, one| prepared.push(keep(p, one)),
+        |p, one| {
+            prepared.push(keep(p, one));
+            Ok(())
+        },
     )?;
     Ok(prepared)
 }
@@ -630,10 +654,25 @@ fn run(
     panel: Panel,
     given: Option<&PanelContext>,
     keep: Keep,
+    mut stream: Option<stream::Stream<'_>>,
 ) -> Result<Results, Error> {
     let mut record = Record::new(fw, &panel, &keep);
-    let setup = Setup::new(fw, &panel, given.map(|c| &c.fills), keep)?;
+    let mut setup = Setup::new(fw, &panel, given.map(|c| &c.fills), keep)?;
+    if let Some(stream) = &stream {
+        // Each period keeps the nodes it hands on and those the record keeps.
+        for (kept, handed) in setup.kept.iter_mut().zip(&stream.handed) {
+            *kept |= handed;
+        }
+    }
     let scorer = Scorer::new(fw);
+    let mut merge = |p: usize, scored: Scored, record: &mut Record| -> Result<(), Error> {
+        record.scored(p, &scored);
+        if let Some(stream) = stream.as_mut() {
+            stream.merged(&panel, p, record, &scored)?;
+        }
+        setup.reuse.give(scored.s);
+        Ok(())
+    };
     if given.is_none() && per_period(fw, &panel) {
         // Every bound is the period's own: each period is scored as soon as it is prepared,
         // and its prepared values are not kept for the others.
@@ -651,10 +690,11 @@ fn run(
             },
             |p, (one, scored)| {
                 record.prepared(p, one);
-                setup.reuse.give(record.scored(p, scored));
+                merge(p, scored, &mut record)
             },
         )?;
-        return Ok(record.into_results(fw, panel, references));
+        let ranks = stream.map(stream::Stream::into_ranks);
+        return Ok(record.into_results(fw, panel, references, ranks));
     }
     let prepared = prepare_all(fw, &panel, &setup, |p, one| record.prepared(p, one))?;
     let references = match given {
@@ -664,9 +704,10 @@ fn run(
     in_period_order(
         prepared,
         |p, prep| period::score(fw, &panel, &references, p, &prep, &scorer, &setup),
-        |p, one| setup.reuse.give(record.scored(p, one)),
+        |p, one| merge(p, one, &mut record),
     )?;
-    Ok(record.into_results(fw, panel, references))
+    let ranks = stream.map(stream::Stream::into_ranks);
+    Ok(record.into_results(fw, panel, references, ranks))
 }
 
 /// What evaluation records per period, in the results' arrays (see [`Results`]).
@@ -754,9 +795,8 @@ impl Record {
         one.prepared
     }
 
-    /// Records pass 2 of period `p`: scores, ranks and status; returns the period's scores
-    /// array, to be reused.
-    fn scored(&mut self, p: usize, one: Scored) -> Array2<f64> {
+    /// Records pass 2 of period `p`: scores, ranks and status.
+    fn scored(&mut self, p: usize, one: &Scored) {
         self.scores.record(p, &one.rows, |node| one.column(node));
         let index = one.column(0);
         for (k, &u) in one.rows.iter().enumerate() {
@@ -770,20 +810,21 @@ impl Record {
             };
         }
         self.empty.extend(one.empty.iter().map(|&node| (node, p)));
-        self.outside.extend(one.outside);
-        one.s
+        self.outside.extend(one.outside.iter().cloned());
     }
 
-    /// The results of `panel`, scored against `references`.
+    /// The results of `panel`, scored against `references`, with the ranks a stream computed
+    /// as it went, if any.
     fn into_results(
         self,
         fw: &Framework,
         panel: Panel,
         references: Vec<Option<crate::bounds::Reference>>,
+        ranks: Option<Ranks>,
     ) -> Results {
         Results {
             scores: self.scores,
-            ranks: Ranks::new(fw),
+            ranks: ranks.unwrap_or_else(|| Ranks::new(fw)),
             group_ranks: self.group_ranks,
             imputed_values: self.imputed_values,
             treated: self.treated,
@@ -852,7 +893,10 @@ pub fn normalised_periods(fw: &Framework, panel: Panel) -> Result<Vec<Normalised
     in_period_order(
         prepared,
         |p, prep| finish_normalised(fw, &panel, &references, p, prep),
-        |_, one| out.push(one),
+        |_, one| {
+            out.push(one);
+            Ok(())
+        },
     )?;
     Ok(out)
 }

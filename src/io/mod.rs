@@ -125,6 +125,13 @@ pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut File) -> Result<(), String>,
 ) -> Result<(), Error> {
+    let mut tmp = temp_beside(path)?;
+    write(tmp.as_file_mut()).map_err(|m| Error::io(path, std::io::Error::other(m)))?;
+    persist(tmp, path)
+}
+
+/// A temporary file beside `path`, named `.kapok-NAME-XXXXXX`; removed when dropped.
+fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, Error> {
     let dir = parent_dir(path);
     if !dir.is_dir() {
         return Err(Error::io(
@@ -137,10 +144,13 @@ pub fn write_atomic(
     }
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let prefix = format!(".kapok-{name}-");
-    let mut tmp = temp_builder(&prefix, false)
+    temp_builder(&prefix, false)
         .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    write(tmp.as_file_mut()).map_err(|m| Error::io(path, std::io::Error::other(m)))?;
+        .map_err(|e| Error::io(dir, e))
+}
+
+/// Syncs a temporary file written in full and renames it over `path`.
+fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), Error> {
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
@@ -152,40 +162,76 @@ pub fn write_table(batch: &RecordBatch, path: &Path) -> Result<(), Error> {
 }
 
 /// Writes a table given as batches of rows with the same schema (e.g. one per period) to
-/// `path` in the format of its extension, atomically (see [`write_atomic`]), and returns the
-/// number of rows written. CSV, JSON, Arrow and Parquet are written as the batches come (a
-/// Parquet row group per batch, see [`ParquetStream`]), so that a batch or two at most are in
-/// memory at a time; an XLSX workbook is assembled at the end. A batch that fails stops the
-/// write with its error and leaves `path` as it was.
+/// `path` in the format of its extension, atomically, and returns the number of rows written
+/// (see [`TableFile`]). A batch that fails stops the write with its error and leaves `path` as
+/// it was.
 pub fn write_batches(
     path: &Path,
     schema: SchemaRef,
     batches: impl IntoIterator<Item = Result<RecordBatch, Error>>,
 ) -> Result<usize, Error> {
-    let format = Format::from_path(path)?;
-    let mut failed = None;
-    let mut rows = 0;
-    let written = write_atomic(path, |f| {
-        let mut w = BufWriter::new(f);
-        let mut sink = Sink::new(format, &mut w, schema.clone())?;
-        for batch in batches {
-            match batch {
-                Ok(b) => {
-                    rows += b.num_rows();
-                    sink.write(&b)?;
-                }
-                Err(e) => {
-                    failed = Some(e);
-                    return Err("stopped".into());
-                }
-            }
-        }
-        sink.finish(&schema)?;
-        w.flush().map_err(|e| e.to_string())
-    });
-    match failed {
-        Some(e) => Err(e),
-        None => written.map(|()| rows),
+    let mut file = TableFile::create(path, schema)?;
+    for batch in batches {
+        file.write(&batch?)?;
+    }
+    file.commit()
+}
+
+/// A table file written batch by batch as the batches are made, atomically: into a temporary
+/// file beside `path` (as [`write_atomic`]), which [`TableFile::commit`] syncs and renames over
+/// `path`. Dropped before that (a run that failed), the temporary file is removed and `path` is
+/// left as it was. CSV, JSON, Arrow and Parquet are written as the batches come (a Parquet row
+/// group per batch, see [`ParquetStream`]), so that a batch or two at most are in memory at a
+/// time; an XLSX workbook is assembled at the end.
+pub struct TableFile {
+    path: PathBuf,
+    tmp: tempfile::NamedTempFile,
+    sink: Sink<BufWriter<File>>,
+    schema: SchemaRef,
+    rows: usize,
+}
+
+impl TableFile {
+    /// Starts the table file `path` of `schema`, in the format of its extension.
+    pub fn create(path: &Path, schema: SchemaRef) -> Result<Self, Error> {
+        let format = Format::from_path(path)?;
+        let tmp = temp_beside(path)?;
+        let file = tmp.as_file().try_clone().map_err(|e| Error::io(path, e))?;
+        let sink = Sink::new(format, BufWriter::new(file), schema.clone())
+            .map_err(|m| Error::io(path, std::io::Error::other(m)))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            tmp,
+            sink,
+            schema,
+            rows: 0,
+        })
+    }
+
+    /// Adds a batch of rows.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        self.rows += batch.num_rows();
+        self.sink
+            .write(batch)
+            .map_err(|m| Error::io(&self.path, std::io::Error::other(m)))
+    }
+
+    /// Ends the table (a table of no batch is written as an empty one) and puts the file at
+    /// its path; returns the number of rows written.
+    pub fn commit(self) -> Result<usize, Error> {
+        let Self {
+            path,
+            tmp,
+            sink,
+            schema,
+            rows,
+        } = self;
+        let io = |m: String| Error::io(&path, std::io::Error::other(m));
+        let mut w = sink.finish(&schema).map_err(io)?;
+        w.flush().map_err(|e| Error::io(&path, e))?;
+        drop(w);
+        persist(tmp, &path)?;
+        Ok(rows)
     }
 }
 
@@ -235,8 +281,9 @@ impl<W: Write + Send> Sink<W> {
         }
     }
 
-    /// Ends the file; a table of no batch is written as an empty one (a CSV header, `[]`).
-    fn finish(self, schema: &SchemaRef) -> Result<(), String> {
+    /// Ends the file (a table of no batch is written as an empty one: a CSV header, `[]`);
+    /// returns the writer.
+    fn finish(self, schema: &SchemaRef) -> Result<W, String> {
         let e = |e: datafusion::arrow::error::ArrowError| e.to_string();
         let empty = RecordBatch::new_empty(schema.clone());
         match self {
@@ -244,26 +291,30 @@ impl<W: Write + Send> Sink<W> {
                 if !any {
                     w.write(&empty).map_err(e)?;
                 }
-                Ok(())
+                Ok(w.into_inner())
             }
             Self::Json(mut w, any) => {
                 if !any {
                     w.write(&empty).map_err(e)?;
                 }
                 w.finish().map_err(e)?;
-                w.into_inner().write_all(b"\n").map_err(|e| e.to_string())
+                let mut w = w.into_inner();
+                w.write_all(b"\n").map_err(|e| e.to_string())?;
+                Ok(w)
             }
             Self::Arrow(mut w, any) => {
                 if !any {
                     w.write(&empty).map_err(e)?;
                 }
-                w.finish().map_err(e)
+                w.finish().map_err(e)?;
+                w.into_inner().map_err(e)
             }
-            Self::Parquet(w) => w.finish().map(|_| ()),
+            Self::Parquet(w) => w.finish(),
             Self::Xlsx(mut w, all) => {
                 let batch = datafusion::arrow::compute::concat_batches(schema, &all).map_err(e)?;
                 let bytes = xlsx_bytes(&batch, "results").map_err(|e| e.to_string())?;
-                w.write_all(&bytes).map_err(|e| e.to_string())
+                w.write_all(&bytes).map_err(|e| e.to_string())?;
+                Ok(w)
             }
         }
     }

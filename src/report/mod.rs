@@ -744,10 +744,9 @@ pub fn build(
         ("results.xlsx".into(), xlsx::workbook(&report)?),
         ("results.parquet".into(), {
             // As `kapok score -o results.parquet` writes it: a period at a time.
-            let table = crate::columns::Table::new(fw, r, &crate::columns::Selection::all())?;
-            let batches = table
-                .batches(table.periods(None))
-                .collect::<Result<Vec<_>, _>>()?;
+            let table =
+                crate::columns::Table::new(fw, &r.panel, &crate::columns::Selection::all())?;
+            let batches = table.batches(r, None).collect::<Result<Vec<_>, _>>()?;
             crate::io::parquet_bytes_of(table.schema(), batches)
                 .map_err(|e| Error::Data(format!("writing results.parquet: {e}")))?
         }),

@@ -204,3 +204,200 @@ fn parquet_written_a_period_at_a_time_is_the_full_table() {
     .collect();
     assert_eq!(read_parquet(&idx), want.project(&cols).unwrap());
 }
+
+/// The tables of `sel`, written as the run scores each period ([`kapok::evaluate_streaming`]),
+/// and built from the whole run's results; and the two runs' results, for the nodes the
+/// streaming run keeps.
+fn streamed_and_whole(
+    fw: &kapok::Framework,
+    sel: &kapok::columns::Selection,
+    (panel, mut warnings): (kapok::Panel, Vec<kapok::Warning>),
+    (whole, whole_warnings): &(kapok::Results, Vec<kapok::Warning>),
+) {
+    use datafusion::arrow::compute::concat_batches;
+    use kapok::columns::Table;
+    let what = &fw.index().id;
+    let table = Table::new(fw, &whole.panel, sel).unwrap();
+    let want: Vec<_> = table.batches(whole, None).map(Result::unwrap).collect();
+    let want = concat_batches(&table.schema(), &want).unwrap();
+    let np = panel.periods.len();
+    let kept = sel.streamed_nodes(fw);
+    let mut got = Vec::new();
+    let mut order = Vec::new();
+    let keep = kapok::Keep::Nodes(kept.clone());
+    let streamed = kapok::evaluate_streaming(fw, panel, keep, sel.handed_nodes(), |m| {
+        order.push(m.p);
+        got.push(table.merged_batch(m)?);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        order,
+        (0..np).collect::<Vec<_>>(),
+        "{what}: periods in order"
+    );
+    let got = concat_batches(&table.schema(), &got).unwrap();
+    assert_eq!(got.num_rows(), want.num_rows(), "{what}");
+    for (i, f) in table.schema().fields().iter().enumerate() {
+        assert_eq!(got.column(i), want.column(i), "{what}: column {}", f.name());
+    }
+    // The results keep the index (and, with trend columns, the dimensions): the same scores,
+    // to the bit, and ranks; and the same warnings.
+    for &n in &kept {
+        let bits = |r: &kapok::Results| -> Vec<u64> {
+            r.scores.node(n).iter().map(|v| v.to_bits()).collect()
+        };
+        assert_eq!(bits(&streamed), bits(whole), "{what}: scores of node {n}");
+        assert_eq!(
+            streamed.node_ranks(n),
+            whole.node_ranks(n),
+            "{what}: ranks of {n}"
+        );
+    }
+    // And no other node's scores over the panel.
+    for n in (0..fw.nodes.len()).filter(|n| !kept.contains(n)) {
+        assert!(!streamed.scores.is_kept(n), "{what}: node {n} kept");
+    }
+    assert_eq!(streamed.status, whole.status, "{what}");
+    warnings.extend(streamed.warnings());
+    assert_eq!(&warnings, whole_warnings, "{what}");
+}
+
+#[test]
+fn a_table_written_as_the_run_scores_is_the_table_of_the_whole_run() {
+    use kapok::columns::Selection;
+    let root = super::util::root();
+    let mut frameworks: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("indicators"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    frameworks.sort();
+    // Base bounds (two passes), groups, `[rank] only`, one period and many: the shipped
+    // frameworks. Imputation from other periods, ranks on rounded scores, groups: a small
+    // panel of its own.
+    assert!(frameworks.len() >= 6, "{frameworks:?}");
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("monthly.csv"),
+        "code,month,g,x,y\na,2023-01,g1,10,1\nb,2023-01,g1,20,2\nc,2023-01,g2,30,3\n\
+         a,2023-02,g1,,4\nb,2023-02,g1,22,5\nc,2023-02,g2,33,-6\nc,2023-03,g2,36,7\n\
+         a,2023-03,g1,,8\nb,2023-04,g1,24.04,9\na,2023-04,g1,24.01,9\nc,2023-04,g2,,9\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("f.toml"),
+        r#"
+[index]
+id = "idx"
+name = { zh = "指数", en = "Index" }
+[units]
+key = "code"
+period = "month"
+group = "g"
+[defaults]
+impute = { method = "carry_forward", max_periods = 1 }
+normalize = "none"
+[rank]
+digits = 1
+[[source]]
+name = "m"
+path = "monthly.csv"
+[[dimension]]
+id = "d"
+name = { zh = "维度", en = "Dimension" }
+[[indicator]]
+id = "x"
+name = { zh = "x", en = "x" }
+parent = "d"
+direction = "higher"
+expr = "x"
+[[indicator]]
+id = "y"
+name = { zh = "y", en = "y" }
+parent = "d"
+direction = "lower"
+expr = "y"
+"#,
+    )
+    .unwrap();
+    frameworks.push(dir.path().join("f.toml"));
+    for path in &frameworks {
+        let fw = kapok::load(path).unwrap();
+        let read = kapok::read_panel(&fw, None).unwrap();
+        let whole = kapok::score(&fw, None).unwrap();
+        let index: Vec<String> = vec!["index".into()];
+        // Every column of the index's first child: the period hands on one node.
+        let child = vec![fw.nodes[fw.nodes[0].children[0]].id.clone()];
+        for sel in [
+            Selection::all(),
+            Selection::parse(&fw, &index, &[]).unwrap(),
+            Selection::parse(&fw, &[], &child).unwrap(),
+        ] {
+            streamed_and_whole(&fw, &sel, read.clone(), &whole);
+        }
+    }
+}
+
+#[test]
+fn a_run_failing_after_some_periods_are_written_leaves_the_output_as_it_was() {
+    // 2023-01 scores, and is written as it is merged; 2023-02 cannot be aggregated.
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("m.csv"),
+        "code,month,x,y\na,2023-01,1,2\nb,2023-01,3,4\na,2023-02,1,2\nb,2023-02,-3,4\n",
+    )
+    .unwrap();
+    let fw = dir.path().join("f.toml");
+    std::fs::write(
+        &fw,
+        r#"
+[index]
+id = "idx"
+name = { zh = "指数", en = "Index" }
+[units]
+key = "code"
+period = "month"
+[defaults]
+normalize = "none"
+aggregate = "geometric"
+[[source]]
+name = "m"
+path = "m.csv"
+[[dimension]]
+id = "d"
+name = { zh = "维度", en = "Dimension" }
+[[indicator]]
+id = "x"
+name = { zh = "x", en = "x" }
+parent = "d"
+direction = "higher"
+expr = "x"
+[[indicator]]
+id = "y"
+name = { zh = "y", en = "y" }
+parent = "d"
+direction = "higher"
+expr = "y"
+"#,
+    )
+    .unwrap();
+    for name in ["out.csv", "out.parquet"] {
+        let out = dir.path().join(name);
+        std::fs::write(&out, "kept").unwrap();
+        let run = kapok(&["score", fw.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        let (_, err) = texts(&run);
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("aggregating `d`, period 2023-02: unit b (b), child `x` = -3"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "kept", "{name}");
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".kapok"))
+            .collect();
+        assert!(left.is_empty(), "{name}: temporary files left: {left:?}");
+    }
+}

@@ -359,17 +359,26 @@ fn keys_of(
     scores: impl Iterator<Item = f64>,
     ranked: impl Iterator<Item = bool>,
 ) -> Array1<f64> {
+    keys_iter(digits, lower_is_better, scores, ranked).collect()
+}
+
+/// The keys of [`keys_of`], one at a time.
+fn keys_iter(
+    digits: Option<u32>,
+    lower_is_better: bool,
+    scores: impl Iterator<Item = f64>,
+    ranked: impl Iterator<Item = bool>,
+) -> impl Iterator<Item = f64> {
     let scale = digits.map(|d| 10f64.powi(d as i32));
     let sign = if lower_is_better { -1.0 } else { 1.0 };
     scores
         .zip(ranked)
-        .map(|(x, keep)| match (keep, scale) {
+        .map(move |(x, keep)| match (keep, scale) {
             (false, _) => f64::NAN,
             // Compared as whole numbers of 10^-digits, so equal published values tie exactly.
             (true, Some(k)) => sign * (x * k).round(),
             (true, None) => sign * x,
         })
-        .collect()
 }
 
 /// The ranks of every node, each computed from the results' scores the first time it is
@@ -454,17 +463,21 @@ impl Ranks {
         p: usize,
         scores: impl Iterator<Item = f64>,
         ranked: Option<&Array2<bool>>,
-        mut out: ndarray::ArrayViewMut1<u32>,
+        out: ndarray::ArrayViewMut1<u32>,
     ) {
-        let keys = keys_of(
+        thread_local! {
+            /// Each thread's buffer for sorting a period's scores.
+            static PAIRS: std::cell::RefCell<Vec<(u64, u32)>> = const {
+                std::cell::RefCell::new(Vec::new())
+            };
+        }
+        let keys = keys_iter(
             self.digits,
             self.lower_is_better[node],
             scores,
             (0..out.len()).map(|u| ranked.is_none_or(|r| r[[p, u]])),
         );
-        for (o, r) in out.iter_mut().zip(pipeline::rank_desc(keys.view())) {
-            *o = r.unwrap_or(0);
-        }
+        PAIRS.with_borrow_mut(|pairs| pipeline::rank_desc_into(keys, out, pairs));
     }
 
     /// Takes node `node`'s ranks in every period, computed as [`Ranks::of`] computes them.
@@ -604,6 +617,11 @@ pub fn evaluate_against(
     run(fw, one, Some(context), Keep::Stages, None)
 }
 
+/// How many periods [`in_period_order`] works on at a time: two per thread.
+fn in_flight() -> usize {
+    2 * rayon::current_num_threads().max(1)
+}
+
 /// Runs `work` on every item (the items are periods, in order) in parallel, a few periods per
 /// thread at a time, and hands each result to `merge` in period order. The first error in
 /// period order is returned, as a sequential run returns it; a period's work depends on
@@ -614,7 +632,7 @@ fn in_period_order<I: Send, T: Send>(
     mut merge: impl FnMut(usize, T) -> Result<(), Error>,
 ) -> Result<(), Error> {
     // Small batches bound the memory held by finished periods waiting to be merged.
-    let batch = 2 * rayon::current_num_threads().max(1);
+    let batch = in_flight();
     let mut items = items.into_iter().enumerate().peekable();
     while items.peek().is_some() {
         let some: Vec<(usize, I)> = items.by_ref().take(batch).collect();
@@ -670,7 +688,7 @@ fn run(
         if let Some(stream) = stream.as_mut() {
             stream.merged(&panel, p, record, &scored)?;
         }
-        setup.reuse.give(scored.s);
+        setup.reuse.give_merged(scored.s);
         Ok(())
     };
     if given.is_none() && per_period(fw, &panel) {

@@ -84,11 +84,22 @@ impl Reuse {
         Array2::from_shape_vec((rows, cols).f(), v).expect("rows × cols values")
     }
 
-    /// Gives `a`'s memory back for a later period. Of each number of columns, at most one
-    /// array per thread is kept: as many as the periods being worked on use at a time, so that
-    /// none is held idle.
+    /// Gives `a`'s memory back for a later period, `a` being an array a period uses while it
+    /// is worked on: of each number of columns, at most one array per thread is kept, as many
+    /// as are in use at a time, so that none is held idle.
     pub fn give(&self, a: Array2<f64>) {
-        let most = rayon::current_num_threads().max(1);
+        self.keep(a, rayon::current_num_threads().max(1));
+    }
+
+    /// Gives back the scores of a period merged: a scored period holds them until it is
+    /// merged, so as many are in use at a time as periods are worked on (see `in_flight`),
+    /// and as many are kept.
+    pub fn give_merged(&self, a: Array2<f64>) {
+        self.keep(a, super::in_flight());
+    }
+
+    /// Keeps `a`'s memory unless `most` arrays of its number of columns are kept.
+    fn keep(&self, a: Array2<f64>, most: usize) {
         let cols = a.ncols();
         let (v, _) = a.into_raw_vec_and_offset();
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
@@ -528,15 +539,22 @@ mod tests {
         let grown = reuse.array(5, 2, -1.0);
         assert_eq!(grown.dim(), (5, 2));
         assert!(grown.iter().all(|&v| v == -1.0));
-        // Of each kind, one array per thread is kept, no more.
+        // Of each kind, one array per thread is kept, no more; of merged scores, one per
+        // period in the works.
         let most = rayon::current_num_threads();
         for _ in 0..most + 2 {
             reuse.give(Array2::zeros((2, 2)));
         }
         reuse.give(other);
+        let merged = super::super::in_flight();
+        assert!(merged > most);
+        for _ in 0..merged + 2 {
+            reuse.give_merged(Array2::zeros((2, 4)));
+        }
         let free = reuse.free.lock().unwrap();
         assert_eq!(free.iter().filter(|(c, _)| *c == 2).count(), most);
         assert_eq!(free.iter().filter(|(c, _)| *c == 3).count(), 1);
+        assert_eq!(free.iter().filter(|(c, _)| *c == 4).count(), merged);
     }
 
     #[test]

@@ -39,6 +39,33 @@ fn descending_key(x: f64) -> u64 {
     !ascending
 }
 
+/// Ranks `scores` (one per row) into `out`, as [`rank_desc`] ranks them, with 0 for no rank:
+/// the sort is done in `pairs`, a buffer reused from call to call (a fresh one the size of a
+/// large period is fresh memory to fault in, every time).
+pub fn rank_desc_into(
+    scores: impl Iterator<Item = f64>,
+    mut out: ndarray::ArrayViewMut1<u32>,
+    pairs: &mut Vec<(u64, u32)>,
+) {
+    pairs.clear();
+    pairs.extend(
+        scores
+            .enumerate()
+            .filter(|(_, x)| !x.is_nan())
+            .map(|(i, x)| (descending_key(x), i as u32)),
+    );
+    // As in `rank_subset`: an unstable sort gives the same ranks.
+    pairs.sort_unstable_by_key(|p| p.0);
+    out.fill(0);
+    let mut rank = 0u32;
+    for (pos, &(key, i)) in pairs.iter().enumerate() {
+        if pos == 0 || pairs[pos - 1].0 != key {
+            rank = u32::try_from(pos + 1).unwrap_or(u32::MAX);
+        }
+        out[i as usize] = rank;
+    }
+}
+
 /// Ranks all rows: 1 = highest score, ties = minimum rank, `NaN` → `None`.
 pub fn rank_desc(scores: ArrayView1<f64>) -> Vec<Option<u32>> {
     let mut out = vec![None; scores.len()];
@@ -75,6 +102,18 @@ mod tests {
             vec![Some(2), Some(1), None, Some(2), Some(4)]
         );
         assert_eq!(rank_desc(array![].view()), vec![]);
+    }
+
+    #[test]
+    fn ranks_into_a_buffer_are_those_of_rank_desc() {
+        let s = array![3.0, 5.0, f64::NAN, 3.0, 1.0, -0.0, 0.0];
+        let mut out = ndarray::Array1::from_elem(s.len(), 9u32);
+        // A buffer holding an earlier call's pairs.
+        let mut pairs = vec![(1, 1); 20];
+        rank_desc_into(s.iter().copied(), out.view_mut(), &mut pairs);
+        let want: Vec<u32> = rank_desc(s.view()).iter().map(|r| r.unwrap_or(0)).collect();
+        assert_eq!(want, vec![2, 1, 0, 2, 4, 5, 5]);
+        assert_eq!(out.to_vec(), want);
     }
 
     #[test]

@@ -592,7 +592,8 @@ impl Origin for Merged<'_> {
         self.group_ranks
     }
     fn scores(&self, node: usize, rows: &[(usize, usize)]) -> ArrayRef {
-        num(rows, |_, u| self.score(u, node))
+        let score = self.node_scores(node);
+        num(rows, |_, u| score(u))
     }
     fn ranks(&self, node: usize, _p: usize) -> Array1<u32> {
         Merged::ranks(self, node)

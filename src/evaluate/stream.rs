@@ -52,9 +52,16 @@ impl Merged<'_> {
     /// # Panics
     /// For a node the run neither keeps nor hands on (see [`evaluate_streaming`]).
     pub fn score(&self, u: usize, node: usize) -> f64 {
-        match self.row_of[u] {
+        self.node_scores(node)(u)
+    }
+
+    /// Node `node`'s scores this period, read by unit as [`Merged::score`] reads them (the
+    /// node's column found once, not per unit); panics as [`Merged::score`].
+    pub fn node_scores(&self, node: usize) -> impl Fn(usize) -> f64 + '_ {
+        let column = self.scored.column(node);
+        move |u| match self.row_of[u] {
             u32::MAX => f64::NAN,
-            k => crate::format::no_negative_zero(self.scored.column(node)[k as usize]),
+            k => crate::format::no_negative_zero(column[k as usize]),
         }
     }
 
@@ -65,7 +72,7 @@ impl Merged<'_> {
             return all.row(self.p).to_owned();
         }
         let mut out = Array1::zeros(self.row_of.len());
-        let scores = (0..self.row_of.len()).map(|u| self.score(u, node));
+        let scores = (0..self.row_of.len()).map(self.node_scores(node));
         self.ranks.fill_from(
             node,
             self.p,

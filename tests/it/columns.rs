@@ -285,40 +285,11 @@ fn a_table_written_as_the_run_scores_is_the_table_of_the_whole_run() {
          a,2023-03,g1,,8\nb,2023-04,g1,24.04,9\na,2023-04,g1,24.01,9\nc,2023-04,g2,,9\n",
     )
     .unwrap();
+    let head = "group = \"g\"\n[defaults]\nimpute = { method = \"carry_forward\", max_periods = 1 }\n\
+                normalize = \"none\"\n[rank]\ndigits = 1";
     std::fs::write(
         dir.path().join("f.toml"),
-        r#"
-[index]
-id = "idx"
-name = { zh = "指数", en = "Index" }
-[units]
-key = "code"
-period = "month"
-group = "g"
-[defaults]
-impute = { method = "carry_forward", max_periods = 1 }
-normalize = "none"
-[rank]
-digits = 1
-[[source]]
-name = "m"
-path = "monthly.csv"
-[[dimension]]
-id = "d"
-name = { zh = "维度", en = "Dimension" }
-[[indicator]]
-id = "x"
-name = { zh = "x", en = "x" }
-parent = "d"
-direction = "higher"
-expr = "x"
-[[indicator]]
-id = "y"
-name = { zh = "y", en = "y" }
-parent = "d"
-direction = "lower"
-expr = "y"
-"#,
+        two_indicators(head, "monthly.csv", "lower"),
     )
     .unwrap();
     frameworks.push(dir.path().join("f.toml"));
@@ -349,39 +320,8 @@ fn a_run_failing_after_some_periods_are_written_leaves_the_output_as_it_was() {
     )
     .unwrap();
     let fw = dir.path().join("f.toml");
-    std::fs::write(
-        &fw,
-        r#"
-[index]
-id = "idx"
-name = { zh = "指数", en = "Index" }
-[units]
-key = "code"
-period = "month"
-[defaults]
-normalize = "none"
-aggregate = "geometric"
-[[source]]
-name = "m"
-path = "m.csv"
-[[dimension]]
-id = "d"
-name = { zh = "维度", en = "Dimension" }
-[[indicator]]
-id = "x"
-name = { zh = "x", en = "x" }
-parent = "d"
-direction = "higher"
-expr = "x"
-[[indicator]]
-id = "y"
-name = { zh = "y", en = "y" }
-parent = "d"
-direction = "higher"
-expr = "y"
-"#,
-    )
-    .unwrap();
+    let head = "[defaults]\nnormalize = \"none\"\naggregate = \"geometric\"";
+    std::fs::write(&fw, two_indicators(head, "m.csv", "higher")).unwrap();
     for name in ["out.csv", "out.parquet"] {
         let out = dir.path().join(name);
         std::fs::write(&out, "kept").unwrap();
@@ -400,4 +340,39 @@ expr = "y"
             .collect();
         assert!(left.is_empty(), "{name}: temporary files left: {left:?}");
     }
+}
+
+/// A framework of units `code` by `month`, one dimension `d` of indicators `x` (higher is
+/// better) and `y` (`y_direction`), read from the file `source`; `head` follows `[units]`'s
+/// keys (more keys, then `[defaults]` and other tables).
+fn two_indicators(head: &str, source: &str, y_direction: &str) -> String {
+    format!(
+        r#"
+[index]
+id = "idx"
+name = {{ zh = "指数", en = "Index" }}
+[units]
+key = "code"
+period = "month"
+{head}
+[[source]]
+name = "m"
+path = "{source}"
+[[dimension]]
+id = "d"
+name = {{ zh = "维度", en = "Dimension" }}
+[[indicator]]
+id = "x"
+name = {{ zh = "x", en = "x" }}
+parent = "d"
+direction = "higher"
+expr = "x"
+[[indicator]]
+id = "y"
+name = {{ zh = "y", en = "y" }}
+parent = "d"
+direction = "{y_direction}"
+expr = "y"
+"#
+    )
 }

@@ -192,10 +192,13 @@ pub struct Record {
 pub struct Records {
     /// Every field's unquoted text, one after another.
     text: String,
-    /// Where each field ends in `text` (it starts where the one before ends).
-    ends: Vec<usize>,
+    /// Where each field ends in `text`, from its record's start (it starts where the one
+    /// before ends): four bytes a field, where a file of millions of cells has many.
+    ends: Vec<u32>,
     /// Index in `ends` of each record's first field, and one past the last record's last.
     firsts: Vec<usize>,
+    /// Where each record starts in `text`.
+    starts: Vec<usize>,
     /// The 1-based line each record starts on.
     lines: Vec<usize>,
 }
@@ -205,12 +208,27 @@ impl Records {
     /// inside quotes); blank lines give no record. The one CSV splitter of kapok: data sources,
     /// bounds files and run tables are read with it.
     pub fn split(text: &str) -> Result<Self, String> {
+        Self::split_owned(text.to_owned())
+    }
+
+    /// [`Records::split`] of text the caller gives up: the fields are written over the text
+    /// itself, so a large file is held once, not once as read and again as fields.
+    pub fn split_owned(text: String) -> Result<Self, String> {
         // Every byte that delimits is ASCII and no byte of a multi-byte UTF-8 sequence is, so
-        // the text is split byte by byte and each field is whole UTF-8.
-        let bytes = text.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut ends = Vec::new();
+        // the text is split byte by byte and each field is whole UTF-8. Fields are written at
+        // `w`, which never passes the byte being read (`i`): quotes and delimiters are read
+        // and not written, and a field's bytes are moved down as they are.
+        let mut bytes = text.into_bytes();
+        let mut w = 0usize;
+        let mut ends: Vec<u32> = Vec::new();
         let mut firsts = vec![0];
+        let mut starts = Vec::new();
+        // Where the record being read starts, and a field's end from there.
+        let mut record = 0usize;
+        let from_record = |w: usize, record: usize, line: usize| {
+            u32::try_from(w - record)
+                .map_err(|_| format!("line {line}: a record of more than 4 GiB of text"))
+        };
         let mut lines = Vec::new();
         let (mut line, mut start) = (1usize, 1usize);
         let (mut quoted, mut was_quoted, mut at_start) = (false, false, true);
@@ -218,18 +236,21 @@ impl Records {
         let mut i = 0;
         while i < bytes.len() {
             if quoted {
-                // Up to the next quote or line break in one copy.
+                // Up to the next quote or line break in one move.
                 let k = memchr::memchr2(b'"', b'\n', &bytes[i..]).unwrap_or(bytes.len() - i);
-                out.extend_from_slice(&bytes[i..i + k]);
+                bytes.copy_within(i..i + k, w);
+                w += k;
                 i += k;
                 let Some(&c) = bytes.get(i) else { break };
                 i += 1;
                 if c == b'\n' {
                     line += 1;
-                    out.push(c);
+                    bytes[w] = c;
+                    w += 1;
                 } else if bytes.get(i) == Some(&b'"') {
                     i += 1;
-                    out.push(b'"');
+                    bytes[w] = b'"';
+                    w += 1;
                 } else {
                     quoted = false;
                 }
@@ -237,7 +258,7 @@ impl Records {
             }
             let c = bytes[i];
             match c {
-                b'"' if out.len() == field_start && !was_quoted => {
+                b'"' if w == field_start && !was_quoted => {
                     i += 1;
                     quoted = true;
                     was_quoted = true;
@@ -245,8 +266,8 @@ impl Records {
                 }
                 b',' => {
                     i += 1;
-                    ends.push(out.len());
-                    field_start = out.len();
+                    ends.push(from_record(w, record, start)?);
+                    field_start = w;
                     was_quoted = false;
                     at_start = false;
                 }
@@ -254,10 +275,12 @@ impl Records {
                 b'\n' | b'\r' => {
                     i += 1;
                     if !at_start {
-                        ends.push(out.len());
-                        field_start = out.len();
+                        ends.push(from_record(w, record, start)?);
+                        field_start = w;
                         firsts.push(ends.len());
+                        starts.push(record);
                         lines.push(start);
+                        record = w;
                     }
                     was_quoted = false;
                     at_start = true;
@@ -265,10 +288,11 @@ impl Records {
                     start = line;
                 }
                 _ => {
-                    // The rest of the field in one copy: a quote inside it is text.
+                    // The rest of the field in one move: a quote inside it is text.
                     let k =
                         memchr::memchr3(b',', b'\n', b'\r', &bytes[i..]).unwrap_or(bytes.len() - i);
-                    out.extend_from_slice(&bytes[i..i + k]);
+                    bytes.copy_within(i..i + k, w);
+                    w += k;
                     i += k;
                     at_start = false;
                 }
@@ -280,16 +304,20 @@ impl Records {
             ));
         }
         if !at_start {
-            ends.push(out.len());
+            ends.push(from_record(w, record, start)?);
             firsts.push(ends.len());
+            starts.push(record);
             lines.push(start);
         }
-        let text = String::from_utf8(out)
+        bytes.truncate(w);
+        bytes.shrink_to_fit();
+        let text = String::from_utf8(bytes)
             .map_err(|e| format!("the CSV text split inside a character ({e})"))?;
         Ok(Self {
             text,
             ends,
             firsts,
+            starts,
             lines,
         })
     }
@@ -320,8 +348,9 @@ impl Records {
         if k >= self.firsts[r + 1] {
             return None;
         }
-        let from = if k == 0 { 0 } else { self.ends[k - 1] };
-        Some(&self.text[from..self.ends[k]])
+        let from = if j == 0 { 0 } else { self.ends[k - 1] as usize };
+        let base = self.starts[r];
+        Some(&self.text[base + from..base + self.ends[k] as usize])
     }
 
     /// The fields of record `r`.
@@ -361,8 +390,7 @@ pub fn read_csv(path: &Path, intake: &Intake, text_columns: &[String]) -> Result
         return Err("the file is empty (0 bytes): it needs a header line and data rows".into());
     }
     let text = decode_owned(bytes, intake.encoding.as_deref())?;
-    let recs = Records::split(&text)?;
-    drop(text);
+    let recs = Records::split_owned(text)?;
     let skip = intake.header_row.unwrap_or(1) - 1;
     let mut kept: Vec<usize> = (0..recs.len())
         .filter(|&r| recs.line(r) > skip && !recs.blank_from(r, 0))

@@ -514,23 +514,33 @@ fn plain_number(s: &str) -> Option<f64> {
 /// What one CSV column can still be, learnt value by value as the records are read in file
 /// order, its numbers parsed as they come: the rules of [`type_column`] without holding the
 /// column's text. Reading row by row keeps the file's text in cache; typing column by column
-/// would touch every cell of a large file once per column.
+/// would touch every cell of a large file once per column. A block of records writes its
+/// numbers into its rows of the column's one array ([`Typing`]); what it learnt is joined in
+/// order.
 #[derive(Debug)]
-struct Typing {
+struct Learnt {
     /// Some value is not blank.
     nonblank: bool,
     /// Some value is a code (`0101`): the column stays text.
     code: bool,
     /// Every value so far is blank or a whole number; `ints` holds them.
     int: bool,
-    /// Every value so far is blank or a plain number; `floats` holds them.
+    /// Every value so far is blank or a plain number; the column's numbers hold them.
     float: bool,
     /// Every value so far is blank, `true` or `false` (ignoring case).
     boolean: bool,
     ints: Vec<i64>,
-    floats: Vec<f64>,
     /// Whether each value is present (not blank).
     valid: Vec<bool>,
+}
+
+/// A block of records' part of one column being typed: what it learns, and its rows of the
+/// column's numbers, written in place (no block holds a copy of the column).
+struct Typing<'a> {
+    learnt: Learnt,
+    floats: &'a mut [f64],
+    /// Values taken so far.
+    len: usize,
 }
 
 /// The column types a CSV column may get, from the first that fits.
@@ -548,48 +558,61 @@ enum Typed {
     Text,
 }
 
-impl Typing {
-    fn new(capacity: usize) -> Self {
+impl<'a> Typing<'a> {
+    /// Typing the rows of `floats`, the block's part of the column's numbers.
+    fn new(floats: &'a mut [f64]) -> Self {
+        let capacity = floats.len();
         Self {
-            nonblank: false,
-            code: false,
-            int: true,
-            float: true,
-            boolean: true,
-            ints: Vec::with_capacity(capacity),
-            floats: Vec::with_capacity(capacity),
-            valid: Vec::with_capacity(capacity),
+            learnt: Learnt {
+                nonblank: false,
+                code: false,
+                int: true,
+                float: true,
+                boolean: true,
+                ints: Vec::with_capacity(capacity),
+                valid: Vec::with_capacity(capacity),
+            },
+            floats,
+            len: 0,
         }
     }
 
     /// Takes the next value of the column (`None` or `""` when the cell is empty).
     fn push(&mut self, raw: Option<&str>) {
+        let t = &mut self.learnt;
+        let at = self.len;
+        self.len += 1;
         let value = raw.map(str::trim).filter(|v| !v.is_empty());
-        self.valid.push(value.is_some());
+        t.valid.push(value.is_some());
         let Some(v) = value else {
-            if self.int {
-                self.ints.push(0);
+            if t.int {
+                t.ints.push(0);
             }
-            if self.float {
-                self.floats.push(0.0);
+            if t.float {
+                self.floats[at] = 0.0;
             }
             return;
         };
-        self.nonblank = true;
-        self.code |= is_code(v);
-        if self.int {
-            still(&mut self.int, &mut self.ints, whole_number(v));
+        t.nonblank = true;
+        t.code |= is_code(v);
+        if t.int {
+            still(&mut t.int, &mut t.ints, whole_number(v));
         }
-        if self.float {
-            still(&mut self.float, &mut self.floats, plain_number(v));
+        if t.float {
+            match plain_number(v) {
+                Some(x) => self.floats[at] = x,
+                None => t.float = false,
+            }
         }
-        if self.boolean {
-            self.boolean = truth(v).is_some();
+        if t.boolean {
+            t.boolean = truth(v).is_some();
         }
     }
+}
 
+impl Learnt {
     /// The next part of the same column, read after this one.
-    fn append(&mut self, next: Typing) {
+    fn append(&mut self, next: Learnt) {
         self.nonblank |= next.nonblank;
         self.code |= next.code;
         self.int &= next.int;
@@ -600,15 +623,11 @@ impl Typing {
         } else {
             self.ints = Vec::new();
         }
-        if self.float {
-            self.floats.extend(next.floats);
-        } else {
-            self.floats = Vec::new();
-        }
         self.valid.extend(next.valid);
     }
 
-    fn typed(self) -> Typed {
+    /// The column's type, with `floats` its numbers (as written by its blocks).
+    fn typed(self, floats: Vec<f64>) -> Typed {
         if !self.nonblank {
             Typed::Empty
         } else if self.code {
@@ -616,7 +635,7 @@ impl Typing {
         } else if self.int {
             Typed::Int(self.ints, self.valid)
         } else if self.float {
-            Typed::Float(self.floats, self.valid)
+            Typed::Float(floats, self.valid)
         } else if self.boolean {
             Typed::Boolean
         } else {
@@ -675,16 +694,28 @@ fn type_columns_in_blocks(
     cols: &[usize],
     block: usize,
 ) -> Vec<Typed> {
-    let blocks: Vec<Vec<Typing>> = kept
-        .par_chunks(block)
-        .map(|rows| {
-            let mut typings: Vec<Typing> = cols.iter().map(|_| Typing::new(rows.len())).collect();
+    // Each column's numbers in one array, each block writing its own rows of it.
+    let mut floats: Vec<Vec<f64>> = cols.iter().map(|_| vec![0.0; kept.len()]).collect();
+    let mut parts: Vec<Vec<&mut [f64]>> = Vec::new();
+    for column in floats.iter_mut() {
+        for (b, rows) in column.chunks_mut(block.max(1)).enumerate() {
+            if parts.len() <= b {
+                parts.push(Vec::new());
+            }
+            parts[b].push(rows);
+        }
+    }
+    let blocks: Vec<Vec<Learnt>> = parts
+        .into_par_iter()
+        .zip(kept.par_chunks(block.max(1)))
+        .map(|(part, rows)| {
+            let mut typings: Vec<Typing> = part.into_iter().map(Typing::new).collect();
             for &r in rows {
                 for (t, &j) in typings.iter_mut().zip(cols) {
                     t.push(recs.field(r, j));
                 }
             }
-            typings
+            typings.into_iter().map(|t| t.learnt).collect()
         })
         .collect();
     let mut blocks = blocks.into_iter();
@@ -696,7 +727,10 @@ fn type_columns_in_blocks(
             t.append(next);
         }
     }
-    all.into_iter().map(Typing::typed).collect()
+    all.into_iter()
+        .zip(floats)
+        .map(|(t, floats)| t.typed(floats))
+        .collect()
 }
 
 /// A column's values, `None` where the cell is empty or the record too short.

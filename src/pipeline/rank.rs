@@ -15,13 +15,20 @@ fn rank_subset(
         .filter(|&i| !scores[i].is_nan())
         .map(|i| (descending_key(scores[i]), i))
         .collect();
+    sorted_ranks(&mut pairs, |i, rank| out[i] = Some(rank));
+}
+
+/// Sorts (key, row) pairs by [`descending_key`] and hands each row its rank: 1 for the first,
+/// ties sharing the lower rank. The one place of the tie rule.
+fn sorted_ranks<R: Copy>(pairs: &mut [(u64, R)], mut put: impl FnMut(R, u32)) {
     pairs.sort_unstable_by_key(|p| p.0);
     let mut rank = 0u32;
-    for (pos, &(key, i)) in pairs.iter().enumerate() {
+    for pos in 0..pairs.len() {
+        let (key, row) = pairs[pos];
         if pos == 0 || pairs[pos - 1].0 != key {
             rank = u32::try_from(pos + 1).unwrap_or(u32::MAX);
         }
-        out[i] = Some(rank);
+        put(row, rank);
     }
 }
 
@@ -54,16 +61,8 @@ pub fn rank_desc_into(
             .filter(|(_, x)| !x.is_nan())
             .map(|(i, x)| (descending_key(x), i as u32)),
     );
-    // As in `rank_subset`: an unstable sort gives the same ranks.
-    pairs.sort_unstable_by_key(|p| p.0);
     out.fill(0);
-    let mut rank = 0u32;
-    for (pos, &(key, i)) in pairs.iter().enumerate() {
-        if pos == 0 || pairs[pos - 1].0 != key {
-            rank = u32::try_from(pos + 1).unwrap_or(u32::MAX);
-        }
-        out[i as usize] = rank;
-    }
+    sorted_ranks(pairs, |i, rank| out[i as usize] = rank);
 }
 
 /// Ranks all rows: 1 = highest score, ties = minimum rank, `NaN` → `None`.

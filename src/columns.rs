@@ -509,7 +509,7 @@ impl<'a> Table<'a> {
                     let a = from.group_ranks().expect("group ranks");
                     rank(rows, |p, u| a[[p, u, node]])
                 }
-                Source::Raw(j) => num(rows, |p, u| panel.values[[p, u, j]]),
+                Source::Raw(j) => from.raw(j, rows),
                 Source::Imputed(j) => Arc::new(StringArray::from_iter(
                     provenance
                         .column(j, rows)
@@ -553,6 +553,8 @@ trait Origin: Sync {
     fn group_ranks(&self) -> Option<&Array3<u32>>;
     /// Node `node`'s score column of `rows`.
     fn scores(&self, node: usize, rows: &[(usize, usize)]) -> ArrayRef;
+    /// Indicator column `j`'s values as read, of `rows`.
+    fn raw(&self, j: usize, rows: &[(usize, usize)]) -> ArrayRef;
     /// Node `node`'s ranks in period `p`, one per unit (0 = no rank).
     fn ranks(&self, node: usize, p: usize) -> Array1<u32>;
     /// The changes and trends of `periods`.
@@ -572,6 +574,9 @@ impl Origin for Results {
     fn scores(&self, node: usize, rows: &[(usize, usize)]) -> ArrayRef {
         let a = self.scores.node(node);
         num(rows, |p, u| a[[p, u]])
+    }
+    fn raw(&self, j: usize, rows: &[(usize, usize)]) -> ArrayRef {
+        num(rows, |p, u| self.panel.values[[p, u, j]])
     }
     fn ranks(&self, node: usize, p: usize) -> Array1<u32> {
         self.period_ranks(node, p)
@@ -594,6 +599,9 @@ impl Origin for Merged<'_> {
     fn scores(&self, node: usize, rows: &[(usize, usize)]) -> ArrayRef {
         let score = self.node_scores(node);
         num(rows, |_, u| score(u))
+    }
+    fn raw(&self, j: usize, rows: &[(usize, usize)]) -> ArrayRef {
+        num(rows, |_, u| self.values[[u, j]])
     }
     fn ranks(&self, node: usize, _p: usize) -> Array1<u32> {
         Merged::ranks(self, node)

@@ -8,6 +8,7 @@
 //! framework.toml ──framework::load──► Framework      (checked tree, or every diagnostic at once)
 //! sources ──data::DataStage (DataFusion)──► batches: unit, period, group, indicator values
 //!         ──DataStage::bind (streamed)──► Panel  (ndarray matrices per period, NaN = missing)
+//!         (or, for `score -o`, Scoring: a panel without values, each period's bound as it comes)
 //! Panel ──evaluate: screen → impute → treat → normalise → aggregate → rank──► Results
 //! Results ──results / io──► CSV, Parquet, Arrow, XLSX, JSON, terminal tables
 //! Results ──chart──► SVG charts (plotters), PNG at 2× (resvg), embedded CJK font
@@ -38,6 +39,7 @@ pub mod pipeline;
 pub mod report;
 pub mod results;
 pub mod robustness;
+mod scoring;
 pub mod serve;
 pub mod stats;
 pub mod trend;
@@ -50,6 +52,7 @@ pub use error::{Error, Result};
 pub use evaluate::{Keep, Results, evaluate, evaluate_keeping, evaluate_streaming};
 pub use framework::{Framework, load};
 pub use messages::Warning;
+pub use scoring::Scoring;
 
 /// Reads the data of a checked framework (or the single table `data`), evaluates its indicator
 /// expressions and binds them into a panel. Returns the panel and the data stage's warnings.

@@ -65,8 +65,8 @@ fn write_as_scored(
     selection: &Selection,
     out: &std::path::Path,
 ) -> Result<(), Error> {
-    let (panel, mut warnings) = crate::read_panel(fw, a.run.data.as_deref())?;
-    let table = Table::new(fw, &panel, selection)?;
+    let scoring = crate::Scoring::open(fw, a.run.data.as_deref())?;
+    let table = Table::new(fw, scoring.panel(), selection)?;
     // The file is started with the first period: the writer's memory is not taken while the
     // data are bound, where the run's memory peaks.
     let start = || -> Result<crate::io::TableFile, Error> {
@@ -77,14 +77,13 @@ fn write_as_scored(
     let mut file = None;
     let keep = crate::Keep::Nodes(selection.streamed_nodes(fw));
     let handed = selection.handed_nodes();
-    let results = crate::evaluate_streaming(fw, panel, keep, handed, |m| {
+    let (_, warnings) = scoring.evaluate(keep, handed, |m| {
         let f = match &mut file {
             Some(f) => f,
             None => file.insert(start()?),
         };
         f.write(&table.merged_batch(m)?)
     })?;
-    warnings.extend(results.warnings());
     super::warn(&warnings);
     let rows = match file {
         Some(f) => f.commit()?,

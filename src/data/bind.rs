@@ -33,7 +33,9 @@ pub struct Panel {
     pub periods: Vec<String>,
     /// Indicator node indices of the framework, in column order.
     pub indicators: Vec<usize>,
-    /// `values[[period, unit, indicator]]`, NaN = missing.
+    /// `values[[period, unit, indicator]]`, NaN = missing. With no indicator column (periods ×
+    /// units × 0) in a panel bound without values ([`Binder::without_values`]), whose run takes
+    /// each period's values as they are bound and keeps none (see [`crate::Scoring`]).
     pub values: Array3<f64>,
     /// `present[[period, unit]]`: the unit has a row in that period.
     pub present: Array2<bool>,
@@ -127,6 +129,8 @@ pub struct Binder<'a> {
     /// Per indicator: how many values are not null.
     valued: Vec<usize>,
     rows: usize,
+    /// Per period: the positions of its first and last rows among the rows placed.
+    spans: Vec<Option<(usize, usize)>>,
 }
 
 /// A unit's names and group as the rows give them: each text from the earliest period that
@@ -156,13 +160,33 @@ impl<'a> Binder<'a> {
     /// A binder for a table whose rows have units among `units` and periods among `periods`
     /// (each sorted; the empty period for rows without one).
     pub fn new(fw: &'a Framework, units: Vec<String>, periods: Vec<String>) -> Result<Self, Error> {
+        Self::of(fw, units, periods, fw.indicators())
+    }
+
+    /// A binder that places no indicator value: the panel it gives has the units and periods
+    /// with rows, their names, groups and `[rank] only` flags, and values with no column (see
+    /// [`Panel::values`]), for a run that takes each period's values as they are bound
+    /// ([`PeriodBinder`]).
+    pub fn without_values(
+        fw: &'a Framework,
+        units: Vec<String>,
+        periods: Vec<String>,
+    ) -> Result<Self, Error> {
+        Self::of(fw, units, periods, Vec::new())
+    }
+
+    fn of(
+        fw: &'a Framework,
+        units: Vec<String>,
+        periods: Vec<String>,
+        indicators: Vec<usize>,
+    ) -> Result<Self, Error> {
         let index = |list: &[String]| -> HashMap<String, usize> {
             list.iter()
                 .enumerate()
                 .map(|(i, t)| (t.clone(), i))
                 .collect()
         };
-        let indicators = fw.indicators();
         let (np, nu) = (periods.len(), units.len());
         Ok(Self {
             fw,
@@ -183,6 +207,7 @@ impl<'a> Binder<'a> {
             bad: Vec::new(),
             valued: vec![0; indicators.len()],
             rows: 0,
+            spans: vec![None; np],
             indicators,
             units,
             periods,
@@ -191,36 +216,12 @@ impl<'a> Binder<'a> {
 
     /// Places the rows of one batch of the evaluated table.
     pub fn push(&mut self, batch: &RecordBatch) -> Result<(), Error> {
-        let u = &self.fw.units;
-        let text = |name: &str| -> Option<ArrayRef> {
-            super::as_text(batch.column_by_name(name)?.as_ref()).ok()
-        };
-        let keys =
-            text(&u.key).ok_or_else(|| Error::Data(format!("no unit key column `{}`", u.key)))?;
-        let keys = keys.as_string::<i32>();
-        let periods = u.period.as_deref().and_then(text);
-        let periods = periods.as_ref().map(|c| c.as_string::<i32>());
-        // Each row's cell (period, unit); `None` for a row without a key.
-        let mut cells = Vec::with_capacity(batch.num_rows());
-        for i in 0..batch.num_rows() {
-            if keys.is_null(i) {
-                cells.push(None);
-                continue;
-            }
-            let period = periods
-                .and_then(|c| c.is_valid(i).then(|| c.value(i)))
-                .unwrap_or("");
-            let (Some(&ui), Some(&pi)) =
-                (self.unit_ix.get(keys.value(i)), self.period_ix.get(period))
-            else {
-                return Err(Error::Data(format!(
-                    "the evaluated table has unit `{}` in period `{period}`, which the joined data do not list",
-                    keys.value(i)
-                )));
-            };
-            cells.push(Some((pi, ui)));
+        let cells = cells_of(self.fw, batch, &self.unit_ix, &self.period_ix)?;
+        for &(pi, _) in cells.iter().flatten() {
+            let span = self.spans[pi].get_or_insert((self.rows, self.rows));
+            span.1 = self.rows;
+            self.rows += 1;
         }
-        self.rows += cells.iter().flatten().count();
         self.place_values(batch, &cells)?;
         self.place_flags(batch, &cells)?;
         self.place_texts(batch, &cells)
@@ -228,25 +229,13 @@ impl<'a> Binder<'a> {
 
     /// The indicator values of the batch's rows, with non-finite values refused.
     fn place_values(&mut self, batch: &RecordBatch, cells: &BatchCells) -> Result<(), Error> {
-        let cols: Vec<&Float64Array> = self
-            .columns
-            .iter()
-            .zip(&self.indicators)
-            .map(|(name, &node)| {
-                batch
-                    .column_by_name(name)
-                    .and_then(|c| c.as_primitive_opt::<Float64Type>())
-                    .ok_or_else(|| {
-                        Error::Data(format!(
-                            "indicator `{}` was not evaluated",
-                            self.fw.nodes[node].id
-                        ))
-                    })
-            })
-            .collect::<Result<_, _>>()?;
-        for (j, col) in cols.iter().enumerate() {
-            self.valued[j] += col.len() - col.null_count();
-        }
+        let names = Names {
+            fw: self.fw,
+            units: &self.units,
+            periods: &self.periods,
+            indicators: &self.indicators,
+        };
+        let cols = names.columns(batch, &self.columns, &mut self.valued)?;
         let (nu, nj) = (self.units.len(), self.indicators.len());
         let flat = self
             .values
@@ -256,30 +245,7 @@ impl<'a> Binder<'a> {
             let Some((pi, ui)) = *cell else { continue };
             self.present[[pi, ui]] = true;
             let row = &mut flat[(pi * nu + ui) * nj..][..nj];
-            for (j, (col, out)) in cols.iter().zip(row).enumerate() {
-                if col.is_null(i) {
-                    continue;
-                }
-                let v = col.value(i);
-                if v.is_finite() {
-                    *out = v;
-                    continue;
-                }
-                let pname = &self.periods[pi];
-                self.bad.push((
-                    (pi, ui),
-                    format!(
-                        "`{}` = {v} for unit {}{}",
-                        self.fw.nodes[self.indicators[j]].id,
-                        self.units[ui],
-                        if pname.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", period {pname}")
-                        }
-                    ),
-                ));
-            }
+            names.place_row(&cols, i, (pi, ui), row, &mut self.bad);
         }
         Ok(())
     }
@@ -356,21 +322,28 @@ impl<'a> Binder<'a> {
         self.rows
     }
 
+    /// The most periods open at once in the order the rows came: started (a row placed) and
+    /// not finished (rows still to come). One in a table sorted by period; every period in a
+    /// table sorted by unit.
+    pub fn most_open(&self) -> usize {
+        most_open(&self.spans)
+    }
+
     /// The panel: the units and periods that have rows, every value placed; an error for
     /// non-finite values or units without a group.
-    pub fn finish(self) -> Result<Panel, Error> {
-        let mut bad = self.bad;
-        // Listed in period and unit order (stable: one row's indicators in column order).
-        bad.sort_by_key(|(cell, _)| *cell);
-        if !bad.is_empty() {
-            let bad: Vec<String> = bad.into_iter().map(|(_, b)| b).collect();
-            return Err(Error::Eval(format!(
-                "{} indicator value(s) are not finite numbers (a division by zero or the log of 0?): {}\nguard the expression, e.g. with nullif(x, 0) or greatest(x, 1)",
-                bad.len(),
-                list(&bad)
-            )));
+    pub fn finish(mut self) -> Result<Panel, Error> {
+        if let Some(e) = non_finite(std::mem::take(&mut self.bad)) {
+            return Err(e);
         }
+        let (panel, groups) = self.into_layout();
+        groups.map(|()| panel)
+    }
+
+    /// The panel, and apart from it the check that every unit has a group (the last check of
+    /// [`Binder::finish`]; a run binding the values later makes it after theirs).
+    pub fn into_layout(self) -> (Panel, Result<(), Error>) {
         let u = &self.fw.units;
+        let mut groups = Ok(());
         if let Some(g) = u.group_column() {
             let missing: Vec<&String> = self
                 .units
@@ -380,7 +353,7 @@ impl<'a> Binder<'a> {
                 .map(|(u, _)| u)
                 .collect();
             if !missing.is_empty() {
-                return Err(Error::Data(format!(
+                groups = Err(Error::Data(format!(
                     "{} unit(s) have no value in the group column `{g}`: {}",
                     missing.len(),
                     list(&missing)
@@ -419,7 +392,293 @@ impl<'a> Binder<'a> {
             present: self.present,
             ranked: self.ranked,
         };
-        Ok(panel.with_rows_only())
+        (panel.with_rows_only(), groups)
+    }
+}
+
+/// The most periods open at once, each period's rows spanning positions `spans[period]`
+/// (first, last) of the rows in the order they come: started (its first row come) and not
+/// finished (its last row still to come).
+pub fn most_open(spans: &[Option<(usize, usize)>]) -> usize {
+    // +1 where a period starts, -1 after its last row; at one position, ends before starts.
+    let mut events: Vec<(usize, i64)> = spans
+        .iter()
+        .flatten()
+        .flat_map(|&(first, last)| [(first, 1), (last + 1, -1)])
+        .collect();
+    events.sort_unstable();
+    let (mut open, mut most) = (0i64, 0i64);
+    for (_, step) in events {
+        open += step;
+        most = most.max(open);
+    }
+    most as usize
+}
+
+/// The error naming every non-finite value `bad` holds, in period and unit order; `None`
+/// when it holds none.
+fn non_finite(mut bad: Vec<((usize, usize), String)>) -> Option<Error> {
+    if bad.is_empty() {
+        return None;
+    }
+    // Listed in period and unit order (stable: one row's indicators in column order).
+    bad.sort_by_key(|(cell, _)| *cell);
+    let bad: Vec<String> = bad.into_iter().map(|(_, b)| b).collect();
+    Some(Error::Eval(format!(
+        "{} indicator value(s) are not finite numbers (a division by zero or the log of 0?): {}\nguard the expression, e.g. with nullif(x, 0) or greatest(x, 1)",
+        bad.len(),
+        list(&bad)
+    )))
+}
+
+/// Each row's cell (period, unit) of `batch`; `None` for a row without a unit key. A key or
+/// period not among those listed is an error.
+fn cells_of(
+    fw: &Framework,
+    batch: &RecordBatch,
+    unit_ix: &HashMap<String, usize>,
+    period_ix: &HashMap<String, usize>,
+) -> Result<Vec<Option<(usize, usize)>>, Error> {
+    let u = &fw.units;
+    let text = |name: &str| -> Option<ArrayRef> {
+        super::as_text(batch.column_by_name(name)?.as_ref()).ok()
+    };
+    let keys =
+        text(&u.key).ok_or_else(|| Error::Data(format!("no unit key column `{}`", u.key)))?;
+    let keys = keys.as_string::<i32>();
+    let periods = u.period.as_deref().and_then(text);
+    let periods = periods.as_ref().map(|c| c.as_string::<i32>());
+    let mut cells = Vec::with_capacity(batch.num_rows());
+    for i in 0..batch.num_rows() {
+        if keys.is_null(i) {
+            cells.push(None);
+            continue;
+        }
+        let period = periods
+            .and_then(|c| c.is_valid(i).then(|| c.value(i)))
+            .unwrap_or("");
+        let (Some(&ui), Some(&pi)) = (unit_ix.get(keys.value(i)), period_ix.get(period)) else {
+            return Err(Error::Data(format!(
+                "the evaluated table has unit `{}` in period `{period}`, which the joined data do not list",
+                keys.value(i)
+            )));
+        };
+        cells.push(Some((pi, ui)));
+    }
+    Ok(cells)
+}
+
+/// What placing indicator values names in its messages.
+struct Names<'n> {
+    fw: &'n Framework,
+    units: &'n [String],
+    periods: &'n [String],
+    indicators: &'n [usize],
+}
+
+impl<'n> Names<'n> {
+    /// The batch's column of each indicator (`columns`, in order), each column's values
+    /// counted into `valued`.
+    fn columns<'b>(
+        &self,
+        batch: &'b RecordBatch,
+        columns: &[String],
+        valued: &mut [usize],
+    ) -> Result<Vec<&'b Float64Array>, Error> {
+        let cols: Vec<&Float64Array> = columns
+            .iter()
+            .zip(self.indicators)
+            .map(|(name, &node)| {
+                batch
+                    .column_by_name(name)
+                    .and_then(|c| c.as_primitive_opt::<Float64Type>())
+                    .ok_or_else(|| {
+                        Error::Data(format!(
+                            "indicator `{}` was not evaluated",
+                            self.fw.nodes[node].id
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        for (j, col) in cols.iter().enumerate() {
+            valued[j] += col.len() - col.null_count();
+        }
+        Ok(cols)
+    }
+
+    /// Row `i` of `cols` into `row` (the values of cell `(period, unit)`): nulls are left
+    /// as they are (missing), non-finite values are described in `bad` and left out.
+    fn place_row(
+        &self,
+        cols: &[&Float64Array],
+        i: usize,
+        (pi, ui): (usize, usize),
+        row: &mut [f64],
+        bad: &mut Vec<((usize, usize), String)>,
+    ) {
+        for (j, (col, out)) in cols.iter().zip(row).enumerate() {
+            if col.is_null(i) {
+                continue;
+            }
+            let v = col.value(i);
+            if v.is_finite() {
+                *out = v;
+                continue;
+            }
+            let pname = &self.periods[pi];
+            bad.push((
+                (pi, ui),
+                format!(
+                    "`{}` = {v} for unit {}{}",
+                    self.fw.nodes[self.indicators[j]].id,
+                    self.units[ui],
+                    if pname.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", period {pname}")
+                    }
+                ),
+            ));
+        }
+    }
+}
+
+/// Binds the evaluated table's indicator values a period at a time, for a run that scores
+/// each period as soon as it is bound: the units and periods are a panel's whose values are
+/// not bound ([`Binder::without_values`]), so it is known how many rows each period has; a
+/// period's values are made when its first row comes and handed on when its last has been
+/// placed. Rows in period order (as files usually are) keep one period open at a time.
+pub struct PeriodBinder<'a> {
+    fw: &'a Framework,
+    units: Vec<String>,
+    unit_ix: HashMap<String, usize>,
+    periods: Vec<String>,
+    period_ix: HashMap<String, usize>,
+    indicators: Vec<usize>,
+    columns: Vec<String>,
+    /// Per period: its values `[[unit, indicator column]]` while its rows are placed.
+    open: Vec<Option<Array2<f64>>>,
+    /// Every period's values, when they are bound whole ([`PeriodBinder::whole`]).
+    whole: Option<Array3<f64>>,
+    /// Per period: how many of its rows are still to come.
+    left: Vec<usize>,
+    bad: Vec<((usize, usize), String)>,
+    valued: Vec<usize>,
+}
+
+impl<'a> PeriodBinder<'a> {
+    /// A binder of the indicator values of `layout`'s rows (a panel without values).
+    pub fn new(fw: &'a Framework, layout: &Panel) -> Self {
+        let index = |list: &[String]| -> HashMap<String, usize> {
+            list.iter()
+                .enumerate()
+                .map(|(i, t)| (t.clone(), i))
+                .collect()
+        };
+        let indicators = fw.indicators();
+        Self {
+            fw,
+            unit_ix: index(&layout.units),
+            period_ix: index(&layout.periods),
+            columns: indicators
+                .iter()
+                .map(|&i| format!("ind.{}", fw.nodes[i].id))
+                .collect(),
+            open: vec![None; layout.periods.len()],
+            whole: None,
+            left: layout
+                .present
+                .outer_iter()
+                .map(|row| row.iter().filter(|&&p| p).count())
+                .collect(),
+            bad: Vec::new(),
+            valued: vec![0; indicators.len()],
+            indicators,
+            units: layout.units.clone(),
+            periods: layout.periods.clone(),
+        }
+    }
+
+    /// A binder of the values of `layout`'s rows into one array of every period, as
+    /// [`Binder`] binds them (for rows whose periods interleave, which would keep every
+    /// period open at once anyway); [`PeriodBinder::finish`] gives it.
+    pub fn whole(fw: &'a Framework, layout: &Panel) -> Self {
+        let mut binder = Self::new(fw, layout);
+        let (np, nu, nj) = (
+            layout.periods.len(),
+            layout.units.len(),
+            binder.indicators.len(),
+        );
+        binder.whole = Some(Array3::from_elem((np, nu, nj), f64::NAN));
+        binder
+    }
+
+    /// Places the rows of one batch; each period whose last row it holds goes to `done`
+    /// (never, binding whole).
+    pub fn push(
+        &mut self,
+        batch: &RecordBatch,
+        mut done: impl FnMut(usize, Array2<f64>),
+    ) -> Result<(), Error> {
+        let cells = cells_of(self.fw, batch, &self.unit_ix, &self.period_ix)?;
+        let names = Names {
+            fw: self.fw,
+            units: &self.units,
+            periods: &self.periods,
+            indicators: &self.indicators,
+        };
+        let cols = names.columns(batch, &self.columns, &mut self.valued)?;
+        let (nu, nj) = (self.units.len(), self.indicators.len());
+        for (i, cell) in cells.iter().enumerate() {
+            let Some((pi, ui)) = *cell else { continue };
+            if self.left[pi] == 0 {
+                return Err(Error::Data(format!(
+                    "period `{}` has more rows in the evaluated table than in the joined data",
+                    self.periods[pi]
+                )));
+            }
+            self.left[pi] -= 1;
+            if let Some(whole) = self.whole.as_mut() {
+                let row = whole.slice_mut(ndarray::s![pi, ui, ..]);
+                let row = row
+                    .into_slice()
+                    .expect("a row of a new array is contiguous");
+                names.place_row(&cols, i, (pi, ui), row, &mut self.bad);
+                continue;
+            }
+            let values = self.open[pi].get_or_insert_with(|| Array2::from_elem((nu, nj), f64::NAN));
+            let row = values
+                .row_mut(ui)
+                .into_slice()
+                .expect("a row of a new array is contiguous");
+            names.place_row(&cols, i, (pi, ui), row, &mut self.bad);
+            if self.left[pi] == 0 {
+                done(pi, self.open[pi].take().expect("an open period"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Indicators with no value in any row: (indicator node) in column order.
+    pub fn empty_indicators(&self) -> Vec<usize> {
+        self.indicators
+            .iter()
+            .zip(&self.valued)
+            .filter(|(_, n)| **n == 0)
+            .map(|(&node, _)| node)
+            .collect()
+    }
+
+    /// The checks made once every row is placed: every period's rows came, and every value
+    /// is finite (the error [`Binder::finish`] gives); then the values, when bound whole.
+    pub fn finish(self) -> Result<Option<Array3<f64>>, Error> {
+        if let Some(p) = self.left.iter().position(|&n| n > 0) {
+            return Err(Error::Data(format!(
+                "period `{}` has fewer rows in the evaluated table than in the joined data",
+                self.periods[p]
+            )));
+        }
+        non_finite(self.bad).map_or(Ok(self.whole), Err)
     }
 }
 
@@ -475,6 +734,34 @@ fn unit_text(spec: Option<&Text>, [zh, en]: [Option<String>; 2], key: &str) -> T
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn periods_open_at_once_are_counted_in_the_rows_order() {
+        // Spans of the periods' rows: (first, last) positions.
+        let spans = |periods: &[&[usize]]| -> Vec<Option<(usize, usize)>> {
+            let rows: usize = periods.iter().map(|p| p.len()).sum();
+            (0..periods.len())
+                .map(|p| {
+                    let at: Vec<usize> = (0..rows).filter(|r| periods[p].contains(r)).collect();
+                    at.first().map(|&f| (f, *at.last().unwrap()))
+                })
+                .collect()
+        };
+        // Three periods of two units: sorted by period, one at a time (one ends where the
+        // next starts).
+        assert_eq!(most_open(&spans(&[&[0, 1], &[2, 3], &[4, 5]])), 1);
+        // Sorted by unit: every period open until the second unit's rows.
+        assert_eq!(most_open(&spans(&[&[0, 3], &[1, 4], &[2, 5]])), 3);
+        // Two periods overlapping by a row, the third alone; a period without rows.
+        assert_eq!(most_open(&spans(&[&[0, 2], &[1, 3], &[4, 5]])), 2);
+        assert_eq!(most_open(&[None, Some((0, 0))]), 1);
+        assert_eq!(most_open(&[]), 0);
+        // The keys' walk counts the same way, a period's rows in any order.
+        let rows = [("a", "p1"), ("b", "p1"), ("a", "p2"), ("b", "p2")];
+        assert_eq!(super::super::spine::Pairs::in_order(rows.into_iter()).1, 1);
+        let rows = [("a", "p1"), ("a", "p2"), ("b", "p1"), ("b", "p2")];
+        assert_eq!(super::super::spine::Pairs::in_order(rows.into_iter()).1, 2);
+    }
 
     #[test]
     fn a_unit_name_is_per_language_as_declared_and_the_key_when_missing() {

@@ -68,7 +68,7 @@ impl DataStage {
         let table = MemTable::try_new(self.schema.clone(), vec![batches]).ok()?;
         self.ctx.register_table(PART, Arc::new(table)).ok()?;
         let sql = self
-            .select_sql_over(fw, indicators, indicators.is_empty(), PART)
+            .select_sql_over(fw, indicators, indicators.is_empty(), PART, true)
             .ok()?;
         let result = self.sql(&sql).err();
         let _ = self.ctx.deregister_table(PART);

@@ -22,6 +22,7 @@ use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::options::ArrowReadOptions;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
+use ndarray::Array2;
 
 pub use bind::Panel;
 
@@ -74,6 +75,8 @@ pub struct DataStage {
     /// The units and periods of the joined table's rows, each sorted (the one empty period
     /// for cross-sectional data): the panel's, known before the indicators are evaluated.
     layout: (Vec<String>, Vec<String>),
+    /// Whether some source's rows interleave its periods (see [`DataStage::interleaves`]).
+    interleaved: bool,
 }
 
 /// The only SQL kapok runs: queries. DataFusion refuses DDL (`CREATE [EXTERNAL] TABLE`, …),
@@ -128,6 +131,7 @@ impl DataStage {
             column_sources: BTreeMap::new(),
             rollup: None,
             layout: (Vec::new(), Vec::new()),
+            interleaved: false,
         };
         // Unit keys and periods are read as written (`0101`, `2023.10`), never as numbers.
         let text_columns: Vec<String> = [Some(&fw.units.key), fw.units.period.as_ref()]
@@ -444,6 +448,7 @@ impl DataStage {
             let has_period = period.is_some_and(has);
             let keys = self.keys(input, key, period.filter(|_| has_period))?;
             problems.extend(keys.problems);
+            self.interleaved |= keys.interleaved;
             unit_sets.push((input.name.clone(), keys.units));
             let alias = format!("s{n}");
             let mut on = format!("spine.k = CAST({alias}.{} AS VARCHAR)", quote_ident(key));
@@ -634,7 +639,7 @@ impl DataStage {
             .map(|(row, _)| at(row))
             .collect();
         let rows = || cells().filter_map(|(row, cell)| cell.map(|kp| (kp, row)));
-        let pairs = Pairs::of(rows().map(|(kp, _)| kp));
+        let (pairs, most_open) = Pairs::in_order(rows().map(|(kp, _)| kp));
         // Fewer distinct pairs than rows: some key (and period) is repeated. Each repeat is
         // named with the row before it that has the same key; a file without repeats is not
         // searched twice.
@@ -659,6 +664,7 @@ impl DataStage {
         }
         let mut out = Keys {
             units: pairs.units.iter().cloned().collect(),
+            interleaved: most_open > pairs.periods.len() / 2,
             pairs,
             problems: Vec::new(),
         };
@@ -892,16 +898,18 @@ impl DataStage {
         indicators: &[usize],
         with_rank: bool,
     ) -> Result<String, expr::ExprError> {
-        self.select_sql_over(fw, indicators, with_rank, JOINED)
+        self.select_sql_over(fw, indicators, with_rank, JOINED, true)
     }
 
-    /// [`Self::select_sql`] over `table`, a table with the joined table's columns.
+    /// [`Self::select_sql`] over `table`, a table with the joined table's columns; with the
+    /// units' names and groups when `with_texts`.
     fn select_sql_over(
         &self,
         fw: &Framework,
         indicators: &[usize],
         with_rank: bool,
         table: &str,
+        with_texts: bool,
     ) -> Result<String, expr::ExprError> {
         let u = &fw.units;
         // (SQL, output name) of each column; evaluated over every row of the joined table
@@ -912,7 +920,7 @@ impl DataStage {
             cols.push((quote_ident(p), p.clone()));
         }
         let named = u.name_columns().into_iter().chain(u.group_columns());
-        for c in named {
+        for c in named.filter(|_| with_texts) {
             if self.schema.field_with_name(c).is_ok() {
                 cols.push((
                     format!("CAST({} AS VARCHAR)", quote_ident(c)),
@@ -995,6 +1003,110 @@ impl DataStage {
         }
         self.no_empty_indicator(fw, &binder.empty_indicators())?;
         binder.finish()
+    }
+
+    /// Whether the rows of some source keep more than half its periods open at once (a table
+    /// sorted by unit, where every period has rows up to the last ones): binding such data a
+    /// period at a time would hold every period until the end.
+    pub fn interleaves(&self) -> bool {
+        self.interleaved
+    }
+
+    /// The panel of `fw`'s data without its values ([`bind::Binder::without_values`]): its
+    /// units and periods with rows, names, groups and `[rank] only` flags, from a query that
+    /// reads the keys and texts only. Its values are bound by [`DataStage::bind_periods`],
+    /// which makes the checks [`DataStage::bind`] makes, in its order.
+    pub fn bind_layout(&self, fw: &Framework) -> Result<Layout, Error> {
+        self.check_expressions(fw)?;
+        let sql = self
+            .select_sql(fw, &[], true)
+            .map_err(|e| Error::Data(e.message))?;
+        let (units, periods) = self.layout.clone();
+        let mut binder = bind::Binder::without_values(fw, units, periods)?;
+        self.each_batch(&sql, |b| binder.push(&b))
+            .map_err(|e| self.locate_failure(fw, &e))??;
+        let (rows, most_open) = (binder.rows(), binder.most_open());
+        let (mut panel, groups) = binder.into_layout();
+        panel.indicators = fw.indicators();
+        Ok(Layout {
+            panel,
+            rows,
+            most_open,
+            groups,
+        })
+    }
+
+    /// The values of `layout`'s rows bound into its panel, every period at once, with the
+    /// checks [`DataStage::bind_periods`] makes: the panel [`DataStage::bind`] gives.
+    pub fn bind_whole(&self, fw: &Framework, layout: Layout) -> Result<Panel, Error> {
+        let Layout {
+            mut panel,
+            rows,
+            groups,
+            ..
+        } = layout;
+        let binder = bind::PeriodBinder::whole(fw, &panel);
+        let values = self.bind_with(fw, binder, rows, groups, |_, _| {})?;
+        panel.values = values.expect("bound whole");
+        Ok(panel)
+    }
+
+    /// Binds the indicator values of `layout`'s rows a period at a time, handing each period
+    /// to `done` (its index and values, units × indicators) as soon as its last row is placed;
+    /// while `done` takes the period, the query goes on. Then makes the checks
+    /// [`DataStage::bind`] makes, in its order: rows, empty indicators, non-finite values,
+    /// groups.
+    pub fn bind_periods(
+        &self,
+        fw: &Framework,
+        layout: Layout,
+        done: impl FnMut(usize, Array2<f64>) + Send,
+    ) -> Result<(), Error> {
+        let binder = bind::PeriodBinder::new(fw, &layout.panel);
+        self.bind_with(fw, binder, layout.rows, layout.groups, done)
+            .map(|_| ())
+    }
+
+    /// Binds the indicator values with `binder`, then makes the checks, the layout's (`rows`
+    /// placed, `groups` checked) in their turn.
+    fn bind_with(
+        &self,
+        fw: &Framework,
+        mut binder: bind::PeriodBinder,
+        rows: usize,
+        groups: Result<(), Error>,
+        mut done: impl FnMut(usize, Array2<f64>) + Send,
+    ) -> Result<Option<ndarray::Array3<f64>>, Error> {
+        let sql = self
+            .select_sql_over(fw, &fw.indicators(), false, JOINED, false)
+            .map_err(|e| Error::Data(e.message))?;
+        // Placed on a thread of its own while DataFusion makes the next batch, as in `bind`.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(0);
+        let (streamed, placed) = std::thread::scope(|s| {
+            let placing = s.spawn(move || -> Result<bind::PeriodBinder, Error> {
+                for batch in rx {
+                    binder.push(&batch, &mut done)?;
+                }
+                Ok(binder)
+            });
+            let streamed = self.each_batch(&sql, |b| {
+                tx.send(b)
+                    .map_err(|_| Error::Data("binding the evaluated table stopped".into()))
+            });
+            drop(tx);
+            let placed = placing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (streamed, placed)
+        });
+        let binder = placed?;
+        streamed.map_err(|e| self.locate_failure(fw, &e))??;
+        if rows == 0 {
+            return Err(Error::Data("the joined data have no rows".into()));
+        }
+        self.no_empty_indicator(fw, &binder.empty_indicators())?;
+        let values = binder.finish()?;
+        groups.map(|()| values)
     }
 
     /// Runs one query (as [`Self::sql`] does) and hands each batch of its result to `f` as it
@@ -1089,10 +1201,27 @@ impl DataStage {
     }
 }
 
+/// A panel bound without its values ([`DataStage::bind_layout`]), with what the checks made
+/// after its values are bound need.
+pub struct Layout {
+    /// The panel: units, periods, names, groups and `[rank] only` flags; no values.
+    pub panel: Panel,
+    /// The rows placed.
+    rows: usize,
+    /// The most periods open at once in the order the rows came (see
+    /// [`bind::Binder::most_open`]).
+    pub most_open: usize,
+    /// Whether every unit has a group (checked last).
+    groups: Result<(), Error>,
+}
+
 #[derive(Default)]
 struct Keys {
     units: BTreeSet<String>,
     pairs: Pairs,
+    /// Whether more than half the source's periods are open at once in its rows' order (a
+    /// table sorted by unit).
+    interleaved: bool,
     problems: Vec<String>,
 }
 

@@ -34,19 +34,32 @@ pub struct Pairs {
 impl Pairs {
     /// The pairs of `rows` (unit, period), repeats counted once.
     pub fn of<'a>(rows: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> Self {
+        Self::in_order(rows).0
+    }
+
+    /// [`Pairs::of`], and the most periods open at once in the rows' order (see
+    /// [`super::bind::most_open`]): one for rows sorted by period, every period for rows
+    /// sorted by unit.
+    pub fn in_order<'a>(rows: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> (Self, usize) {
         let (units, unit_ix) = intern(rows.clone().map(|(k, _)| k));
         let (periods, period_ix) = intern(rows.clone().map(|(_, p)| p));
         let ix = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         let mut cells: Vec<(u32, u32)> = rows
             .map(|(k, p)| (ix(unit_ix[k]), ix(period_ix[p])))
             .collect();
+        let mut spans = vec![None; periods.len()];
+        for (at, &(_, p)) in cells.iter().enumerate() {
+            let span: &mut (usize, usize) = spans[p as usize].get_or_insert((at, at));
+            span.1 = at;
+        }
         cells.sort_unstable();
         cells.dedup();
-        Self {
+        let pairs = Self {
             units,
             periods,
             cells,
-        }
+        };
+        (pairs, super::bind::most_open(&spans))
     }
 
     /// Every pair of any of `all`.

@@ -2,7 +2,7 @@
 //! period of a [`Panel`], and maps the pure stages' index-based errors to the units, periods,
 //! indicators and nodes a user can act on.
 
-use ndarray::{Array1, Array2, Array3, ArrayView1, Axis, s};
+use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, Axis, s};
 use rayon::prelude::*;
 
 mod period;
@@ -10,6 +10,7 @@ mod scores;
 mod stream;
 
 pub use scores::Scores;
+pub(crate) use stream::evaluate_bound;
 pub use stream::{Merged, evaluate_streaming};
 
 use period::{Pass1, Scored};
@@ -574,14 +575,14 @@ struct Prepared {
 /// reference (the period itself, the panel, a base or a frozen file, see [`crate::bounds`]);
 /// pass 2 normalises, aggregates and ranks every period.
 pub fn evaluate(fw: &Framework, panel: Panel) -> Result<Results, Error> {
-    run(fw, panel, None, Keep::Stages, None)
+    run(fw, panel, None, Keep::Stages, None, Values::Panel)
 }
 
 /// [`evaluate`], keeping of the intermediate values only what `keep` says: with
 /// [`Keep::Scores`], [`Results::treated`] and [`Results::imputed_values`] are not kept, which
 /// saves one or two arrays the size of the panel and the time to fill them.
 pub fn evaluate_keeping(fw: &Framework, panel: Panel, keep: Keep) -> Result<Results, Error> {
-    run(fw, panel, None, keep, None)
+    run(fw, panel, None, keep, None, Values::Panel)
 }
 
 /// What scoring one period taken out of a panel needs from the whole panel to be scored as it
@@ -614,11 +615,11 @@ pub fn evaluate_against(
     one: Panel,
     context: &PanelContext,
 ) -> Result<Results, Error> {
-    run(fw, one, Some(context), Keep::Stages, None)
+    run(fw, one, Some(context), Keep::Stages, None, Values::Panel)
 }
 
 /// How many periods [`in_period_order`] works on at a time: two per thread.
-fn in_flight() -> usize {
+pub(crate) fn in_flight() -> usize {
     2 * rayon::current_num_threads().max(1)
 }
 
@@ -658,7 +659,7 @@ fn prepare_all(
     let mut prepared = Vec::with_capacity(panel.periods.len());
     in_period_order(
         0..panel.periods.len(),
-        |p, _| period::prepare(fw, panel, setup, p),
+        |p, _| period::prepare(fw, panel, panel.values.index_axis(Axis(0), p), setup, p),
         |p, one| {
             prepared.push(keep(p, one));
             Ok(())
@@ -667,12 +668,52 @@ fn prepare_all(
     Ok(prepared)
 }
 
+/// Where a run reads each period's indicator values.
+pub(crate) enum Values<'v> {
+    /// From the panel's [`Panel::values`].
+    Panel,
+    /// Handed in one period at a time, in period order, as the data are bound (units ×
+    /// indicators each); the panel holds none. Only a run whose every step works on one
+    /// period at a time takes them (see [`streams_periods`]); the run ends early when they
+    /// do.
+    Bound(Box<dyn Iterator<Item = Array2<f64>> + 'v>),
+}
+
+/// One period's indicator values as the run works on them: a view of the panel's, or the
+/// period's own array handed in as it was bound.
+enum PeriodValues<'a> {
+    Of(ArrayView2<'a, f64>),
+    Own(Array2<f64>),
+}
+
+impl PeriodValues<'_> {
+    fn view(&self) -> ArrayView2<'_, f64> {
+        match self {
+            PeriodValues::Of(v) => v.view(),
+            PeriodValues::Own(a) => a.view(),
+        }
+    }
+}
+
+/// Whether a run of `fw` can take each period's values as they are bound ([`Values::Bound`]):
+/// every indicator is normalised against its own period and imputed within it, so no step
+/// reads another period's values.
+pub fn streams_periods(fw: &Framework) -> bool {
+    fw.indicators().iter().all(|&node| {
+        fw.nodes[node].indicator().is_none_or(|spec| {
+            fw.normalise_of(spec).over == crate::framework::Over::Period
+                && !fw.impute_of(spec).needs_periods()
+        })
+    })
+}
+
 fn run(
     fw: &Framework,
     panel: Panel,
     given: Option<&PanelContext>,
     keep: Keep,
     mut stream: Option<stream::Stream<'_>>,
+    values: Values<'_>,
 ) -> Result<Results, Error> {
     let mut record = Record::new(fw, &panel, &keep);
     let mut setup = Setup::new(fw, &panel, given.map(|c| &c.fills), keep)?;
@@ -683,36 +724,50 @@ fn run(
         }
     }
     let scorer = Scorer::new(fw);
-    let mut merge = |p: usize, scored: Scored, record: &mut Record| -> Result<(), Error> {
+    let mut merge = |p: usize,
+                     scored: Scored,
+                     values: ArrayView2<f64>,
+                     record: &mut Record|
+     -> Result<(), Error> {
         record.scored(p, &scored);
         if let Some(stream) = stream.as_mut() {
-            stream.merged(&panel, p, record, &scored)?;
+            stream.merged(&panel, p, record, &scored, values)?;
         }
         setup.reuse.give_merged(scored.s);
         Ok(())
     };
-    if given.is_none() && per_period(fw, &panel) {
+    let bound = matches!(values, Values::Bound(_));
+    if given.is_none() && (bound || per_period(fw, &panel)) {
         // Every bound is the period's own: each period is scored as soon as it is prepared,
         // and its prepared values are not kept for the others.
         let references = vec![None; panel.indicators.len()];
+        let periods: Box<dyn Iterator<Item = PeriodValues>> = match values {
+            Values::Panel => Box::new(panel.values.outer_iter().map(PeriodValues::Of)),
+            Values::Bound(each) => Box::new(each.map(PeriodValues::Own)),
+        };
         in_period_order(
-            0..panel.periods.len(),
-            |p, _| {
-                let mut one = period::prepare(fw, &panel, &setup, p)?;
+            periods,
+            |p, values| {
+                let mut one = period::prepare(fw, &panel, values.view(), &setup, p)?;
                 let scored =
                     period::score(fw, &panel, &references, p, &one.prepared, &scorer, &setup)?;
                 if !setup.keep.records_values() {
                     one.drop_values(&setup.reuse);
                 }
-                Ok((one, scored))
+                Ok((one, scored, values))
             },
-            |p, (one, scored)| {
+            |p, (one, scored, values)| {
                 record.prepared(p, one);
-                merge(p, scored, &mut record)
+                merge(p, scored, values.view(), &mut record)
             },
         )?;
         let ranks = stream.map(stream::Stream::into_ranks);
         return Ok(record.into_results(fw, panel, references, ranks));
+    }
+    if bound {
+        return Err(Error::Usage(
+            "bound periods are taken only by a run that works on one period at a time".into(),
+        ));
     }
     let prepared = prepare_all(fw, &panel, &setup, |p, one| record.prepared(p, one))?;
     let references = match given {
@@ -722,7 +777,7 @@ fn run(
     in_period_order(
         prepared,
         |p, prep| period::score(fw, &panel, &references, p, &prep, &scorer, &setup),
-        |p, one| merge(p, one, &mut record),
+        |p, one| merge(p, one, panel.values.index_axis(Axis(0), p), &mut record),
     )?;
     let ranks = stream.map(stream::Stream::into_ranks);
     Ok(record.into_results(fw, panel, references, ranks))
@@ -746,7 +801,11 @@ struct Record {
 impl Record {
     /// Nothing recorded yet: every score `NaN`, every unit absent.
     fn new(fw: &Framework, panel: &Panel, keep: &Keep) -> Self {
-        let (np, nu, ni) = panel.values.dim();
+        let (np, nu, ni) = (
+            panel.periods.len(),
+            panel.units.len(),
+            panel.indicators.len(),
+        );
         let nn = fw.nodes.len();
         Self {
             scores: Scores::new(np, nu, &keep.nodes(fw)),
@@ -891,7 +950,8 @@ pub fn normalised_period(
     let setup = Setup::new(fw, &panel, None, Keep::Scores)?;
     // Bounds over other periods need those periods prepared; per-period bounds do not.
     let (prep, references) = if per_period(fw, &panel) {
-        let prep = period::prepare(fw, &panel, &setup, p)?.prepared;
+        let values = panel.values.index_axis(Axis(0), p);
+        let prep = period::prepare(fw, &panel, values, &setup, p)?.prepared;
         (prep, vec![None; panel.indicators.len()])
     } else {
         let mut all = prepare_all(fw, &panel, &setup, |_, one| one.prepared)?;

@@ -113,18 +113,19 @@ impl Reuse {
 /// periods its value came from (`from`, and `to` when interpolated).
 type WayKey = (usize, Option<(usize, Option<usize>)>);
 
-/// Pass 1 for period `p`: screen → impute → treat (imputation first when the framework
-/// screens the imputed data).
+/// Pass 1 for period `p`, whose indicator values are `values` (units × indicators): screen →
+/// impute → treat (imputation first when the framework screens the imputed data).
 pub(super) fn prepare(
     fw: &Framework,
     panel: &Panel,
+    values: ArrayView2<f64>,
     setup: &Setup,
     p: usize,
 ) -> Result<Pass1, Error> {
     let nu = panel.units.len();
     let screen = &fw.defaults.screen;
     let present: Vec<usize> = (0..nu).filter(|&u| panel.present[[p, u]]).collect();
-    let mut x_present = columns_of(panel.values.index_axis(Axis(0), p), &present, &setup.reuse);
+    let mut x_present = columns_of(values, &present, &setup.reuse);
     let mut imputed = vec![0; panel.indicators.len()];
     let mut filled = PeriodFills {
         ways: vec![Vec::new(); panel.indicators.len()],

@@ -3,7 +3,7 @@
 //! node at a time, and the results keep only the nodes asked for, not every node's scores over
 //! the whole panel.
 
-use ndarray::{Array1, Array2, ArrayView1};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use super::period::Scored;
 use super::{Keep, Ranks, Record, Results, Status};
@@ -26,6 +26,9 @@ pub struct Merged<'a> {
     pub group_ranks: Option<&'a ndarray::Array3<u32>>,
     /// How imputed cells were filled, of the periods merged so far.
     pub provenance: &'a Provenance,
+    /// The period's indicator values as read, `[[unit, indicator column]]` (NaN = missing):
+    /// the panel's, or those bound for this period when the run takes them as they are bound.
+    pub values: ArrayView2<'a, f64>,
     status: ArrayView1<'a, Status>,
     scored: &'a Scored,
     /// Per unit: its row in `scored`, or `u32::MAX` when the unit was not kept.
@@ -108,7 +111,7 @@ impl<'f> Stream<'f> {
         handed: Vec<bool>,
         each: &'f mut dyn FnMut(&Merged) -> Result<(), Error>,
     ) -> Self {
-        let (np, nu, _) = panel.values.dim();
+        let (np, nu) = (panel.periods.len(), panel.units.len());
         Self {
             each,
             handed,
@@ -128,6 +131,7 @@ impl<'f> Stream<'f> {
         p: usize,
         record: &Record,
         scored: &Scored,
+        values: ArrayView2<f64>,
     ) -> Result<(), Error> {
         for (node, all) in self.history.iter_mut().enumerate() {
             if let Some(all) = all {
@@ -146,6 +150,7 @@ impl<'f> Stream<'f> {
             scores: &record.scores,
             group_ranks: record.group_ranks.as_ref(),
             provenance: &record.provenance,
+            values,
             status: record.status.row(p),
             scored,
             row_of,
@@ -180,5 +185,30 @@ pub fn evaluate_streaming(
 ) -> Result<Results, Error> {
     let handed = handed.map_or(Keep::Scores, Keep::Nodes).nodes(fw);
     let stream = Stream::new(fw, &panel, &keep, handed, &mut each);
-    super::run(fw, panel, None, keep, Some(stream))
+    super::run(fw, panel, None, keep, Some(stream), super::Values::Panel)
+}
+
+/// [`evaluate_streaming`] of a panel that holds no values: each period's values
+/// (units × indicators) come from `periods`, in period order, as the data are bound, and are
+/// dropped once the period is handed on. Only for a framework whose every step works on one
+/// period at a time ([`super::streams_periods`]). When `periods` ends early, so does the run
+/// (the caller, which binds them, knows why).
+pub(crate) fn evaluate_bound<'v>(
+    fw: &Framework,
+    panel: Panel,
+    periods: Box<dyn Iterator<Item = Array2<f64>> + 'v>,
+    keep: Keep,
+    handed: Option<Vec<usize>>,
+    mut each: impl FnMut(&Merged) -> Result<(), Error>,
+) -> Result<Results, Error> {
+    let handed = handed.map_or(Keep::Scores, Keep::Nodes).nodes(fw);
+    let stream = Stream::new(fw, &panel, &keep, handed, &mut each);
+    super::run(
+        fw,
+        panel,
+        None,
+        keep,
+        Some(stream),
+        super::Values::Bound(periods),
+    )
 }

@@ -208,11 +208,16 @@ fn parquet_written_a_period_at_a_time_is_the_full_table() {
 /// The tables of `sel`, written as the run scores each period ([`kapok::evaluate_streaming`]),
 /// and built from the whole run's results; and the two runs' results, for the nodes the
 /// streaming run keeps.
+///
+/// `from` is the panel bound whole, with the data stage's warnings, or `None`: a
+/// [`kapok::Scoring`] of the framework's data, which binds each period's values as the run
+/// scores the periods before it when the framework's every step works on one period.
 fn streamed_and_whole(
     fw: &kapok::Framework,
     sel: &kapok::columns::Selection,
-    (panel, mut warnings): (kapok::Panel, Vec<kapok::Warning>),
+    from: Option<(kapok::Panel, Vec<kapok::Warning>)>,
     (whole, whole_warnings): &(kapok::Results, Vec<kapok::Warning>),
+    binds: &mut Vec<bool>,
 ) {
     use datafusion::arrow::compute::concat_batches;
     use kapok::columns::Table;
@@ -220,17 +225,35 @@ fn streamed_and_whole(
     let table = Table::new(fw, &whole.panel, sel).unwrap();
     let want: Vec<_> = table.batches(whole, None).map(Result::unwrap).collect();
     let want = concat_batches(&table.schema(), &want).unwrap();
-    let np = panel.periods.len();
+    let np = whole.panel.periods.len();
     let kept = sel.streamed_nodes(fw);
     let mut got = Vec::new();
     let mut order = Vec::new();
     let keep = kapok::Keep::Nodes(kept.clone());
-    let streamed = kapok::evaluate_streaming(fw, panel, keep, sel.handed_nodes(), |m| {
+    let each = |m: &kapok::evaluate::Merged| -> kapok::Result<()> {
         order.push(m.p);
         got.push(table.merged_batch(m)?);
         Ok(())
-    })
-    .unwrap();
+    };
+    let (streamed, warnings) = match from {
+        Some((panel, mut warnings)) => {
+            let r = kapok::evaluate_streaming(fw, panel, keep, sel.handed_nodes(), each).unwrap();
+            warnings.extend(r.warnings());
+            (r, warnings)
+        }
+        None => {
+            let scoring = kapok::Scoring::open(fw, None).unwrap();
+            // Bound a period at a time, the panel holds no values; only a framework of
+            // per-period steps is.
+            let bound = scoring.binds_periods();
+            assert_eq!(scoring.panel().values.dim().2 == 0, bound, "{what}");
+            assert!(!bound || kapok::evaluate::streams_periods(fw), "{what}");
+            binds.push(bound);
+            assert_eq!(scoring.panel().units, whole.panel.units, "{what}: units");
+            assert_eq!(scoring.panel().names, whole.panel.names, "{what}: names");
+            scoring.evaluate(keep, sel.handed_nodes(), each).unwrap()
+        }
+    };
     assert_eq!(
         order,
         (0..np).collect::<Vec<_>>(),
@@ -259,7 +282,6 @@ fn streamed_and_whole(
         assert!(!streamed.scores.is_kept(n), "{what}: node {n} kept");
     }
     assert_eq!(streamed.status, whole.status, "{what}");
-    warnings.extend(streamed.warnings());
     assert_eq!(&warnings, whole_warnings, "{what}");
 }
 
@@ -293,6 +315,7 @@ fn a_table_written_as_the_run_scores_is_the_table_of_the_whole_run() {
     )
     .unwrap();
     frameworks.push(dir.path().join("f.toml"));
+    let mut binds = Vec::new();
     for path in &frameworks {
         let fw = kapok::load(path).unwrap();
         let read = kapok::read_panel(&fw, None).unwrap();
@@ -305,8 +328,121 @@ fn a_table_written_as_the_run_scores_is_the_table_of_the_whole_run() {
             Selection::parse(&fw, &index, &[]).unwrap(),
             Selection::parse(&fw, &[], &child).unwrap(),
         ] {
-            streamed_and_whole(&fw, &sel, read.clone(), &whole);
+            streamed_and_whole(&fw, &sel, Some(read.clone()), &whole, &mut binds);
+            streamed_and_whole(&fw, &sel, None, &whole, &mut binds);
         }
+    }
+}
+
+#[test]
+fn periods_bound_as_their_rows_come_are_scored_as_the_whole_panel() {
+    use kapok::columns::Selection;
+    // Per-period steps only (median imputation, min-max), so each period's values are bound
+    // as its rows come and scored while later rows are read. Unit c has no row in 2023-02,
+    // its name only from 2023-03 on, and is outside `[rank] only` in 2023-01; b's name
+    // changes (the earliest is kept); groups; raw values written.
+    let rows = [
+        "a,Alpha,2023-01,g1,10,1,1",
+        "b,Beta,2023-01,g1,20,2,1",
+        "c,,2023-01,g2,30,3,0",
+        "a,Alpha,2023-02,g1,,4,1",
+        "b,Beta2,2023-02,g1,22,5,1",
+        "d,,2023-02,g2,5,9,1",
+        "a,Alpha,2023-03,g1,11,5,1",
+        "b,,2023-03,g1,24,6,1",
+        "c,Gamma,2023-03,g2,,6,1",
+        "d,Delta,2023-03,g2,5,9,1",
+        "a,Alpha,2023-04,g1,12,5,1",
+        "c,Gamma,2023-04,g2,13,7,1",
+        "d,Delta,2023-04,g2,14,1,1",
+    ];
+    let head = "name = \"name\"\ngroup = \"g\"\n[defaults]\nimpute = \"median\"\n\
+                normalize = { method = \"minmax\", range = [0, 100] }\n[rank]\nonly = \"ok = 1\"";
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("f.toml"),
+        two_indicators(head, "monthly.csv", "lower"),
+    )
+    .unwrap();
+    // The rows in file order, reversed (every period completes last first) and shuffled.
+    let mut interleaved = false;
+    let mut orders: Vec<Vec<usize>> = vec![(0..rows.len()).collect()];
+    orders.push((0..rows.len()).rev().collect());
+    let mut state = 7u64;
+    for _ in 0..4 {
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        for i in (1..order.len()).rev() {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            order.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        orders.push(order);
+    }
+    for (o, order) in orders.into_iter().enumerate() {
+        let mut csv = String::from("code,name,month,g,x,y,ok\n");
+        for &r in &order {
+            csv.push_str(rows[r]);
+            csv.push('\n');
+        }
+        std::fs::write(dir.path().join("monthly.csv"), csv).unwrap();
+        let fw = kapok::load(&dir.path().join("f.toml")).unwrap();
+        assert!(kapok::evaluate::streams_periods(&fw));
+        let whole = kapok::score(&fw, None).unwrap();
+        let index: Vec<String> = vec!["index".into()];
+        let mut binds = Vec::new();
+        for sel in [
+            Selection::all(),
+            Selection::parse(&fw, &index, &[]).unwrap(),
+        ] {
+            streamed_and_whole(&fw, &sel, None, &whole, &mut binds);
+        }
+        // In period order, and in reverse (every period waits for the one before), the
+        // periods are bound one at a time; shuffled, they are bound whole or not.
+        if o < 2 {
+            assert_eq!(binds, [true, true], "order {order:?}");
+        }
+        interleaved |= binds.contains(&false);
+    }
+    assert!(interleaved, "no shuffled order was bound whole");
+}
+
+#[test]
+fn a_data_error_comes_first_when_periods_are_bound_as_the_run_scores() {
+    // 2023-01 cannot be aggregated (a geometric mean of -3), and a value of 2023-03 is not
+    // finite, or a unit has no group: the data error is the one reported, as when the whole
+    // panel is bound before the run (`kapok score` without -o), though the run meets its
+    // own error first.
+    let dir = tempdir();
+    let cases = [
+        (
+            "code,month,g,x,y\na,2023-01,g,1,2\nb,2023-01,g,-3,4\na,2023-02,g,1,2\nb,2023-02,g,3,4\n\
+          a,2023-03,g,1,2\nb,2023-03,g,0,4\n",
+            "y / (x * 1.0)",
+            "not finite",
+        ),
+        (
+            "code,month,g,x,y\na,2023-01,g,1,2\nb,2023-01,g,-3,4\na,2023-02,g,1,2\nb,2023-02,g,3,4\n\
+          c,2023-02,,5,6\n",
+            "y",
+            "no value in the group column",
+        ),
+    ];
+    for (csv, y, want) in cases {
+        std::fs::write(dir.path().join("m.csv"), csv).unwrap();
+        let head = "group = \"g\"\n[defaults]\nnormalize = \"none\"\naggregate = \"geometric\"";
+        let fw = dir.path().join("f.toml");
+        let text = two_indicators(head, "m.csv", "higher")
+            .replace("expr = \"y\"", &format!("expr = \"{y}\""));
+        std::fs::write(&fw, text).unwrap();
+        let out = dir.path().join("out.csv");
+        let streamed = kapok(&["score", fw.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        let whole = kapok(&["score", fw.to_str().unwrap()]);
+        let ((_, err), (_, whole_err)) = (texts(&streamed), texts(&whole));
+        assert_eq!(streamed.status.code(), Some(1), "{err}");
+        assert!(err.contains(want), "{err}");
+        assert_eq!(err, whole_err);
+        assert!(!out.exists());
     }
 }
 

@@ -117,6 +117,13 @@ impl<'f> Scoring<'f> {
         warnings.extend(results.warnings());
         Ok((results, warnings))
     }
+
+    /// [`Scoring::evaluate`] handing no period on: the results of the nodes `keep` says, and
+    /// every warning (what [`crate::score_keeping`] gives, but for a panel that holds no values
+    /// when they were bound a period at a time).
+    pub fn keeping(self, keep: Keep) -> Result<(Results, Vec<Warning>)> {
+        self.evaluate(keep, Some(Vec::new()), |_| Ok(()))
+    }
 }
 
 /// The periods a binder hands on as each is complete, in period order: a period that comes

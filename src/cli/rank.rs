@@ -23,8 +23,10 @@ pub struct RankArgs {
 /// Runs `kapok rank`.
 pub fn run(a: &RankArgs) -> Result<(), Error> {
     let fw = a.run.framework(a.period.as_deref())?;
+    // The ranking reads no values before normalisation: the data may be bound a period at a
+    // time.
     let (results, warnings) =
-        crate::score_keeping(&fw, a.run.data.as_deref(), super::table::nodes_read(&fw))?;
+        crate::Scoring::open(&fw, a.run.data.as_deref())?.keeping(super::table::nodes_read(&fw))?;
     super::warn(&warnings);
     let lang = a.run.lang;
     if let Some(note) = crate::report::untranslated(&fw, &results.panel, lang) {

@@ -122,7 +122,14 @@ pub fn run(a: &ScoreArgs) -> Result<(), Error> {
     } else {
         super::table::nodes_read(&fw)
     };
-    let (results, warnings) = crate::score_keeping(&fw, a.run.data.as_deref(), keep)?;
+    let (results, warnings) = if a.output.is_none() && a.stage.is_none() && a.save_bounds.is_none()
+    {
+        // The terminal's ranking reads no values before normalisation: the data may be bound
+        // a period at a time.
+        crate::Scoring::open(&fw, a.run.data.as_deref())?.keeping(keep)?
+    } else {
+        crate::score_keeping(&fw, a.run.data.as_deref(), keep)?
+    };
     super::warn(&warnings);
     let period = match &a.period {
         Some(p) => Some(super::pick_period(&results.panel, Some(p), &warnings)?),

@@ -366,6 +366,7 @@ fn periods_bound_as_their_rows_come_are_scored_as_the_whole_panel() {
     .unwrap();
     // The rows in file order, reversed (every period completes last first) and shuffled.
     let mut interleaved = false;
+    let mut terminal: Option<Vec<(String, String)>> = None;
     let mut orders: Vec<Vec<usize>> = vec![(0..rows.len()).collect()];
     orders.push((0..rows.len()).rev().collect());
     let mut state = 7u64;
@@ -396,6 +397,26 @@ fn periods_bound_as_their_rows_come_are_scored_as_the_whole_panel() {
             Selection::parse(&fw, &index, &[]).unwrap(),
         ] {
             streamed_and_whole(&fw, &sel, None, &whole, &mut binds);
+        }
+        // The terminal's ranking and `kapok rank`, bound either way, print the same.
+        let f = dir.path().join("f.toml");
+        let f = f.to_str().unwrap();
+        let commands = [
+            vec!["score", f],
+            vec!["rank", f],
+            vec!["rank", f, "--period", "2023-03"],
+        ];
+        let printed: Vec<(String, String)> = commands
+            .iter()
+            .map(|args| {
+                let run = kapok(args);
+                assert_eq!(run.status.code(), Some(0), "{args:?}");
+                texts(&run)
+            })
+            .collect();
+        match &terminal {
+            None => terminal = Some(printed),
+            Some(first) => assert_eq!(&printed, first, "order {order:?}"),
         }
         // In period order, and in reverse (every period waits for the one before), the
         // periods are bound one at a time; shuffled, they are bound whole or not.

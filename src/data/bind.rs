@@ -111,14 +111,7 @@ type BatchCells = [Option<(usize, usize)>];
 /// batch is dropped. The units and periods are known beforehand (the data stage knows every
 /// unit and period of the joined table); the panel keeps those that have rows.
 pub struct Binder<'a> {
-    fw: &'a Framework,
-    units: Vec<String>,
-    unit_ix: HashMap<String, usize>,
-    periods: Vec<String>,
-    period_ix: HashMap<String, usize>,
-    indicators: Vec<usize>,
-    /// The evaluated table's column of each indicator (`ind.<id>`).
-    columns: Vec<String>,
+    table: Shape<'a>,
     values: Array3<f64>,
     present: Array2<bool>,
     ranked: Option<Array2<bool>>,
@@ -181,21 +174,8 @@ impl<'a> Binder<'a> {
         periods: Vec<String>,
         indicators: Vec<usize>,
     ) -> Result<Self, Error> {
-        let index = |list: &[String]| -> HashMap<String, usize> {
-            list.iter()
-                .enumerate()
-                .map(|(i, t)| (t.clone(), i))
-                .collect()
-        };
         let (np, nu) = (periods.len(), units.len());
         Ok(Self {
-            fw,
-            unit_ix: index(&units),
-            period_ix: index(&periods),
-            columns: indicators
-                .iter()
-                .map(|&i| format!("ind.{}", fw.nodes[i].id))
-                .collect(),
             values: Array3::from_elem((np, nu, indicators.len()), f64::NAN),
             present: Array2::from_elem((np, nu), false),
             ranked: fw
@@ -208,15 +188,13 @@ impl<'a> Binder<'a> {
             valued: vec![0; indicators.len()],
             rows: 0,
             spans: vec![None; np],
-            indicators,
-            units,
-            periods,
+            table: Shape::new(fw, units, periods, indicators),
         })
     }
 
     /// Places the rows of one batch of the evaluated table.
     pub fn push(&mut self, batch: &RecordBatch) -> Result<(), Error> {
-        let cells = cells_of(self.fw, batch, &self.unit_ix, &self.period_ix)?;
+        let cells = self.table.cells(batch)?;
         for &(pi, _) in cells.iter().flatten() {
             let span = self.spans[pi].get_or_insert((self.rows, self.rows));
             span.1 = self.rows;
@@ -229,14 +207,9 @@ impl<'a> Binder<'a> {
 
     /// The indicator values of the batch's rows, with non-finite values refused.
     fn place_values(&mut self, batch: &RecordBatch, cells: &BatchCells) -> Result<(), Error> {
-        let names = Names {
-            fw: self.fw,
-            units: &self.units,
-            periods: &self.periods,
-            indicators: &self.indicators,
-        };
-        let cols = names.columns(batch, &self.columns, &mut self.valued)?;
-        let (nu, nj) = (self.units.len(), self.indicators.len());
+        let table = &self.table;
+        let cols = table.columns(batch, &mut self.valued)?;
+        let (nu, nj) = (table.units.len(), table.indicators.len());
         let flat = self
             .values
             .as_slice_mut()
@@ -245,7 +218,7 @@ impl<'a> Binder<'a> {
             let Some((pi, ui)) = *cell else { continue };
             self.present[[pi, ui]] = true;
             let row = &mut flat[(pi * nu + ui) * nj..][..nj];
-            names.place_row(&cols, i, (pi, ui), row, &mut self.bad);
+            table.place_row(&cols, i, (pi, ui), row, &mut self.bad);
         }
         Ok(())
     }
@@ -271,7 +244,7 @@ impl<'a> Binder<'a> {
     /// The names and groups of the batch's rows: each unit keeps, per text, the one of its
     /// earliest period.
     fn place_texts(&mut self, batch: &RecordBatch, cells: &BatchCells) -> Result<(), Error> {
-        let u = &self.fw.units;
+        let u = &self.table.fw.units;
         let mut cols: BTreeMap<&str, ArrayRef> = BTreeMap::new();
         for (what, names) in [("name", u.name_columns()), ("group", u.group_columns())] {
             for c in names {
@@ -309,12 +282,7 @@ impl<'a> Binder<'a> {
 
     /// Indicators with no value in any row: (indicator node) in column order.
     pub fn empty_indicators(&self) -> Vec<usize> {
-        self.indicators
-            .iter()
-            .zip(&self.valued)
-            .filter(|(_, n)| **n == 0)
-            .map(|(&node, _)| node)
-            .collect()
+        empty_indicators(&self.table.indicators, &self.valued)
     }
 
     /// The number of rows placed.
@@ -342,10 +310,11 @@ impl<'a> Binder<'a> {
     /// The panel, and apart from it the check that every unit has a group (the last check of
     /// [`Binder::finish`]; a run binding the values later makes it after theirs).
     pub fn into_layout(self) -> (Panel, Result<(), Error>) {
-        let u = &self.fw.units;
+        let u = &self.table.fw.units;
         let mut groups = Ok(());
         if let Some(g) = u.group_column() {
             let missing: Vec<&String> = self
+                .table
                 .units
                 .iter()
                 .zip(&self.texts)
@@ -367,7 +336,7 @@ impl<'a> Binder<'a> {
             names: self
                 .texts
                 .iter()
-                .zip(&self.units)
+                .zip(&self.table.units)
                 .map(|(t, k)| unit_text(u.name.as_ref(), text(&t.names), k))
                 .collect(),
             group_names: u.group.as_ref().map(|_| {
@@ -385,15 +354,25 @@ impl<'a> Binder<'a> {
                     .map(|t| t.group.clone().map(|(_, g)| g).unwrap_or_default())
                     .collect()
             }),
-            units: self.units,
-            periods: self.periods,
-            indicators: self.indicators,
+            units: self.table.units,
+            periods: self.table.periods,
+            indicators: self.table.indicators,
             values: self.values,
             present: self.present,
             ranked: self.ranked,
         };
         (panel.with_rows_only(), groups)
     }
+}
+
+/// The indicators (nodes, in column order) whose count of values in `valued` is 0.
+fn empty_indicators(indicators: &[usize], valued: &[usize]) -> Vec<usize> {
+    indicators
+        .iter()
+        .zip(valued)
+        .filter(|(_, n)| **n == 0)
+        .map(|(&node, _)| node)
+        .collect()
 }
 
 /// The most periods open at once, each period's rows spanning positions `spans[period]`
@@ -431,63 +410,91 @@ fn non_finite(mut bad: Vec<((usize, usize), String)>) -> Option<Error> {
     )))
 }
 
-/// Each row's cell (period, unit) of `batch`; `None` for a row without a unit key. A key or
-/// period not among those listed is an error.
-fn cells_of(
-    fw: &Framework,
-    batch: &RecordBatch,
-    unit_ix: &HashMap<String, usize>,
-    period_ix: &HashMap<String, usize>,
-) -> Result<Vec<Option<(usize, usize)>>, Error> {
-    let u = &fw.units;
-    let text = |name: &str| -> Option<ArrayRef> {
-        super::as_text(batch.column_by_name(name)?.as_ref()).ok()
-    };
-    let keys =
-        text(&u.key).ok_or_else(|| Error::Data(format!("no unit key column `{}`", u.key)))?;
-    let keys = keys.as_string::<i32>();
-    let periods = u.period.as_deref().and_then(text);
-    let periods = periods.as_ref().map(|c| c.as_string::<i32>());
-    let mut cells = Vec::with_capacity(batch.num_rows());
-    for i in 0..batch.num_rows() {
-        if keys.is_null(i) {
-            cells.push(None);
-            continue;
-        }
-        let period = periods
-            .and_then(|c| c.is_valid(i).then(|| c.value(i)))
-            .unwrap_or("");
-        let (Some(&ui), Some(&pi)) = (unit_ix.get(keys.value(i)), period_ix.get(period)) else {
-            return Err(Error::Data(format!(
-                "the evaluated table has unit `{}` in period `{period}`, which the joined data do not list",
-                keys.value(i)
-            )));
+/// The evaluated table as binding reads it: the units and periods a row may have (each with
+/// its position), the indicators and their columns (`ind.<id>`), and the framework that names
+/// them in messages.
+struct Shape<'a> {
+    fw: &'a Framework,
+    units: Vec<String>,
+    unit_ix: HashMap<String, usize>,
+    periods: Vec<String>,
+    period_ix: HashMap<String, usize>,
+    indicators: Vec<usize>,
+    columns: Vec<String>,
+}
+
+impl<'a> Shape<'a> {
+    fn new(
+        fw: &'a Framework,
+        units: Vec<String>,
+        periods: Vec<String>,
+        indicators: Vec<usize>,
+    ) -> Self {
+        let index = |list: &[String]| -> HashMap<String, usize> {
+            list.iter()
+                .enumerate()
+                .map(|(i, t)| (t.clone(), i))
+                .collect()
         };
-        cells.push(Some((pi, ui)));
+        Self {
+            fw,
+            unit_ix: index(&units),
+            period_ix: index(&periods),
+            columns: indicators
+                .iter()
+                .map(|&i| format!("ind.{}", fw.nodes[i].id))
+                .collect(),
+            units,
+            periods,
+            indicators,
+        }
     }
-    Ok(cells)
-}
 
-/// What placing indicator values names in its messages.
-struct Names<'n> {
-    fw: &'n Framework,
-    units: &'n [String],
-    periods: &'n [String],
-    indicators: &'n [usize],
-}
+    /// Each row's cell (period, unit) of `batch`; `None` for a row without a unit key. A key
+    /// or period not among those listed is an error.
+    fn cells(&self, batch: &RecordBatch) -> Result<Vec<Option<(usize, usize)>>, Error> {
+        let u = &self.fw.units;
+        let text = |name: &str| -> Option<ArrayRef> {
+            super::as_text(batch.column_by_name(name)?.as_ref()).ok()
+        };
+        let keys =
+            text(&u.key).ok_or_else(|| Error::Data(format!("no unit key column `{}`", u.key)))?;
+        let keys = keys.as_string::<i32>();
+        let periods = u.period.as_deref().and_then(text);
+        let periods = periods.as_ref().map(|c| c.as_string::<i32>());
+        let mut cells = Vec::with_capacity(batch.num_rows());
+        for i in 0..batch.num_rows() {
+            if keys.is_null(i) {
+                cells.push(None);
+                continue;
+            }
+            let period = periods
+                .and_then(|c| c.is_valid(i).then(|| c.value(i)))
+                .unwrap_or("");
+            let (Some(&ui), Some(&pi)) =
+                (self.unit_ix.get(keys.value(i)), self.period_ix.get(period))
+            else {
+                return Err(Error::Data(format!(
+                    "the evaluated table has unit `{}` in period `{period}`, which the joined data do not list",
+                    keys.value(i)
+                )));
+            };
+            cells.push(Some((pi, ui)));
+        }
+        Ok(cells)
+    }
 
-impl<'n> Names<'n> {
-    /// The batch's column of each indicator (`columns`, in order), each column's values
-    /// counted into `valued`.
+    /// The batch's column of each indicator, in order, each column's values counted into
+    /// `valued`.
     fn columns<'b>(
         &self,
         batch: &'b RecordBatch,
-        columns: &[String],
         valued: &mut [usize],
     ) -> Result<Vec<&'b Float64Array>, Error> {
-        let cols: Vec<&Float64Array> = columns
+        let cols: Vec<&Float64Array> = self
+            .columns
             .iter()
-            .zip(self.indicators)
+            .zip(&self.indicators)
             .map(|(name, &node)| {
                 batch
                     .column_by_name(name)
@@ -549,13 +556,7 @@ impl<'n> Names<'n> {
 /// period's values are made when its first row comes and handed on when its last has been
 /// placed. Rows in period order (as files usually are) keep one period open at a time.
 pub struct PeriodBinder<'a> {
-    fw: &'a Framework,
-    units: Vec<String>,
-    unit_ix: HashMap<String, usize>,
-    periods: Vec<String>,
-    period_ix: HashMap<String, usize>,
-    indicators: Vec<usize>,
-    columns: Vec<String>,
+    table: Shape<'a>,
     /// Per period: its values `[[unit, indicator column]]` while its rows are placed.
     open: Vec<Option<Array2<f64>>>,
     /// Every period's values, when they are bound whole ([`PeriodBinder::whole`]).
@@ -569,21 +570,8 @@ pub struct PeriodBinder<'a> {
 impl<'a> PeriodBinder<'a> {
     /// A binder of the indicator values of `layout`'s rows (a panel without values).
     pub fn new(fw: &'a Framework, layout: &Panel) -> Self {
-        let index = |list: &[String]| -> HashMap<String, usize> {
-            list.iter()
-                .enumerate()
-                .map(|(i, t)| (t.clone(), i))
-                .collect()
-        };
         let indicators = fw.indicators();
         Self {
-            fw,
-            unit_ix: index(&layout.units),
-            period_ix: index(&layout.periods),
-            columns: indicators
-                .iter()
-                .map(|&i| format!("ind.{}", fw.nodes[i].id))
-                .collect(),
             open: vec![None; layout.periods.len()],
             whole: None,
             left: layout
@@ -593,9 +581,7 @@ impl<'a> PeriodBinder<'a> {
                 .collect(),
             bad: Vec::new(),
             valued: vec![0; indicators.len()],
-            indicators,
-            units: layout.units.clone(),
-            periods: layout.periods.clone(),
+            table: Shape::new(fw, layout.units.clone(), layout.periods.clone(), indicators),
         }
     }
 
@@ -607,7 +593,7 @@ impl<'a> PeriodBinder<'a> {
         let (np, nu, nj) = (
             layout.periods.len(),
             layout.units.len(),
-            binder.indicators.len(),
+            binder.table.indicators.len(),
         );
         binder.whole = Some(Array3::from_elem((np, nu, nj), f64::NAN));
         binder
@@ -620,21 +606,16 @@ impl<'a> PeriodBinder<'a> {
         batch: &RecordBatch,
         mut done: impl FnMut(usize, Array2<f64>),
     ) -> Result<(), Error> {
-        let cells = cells_of(self.fw, batch, &self.unit_ix, &self.period_ix)?;
-        let names = Names {
-            fw: self.fw,
-            units: &self.units,
-            periods: &self.periods,
-            indicators: &self.indicators,
-        };
-        let cols = names.columns(batch, &self.columns, &mut self.valued)?;
-        let (nu, nj) = (self.units.len(), self.indicators.len());
+        let cells = self.table.cells(batch)?;
+        let table = &self.table;
+        let cols = table.columns(batch, &mut self.valued)?;
+        let (nu, nj) = (table.units.len(), table.indicators.len());
         for (i, cell) in cells.iter().enumerate() {
             let Some((pi, ui)) = *cell else { continue };
             if self.left[pi] == 0 {
                 return Err(Error::Data(format!(
                     "period `{}` has more rows in the evaluated table than in the joined data",
-                    self.periods[pi]
+                    self.table.periods[pi]
                 )));
             }
             self.left[pi] -= 1;
@@ -643,7 +624,7 @@ impl<'a> PeriodBinder<'a> {
                 let row = row
                     .into_slice()
                     .expect("a row of a new array is contiguous");
-                names.place_row(&cols, i, (pi, ui), row, &mut self.bad);
+                table.place_row(&cols, i, (pi, ui), row, &mut self.bad);
                 continue;
             }
             let values = self.open[pi].get_or_insert_with(|| Array2::from_elem((nu, nj), f64::NAN));
@@ -651,7 +632,7 @@ impl<'a> PeriodBinder<'a> {
                 .row_mut(ui)
                 .into_slice()
                 .expect("a row of a new array is contiguous");
-            names.place_row(&cols, i, (pi, ui), row, &mut self.bad);
+            table.place_row(&cols, i, (pi, ui), row, &mut self.bad);
             if self.left[pi] == 0 {
                 done(pi, self.open[pi].take().expect("an open period"));
             }
@@ -661,12 +642,7 @@ impl<'a> PeriodBinder<'a> {
 
     /// Indicators with no value in any row: (indicator node) in column order.
     pub fn empty_indicators(&self) -> Vec<usize> {
-        self.indicators
-            .iter()
-            .zip(&self.valued)
-            .filter(|(_, n)| **n == 0)
-            .map(|(&node, _)| node)
-            .collect()
+        empty_indicators(&self.table.indicators, &self.valued)
     }
 
     /// The checks made once every row is placed: every period's rows came, and every value
@@ -675,7 +651,7 @@ impl<'a> PeriodBinder<'a> {
         if let Some(p) = self.left.iter().position(|&n| n > 0) {
             return Err(Error::Data(format!(
                 "period `{}` has fewer rows in the evaluated table than in the joined data",
-                self.periods[p]
+                self.table.periods[p]
             )));
         }
         non_finite(self.bad).map_or(Ok(self.whole), Err)

@@ -973,31 +973,8 @@ impl DataStage {
             .select_sql(fw, &fw.indicators(), true)
             .map_err(|e| Error::Data(e.message))?;
         let (units, periods) = self.layout.clone();
-        let mut binder = bind::Binder::new(fw, units, periods)?;
-        // Each batch is placed on a thread of its own while DataFusion makes the next, in the
-        // order made; handed over, not queued, so that one batch waits at most. A batch that
-        // cannot be placed stops the query: its error comes first, as it would placing batch by
-        // batch on one thread.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(0);
-        let (streamed, placed) = std::thread::scope(|s| {
-            let placing = s.spawn(move || -> Result<bind::Binder, Error> {
-                for batch in rx {
-                    binder.push(&batch)?;
-                }
-                Ok(binder)
-            });
-            let streamed = self.each_batch(&sql, |b| {
-                tx.send(b)
-                    .map_err(|_| Error::Data("binding the evaluated table stopped".into()))
-            });
-            drop(tx);
-            let placed = placing
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (streamed, placed)
-        });
-        let binder = placed?;
-        streamed.map_err(|e| self.locate_failure(fw, &e))??;
+        let binder = bind::Binder::new(fw, units, periods)?;
+        let binder = self.place_batches(fw, &sql, binder, |b, batch| b.push(batch))?;
         if binder.rows() == 0 {
             return Err(Error::Data("the joined data have no rows".into()));
         }
@@ -1072,7 +1049,7 @@ impl DataStage {
     fn bind_with(
         &self,
         fw: &Framework,
-        mut binder: bind::PeriodBinder,
+        binder: bind::PeriodBinder,
         rows: usize,
         groups: Result<(), Error>,
         mut done: impl FnMut(usize, Array2<f64>) + Send,
@@ -1080,16 +1057,36 @@ impl DataStage {
         let sql = self
             .select_sql_over(fw, &fw.indicators(), false, JOINED, false)
             .map_err(|e| Error::Data(e.message))?;
-        // Placed on a thread of its own while DataFusion makes the next batch, as in `bind`.
+        let binder = self.place_batches(fw, &sql, binder, |b, batch| b.push(batch, &mut done))?;
+        if rows == 0 {
+            return Err(Error::Data("the joined data have no rows".into()));
+        }
+        self.no_empty_indicator(fw, &binder.empty_indicators())?;
+        let values = binder.finish()?;
+        groups.map(|()| values)
+    }
+
+    /// Runs the query `sql` and places each batch of its result with `push` into `binder`, on
+    /// a thread of its own while DataFusion makes the next, in the order made; handed over, not
+    /// queued, so that one batch waits at most. A batch that cannot be placed stops the query:
+    /// its error comes first, as it would placing batch by batch on one thread; a failing
+    /// query's error is located (see [`DataStage::locate_failure`]).
+    fn place_batches<B: Send>(
+        &self,
+        fw: &Framework,
+        sql: &str,
+        mut binder: B,
+        mut push: impl FnMut(&mut B, &RecordBatch) -> Result<(), Error> + Send,
+    ) -> Result<B, Error> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(0);
         let (streamed, placed) = std::thread::scope(|s| {
-            let placing = s.spawn(move || -> Result<bind::PeriodBinder, Error> {
+            let placing = s.spawn(move || -> Result<B, Error> {
                 for batch in rx {
-                    binder.push(&batch, &mut done)?;
+                    push(&mut binder, &batch)?;
                 }
                 Ok(binder)
             });
-            let streamed = self.each_batch(&sql, |b| {
+            let streamed = self.each_batch(sql, |b| {
                 tx.send(b)
                     .map_err(|_| Error::Data("binding the evaluated table stopped".into()))
             });
@@ -1101,12 +1098,7 @@ impl DataStage {
         });
         let binder = placed?;
         streamed.map_err(|e| self.locate_failure(fw, &e))??;
-        if rows == 0 {
-            return Err(Error::Data("the joined data have no rows".into()));
-        }
-        self.no_empty_indicator(fw, &binder.empty_indicators())?;
-        let values = binder.finish()?;
-        groups.map(|()| values)
+        Ok(binder)
     }
 
     /// Runs one query (as [`Self::sql`] does) and hands each batch of its result to `f` as it

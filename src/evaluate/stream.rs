@@ -183,9 +183,7 @@ pub fn evaluate_streaming(
     handed: Option<Vec<usize>>,
     mut each: impl FnMut(&Merged) -> Result<(), Error>,
 ) -> Result<Results, Error> {
-    let handed = handed.map_or(Keep::Scores, Keep::Nodes).nodes(fw);
-    let stream = Stream::new(fw, &panel, &keep, handed, &mut each);
-    super::run(fw, panel, None, keep, Some(stream), super::Values::Panel)
+    streaming(fw, panel, super::Values::Panel, keep, handed, &mut each)
 }
 
 /// [`evaluate_streaming`] of a panel that holds no values: each period's values
@@ -201,14 +199,20 @@ pub(crate) fn evaluate_bound<'v>(
     handed: Option<Vec<usize>>,
     mut each: impl FnMut(&Merged) -> Result<(), Error>,
 ) -> Result<Results, Error> {
+    let values = super::Values::Bound(periods);
+    streaming(fw, panel, values, keep, handed, &mut each)
+}
+
+/// The run of [`evaluate_streaming`] and [`evaluate_bound`], its periods' values from `values`.
+fn streaming(
+    fw: &Framework,
+    panel: Panel,
+    values: super::Values<'_>,
+    keep: Keep,
+    handed: Option<Vec<usize>>,
+    each: &mut dyn FnMut(&Merged) -> Result<(), Error>,
+) -> Result<Results, Error> {
     let handed = handed.map_or(Keep::Scores, Keep::Nodes).nodes(fw);
-    let stream = Stream::new(fw, &panel, &keep, handed, &mut each);
-    super::run(
-        fw,
-        panel,
-        None,
-        keep,
-        Some(stream),
-        super::Values::Bound(periods),
-    )
+    let stream = Stream::new(fw, &panel, &keep, handed, each);
+    super::run(fw, panel, None, keep, Some(stream), values)
 }

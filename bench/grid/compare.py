@@ -18,6 +18,10 @@ command in a fresh process:
   rank: the columns the peers write),
 - kapok `score grid.toml` (the latest month's ranking to the terminal; stdout discarded),
 - with --csv: kapok `score grid_csv.toml -o kapok_csv.parquet` (the same data read from CSV),
+- kapok `-o` (every column, and `--columns index`) of `grid_by_month.parquet`: the same rows
+  sorted by month (as monthly files appended to one another are; DuckDB sorts them, untimed), which
+  kapok binds a month at a time as it scores the months before; its outputs must be the same
+  bytes as those of the generator's order (by grid, every month open until the last rows),
 - DuckDB (`ref_duckdb.py`: one SQL query with window functions),
 - numpy/pandas (`ref_pipeline.py`),
 - reading the Parquet file with pyarrow only (the floor).
@@ -124,12 +128,22 @@ def run_scale(scale: float, args, py: Path, kapok: Path, grid: Path) -> dict:
         fw = (d / "grid.toml").read_text(encoding="utf-8")
         (d / "grid_csv.toml").write_text(
             fw.replace('path = "grid.parquet"', 'path = "grid.csv"'), encoding="utf-8")
+    fw = (d / "grid.toml").read_text(encoding="utf-8")
+    (d / "grid_by_month.toml").write_text(
+        fw.replace('path = "grid.parquet"', 'path = "grid_by_month.parquet"'), encoding="utf-8")
+    subprocess.run([str(py), "-c", "import duckdb; duckdb.sql('SET enable_progress_bar = false'); "
+                    "duckdb.sql(\"COPY (SELECT * FROM 'grid.parquet' ORDER BY period, unit) "
+                    "TO 'grid_by_month.parquet' (FORMAT parquet)\")"], cwd=d, check=True)
     k, n = str(VARS), str(DIMS)
     cases = {
         "kapok_out": [str(kapok), "score", "grid.toml", "-o", "kapok.parquet"],
         "kapok_index": [str(kapok), "score", "grid.toml", "-o", "kapok_index.parquet",
                         "--columns", "index"],
         "kapok_term": [str(kapok), "score", "grid.toml"],
+        "kapok_month_out": [str(kapok), "score", "grid_by_month.toml", "-o",
+                            "kapok_month.parquet"],
+        "kapok_month_index": [str(kapok), "score", "grid_by_month.toml", "-o",
+                              "kapok_month_index.parquet", "--columns", "index"],
     }
     if args.csv:
         cases["kapok_csv"] = [str(kapok), "score", "grid_csv.toml", "-o", "kapok_csv.parquet"]
@@ -157,6 +171,12 @@ def run_scale(scale: float, args, py: Path, kapok: Path, grid: Path) -> dict:
             cwd=d, capture_output=True, text=True)
         log(f"  {out} against numpy and DuckDB:\n    " + chk.stdout.strip().replace("\n", "\n    "))
         ok &= chk.returncode == 0
+    for a, b in [("kapok.parquet", "kapok_month.parquet"),
+                 ("kapok_index.parquet", "kapok_month_index.parquet")]:
+        if (d / a).exists() and (d / b).exists():
+            same = (d / a).read_bytes() == (d / b).read_bytes()
+            log(f"  {b} {'is' if same else 'IS NOT'} {a}, byte for byte")
+            ok &= same
     if not args.keep:
         shutil.rmtree(d)
     med = {c: (statistics.median(w for w, _ in s), statistics.median(m for _, m in s))
@@ -175,7 +195,8 @@ def main():
     ap.add_argument("--grid", help="the examples/grid binary (default: build this checkout)")
     ap.add_argument("--keep", action="store_true", help="keep the generated data and outputs")
     ap.add_argument("--skip", default="", help="leave out these cases (comma-separated: kapok_out, "
-                    "kapok_index, kapok_term, kapok_csv, duckdb, numpy, read); kapok.parquet is then not checked")
+                    "kapok_index, kapok_term, kapok_csv, kapok_month_out, kapok_month_index, duckdb, "
+                    "numpy, read); kapok.parquet is then not checked")
     args = ap.parse_args()
     scales = [float(s) for s in args.scales.split(",")]
     py = venv_python(Path(args.venv))
@@ -190,6 +211,8 @@ def main():
             ("kapok_term", "kapok, terminal only")]
     if args.csv:
         cols.append(("kapok_csv", "kapok `-o`, CSV input"))
+    cols += [("kapok_month_out", "kapok `-o`, rows by month"),
+             ("kapok_month_index", "kapok `-o … --columns index`, rows by month")]
     cols += [("duckdb", "DuckDB"), ("numpy", "numpy/pandas"), ("read", "read Parquet only")]
     cols = [(c, h) for c, h in cols if any(c in r["median"] for r in results)]
     print(f"\nMedians of {args.rounds} interleaved round(s), wall time and peak RSS of each process:\n")

@@ -122,7 +122,14 @@ impl<'f> Scoring<'f> {
     /// every warning (what [`crate::score_keeping`] gives, but for a panel that holds no values
     /// when they were bound a period at a time).
     pub fn keeping(self, keep: Keep) -> Result<(Results, Vec<Warning>)> {
-        self.evaluate(keep, Some(Vec::new()), |_| Ok(()))
+        if self.stage.is_some() {
+            return self.evaluate(keep, Some(Vec::new()), |_| Ok(()));
+        }
+        // The panel is whole: nothing to hand on, nor to rank as the periods are merged.
+        let results = evaluate::evaluate_keeping(self.fw, self.panel, keep)?;
+        let mut warnings = self.warnings;
+        warnings.extend(results.warnings());
+        Ok((results, warnings))
     }
 }
 

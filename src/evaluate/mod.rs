@@ -648,6 +648,57 @@ fn in_period_order<I: Send, T: Send>(
     Ok(())
 }
 
+/// `f`, typed as the work on one period whose values it hands back with its findings (so that
+/// the values' lifetime is one, not one per call).
+fn period_work<'v, F>(f: F) -> F
+where
+    F: Fn(usize, PeriodValues<'v>) -> Result<(Pass1, Scored, PeriodValues<'v>), Error>,
+{
+    f
+}
+
+/// [`in_period_order`] for items that come as they are made (periods bound while the ones
+/// before are scored): each item's work starts on the thread pool as soon as it comes, with
+/// at most [`in_flight`] items started and not yet merged, so that no batch waits for its
+/// slowest item before the next items start. Results are merged in period order; the first
+/// error in period order is returned, and no item after it is started.
+fn as_they_come<I: Send, T: Send>(
+    items: impl IntoIterator<Item = I>,
+    work: impl Fn(usize, I) -> Result<T, Error> + Sync,
+    mut merge: impl FnMut(usize, T) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let most = in_flight();
+    let work = &work;
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<T, Error>)>();
+    rayon::in_place_scope(|s| {
+        let mut items = items.into_iter();
+        let mut done = std::collections::BTreeMap::new();
+        let (mut started, mut merged) = (0, 0);
+        loop {
+            if started - merged < most {
+                if let Some(item) = items.next() {
+                    let (tx, p) = (tx.clone(), started);
+                    s.spawn(move |_| {
+                        // The receiver outlives the scope: the send cannot fail.
+                        let _ = tx.send((p, work(p, item)));
+                    });
+                    started += 1;
+                    continue;
+                }
+                if merged == started {
+                    return Ok(());
+                }
+            }
+            let (p, out) = rx.recv().expect("every period started reports");
+            done.insert(p, out);
+            while let Some(out) = done.remove(&merged) {
+                merge(merged, out?)?;
+                merged += 1;
+            }
+        }
+    })
+}
+
 /// Pass 1 over every period, in parallel; `keep` takes each period's findings in period order
 /// and returns what pass 2 needs.
 fn prepare_all(
@@ -741,26 +792,25 @@ fn run(
         // Every bound is the period's own: each period is scored as soon as it is prepared,
         // and its prepared values are not kept for the others.
         let references = vec![None; panel.indicators.len()];
-        let periods: Box<dyn Iterator<Item = PeriodValues>> = match values {
-            Values::Panel => Box::new(panel.values.outer_iter().map(PeriodValues::Of)),
-            Values::Bound(each) => Box::new(each.map(PeriodValues::Own)),
+        let work = period_work(|p, values| {
+            let mut one = period::prepare(fw, &panel, values.view(), &setup, p)?;
+            let scored = period::score(fw, &panel, &references, p, &one.prepared, &scorer, &setup)?;
+            if !setup.keep.records_values() {
+                one.drop_values(&setup.reuse);
+            }
+            Ok((one, scored, values))
+        });
+        let merged = |p, (one, scored, values): (Pass1, Scored, PeriodValues)| {
+            record.prepared(p, one);
+            merge(p, scored, values.view(), &mut record)
         };
-        in_period_order(
-            periods,
-            |p, values| {
-                let mut one = period::prepare(fw, &panel, values.view(), &setup, p)?;
-                let scored =
-                    period::score(fw, &panel, &references, p, &one.prepared, &scorer, &setup)?;
-                if !setup.keep.records_values() {
-                    one.drop_values(&setup.reuse);
-                }
-                Ok((one, scored, values))
-            },
-            |p, (one, scored, values)| {
-                record.prepared(p, one);
-                merge(p, scored, values.view(), &mut record)
-            },
-        )?;
+        match values {
+            Values::Panel => {
+                let periods = panel.values.outer_iter().map(PeriodValues::Of);
+                in_period_order(periods, work, merged)?;
+            }
+            Values::Bound(each) => as_they_come(each.map(PeriodValues::Own), work, merged)?,
+        }
         let ranks = stream.map(stream::Stream::into_ranks);
         return Ok(record.into_results(fw, panel, references, ranks));
     }
@@ -1223,6 +1273,55 @@ impl Results {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn work_started_as_items_come_is_merged_in_order_up_to_the_first_error() {
+        // Later items finish first (the work of item p takes longer the smaller p is).
+        let work = |p: usize, x: u64| -> Result<u64, Error> {
+            std::thread::sleep(std::time::Duration::from_millis(3 * (10 - p as u64)));
+            if x == 6 || x == 8 {
+                Err(Error::Eval(format!("item {p}")))
+            } else {
+                Ok(x * 10)
+            }
+        };
+        let mut merged = Vec::new();
+        let all = as_they_come(0..6u64, work, |p, v| {
+            merged.push((p, v));
+            Ok(())
+        });
+        assert!(all.is_ok());
+        assert_eq!(
+            merged,
+            (0..6).map(|p| (p, p as u64 * 10)).collect::<Vec<_>>()
+        );
+        // Items 6 and 8 fail: the first in order is the one returned, after every item before
+        // it was merged.
+        let mut merged = Vec::new();
+        let failed = as_they_come(0..10u64, work, |p, v| {
+            merged.push((p, v));
+            Ok(())
+        });
+        assert_eq!(
+            failed.unwrap_err().to_string(),
+            Error::Eval("item 6".into()).to_string()
+        );
+        assert_eq!(
+            merged,
+            (0..6).map(|p| (p, p as u64 * 10)).collect::<Vec<_>>()
+        );
+        // A merge that fails stops the run at its item.
+        let mut merged = Vec::new();
+        let stopped = as_they_come(0..6u64, work, |p, v| {
+            if p == 2 {
+                return Err(Error::Data("merge 2".into()));
+            }
+            merged.push((p, v));
+            Ok(())
+        });
+        assert!(stopped.is_err());
+        assert_eq!(merged, [(0, 0), (1, 10)]);
+    }
 
     #[test]
     fn provenance_finds_a_columns_cells_by_walking_or_looking_up() {

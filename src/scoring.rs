@@ -1,5 +1,6 @@
-//! [`Scoring`]: a run of `kapok score -o` that binds each period's values as the data are read
-//! and scores each period as soon as it is bound, when the framework and the rows' order allow.
+//! [`Scoring`]: a run of `kapok score` or `kapok rank` that binds each period's values as the
+//! data are read and scores each period as soon as it is bound, when the framework and the
+//! rows' order allow.
 
 use std::path::Path;
 
@@ -11,10 +12,10 @@ use crate::evaluate::{self, Keep, Results, evaluate_streaming};
 use crate::framework::Framework;
 use crate::messages::Warning;
 
-/// A run of `kapok score` over a framework's data that hands on each period as soon as it is
-/// scored ([`evaluate_streaming`]). When every step of the framework works on one period at a
-/// time ([`evaluate::streams_periods`]), the data can be bound a period at a time too: the
-/// panel is first bound without its values ([`DataStage::bind_layout`]), then each period's
+/// A run of `kapok score` or `kapok rank` over a framework's data that hands on each period as
+/// soon as it is scored ([`evaluate_streaming`]). When every step of the framework works on one
+/// period at a time ([`evaluate::streams_periods`]), the data can be bound a period at a time
+/// too: the panel is first bound without its values ([`DataStage::bind_layout`]), then each period's
 /// values are bound while the periods before it are scored, and dropped once it is handed on,
 /// so the run holds a few periods' values, not the panel's. That needs rows that come a period
 /// after another (a table sorted by period, as monthly files appended to one another are):

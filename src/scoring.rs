@@ -15,12 +15,12 @@ use crate::messages::Warning;
 /// A run of `kapok score` or `kapok rank` over a framework's data that hands on each period as
 /// soon as it is scored ([`evaluate_streaming`]). When every step of the framework works on one
 /// period at a time ([`evaluate::streams_periods`]), the data can be bound a period at a time
-/// too: the panel is first bound without its values ([`DataStage::bind_layout`]), then each period's
-/// values are bound while the periods before it are scored, and dropped once it is handed on,
-/// so the run holds a few periods' values, not the panel's. That needs rows that come a period
-/// after another (a table sorted by period, as monthly files appended to one another are):
-/// when at most half the periods are ever open at once. Otherwise the whole panel is bound
-/// first. Either way, the periods handed on, the results and the errors are the same.
+/// too: the panel is first bound without its values ([`DataStage::bind_layout`]), then each
+/// period's values are bound while the periods before it are scored, and dropped once it is
+/// handed on, so the run holds a few periods' values, not the panel's. That needs rows that
+/// come a period after another (a table sorted by period, as monthly files appended to one
+/// another are): at most half the periods ever open at once. Otherwise the whole panel is
+/// bound first. Either way, the periods handed on, the results and the errors are the same.
 pub struct Scoring<'f> {
     fw: &'f Framework,
     panel: Panel,

@@ -46,7 +46,7 @@ impl<'f> Scoring<'f> {
         }
         let layout = stage.bind_layout(fw)?;
         let warnings = std::mem::take(&mut stage.warnings);
-        if layout.most_open > layout.panel.periods.len() / 2 {
+        if data::bind::interleaves(layout.most_open, layout.panel.periods.len()) {
             // The rows interleave periods (a table sorted by unit): every period would be
             // open until the last rows, so they are bound into one array, as they are read.
             return Ok(Self {

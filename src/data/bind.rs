@@ -365,6 +365,13 @@ impl<'a> Binder<'a> {
     }
 }
 
+/// Whether rows that keep `most_open` of their `periods` open at once interleave the periods
+/// too much to bind them a period at a time: more than half are open at once (a table sorted
+/// by unit keeps every period open until its last rows).
+pub fn interleaves(most_open: usize, periods: usize) -> bool {
+    most_open > periods / 2
+}
+
 /// The indicators (nodes, in column order) whose count of values in `valued` is 0.
 fn empty_indicators(indicators: &[usize], valued: &[usize]) -> Vec<usize> {
     indicators

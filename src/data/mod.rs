@@ -664,7 +664,7 @@ impl DataStage {
         }
         let mut out = Keys {
             units: pairs.units.iter().cloned().collect(),
-            interleaved: most_open > pairs.periods.len() / 2,
+            interleaved: bind::interleaves(most_open, pairs.periods.len()),
             pairs,
             problems: Vec::new(),
         };

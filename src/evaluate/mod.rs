@@ -751,10 +751,10 @@ impl PeriodValues<'_> {
 /// reads another period's values.
 pub fn streams_periods(fw: &Framework) -> bool {
     fw.indicators().iter().all(|&node| {
-        fw.nodes[node].indicator().is_none_or(|spec| {
-            fw.normalise_of(spec).over == crate::framework::Over::Period
-                && !fw.impute_of(spec).needs_periods()
-        })
+        bounds_within_period(fw, node)
+            && fw.nodes[node]
+                .indicator()
+                .is_none_or(|spec| !fw.impute_of(spec).needs_periods())
     })
 }
 
@@ -971,11 +971,17 @@ impl Record {
 /// Whether every indicator of `panel` is normalised against its own period's values (no
 /// bounds over the panel, a base or a frozen file).
 fn per_period(fw: &Framework, panel: &Panel) -> bool {
-    panel.indicators.iter().all(|&node| {
-        fw.nodes[node]
-            .indicator()
-            .is_none_or(|spec| fw.normalise_of(spec).over == crate::framework::Over::Period)
-    })
+    panel
+        .indicators
+        .iter()
+        .all(|&node| bounds_within_period(fw, node))
+}
+
+/// Whether indicator node `node` is normalised against its own period's values.
+fn bounds_within_period(fw: &Framework, node: usize) -> bool {
+    fw.nodes[node]
+        .indicator()
+        .is_none_or(|spec| fw.normalise_of(spec).over == crate::framework::Over::Period)
 }
 
 /// One period screened, imputed, treated and normalised, as [`evaluate`] computes it: what

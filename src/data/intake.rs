@@ -10,12 +10,15 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use datafusion::arrow::array::BooleanBufferBuilder;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringBuilder,
 };
-use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::buffer::{BooleanBuffer, NullBuffer};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use encoding_rs::{DecoderResult, Encoding};
+
+use super::chunks::Chunks;
 use rayon::prelude::*;
 
 use crate::framework::{Intake, NumberStyle};
@@ -135,32 +138,48 @@ pub fn decode(bytes: &[u8], encoding: Option<&str>) -> Result<String, String> {
         DecoderResult::OutputFull => Err("the file could not be decoded (output full)".into()),
         DecoderResult::Malformed(bad, after) => {
             let at = skip + read - after as usize - bad as usize;
-            let line = line_at(bytes, at);
-            let shown: Vec<String> = bytes[at..(at + bad as usize).min(bytes.len())]
-                .iter()
-                .map(|b| format!("0x{b:02X}"))
-                .collect();
-            if encoding.is_none() && enc == encoding_rs::UTF_8 {
-                let gbk = encoding_rs::GBK
+            let reads_as_gbk = || {
+                encoding_rs::GBK
                     .decode_without_bom_handling_and_without_replacement(bytes)
-                    .is_some();
-                let hint = if gbk {
-                    "it reads as GBK/GB18030, the encoding of Chinese Excel's CSV export: add `encoding = \"gbk\"` to the source"
-                } else {
-                    "declare its encoding in the source, e.g. `encoding = \"gbk\"`, or save it as UTF-8"
-                };
-                Err(format!(
-                    "line {line} is not UTF-8 (byte {}); {hint}",
-                    shown.join(" ")
-                ))
-            } else {
-                Err(format!(
-                    "line {line} is not valid {} (byte {})",
-                    enc.name(),
-                    shown.join(" ")
-                ))
-            }
+                    .is_some()
+            };
+            Err(malformed(
+                &bytes[at..(at + bad as usize).min(bytes.len())],
+                line_at(bytes, at),
+                enc,
+                encoding,
+                reads_as_gbk,
+            ))
         }
+    }
+}
+
+/// The error of `bad` bytes on `line` that do not decode from `enc` (`declared`, or UTF-8 when
+/// nothing was declared), with a hint when the file `reads_as_gbk`.
+pub(crate) fn malformed(
+    bad: &[u8],
+    line: usize,
+    enc: &'static Encoding,
+    declared: Option<&str>,
+    reads_as_gbk: impl FnOnce() -> bool,
+) -> String {
+    let shown: Vec<String> = bad.iter().map(|b| format!("0x{b:02X}")).collect();
+    if declared.is_none() && enc == encoding_rs::UTF_8 {
+        let hint = if reads_as_gbk() {
+            "it reads as GBK/GB18030, the encoding of Chinese Excel's CSV export: add `encoding = \"gbk\"` to the source"
+        } else {
+            "declare its encoding in the source, e.g. `encoding = \"gbk\"`, or save it as UTF-8"
+        };
+        format!(
+            "line {line} is not UTF-8 (byte {}); {hint}",
+            shown.join(" ")
+        )
+    } else {
+        format!(
+            "line {line} is not valid {} (byte {})",
+            enc.name(),
+            shown.join(" ")
+        )
     }
 }
 
@@ -214,6 +233,12 @@ impl Records {
     /// [`Records::split`] of text the caller gives up: the fields are written over the text
     /// itself, so a large file is held once, not once as read and again as fields.
     pub fn split_owned(text: String) -> Result<Self, String> {
+        Self::split_from(text, 1).map(|(records, _)| records)
+    }
+
+    /// [`Records::split_owned`] of text whose first line is line `first_line` of its file,
+    /// with the line that text following it would start on.
+    pub fn split_from(text: String, first_line: usize) -> Result<(Self, usize), String> {
         // Every byte that delimits is ASCII and no byte of a multi-byte UTF-8 sequence is, so
         // the text is split byte by byte and each field is whole UTF-8. Fields are written at
         // `w`, which never passes the byte being read (`i`): quotes and delimiters are read
@@ -230,7 +255,7 @@ impl Records {
                 .map_err(|_| format!("line {line}: a record of more than 4 GiB of text"))
         };
         let mut lines = Vec::new();
-        let (mut line, mut start) = (1usize, 1usize);
+        let (mut line, mut start) = (first_line, first_line);
         let (mut quoted, mut was_quoted, mut at_start) = (false, false, true);
         let mut field_start = 0usize;
         let mut i = 0;
@@ -313,13 +338,14 @@ impl Records {
         bytes.shrink_to_fit();
         let text = String::from_utf8(bytes)
             .map_err(|e| format!("the CSV text split inside a character ({e})"))?;
-        Ok(Self {
+        let records = Self {
             text,
             ends,
             firsts,
             starts,
             lines,
-        })
+        };
+        Ok((records, line))
     }
 
     /// How many records there are.
@@ -381,119 +407,452 @@ pub fn blank(fields: &[String]) -> bool {
     fields.iter().all(|f| f.trim().is_empty())
 }
 
+/// Bytes of a CSV file read, decoded, split and typed at a time: a large file is held a few
+/// pieces at a time, besides the table being built.
+const PIECE: usize = 4 << 20;
+
+/// The fewest records typed by one task of the thread pool.
+const BLOCK: usize = 1 << 9;
+
 /// Reads a CSV file into a [`Table`]. Columns named in `text_columns` (unit key, period) stay
 /// text; the others become Int64, Float64 or Boolean when every value is one, else text. A
 /// column with no value at all is a Float64 column of missing values.
+///
+/// The file is read in pieces of whole records (see [`Chunks`](super::chunks::Chunks)), the
+/// next read while the last is typed; a column found to be text after some numbers is read
+/// again, alone, at the end.
 pub fn read_csv(path: &Path, intake: &Intake, text_columns: &[String]) -> Result<Table, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    if bytes.is_empty() {
-        return Err("the file is empty (0 bytes): it needs a header line and data rows".into());
-    }
-    let text = decode_owned(bytes, intake.encoding.as_deref())?;
-    let recs = Records::split_owned(text)?;
+    read_csv_in_pieces(path, intake, text_columns, PIECE)
+}
+
+/// [`read_csv`] reading `piece` bytes at a time.
+fn read_csv_in_pieces(
+    path: &Path,
+    intake: &Intake,
+    text_columns: &[String],
+    piece: usize,
+) -> Result<Table, String> {
+    let chunks = Chunks::open(path, intake.encoding.as_deref(), piece)?;
     let skip = intake.header_row.unwrap_or(1) - 1;
-    let mut kept: Vec<usize> = (0..recs.len())
-        .filter(|&r| recs.line(r) > skip && !recs.blank_from(r, 0))
-        .collect();
-    if kept.is_empty() {
+    let reading = std::thread::scope(|scope| -> Result<Option<Reading>, String> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            let mut chunks = chunks;
+            while let Some(piece) = chunks.next() {
+                let stop = piece.is_err();
+                if tx.send((piece, chunks.fraction_read())).is_err() || stop {
+                    break;
+                }
+            }
+        });
+        let mut reading: Option<Reading> = None;
+        for (piece, fraction) in rx {
+            let recs = piece?;
+            let mut kept = kept_records(&recs, skip);
+            let reading = match reading.as_mut() {
+                Some(reading) => reading,
+                None if kept.is_empty() => continue,
+                None => {
+                    let header = kept.remove(0);
+                    reading.insert(Reading::new(
+                        &recs,
+                        header,
+                        intake.header_row,
+                        text_columns,
+                    )?)
+                }
+            };
+            reading.take(&recs, &kept, fraction)?;
+        }
+        Ok(reading)
+    })?;
+    let Some(reading) = reading else {
         return Err(match intake.header_row {
             Some(h) => format!("nothing from line {h} (`header_row`) on: no header, no data"),
             None => "the file holds no header and no data".into(),
         });
+    };
+    reading.finish(
+        || Chunks::open(path, intake.encoding.as_deref(), piece),
+        skip,
+    )
+}
+
+/// The records of a piece that are read: from the header line on, not blank.
+fn kept_records(recs: &Records, skip: usize) -> Vec<usize> {
+    (0..recs.len())
+        .filter(|&r| recs.line(r) > skip && !recs.blank_from(r, 0))
+        .collect()
+}
+
+/// A CSV file being read piece by piece, from its header on.
+struct Reading {
+    names: Vec<String>,
+    header_line: usize,
+    /// The first data row's line and how many of its fields are filled (for the hint that the
+    /// header is a title).
+    first: Option<(usize, usize)>,
+    /// One per header field.
+    columns: Vec<Column>,
+    /// The line of each data row.
+    rows: Vec<usize>,
+    /// Whether room was made for the rows the file is guessed to hold.
+    reserved: bool,
+}
+
+/// A column of a CSV file as it is read.
+enum Column {
+    /// Nothing but numbers (or nothing) so far: what typing learnt, and the numbers.
+    Numbers { learnt: Learnt, floats: Vec<f64> },
+    /// Text kept as read: a column named as text (unit key, period), or one whose first filled
+    /// value is not a number; `code` and `boolean` as in [`Learnt`].
+    Text {
+        values: StringBuilder,
+        declared: bool,
+        code: bool,
+        boolean: bool,
+    },
+    /// Text after numbers: read again, alone, when the rest of the file has been read.
+    Again,
+    /// A column with an empty header: whether any of its values is filled.
+    Unnamed { filled: bool },
+}
+
+impl Reading {
+    /// Reading from the header, record `header` of `recs`.
+    fn new(
+        recs: &Records,
+        header: usize,
+        header_row: Option<usize>,
+        text_columns: &[String],
+    ) -> Result<Self, String> {
+        let header_line = recs.line(header);
+        if let Some(h) = header_row
+            && header_line != h
+        {
+            return Err(format!(
+                "`header_row = {h}`, but line {h} is empty; the next line with values is {header_line}"
+            ));
+        }
+        let names: Vec<String> = recs.fields(header).map(|f| f.trim().to_string()).collect();
+        let columns = names
+            .iter()
+            .map(|name| {
+                if name.is_empty() {
+                    Column::Unnamed { filled: false }
+                } else if text_columns.iter().any(|t| t == name) {
+                    Column::Text {
+                        values: StringBuilder::new(),
+                        declared: true,
+                        code: false,
+                        boolean: false,
+                    }
+                } else {
+                    Column::Numbers {
+                        learnt: Learnt::new(0),
+                        floats: Vec::new(),
+                    }
+                }
+            })
+            .collect();
+        Ok(Self {
+            names,
+            header_line,
+            first: None,
+            columns,
+            rows: Vec::new(),
+            reserved: false,
+        })
     }
-    let header = kept.remove(0);
-    let header_line = recs.line(header);
-    if let Some(h) = intake.header_row
-        && header_line != h
-    {
-        return Err(format!(
-            "`header_row = {h}`, but line {h} is empty; the next line with values is {header_line}"
-        ));
-    }
-    let names: Vec<String> = recs.fields(header).map(|f| f.trim().to_string()).collect();
-    let width = names.len();
-    let title_hint = || -> String {
-        let filled = names.iter().filter(|n| !n.is_empty()).count();
-        match kept.first() {
-            Some(&n)
-                if filled == 1 && recs.fields(n).filter(|f| !f.trim().is_empty()).count() > 1 =>
-            {
-                format!(
-                    "; line {header_line} looks like a title (`{}`), not a header: add `header_row = {}` to the source",
-                    names
-                        .iter()
-                        .find(|n| !n.is_empty())
-                        .map_or("", |s| s.as_str()),
-                    recs.line(n)
-                )
-            }
+
+    /// `; line 1 looks like a title …` when the header has one name and the first data row
+    /// more than one value, else nothing.
+    fn title_hint(&self) -> String {
+        let filled = self.names.iter().filter(|n| !n.is_empty()).count();
+        match self.first {
+            Some((line, values)) if filled == 1 && values > 1 => format!(
+                "; line {} looks like a title (`{}`), not a header: add `header_row = {line}` to the source",
+                self.header_line,
+                self.names
+                    .iter()
+                    .find(|n| !n.is_empty())
+                    .map_or("", |s| s.as_str()),
+            ),
             _ => String::new(),
         }
-    };
-    for &r in &kept {
-        if recs.width(r) > width && !recs.blank_from(r, width) {
-            return Err(format!(
-                "line {} has {} fields, but the header (line {header_line}) has {width}{}",
-                recs.line(r),
-                recs.width(r),
-                title_hint()
-            ));
+    }
+
+    /// Takes the data records `kept` of `recs`, a piece ending `fraction` of the way through
+    /// the file.
+    fn take(&mut self, recs: &Records, kept: &[usize], fraction: f64) -> Result<(), String> {
+        let width = self.names.len();
+        if self.first.is_none()
+            && let Some(&r) = kept.first()
+        {
+            let filled = recs.fields(r).filter(|f| !f.trim().is_empty()).count();
+            self.first = Some((recs.line(r), filled));
+        }
+        for &r in kept {
+            if recs.width(r) > width && !recs.blank_from(r, width) {
+                return Err(format!(
+                    "line {} has {} fields, but the header (line {}) has {width}{}",
+                    recs.line(r),
+                    recs.width(r),
+                    self.header_line,
+                    self.title_hint()
+                ));
+            }
+        }
+        let before = self.rows.len();
+        self.rows.extend(kept.iter().map(|&r| recs.line(r)));
+        let reserve = (!self.reserved && fraction > 0.0)
+            .then(|| (self.rows.len() as f64 / fraction * 1.02) as usize + 16);
+        if let Some(rows) = reserve {
+            self.reserve(rows);
+        }
+        for (j, column) in self.columns.iter_mut().enumerate() {
+            match column {
+                Column::Text {
+                    values,
+                    declared,
+                    code,
+                    boolean,
+                } => push_text(
+                    values,
+                    recs,
+                    kept,
+                    j,
+                    (!*declared).then_some((code, boolean)),
+                ),
+                Column::Unnamed { filled } => {
+                    *filled = *filled
+                        || kept
+                            .iter()
+                            .any(|&r| recs.field(r, j).is_some_and(|v| !v.trim().is_empty()));
+                }
+                Column::Numbers { .. } | Column::Again => {}
+            }
+        }
+        self.type_numbers(recs, kept, before);
+        if let Some(rows) = reserve {
+            self.reserve_ints(rows);
+        }
+        Ok(())
+    }
+
+    /// Makes room for `rows` rows in every column of numbers and in the rows' lines.
+    fn reserve(&mut self, rows: usize) {
+        self.reserved = true;
+        let more = rows.saturating_sub(self.rows.len());
+        self.rows.reserve(more);
+        for column in &mut self.columns {
+            if let Column::Numbers { learnt, floats } = column {
+                floats.reserve(rows.saturating_sub(floats.len()));
+                learnt
+                    .valid
+                    .reserve(rows.saturating_sub(learnt.valid.len()));
+            }
         }
     }
-    let mut typed: Vec<(usize, bool)> = Vec::new();
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-    for (j, name) in names.iter().enumerate() {
-        if name.is_empty() {
-            let blank = kept
-                .iter()
-                .all(|&r| recs.field(r, j).is_none_or(|v| v.trim().is_empty()));
-            if blank {
+
+    /// Makes room for `rows` whole numbers in every column still of whole numbers.
+    fn reserve_ints(&mut self, rows: usize) {
+        for column in &mut self.columns {
+            if let Column::Numbers { learnt, .. } = column
+                && learnt.int
+            {
+                learnt.ints.reserve(rows.saturating_sub(learnt.ints.len()));
+            }
+        }
+    }
+
+    /// Types the columns of numbers over the records `kept` of `recs`, in parallel over blocks
+    /// of records; a column whose values stop being numbers becomes text, kept from here when
+    /// every value before this piece was empty, else read again at the end. `before` rows came
+    /// before this piece.
+    fn type_numbers(&mut self, recs: &Records, kept: &[usize], before: usize) {
+        let cols: Vec<usize> = (0..self.columns.len())
+            .filter(|&j| matches!(self.columns[j], Column::Numbers { .. }))
+            .collect();
+        let mut tails: Vec<&mut [f64]> = Vec::with_capacity(cols.len());
+        for column in self.columns.iter_mut() {
+            if let Column::Numbers { floats, .. } = column {
+                floats.resize(before + kept.len(), 0.0);
+                tails.push(&mut floats[before..]);
+            }
+        }
+        // Two blocks a thread, so that no thread waits long for the last.
+        let block = kept
+            .len()
+            .div_ceil(2 * rayon::current_num_threads())
+            .max(BLOCK);
+        let learnt = type_columns_in_blocks(recs, kept, &cols, tails, block);
+        for (&j, piece) in cols.iter().zip(learnt) {
+            let Column::Numbers { learnt, .. } = &mut self.columns[j] else {
+                continue;
+            };
+            let untouched = !learnt.nonblank && !learnt.spaced;
+            learnt.append(piece);
+            if !learnt.code && (learnt.int || learnt.float) {
                 continue;
             }
-            let title = title_hint();
-            return Err(match title.strip_prefix("; ") {
-                Some(t) => t.to_string(),
-                None => format!(
-                    "line {header_line}: the header of column {} is empty",
+            self.columns[j] = if untouched {
+                let mut values = StringBuilder::new();
+                values.append_nulls(before);
+                let (mut code, mut boolean) = (false, true);
+                push_text(&mut values, recs, kept, j, Some((&mut code, &mut boolean)));
+                Column::Text {
+                    values,
+                    declared: false,
+                    code,
+                    boolean,
+                }
+            } else {
+                Column::Again
+            };
+        }
+    }
+
+    /// The table: the header checked, the columns read again that need it (`again` opens the
+    /// file anew; `skip` as in [`kept_records`]), every column typed.
+    fn finish(
+        self,
+        again: impl FnOnce() -> Result<Chunks, String>,
+        skip: usize,
+    ) -> Result<Table, String> {
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for (j, name) in self.names.iter().enumerate() {
+            if name.is_empty() {
+                if let Column::Unnamed { filled: true } = self.columns[j] {
+                    let title = self.title_hint();
+                    return Err(match title.strip_prefix("; ") {
+                        Some(t) => t.to_string(),
+                        None => format!(
+                            "line {}: the header of column {} is empty",
+                            self.header_line,
+                            j + 1
+                        ),
+                    });
+                }
+                continue;
+            }
+            if let Some(first) = seen.insert(name, j) {
+                return Err(format!(
+                    "line {}: columns {} and {} are both named `{name}`",
+                    self.header_line,
+                    first + 1,
                     j + 1
-                ),
-            });
+                ));
+            }
         }
-        if let Some(first) = seen.insert(name, j) {
-            return Err(format!(
-                "line {header_line}: columns {} and {} are both named `{name}`",
-                first + 1,
-                j + 1
-            ));
-        }
-        typed.push((j, text_columns.iter().any(|t| t == name)));
-    }
-    let guessed: Vec<usize> = typed.iter().filter(|c| !c.1).map(|c| c.0).collect();
-    let mut guesses = type_columns(&recs, &kept, &guessed).into_iter();
-    let mut fields = Vec::with_capacity(typed.len());
-    let mut columns = Vec::with_capacity(typed.len());
-    for (j, text) in typed {
-        let guess = if text {
-            Typed::Text
+        let again_cols: Vec<usize> = (0..self.columns.len())
+            .filter(|&j| matches!(self.columns[j], Column::Again))
+            .collect();
+        let mut texts = if again_cols.is_empty() {
+            Vec::new()
         } else {
-            guesses.next().unwrap_or(Typed::Text)
+            read_again(again()?, skip, &again_cols)?
+        }
+        .into_iter();
+        let n = self.rows.len();
+        let mut fields = Vec::with_capacity(self.columns.len());
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
+        for (name, column) in self.names.iter().zip(self.columns) {
+            let (dt, array): (DataType, ArrayRef) = match column {
+                Column::Unnamed { .. } => continue,
+                Column::Numbers { learnt, floats } => learnt.array(floats, n),
+                Column::Text {
+                    values,
+                    declared,
+                    code,
+                    boolean,
+                } => text_array(values, !declared && !code && boolean),
+                Column::Again => {
+                    let (values, code, boolean) =
+                        texts.next().ok_or("a column read again is missing")?;
+                    text_array(values, !code && boolean)
+                }
+            };
+            fields.push(Field::new(name, dt, true));
+            arrays.push(array);
+        }
+        let schema = Arc::new(Schema::new(fields));
+        let batch = if arrays.is_empty() {
+            RecordBatch::new_empty(schema)
+        } else {
+            RecordBatch::try_new(schema, arrays).map_err(|e| e.to_string())?
         };
-        let (dt, array) = typed_array(guess, || column_values(&recs, &kept, j));
-        fields.push(Field::new(&names[j], dt, true));
-        columns.push(array);
+        Ok(Table {
+            batch,
+            rows: self.rows,
+            sheet: None,
+        })
     }
-    let rows = kept.iter().map(|&r| recs.line(r)).collect();
-    let schema = Arc::new(Schema::new(fields));
-    let batch = if columns.is_empty() {
-        RecordBatch::new_empty(schema)
+}
+
+/// The Arrow column of text `values`: `true` and `false` when `boolean`, else the text.
+fn text_array(mut values: StringBuilder, boolean: bool) -> (DataType, ArrayRef) {
+    let values = values.finish();
+    if boolean {
+        let truths: BooleanArray = values
+            .iter()
+            .map(|v| v.map(str::trim).and_then(truth))
+            .collect();
+        (DataType::Boolean, Arc::new(truths))
     } else {
-        RecordBatch::try_new(schema, columns).map_err(|e| e.to_string())?
-    };
-    Ok(Table {
-        batch,
-        rows,
-        sheet: None,
-    })
+        (DataType::Utf8, Arc::new(values))
+    }
+}
+
+/// A column read again: its text, whether some value is a code and whether every value is
+/// `true` or `false`.
+type Again = (StringBuilder, bool, bool);
+
+/// Columns `cols` of every data row, read again from `chunks`, the file from its start (the
+/// header is the first record read, as the first time).
+fn read_again(chunks: Chunks, skip: usize, cols: &[usize]) -> Result<Vec<Again>, String> {
+    let mut texts: Vec<Again> = cols
+        .iter()
+        .map(|_| (StringBuilder::new(), false, true))
+        .collect();
+    let mut header = true;
+    for piece in chunks {
+        let recs = piece?;
+        let mut kept = kept_records(&recs, skip);
+        if header && !kept.is_empty() {
+            kept.remove(0);
+            header = false;
+        }
+        for ((values, code, boolean), &j) in texts.iter_mut().zip(cols) {
+            push_text(values, &recs, &kept, j, Some((code, boolean)));
+        }
+    }
+    Ok(texts)
+}
+
+/// Appends field `j` of the records `kept` to `values` as read (an empty field is missing);
+/// with `learn`, whether some value is a code and whether every value is `true` or `false`.
+fn push_text(
+    values: &mut StringBuilder,
+    recs: &Records,
+    kept: &[usize],
+    j: usize,
+    learn: Option<(&mut bool, &mut bool)>,
+) {
+    for &r in kept {
+        values.append_option(recs.field(r, j).filter(|v| !v.is_empty()));
+    }
+    if let Some((code, boolean)) = learn {
+        for v in kept
+            .iter()
+            .filter_map(|&r| recs.field(r, j))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            *code |= is_code(v);
+            *boolean &= truth(v).is_some();
+        }
+    }
 }
 
 /// Whether `s` is a plain decimal number as kapok writes and reads them: optional sign, digits
@@ -521,6 +880,8 @@ fn plain_number(s: &str) -> Option<f64> {
 struct Learnt {
     /// Some value is not blank.
     nonblank: bool,
+    /// Some value is blank but not empty (spaces): as text it is kept, as a number missing.
+    spaced: bool,
     /// Some value is a code (`0101`): the column stays text.
     code: bool,
     /// Every value so far is blank or a whole number; `ints` holds them.
@@ -531,7 +892,7 @@ struct Learnt {
     boolean: bool,
     ints: Vec<i64>,
     /// Whether each value is present (not blank).
-    valid: Vec<bool>,
+    valid: BooleanBufferBuilder,
 }
 
 /// A block of records' part of one column being typed: what it learns, and its rows of the
@@ -543,35 +904,24 @@ struct Typing<'a> {
     len: usize,
 }
 
-/// The column types a CSV column may get, from the first that fits.
+/// The column types a CSV column of numbers may get, from the first that fits.
 #[derive(Debug)]
 enum Typed {
     /// No value at all: a Float64 column of missing values.
     Empty,
     /// Whole numbers.
-    Int(Vec<i64>, Vec<bool>),
+    Int(Vec<i64>, BooleanBuffer),
     /// Plain numbers.
-    Float(Vec<f64>, Vec<bool>),
-    /// `true` and `false`.
-    Boolean,
-    /// Anything else, or codes.
+    Float(Vec<f64>, BooleanBuffer),
+    /// Anything else: `true` and `false`, codes, text.
     Text,
 }
 
 impl<'a> Typing<'a> {
     /// Typing the rows of `floats`, the block's part of the column's numbers.
     fn new(floats: &'a mut [f64]) -> Self {
-        let capacity = floats.len();
         Self {
-            learnt: Learnt {
-                nonblank: false,
-                code: false,
-                int: true,
-                float: true,
-                boolean: true,
-                ints: Vec::with_capacity(capacity),
-                valid: Vec::with_capacity(capacity),
-            },
+            learnt: Learnt::new(floats.len()),
             floats,
             len: 0,
         }
@@ -583,8 +933,9 @@ impl<'a> Typing<'a> {
         let at = self.len;
         self.len += 1;
         let value = raw.map(str::trim).filter(|v| !v.is_empty());
-        t.valid.push(value.is_some());
+        t.valid.append(value.is_some());
         let Some(v) = value else {
+            t.spaced |= raw.is_some_and(|r| !r.is_empty());
             if t.int {
                 t.ints.push(0);
             }
@@ -611,9 +962,24 @@ impl<'a> Typing<'a> {
 }
 
 impl Learnt {
+    /// Nothing learnt yet, with room for `capacity` values.
+    fn new(capacity: usize) -> Self {
+        Self {
+            nonblank: false,
+            spaced: false,
+            code: false,
+            int: true,
+            float: true,
+            boolean: true,
+            ints: Vec::with_capacity(capacity),
+            valid: BooleanBufferBuilder::new(capacity),
+        }
+    }
+
     /// The next part of the same column, read after this one.
     fn append(&mut self, next: Learnt) {
         self.nonblank |= next.nonblank;
+        self.spaced |= next.spaced;
         self.code |= next.code;
         self.int &= next.int;
         self.float &= next.float;
@@ -623,23 +989,43 @@ impl Learnt {
         } else {
             self.ints = Vec::new();
         }
-        self.valid.extend(next.valid);
+        let mut next_valid = next.valid;
+        self.valid.append_buffer(&next_valid.finish());
     }
 
     /// The column's type, with `floats` its numbers (as written by its blocks).
-    fn typed(self, floats: Vec<f64>) -> Typed {
+    fn typed(mut self, floats: Vec<f64>) -> Typed {
         if !self.nonblank {
             Typed::Empty
         } else if self.code {
             Typed::Text
         } else if self.int {
-            Typed::Int(self.ints, self.valid)
+            Typed::Int(self.ints, self.valid.finish())
         } else if self.float {
-            Typed::Float(floats, self.valid)
-        } else if self.boolean {
-            Typed::Boolean
+            Typed::Float(floats, self.valid.finish())
         } else {
             Typed::Text
+        }
+    }
+
+    /// The Arrow column of a column of numbers of `n` rows, with `floats` its numbers.
+    fn array(self, floats: Vec<f64>, n: usize) -> (DataType, ArrayRef) {
+        let nulls =
+            |valid: BooleanBuffer| Some(NullBuffer::new(valid)).filter(|n| n.null_count() > 0);
+        match self.typed(floats) {
+            Typed::Int(v, valid) => (
+                DataType::Int64,
+                Arc::new(Int64Array::new(v.into(), nulls(valid))),
+            ),
+            Typed::Float(v, valid) => (
+                DataType::Float64,
+                Arc::new(Float64Array::new(v.into(), nulls(valid))),
+            ),
+            // A column of text is never left as numbers (see `Reading::type_numbers`).
+            Typed::Empty | Typed::Text => (
+                DataType::Float64,
+                Arc::new(Float64Array::from(vec![None; n])),
+            ),
         }
     }
 }
@@ -682,22 +1068,17 @@ fn truth(v: &str) -> Option<bool> {
 }
 
 /// Types the columns `cols` of the records `kept`, reading the records in file order, in
-/// parallel over blocks of records that are then joined in order.
-fn type_columns(recs: &Records, kept: &[usize], cols: &[usize]) -> Vec<Typed> {
-    type_columns_in_blocks(recs, kept, cols, 1 << 14)
-}
-
-/// [`type_columns`] in blocks of `block` records.
+/// parallel over blocks of `block` records that are then joined in order. Each column's numbers
+/// are written into its part of `floats` (one per column, as long as `kept`).
 fn type_columns_in_blocks(
     recs: &Records,
     kept: &[usize],
     cols: &[usize],
+    floats: Vec<&mut [f64]>,
     block: usize,
-) -> Vec<Typed> {
-    // Each column's numbers in one array, each block writing its own rows of it.
-    let mut floats: Vec<Vec<f64>> = cols.iter().map(|_| vec![0.0; kept.len()]).collect();
+) -> Vec<Learnt> {
     let mut parts: Vec<Vec<&mut [f64]>> = Vec::new();
-    for column in floats.iter_mut() {
+    for column in floats {
         for (b, rows) in column.chunks_mut(block.max(1)).enumerate() {
             if parts.len() <= b {
                 parts.push(Vec::new());
@@ -720,57 +1101,14 @@ fn type_columns_in_blocks(
         .collect();
     let mut blocks = blocks.into_iter();
     let Some(mut all) = blocks.next() else {
-        return cols.iter().map(|_| Typed::Empty).collect();
+        return cols.iter().map(|_| Learnt::new(0)).collect();
     };
     for block in blocks {
         for (t, next) in all.iter_mut().zip(block) {
             t.append(next);
         }
     }
-    all.into_iter()
-        .zip(floats)
-        .map(|(t, floats)| t.typed(floats))
-        .collect()
-}
-
-/// A column's values, `None` where the cell is empty or the record too short.
-fn column_values<'a>(recs: &'a Records, kept: &[usize], j: usize) -> Vec<Option<&'a str>> {
-    kept.iter()
-        .map(|&r| recs.field(r, j).filter(|v| !v.is_empty()))
-        .collect()
-}
-
-/// The Arrow column of a typed CSV column; `values` gives its text when it is needed.
-fn typed_array<'a>(
-    typed: Typed,
-    values: impl FnOnce() -> Vec<Option<&'a str>>,
-) -> (DataType, ArrayRef) {
-    let nulls = |valid: Vec<bool>| Some(NullBuffer::from(valid)).filter(|n| n.null_count() > 0);
-    match typed {
-        Typed::Empty => {
-            let n = values().len();
-            (
-                DataType::Float64,
-                Arc::new(Float64Array::from(vec![None; n])),
-            )
-        }
-        Typed::Int(v, valid) => (
-            DataType::Int64,
-            Arc::new(Int64Array::new(v.into(), nulls(valid))),
-        ),
-        Typed::Float(v, valid) => (
-            DataType::Float64,
-            Arc::new(Float64Array::new(v.into(), nulls(valid))),
-        ),
-        Typed::Boolean => {
-            let a: BooleanArray = values()
-                .iter()
-                .map(|v| v.map(str::trim).and_then(truth))
-                .collect();
-            (DataType::Boolean, Arc::new(a))
-        }
-        Typed::Text => (DataType::Utf8, Arc::new(StringArray::from(values()))),
-    }
+    all
 }
 
 #[cfg(test)]
@@ -790,7 +1128,10 @@ fn type_column(values: &[Option<&str>]) -> (DataType, ArrayRef) {
     let (int, code, boolean) = (whole_number, is_code, truth);
     if present.iter().any(|v| code(v)) {
         // `0101` is a code, not the number 101.
-        return (DataType::Utf8, Arc::new(StringArray::from(values.to_vec())));
+        return (
+            DataType::Utf8,
+            Arc::new(datafusion::arrow::array::StringArray::from(values.to_vec())),
+        );
     }
     if present.iter().all(|v| v.is_empty() || int(v).is_some()) {
         let a: Int64Array = values.iter().map(|v| trimmed(v).and_then(int)).collect();
@@ -813,7 +1154,10 @@ fn type_column(values: &[Option<&str>]) -> (DataType, ArrayRef) {
             .collect();
         return (DataType::Boolean, Arc::new(a));
     }
-    (DataType::Utf8, Arc::new(StringArray::from(values.to_vec())))
+    (
+        DataType::Utf8,
+        Arc::new(datafusion::arrow::array::StringArray::from(values.to_vec())),
+    )
 }
 
 /// How one text cell reads as a number.
@@ -1389,39 +1733,53 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Typing a column record by record, in blocks joined afterwards, gives the column
-        /// typed from all its values at once ([`type_column`], the rules written plainly):
-        /// the same type and the same values, to the bit.
+        /// A file read in pieces of any size, typed record by record in blocks joined
+        /// afterwards, gives each column typed from all its values at once ([`type_column`],
+        /// the rules written plainly): the same type and the same values, to the bit, and the
+        /// same lines. Columns turn to text early (kept from there), late (read again) or not.
         #[test]
-        fn typing_by_records_is_typing_by_column(
-            cells in proptest::collection::vec(proptest::sample::select(vec![
-                "", " ", "12", "-3", "0", "-0", "007", "1.5", "-0.0", "1e3", " 4 ", "true",
-                "FALSE", "abc", "99999999999999999999", "inf",
-            ]), 0..30),
-            block in 1usize..6,
+        fn typing_a_file_in_pieces_is_typing_each_column_whole(
+            cells in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(vec![
+                    "", " ", "12", "-3", "0", "-0", "007", "1.5", "-0.0", "1e3", " 4 ", "true",
+                    "FALSE", "abc", "99999999999999999999", "inf", "\"a,\nb\"",
+                ]), 3),
+                0..30,
+            ),
+            blanks in proptest::collection::vec(0usize..3, 30),
+            piece in 1usize..80,
         ) {
-            let mut text = String::from("k,x\n");
-            for (i, c) in cells.iter().enumerate() {
-                text.push_str(&format!("{i},{c}\n"));
+            let mut text = String::from("k,x,y,z\n");
+            for (i, row) in cells.iter().enumerate() {
+                text.push_str(&"\n".repeat(blanks[i]));
+                text.push_str(&format!("{i},{}\n", row.join(",")));
             }
-            let recs = Records::split(&text).unwrap();
-            let kept: Vec<usize> = (1..recs.len()).collect();
-            let values = column_values(&recs, &kept, 1);
-            let (want_type, want) = type_column(&values);
-            let typed = type_columns_in_blocks(&recs, &kept, &[1], block)
-                .pop()
-                .unwrap();
-            let (got_type, got) = typed_array(typed, || column_values(&recs, &kept, 1));
-            proptest::prop_assert_eq!(&got_type, &want_type);
-            proptest::prop_assert_eq!(got.as_ref(), want.as_ref());
-            if want_type == DataType::Float64 {
-                let bits = |a: &ArrayRef| -> Vec<Option<u64>> {
-                    a.as_primitive::<datafusion::arrow::datatypes::Float64Type>()
-                        .iter()
-                        .map(|v| v.map(f64::to_bits))
-                        .collect()
-                };
-                proptest::prop_assert_eq!(bits(&got), bits(&want));
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.csv");
+            std::fs::write(&path, &text).unwrap();
+            let whole = Records::split(&text).unwrap();
+            let kept: Vec<usize> = (1..whole.len()).collect();
+            let got = read_csv_in_pieces(&path, &Intake::default(), &[], piece).unwrap();
+            let lines: Vec<usize> = kept.iter().map(|&r| whole.line(r)).collect();
+            proptest::prop_assert_eq!(&got.rows, &lines);
+            for j in 0..4 {
+                let values: Vec<Option<&str>> = kept
+                    .iter()
+                    .map(|&r| whole.field(r, j).filter(|v| !v.is_empty()))
+                    .collect();
+                let (want_type, want) = type_column(&values);
+                let got = got.batch.column(j);
+                proptest::prop_assert_eq!(got.data_type(), &want_type);
+                proptest::prop_assert_eq!(got.as_ref(), want.as_ref());
+                if want_type == DataType::Float64 {
+                    let bits = |a: &ArrayRef| -> Vec<Option<u64>> {
+                        a.as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                            .iter()
+                            .map(|v| v.map(f64::to_bits))
+                            .collect()
+                    };
+                    proptest::prop_assert_eq!(bits(got), bits(&want));
+                }
             }
         }
     }

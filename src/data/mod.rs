@@ -4,6 +4,7 @@
 
 pub mod bind;
 pub mod canon;
+mod chunks;
 pub mod intake;
 mod locate;
 mod paged;
@@ -257,7 +258,16 @@ impl DataStage {
                             .join(", ")
                     )));
                 }
-                let table = MemTable::try_new(batch.schema(), vec![vec![batch]])
+                // Slices of the batch (no copy), so that a query over a large file yields
+                // batches of the session's size, not one batch of every row of its columns.
+                let size = ctx.copied_config().batch_size().max(1);
+                let slices = (0..batch.num_rows().div_ceil(size).max(1))
+                    .map(|k| {
+                        let from = k * size;
+                        batch.slice(from, size.min(batch.num_rows() - from))
+                    })
+                    .collect();
+                let table = MemTable::try_new(batch.schema(), vec![slices])
                     .map_err(|e| df_err(&what, e))?;
                 ctx.register_table(name, Arc::new(table)).map(|_| ())
             }

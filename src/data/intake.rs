@@ -1784,6 +1784,59 @@ mod tests {
         }
     }
 
+    /// Every file of the catalogue, read in pieces of every size from one byte to the whole
+    /// file, gives what it gives read whole: the same error (the first in the file's order) or
+    /// the same table.
+    #[test]
+    fn a_file_read_in_pieces_of_any_size_fails_or_reads_as_read_whole() {
+        let header_row = Intake {
+            header_row: Some(3),
+            ..Intake::default()
+        };
+        let catalogue: &[(&str, &Intake, &str)] = &[
+            ("k,x\n1,2\n2,3,4\n3,5\n", &Intake::default(), "has 3 fields"),
+            (
+                "Title\nk,x\n1,2\n",
+                &Intake::default(),
+                "looks like a title",
+            ),
+            (
+                "k,,x\n1,,2\n2,,3\n3,9,4\n",
+                &Intake::default(),
+                "header of column 2 is empty",
+            ),
+            (
+                "k,x,k\n1,2,3\n",
+                &Intake::default(),
+                "columns 1 and 3 are both named `k`",
+            ),
+            ("k,x\n1,\"2\n", &Intake::default(), "not closed"),
+            ("\n\n\n", &Intake::default(), "no header and no data"),
+            ("t\n\n\nk,x\n1,2\n", &header_row, "line 3 is empty"),
+            ("t\n\nk,x\n1,2\n3,x\n4,007\n", &header_row, ""),
+            (
+                "k,x,y\n1,2,\n2,3, \n3,abc,true\n4,5,FALSE\n",
+                &Intake::default(),
+                "",
+            ),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let show = |t: Result<Table, String>| t.map(|t| format!("{:?} {:?}", t.batch, t.rows));
+        for (text, intake, want) in catalogue {
+            std::fs::write(&path, text).unwrap();
+            let whole = show(read_csv_in_pieces(&path, intake, &[], 1 << 20));
+            match &whole {
+                Err(e) => assert!(!want.is_empty() && e.contains(want), "{text:?}: {e}"),
+                Ok(t) => assert!(want.is_empty(), "{text:?} read as {t}"),
+            }
+            for piece in 1..=text.len() {
+                let got = show(read_csv_in_pieces(&path, intake, &[], piece));
+                assert_eq!(got, whole, "{text:?} in pieces of {piece} bytes");
+            }
+        }
+    }
+
     #[test]
     fn decoding_owned_bytes_is_decoding() {
         let (gbk, _, _) = encoding_rs::GBK.encode("code,街道\n1,茶滘\n");

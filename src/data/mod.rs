@@ -78,6 +78,88 @@ pub struct DataStage {
     layout: (Vec<String>, Vec<String>),
     /// Whether some source's rows interleave its periods (see [`DataStage::interleaves`]).
     interleaved: bool,
+    /// Where large tables of CSV and Excel sources are written (see [`spill`]), deleted with
+    /// the stage.
+    spill_dir: Option<tempfile::TempDir>,
+    /// Tables written there so far.
+    spilled: usize,
+}
+
+/// Writes the table of a CSV or Excel source (`batches`, `bytes` in memory) to a temporary
+/// Parquet file in `dir` (made at the first), the `spilled`-th, when it is larger than
+/// [`spill_bytes`], so that the queries over it stream from the file page by page
+/// ([`paged::PagedParquet`]) and the table itself is not held beside the panel; the file's
+/// path, or `None` when the table is small or the file cannot be written (the table is then
+/// kept in memory).
+fn spill(
+    dir: &mut Option<tempfile::TempDir>,
+    spilled: &mut usize,
+    batches: &[RecordBatch],
+    bytes: usize,
+) -> Option<PathBuf> {
+    if bytes <= spill_bytes() || batches.is_empty() {
+        return None;
+    }
+    if dir.is_none() {
+        *dir = tempfile::Builder::new().prefix("kapok-").tempdir().ok();
+    }
+    let path = dir.as_ref()?.path().join(format!("{spilled}.parquet"));
+    *spilled += 1;
+    let write = || -> Result<(), datafusion::parquet::errors::ParquetError> {
+        use datafusion::parquet::basic::Compression;
+        use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+        // Plain pages of a bounded row group: quick to write and to read back.
+        let props = WriterProperties::builder()
+            .set_compression(Compression::UNCOMPRESSED)
+            .set_dictionary_enabled(false)
+            .set_statistics_enabled(EnabledStatistics::None)
+            .set_max_row_group_row_count(Some(1 << 16))
+            .build();
+        let file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(
+            file,
+            batches[0].schema(),
+            Some(props),
+        )?;
+        for batch in batches {
+            writer.write(batch)?;
+        }
+        writer.close().map(|_| ())
+    };
+    match write() {
+        Ok(()) => Some(path),
+        Err(_) => {
+            let _ = std::fs::remove_file(&path);
+            None
+        }
+    }
+}
+
+/// Returns the memory freed so far to the system. The C allocator keeps freed blocks below its
+/// mapping threshold (which rises to the size of blocks freed, up to 32 MiB) for reuse, so the
+/// columns of a table read from a large CSV file would stay resident after the table is
+/// dropped, under the panel bound next.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: glibc's `malloc_trim` takes no pointer and may be called at any time from
+        // any thread; it only returns free memory of the allocator's arenas to the system.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
+/// Tables of CSV and Excel sources larger than this (in memory) are read back from a temporary
+/// file: 64 MiB, or `KAPOK_SPILL_BYTES` (0: every table).
+fn spill_bytes() -> usize {
+    std::env::var("KAPOK_SPILL_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(64 << 20)
 }
 
 /// The only SQL kapok runs: queries. DataFusion refuses DDL (`CREATE [EXTERNAL] TABLE`, …),
@@ -133,6 +215,8 @@ impl DataStage {
             rollup: None,
             layout: (Vec::new(), Vec::new()),
             interleaved: false,
+            spill_dir: None,
+            spilled: 0,
         };
         // Unit keys and periods are read as written (`0101`, `2023.10`), never as numbers.
         let text_columns: Vec<String> = [Some(&fw.units.key), fw.units.period.as_ref()]
@@ -261,15 +345,26 @@ impl DataStage {
                 // Slices of the batch (no copy), so that a query over a large file yields
                 // batches of the session's size, not one batch of every row of its columns.
                 let size = ctx.copied_config().batch_size().max(1);
-                let slices = (0..batch.num_rows().div_ceil(size).max(1))
+                let slices: Vec<RecordBatch> = (0..batch.num_rows().div_ceil(size).max(1))
                     .map(|k| {
                         let from = k * size;
                         batch.slice(from, size.min(batch.num_rows() - from))
                     })
                     .collect();
-                let table = MemTable::try_new(batch.schema(), vec![slices])
-                    .map_err(|e| df_err(&what, e))?;
-                ctx.register_table(name, Arc::new(table)).map(|_| ())
+                let bytes = batch.get_array_memory_size();
+                match spill(&mut self.spill_dir, &mut self.spilled, &slices, bytes) {
+                    Some(file) => {
+                        drop((batch, slices));
+                        give_back_freed_memory();
+                        paged::PagedParquet::open(&file)
+                            .and_then(|t| ctx.register_table(name, Arc::new(t)).map(|_| ()))
+                    }
+                    None => {
+                        let table = MemTable::try_new(batch.schema(), vec![slices])
+                            .map_err(|e| df_err(&what, e))?;
+                        ctx.register_table(name, Arc::new(table)).map(|_| ())
+                    }
+                }
             }
             "parquet" if std::fs::metadata(&input.path).is_ok_and(|m| m.len() == 0) => {
                 return Err(Error::Data(format!(

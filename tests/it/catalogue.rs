@@ -128,10 +128,12 @@ struct Run {
     timed_out: bool,
 }
 
-/// Runs kapok in `dir` with `args`, killing it after [`TIMEOUT`].
-fn run(dir: &Path, args: &[String]) -> Run {
+/// Runs kapok in `dir` with `args` (and the environment variables `env`), killing it after
+/// [`TIMEOUT`].
+fn run(dir: &Path, args: &[String], env: &[(&str, &str)]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kapok"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir)
         .env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LIB_BACKTRACE")
@@ -193,6 +195,48 @@ fn may_write(case: &Case, file: &str) -> bool {
     })
 }
 
+/// For a case with CSV or Excel files: the problems of running it again with every table kapok
+/// reads from them written to a temporary file and read back (`KAPOK_SPILL_BYTES=0`, as large
+/// tables are). It must exit, print and write as `first` did (its directory, run and files),
+/// with tables kept in memory.
+fn read_back_alike(
+    dir: &Path,
+    case: &Case,
+    first: (&Path, &Run, &BTreeMap<String, Vec<u8>>),
+) -> Vec<String> {
+    let tabular = files_under(dir)
+        .iter()
+        .any(|f| f.ends_with(".csv") || f.ends_with(".xlsx"));
+    if !tabular {
+        return Vec::new();
+    }
+    let (first_dir, first, first_files) = first;
+    let work = tempdir();
+    copy_dir(dir, work.path());
+    let r = run(work.path(), &case.args, &[("KAPOK_SPILL_BYTES", "0")]);
+    let mut problems = Vec::new();
+    let here = |text: &str, d: &Path| text.replace(&d.display().to_string(), "<dir>");
+    let printed = |r: &Run, d: &Path| (r.code, here(&r.stdout, d), here(&r.stderr, d));
+    if printed(&r, work.path()) != printed(first, first_dir) {
+        problems.push(format!(
+            "with tables read back from a file: exit {:?}, stdout {:?}, stderr {:?}",
+            r.code, r.stdout, r.stderr
+        ));
+    }
+    let files = contents(work.path());
+    if &files != first_files {
+        let differ: Vec<&String> = files
+            .keys()
+            .chain(first_files.keys())
+            .filter(|f| files.get(*f) != first_files.get(*f))
+            .collect();
+        problems.push(format!(
+            "with tables read back from a file, these files differ: {differ:?}"
+        ));
+    }
+    problems
+}
+
 /// Runs one case; returns every way it failed (empty: it passed).
 fn check_case(dir: &Path) -> Vec<String> {
     let case = match read_case(dir) {
@@ -202,7 +246,7 @@ fn check_case(dir: &Path) -> Vec<String> {
     let work = tempdir();
     copy_dir(dir, work.path());
     let before = contents(work.path());
-    let r = run(work.path(), &case.args);
+    let r = run(work.path(), &case.args, &[]);
     let mut problems = Vec::new();
     if r.timed_out {
         problems.push(format!("hung: killed after {} s", TIMEOUT.as_secs()));
@@ -228,6 +272,7 @@ fn check_case(dir: &Path) -> Vec<String> {
         }
     }
     let after = contents(work.path());
+    problems.extend(read_back_alike(dir, &case, (work.path(), &r, &after)));
     for (f, bytes) in &before {
         if may_write(&case, f) {
             continue;

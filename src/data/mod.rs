@@ -1078,6 +1078,8 @@ impl DataStage {
             .select_sql(fw, &fw.indicators(), true)
             .map_err(|e| Error::Data(e.message))?;
         let (units, periods) = self.layout.clone();
+        // What the checks and earlier queries freed, given back before the panel is made.
+        give_back_freed_memory();
         let binder = bind::Binder::new(fw, units, periods)?;
         let binder = self.place_batches(fw, &sql, binder, |b, batch| b.push(batch))?;
         if binder.rows() == 0 {

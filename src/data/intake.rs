@@ -713,13 +713,9 @@ impl Reading {
         }
     }
 
-    /// The table: the header checked, the columns read again that need it (`again` opens the
-    /// file anew; `skip` as in [`kept_records`]), every column typed.
-    fn finish(
-        self,
-        again: impl FnOnce() -> Result<Chunks, String>,
-        skip: usize,
-    ) -> Result<Table, String> {
+    /// The header's error, once every value has been read: an empty header over values, or a
+    /// name given twice (the first in the header's order).
+    fn check_header(&self) -> Result<(), String> {
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         for (j, name) in self.names.iter().enumerate() {
             if name.is_empty() {
@@ -745,6 +741,17 @@ impl Reading {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The table: the header checked, the columns read again that need it (`again` opens the
+    /// file anew; `skip` as in [`kept_records`]), every column typed.
+    fn finish(
+        self,
+        again: impl FnOnce() -> Result<Chunks, String>,
+        skip: usize,
+    ) -> Result<Table, String> {
+        self.check_header()?;
         let again_cols: Vec<usize> = (0..self.columns.len())
             .filter(|&j| matches!(self.columns[j], Column::Again))
             .collect();

@@ -78,59 +78,63 @@ pub struct DataStage {
     layout: (Vec<String>, Vec<String>),
     /// Whether some source's rows interleave its periods (see [`DataStage::interleaves`]).
     interleaved: bool,
-    /// Where large tables of CSV and Excel sources are written (see [`spill`]), deleted with
-    /// the stage.
-    spill_dir: Option<tempfile::TempDir>,
-    /// Tables written there so far.
-    spilled: usize,
+    /// Where the tables of large CSV and Excel sources are written.
+    scratch: Scratch,
 }
 
-/// Writes the table of a CSV or Excel source (`batches`, `bytes` in memory) to a temporary
-/// Parquet file in `dir` (made at the first), the `spilled`-th, when it is larger than
-/// [`spill_bytes`], so that the queries over it stream from the file page by page
-/// ([`paged::PagedParquet`]) and the table itself is not held beside the panel; the file's
-/// path, or `None` when the table is small or the file cannot be written (the table is then
-/// kept in memory).
-fn spill(
-    dir: &mut Option<tempfile::TempDir>,
-    spilled: &mut usize,
-    batches: &[RecordBatch],
-    bytes: usize,
-) -> Option<PathBuf> {
-    if bytes <= spill_bytes() || batches.is_empty() {
-        return None;
-    }
-    if dir.is_none() {
-        *dir = tempfile::Builder::new().prefix("kapok-").tempdir().ok();
-    }
-    let path = dir.as_ref()?.path().join(format!("{spilled}.parquet"));
-    *spilled += 1;
-    let write = || -> Result<(), datafusion::parquet::errors::ParquetError> {
-        use datafusion::parquet::basic::Compression;
-        use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
-        // Plain pages of a bounded row group: quick to write and to read back.
-        let props = WriterProperties::builder()
-            .set_compression(Compression::UNCOMPRESSED)
-            .set_dictionary_enabled(false)
-            .set_statistics_enabled(EnabledStatistics::None)
-            .set_max_row_group_row_count(Some(1 << 16))
-            .build();
-        let file = std::io::BufWriter::new(std::fs::File::create(&path)?);
-        let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(
-            file,
-            batches[0].schema(),
-            Some(props),
-        )?;
-        for batch in batches {
-            writer.write(batch)?;
+/// Scratch space for the tables of large CSV and Excel sources: a temporary directory, made at
+/// the first table written and deleted with the data stage.
+#[derive(Default)]
+struct Scratch {
+    dir: Option<tempfile::TempDir>,
+    /// Tables written so far.
+    files: usize,
+}
+
+impl Scratch {
+    /// Writes a typed table (`batches`, `bytes` in memory) to a Parquet file when it is larger
+    /// than [`spill_bytes`], so that the queries over it stream from the file page by page
+    /// ([`paged::PagedParquet`]) and the table itself is not held beside the panel; the file's
+    /// path, or `None` when the table is small or the file cannot be written (the table is
+    /// then kept in memory).
+    fn write(&mut self, batches: &[RecordBatch], bytes: usize) -> Option<PathBuf> {
+        if bytes <= spill_bytes() || batches.is_empty() {
+            return None;
         }
-        writer.close().map(|_| ())
-    };
-    match write() {
-        Ok(()) => Some(path),
-        Err(_) => {
-            let _ = std::fs::remove_file(&path);
-            None
+        if self.dir.is_none() {
+            self.dir = tempfile::Builder::new().prefix("kapok-").tempdir().ok();
+        }
+        let path = self
+            .dir
+            .as_ref()?
+            .path()
+            .join(format!("{}.parquet", self.files));
+        self.files += 1;
+        let write = || -> Result<(), datafusion::parquet::errors::ParquetError> {
+            use datafusion::parquet::basic::Compression;
+            use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+            // Plain pages of a bounded row group: quick to write and to read back.
+            let props = WriterProperties::builder()
+                .set_compression(Compression::UNCOMPRESSED)
+                .set_dictionary_enabled(false)
+                .set_statistics_enabled(EnabledStatistics::None)
+                .set_max_row_group_row_count(Some(1 << 16))
+                .build();
+            let file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            let schema = batches[0].schema();
+            let mut writer =
+                datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, Some(props))?;
+            for batch in batches {
+                writer.write(batch)?;
+            }
+            writer.close().map(|_| ())
+        };
+        match write() {
+            Ok(()) => Some(path),
+            Err(_) => {
+                let _ = std::fs::remove_file(&path);
+                None
+            }
         }
     }
 }
@@ -215,8 +219,7 @@ impl DataStage {
             rollup: None,
             layout: (Vec::new(), Vec::new()),
             interleaved: false,
-            spill_dir: None,
-            spilled: 0,
+            scratch: Scratch::default(),
         };
         // Unit keys and periods are read as written (`0101`, `2023.10`), never as numbers.
         let text_columns: Vec<String> = [Some(&fw.units.key), fw.units.period.as_ref()]
@@ -342,29 +345,7 @@ impl DataStage {
                             .join(", ")
                     )));
                 }
-                // Slices of the batch (no copy), so that a query over a large file yields
-                // batches of the session's size, not one batch of every row of its columns.
-                let size = ctx.copied_config().batch_size().max(1);
-                let slices: Vec<RecordBatch> = (0..batch.num_rows().div_ceil(size).max(1))
-                    .map(|k| {
-                        let from = k * size;
-                        batch.slice(from, size.min(batch.num_rows() - from))
-                    })
-                    .collect();
-                let bytes = batch.get_array_memory_size();
-                match spill(&mut self.spill_dir, &mut self.spilled, &slices, bytes) {
-                    Some(file) => {
-                        drop((batch, slices));
-                        give_back_freed_memory();
-                        paged::PagedParquet::open(&file)
-                            .and_then(|t| ctx.register_table(name, Arc::new(t)).map(|_| ()))
-                    }
-                    None => {
-                        let table = MemTable::try_new(batch.schema(), vec![slices])
-                            .map_err(|e| df_err(&what, e))?;
-                        ctx.register_table(name, Arc::new(table)).map(|_| ())
-                    }
-                }
+                return self.register_typed(name, batch, &what);
             }
             "parquet" if std::fs::metadata(&input.path).is_ok_and(|m| m.len() == 0) => {
                 return Err(Error::Data(format!(
@@ -406,6 +387,31 @@ impl DataStage {
         let batches = self.sql(q).map_err(|e| df_err(what, e))?;
         let schema = batches_schema(self, q, &batches)?;
         concat_batches(&schema, &batches).map_err(|e| df_err(what, e))
+    }
+
+    /// Registers `batch`, the table kapok typed from a CSV or Excel source, as table `name`:
+    /// in memory, in slices of the session's batch size (no copy), so that a query over a large
+    /// file yields batches of that size; or, when it is large, from a scratch file
+    /// ([`Scratch::write`]), its memory given back first.
+    fn register_typed(&mut self, name: &str, batch: RecordBatch, what: &str) -> Result<(), Error> {
+        let size = self.ctx.copied_config().batch_size().max(1);
+        let slices: Vec<RecordBatch> = (0..batch.num_rows().div_ceil(size).max(1))
+            .map(|k| {
+                let from = k * size;
+                batch.slice(from, size.min(batch.num_rows() - from))
+            })
+            .collect();
+        let result = match self.scratch.write(&slices, batch.get_array_memory_size()) {
+            Some(file) => {
+                drop((batch, slices));
+                give_back_freed_memory();
+                paged::PagedParquet::open(&file)
+                    .and_then(|t| self.ctx.register_table(name, Arc::new(t)).map(|_| ()))
+            }
+            None => MemTable::try_new(batch.schema(), vec![slices])
+                .and_then(|t| self.ctx.register_table(name, Arc::new(t)).map(|_| ())),
+        };
+        result.map_err(|e| df_err(what, e))
     }
 
     /// Rewrites a registered table's unit key and period columns into canonical text (see

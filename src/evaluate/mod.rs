@@ -44,7 +44,9 @@ pub enum Keep {
     /// size of the panel.
     #[default]
     Stages,
-    /// Every node's scores only: what the results table, rankings and trends need.
+    /// Every node's scores only: what the results table, rankings and trends need. The run's
+    /// [`Results::treatments`] then leave out the columns that are not treated (whose skew
+    /// and kurtosis only the audit reads).
     Scores,
     /// The scores of these nodes only (node indices): what writing some nodes' columns needs.
     /// Reading another node's scores or ranks from the results panics (see [`Scores`]).
@@ -232,7 +234,8 @@ pub struct Results {
     pub status: Array2<Status>,
     /// Cells filled by imputation, per period and indicator column.
     pub imputed: Array2<usize>,
-    /// Outlier treatment of every indicator and period whose method is not `none`.
+    /// Outlier treatment of every indicator and period: those whose method is not `none`,
+    /// and with [`Keep::Stages`] the others too, with their skew and kurtosis measured.
     pub treatments: Vec<Treatment>,
     /// `(indicator node, period)` pairs with no value for any unit: left out of that period's
     /// aggregation.

@@ -179,7 +179,8 @@ pub(super) fn prepare(
         impute_all(fw, panel, &mut x, &cells, &mut imputed, &mut filled)?;
     }
     let imputed_x = setup.keep.records_values().then(|| x.clone());
-    let treatments = treat_period(fw, panel, p, &rows, &mut x)?;
+    let measure_untreated = setup.keep.records_values();
+    let treatments = treat_period(fw, panel, (p, &rows), &mut x, measure_untreated)?;
     Ok(Pass1 {
         prepared: Prepared { rows, x, groups },
         present,
@@ -284,21 +285,27 @@ fn impute_all(
 }
 
 /// Outlier treatment of every indicator column of period `p` (rows are the kept units `rows`):
-/// the treatments that did something or measured skew.
+/// the treatments that did something or measured skew. A column with no treatment is only
+/// measured (its skew and kurtosis, for the audit) when `measure_untreated`; a run that keeps
+/// scores only skips it, since nothing it keeps reads the measure.
 fn treat_period(
     fw: &Framework,
     panel: &Panel,
-    p: usize,
-    rows: &[usize],
+    (p, rows): (usize, &[usize]),
     x: &mut Array2<f64>,
+    measure_untreated: bool,
 ) -> Result<Vec<Treatment>, Error> {
     let mut treatments = Vec::new();
     for (j, &node) in panel.indicators.iter().enumerate() {
         let NodeKind::Indicator(spec) = &fw.nodes[node].kind else {
             continue;
         };
+        let method = fw.treat_of(spec);
+        if method == pipeline::Treat::None && !measure_untreated {
+            continue;
+        }
         let what = format!("indicator `{}`", fw.nodes[node].id);
-        let report = pipeline::treat(x.column_mut(j), &fw.treat_of(spec))
+        let report = pipeline::treat(x.column_mut(j), &method)
             .map_err(|e| stage_error(panel, rows, p, &what, &e))?;
         if report.outcome != pipeline::TreatOutcome::Untouched || report.skew_before.is_some() {
             treatments.push(Treatment {

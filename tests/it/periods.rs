@@ -413,27 +413,41 @@ fn periods_evaluated_in_parallel_give_the_results_of_one_thread() {
 }
 
 /// Every shipped framework evaluated keeping scores only: the scores, ranks, status,
-/// provenance and warnings of a run that keeps every stage, to the bit; and the stage values
-/// asked of it are an error, not an empty array.
+/// provenance, treatments and warnings of a run that keeps every stage, to the bit, except
+/// that the columns with no treatment are not measured; and the stage values asked of it are
+/// an error, not an empty array.
 #[test]
 fn keeping_scores_only_changes_no_score_or_rank() {
     let mut treating = 0;
+    let mut untreated = 0;
     for (path, fw, panel) in shipped_panels() {
         let all = kapok::evaluate_keeping(&fw, panel.clone(), kapok::Keep::Stages).unwrap();
         let scores = kapok::evaluate_keeping(&fw, panel.clone(), kapok::Keep::Scores).unwrap();
+        let treated = |t: &&kapok::evaluate::Treatment| {
+            let spec = fw.nodes[panel.indicators[t.indicator]].indicator().unwrap();
+            fw.treat_of(spec) != kapok::pipeline::Treat::None
+        };
         let seen = |r: &kapok::Results| {
             let ranks: Vec<_> = (0..fw.nodes.len()).map(|n| r.node_ranks(n)).collect();
             let bits: Vec<u64> = r.scores.iter().map(|v| v.to_bits()).collect();
+            let treatments: Vec<_> = r.treatments.iter().filter(treated).collect();
             format!(
-                "{bits:?}\n{ranks:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                "{bits:?}\n{ranks:?}\n{:?}\n{:?}\n{treatments:?}\n{:?}\n{:?}",
                 r.status,
                 r.provenance,
-                r.treatments,
                 r.group_ranks,
                 r.warnings()
             )
         };
         assert_eq!(seen(&all), seen(&scores), "{}", path.display());
+        // Keeping every stage measures the untreated columns too (for the audit); keeping
+        // scores only does not.
+        assert!(
+            scores.treatments.iter().all(|t| treated(&t)),
+            "{}",
+            path.display()
+        );
+        untreated += all.treatments.iter().filter(|t| !treated(t)).count();
         assert!(all.treated().is_ok() && all.imputed_values().is_ok());
         let err = scores.treated().unwrap_err().to_string();
         assert!(err.contains("not kept"), "{}: {err}", path.display());
@@ -465,6 +479,10 @@ fn keeping_scores_only_changes_no_score_or_rank() {
         assert_eq!(format!("{:?}", some.status), format!("{:?}", all.status));
     }
     assert!(treating >= 1, "no shipped framework treats a value");
+    assert!(
+        untreated >= 1,
+        "no shipped framework leaves a column untreated"
+    );
 }
 
 /// Two periods that cannot be scored: the error is the first period's, as one thread at a

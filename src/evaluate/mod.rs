@@ -1116,7 +1116,6 @@ impl Scorer {
     ) -> Result<(), (usize, StageError)> {
         let mut w = Vec::new();
         for step in &self.steps {
-            let mat = s.select(Axis(1), &step.children);
             w.clear();
             w.extend(
                 step.children
@@ -1124,8 +1123,15 @@ impl Scorer {
                     .zip(&step.shared)
                     .map(|(&c, fixed)| fixed.unwrap_or(weights[c])),
             );
-            let col = pipeline::aggregate(mat.view(), &w, &step.agg.method, step.agg.min_share)
-                .map_err(|e| (step.node, e))?;
+            let col = if let pipeline::Aggregate::Arithmetic = step.agg.method {
+                // Read in place: the children's columns are not gathered into a matrix.
+                let cols: Vec<_> = step.children.iter().map(|&c| s.column(c)).collect();
+                pipeline::aggregate::arithmetic(&cols, &w, step.agg.min_share)
+            } else {
+                let mat = s.select(Axis(1), &step.children);
+                pipeline::aggregate(mat.view(), &w, &step.agg.method, step.agg.min_share)
+            }
+            .map_err(|e| (step.node, e))?;
             s.column_mut(step.node).assign(&col);
         }
         Ok(())

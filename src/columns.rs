@@ -10,9 +10,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use datafusion::arrow::array::{
-    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array,
+    ArrayRef, ArrowPrimitiveType, Int64Array, PrimitiveArray, RecordBatch, StringArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef, UInt32Type};
 
 use ndarray::{Array1, Array2, Array3};
 
@@ -630,18 +631,33 @@ fn text<'s>(rows: &[(usize, usize)], f: impl Fn(usize, usize) -> &'s str) -> Arr
 
 /// A float column; a value that is not finite (no score) is empty.
 fn num(rows: &[(usize, usize)], f: impl Fn(usize, usize) -> f64) -> ArrayRef {
-    Arc::new(Float64Array::from_iter(rows.iter().map(|&(p, u)| {
-        let v = f(p, u);
-        v.is_finite().then_some(v)
-    })))
+    let values: Vec<f64> = rows.iter().map(|&(p, u)| f(p, u)).collect();
+    Arc::new(with_empty::<Float64Type>(values, |v| v.is_finite()))
 }
 
 /// A rank column; rank 0 (no rank) is empty.
 fn rank(rows: &[(usize, usize)], f: impl Fn(usize, usize) -> u32) -> ArrayRef {
-    Arc::new(UInt32Array::from_iter(rows.iter().map(|&(p, u)| {
-        let v = f(p, u);
-        (v > 0).then_some(v)
-    })))
+    let values: Vec<u32> = rows.iter().map(|&(p, u)| f(p, u)).collect();
+    Arc::new(with_empty::<UInt32Type>(values, |&v| v > 0))
+}
+
+/// `values` as a column, the values that are not `present` empty (with the type's default
+/// beneath, as a builder leaves): the values are gathered in one plain pass, and the empty
+/// cells marked after, only when there are any.
+fn with_empty<T: ArrowPrimitiveType>(
+    mut values: Vec<T::Native>,
+    present: impl Fn(&T::Native) -> bool,
+) -> PrimitiveArray<T> {
+    let nulls = values
+        .iter()
+        .any(|v| !present(v))
+        .then(|| NullBuffer::from_iter(values.iter().map(&present)));
+    if nulls.is_some() {
+        for v in values.iter_mut().filter(|v| !present(v)) {
+            *v = T::Native::default();
+        }
+    }
+    PrimitiveArray::new(values.into(), nulls)
 }
 
 /// A whole-number column.

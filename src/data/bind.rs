@@ -490,8 +490,8 @@ impl<'a> Shape<'a> {
             let period = periods
                 .and_then(|c| c.is_valid(i).then(|| c.value(i)))
                 .unwrap_or("");
-            let ui = looked_up(&mut last_unit, &self.unit_ix, key);
-            let pi = looked_up(&mut last_period, &self.period_ix, period);
+            let ui = super::spine::looked_up(&mut last_unit, &self.unit_ix, key);
+            let pi = super::spine::looked_up(&mut last_period, &self.period_ix, period);
             let (Some(ui), Some(pi)) = (ui, pi) else {
                 return Err(Error::Data(format!(
                     "the evaluated table has unit `{key}` in period `{period}`, which the joined data do not list"
@@ -605,18 +605,6 @@ fn place(from: &[f64], row: &mut [f64]) {
         if !v.is_nan() {
             *out = v;
         }
-    }
-}
-
-/// The place of `t` in `ix`, looked up only when `t` is not the text `last` looked up.
-fn looked_up<'t>(
-    last: &mut Option<(&'t str, Option<usize>)>,
-    ix: &HashMap<String, usize>,
-    t: &'t str,
-) -> Option<usize> {
-    match *last {
-        Some((seen, at)) if seen == t => at,
-        _ => last.insert((t, ix.get(t).copied())).1,
     }
 }
 

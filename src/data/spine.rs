@@ -6,7 +6,9 @@
 //! the unit has no 2023-02 row, never the row before. Grid cells that no source has are marked
 //! not present and dropped once the expressions are evaluated.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
+use std::hash::Hash;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{BooleanArray, RecordBatch, StringArray};
@@ -43,9 +45,13 @@ impl Pairs {
     pub fn in_order<'a>(rows: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> (Self, usize) {
         let (units, unit_ix) = intern(rows.clone().map(|(k, _)| k));
         let (periods, period_ix) = intern(rows.clone().map(|(_, p)| p));
-        let ix = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let ix = |i: Option<usize>| u32::try_from(i.expect("an interned text")).unwrap_or(u32::MAX);
+        let (mut last_unit, mut last_period) = (None, None);
         let mut cells: Vec<(u32, u32)> = rows
-            .map(|(k, p)| (ix(unit_ix[k]), ix(period_ix[p])))
+            .map(|(k, p)| {
+                let k = looked_up(&mut last_unit, &unit_ix, k);
+                (ix(k), ix(looked_up(&mut last_period, &period_ix, p)))
+            })
             .collect();
         let mut spans = vec![None; periods.len()];
         for (at, &(_, p)) in cells.iter().enumerate() {
@@ -109,8 +115,13 @@ pub(super) fn intern<'a>(
     all: impl Iterator<Item = &'a str>,
 ) -> (Vec<String>, HashMap<&'a str, usize>) {
     let mut ix: HashMap<&str, usize> = HashMap::new();
+    let mut last = None;
     for t in all {
-        ix.entry(t).or_insert(0);
+        // Rows come grouped by unit or by period: a run of one text is hashed once.
+        if last != Some(t) {
+            ix.entry(t).or_insert(0);
+            last = Some(t);
+        }
     }
     let mut sorted: Vec<&str> = ix.keys().copied().collect();
     sorted.sort_unstable();
@@ -118,6 +129,19 @@ pub(super) fn intern<'a>(
         ix.insert(t, i);
     }
     (sorted.into_iter().map(str::to_string).collect(), ix)
+}
+
+/// The place of `t` in `ix`, looked up only when `t` is not the text `last` looked up (rows
+/// come grouped by unit or by period, so most rows repeat the last row's).
+pub(super) fn looked_up<'t, K: Borrow<str> + Hash + Eq>(
+    last: &mut Option<(&'t str, Option<usize>)>,
+    ix: &HashMap<K, usize>,
+    t: &'t str,
+) -> Option<usize> {
+    match *last {
+        Some((seen, at)) if seen == t => at,
+        _ => last.insert((t, ix.get(t).copied())).1,
+    }
 }
 
 /// Units (and periods) of the joined table; `present` is false for calendar fillers.

@@ -216,18 +216,12 @@ impl<'a> Binder<'a> {
             .values
             .as_slice_mut()
             .expect("a new array is contiguous");
-        let mut block = Vec::new();
-        for start in (0..cells.len()).step_by(BLOCK_ROWS) {
-            let rows = start..cells.len().min(start + BLOCK_ROWS);
-            table.block_values(&cols, (rows.clone(), cells), &mut block, &mut self.bad);
-            for (k, cell) in cells[rows].iter().enumerate() {
-                let Some((pi, ui)) = *cell else { continue };
-                let from = &block[k * nj..][..nj];
-                self.present[[pi, ui]] = true;
-                place(from, &mut flat[(pi * nu + ui) * nj..][..nj]);
-            }
-        }
-        Ok(())
+        let present = &mut self.present;
+        table.each_row(&cols, cells, &mut self.bad, |(pi, ui), from| {
+            present[[pi, ui]] = true;
+            place(from, &mut flat[(pi * nu + ui) * nj..][..nj]);
+            Ok(())
+        })
     }
 
     /// The `[rank] only` condition of the batch's rows (NULL counts as false, as in a WHERE
@@ -537,6 +531,30 @@ impl<'a> Shape<'a> {
             .collect())
     }
 
+    /// Each row of `cells` that has a cell, given to `each` with its values (`NaN` where
+    /// null or not finite; see [`Shape::block_values`]), a block of [`BLOCK_ROWS`] rows at a
+    /// time; non-finite values are described in `bad`. The first error of `each` ends it.
+    fn each_row(
+        &self,
+        cols: &[ValueColumn],
+        cells: &BatchCells,
+        bad: &mut Vec<((usize, usize), String)>,
+        mut each: impl FnMut((usize, usize), &[f64]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let nj = cols.len();
+        let mut block = Vec::new();
+        for start in (0..cells.len()).step_by(BLOCK_ROWS) {
+            let rows = start..cells.len().min(start + BLOCK_ROWS);
+            self.block_values(cols, (rows.clone(), cells), &mut block, bad);
+            for (k, cell) in cells[rows].iter().enumerate() {
+                if let Some(cell) = *cell {
+                    each(cell, &block[k * nj..][..nj])?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The values of rows `rows` of `cols` (cells `cells[rows]`), row after row into
     /// `block` (one row of `cols.len()` values per row), `NaN` where a cell is null or not
     /// finite; each non-finite value is described in `bad`. Each column's values are read in
@@ -608,7 +626,7 @@ fn place(from: &[f64], row: &mut [f64]) {
     }
 }
 
-/// An indicator column of a batch as [`Shape::place_row`] reads it: its values, and which
+/// An indicator column of a batch as [`Shape::block_values`] reads it: its values, and which
 /// of them are null.
 struct ValueColumn<'b> {
     values: &'b [f64],
@@ -675,43 +693,31 @@ impl<'a> PeriodBinder<'a> {
         let table = &self.table;
         let cols = table.columns(batch, &mut self.valued)?;
         let (nu, nj) = (table.units.len(), table.indicators.len());
-        let mut block = Vec::new();
-        for start in (0..cells.len()).step_by(BLOCK_ROWS) {
-            let rows = start..cells.len().min(start + BLOCK_ROWS);
-            table.block_values(&cols, (rows.clone(), &cells), &mut block, &mut self.bad);
-            for (k, cell) in cells[rows].iter().enumerate() {
-                let Some((pi, ui)) = *cell else { continue };
-                let from = &block[k * nj..][..nj];
-                if self.left[pi] == 0 {
-                    return Err(Error::Data(format!(
-                        "period `{}` has more rows in the evaluated table than in the joined data",
-                        self.table.periods[pi]
-                    )));
-                }
-                self.left[pi] -= 1;
-                if let Some(whole) = self.whole.as_mut() {
-                    let row = whole.slice_mut(ndarray::s![pi, ui, ..]);
-                    place(
-                        from,
-                        row.into_slice()
-                            .expect("a row of a new array is contiguous"),
-                    );
-                    continue;
-                }
-                let values =
-                    self.open[pi].get_or_insert_with(|| Array2::from_elem((nu, nj), f64::NAN));
-                let row = values.row_mut(ui);
-                place(
-                    from,
-                    row.into_slice()
-                        .expect("a row of a new array is contiguous"),
-                );
-                if self.left[pi] == 0 {
-                    done(pi, self.open[pi].take().expect("an open period"));
-                }
+        let (left, whole, open) = (&mut self.left, &mut self.whole, &mut self.open);
+        table.each_row(&cols, &cells, &mut self.bad, |(pi, ui), from| {
+            if left[pi] == 0 {
+                return Err(Error::Data(format!(
+                    "period `{}` has more rows in the evaluated table than in the joined data",
+                    table.periods[pi]
+                )));
             }
-        }
-        Ok(())
+            left[pi] -= 1;
+            let row = match whole.as_mut() {
+                Some(whole) => whole.slice_mut(ndarray::s![pi, ui, ..]),
+                None => open[pi]
+                    .get_or_insert_with(|| Array2::from_elem((nu, nj), f64::NAN))
+                    .row_mut(ui),
+            };
+            place(
+                from,
+                row.into_slice()
+                    .expect("a row of a new array is contiguous"),
+            );
+            if whole.is_none() && left[pi] == 0 {
+                done(pi, open[pi].take().expect("an open period"));
+            }
+            Ok(())
+        })
     }
 
     /// Indicators with no value in any row: (indicator node) in column order.

@@ -1123,14 +1123,13 @@ impl Scorer {
                     .zip(&step.shared)
                     .map(|(&c, fixed)| fixed.unwrap_or(weights[c])),
             );
-            let col = if let pipeline::Aggregate::Arithmetic = step.agg.method {
-                // Read in place: the children's columns are not gathered into a matrix.
-                let cols: Vec<_> = step.children.iter().map(|&c| s.column(c)).collect();
-                pipeline::aggregate::arithmetic(&cols, &w, step.agg.min_share)
-            } else {
-                let mat = s.select(Axis(1), &step.children);
-                pipeline::aggregate(mat.view(), &w, &step.agg.method, step.agg.min_share)
-            }
+            let col = pipeline::aggregate::aggregate_columns(
+                s.view(),
+                &step.children,
+                &w,
+                &step.agg.method,
+                step.agg.min_share,
+            )
             .map_err(|e| (step.node, e))?;
             s.column_mut(step.node).assign(&col);
         }

@@ -179,6 +179,27 @@ pub fn aggregate(
     Ok(out)
 }
 
+/// Aggregates the columns `children` of `s` (rows × nodes) as [`aggregate`] does: the
+/// arithmetic mean reads them in place ([`arithmetic`]), the other methods from a copy of
+/// them side by side.
+///
+/// # Errors
+/// As [`aggregate`].
+pub fn aggregate_columns(
+    s: ArrayView2<f64>,
+    children: &[usize],
+    weights: &[f64],
+    method: &Aggregate,
+    min_share: f64,
+) -> Result<Array1<f64>, StageError> {
+    if let Aggregate::Arithmetic = method {
+        let cols: Vec<ArrayView1<f64>> = children.iter().map(|&c| s.column(c)).collect();
+        return arithmetic(&cols, weights, min_share);
+    }
+    let mat = s.select(ndarray::Axis(1), children);
+    aggregate(mat.view(), weights, method, min_share)
+}
+
 /// The weighted arithmetic mean of the columns `children` (with one weight each), as
 /// [`aggregate`] defines it, worked a column at a time: each column is read once, in order,
 /// and no row's cells are gathered. Every sum adds the present cells in column order, as the

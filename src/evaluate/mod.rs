@@ -188,7 +188,8 @@ impl Provenance {
     }
 
     /// The filled cells of column `j` among `rows` ((period, unit) pairs): one entry per row,
-    /// found by walking the column once when the rows are in order (as output rows are).
+    /// found by walking the column once from the first row's cell when the rows are in order
+    /// (as output rows are).
     pub fn column(&self, j: usize, rows: &[(usize, usize)]) -> Vec<Option<&Filled>> {
         if !rows.is_sorted() {
             return rows.iter().map(|&(p, u)| self.get(p, u, j)).collect();
@@ -196,7 +197,12 @@ impl Provenance {
         let Some(column) = self.cells.get(j) else {
             return vec![None; rows.len()];
         };
-        let mut cells = column.iter().peekable();
+        // The walk starts at the first row's cell (a period's rows start in the middle of a
+        // column that holds every period).
+        let first = rows.first().map_or((0, 0), |&(p, u)| cell(p, u));
+        let mut cells = column[column.partition_point(|(at, _)| *at < first)..]
+            .iter()
+            .peekable();
         rows.iter()
             .map(|&(p, u)| {
                 let row = cell(p, u);
@@ -1354,6 +1360,12 @@ mod tests {
         let got = prov.column(1, &shuffled);
         assert_eq!(got, [Some(&mean), None, None, Some(&median), Some(&mean)]);
         assert_eq!(prov.column(0, &rows), [None, None, Some(&mean), None, None]);
+        // One period's rows, as a table written a period at a time asks: the walk starts at
+        // the period's first row, past the cells of the periods before.
+        let later = [(1, 0), (1, 2), (1, 3)];
+        assert_eq!(prov.column(1, &later), [Some(&median), None, Some(&mean)]);
+        assert_eq!(prov.column(1, &[(0, 1), (0, 2)]), [None, Some(&mean)]);
+        assert_eq!(prov.column(1, &[(2, 0)]), [None]);
     }
 
     #[test]

@@ -39,9 +39,17 @@ pub fn screen(x: ArrayView2<f64>, method: &ScreenMethod, forced: &[Option<bool>]
         availability: Vec::with_capacity(x.nrows()),
         nonzero: Vec::with_capacity(x.nrows()),
     };
-    for (i, row) in x.rows().into_iter().enumerate() {
-        let present = row.iter().filter(|v| !v.is_nan()).count();
-        let zeros = row.iter().filter(|v| **v == 0.0).count();
+    // Each row's present values and zeros, counted a column at a time: a period's values are
+    // held column by column, so a row's values are as far apart as the rows are many.
+    let mut present = vec![0usize; x.nrows()];
+    let mut zeros = vec![0usize; x.nrows()];
+    for column in x.columns() {
+        for ((v, p), z) in column.iter().zip(&mut present).zip(&mut zeros) {
+            *p += usize::from(!v.is_nan());
+            *z += usize::from(*v == 0.0);
+        }
+    }
+    for (i, (present, zeros)) in present.into_iter().zip(zeros).enumerate() {
         let avail = if ncols == 0 {
             0.0
         } else {
@@ -110,6 +118,21 @@ mod tests {
             &[],
         );
         assert_eq!(o.kept, vec![true, true, false]);
+
+        // The same values held column by column, as a period's are, give the same outcome.
+        use ndarray::ShapeBuilder;
+        let mut by_columns = ndarray::Array2::zeros(x.dim().f());
+        by_columns.assign(&x);
+        assert!(by_columns.t().is_standard_layout());
+        let both = ScreenMethod::Both {
+            min_availability: 0.5,
+            min_nonzero: 0.05,
+        };
+        let o = screen(by_columns.view(), &both, &[]);
+        let want = screen(x.view(), &both, &[]);
+        assert_eq!(o.kept, want.kept);
+        assert_eq!(o.availability, want.availability);
+        assert_eq!(o.nonzero, want.nonzero);
     }
 
     #[test]

@@ -471,10 +471,9 @@ impl<'a> Shape<'a> {
         let periods = u.period.as_deref().and_then(text);
         let periods = periods.as_ref().map(|c| c.as_string::<i32>());
         let mut cells = Vec::with_capacity(batch.num_rows());
-        // Rows come grouped by unit or by period: the last row's key and period are looked
-        // up again only when they change.
-        let mut last_unit: Option<(&str, Option<usize>)> = None;
-        let mut last_period: Option<(&str, Option<usize>)> = None;
+        // Rows come grouped or sorted by unit or by period (see `Finder`).
+        let mut unit_of = super::spine::Finder::new(&self.units, &self.unit_ix);
+        let mut period_of = super::spine::Finder::new(&self.periods, &self.period_ix);
         for i in 0..batch.num_rows() {
             if keys.is_null(i) {
                 cells.push(None);
@@ -484,8 +483,7 @@ impl<'a> Shape<'a> {
             let period = periods
                 .and_then(|c| c.is_valid(i).then(|| c.value(i)))
                 .unwrap_or("");
-            let ui = super::spine::looked_up(&mut last_unit, &self.unit_ix, key);
-            let pi = super::spine::looked_up(&mut last_period, &self.period_ix, period);
+            let (ui, pi) = (unit_of.find(key), period_of.find(period));
             let (Some(ui), Some(pi)) = (ui, pi) else {
                 return Err(Error::Data(format!(
                     "the evaluated table has unit `{key}` in period `{period}`, which the joined data do not list"

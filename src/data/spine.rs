@@ -46,12 +46,10 @@ impl Pairs {
         let (units, unit_ix) = intern(rows.clone().map(|(k, _)| k));
         let (periods, period_ix) = intern(rows.clone().map(|(_, p)| p));
         let ix = |i: Option<usize>| u32::try_from(i.expect("an interned text")).unwrap_or(u32::MAX);
-        let (mut last_unit, mut last_period) = (None, None);
+        let mut unit_of = Finder::new(&units, &unit_ix);
+        let mut period_of = Finder::new(&periods, &period_ix);
         let mut cells: Vec<(u32, u32)> = rows
-            .map(|(k, p)| {
-                let k = looked_up(&mut last_unit, &unit_ix, k);
-                (ix(k), ix(looked_up(&mut last_period, &period_ix, p)))
-            })
+            .map(|(k, p)| (ix(unit_of.find(k)), ix(period_of.find(p))))
             .collect();
         let mut spans = vec![None; periods.len()];
         for (at, &(_, p)) in cells.iter().enumerate() {
@@ -131,16 +129,40 @@ pub(super) fn intern<'a>(
     (sorted.into_iter().map(str::to_string).collect(), ix)
 }
 
-/// The place of `t` in `ix`, looked up only when `t` is not the text `last` looked up (rows
-/// come grouped by unit or by period, so most rows repeat the last row's).
-pub(super) fn looked_up<'t, K: Borrow<str> + Hash + Eq>(
-    last: &mut Option<(&'t str, Option<usize>)>,
-    ix: &HashMap<K, usize>,
-    t: &'t str,
-) -> Option<usize> {
-    match *last {
-        Some((seen, at)) if seen == t => at,
-        _ => last.insert((t, ix.get(t).copied())).1,
+/// Finds the places of texts among `sorted` texts (`ix` gives each one's place), for texts
+/// that come as a table's rows do: in runs of one text (a unit's periods, a period's units),
+/// or in sorted order (each period of a unit after the one before, the first after the last).
+/// The last place found, the next and the first are compared before the hash map is asked,
+/// so the keys of a table sorted by unit or by period are rarely hashed.
+pub(super) struct Finder<'s, K> {
+    sorted: &'s [String],
+    ix: &'s HashMap<K, usize>,
+    last: Option<usize>,
+}
+
+impl<'s, K: Borrow<str> + Hash + Eq> Finder<'s, K> {
+    /// A finder of places among `sorted`, whose places `ix` gives.
+    pub(super) fn new(sorted: &'s [String], ix: &'s HashMap<K, usize>) -> Self {
+        Self {
+            sorted,
+            ix,
+            last: None,
+        }
+    }
+
+    /// The place of `t`, if it is among the texts.
+    pub(super) fn find(&mut self, t: &str) -> Option<usize> {
+        if let Some(at) = self.last {
+            for guess in [at, at + 1, 0] {
+                if self.sorted.get(guess).is_some_and(|s| s == t) {
+                    self.last = Some(guess);
+                    return Some(guess);
+                }
+            }
+        }
+        let found = self.ix.get(t).copied();
+        self.last = found.or(self.last);
+        found
     }
 }
 
@@ -295,6 +317,27 @@ mod tests {
 
     fn pairs(items: &[(&str, &str)]) -> Pairs {
         Pairs::of(items.iter().copied())
+    }
+
+    #[test]
+    fn a_finder_gives_each_text_its_place_in_any_order() {
+        let sorted: Vec<String> = ["2023-01", "2023-02", "2023-03", "2023-10"]
+            .map(String::from)
+            .to_vec();
+        let ix: HashMap<String, usize> = sorted.iter().cloned().zip(0..).collect();
+        // Runs, sorted order with wrap-around, jumps back and forth, and texts not listed.
+        let texts = [
+            "2023-01", "2023-01", "2023-02", "2023-03", "2023-10", "2023-01", "2023-10", "2023-02",
+            "2023-1", "2023-02", "", "2023-03", "2023-03", "2023-01",
+        ];
+        let mut finder = Finder::new(&sorted, &ix);
+        for t in texts {
+            let expected = sorted.iter().position(|s| s == t);
+            assert_eq!(finder.find(t), expected, "{t:?}");
+        }
+        // No texts at all.
+        let none: HashMap<String, usize> = HashMap::new();
+        assert_eq!(Finder::new(&[], &none).find("a"), None);
     }
 
     #[test]

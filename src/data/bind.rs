@@ -126,6 +126,9 @@ pub struct Binder<'a> {
     rows: usize,
     /// Per period: the positions of its first and last rows among the rows placed.
     spans: Vec<Option<(usize, usize)>>,
+    /// The passes over the table: the first places the rows, their texts and flags, and the
+    /// values of its indicators; the others the values of theirs.
+    passes: Passes,
 }
 
 /// A unit's names and group as the rows give them: each text from the earliest period that
@@ -190,13 +193,40 @@ impl<'a> Binder<'a> {
             valued: vec![0; indicators.len()],
             rows: 0,
             spans: vec![None; np],
+            passes: Passes::of(np * nu, indicators.len(), 0),
             table: Shape::new(fw, units, periods, indicators),
         })
     }
 
-    /// Places the rows of one batch of the evaluated table.
+    /// The indicators of each pass over the table, as nodes, in order: the first pass binds
+    /// its indicators from a table with the keys, the names, groups and `[rank] only`
+    /// condition, the others theirs from a table with the keys; each after
+    /// [`Binder::begin`].
+    pub fn passes(&self) -> Vec<Vec<usize>> {
+        self.passes.nodes(&self.table.indicators)
+    }
+
+    /// The binder for a table whose reader holds `bytes` of pages at once: a large panel's
+    /// indicators are bound a few a pass when those are a large share of it
+    /// ([`Binder::passes`]).
+    pub fn reading_pages(mut self, bytes: usize) -> Self {
+        let (np, nu, nj) = self.values.dim();
+        self.passes = Passes::of(np * nu, nj, bytes);
+        self
+    }
+
+    /// Starts pass `pass` (of [`Binder::passes`]).
+    pub fn begin(&mut self, pass: usize) {
+        self.passes.current = pass;
+    }
+
+    /// Places the rows of one batch of the evaluated table (their values only, after the
+    /// first pass).
     pub fn push(&mut self, batch: &RecordBatch) -> Result<(), Error> {
         let cells = self.table.cells(batch)?;
+        if self.passes.current > 0 {
+            return self.place_values(batch, &cells);
+        }
         for &(pi, _) in cells.iter().flatten() {
             let span = self.spans[pi].get_or_insert((self.rows, self.rows));
             span.1 = self.rows;
@@ -210,8 +240,9 @@ impl<'a> Binder<'a> {
     /// The indicator values of the batch's rows, with non-finite values refused.
     fn place_values(&mut self, batch: &RecordBatch, cells: &BatchCells) -> Result<(), Error> {
         let table = &self.table;
-        let cols = table.columns(batch, &mut self.valued)?;
         let (nu, nj) = (table.units.len(), table.indicators.len());
+        let pass = self.passes.range();
+        let cols = table.columns(batch, pass.clone(), &mut self.valued)?;
         let flat = self
             .values
             .as_slice_mut()
@@ -219,7 +250,10 @@ impl<'a> Binder<'a> {
         let present = &mut self.present;
         table.each_row(&cols, cells, &mut self.bad, |(pi, ui), from| {
             present[[pi, ui]] = true;
-            place(from, &mut flat[(pi * nu + ui) * nj..][..nj]);
+            place(
+                from,
+                &mut flat[(pi * nu + ui) * nj + pass.start..][..pass.len()],
+            );
             Ok(())
         })
     }
@@ -494,17 +528,17 @@ impl<'a> Shape<'a> {
         Ok(cells)
     }
 
-    /// The batch's column of each indicator, in order, each column's values counted into
-    /// `valued`.
+    /// The batch's column of each indicator of `pass` (positions among the indicators), in
+    /// order, each column's values counted into `valued`.
     fn columns<'b>(
         &self,
         batch: &'b RecordBatch,
+        pass: Range<usize>,
         valued: &mut [usize],
     ) -> Result<Vec<ValueColumn<'b>>, Error> {
-        let cols: Vec<&Float64Array> = self
-            .columns
+        let cols: Vec<&Float64Array> = self.columns[pass.clone()]
             .iter()
-            .zip(&self.indicators)
+            .zip(&self.indicators[pass.clone()])
             .map(|(name, &node)| {
                 batch
                     .column_by_name(name)
@@ -517,14 +551,16 @@ impl<'a> Shape<'a> {
                     })
             })
             .collect::<Result<_, _>>()?;
-        for (j, col) in cols.iter().enumerate() {
+        for (j, col) in pass.clone().zip(&cols) {
             valued[j] += col.len() - col.null_count();
         }
         Ok(cols
             .into_iter()
-            .map(|c| ValueColumn {
+            .zip(pass)
+            .map(|(c, indicator)| ValueColumn {
                 values: c.values(),
                 nulls: c.nulls(),
+                indicator,
             })
             .collect())
     }
@@ -588,7 +624,7 @@ impl<'a> Shape<'a> {
         found.sort_by_key(|&(i, j, _)| (i, j));
         for (i, j, v) in found {
             if let Some(cell) = cells[i] {
-                bad.push((cell, self.non_finite(cell, j, v)));
+                bad.push((cell, self.non_finite(cell, cols[j].indicator, v)));
             }
         }
     }
@@ -629,6 +665,8 @@ fn place(from: &[f64], row: &mut [f64]) {
 struct ValueColumn<'b> {
     values: &'b [f64],
     nulls: Option<&'b NullBuffer>,
+    /// Its position among the indicators.
+    indicator: usize,
 }
 
 /// Binds the evaluated table's indicator values a period at a time, for a run that scores
@@ -642,8 +680,14 @@ pub struct PeriodBinder<'a> {
     open: Vec<Option<Array2<f64>>>,
     /// Every period's values, when they are bound whole ([`PeriodBinder::whole`]).
     whole: Option<Array3<f64>>,
-    /// Per period: how many of its rows are still to come.
+    /// The passes over the table: one, but for a large panel bound whole.
+    passes: Passes,
+    /// Per period: its rows in the table.
+    rows: Vec<usize>,
+    /// Per period: how many of its rows are still to come in this pass.
     left: Vec<usize>,
+    /// The first period an earlier pass found fewer rows of than it has.
+    short: Option<usize>,
     bad: Vec<((usize, usize), String)>,
     valued: Vec<usize>,
 }
@@ -652,14 +696,18 @@ impl<'a> PeriodBinder<'a> {
     /// A binder of the indicator values of `layout`'s rows (a panel without values).
     pub fn new(fw: &'a Framework, layout: &Panel) -> Self {
         let indicators = fw.indicators();
+        let rows: Vec<usize> = layout
+            .present
+            .outer_iter()
+            .map(|row| row.iter().filter(|&&p| p).count())
+            .collect();
         Self {
             open: vec![None; layout.periods.len()],
             whole: None,
-            left: layout
-                .present
-                .outer_iter()
-                .map(|row| row.iter().filter(|&&p| p).count())
-                .collect(),
+            passes: Passes::of(0, indicators.len(), 0),
+            left: rows.clone(),
+            rows,
+            short: None,
             bad: Vec::new(),
             valued: vec![0; indicators.len()],
             table: Shape::new(fw, layout.units.clone(), layout.periods.clone(), indicators),
@@ -668,7 +716,8 @@ impl<'a> PeriodBinder<'a> {
 
     /// A binder of the values of `layout`'s rows into one array of every period, as
     /// [`Binder`] binds them (for rows whose periods interleave, which would keep every
-    /// period open at once anyway); [`PeriodBinder::finish`] gives it.
+    /// period open at once anyway), a large panel's a few indicators a pass
+    /// ([`PeriodBinder::passes`]); [`PeriodBinder::finish`] gives it.
     pub fn whole(fw: &'a Framework, layout: &Panel) -> Self {
         let mut binder = Self::new(fw, layout);
         let (np, nu, nj) = (
@@ -680,6 +729,33 @@ impl<'a> PeriodBinder<'a> {
         binder
     }
 
+    /// The binder for a table whose reader holds `bytes` of pages at once: bound whole, a
+    /// large panel's indicators are bound a few a pass when those are a large share of it
+    /// ([`PeriodBinder::passes`]).
+    pub fn reading_pages(mut self, bytes: usize) -> Self {
+        if let Some(whole) = &self.whole {
+            let (np, nu, nj) = whole.dim();
+            self.passes = Passes::of(np * nu, nj, bytes);
+        }
+        self
+    }
+
+    /// The indicators of each pass over the table, as nodes, in order: a pass binds its
+    /// indicators from a table that has their columns (and the keys), after
+    /// [`PeriodBinder::begin`].
+    pub fn passes(&self) -> Vec<Vec<usize>> {
+        self.passes.nodes(&self.table.indicators)
+    }
+
+    /// Starts pass `pass` (of [`PeriodBinder::passes`]): every period's rows are to come again.
+    pub fn begin(&mut self, pass: usize) {
+        if pass != self.passes.current {
+            self.short = self.short.or(self.left.iter().position(|&n| n > 0));
+            self.left.clone_from(&self.rows);
+            self.passes.current = pass;
+        }
+    }
+
     /// Places the rows of one batch; each period whose last row it holds goes to `done`
     /// (never, binding whole).
     pub fn push(
@@ -689,7 +765,8 @@ impl<'a> PeriodBinder<'a> {
     ) -> Result<(), Error> {
         let cells = self.table.cells(batch)?;
         let table = &self.table;
-        let cols = table.columns(batch, &mut self.valued)?;
+        let pass = self.passes.range();
+        let cols = table.columns(batch, pass.clone(), &mut self.valued)?;
         let (nu, nj) = (table.units.len(), table.indicators.len());
         let (left, whole, open) = (&mut self.left, &mut self.whole, &mut self.open);
         table.each_row(&cols, &cells, &mut self.bad, |(pi, ui), from| {
@@ -701,7 +778,7 @@ impl<'a> PeriodBinder<'a> {
             }
             left[pi] -= 1;
             let row = match whole.as_mut() {
-                Some(whole) => whole.slice_mut(ndarray::s![pi, ui, ..]),
+                Some(whole) => whole.slice_mut(ndarray::s![pi, ui, pass.clone()]),
                 None => open[pi]
                     .get_or_insert_with(|| Array2::from_elem((nu, nj), f64::NAN))
                     .row_mut(ui),
@@ -726,14 +803,76 @@ impl<'a> PeriodBinder<'a> {
     /// The checks made once every row is placed: every period's rows came, and every value
     /// is finite (the error [`Binder::finish`] gives); then the values, when bound whole.
     pub fn finish(self) -> Result<Option<Array3<f64>>, Error> {
-        if let Some(p) = self.left.iter().position(|&n| n > 0) {
+        let short = self.short.or(self.left.iter().position(|&n| n > 0));
+        if let Some(p) = short {
             return Err(Error::Data(format!(
                 "period `{}` has fewer rows in the evaluated table than in the joined data",
                 self.table.periods[p]
             )));
         }
+        // The passes found them in order of their columns, each in the rows' order: sorted by
+        // cell (stably), a cell's are in column order, as one pass finds them.
         non_finite(self.bad).map_or(Ok(self.whole), Err)
     }
+}
+
+/// The passes over the evaluated table that bind a panel's indicators: every indicator in one
+/// pass, unless the panel is large and the reader of its data holds pages beside it that are a
+/// large share of it; then a few indicators a pass, so that the reader holds the pages of a
+/// few columns, not of every column. A Parquet reader holds each column's dictionary page (up
+/// to 1 MiB as pyarrow and arrow-rs write them) until the end of its row group: 63 MB for the
+/// grid benchmark's 60 columns in one row group, beside its 240 MB panel. Each pass reads the
+/// unit and period keys again, a cost that grows with the rows, where the pages held do not.
+#[derive(Clone, Debug)]
+struct Passes {
+    /// The indicators (positions) of each pass, in order.
+    ranges: Vec<Range<usize>>,
+    /// The pass whose rows are being placed.
+    current: usize,
+}
+
+impl Passes {
+    /// Indicator values of a panel above which its indicators may be bound a few at a time.
+    const PANEL_BYTES: usize = 64 << 20;
+    /// The share of the panel above which the pages held are worth passes: an eighth.
+    const SHARE: usize = 8;
+    /// Indicators of one pass, at most, when they are bound a few at a time.
+    const MOST: usize = 20;
+
+    /// The passes binding `nj` indicators of `cells` units × periods, from a table whose
+    /// reader holds `held` bytes of pages at once.
+    fn of(cells: usize, nj: usize, held: usize) -> Self {
+        let panel = cells * nj * size_of::<f64>();
+        let k = if panel > Self::PANEL_BYTES && held * Self::SHARE > panel {
+            nj.div_ceil(Self::MOST)
+        } else {
+            1
+        };
+        Self {
+            ranges: split(nj, k),
+            current: 0,
+        }
+    }
+
+    /// The indicators of the pass under way.
+    fn range(&self) -> Range<usize> {
+        self.ranges[self.current].clone()
+    }
+
+    /// The indicator nodes of each pass, from the nodes of every indicator.
+    fn nodes(&self, indicators: &[usize]) -> Vec<Vec<usize>> {
+        self.ranges
+            .iter()
+            .map(|r| indicators[r.clone()].to_vec())
+            .collect()
+    }
+}
+
+/// `0..n` split into `k` ranges (one, when `k` is 0), in order, of sizes that differ by one at
+/// most: 60 into three of 20, 61 into four of 15 and 16.
+fn split(n: usize, k: usize) -> Vec<Range<usize>> {
+    let k = k.max(1);
+    (0..k).map(|i| i * n / k..(i + 1) * n / k).collect()
 }
 
 impl Panel {
@@ -849,5 +988,198 @@ mod tests {
             unit_text(None, [None, None], "440103"),
             Text::same("440103")
         );
+    }
+
+    /// A framework of five indicators `x0`…`x4` over units `code` and periods `month`.
+    fn five_indicators() -> Framework {
+        let mut text = String::from(
+            "[index]\nid = \"i\"\nname = \"I\"\n[units]\nkey = \"code\"\nperiod = \"month\"\n\
+             [[source]]\nname = \"t\"\npath = \"t.csv\"\n",
+        );
+        for j in 0..5 {
+            text.push_str(&format!(
+                "[[indicator]]\nid = \"x{j}\"\nname = \"X{j}\"\nparent = \"i\"\ndirection = \"higher\"\n"
+            ));
+        }
+        crate::framework::check(
+            crate::framework::SourceFile::new("f.toml", text),
+            std::path::Path::new("."),
+        )
+        .unwrap()
+    }
+
+    /// A batch of the evaluated table: each row's unit, period and values of `x0`…`x4`, of
+    /// which it holds the columns `columns` (and the keys).
+    fn evaluated(rows: &[Row], columns: Range<usize>) -> RecordBatch {
+        let text = |f: fn(&Row) -> &'static str| -> ArrayRef {
+            std::sync::Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
+        };
+        let mut cols = vec![
+            ("code".to_string(), text(|r| r.0)),
+            ("month".to_string(), text(|r| r.1)),
+        ];
+        for j in columns {
+            let values: Vec<Option<f64>> = rows.iter().map(|r| r.2[j]).collect();
+            cols.push((
+                format!("ind.x{j}"),
+                std::sync::Arc::new(Float64Array::from(values)) as ArrayRef,
+            ));
+        }
+        RecordBatch::try_from_iter(cols).unwrap()
+    }
+
+    /// A row of the evaluated table: unit, period and the values of `x0`…`x4`.
+    type Row = (&'static str, &'static str, [Option<f64>; 5]);
+
+    /// Rows of two units in three periods, by unit, in two batches: a null, and non-finite
+    /// values in three columns of two cells (`a` 2023-03; `b` 2023-01) when `bad`.
+    fn rows(bad: bool) -> Vec<Vec<Row>> {
+        let odd = |v: f64| Some(if bad { v } else { 1.0 });
+        vec![
+            vec![
+                (
+                    "a",
+                    "2023-01",
+                    [Some(1.0), Some(2.0), None, Some(4.0), Some(5.0)],
+                ),
+                (
+                    "a",
+                    "2023-02",
+                    [Some(6.0), Some(7.0), Some(8.0), Some(9.0), Some(10.0)],
+                ),
+                (
+                    "a",
+                    "2023-03",
+                    [
+                        odd(f64::INFINITY),
+                        Some(12.0),
+                        Some(13.0),
+                        Some(14.0),
+                        odd(f64::NAN),
+                    ],
+                ),
+            ],
+            vec![
+                (
+                    "b",
+                    "2023-01",
+                    [
+                        Some(16.0),
+                        Some(17.0),
+                        Some(18.0),
+                        odd(f64::NEG_INFINITY),
+                        Some(20.0),
+                    ],
+                ),
+                (
+                    "b",
+                    "2023-02",
+                    [Some(21.0), Some(22.0), Some(23.0), Some(24.0), Some(25.0)],
+                ),
+                (
+                    "b",
+                    "2023-03",
+                    [Some(26.0), Some(27.0), Some(28.0), Some(29.0), Some(30.0)],
+                ),
+            ],
+        ]
+    }
+
+    fn listed(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(|t| t.to_string()).collect()
+    }
+
+    /// The panel, or the error, of binding `rows` with `binder` a pass at a time, each pass
+    /// given the batches with its columns only.
+    fn bind_in(mut binder: Binder, rows: &[Vec<Row>]) -> String {
+        for (pass, range) in binder.passes.ranges.clone().into_iter().enumerate() {
+            binder.begin(pass);
+            for b in rows {
+                binder.push(&evaluated(b, range.clone())).unwrap();
+            }
+        }
+        assert_eq!(binder.rows(), 6);
+        match binder.finish() {
+            Ok(panel) => format!("{panel:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn indicators_bound_in_passes_give_the_panel_and_errors_of_one_pass() {
+        let fw = five_indicators();
+        let (units, months) = (
+            listed(&["a", "b"]),
+            listed(&["2023-01", "2023-02", "2023-03"]),
+        );
+        assert_eq!(split(5, 3), [0..1, 1..3, 3..5]);
+        assert_eq!(split(60, 3), [0..20, 20..40, 40..60]);
+        assert_eq!(split(61, 4), [0..15, 15..30, 30..45, 45..61]);
+        assert_eq!(split(4, 0), split(4, 1));
+        assert_eq!(split(4, 1).len(), 1);
+        assert_eq!(split(4, 1)[0], 0..4);
+        for bad in [false, true] {
+            let rows = rows(bad);
+            let one = Binder::new(&fw, units.clone(), months.clone()).unwrap();
+            assert_eq!(one.passes.ranges, split(5, 1));
+            let one = bind_in(one, &rows);
+            let mut three = Binder::new(&fw, units.clone(), months.clone()).unwrap();
+            three.passes.ranges = split(5, 3);
+            assert_eq!(bind_in(three, &rows), one);
+            if bad {
+                // In period and unit order, a cell's values in column order, across passes.
+                assert!(one.contains("3 indicator value(s)"), "{one}");
+                let at = |t: &str| one.find(t).unwrap_or_else(|| panic!("{t} in {one}"));
+                assert!(at("`x3` = -inf for unit b, period 2023-01") < at("`x0` = inf for unit a"));
+                assert!(at("`x0` = inf for unit a") < at("`x4` = NaN for unit a"));
+            } else {
+                assert!(one.contains("values: [[[1.0, 2.0, NaN, 4.0, 5.0]"), "{one}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_period_binder_in_passes_checks_every_pass_and_binds_every_column() {
+        let fw = five_indicators();
+        let (units, months) = (
+            listed(&["a", "b"]),
+            listed(&["2023-01", "2023-02", "2023-03"]),
+        );
+        let mut layout = Binder::without_values(&fw, units, months).unwrap();
+        let rows = rows(false);
+        for b in &rows {
+            layout.push(&evaluated(b, 0..0)).unwrap();
+        }
+        let (layout, _) = layout.into_layout();
+        let run = |passes: Vec<Range<usize>>, rows: &[Vec<Row>], missing: Option<usize>| {
+            let mut binder = PeriodBinder::whole(&fw, &layout);
+            binder.passes.ranges = passes.clone();
+            for (pass, range) in passes.into_iter().enumerate() {
+                binder.begin(pass);
+                for b in rows {
+                    let mut b: Vec<Row> = b.to_vec();
+                    // One pass lacks b's 2023-02 row.
+                    if missing == Some(pass) {
+                        b.retain(|r| (r.0, r.1) != ("b", "2023-02"));
+                    }
+                    binder
+                        .push(&evaluated(&b, range.clone()), |_, _| {})
+                        .unwrap();
+                }
+            }
+            binder.finish().map_err(|e| e.to_string())
+        };
+        let one = run(split(5, 1), &rows, None).unwrap().unwrap();
+        let three = run(split(5, 3), &rows, None).unwrap().unwrap();
+        assert_eq!(format!("{one:?}"), format!("{three:?}"));
+        assert_eq!(one[[2, 1, 4]], 30.0);
+        assert!(one[[0, 0, 2]].is_nan());
+        for pass in 0..3 {
+            let e = run(split(5, 3), &rows, Some(pass)).unwrap_err();
+            assert!(
+                e.contains("period `2023-02` has fewer rows"),
+                "pass {pass}: {e}"
+            );
+        }
     }
 }

@@ -78,6 +78,9 @@ pub struct DataStage {
     layout: (Vec<String>, Vec<String>),
     /// Whether some source's rows interleave its periods (see [`DataStage::interleaves`]).
     interleaved: bool,
+    /// The dictionary pages that the readers of the Parquet sources hold at once, at most
+    /// ([`paged::PagedParquet::dictionary_bytes`]).
+    dictionary_bytes: usize,
     /// Where the tables of large CSV and Excel sources are written.
     scratch: Scratch,
 }
@@ -219,6 +222,7 @@ impl DataStage {
             rollup: None,
             layout: (Vec::new(), Vec::new()),
             interleaved: false,
+            dictionary_bytes: 0,
             scratch: Scratch::default(),
         };
         // Unit keys and periods are read as written (`0101`, `2023.10`), never as numbers.
@@ -353,8 +357,10 @@ impl DataStage {
                 )));
             }
             // Read page by page (see [`paged`]), not a row group at a time.
-            "parquet" => paged::PagedParquet::open(&input.path)
-                .and_then(|table| ctx.register_table(name, Arc::new(table)).map(|_| ())),
+            "parquet" => paged::PagedParquet::open(&input.path).and_then(|table| {
+                self.dictionary_bytes += table.dictionary_bytes();
+                ctx.register_table(name, Arc::new(table)).map(|_| ())
+            }),
             "arrow" | "ipc" | "feather" => self.runtime.block_on(ctx.register_arrow(
                 name,
                 &path,
@@ -1080,14 +1086,20 @@ impl DataStage {
     /// held whole (see [`bind::Binder`]).
     pub fn bind(&self, fw: &Framework) -> Result<Panel, Error> {
         self.check_expressions(fw)?;
-        let sql = self
-            .select_sql(fw, &fw.indicators(), true)
-            .map_err(|e| Error::Data(e.message))?;
         let (units, periods) = self.layout.clone();
         // What the checks and earlier queries freed, given back before the panel is made.
         give_back_freed_memory();
-        let binder = bind::Binder::new(fw, units, periods)?;
-        let binder = self.place_batches(fw, &sql, binder, |b, batch| b.push(batch))?;
+        let mut binder =
+            bind::Binder::new(fw, units, periods)?.reading_pages(self.dictionary_bytes);
+        for (pass, indicators) in binder.passes().into_iter().enumerate() {
+            let sql = match pass {
+                0 => self.select_sql(fw, &indicators, true),
+                _ => self.select_sql_over(fw, &indicators, false, JOINED, false),
+            };
+            let sql = sql.map_err(|e| Error::Data(e.message))?;
+            binder.begin(pass);
+            binder = self.place_batches(fw, &sql, binder, |b, batch| b.push(batch))?;
+        }
         if binder.rows() == 0 {
             return Err(Error::Data("the joined data have no rows".into()));
         }
@@ -1135,7 +1147,7 @@ impl DataStage {
             groups,
             ..
         } = layout;
-        let binder = bind::PeriodBinder::whole(fw, &panel);
+        let binder = bind::PeriodBinder::whole(fw, &panel).reading_pages(self.dictionary_bytes);
         let values = self.bind_with(fw, binder, rows, groups, |_, _| {})?;
         panel.values = values.expect("bound whole");
         Ok(panel)
@@ -1157,20 +1169,23 @@ impl DataStage {
             .map(|_| ())
     }
 
-    /// Binds the indicator values with `binder`, then makes the checks, the layout's (`rows`
-    /// placed, `groups` checked) in their turn.
+    /// Binds the indicator values with `binder`, a query per pass it makes, then makes the
+    /// checks, the layout's (`rows` placed, `groups` checked) in their turn.
     fn bind_with(
         &self,
         fw: &Framework,
-        binder: bind::PeriodBinder,
+        mut binder: bind::PeriodBinder,
         rows: usize,
         groups: Result<(), Error>,
         mut done: impl FnMut(usize, Array2<f64>) + Send,
     ) -> Result<Option<ndarray::Array3<f64>>, Error> {
-        let sql = self
-            .select_sql_over(fw, &fw.indicators(), false, JOINED, false)
-            .map_err(|e| Error::Data(e.message))?;
-        let binder = self.place_batches(fw, &sql, binder, |b, batch| b.push(batch, &mut done))?;
+        for (pass, indicators) in binder.passes().into_iter().enumerate() {
+            let sql = self
+                .select_sql_over(fw, &indicators, false, JOINED, false)
+                .map_err(|e| Error::Data(e.message))?;
+            binder.begin(pass);
+            binder = self.place_batches(fw, &sql, binder, |b, batch| b.push(batch, &mut done))?;
+        }
         if rows == 0 {
             return Err(Error::Data("the joined data have no rows".into()));
         }

@@ -60,6 +60,23 @@ impl PagedParquet {
             schema,
         })
     }
+
+    /// The bytes of dictionary pages a reader of every column holds at once, at most: a column
+    /// chunk's dictionary page is held until its row group ends, so the largest row group's
+    /// pages, as the file stores them (compressed, when the file is).
+    pub fn dictionary_bytes(&self) -> usize {
+        let groups = self.metadata.metadata().row_groups();
+        let group = |g: &datafusion::parquet::file::metadata::RowGroupMetaData| -> usize {
+            g.columns()
+                .iter()
+                .filter_map(|c| {
+                    let at = c.dictionary_page_offset()?;
+                    usize::try_from(c.data_page_offset() - at).ok()
+                })
+                .sum()
+        };
+        groups.iter().map(group).max().unwrap_or(0)
+    }
 }
 
 #[async_trait]

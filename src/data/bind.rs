@@ -1085,8 +1085,13 @@ mod tests {
         ]
     }
 
-    fn listed(texts: &[&str]) -> Vec<String> {
-        texts.iter().map(|t| t.to_string()).collect()
+    /// The units and periods of [`rows`].
+    fn two_units_three_months() -> (Vec<String>, Vec<String>) {
+        let listed = |texts: &[&str]| texts.iter().map(|t| t.to_string()).collect();
+        (
+            listed(&["a", "b"]),
+            listed(&["2023-01", "2023-02", "2023-03"]),
+        )
     }
 
     /// The panel, or the error, of binding `rows` with `binder` a pass at a time, each pass
@@ -1108,10 +1113,7 @@ mod tests {
     #[test]
     fn indicators_bound_in_passes_give_the_panel_and_errors_of_one_pass() {
         let fw = five_indicators();
-        let (units, months) = (
-            listed(&["a", "b"]),
-            listed(&["2023-01", "2023-02", "2023-03"]),
-        );
+        let (units, months) = two_units_three_months();
         assert_eq!(split(5, 3), [0..1, 1..3, 3..5]);
         assert_eq!(split(60, 3), [0..20, 20..40, 40..60]);
         assert_eq!(split(61, 4), [0..15, 15..30, 30..45, 45..61]);
@@ -1141,10 +1143,7 @@ mod tests {
     #[test]
     fn a_period_binder_in_passes_checks_every_pass_and_binds_every_column() {
         let fw = five_indicators();
-        let (units, months) = (
-            listed(&["a", "b"]),
-            listed(&["2023-01", "2023-02", "2023-03"]),
-        );
+        let (units, months) = two_units_three_months();
         let mut layout = Binder::without_values(&fw, units, months).unwrap();
         let rows = rows(false);
         for b in &rows {

@@ -120,14 +120,17 @@ impl<'f> Scoring<'f> {
     }
 
     /// [`Scoring::evaluate`] handing no period on: the results of the nodes `keep` says, and
-    /// every warning (what [`crate::score_keeping`] gives, but for a panel that holds no values
-    /// when they were bound a period at a time).
+    /// every warning (what [`crate::score_keeping`] gives, but for a panel that holds no values:
+    /// they were bound a period at a time, or are given back once scored).
     pub fn keeping(self, keep: Keep) -> Result<(Results, Vec<Warning>)> {
         if self.stage.is_some() {
             return self.evaluate(keep, Some(Vec::new()), |_| Ok(()));
         }
         // The panel is whole: nothing to hand on, nor to rank as the periods are merged.
-        let results = evaluate::evaluate_keeping(self.fw, self.panel, keep)?;
+        let mut results = evaluate::evaluate_keeping(self.fw, self.panel, keep)?;
+        // Its values are read no more, as when they are bound a period at a time: given back
+        // before the caller makes what it shows of the scores.
+        results.panel.drop_values();
         let mut warnings = self.warnings;
         warnings.extend(results.warnings());
         Ok((results, warnings))

@@ -37,7 +37,8 @@ pub struct Panel {
     pub indicators: Vec<usize>,
     /// `values[[period, unit, indicator]]`, NaN = missing. With no indicator column (periods ×
     /// units × 0) in a panel bound without values ([`Binder::without_values`]), whose run takes
-    /// each period's values as they are bound and keeps none (see [`crate::Scoring`]).
+    /// each period's values as they are bound and keeps none (see [`crate::Scoring`]), or whose
+    /// values were given back ([`Panel::drop_values`]).
     pub values: Array3<f64>,
     /// `present[[period, unit]]`: the unit has a row in that period.
     pub present: Array2<bool>,
@@ -47,6 +48,14 @@ pub struct Panel {
 }
 
 impl Panel {
+    /// Gives back the memory of the indicator values, which then have no column, as in a
+    /// panel whose values are bound a period at a time ([`Binder::without_values`]): for a
+    /// run that reads its results' scores only.
+    pub fn drop_values(&mut self) {
+        let (np, nu, _) = self.values.dim();
+        self.values = Array3::from_elem((np, nu, 0), f64::NAN);
+    }
+
     /// The panel restricted to period `p` (each period is evaluated on its own).
     pub fn select_period(&self, p: usize) -> Panel {
         use ndarray::s;

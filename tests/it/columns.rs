@@ -533,3 +533,44 @@ expr = "y"
 "#
     )
 }
+
+/// A ranking's run ([`kapok::Scoring::keeping`]) gives back the panel's values once the periods
+/// are scored, whether the data were bound whole or a period at a time: its results hold none,
+/// and the same scores, ranks and warnings as a run that keeps them.
+#[test]
+fn a_rankings_run_gives_back_the_values_and_scores_as_a_run_that_keeps_them() {
+    let root = super::util::root();
+    let mut bound_whole = 0;
+    for name in [
+        "asem",
+        "hongmian",
+        "hongmian-streets",
+        "undp-gdi",
+        "undp-gii",
+        "undp-hdi",
+    ] {
+        let fw = kapok::load(&root.join(format!("indicators/{name}.toml"))).unwrap();
+        let scoring = kapok::Scoring::open(&fw, None).unwrap();
+        bound_whole += usize::from(!scoring.binds_periods());
+        let (ranking, warnings) = scoring.keeping(kapok::Keep::Scores).unwrap();
+        let (kept, kept_warnings) = kapok::score_keeping(&fw, None, kapok::Keep::Scores).unwrap();
+        let (np, nu, nj) = kept.panel.values.dim();
+        assert!(nj > 0, "{name}");
+        assert_eq!(ranking.panel.values.dim(), (np, nu, 0), "{name}");
+        assert_eq!(ranking.panel.units, kept.panel.units, "{name}");
+        for n in 0..fw.nodes.len() {
+            let bits = |r: &kapok::Results| -> Vec<u64> {
+                r.scores.node(n).iter().map(|v| v.to_bits()).collect()
+            };
+            assert_eq!(bits(&ranking), bits(&kept), "{name}: scores of node {n}");
+            assert_eq!(
+                ranking.node_ranks(n),
+                kept.node_ranks(n),
+                "{name}: ranks of {n}"
+            );
+        }
+        assert_eq!(warnings, kept_warnings, "{name}");
+    }
+    // The shipped frameworks bind whole (bounds from a base year, panel imputation).
+    assert!(bound_whole > 0);
+}

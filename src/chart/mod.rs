@@ -22,7 +22,9 @@
 //!
 //! Charts that show one row per unit stay readable for many units: with more than
 //! `top_n × 3/2` units they show the top and the bottom `top_n`, and small multiples are
-//! faceted by group. The same inputs give identical bytes.
+//! faceted by group (without groups, they too show the top and the bottom `top_n`). The
+//! distribution chart draws a dot per unit up to 1,000 units, its boxes and whiskers alone
+//! beyond. The same inputs give identical bytes.
 
 mod bars;
 mod heat;

@@ -217,6 +217,10 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
     let all: Vec<usize> = (0..nu).collect();
     // The average rank of all units says nothing: no reference line for ranks.
     let city = if ranks { Vec::new() } else { avg_of(&all) };
+    let order = ctx.ordered_units(p);
+    let (top, bottom) = ctx.top_bottom(&order);
+    let cut = (!bottom.is_empty()).then_some((top.len(), order.len()));
+    let shown: Vec<usize> = top.into_iter().chain(bottom).collect();
     // Panels: (heading, thin lines, bold line, reference line).
     type Panel = (String, Vec<Vec<f64>>, Vec<f64>, Vec<f64>);
     let panels: Vec<Panel> = match &r.panel.groups {
@@ -254,10 +258,11 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
             }
             ps.into_iter().map(|x| x.1).collect()
         }
-        None => ctx
-            .ordered_units(p)
-            .into_iter()
-            .map(|u| {
+        // With many units, the current top and bottom (as the other charts of one row or
+        // panel per unit show them), not a panel for each.
+        None => shown
+            .iter()
+            .map(|&u| {
                 let rank = ctx.rank(p, u).map(|r| r.to_string()).unwrap_or("–".into());
                 (
                     format!("{rank}. {}", ctx.unit(u)),
@@ -299,26 +304,9 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
     } else {
         ctx.tr("指数走势", "index over time")
     });
-    let subtitle = if ranks && r.panel.groups.is_some() {
-        ctx.tr(
-            "各期得分分别标准化、不可跨期比较，故画名次（第 1 名在上）：每组一格，细线为组内各单位，粗线为组内平均名次",
-            "Scores are normalised within each period and not comparable across periods, so ranks are drawn (1st at the top): one panel per group, thin lines its units, bold their mean rank",
-        )
-    } else if ranks {
-        ctx.tr(
-            "各期得分分别标准化、不可跨期比较，故画名次（第 1 名在上）；每个单位一格，按本期名次排序",
-            "Scores are normalised within each period and not comparable across periods, so ranks are drawn (1st at the top); one panel per unit, ordered by current rank",
-        )
-    } else if r.panel.groups.is_some() {
-        ctx.tr(
-            "每组一格：细线为组内各单位，粗线为组平均，虚线为全市平均；按本期组平均排序",
-            "One panel per group: thin lines its units, bold its mean, dashed the overall mean; ordered by the group mean",
-        )
-    } else {
-        ctx.tr(
-            "每个单位一格，按本期名次排序；虚线为所有单位平均",
-            "One panel per unit, ordered by current rank; dashed: the average of all units",
-        )
+    let subtitle = match (cut, r.panel.groups.is_some()) {
+        (Some(cut), false) => cut_subtitle(&ctx, ranks, cut),
+        _ => uncut_subtitle(&ctx, ranks, r.panel.groups.is_some()).to_string(),
     };
     let cols = 4usize;
     let (pw, ph) = (300, 190);
@@ -327,7 +315,7 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
     let h = 100 + rows as i32 * ph + 20;
     let bytes = render!(ctx, w as u32, h as u32, |root| {
         (|| -> Result<(), Error> {
-            let area = header(&root, &ctx, &title, subtitle)?;
+            let area = header(&root, &ctx, &title, &subtitle)?;
             for (k, (heading, thin, bold, reference)) in panels.iter().enumerate() {
                 let (col, row) = ((k % cols) as i32, (k / cols) as i32);
                 let (x0, y0) = (theme::PAD + col * pw, row * ph);
@@ -395,6 +383,50 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
     Ok(ctx.chart("trends", title, bytes))
 }
 
+/// The trend chart's subtitle when it has a panel per group, or per unit for every unit.
+fn uncut_subtitle<'a>(ctx: &'a Ctx, ranks: bool, groups: bool) -> &'a str {
+    if ranks && groups {
+        ctx.tr(
+            "各期得分分别标准化、不可跨期比较，故画名次（第 1 名在上）：每组一格，细线为组内各单位，粗线为组内平均名次",
+            "Scores are normalised within each period and not comparable across periods, so ranks are drawn (1st at the top): one panel per group, thin lines its units, bold their mean rank",
+        )
+    } else if ranks {
+        ctx.tr(
+            "各期得分分别标准化、不可跨期比较，故画名次（第 1 名在上）；每个单位一格，按本期名次排序",
+            "Scores are normalised within each period and not comparable across periods, so ranks are drawn (1st at the top); one panel per unit, ordered by current rank",
+        )
+    } else if groups {
+        ctx.tr(
+            "每组一格：细线为组内各单位，粗线为组平均，虚线为全市平均；按本期组平均排序",
+            "One panel per group: thin lines its units, bold its mean, dashed the overall mean; ordered by the group mean",
+        )
+    } else {
+        ctx.tr(
+            "每个单位一格，按本期名次排序；虚线为所有单位平均",
+            "One panel per unit, ordered by current rank; dashed: the average of all units",
+        )
+    }
+}
+
+/// The trend chart's subtitle when it shows the current top and bottom `n` of `total` units, a
+/// panel each.
+fn cut_subtitle(ctx: &Ctx, ranks: bool, (n, total): (usize, usize)) -> String {
+    match (ctx.opts.lang, ranks) {
+        (Lang::Zh, true) => format!(
+            "各期得分分别标准化、不可跨期比较，故画名次（第 1 名在上）；本期前{n}名与后{n}名（共{total}个）各一格"
+        ),
+        (Lang::Zh, false) => {
+            format!("本期前{n}名与后{n}名（共{total}个）各一格，按本期名次排序；虚线为所有单位平均")
+        }
+        (Lang::En, true) => format!(
+            "Scores are normalised within each period and not comparable across periods, so ranks are drawn (1st at the top); the current top {n} and bottom {n} of {total}"
+        ),
+        (Lang::En, false) => format!(
+            "The current top {n} and bottom {n} of {total}, a panel each, ordered by current rank; dashed: the average of all units"
+        ),
+    }
+}
+
 /// Quantile of sorted values (linear interpolation).
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
@@ -405,6 +437,9 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     let j = (i + 1).min(sorted.len() - 1);
     sorted[i] + (sorted[j] - sorted[i]) * (x - i as f64)
 }
+
+/// Units above which the distribution chart draws no dot per unit.
+const STRIP_MOST: usize = 1000;
 
 /// Distribution of every indicator's normalised scores in the period (box: quartiles, whiskers:
 /// range, dots: units), grouped by dimension, with one unit (default: the best) highlighted.
@@ -449,14 +484,27 @@ pub fn distributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
         .map(|r| r.to_string())
         .unwrap_or("–".into());
     let title = ctx.title(ctx.tr("指标分布", "indicator distributions"));
-    let subtitle = match opts.lang {
-        Lang::Zh => format!(
+    // More dots than this in a row of 560 pixels are a smear, and each is a node of the
+    // drawing: the box and whiskers alone then.
+    let dots = units.len() <= STRIP_MOST;
+    let subtitle = match (opts.lang, dots) {
+        (Lang::Zh, true) => format!(
             "各指标标准化得分：箱为四分位，须为最小至最大，点为各单位（{}个）；◆为{}（第{rank}名），右列为其得分与名次",
             units.len(),
             ctx.unit_long(unit)
         ),
-        Lang::En => format!(
+        (Lang::Zh, false) => format!(
+            "各指标标准化得分：箱为四分位，须为最小至最大（{}个单位，不逐一画点）；◆为{}（第{rank}名），右列为其得分与名次",
+            units.len(),
+            ctx.unit_long(unit)
+        ),
+        (Lang::En, true) => format!(
             "Normalised indicator scores: box quartiles, whiskers range, dots the {} units; ◆ {} (rank {rank}), its score and rank on the right",
+            units.len(),
+            ctx.unit_long(unit)
+        ),
+        (Lang::En, false) => format!(
+            "Normalised indicator scores: box quartiles, whiskers range (of {} units, too many to dot); ◆ {} (rank {rank}), its score and rank on the right",
             units.len(),
             ctx.unit_long(unit)
         ),
@@ -530,7 +578,7 @@ pub fn distributions(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result
                     theme::ACCENT.stroke_width(2),
                 ))
                 .map_err(de)?;
-                for (n, &u) in units.iter().enumerate() {
+                for (n, &u) in units.iter().enumerate().filter(|_| dots) {
                     let x = ctx.score(p, u, i);
                     if x.is_finite() && u != unit {
                         // A fixed jitter by position, so the picture is the same every time.

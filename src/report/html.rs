@@ -384,6 +384,7 @@ impl Page<'_, '_> {
         let trends = rep.trends();
         let year_ago = trends.as_ref().and_then(|t| t.year_ago[rep.p]);
         let h = &mut self.h;
+        let start = h.len();
         h.push_str("<div class=\"scroll\"><table class=\"compact\">\n<thead><tr>");
         let _ = write!(h, "<th class=\"n\">{}</th>", rep.t("排名", "Rank"));
         // Each unit's rank interval over the robustness runs (5–95 %, whole ranks).
@@ -458,7 +459,15 @@ impl Page<'_, '_> {
             let _ = write!(h, "<th>{}</th>", rep.t("说明", "Note"));
         }
         h.push_str("</tr></thead>\n<tbody>\n");
-        for &u in &units {
+        let cols = columns_of(&h[start..]);
+        for row in rep.table_rows() {
+            let u = match row {
+                Ok(u) => u,
+                Err(left_out) => {
+                    gap(rep, h, cols, left_out);
+                    continue;
+                }
+            };
             let _ = write!(h, "<tr><td class=\"n\">{}</td>", rank(rep.rank(u, 0)));
             if let Some(iv) = &intervals {
                 let text = match iv[u] {
@@ -631,7 +640,7 @@ impl Page<'_, '_> {
     fn dimensions(&mut self) {
         let rep = self.rep;
         let eff = rep.fw.effective_weights();
-        let (units, dims) = (rep.units(), rep.dims());
+        let dims = rep.dims();
         let h = &mut self.h;
         let _ = writeln!(
             h,
@@ -641,6 +650,7 @@ impl Page<'_, '_> {
                 "Cells are dimension scores with the unit's rank in that dimension in small type; under each heading, the dimension's effective weight in the index."
             )
         );
+        let start = h.len();
         h.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
         let _ = write!(
             h,
@@ -657,7 +667,15 @@ impl Page<'_, '_> {
             );
         }
         h.push_str("</tr></thead>\n<tbody>\n");
-        for &u in &units {
+        let cols = columns_of(&h[start..]);
+        for row in rep.table_rows() {
+            let u = match row {
+                Ok(u) => u,
+                Err(left_out) => {
+                    gap(rep, h, cols, left_out);
+                    continue;
+                }
+            };
             let _ = write!(
                 h,
                 "<tr><td class=\"n\">{}</td><td class=\"nw\">{}</td>",
@@ -982,6 +1000,31 @@ fn unbroken_periods(html: &str) -> String {
     }
     out.push_str(&html[last..]);
     out
+}
+
+/// The number of columns of a table whose header row is `head` (from `<table` to its `</tr>`).
+fn columns_of(head: &str) -> usize {
+    head.matches("<th>").count() + head.matches("<th ").count()
+}
+
+/// The row of a unit table cut short ([`super::Report::table_rows`]) that stands for the
+/// `left_out` units between its top and its bottom, and says where they are.
+fn gap(rep: &super::Report, h: &mut String, cols: usize, left_out: usize) {
+    let [sheet, ..] = super::xlsx::sheet_names(rep.zh());
+    let text = if rep.zh() {
+        format!(
+            "…… 中间 {left_out} 个单位从略；全部排名见 results.xlsx 的“{sheet}”表和 results.parquet"
+        )
+    } else {
+        format!(
+            "… {left_out} units in between left out; every unit is in results.xlsx (sheet “{sheet}”) and results.parquet"
+        )
+    };
+    let _ = writeln!(
+        h,
+        "<tr class=\"gap\"><td colspan=\"{cols}\">{}</td></tr>",
+        esc(&text)
+    );
 }
 
 #[cfg(test)]

@@ -28,6 +28,13 @@ use crate::messages::{Note, StatusNote, Warning};
 /// How many units the charts that show a subset show (e.g. the best and worst streets).
 pub const TOP_N: usize = 15;
 
+/// Units above which the report's unit tables list the top and the bottom [`TABLE_CUT`] only
+/// ([`Report::table_rows`]).
+pub const TABLE_MOST: usize = 500;
+
+/// Units at the top and at the bottom of a unit table cut short ([`Report::table_rows`]).
+pub const TABLE_CUT: usize = 100;
+
 /// Reports of at most this many units have a profile page per unit unless told otherwise
 /// (`--no-profiles`).
 pub const PROFILES_MAX_UNITS: usize = 20;
@@ -280,6 +287,21 @@ impl Report<'_> {
 
     pub fn prev_name(&self) -> Option<&str> {
         self.prev.map(|q| self.r.panel.periods[q].as_str())
+    }
+
+    /// The rows of the report's unit tables: every unit of [`Report::units`], or with more
+    /// than [`TABLE_MOST`] of them the top and the bottom [`TABLE_CUT`], with the number left
+    /// out between them (`Err`): a table of thousands of grids is no reading, nor printing;
+    /// results.xlsx and results.parquet hold every unit.
+    pub fn table_rows(&self) -> Vec<Result<usize, usize>> {
+        let units = self.units();
+        if units.len() <= TABLE_MOST {
+            return units.into_iter().map(Ok).collect();
+        }
+        let left_out = units.len() - 2 * TABLE_CUT;
+        let top = units[..TABLE_CUT].iter().copied().map(Ok);
+        let bottom = units[units.len() - TABLE_CUT..].iter().copied().map(Ok);
+        top.chain([Err(left_out)]).chain(bottom).collect()
     }
 
     /// The units with a row in the period, best first (unranked last, by key).

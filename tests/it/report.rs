@@ -775,3 +775,47 @@ fn a_declared_uncertainty_with_two_inputs_adds_a_sensitivity_analysis() {
         assert_eq!(m["inputs"][1]["choices"], 3);
     }
 }
+
+/// A report of more units than a table should list (1,100 of them): the ranking and dimension
+/// tables list the top and the bottom 100, with a row that says how many are left out and
+/// where they all are; the trend chart shows the top and the bottom 15, not a panel per unit
+/// (which came to 990,590 pixels for 20,849 grids, too tall to draw); the workbook lists
+/// every unit.
+#[test]
+fn a_report_of_many_units_cuts_its_tables_and_charts_and_the_workbook_keeps_every_unit() {
+    let dir = tempdir();
+    let fw = super::util::small_framework(dir.path(), "arithmetic");
+    let n = 1100;
+    let mut units = String::from("code,name,population\n");
+    let mut monthly = String::from("code,month,cases,level\n");
+    for i in 1..=n {
+        units.push_str(&format!("{i},单位{i},{}\n", 1000 + i % 97));
+        for (m, shift) in [("2023-01", 0), ("2023-02", 5)] {
+            let (cases, level) = ((i * 37 + shift) % 1009, (i * 13 + shift) % 211);
+            monthly.push_str(&format!("{i},{m},{cases},{level}\n"));
+        }
+    }
+    std::fs::write(dir.path().join("units.csv"), units).unwrap();
+    std::fs::write(dir.path().join("monthly.csv"), monthly).unwrap();
+    let out = dir.path().join("r");
+    report(fw.to_str().unwrap(), &out, &[]);
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    // Two tables, each cut once: 1,100 − 2 × 100 left out.
+    assert_eq!(html.matches("<tr class=\"gap\">").count(), 2, "{html}");
+    assert_eq!(html.matches("中间 900 个单位从略").count(), 2);
+    assert!(html.contains("全部排名见 results.xlsx 的“排名”表和 results.parquet"));
+    // 100 + 100 unit rows in each table (each starts with its rank), and not one more.
+    let body_rows = |table: &str| table.matches("<tr><td class=\"n\">").count();
+    assert_eq!(body_rows(&html), 400, "rows of the two tables");
+    // The trend chart: 30 panels, four to a row (not 1,100).
+    let png = std::fs::read(out.join("charts/trends.png")).unwrap();
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    assert!(
+        height < 2 * width,
+        "trends.png {width} × {height}: a panel per unit?"
+    );
+    let mut book = workbook(&out);
+    let ranking = book.worksheet_range("排名").unwrap();
+    assert_eq!(ranking.height(), n + 1, "header and every unit");
+}

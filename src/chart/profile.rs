@@ -273,32 +273,53 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
             })
             .collect(),
     };
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for (_, thin, bold, _) in &panels {
-        for v in thin
-            .iter()
-            .flatten()
-            .chain(bold.iter())
-            .filter(|v| v.is_finite())
-        {
-            lo = lo.min(*v);
-            hi = hi.max(*v);
+    // The value axis of some panels: ranks from the first (the top panels) or from the
+    // panels' best rank (the bottom ones, whose ranks run in the thousands for many units).
+    let axis = |ps: &[Panel], from_top: bool| -> (f64, f64, Vec<f64>) {
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for (_, thin, bold, _) in ps {
+            for v in thin
+                .iter()
+                .flatten()
+                .chain(bold.iter())
+                .filter(|v| v.is_finite())
+            {
+                lo = lo.min(*v);
+                hi = hi.max(*v);
+            }
         }
-    }
-    if !lo.is_finite() {
-        (lo, hi) = (0.0, 1.0);
-    }
-    if ranks {
-        lo = 1.0;
-        hi = hi.max(2.0);
-    }
-    let mut ticks = nice_ticks(lo, hi, 3);
-    if ranks {
-        ticks.retain(|t| (lo..=hi).contains(t) && t.fract() == 0.0);
-        if !ticks.contains(&1.0) {
-            ticks.insert(0, 1.0);
+        if !lo.is_finite() {
+            (lo, hi) = (0.0, 1.0);
         }
-    }
+        if ranks {
+            lo = if from_top { 1.0 } else { lo.floor() };
+            hi = hi.max(lo + 1.0);
+        }
+        let mut ticks = nice_ticks(lo, hi, 3);
+        if ranks {
+            ticks.retain(|t| (lo..=hi).contains(t) && t.fract() == 0.0);
+            if !from_top {
+                // The best and the worst rank shown, and the round ranks well between them.
+                let room = (hi - lo) * 0.15;
+                ticks.retain(|t| t - lo >= room && hi - t >= room);
+                ticks.push(hi);
+            }
+            if !ticks.contains(&lo) {
+                ticks.insert(0, lo);
+            }
+        }
+        (lo, hi, ticks)
+    };
+    // Ranks cut to the top and the bottom: each has its own axis; else one axis for every
+    // panel (scores comparable across periods share theirs, top and bottom alike).
+    let top_panels = match (cut, r.panel.groups.is_some()) {
+        (Some((n, _)), false) if ranks => n,
+        _ => panels.len(),
+    };
+    let axes = [
+        axis(&panels[..top_panels], true),
+        axis(&panels[top_panels..], false),
+    ];
     let title = ctx.title(if ranks {
         ctx.tr("指数名次走势", "index rank over time")
     } else {
@@ -317,6 +338,8 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
         (|| -> Result<(), Error> {
             let area = header(&root, &ctx, &title, &subtitle)?;
             for (k, (heading, thin, bold, reference)) in panels.iter().enumerate() {
+                let (lo, hi, ticks) = &axes[usize::from(k >= top_panels)];
+                let (lo, hi) = (*lo, *hi);
                 let (col, row) = ((k % cols) as i32, (k / cols) as i32);
                 let (x0, y0) = (theme::PAD + col * pw, row * ph);
                 let s = anchored(ctx.text(BODY, INK), HPos::Left, VPos::Top);
@@ -335,7 +358,7 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
                     let f = if ranks { 1.0 - f } else { f };
                     py1 - (f * (py1 - py0) as f64).round() as i32
                 };
-                for (&t, label) in ticks.iter().zip(tick_labels(&ticks)) {
+                for (&t, label) in ticks.iter().zip(tick_labels(ticks)) {
                     area.draw(&PathElement::new(
                         vec![(px0, yv(t)), (px1, yv(t))],
                         theme::GRID,

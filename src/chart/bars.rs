@@ -438,7 +438,12 @@ pub fn rank_change(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<C
     };
     let name_w = ctx.max_width(moves.iter().map(|m| ctx.unit_long(m.0)), BODY) + 12;
     let half = 220;
-    let tail_w = ctx.width("100 → 100", SMALL) + 20;
+    // Room for the widest label (five-digit ranks of many units), at least three digits'.
+    let shown = panels
+        .iter()
+        .flat_map(|(_, list)| list.iter().map(|&i| &moves[i]));
+    let widest = ctx.max_width(shown.map(|m| format!("{} → {}", m.1, m.2)), SMALL);
+    let tail_w = widest.max(ctx.width("100 → 100", SMALL)) + 20;
     let panel_w = name_w + tail_w + 2 * half + tail_w;
     let rows = panels.iter().map(|(_, u)| u.len()).max().unwrap_or(0) as i32;
     let head = if panels.len() > 1 { 30 } else { 0 };

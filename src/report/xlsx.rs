@@ -4,7 +4,7 @@
 //! decimals fitted to each column ([`shown`]), rank changes as numbers shown as `↑2` / `↓1` / `=`,
 //! imputed cells shaded (with a note on the raw value) and listed; reproducible byte for byte.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Note, Workbook, Worksheet, XlsxError};
 use unicode_width::UnicodeWidthStr;
@@ -417,9 +417,12 @@ fn imputed_list(rep: &Report, name: &'static str) -> Sheet {
     let inds = &rep.r.panel.indicators;
     let units = rep.units();
     let cells = imputed_cells(rep);
-    let column_shown: BTreeMap<usize, Shown> = cells
-        .iter()
-        .map(|&(_, j, _)| {
+    // Each column with an imputed cell, once (not once per cell: at grid scale that was
+    // 37,000 sorts of 20,849 values).
+    let columns: BTreeSet<usize> = cells.iter().map(|&(_, j, _)| j).collect();
+    let column_shown: BTreeMap<usize, Shown> = columns
+        .into_iter()
+        .map(|j| {
             let col: Vec<f64> = units
                 .iter()
                 .filter_map(|&u| rep.raw(u, j).or(imputed_value(rep, u, j)))

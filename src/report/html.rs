@@ -384,6 +384,7 @@ impl Page<'_, '_> {
         let trends = rep.trends();
         let year_ago = trends.as_ref().and_then(|t| t.year_ago[rep.p]);
         let h = &mut self.h;
+        cut_note(rep, h);
         let start = h.len();
         h.push_str("<div class=\"scroll\"><table class=\"compact\">\n<thead><tr>");
         let _ = write!(h, "<th class=\"n\">{}</th>", rep.t("排名", "Rank"));
@@ -650,6 +651,7 @@ impl Page<'_, '_> {
                 "Cells are dimension scores with the unit's rank in that dimension in small type; under each heading, the dimension's effective weight in the index."
             )
         );
+        cut_note(rep, h);
         let start = h.len();
         h.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
         let _ = write!(
@@ -1005,6 +1007,27 @@ fn unbroken_periods(html: &str) -> String {
 /// The number of columns of a table whose header row is `head` (from `<table` to its `</tr>`).
 fn columns_of(head: &str) -> usize {
     head.matches("<th>").count() + head.matches("<th ").count()
+}
+
+/// Above a unit table cut short ([`super::Report::table_rows`]): which units it lists, and
+/// where every unit is. Nothing above a whole table.
+fn cut_note(rep: &super::Report, h: &mut String) {
+    let rows = rep.table_rows();
+    let Some(&Err(left_out)) = rows.iter().find(|r| r.is_err()) else {
+        return;
+    };
+    let (shown, total) = (rows.len() - 1, rows.len() - 1 + left_out);
+    let (n, [sheet, ..]) = (shown / 2, super::xlsx::sheet_names(rep.zh()));
+    let text = if rep.zh() {
+        format!(
+            "共 {total} 个单位，下表列出前 {n} 名与后 {n} 名；全部排名见 results.xlsx 的“{sheet}”表。"
+        )
+    } else {
+        format!(
+            "Of {total} units, the table lists the top {n} and the bottom {n}; every unit is in results.xlsx (sheet “{sheet}”)."
+        )
+    };
+    let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(&text));
 }
 
 /// The row of a unit table cut short ([`super::Report::table_rows`]) that stands for the

@@ -804,6 +804,12 @@ fn a_report_of_many_units_cuts_its_tables_and_charts_and_the_workbook_keeps_ever
     assert_eq!(html.matches("<tr class=\"gap\">").count(), 2, "{html}");
     assert_eq!(html.matches("中间 900 个单位从略").count(), 2);
     assert!(html.contains("全部排名见 results.xlsx 的“排名”表和 results.parquet"));
+    // And above each table, what it lists.
+    assert_eq!(
+        html.matches("共 1100 个单位，下表列出前 100 名与后 100 名")
+            .count(),
+        2
+    );
     // 100 + 100 unit rows in each table (each starts with its rank), and not one more.
     let body_rows = |table: &str| table.matches("<tr><td class=\"n\">").count();
     assert_eq!(body_rows(&html), 400, "rows of the two tables");

@@ -460,15 +460,7 @@ impl Page<'_, '_> {
             let _ = write!(h, "<th>{}</th>", rep.t("说明", "Note"));
         }
         h.push_str("</tr></thead>\n<tbody>\n");
-        let cols = columns_of(&h[start..]);
-        for row in rep.table_rows() {
-            let u = match row {
-                Ok(u) => u,
-                Err(left_out) => {
-                    gap(rep, h, cols, left_out);
-                    continue;
-                }
-            };
+        each_unit_row(rep, h, start, |h, u| {
             let _ = write!(h, "<tr><td class=\"n\">{}</td>", rank(rep.rank(u, 0)));
             if let Some(iv) = &intervals {
                 let text = match iv[u] {
@@ -560,7 +552,7 @@ impl Page<'_, '_> {
                 let _ = write!(h, "<td>{}</td>", esc(rep.status_note(u).unwrap_or("")));
             }
             h.push_str("</tr>\n");
-        }
+        });
         h.push_str("</tbody>\n</table>");
         // The legend inside the table's box, so that the map beside it stays in place.
         if let Some(t) = &trends {
@@ -669,15 +661,7 @@ impl Page<'_, '_> {
             );
         }
         h.push_str("</tr></thead>\n<tbody>\n");
-        let cols = columns_of(&h[start..]);
-        for row in rep.table_rows() {
-            let u = match row {
-                Ok(u) => u,
-                Err(left_out) => {
-                    gap(rep, h, cols, left_out);
-                    continue;
-                }
-            };
+        each_unit_row(rep, h, start, |h, u| {
             let _ = write!(
                 h,
                 "<tr><td class=\"n\">{}</td><td class=\"nw\">{}</td>",
@@ -695,7 +679,7 @@ impl Page<'_, '_> {
                 );
             }
             h.push_str("</tr>\n");
-        }
+        });
         h.push_str("</tbody>\n</table></div>\n");
         // The table's own chart, then what drives the index, then the other charts.
         let own = |c: &Chart| c.name == TABLE_CHART;
@@ -1007,6 +991,24 @@ fn unbroken_periods(html: &str) -> String {
 /// The number of columns of a table whose header row is `head` (from `<table` to its `</tr>`).
 fn columns_of(head: &str) -> usize {
     head.matches("<th>").count() + head.matches("<th ").count()
+}
+
+/// Each row of a unit table after its header (which starts at `start` in `h`): `row` writes a
+/// unit's, in [`super::Report::table_rows`] order; a table cut short has its gap row between
+/// its top and its bottom.
+fn each_unit_row(
+    rep: &super::Report,
+    h: &mut String,
+    start: usize,
+    mut row: impl FnMut(&mut String, usize),
+) {
+    let cols = columns_of(&h[start..]);
+    for r in rep.table_rows() {
+        match r {
+            Ok(u) => row(h, u),
+            Err(left_out) => gap(rep, h, cols, left_out),
+        }
+    }
 }
 
 /// Above a unit table cut short ([`super::Report::table_rows`]): which units it lists, and

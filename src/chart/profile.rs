@@ -217,9 +217,11 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
     let all: Vec<usize> = (0..nu).collect();
     // The average rank of all units says nothing: no reference line for ranks.
     let city = if ranks { Vec::new() } else { avg_of(&all) };
+    // Units without groups, a panel each: with many, the current top and bottom (as the other
+    // charts of a row or a panel per unit show them); `cut` is then (top shown, of how many).
     let order = ctx.ordered_units(p);
     let (top, bottom) = ctx.top_bottom(&order);
-    let cut = (!bottom.is_empty()).then_some((top.len(), order.len()));
+    let cut = (r.panel.groups.is_none() && !bottom.is_empty()).then_some((top.len(), order.len()));
     let shown: Vec<usize> = top.into_iter().chain(bottom).collect();
     // Panels: (heading, thin lines, bold line, reference line).
     type Panel = (String, Vec<Vec<f64>>, Vec<f64>, Vec<f64>);
@@ -258,8 +260,6 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
             }
             ps.into_iter().map(|x| x.1).collect()
         }
-        // With many units, the current top and bottom (as the other charts of one row or
-        // panel per unit show them), not a panel for each.
         None => shown
             .iter()
             .map(|&u| {
@@ -312,8 +312,8 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
     };
     // Ranks cut to the top and the bottom: each has its own axis; else one axis for every
     // panel (scores comparable across periods share theirs, top and bottom alike).
-    let top_panels = match (cut, r.panel.groups.is_some()) {
-        (Some((n, _)), false) if ranks => n,
+    let top_panels = match cut {
+        Some((n, _)) if ranks => n,
         _ => panels.len(),
     };
     let axes = [
@@ -325,9 +325,9 @@ pub fn trends(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<Chart,
     } else {
         ctx.tr("指数走势", "index over time")
     });
-    let subtitle = match (cut, r.panel.groups.is_some()) {
-        (Some(cut), false) => cut_subtitle(&ctx, ranks, cut),
-        _ => uncut_subtitle(&ctx, ranks, r.panel.groups.is_some()).to_string(),
+    let subtitle = match cut {
+        Some(cut) => cut_subtitle(&ctx, ranks, cut),
+        None => uncut_subtitle(&ctx, ranks, r.panel.groups.is_some()).to_string(),
     };
     let cols = 4usize;
     let (pw, ph) = (300, 190);

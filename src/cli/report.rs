@@ -56,7 +56,8 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
     let tiles = a.tiles.clone().or_else(|| fw.charts.tiles.clone());
     let mut inputs = a.run.inputs(&fw);
     inputs.extend([&a.font, &geojson, &tiles].into_iter().flatten().cloned());
-    // Refuse a bad target before the work, and again (in write_bundle) just before writing.
+    // Refuse a bad target before the work, again as the report is begun (putting right what
+    // a killed run left), and just before it is put in place.
     report::refuse_target(&a.output, a.force, &inputs)?;
     let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
     super::warn(&warnings);
@@ -101,14 +102,15 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         options,
         robustness: a.robustness,
     };
-    let files = report::build(&fw, &results, &warnings, &opts)?;
-    super::warn(&report::write_bundle(&a.output, &files, a.force, &inputs)?);
+    let mut staging = report::Staging::new(&a.output, a.force, &inputs)?;
+    let files = report::build_into(&fw, &results, &warnings, &opts, &mut staging)?;
+    super::warn(&staging.commit(&a.output, a.force, &inputs)?);
     eprintln!(
         "wrote a report of {} ({}) to {}: {} file(s)",
         fw.index().name.get(a.run.lang),
         results.panel.periods[p],
         a.output.display(),
-        files.len()
+        files
     );
     Ok(())
 }

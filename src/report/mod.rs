@@ -1,6 +1,7 @@
 //! `kapok report`: the bundle policy staff hand upward — `index.html` (self-contained),
-//! `results.xlsx`, `results.parquet`, `charts/<name>.<ext>` and `manifest.json` — built in
-//! memory, written to a temporary directory beside the target and renamed into place.
+//! `results.xlsx`, `results.parquet`, `charts/<name>.<ext>` and `manifest.json` — each written
+//! as it is made into a temporary directory beside the target ([`Staging`]), renamed into place
+//! once whole.
 //!
 //! Nothing in any file depends on the time or the machine: the same inputs give the same bytes.
 
@@ -13,6 +14,7 @@ pub mod robustness;
 mod xlsx;
 
 use std::fs;
+use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
@@ -78,10 +80,12 @@ pub type File = (String, Vec<u8>);
 
 /// Lower-case hexadecimal SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lower-case hexadecimal of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A path for display and the manifest: `/` separators, `.` and `a/..` removed lexically (no
@@ -626,13 +630,28 @@ pub fn untranslated(fw: &Framework, panel: &crate::data::Panel, lang: Lang) -> O
     (!texts.is_empty() || units > 0).then_some(Note::Untranslated { texts, units })
 }
 
-/// Builds every file of the bundle in memory (the manifest last), sorted by path.
+/// Builds every file of the bundle in memory, sorted by path.
 pub fn build(
     fw: &Framework,
     r: &Results,
     warnings: &[Warning],
     opts: &ReportOptions,
 ) -> Result<Vec<File>, Error> {
+    let mut files: Vec<File> = Vec::new();
+    build_into(fw, r, warnings, opts, &mut files)?;
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(files)
+}
+
+/// Builds every file of the bundle into `sink`, each as soon as it is made (the manifest
+/// last); returns how many files there are.
+pub fn build_into(
+    fw: &Framework,
+    r: &Results,
+    warnings: &[Warning],
+    opts: &ReportOptions,
+    sink: &mut dyn Sink,
+) -> Result<usize, Error> {
     let fw_bytes = read(&opts.framework)?;
     let warnings = reader_warnings(fw, r, warnings, opts.lang);
     let rel = |p: &Path| input_path(&opts.framework, p);
@@ -761,34 +780,33 @@ pub fn build(
         imputed: r.imputed_values()?,
         decimals: crate::format::score_decimals(fw.rank.digits, r.scores.period(opts.period)),
     };
-    let mut files: Vec<File> = vec![
-        ("index.html".into(), html::render(&report).into_bytes()),
-        ("results.xlsx".into(), xlsx::workbook(&report)?),
-        ("results.parquet".into(), {
-            // As `kapok score -o results.parquet` writes it: a period at a time, each period's
-            // rows encoded as they are built (held together, every period's rows took 1.2 GB
-            // for the grid benchmark), up to the first that fails.
-            let table =
-                crate::columns::Table::new(fw, &r.panel, &crate::columns::Selection::all())?;
-            let mut failed = None;
-            let batches = table
-                .batches(r, None)
-                .map_while(|b| b.map_err(|e| failed = Some(e)).ok());
-            let bytes = crate::io::parquet_bytes_of(table.schema(), batches)
-                .map_err(|e| Error::Data(format!("writing results.parquet: {e}")))?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            bytes
-        }),
-    ];
+    let mut out = Written {
+        sink,
+        files: Vec::new(),
+    };
+    out.put("index.html", html::render(&report).as_bytes())?;
+    out.put("results.xlsx", &xlsx::workbook(&report)?)?;
+    // As `kapok score -o results.parquet` writes it: a period at a time, each period's rows
+    // encoded as they are built and written as they are encoded (held together, every
+    // period's rows took 1.2 GB for the grid benchmark, and the file's bytes 600 MB more).
+    out.write("results.parquet", |w| {
+        let table = crate::columns::Table::new(fw, &r.panel, &crate::columns::Selection::all())?;
+        let failed = |e: String| Error::Data(format!("writing results.parquet: {e}"));
+        let mut file = crate::io::ParquetStream::new(w, table.schema()).map_err(failed)?;
+        for batch in table.batches(r, None) {
+            file.write(&batch?).map_err(failed)?;
+        }
+        file.finish().map_err(failed)?;
+        Ok(())
+    })?;
     for c in &report.charts {
-        files.push((format!("charts/{}.{}", c.name, c.ext), c.bytes.clone()));
+        out.put(&format!("charts/{}.{}", c.name, c.ext), &c.bytes)?;
     }
     // The bounds the scores were computed with, for `bounds = "bounds.csv"` next month.
     let bounds = crate::bounds::to_csv(&crate::bounds::rows(fw, r, opts.period)?);
-    files.push(("bounds.csv".into(), bounds.into_bytes()));
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    out.put("bounds.csv", bounds.as_bytes())?;
+    let Written { sink, mut files } = out;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     let manifest = Manifest {
         kapok: env!("CARGO_PKG_VERSION").into(),
         framework: Entry::of(None, None, report.framework_path.clone(), &fw_bytes),
@@ -805,17 +823,94 @@ pub fn build(
             None => opts.options.clone(),
         },
         inputs,
-        files: files
-            .iter()
-            .map(|(p, b)| Entry::of(None, None, p.clone(), b))
-            .collect(),
+        files,
     };
     let mut json = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| Error::Data(format!("writing manifest.json: {e}")))?;
     json.push(b'\n');
-    files.push(("manifest.json".into(), json));
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(files)
+    sink.put("manifest.json", &json)?;
+    Ok(manifest.files.len() + 1)
+}
+
+/// Where [`build_into`] puts a report's files as it makes them: in memory (a `Vec` of
+/// [`File`]s, as [`build`] gives them) or into a [`Staging`] directory.
+pub trait Sink {
+    /// Puts a file made whole.
+    fn put(&mut self, path: &str, bytes: &[u8]) -> Result<(), Error>;
+    /// A file to write as it is made: whole once the writer is flushed without error.
+    fn create(&mut self, path: &str) -> Result<Box<dyn Write + Send + '_>, Error>;
+}
+
+impl Sink for Vec<File> {
+    fn put(&mut self, path: &str, bytes: &[u8]) -> Result<(), Error> {
+        self.push((path.into(), bytes.to_vec()));
+        Ok(())
+    }
+
+    fn create(&mut self, path: &str) -> Result<Box<dyn Write + Send + '_>, Error> {
+        self.push((path.into(), Vec::new()));
+        let (_, bytes) = self.last_mut().expect("a file was just added");
+        Ok(Box::new(bytes))
+    }
+}
+
+/// The files put into a [`Sink`], recorded for the manifest as they pass.
+struct Written<'s> {
+    sink: &'s mut dyn Sink,
+    files: Vec<Entry>,
+}
+
+impl Written<'_> {
+    fn put(&mut self, path: &str, bytes: &[u8]) -> Result<(), Error> {
+        self.sink.put(path, bytes)?;
+        self.files.push(Entry::of(None, None, path.into(), bytes));
+        Ok(())
+    }
+
+    /// Writes the file `path` with `make`, hashing its bytes as they go.
+    fn write(
+        &mut self,
+        path: &str,
+        make: impl FnOnce(&mut Hashing<'_>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut w = Hashing {
+            to: self.sink.create(path)?,
+            sha: Sha256::new(),
+            bytes: 0,
+        };
+        make(&mut w)?;
+        w.flush()
+            .map_err(|e| Error::Data(format!("writing {path}: {e}")))?;
+        let (sha, bytes) = (w.sha.finalize(), w.bytes);
+        self.files.push(Entry {
+            role: None,
+            name: None,
+            path: path.into(),
+            sha256: hex(&sha),
+            bytes,
+        });
+        Ok(())
+    }
+}
+
+/// A writer that hashes what passes through it.
+struct Hashing<'w> {
+    to: Box<dyn Write + Send + 'w>,
+    sha: Sha256,
+    bytes: u64,
+}
+
+impl Write for Hashing<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.to.write(buf)?;
+        self.sha.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.to.flush()
+    }
 }
 
 /// The files a kapok manifest at `dir` lists (bundle paths with `/`), or why it is not one.
@@ -987,7 +1082,7 @@ pub fn check_target(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<Vec<S
 }
 
 /// The checks of [`check_target`] without putting anything right: for a caller that wants to
-/// refuse a bad target before the work, and leaves recovery to [`write_bundle`].
+/// refuse a bad target before the work, and leaves recovery to [`Staging::new`].
 pub fn refuse_target(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), Error> {
     own_directory(dir)?;
     refuse(dir, force, inputs)
@@ -1033,78 +1128,121 @@ fn refuse(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), Error> {
     }
 }
 
-/// Writes the bundle: every file into a temporary directory beside `dir` (a name unique to
-/// the run), then renamed into place. A previous report at `dir` (see [`check_target`]) is
-/// first moved aside to a second unique name, the new one renamed to `dir`, then the old one
-/// removed — so a crash at any point leaves the old or the new report at `dir`, or the old
-/// one beside it, where the next run puts it back (`recover`). On any error `dir` is left as
-/// it was and the temporary directory is removed.
-pub fn write_bundle(
-    dir: &Path,
-    files: &[File],
-    force: bool,
-    inputs: &[PathBuf],
-) -> Result<Vec<String>, Error> {
-    let mut notes = check_target(dir, force, inputs)?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".into());
-    let (new_prefix, old_prefix) = temp_prefixes(&name);
-    let parent = crate::io::parent_dir(dir);
-    fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let tmp = crate::io::temp_builder(&new_prefix, true)
-        .tempdir_in(parent)
-        .map_err(|e| Error::io(parent, e))?;
-    for (rel, bytes) in files {
-        let path = tmp.path().join(rel);
-        if let Some(d) = path.parent() {
+/// A report being written: its files go, as they are made, into a temporary directory beside
+/// the report's (a name unique to the run), and [`Staging::commit`] renames it into place. A
+/// previous report at the target (see [`check_target`]) is first moved aside to a second
+/// unique name, the new one renamed into place, then the old one removed — so a crash at any
+/// point leaves the old or the new report at the target, or the old one beside it, where the
+/// next run puts it back (`recover`). Dropped before it is committed (on any error), it removes
+/// its directory and leaves the target as it was.
+pub struct Staging {
+    tmp: tempfile::TempDir,
+    /// The files written, to flush to disk before the rename.
+    files: Vec<PathBuf>,
+    /// What [`check_target`] put right, to print.
+    notes: Vec<String>,
+}
+
+impl Staging {
+    /// Checks the target `dir` ([`check_target`]) and makes the temporary directory beside it.
+    pub fn new(dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<Self, Error> {
+        let notes = check_target(dir, force, inputs)?;
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "report".into());
+        let (new_prefix, _) = temp_prefixes(&name);
+        let parent = crate::io::parent_dir(dir);
+        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        let tmp = crate::io::temp_builder(&new_prefix, true)
+            .tempdir_in(parent)
+            .map_err(|e| Error::io(parent, e))?;
+        Ok(Self {
+            tmp,
+            files: Vec::new(),
+            notes,
+        })
+    }
+
+    /// The place of the bundle's file `path`, its directory made.
+    fn place(&mut self, path: &str) -> Result<PathBuf, Error> {
+        let at = self.tmp.path().join(path);
+        if let Some(d) = at.parent() {
             fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
         }
-        let mut f = fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
-        std::io::Write::write_all(&mut f, bytes).map_err(|e| Error::io(&path, e))?;
-        f.sync_all().map_err(|e| Error::io(&path, e))?;
+        self.files.push(at.clone());
+        Ok(at)
     }
-    // Again just before replacing anything: the directory may have changed during the run.
-    // (Not `recover` again: the temporary directory of this run is beside `dir` now.)
-    refuse(dir, force, inputs)?;
-    match target(dir)? {
-        Target::Missing => fs::rename(tmp.path(), dir).map_err(|e| Error::io(dir, e))?,
-        Target::Empty => fs::remove_dir(dir)
-            .and_then(|_| fs::rename(tmp.path(), dir))
-            .map_err(|e| Error::io(dir, e))?,
-        _ => {
-            // A unique, empty directory to move the old report to (a rename replaces it).
-            let old = crate::io::temp_builder(&old_prefix, true)
-                .tempdir_in(parent)
-                .map_err(|e| Error::io(parent, e))?
-                .keep();
-            if let Err(e) = fs::rename(dir, &old) {
-                let _ = fs::remove_dir(&old);
-                return Err(Error::io(dir, e));
-            }
-            if let Err(e) = fs::rename(tmp.path(), dir) {
-                return Err(match fs::rename(&old, dir) {
-                    Ok(()) => Error::io(dir, e),
-                    Err(_) => Error::io(
-                        dir,
-                        std::io::Error::other(format!(
-                            "{e}; the previous report is at {}",
-                            old.display()
-                        )),
-                    ),
-                });
-            }
-            if let Err(e) = fs::remove_dir_all(&old) {
-                notes.push(format!(
-                    "{}: could not remove the replaced report ({e}); the next run removes it",
-                    old.display()
-                ));
+
+    /// Puts the report in place at `dir` (checked again: it may have changed during the run);
+    /// returns the notes to print as warnings.
+    pub fn commit(self, dir: &Path, force: bool, inputs: &[PathBuf]) -> Result<Vec<String>, Error> {
+        let Self {
+            tmp,
+            files,
+            mut notes,
+        } = self;
+        for f in &files {
+            fs::File::open(f)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| Error::io(f, e))?;
+        }
+        // (Not `recover` again: the temporary directory of this run is beside `dir` now.)
+        refuse(dir, force, inputs)?;
+        let parent = crate::io::parent_dir(dir);
+        match target(dir)? {
+            Target::Missing => fs::rename(tmp.path(), dir).map_err(|e| Error::io(dir, e))?,
+            Target::Empty => fs::remove_dir(dir)
+                .and_then(|_| fs::rename(tmp.path(), dir))
+                .map_err(|e| Error::io(dir, e))?,
+            _ => {
+                let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+                let (_, old_prefix) = temp_prefixes(name.as_deref().unwrap_or("report"));
+                // A unique, empty directory to move the old report to (a rename replaces it).
+                let old = crate::io::temp_builder(&old_prefix, true)
+                    .tempdir_in(parent)
+                    .map_err(|e| Error::io(parent, e))?
+                    .keep();
+                if let Err(e) = fs::rename(dir, &old) {
+                    let _ = fs::remove_dir(&old);
+                    return Err(Error::io(dir, e));
+                }
+                if let Err(e) = fs::rename(tmp.path(), dir) {
+                    return Err(match fs::rename(&old, dir) {
+                        Ok(()) => Error::io(dir, e),
+                        Err(_) => Error::io(
+                            dir,
+                            std::io::Error::other(format!(
+                                "{e}; the previous report is at {}",
+                                old.display()
+                            )),
+                        ),
+                    });
+                }
+                if let Err(e) = fs::remove_dir_all(&old) {
+                    notes.push(format!(
+                        "{}: could not remove the replaced report ({e}); the next run removes it",
+                        old.display()
+                    ));
+                }
             }
         }
+        let _ = tmp.keep();
+        Ok(notes)
     }
-    let _ = tmp.keep();
-    Ok(notes)
+}
+
+impl Sink for Staging {
+    fn put(&mut self, path: &str, bytes: &[u8]) -> Result<(), Error> {
+        let at = self.place(path)?;
+        fs::write(&at, bytes).map_err(|e| Error::io(&at, e))
+    }
+
+    fn create(&mut self, path: &str) -> Result<Box<dyn Write + Send + '_>, Error> {
+        let at = self.place(path)?;
+        let f = fs::File::create(&at).map_err(|e| Error::io(&at, e))?;
+        Ok(Box::new(std::io::BufWriter::new(f)))
+    }
 }
 
 #[cfg(test)]

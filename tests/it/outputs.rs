@@ -238,6 +238,35 @@ fn report_force_deletes_nothing_its_manifest_does_not_list() {
     assert!(sub.exists() && d.join("r/units.csv").exists());
 }
 
+#[test]
+fn a_report_that_fails_while_its_files_are_written_leaves_the_previous_one() {
+    let tmp = tempdir();
+    let d = tmp.path();
+    small_framework(d, "arithmetic");
+    small_report(d, "r", &[]);
+    let old = snapshot(&d.join("r"));
+    // The GeoJSON is parsed as the report is made, its temporary directory begun: that
+    // directory goes, the previous report stays.
+    std::fs::write(d.join("bad.geojson"), "{ not json").unwrap();
+    let out = kapok_in(
+        d,
+        &[
+            "report",
+            "f.toml",
+            "-o",
+            "r",
+            "--force",
+            "--geojson",
+            "bad.geojson",
+        ],
+    );
+    let (_, err) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("bad.geojson"), "{err}");
+    assert_eq!(snapshot(&d.join("r")), old);
+    assert!(leftovers(d).is_empty(), "{:?}", leftovers(d));
+}
+
 /// Copies a directory tree.
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

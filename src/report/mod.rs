@@ -181,6 +181,38 @@ impl Entry {
             bytes: bytes.len() as u64,
         }
     }
+
+    /// The entry of the file at `file`, read a piece at a time (a data source may be larger
+    /// than the memory the run needs otherwise).
+    fn of_file(
+        role: Option<&'static str>,
+        name: Option<String>,
+        path: String,
+        file: &Path,
+    ) -> Result<Self, Error> {
+        use std::io::Read;
+        let mut f = fs::File::open(file).map_err(|e| Error::io(file, e))?;
+        let (mut sha, mut bytes) = (Sha256::new(), 0u64);
+        let mut buf = vec![0; 1 << 16];
+        loop {
+            match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    sha.update(&buf[..n]);
+                    bytes += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(file, e)),
+            }
+        }
+        Ok(Self {
+            role: role.map(std::borrow::Cow::Borrowed),
+            name,
+            path,
+            sha256: hex(&sha.finalize()),
+            bytes,
+        })
+    }
 }
 
 /// `manifest.json`: what was run on what, and what came out. Read back (with every key and
@@ -657,22 +689,17 @@ pub fn build_into(
     let rel = |p: &Path| input_path(&opts.framework, p);
     let mut inputs = Vec::new();
     match &opts.data {
-        Some(d) => inputs.push(Entry::of(Some("data"), None, rel(d), &read(d)?)),
+        Some(d) => inputs.push(Entry::of_file(Some("data"), None, rel(d), d)?),
         None => {
             for s in &fw.sources {
-                let bytes = read(&s.resolved)?;
-                inputs.push(Entry::of(
-                    Some("source"),
-                    Some(s.name.clone()),
-                    rel(&s.resolved),
-                    &bytes,
-                ));
+                let name = Some(s.name.clone());
+                let entry = Entry::of_file(Some("source"), name, rel(&s.resolved), &s.resolved)?;
+                inputs.push(entry);
             }
         }
     }
     for b in crate::bounds::frozen_files(fw) {
-        let bytes = read(&b)?;
-        inputs.push(Entry::of(Some("bounds"), None, rel(&b), &bytes));
+        inputs.push(Entry::of_file(Some("bounds"), None, rel(&b), &b)?);
     }
     let font = match &opts.font {
         Some(f) => {
@@ -785,7 +812,9 @@ pub fn build_into(
         files: Vec::new(),
     };
     out.put("index.html", html::render(&report).as_bytes())?;
-    out.put("results.xlsx", &xlsx::workbook(&report)?)?;
+    let workbook = xlsx::workbook(&report, out.sink.scratch())?;
+    out.put("results.xlsx", &workbook)?;
+    drop(workbook);
     // As `kapok score -o results.parquet` writes it: a period at a time, each period's rows
     // encoded as they are built and written as they are encoded (held together, every
     // period's rows took 1.2 GB for the grid benchmark, and the file's bytes 600 MB more).
@@ -839,6 +868,11 @@ pub trait Sink {
     fn put(&mut self, path: &str, bytes: &[u8]) -> Result<(), Error>;
     /// A file to write as it is made: whole once the writer is flushed without error.
     fn create(&mut self, path: &str) -> Result<Box<dyn Write + Send + '_>, Error>;
+    /// A directory for scratch files while the report is made (on the disk it goes to), if
+    /// any.
+    fn scratch(&self) -> Option<&Path> {
+        None
+    }
 }
 
 impl Sink for Vec<File> {
@@ -1243,6 +1277,10 @@ impl Sink for Staging {
         let f = fs::File::create(&at).map_err(|e| Error::io(&at, e))?;
         Ok(Box::new(std::io::BufWriter::new(f)))
     }
+
+    fn scratch(&self) -> Option<&Path> {
+        Some(self.tmp.path())
+    }
 }
 
 #[cfg(test)]
@@ -1275,5 +1313,20 @@ mod tests {
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn a_file_read_a_piece_at_a_time_hashes_as_its_bytes_do() {
+        // Several read buffers and a part of one.
+        let bytes: Vec<u8> = (0..200_001u32).map(|i| (i * 7 % 251) as u8).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.bin");
+        fs::write(&path, &bytes).unwrap();
+        let read = Entry::of_file(Some("data"), None, "data.bin".into(), &path).unwrap();
+        let whole = Entry::of(Some("data"), None, "data.bin".into(), &bytes);
+        assert_eq!((read.sha256, read.bytes), (whole.sha256, whole.bytes));
+        assert_eq!(read.bytes, 200_001);
+        let missing = Entry::of_file(None, None, "gone".into(), &dir.path().join("gone"));
+        assert!(missing.unwrap_err().to_string().contains("gone"));
     }
 }

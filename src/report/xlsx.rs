@@ -5,6 +5,7 @@
 //! imputed cells shaded (with a note on the raw value) and listed; reproducible byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Note, Workbook, Worksheet, XlsxError};
 use unicode_width::UnicodeWidthStr;
@@ -838,7 +839,10 @@ fn write_sheet(
     head: &Format,
     fmt: &mut Formats,
 ) -> Result<(), XlsxError> {
-    let ws = wb.add_worksheet();
+    // Rows are written in order, so a sheet holds one row, not every cell (at grid scale, a
+    // sheet's cells took hundreds of megabytes); the workbook is the same but for the rows'
+    // optional `spans` attribute.
+    let ws = wb.add_worksheet_with_low_memory()?;
     ws.set_name(sheet.name)?;
     ws.set_default_note_author("kapok");
     let shown = column_shown(sheet);
@@ -877,8 +881,11 @@ fn write_sheet(
     Ok(())
 }
 
-fn write(rep: &Report) -> Result<Vec<u8>, XlsxError> {
+fn write(rep: &Report, scratch: Option<&Path>) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
+    if let Some(dir) = scratch {
+        wb.set_tempdir(dir)?;
+    }
     let props = crate::io::reproducible_properties()?.set_title(rep.name(0));
     wb.set_properties(&props);
     let head = Format::new()
@@ -894,9 +901,11 @@ fn write(rep: &Report) -> Result<Vec<u8>, XlsxError> {
     wb.save_to_buffer()
 }
 
-/// The workbook's bytes.
-pub fn workbook(rep: &Report) -> Result<Vec<u8>, Error> {
-    write(rep).map_err(|e| Error::Data(format!("writing results.xlsx: {e}")))
+/// The workbook's bytes. Each sheet keeps one row in memory: the rows written go to a
+/// scratch file (in `scratch`, else the system's temporary directory), removed once the
+/// workbook is made.
+pub fn workbook(rep: &Report, scratch: Option<&Path>) -> Result<Vec<u8>, Error> {
+    write(rep, scratch).map_err(|e| Error::Data(format!("writing results.xlsx: {e}")))
 }
 
 #[cfg(test)]

@@ -303,3 +303,28 @@ fn bad_input_is_a_clear_error() {
     assert!(err.contains("unknown output format `.parquet`"), "{err}");
     assert!(!bad.exists());
 }
+
+#[test]
+fn the_structure_of_a_period_is_the_audit_without_its_removals() {
+    // The report's "what drives the index" box reads the structure only.
+    let fw = kapok::load(Path::new("indicators/hongmian.toml")).unwrap();
+    let (panel, _) = kapok::read_panel(&fw, None).unwrap();
+    let p = panel.periods.len() - 1;
+    let (full, full_warnings) = kapok::explain::audit::audit(&fw, &panel, p).unwrap();
+    let (part, part_warnings) = kapok::explain::audit::audit_structure(&fw, &panel, p).unwrap();
+    assert!(full.removals.iter().any(|r| r.mean_abs_change.is_some()));
+    assert!(part.removals.is_empty());
+    assert_eq!(part_warnings, full_warnings);
+    assert_eq!(
+        format!(
+            "{:?}",
+            (&part.correlations, &part.siblings, &part.aggregates)
+        ),
+        format!(
+            "{:?}",
+            (&full.correlations, &full.siblings, &full.aggregates)
+        )
+    );
+    assert_eq!(part.effective_weights, full.effective_weights);
+    assert_eq!(part.units, full.units);
+}

@@ -161,7 +161,7 @@ pub struct Audit {
     pub aggregates: Vec<AggregateStats>,
     /// Effective weight of every node.
     pub effective_weights: Vec<f64>,
-    /// Per node other than the index, in output order.
+    /// Per node other than the index, in output order; empty from [`audit_structure`].
     pub removals: Vec<Removal>,
     /// Per node aggregated by benefit of the doubt, unit with a score and child: the child's
     /// share of the unit's score under the unit's own most favourable weights.
@@ -227,6 +227,17 @@ pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<Stri
     audit_stage(fw, panel, p, Stage::Denominated, None)
 }
 
+/// [`audit`] without [`Audit::removals`], which score the period again once per node: the
+/// period's structure (correlations, alpha, PCA, effective weights) for a reader that needs no
+/// more, such as the report's "what drives the index" box.
+pub fn audit_structure(
+    fw: &Framework,
+    panel: &Panel,
+    p: usize,
+) -> Result<(Audit, Vec<String>), Error> {
+    audit_with(fw, panel, p, Stage::Denominated, None, false)
+}
+
 /// [`audit`] with the indicator statistics on the values after `stage`, over the units that
 /// have them (from screening on, the units screening kept). `raw` is the whole panel read
 /// without denominators ([`crate::read_raw_panel`]), needed for [`Stage::Raw`] only.
@@ -236,6 +247,18 @@ pub fn audit_stage(
     p: usize,
     stage: Stage,
     raw: Option<&Panel>,
+) -> Result<(Audit, Vec<String>), Error> {
+    audit_with(fw, panel, p, stage, raw, true)
+}
+
+/// [`audit_stage`], measuring the removals or not.
+fn audit_with(
+    fw: &Framework,
+    panel: &Panel,
+    p: usize,
+    stage: Stage,
+    raw: Option<&Panel>,
+    removals: bool,
 ) -> Result<(Audit, Vec<String>), Error> {
     if p >= panel.periods.len() {
         return Err(Error::Usage(format!("no period number {p} in the data")));
@@ -353,7 +376,7 @@ pub fn audit_stage(
 
     let removals = order
         .iter()
-        .filter(|&&node| node != 0)
+        .filter(|&&node| removals && node != 0)
         .map(|&node| removal(fw, &one, &context, &results, &units, node))
         .collect();
 

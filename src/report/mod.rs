@@ -248,7 +248,9 @@ pub(crate) struct Report<'a> {
     pub warnings: &'a [String],
     pub framework_path: String,
     pub framework_sha: String,
-    /// Changes and trend classes (`None` without periods), see [`Report::trends`].
+    /// Changes and trend classes of the period reported (`None` without periods), see
+    /// [`Report::trends`]: no reader asks for another period's, and every period's took 200 MB
+    /// at grid scale.
     pub trends: Option<crate::trend::Trends>,
     /// The ranking's robustness, when analysed.
     pub robustness: Option<robustness::Robustness>,
@@ -802,7 +804,7 @@ pub fn build_into(
             .units
             .period
             .is_some()
-            .then(|| crate::trend::Trends::of(fw, r)),
+            .then(|| crate::trend::Trends::at(fw, r, &[opts.period])),
         robustness: robust,
         imputed: r.imputed_values()?,
         decimals: crate::format::score_decimals(fw.rank.digits, r.scores.period(opts.period)),

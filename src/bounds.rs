@@ -289,8 +289,7 @@ pub fn rows(fw: &Framework, results: &crate::Results, p: usize) -> Result<Vec<Ro
         let (bounds, over, periods) = match results.references.get(j).cloned().flatten() {
             Some(r) => (r.bounds, r.over, r.periods),
             None => {
-                let treated = results.treated()?;
-                let col: Vec<f64> = (0..panel.units.len()).map(|u| treated[[p, u, j]]).collect();
+                let col = results.treated_at(p)?.column(j).to_vec();
                 match Bounds::of(&col, spec.direction) {
                     Some(b) => (b, "period".into(), panel.periods[p].clone()),
                     None => continue,

@@ -59,9 +59,15 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
     // Refuse a bad target before the work, again as the report is begun (putting right what
     // a killed run left), and just before it is put in place.
     report::refuse_target(&a.output, a.force, &inputs)?;
-    let (results, warnings) = crate::score(&fw, a.run.data.as_deref())?;
+    let (panel, mut warnings) = crate::read_panel(&fw, a.run.data.as_deref())?;
+    let p = super::pick_period(&panel, a.period.as_deref(), &warnings).inspect_err(|_| {
+        super::warn(&warnings);
+    })?;
+    // The values after imputation and treatment of the period reported only: what the report
+    // shows of them (results.parquet has the scores of every period, not those values).
+    let results = crate::evaluate_keeping(&fw, panel, crate::Keep::StagesOf(p))?;
+    warnings.extend(results.warnings());
     super::warn(&warnings);
-    let p = super::pick_period(&results.panel, a.period.as_deref(), &warnings)?;
     let lang = match a.run.lang {
         crate::framework::Lang::Zh => "zh",
         crate::framework::Lang::En => "en",

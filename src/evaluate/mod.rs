@@ -51,20 +51,34 @@ pub enum Keep {
     /// The scores of these nodes only (node indices): what writing some nodes' columns needs.
     /// Reading another node's scores or ranks from the results panics (see [`Scores`]).
     Nodes(Vec<usize>),
+    /// [`Keep::Stages`], the indicator values after imputation and after treatment of this
+    /// period only ([`Results::treated_at`], [`Results::imputed_at`]): what the report of a
+    /// period reads, a period's arrays rather than the panel's.
+    StagesOf(usize),
 }
 
 impl Keep {
     /// Whether the run records the indicator values after imputation and after treatment
-    /// ([`Results::imputed_values`], [`Results::treated`]): only [`Keep::Stages`] does.
+    /// ([`Results::imputed_values`], [`Results::treated`]): [`Keep::Stages`] does, and
+    /// [`Keep::StagesOf`] for its period.
     fn records_values(&self) -> bool {
-        *self == Keep::Stages
+        matches!(self, Keep::Stages | Keep::StagesOf(_))
+    }
+
+    /// Per period of `np`: where the run records its indicator values after imputation and
+    /// treatment, if it does (see [`Keep::records_values`]).
+    fn stage_slots(&self, np: usize) -> Vec<Option<usize>> {
+        match self {
+            Keep::StagesOf(p) => (0..np).map(|q| (q == *p).then_some(0)).collect(),
+            _ => (0..np).map(Some).collect(),
+        }
     }
 
     /// Per node of `fw`: whether its scores are kept.
     fn nodes(&self, fw: &Framework) -> Vec<bool> {
         match self {
             Keep::Nodes(nodes) => (0..fw.nodes.len()).map(|n| nodes.contains(&n)).collect(),
-            Keep::Stages | Keep::Scores => vec![true; fw.nodes.len()],
+            Keep::Stages | Keep::StagesOf(_) | Keep::Scores => vec![true; fw.nodes.len()],
         }
     }
 }
@@ -236,6 +250,9 @@ pub struct Results {
     /// Indicator values after imputation and treatment, before normalisation, when kept
     /// ([`Keep::Stages`]); read with [`Results::treated`].
     treated: Option<Array3<f64>>,
+    /// Per period: its place in `treated` and `imputed_values` (every period's but with
+    /// [`Keep::StagesOf`]).
+    stage_slots: Vec<Option<usize>>,
     /// `status[[period, unit]]`.
     pub status: Array2<Status>,
     /// Cells filled by imputation, per period and indicator column.
@@ -849,6 +866,8 @@ struct Record {
     imputed_values: Option<Array3<f64>>,
     /// `None` when the run keeps scores only.
     treated: Option<Array3<f64>>,
+    /// See [`Results::stage_slots`].
+    stage_slots: Vec<Option<usize>>,
     status: Array2<Status>,
     imputed: Array2<usize>,
     treatments: Vec<Treatment>,
@@ -869,9 +888,11 @@ impl Record {
         Self {
             scores: Scores::new(np, nu, &keep.nodes(fw)),
             group_ranks: panel.groups.as_ref().map(|_| Array3::zeros((np, nu, nn))),
-            treated: keep
-                .records_values()
-                .then(|| Array3::from_elem((np, nu, ni), f64::NAN)),
+            treated: keep.records_values().then(|| {
+                let kept = keep.stage_slots(np).iter().flatten().count();
+                Array3::from_elem((kept, nu, ni), f64::NAN)
+            }),
+            stage_slots: keep.stage_slots(np),
             status: Array2::from_elem((np, nu), Status::Absent),
             imputed: Array2::zeros((np, ni)),
             imputed_values: None,
@@ -907,7 +928,9 @@ impl Record {
             self.provenance.set_way(p, u, j, ways[j][way]);
         }
         self.treatments.extend(one.treatments);
-        if let (Some(all), Some(imputed_x)) = (self.treated.as_mut(), one.imputed_x) {
+        if let (Some(all), Some(imputed_x), Some(slot)) =
+            (self.treated.as_mut(), one.imputed_x, self.stage_slots[p])
+        {
             let prep = &one.prepared;
             let treated = |v: &f64| crate::format::no_negative_zero(*v);
             // The values after imputation are held apart from the treated values from the
@@ -921,10 +944,10 @@ impl Record {
                 self.imputed_values = Some(all.clone());
             }
             for (k, &u) in prep.rows.iter().enumerate() {
-                all.slice_mut(s![p, u, ..])
+                all.slice_mut(s![slot, u, ..])
                     .zip_mut_with(&prep.x.row(k), |out, v| *out = treated(v));
                 if let Some(imputed) = self.imputed_values.as_mut() {
-                    imputed.slice_mut(s![p, u, ..]).assign(&imputed_x.row(k));
+                    imputed.slice_mut(s![slot, u, ..]).assign(&imputed_x.row(k));
                 }
             }
         }
@@ -964,6 +987,7 @@ impl Record {
             group_ranks: self.group_ranks,
             imputed_values: self.imputed_values,
             treated: self.treated,
+            stage_slots: self.stage_slots,
             status: self.status,
             imputed: self.imputed,
             treatments: self.treatments,
@@ -1204,22 +1228,66 @@ impl Results {
     /// (NaN where a unit has no row or was screened out). An error when the results were
     /// evaluated keeping scores only ([`Keep::Scores`]).
     pub fn imputed_values(&self) -> Result<&Array3<f64>, Error> {
-        match &self.imputed_values {
-            Some(v) => Ok(v),
-            None => self.treated(),
+        self.treated()?;
+        Ok(self
+            .imputed_values
+            .as_ref()
+            .or(self.treated.as_ref())
+            .expect("kept"))
+    }
+
+    /// [`Results::imputed_values`] of period `p`, `[[unit, indicator]]`: also from a run
+    /// that kept them for that period only ([`Keep::StagesOf`]).
+    pub fn imputed_at(&self, p: usize) -> Result<ArrayView2<'_, f64>, Error> {
+        let slot = self.stage_slot(p)?;
+        let all = self.imputed_values.as_ref().or(self.treated.as_ref());
+        Ok(all.expect("kept").index_axis(Axis(0), slot))
+    }
+
+    /// [`Results::treated`] of period `p`, `[[unit, indicator]]`: also from a run that kept
+    /// them for that period only ([`Keep::StagesOf`]).
+    pub fn treated_at(&self, p: usize) -> Result<ArrayView2<'_, f64>, Error> {
+        let slot = self.stage_slot(p)?;
+        Ok(self
+            .treated
+            .as_ref()
+            .expect("kept")
+            .index_axis(Axis(0), slot))
+    }
+
+    /// Where period `p`'s values after imputation and treatment are kept, or why they are not.
+    fn stage_slot(&self, p: usize) -> Result<usize, Error> {
+        match (&self.treated, self.stage_slots.get(p)) {
+            (Some(_), Some(Some(slot))) => Ok(*slot),
+            _ => Err(self.not_kept()),
         }
+    }
+
+    /// The error of a run that did not keep the values a reader asks for.
+    fn not_kept(&self) -> Error {
+        let kept: Vec<&str> = (self.treated.is_some())
+            .then(|| self.stage_slots.iter().zip(&self.panel.periods))
+            .into_iter()
+            .flatten()
+            .filter_map(|(slot, name)| slot.map(|_| name.as_str()))
+            .collect();
+        Error::Usage(match kept.as_slice() {
+            [] => "the indicator values before normalisation were not kept: evaluate with Keep::Stages".into(),
+            periods => format!(
+                "the indicator values before normalisation were kept for {} only: evaluate with Keep::Stages",
+                crate::data::list(periods)
+            ),
+        })
     }
 
     /// Indicator values after imputation and treatment, before normalisation,
     /// `[[period, unit, indicator]]` (NaN where a unit has no row or was screened out). An
     /// error when the results were evaluated keeping scores only ([`Keep::Scores`]).
     pub fn treated(&self) -> Result<&Array3<f64>, Error> {
-        self.treated.as_ref().ok_or_else(|| {
-            Error::Usage(
-                "the indicator values before normalisation were not kept: evaluate with Keep::Stages"
-                    .into(),
-            )
-        })
+        match &self.treated {
+            Some(all) if all.len_of(Axis(0)) == self.panel.periods.len() => Ok(all),
+            _ => Err(self.not_kept()),
+        }
     }
 
     /// How unit `u`'s rank in `node` moved from period `before` to period `now`.

@@ -257,9 +257,9 @@ pub(crate) struct Report<'a> {
     /// Decimals of the scores printed ([`crate::format::score_decimals`] of the period's
     /// scores), found once.
     pub decimals: usize,
-    /// Indicator values after imputation, before treatment (see
-    /// [`Results::imputed_values`]).
-    pub imputed: &'a ndarray::Array3<f64>,
+    /// Indicator values after imputation, before treatment, of the period reported,
+    /// `[[unit, indicator]]` (see [`Results::imputed_at`]).
+    pub imputed: ndarray::ArrayView2<'a, f64>,
 }
 
 /// One row of the methodology table: a node of the framework with its effective methods.
@@ -806,7 +806,7 @@ pub fn build_into(
             .is_some()
             .then(|| crate::trend::Trends::at(fw, r, &[opts.period])),
         robustness: robust,
-        imputed: r.imputed_values()?,
+        imputed: r.imputed_at(opts.period)?,
         decimals: crate::format::score_decimals(fw.rank.digits, r.scores.period(opts.period)),
     };
     let mut out = Written {

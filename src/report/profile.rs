@@ -305,7 +305,7 @@ fn imputed(rep: &Report, u: usize, h: &mut String) {
         if !r.panel.values[[rep.p, u, j]].is_nan() {
             continue;
         }
-        let filled = rep.imputed[[rep.p, u, j]];
+        let filled = rep.imputed[[u, j]];
         let name = esc(rep.name(node));
         // The period(s) a value carried or interpolated from other periods came from.
         let from = r

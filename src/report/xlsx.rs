@@ -164,7 +164,7 @@ pub fn sheet_names(zh: bool) -> [&'static str; 7] {
 /// imputation filled it.
 fn imputed_value(rep: &Report, u: usize, j: usize) -> Option<f64> {
     let r = rep.r;
-    let filled = rep.imputed[[rep.p, u, j]];
+    let filled = rep.imputed[[u, j]];
     (r.panel.values[[rep.p, u, j]].is_nan() && filled.is_finite()).then_some(filled)
 }
 

@@ -574,3 +574,67 @@ fn a_rankings_run_gives_back_the_values_and_scores_as_a_run_that_keeps_them() {
     // The shipped frameworks bind whole (bounds from a base year, panel imputation).
     assert!(bound_whole > 0);
 }
+
+#[test]
+fn a_run_keeping_one_periods_stages_gives_that_periods_values_as_a_run_keeping_all() {
+    // The report's run: the values after imputation and after treatment of its period only.
+    let root = super::util::root();
+    let mut differ = 0;
+    for name in [
+        "asem",
+        "hongmian",
+        "hongmian-streets",
+        "undp-gdi",
+        "undp-gii",
+        "undp-hdi",
+    ] {
+        let fw = kapok::load(&root.join(format!("indicators/{name}.toml"))).unwrap();
+        let (all, all_warnings) = kapok::score(&fw, None).unwrap();
+        let np = all.panel.periods.len();
+        for p in [0, np - 1] {
+            let (panel, _) = kapok::read_panel(&fw, None).unwrap();
+            let one = kapok::evaluate_keeping(&fw, panel, kapok::Keep::StagesOf(p)).unwrap();
+            let bits = |a: ndarray::ArrayView2<f64>| -> Vec<u64> {
+                a.iter().map(|v| v.to_bits()).collect()
+            };
+            let whole = |a: &ndarray::Array3<f64>| bits(a.index_axis(ndarray::Axis(0), p));
+            assert_eq!(
+                bits(one.treated_at(p).unwrap()),
+                whole(all.treated().unwrap()),
+                "{name} {p}"
+            );
+            assert_eq!(
+                bits(one.imputed_at(p).unwrap()),
+                whole(all.imputed_values().unwrap()),
+                "{name} {p}"
+            );
+            assert_eq!(
+                bits(all.treated_at(p).unwrap()),
+                whole(all.treated().unwrap())
+            );
+            differ +=
+                usize::from(whole(all.treated().unwrap()) != whole(all.imputed_values().unwrap()));
+            for n in 0..fw.nodes.len() {
+                let scores = |r: &kapok::Results| -> Vec<u64> {
+                    r.scores.node(n).iter().map(|v| v.to_bits()).collect()
+                };
+                assert_eq!(scores(&one), scores(&all), "{name}: scores of node {n}");
+            }
+            assert_eq!(one.treatments.len(), all.treatments.len(), "{name}");
+            let mut warnings = kapok::read_panel(&fw, None).unwrap().1;
+            warnings.extend(one.warnings());
+            assert_eq!(warnings, all_warnings, "{name}");
+            if np > 1 {
+                // Another period's values, or all of them, were not kept: said, with the one
+                // that was.
+                let other = if p == 0 { 1 } else { 0 };
+                let err = one.treated_at(other).unwrap_err().to_string();
+                assert!(err.contains(&all.panel.periods[p]), "{err}");
+                assert!(one.imputed_at(other).is_err());
+                assert!(one.treated().is_err() && one.imputed_values().is_err());
+            }
+        }
+    }
+    // Some framework's treatment changes values, so that the imputed values are held apart.
+    assert!(differ > 0);
+}

@@ -2,7 +2,7 @@
 //! imputed values, the methodology and an about sheet — bold frozen headers, fitted column
 //! widths, a period column on every data sheet, numbers stored at full precision and shown with
 //! decimals fitted to each column ([`shown`]), rank changes as numbers shown as `↑2` / `↓1` / `=`,
-//! imputed cells shaded (with a note on the raw value) and listed; reproducible byte for byte.
+//! imputed cells shaded (with a note on the raw value, up to [`NOTES_MOST`]) and listed; reproducible byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -355,10 +355,17 @@ fn with_measure(rep: &Report, node: usize) -> String {
     }
 }
 
+/// Imputed cells above which the raw values sheet shades them without a note on each: the
+/// imputed values sheet lists every one with its method, and tens of thousands of notes are
+/// no reading (Excel draws each), nor small (at grid scale, 37,860 notes took 200 MB to write).
+pub const NOTES_MOST: usize = 1000;
+
 /// One row per unit, one column per indicator: scores (`raw` false) or raw values, imputed
-/// ones shaded — and, on raw values, filled in and noted with the method.
+/// ones shaded — and, on raw values, filled in and noted with the method (up to
+/// [`NOTES_MOST`] imputed cells).
 fn indicators(rep: &Report, name: &'static str, raw: bool) -> Sheet {
     let inds = &rep.r.panel.indicators;
+    let noted = raw && imputed_cells(rep).len() <= NOTES_MOST;
     let mut header = unit_header(rep);
     let first = header.len();
     header.extend(inds.iter().map(|&n| {
@@ -378,7 +385,7 @@ fn indicators(rep: &Report, name: &'static str, raw: bool) -> Sheet {
             row.extend((0..inds.len()).map(|j| {
                 let filled = imputed_value(rep, u, j);
                 if filled.is_some() {
-                    let note = raw.then(|| {
+                    let note = noted.then(|| {
                         let m = filled_how(rep, u, j);
                         if rep.zh() {
                             format!("插补值（{m}）")
@@ -511,13 +518,24 @@ fn about(rep: &Report, name: &'static str, imputed_sheet: &str) -> Sheet {
     let fw = rep.fw;
     let t = |zh: &'static str, en: &'static str| rep.t(zh, en).to_string();
     let imputed = imputed_cells(rep).len();
+    let unnoted = imputed > NOTES_MOST;
     let imputed_text = match (imputed, rep.zh()) {
         (0, _) => "0".to_string(),
-        (n, true) => {
-            format!("{n} 个：在指标得分与原始值表中以浅黄色底纹标出，逐项列于“{imputed_sheet}”表")
-        }
+        (n, true) => format!(
+            "{n} 个：在指标得分与原始值表中以浅黄色底纹标出，逐项列于“{imputed_sheet}”表{}",
+            if unnoted {
+                format!("（多于 {NOTES_MOST} 个，原始值表不逐格加批注）")
+            } else {
+                String::new()
+            }
+        ),
         (n, false) => format!(
-            "{n}: shaded light yellow in the indicator score and raw value sheets, listed on the “{imputed_sheet}” sheet"
+            "{n}: shaded light yellow in the indicator score and raw value sheets, listed on the “{imputed_sheet}” sheet{}",
+            if unnoted {
+                format!(" (more than {NOTES_MOST}: no note on each in the raw value sheet)")
+            } else {
+                String::new()
+            }
         ),
     };
     let mut about: Vec<(String, String)> = vec![

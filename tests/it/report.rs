@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use calamine::{Data, Reader, Xlsx};
@@ -824,4 +824,56 @@ fn a_report_of_many_units_cuts_its_tables_and_charts_and_the_workbook_keeps_ever
     let mut book = workbook(&out);
     let ranking = book.worksheet_range("排名").unwrap();
     assert_eq!(ranking.height(), n + 1, "header and every unit");
+}
+
+/// A report of `n` units, each missing one of its two indicators in the second month (filled by
+/// the median), and the bytes of its workbook.
+fn report_missing_half(dir: &Path, n: usize) -> (PathBuf, Vec<u8>) {
+    let fw = super::util::small_framework(dir, "arithmetic");
+    let text = std::fs::read_to_string(&fw).unwrap();
+    std::fs::write(
+        &fw,
+        text.replace("[defaults]\n", "[defaults]\nimpute = \"median\"\n"),
+    )
+    .unwrap();
+    let mut units = String::from("code,name,population\n");
+    let mut monthly = String::from("code,month,cases,level\n");
+    for i in 1..=n {
+        units.push_str(&format!("{i},单位{i},{}\n", 1000 + i % 97));
+        let (cases, level) = ((i * 37) % 1009, (i * 13) % 211);
+        monthly.push_str(&format!("{i},2023-01,{cases},{level}\n"));
+        let (cases, level) = if i % 2 == 0 {
+            (cases.to_string(), String::new())
+        } else {
+            (String::new(), level.to_string())
+        };
+        monthly.push_str(&format!("{i},2023-02,{cases},{level}\n"));
+    }
+    std::fs::write(dir.join("units.csv"), units).unwrap();
+    std::fs::write(dir.join("monthly.csv"), monthly).unwrap();
+    let out = dir.join("r");
+    report(fw.to_str().unwrap(), &out, &[]);
+    let bytes = std::fs::read(out.join("results.xlsx")).unwrap();
+    (out, bytes)
+}
+
+/// Up to `xlsx::NOTES_MOST` (1,000) imputed cells, each raw value filled in has a note saying
+/// how; beyond, the cells are shaded and listed but not noted, and the about sheet says so.
+#[test]
+fn the_workbook_notes_each_imputed_raw_value_up_to_a_thousand() {
+    let has_notes = |xlsx: &[u8]| xlsx.windows(15).any(|w| w == b"xl/comments1.xm");
+    let said = "多于 1000 个，原始值表不逐格加批注";
+    for (n, noted) in [(1000, true), (1100, false)] {
+        let dir = tempdir();
+        let (out, bytes) = report_missing_half(dir.path(), n);
+        assert_eq!(has_notes(&bytes), noted, "{n} imputed cells");
+        let mut book = workbook(&out);
+        let imputed = book.worksheet_range("插补值").unwrap();
+        assert_eq!(imputed.height(), n + 1, "every imputed cell listed");
+        let about = book.worksheet_range("概况").unwrap();
+        let says = about
+            .rows()
+            .any(|r| r.iter().any(|c| cell_text(c).contains(said)));
+        assert_eq!(says, !noted, "{n}");
+    }
 }

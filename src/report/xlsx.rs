@@ -518,24 +518,22 @@ fn about(rep: &Report, name: &'static str, imputed_sheet: &str) -> Sheet {
     let fw = rep.fw;
     let t = |zh: &'static str, en: &'static str| rep.t(zh, en).to_string();
     let imputed = imputed_cells(rep).len();
-    let unnoted = imputed > NOTES_MOST;
+    let unnoted = match (imputed > NOTES_MOST, rep.zh()) {
+        (false, _) => String::new(),
+        (true, true) => format!("（多于 {NOTES_MOST} 个，原始值表不逐格加批注）"),
+        (true, false) => {
+            format!(" (more than {NOTES_MOST}: no note on each in the raw value sheet)")
+        }
+    };
     let imputed_text = match (imputed, rep.zh()) {
         (0, _) => "0".to_string(),
-        (n, true) => format!(
-            "{n} 个：在指标得分与原始值表中以浅黄色底纹标出，逐项列于“{imputed_sheet}”表{}",
-            if unnoted {
-                format!("（多于 {NOTES_MOST} 个，原始值表不逐格加批注）")
-            } else {
-                String::new()
-            }
-        ),
+        (n, true) => {
+            format!(
+                "{n} 个：在指标得分与原始值表中以浅黄色底纹标出，逐项列于“{imputed_sheet}”表{unnoted}"
+            )
+        }
         (n, false) => format!(
-            "{n}: shaded light yellow in the indicator score and raw value sheets, listed on the “{imputed_sheet}” sheet{}",
-            if unnoted {
-                format!(" (more than {NOTES_MOST}: no note on each in the raw value sheet)")
-            } else {
-                String::new()
-            }
+            "{n}: shaded light yellow in the indicator score and raw value sheets, listed on the “{imputed_sheet}” sheet{unnoted}"
         ),
     };
     let mut about: Vec<(String, String)> = vec![

@@ -534,6 +534,16 @@ expr = "y"
     )
 }
 
+/// Every framework kapok ships, by file stem under `indicators/`.
+const SHIPPED: [&str; 6] = [
+    "asem",
+    "hongmian",
+    "hongmian-streets",
+    "undp-gdi",
+    "undp-gii",
+    "undp-hdi",
+];
+
 /// A ranking's run ([`kapok::Scoring::keeping`]) gives back the panel's values once the periods
 /// are scored, whether the data were bound whole or a period at a time: its results hold none,
 /// and the same scores, ranks and warnings as a run that keeps them.
@@ -541,14 +551,7 @@ expr = "y"
 fn a_rankings_run_gives_back_the_values_and_scores_as_a_run_that_keeps_them() {
     let root = super::util::root();
     let mut bound_whole = 0;
-    for name in [
-        "asem",
-        "hongmian",
-        "hongmian-streets",
-        "undp-gdi",
-        "undp-gii",
-        "undp-hdi",
-    ] {
+    for name in SHIPPED {
         let fw = kapok::load(&root.join(format!("indicators/{name}.toml"))).unwrap();
         let scoring = kapok::Scoring::open(&fw, None).unwrap();
         bound_whole += usize::from(!scoring.binds_periods());
@@ -580,14 +583,7 @@ fn a_run_keeping_one_periods_stages_gives_that_periods_values_as_a_run_keeping_a
     // The report's run: the values after imputation and after treatment of its period only.
     let root = super::util::root();
     let mut differ = 0;
-    for name in [
-        "asem",
-        "hongmian",
-        "hongmian-streets",
-        "undp-gdi",
-        "undp-gii",
-        "undp-hdi",
-    ] {
+    for name in SHIPPED {
         let fw = kapok::load(&root.join(format!("indicators/{name}.toml"))).unwrap();
         let (all, all_warnings) = kapok::score(&fw, None).unwrap();
         let np = all.panel.periods.len();

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Grid scale (issue 13): kapok against DuckDB and numpy/pandas on the same data, in one run.
 
-    python3 bench/grid/compare.py [--scales 1,4] [--rounds 3] [--csv] [--dir DIR] [--venv DIR]
+    python3 bench/grid/compare.py [--scales 1,4] [--rounds 3] [--csv] [--report] [--dir DIR]
+                                  [--venv DIR]
                                   [--kapok BIN --grid BIN] [--keep]
 
 Not run by CI. Needs Python 3.11 (standard library only) and cargo; the peers come from PyPI
@@ -18,6 +19,9 @@ command in a fresh process:
   rank: the columns the peers write),
 - kapok `score grid.toml` (the latest month's ranking to the terminal; stdout discarded),
 - with --csv: kapok `score grid_csv.toml -o kapok_csv.parquet` (the same data read from CSV),
+- with --report: kapok `report grid.toml -o report --force` (the bundle of the latest month:
+  page, charts, workbook, every column of every month in results.parquet; its output replaced
+  each round), and with --csv too `report grid_csv.toml -o report_csv --force`,
 - kapok `-o` (every column, and `--columns index`) of `grid_by_month.parquet`: the same rows
   sorted by month (as monthly files appended to one another are; DuckDB sorts them, untimed), which
   kapok binds a month at a time as it scores the months before; its outputs must be the same
@@ -147,6 +151,11 @@ def run_scale(scale: float, args, py: Path, kapok: Path, grid: Path) -> dict:
     }
     if args.csv:
         cases["kapok_csv"] = [str(kapok), "score", "grid_csv.toml", "-o", "kapok_csv.parquet"]
+    if args.report:
+        cases["kapok_report"] = [str(kapok), "report", "grid.toml", "-o", "report", "--force"]
+        if args.csv:
+            cases["kapok_report_csv"] = [str(kapok), "report", "grid_csv.toml", "-o",
+                                         "report_csv", "--force"]
     cases |= {
         "duckdb": [str(py), str(HERE / "ref_duckdb.py"), "grid.parquet", "duck.parquet", k, n],
         "numpy": [str(py), str(HERE / "ref_pipeline.py"), "grid.parquet", "numpy.parquet", k, n],
@@ -189,14 +198,17 @@ def main():
     ap.add_argument("--scales", default="1", help="comma-separated multiples of 20,849 grids (1,4,10)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians are reported)")
     ap.add_argument("--csv", action="store_true", help="also time kapok reading the same data from CSV")
+    ap.add_argument("--report", action="store_true",
+                    help="also time kapok's report of the latest month (and from CSV with --csv)")
     ap.add_argument("--dir", default="/tmp/kapok-grid", help="where the data goes")
     ap.add_argument("--venv", default="/tmp/kapok-grid-venv", help="virtual environment for the peers")
     ap.add_argument("--kapok", help="kapok binary (default: build this checkout)")
     ap.add_argument("--grid", help="the examples/grid binary (default: build this checkout)")
     ap.add_argument("--keep", action="store_true", help="keep the generated data and outputs")
     ap.add_argument("--skip", default="", help="leave out these cases (comma-separated: kapok_out, "
-                    "kapok_index, kapok_term, kapok_csv, kapok_month_out, kapok_month_index, duckdb, "
-                    "numpy, read); kapok.parquet is then not checked")
+                    "kapok_index, kapok_term, kapok_csv, kapok_report, kapok_report_csv, "
+                    "kapok_month_out, kapok_month_index, duckdb, numpy, read); kapok.parquet is "
+                    "then not checked")
     args = ap.parse_args()
     scales = [float(s) for s in args.scales.split(",")]
     py = venv_python(Path(args.venv))
@@ -211,6 +223,10 @@ def main():
             ("kapok_term", "kapok, terminal only")]
     if args.csv:
         cols.append(("kapok_csv", "kapok `-o`, CSV input"))
+    if args.report:
+        cols.append(("kapok_report", "kapok `report`"))
+        if args.csv:
+            cols.append(("kapok_report_csv", "kapok `report`, CSV input"))
     cols += [("kapok_month_out", "kapok `-o`, rows by month"),
              ("kapok_month_index", "kapok `-o … --columns index`, rows by month")]
     cols += [("duckdb", "DuckDB"), ("numpy", "numpy/pandas"), ("read", "read Parquet only")]

@@ -30,8 +30,16 @@ fn r2(v: f64) -> String {
 pub(super) fn drivers(rep: &Report, h: &mut String) {
     let title = rep.t("什么在驱动指数", "What drives the index");
     let _ = writeln!(h, "<div class=\"box\" id=\"drivers\">\n<h3>{title}</h3>");
-    match audit_structure(rep.fw, &rep.r.panel, rep.p) {
-        Ok((a, _)) => findings(rep, &a, h),
+    let found;
+    let structure = match &rep.structure {
+        Some(s) => s,
+        None => {
+            found = audit_structure(rep.fw, &rep.r.panel, rep.p).map(|(a, _)| a);
+            &found
+        }
+    };
+    match structure {
+        Ok(a) => findings(rep, a, h),
         Err(e) => {
             let _ = writeln!(
                 h,

@@ -1,12 +1,12 @@
-//! "What drives the index": a box in words, from kapok's audit of the period
-//! ([`crate::explain::audit::audit_structure`]), naming the dimensions that barely move with the index, pairs of
+//! "What drives the index": a box in words, from kapok's audit of the period's structure
+//! ([`Report::structure`]), naming the dimensions that barely move with the index, pairs of
 //! dimensions that pull against each other, and dimensions whose indicators do not agree.
 
 use std::fmt::Write;
 
 use super::Report;
 use super::html::esc;
-use crate::explain::audit::{Audit, audit_structure};
+use crate::explain::audit::Audit;
 
 /// A dimension whose Pearson correlation with the index is smaller than this in absolute value
 /// barely moves with the index.
@@ -30,15 +30,7 @@ fn r2(v: f64) -> String {
 pub(super) fn drivers(rep: &Report, h: &mut String) {
     let title = rep.t("什么在驱动指数", "What drives the index");
     let _ = writeln!(h, "<div class=\"box\" id=\"drivers\">\n<h3>{title}</h3>");
-    let found;
-    let structure = match &rep.structure {
-        Some(s) => s,
-        None => {
-            found = audit_structure(rep.fw, &rep.r.panel, rep.p).map(|(a, _)| a);
-            &found
-        }
-    };
-    match structure {
+    match rep.structure() {
         Ok(a) => findings(rep, a, h),
         Err(e) => {
             let _ = writeln!(

@@ -260,10 +260,9 @@ pub(crate) struct Report<'a> {
     /// Indicator values after imputation, before treatment, of the period reported,
     /// `[[unit, indicator]]` (see [`Results::imputed_at`]).
     pub imputed: ndarray::ArrayView2<'a, f64>,
-    /// The period's structure for the "what drives the index" box
-    /// ([`crate::explain::audit::audit_structure`]), when found before the page is written
-    /// (beside the workbook); the box audits the period itself otherwise.
-    pub structure: Option<Result<crate::explain::audit::Audit, Error>>,
+    /// The period's structure for the "what drives the index" box, audited once, on first
+    /// use (see [`Report::structure`]).
+    structure: std::sync::OnceLock<Result<crate::explain::audit::Audit, Error>>,
 }
 
 /// One row of the methodology table: a node of the framework with its effective methods.
@@ -282,6 +281,14 @@ pub(crate) struct NodeRow {
 }
 
 impl Report<'_> {
+    /// The period's structure ([`crate::explain::audit::audit_structure`]), audited on the
+    /// first call, from whichever thread makes it.
+    pub fn structure(&self) -> &Result<crate::explain::audit::Audit, Error> {
+        self.structure.get_or_init(|| {
+            crate::explain::audit::audit_structure(self.fw, &self.r.panel, self.p).map(|(a, _)| a)
+        })
+    }
+
     pub fn zh(&self) -> bool {
         self.lang == Lang::Zh
     }
@@ -779,22 +786,21 @@ pub fn build_into(
         robustness: robust,
         imputed: r.imputed_at(opts.period)?,
         decimals: crate::format::score_decimals(fw.rank.digits, r.scores.period(opts.period)),
-        structure: None,
+        structure: std::sync::OnceLock::new(),
     };
     // The charts are drawn and the period's structure audited while the workbook is written
     // (none reads another, and each runs on one thread): for the grid benchmark, about 2.5 s
     // of drawing and 0.8 s of audit beside 3–4 s of workbook.
     let scratch = sink.scratch();
-    let ((charts, structure), workbook) = rayon::join(
+    let (charts, workbook) = rayon::join(
         || {
             let charts = charts_of(&report, opts, &chart_opts);
-            let structure = crate::explain::audit::audit_structure(fw, &r.panel, opts.period);
-            (charts, structure.map(|(a, _)| a))
+            report.structure();
+            charts
         },
         || xlsx::workbook(&report, scratch),
     );
     report.charts = charts?;
-    report.structure = Some(structure);
     let workbook = workbook?;
     let mut out = Written {
         sink,

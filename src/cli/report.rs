@@ -63,9 +63,10 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
     let p = super::pick_period(&panel, a.period.as_deref(), &warnings).inspect_err(|_| {
         super::warn(&warnings);
     })?;
-    // The values after imputation and treatment of the period reported only: what the report
-    // shows of them (results.parquet has the scores of every period, not those values).
-    let results = crate::evaluate_keeping(&fw, panel, crate::Keep::StagesOf(p))?;
+    // results.parquet is written as the periods are scored, and the run keeps what the
+    // report of the period shows.
+    let mut staging = report::Staging::new(&a.output, a.force, &inputs)?;
+    let (bundle, results) = report::Bundle::scoring(&fw, panel, p, &mut staging)?;
     warnings.extend(results.warnings());
     super::warn(&warnings);
     let lang = match a.run.lang {
@@ -108,8 +109,7 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         options,
         robustness: a.robustness,
     };
-    let mut staging = report::Staging::new(&a.output, a.force, &inputs)?;
-    let files = report::build_into(&fw, &results, &warnings, &opts, &mut staging)?;
+    let files = bundle.finish(&fw, &results, &warnings, &opts)?;
     super::warn(&staging.commit(&a.output, a.force, &inputs)?);
     eprintln!(
         "wrote a report of {} ({}) to {}: {} file(s)",

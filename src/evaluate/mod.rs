@@ -51,34 +51,50 @@ pub enum Keep {
     /// The scores of these nodes only (node indices): what writing some nodes' columns needs.
     /// Reading another node's scores or ranks from the results panics (see [`Scores`]).
     Nodes(Vec<usize>),
-    /// [`Keep::Stages`], the indicator values after imputation and after treatment of this
-    /// period only ([`Results::treated_at`], [`Results::imputed_at`]): what the report of a
-    /// period reads, a period's arrays rather than the panel's.
-    StagesOf(usize),
+    /// What a view of one period reads (the report of a period): the indicator values after
+    /// imputation and after treatment of that period only ([`Results::treated_at`],
+    /// [`Results::imputed_at`]), every node's scores of that period, and the index's and
+    /// other aggregates' scores of every period (their rank changes and trends read earlier
+    /// periods). A period's arrays rather than the panel's; reading another node's scores
+    /// in another period panics (see [`Scores`]).
+    Period(usize),
 }
 
 impl Keep {
     /// Whether the run records the indicator values after imputation and after treatment
     /// ([`Results::imputed_values`], [`Results::treated`]): [`Keep::Stages`] does, and
-    /// [`Keep::StagesOf`] for its period.
+    /// [`Keep::Period`] for its period.
     fn records_values(&self) -> bool {
-        matches!(self, Keep::Stages | Keep::StagesOf(_))
+        matches!(self, Keep::Stages | Keep::Period(_))
     }
 
     /// Per period of `np`: where the run records its indicator values after imputation and
     /// treatment, if it does (see [`Keep::records_values`]).
     fn stage_slots(&self, np: usize) -> Vec<Option<usize>> {
         match self {
-            Keep::StagesOf(p) => (0..np).map(|q| (q == *p).then_some(0)).collect(),
+            Keep::Period(p) => (0..np).map(|q| (q == *p).then_some(0)).collect(),
             _ => (0..np).map(Some).collect(),
         }
     }
 
-    /// Per node of `fw`: whether its scores are kept.
+    /// Per node of `fw`: whether its scores are kept in every period.
     fn nodes(&self, fw: &Framework) -> Vec<bool> {
         match self {
             Keep::Nodes(nodes) => (0..fw.nodes.len()).map(|n| nodes.contains(&n)).collect(),
-            Keep::Stages | Keep::StagesOf(_) | Keep::Scores => vec![true; fw.nodes.len()],
+            Keep::Period(_) => {
+                let over = crate::trend::Trends::nodes_of(fw);
+                (0..fw.nodes.len()).map(|n| over.contains(&n)).collect()
+            }
+            Keep::Stages | Keep::Scores => vec![true; fw.nodes.len()],
+        }
+    }
+
+    /// The periods in which every node's scores are kept (besides the nodes kept in every
+    /// period).
+    fn every_node_in(&self) -> Vec<usize> {
+        match self {
+            Keep::Period(p) => vec![*p],
+            _ => Vec::new(),
         }
     }
 }
@@ -251,7 +267,7 @@ pub struct Results {
     /// ([`Keep::Stages`]); read with [`Results::treated`].
     treated: Option<Array3<f64>>,
     /// Per period: its place in `treated` and `imputed_values` (every period's but with
-    /// [`Keep::StagesOf`]).
+    /// [`Keep::Period`]).
     stage_slots: Vec<Option<usize>>,
     /// `status[[period, unit]]`.
     pub status: Array2<Status>,
@@ -439,12 +455,15 @@ impl Ranks {
     /// outside `ranked` (`[[period, unit]]`, when the framework limits ranking) unranked. Runs
     /// on the calling thread: it is called inside parallel work, and a node's ranks are computed
     /// once, under its lock.
+    /// A node kept in some periods only is ranked in those, its ranks held as its scores are
+    /// (one row per period kept, see [`Scores::place`]).
     fn of(&self, node: usize, scores: &Scores, ranked: Option<&Array2<bool>>) -> &Array2<u32> {
         self.nodes[node].get_or_init(|| {
-            let (np, nu, _) = scores.dim();
-            let mut out = Array2::zeros((np, nu));
-            for p in 0..np {
-                self.fill(node, p, scores, ranked, out.row_mut(p));
+            let held = scores.held(node);
+            let rows = held.iter().map(|&(_, row)| row + 1).max().unwrap_or(0);
+            let mut out = Array2::zeros((rows, scores.dim().1));
+            for (p, row) in held {
+                self.fill(node, p, scores, ranked, out.row_mut(row));
             }
             out
         })
@@ -461,7 +480,7 @@ impl Ranks {
         ranked: Option<&Array2<bool>>,
     ) -> Array1<u32> {
         match self.nodes[node].get() {
-            Some(all) => all.row(p).to_owned(),
+            Some(all) => all.row(scores.place(p, node)).to_owned(),
             None => {
                 let mut out = Array1::zeros(scores.dim().1);
                 self.fill(node, p, scores, ranked, out.view_mut());
@@ -894,7 +913,7 @@ impl Record {
         );
         let nn = fw.nodes.len();
         Self {
-            scores: Scores::new(np, nu, &keep.nodes(fw)),
+            scores: Scores::keeping(np, nu, &keep.nodes(fw), &keep.every_node_in()),
             group_ranks: panel.groups.as_ref().map(|_| Array3::zeros((np, nu, nn))),
             treated: keep.records_values().then(|| {
                 let kept = keep.stage_slots(np).iter().flatten().count();
@@ -1245,7 +1264,7 @@ impl Results {
     }
 
     /// [`Results::imputed_values`] of period `p`, `[[unit, indicator]]`: also from a run
-    /// that kept them for that period only ([`Keep::StagesOf`]).
+    /// that kept them for that period only ([`Keep::Period`]).
     pub fn imputed_at(&self, p: usize) -> Result<ArrayView2<'_, f64>, Error> {
         let slot = self.stage_slot(p)?;
         let all = self.imputed_values.as_ref().or(self.treated.as_ref());
@@ -1253,7 +1272,7 @@ impl Results {
     }
 
     /// [`Results::treated`] of period `p`, `[[unit, indicator]]`: also from a run that kept
-    /// them for that period only ([`Keep::StagesOf`]).
+    /// them for that period only ([`Keep::Period`]).
     pub fn treated_at(&self, p: usize) -> Result<ArrayView2<'_, f64>, Error> {
         let slot = self.stage_slot(p)?;
         Ok(self
@@ -1306,11 +1325,17 @@ impl Results {
     /// Unit `u`'s rank in `node` in period `p`: 1 = best, ties share the lower rank, 0 = no
     /// rank (no score, or outside `[rank] only`).
     pub fn rank(&self, p: usize, u: usize, node: usize) -> u32 {
-        self.node_ranks(node)[[p, u]]
+        let row = self.scores.place(p, node);
+        self.ranks
+            .of(node, &self.scores, self.panel.ranked.as_ref())[[row, u]]
     }
 
     /// Node `node`'s ranks, `[[period, unit]]` (0 = no rank), computed on first use.
+    ///
+    /// # Panics
+    /// When the run did not keep the node's scores in every period (see [`Keep`]).
     pub fn node_ranks(&self, node: usize) -> &Array2<u32> {
+        self.scores.node(node);
         self.ranks
             .of(node, &self.scores, self.panel.ranked.as_ref())
     }

@@ -488,7 +488,8 @@ pub(super) fn score(
         out
     });
     let Normalised { s, empty, outside } = normalised;
-    let (s, at) = keep_columns(s, &setup.kept, reuse);
+    let every = setup.keep.every_node_in().contains(&p);
+    let (s, at) = keep_columns(s, &setup.kept, every, reuse);
     Ok(Scored {
         rows,
         s,
@@ -499,11 +500,16 @@ pub(super) fn score(
     })
 }
 
-/// The columns of `s` (one per node) that `kept` says, and the index's (node 0): `s` itself
-/// when every node is kept, else a copy of those columns (and `s` given back to `reuse`); with
-/// each node's column in it.
-fn keep_columns(s: Array2<f64>, kept: &[bool], reuse: &Reuse) -> (Array2<f64>, Vec<Option<usize>>) {
-    let wanted = |node: usize| node == 0 || kept.get(node).copied().unwrap_or(false);
+/// The columns of `s` (one per node) that `kept` says, and the index's (node 0), or all of them
+/// when `every`: `s` itself when every node is kept, else a copy of those columns (and `s`
+/// given back to `reuse`); with each node's column in it.
+fn keep_columns(
+    s: Array2<f64>,
+    kept: &[bool],
+    every: bool,
+    reuse: &Reuse,
+) -> (Array2<f64>, Vec<Option<usize>>) {
+    let wanted = |node: usize| every || node == 0 || kept.get(node).copied().unwrap_or(false);
     let nodes: Vec<usize> = (0..s.ncols()).filter(|&n| wanted(n)).collect();
     let mut at = vec![None; s.ncols()];
     for (k, &node) in nodes.iter().enumerate() {
@@ -569,13 +575,17 @@ mod tests {
     fn a_scored_period_keeps_the_kept_nodes_and_the_index() {
         // Two units, four nodes; node 0 is the index.
         let s = array![[10.0, 1.0, 2.0, 3.0], [20.0, 4.0, 5.0, 6.0]];
-        let (kept, at) = keep_columns(s.clone(), &[false, false, true, false], &Reuse::default());
+        let some = [false, false, true, false];
+        let (kept, at) = keep_columns(s.clone(), &some, false, &Reuse::default());
         assert_eq!(kept, array![[10.0, 2.0], [20.0, 5.0]]);
         assert_eq!(at, vec![Some(0), None, Some(1), None]);
-        // Every node kept: the same array, each node in its own column.
-        let (all, at) = keep_columns(s.clone(), &[true; 4], &Reuse::default());
-        assert_eq!(all, s);
-        assert_eq!(at, vec![Some(0), Some(1), Some(2), Some(3)]);
+        // Every node kept, or every node of this period: the same array, each node in its
+        // own column.
+        for (kept, every) in [([true; 4], false), (some, true)] {
+            let (all, at) = keep_columns(s.clone(), &kept, every, &Reuse::default());
+            assert_eq!(all, s);
+            assert_eq!(at, vec![Some(0), Some(1), Some(2), Some(3)]);
+        }
         let scored = Scored {
             rows: vec![1, 0],
             s: kept,

@@ -21,10 +21,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::chart::{self, Chart, ChartOptions, ImageFormat};
+use crate::columns::Table;
 use crate::error::Error;
 use crate::evaluate::RankChange;
 use crate::evaluate::{Results, Status};
 use crate::framework::{Framework, Lang, NodeKind, Text};
+use crate::io::ParquetStream;
 use crate::messages::{Note, StatusNote, Warning};
 
 /// How many units the charts that show a subset show (e.g. the best and worst streets).
@@ -697,6 +699,99 @@ pub fn build_into(
     opts: &ReportOptions,
     sink: &mut dyn Sink,
 ) -> Result<usize, Error> {
+    let mut out = Written {
+        sink,
+        files: Vec::new(),
+    };
+    out.write("results.parquet", |w| {
+        let (table, mut file) = results_file(fw, &r.panel, w)?;
+        for batch in table.batches(r, None) {
+            file.write(&batch?).map_err(parquet_failed)?;
+        }
+        file.finish().map_err(parquet_failed)?;
+        Ok(())
+    })?;
+    Bundle { out }.finish(fw, r, warnings, opts)
+}
+
+/// A report's bundle being written into a [`Sink`], its results.parquet written:
+/// [`Bundle::finish`] makes the rest. [`Bundle::scoring`] writes results.parquet as the run
+/// scores each period, and the run keeps what the report of one period reads only
+/// ([`crate::Keep::Period`]): for the grid benchmark (20,849 units × 24 months), every node's
+/// scores of every month are 270 MB and their ranks 130 MB more, none of which the report
+/// shows but in results.parquet.
+pub struct Bundle<'s> {
+    out: Written<'s>,
+}
+
+impl<'s> Bundle<'s> {
+    /// Scores `panel` for the report of period `p`, keeping what the report reads
+    /// ([`crate::Keep::Period`]), and writes results.parquet into `sink` as the run merges each
+    /// period (the table `kapok score -o` writes, every node's columns of every period);
+    /// returns the bundle and the results. The run's errors are those of
+    /// [`crate::evaluate_keeping`].
+    pub fn scoring(
+        fw: &Framework,
+        panel: crate::data::Panel,
+        p: usize,
+        sink: &'s mut dyn Sink,
+    ) -> Result<(Self, Results), Error> {
+        let mut out = Written {
+            sink,
+            files: Vec::new(),
+        };
+        let keep = crate::Keep::Period(p);
+        let results = out.write("results.parquet", |w| {
+            let (table, mut file) = results_file(fw, &panel, w)?;
+            let results = crate::evaluate_streaming(fw, panel, keep, None, |m| {
+                file.write(&table.merged_batch(m)?).map_err(parquet_failed)
+            })?;
+            file.finish().map_err(parquet_failed)?;
+            Ok(results)
+        })?;
+        Ok((Self { out }, results))
+    }
+
+    /// Builds the rest of the report of `r` into the bundle's sink, each file as soon as it is
+    /// made (the manifest last); returns how many files there are.
+    pub fn finish(
+        self,
+        fw: &Framework,
+        r: &Results,
+        warnings: &[Warning],
+        opts: &ReportOptions,
+    ) -> Result<usize, Error> {
+        finish(self.out, fw, r, warnings, opts)
+    }
+}
+
+/// results.parquet's table (every node's columns, as `kapok score -o` writes them) and its
+/// file, started in `w`: written a period at a time, each period's rows encoded as they are
+/// built and written as they are encoded (held together, every period's rows took 1.2 GB for
+/// the grid benchmark, and the file's bytes 600 MB more).
+fn results_file<'f, 'w, 'h>(
+    fw: &'f Framework,
+    panel: &crate::data::Panel,
+    w: &'w mut Hashing<'h>,
+) -> Result<(Table<'f>, ParquetStream<&'w mut Hashing<'h>>), Error> {
+    let table = Table::new(fw, panel, &crate::columns::Selection::all())?;
+    let file = ParquetStream::new(w, table.schema()).map_err(parquet_failed)?;
+    Ok((table, file))
+}
+
+/// The error of writing results.parquet.
+fn parquet_failed(e: String) -> Error {
+    Error::Data(format!("writing results.parquet: {e}"))
+}
+
+/// [`Bundle::finish`].
+fn finish(
+    mut out: Written<'_>,
+    fw: &Framework,
+    r: &Results,
+    warnings: &[Warning],
+    opts: &ReportOptions,
+) -> Result<usize, Error> {
     let fw_bytes = read(&opts.framework)?;
     let warnings = reader_warnings(fw, r, warnings, opts.lang);
     let rel = |p: &Path| input_path(&opts.framework, p);
@@ -791,7 +886,7 @@ pub fn build_into(
     // The charts are drawn and the period's structure audited while the workbook is written
     // (none reads another, and each runs on one thread): for the grid benchmark, about 2.5 s
     // of drawing and 0.8 s of audit beside 3–4 s of workbook.
-    let scratch = sink.scratch();
+    let scratch = out.sink.scratch();
     let (charts, workbook) = rayon::join(
         || {
             let charts = charts_of(&report, opts, &chart_opts);
@@ -802,26 +897,9 @@ pub fn build_into(
     );
     report.charts = charts?;
     let workbook = workbook?;
-    let mut out = Written {
-        sink,
-        files: Vec::new(),
-    };
     out.put("results.xlsx", &workbook)?;
     drop(workbook);
     out.put("index.html", html::render(&report).as_bytes())?;
-    // As `kapok score -o results.parquet` writes it: a period at a time, each period's rows
-    // encoded as they are built and written as they are encoded (held together, every
-    // period's rows took 1.2 GB for the grid benchmark, and the file's bytes 600 MB more).
-    out.write("results.parquet", |w| {
-        let table = crate::columns::Table::new(fw, &r.panel, &crate::columns::Selection::all())?;
-        let failed = |e: String| Error::Data(format!("writing results.parquet: {e}"));
-        let mut file = crate::io::ParquetStream::new(w, table.schema()).map_err(failed)?;
-        for batch in table.batches(r, None) {
-            file.write(&batch?).map_err(failed)?;
-        }
-        file.finish().map_err(failed)?;
-        Ok(())
-    })?;
     for c in &report.charts {
         out.put(&format!("charts/{}.{}", c.name, c.ext), &c.bytes)?;
     }
@@ -939,18 +1017,19 @@ impl Written<'_> {
         Ok(())
     }
 
-    /// Writes the file `path` with `make`, hashing its bytes as they go.
-    fn write(
+    /// Writes the file `path` with `make`, hashing its bytes as they go; returns what `make`
+    /// returns.
+    fn write<T>(
         &mut self,
         path: &str,
-        make: impl FnOnce(&mut Hashing<'_>) -> Result<(), Error>,
-    ) -> Result<(), Error> {
+        make: impl FnOnce(&mut Hashing<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let mut w = Hashing {
             to: self.sink.create(path)?,
             sha: Sha256::new(),
             bytes: 0,
         };
-        make(&mut w)?;
+        let made = make(&mut w)?;
         w.flush()
             .map_err(|e| Error::Data(format!("writing {path}: {e}")))?;
         let (sha, bytes) = (w.sha.finalize(), w.bytes);
@@ -961,7 +1040,7 @@ impl Written<'_> {
             sha256: hex(&sha),
             bytes,
         });
-        Ok(())
+        Ok(made)
     }
 }
 

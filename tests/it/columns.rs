@@ -589,7 +589,7 @@ fn a_run_keeping_one_periods_stages_gives_that_periods_values_as_a_run_keeping_a
         let np = all.panel.periods.len();
         for p in [0, np - 1] {
             let (panel, _) = kapok::read_panel(&fw, None).unwrap();
-            let one = kapok::evaluate_keeping(&fw, panel, kapok::Keep::StagesOf(p)).unwrap();
+            let one = kapok::evaluate_keeping(&fw, panel, kapok::Keep::Period(p)).unwrap();
             let bits = |a: ndarray::ArrayView2<f64>| -> Vec<u64> {
                 a.iter().map(|v| v.to_bits()).collect()
             };
@@ -610,11 +610,26 @@ fn a_run_keeping_one_periods_stages_gives_that_periods_values_as_a_run_keeping_a
             );
             differ +=
                 usize::from(whole(all.treated().unwrap()) != whole(all.imputed_values().unwrap()));
+            // Every node's scores and ranks in the period; the aggregates' in every period.
+            let aggregates = kapok::trend::Trends::nodes_of(&fw);
             for n in 0..fw.nodes.len() {
-                let scores = |r: &kapok::Results| -> Vec<u64> {
-                    r.scores.node(n).iter().map(|v| v.to_bits()).collect()
+                let at_p = |r: &kapok::Results| -> Vec<(u64, u32)> {
+                    let scores = r.scores.of(p, n);
+                    let ranks = (0..scores.len()).map(|u| r.rank(p, u, n));
+                    scores.iter().map(|v| v.to_bits()).zip(ranks).collect()
                 };
-                assert_eq!(scores(&one), scores(&all), "{name}: scores of node {n}");
+                assert_eq!(at_p(&one), at_p(&all), "{name}: node {n} in period {p}");
+                let over = |r: &kapok::Results| -> Vec<(u64, u32)> {
+                    let scores = r.scores.node(n).into_iter().map(|v| v.to_bits());
+                    scores.zip(r.node_ranks(n).iter().copied()).collect()
+                };
+                if aggregates.contains(&n) {
+                    assert_eq!(over(&one), over(&all), "{name}: node {n}");
+                } else {
+                    // An indicator's scores of the other periods were not kept.
+                    assert!(!one.scores.is_kept(n), "{name}: node {n}");
+                    assert_eq!(np > 1, !one.scores.holds((p + 1) % np, n), "{name}: {n}");
+                }
             }
             assert_eq!(one.treatments.len(), all.treatments.len(), "{name}");
             let mut warnings = kapok::read_panel(&fw, None).unwrap().1;

@@ -469,6 +469,41 @@ fn a_failing_run_writes_nothing_and_leaves_no_temporary_directory() {
 }
 
 #[test]
+fn a_run_failing_after_results_parquet_is_begun_leaves_the_previous_report() {
+    // The report of 2023-01 writes results.parquet as the periods are scored; 2023-02 then
+    // fails (every unit's `level` the same: nothing to normalise between).
+    let tmp = tempdir();
+    let fw = super::util::small_framework(tmp.path(), "arithmetic");
+    let dir = tmp.path().join("r");
+    let arg = dir.to_str().unwrap();
+    let report = [
+        "report",
+        fw.to_str().unwrap(),
+        "-o",
+        arg,
+        "--period",
+        "2023-01",
+    ];
+    let out = kapok(&report);
+    assert_eq!(out.status.code(), Some(0), "{}", texts(&out).1);
+    let before = std::fs::read(dir.join("manifest.json")).unwrap();
+    let flat = super::util::SMALL_MONTHLY
+        .replace(",8\n", ",5\n")
+        .replace(",4\n", ",5\n");
+    std::fs::write(tmp.path().join("monthly.csv"), flat).unwrap();
+    let out = kapok(&[&report[..], &["--force"]].concat());
+    let err = texts(&out).1;
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("2023-02") && err.contains("`level`"), "{err}");
+    assert_eq!(std::fs::read(dir.join("manifest.json")).unwrap(), before);
+    assert!(
+        leftovers(tmp.path()).is_empty(),
+        "{:?}",
+        leftovers(tmp.path())
+    );
+}
+
+#[test]
 fn the_street_report_builds() {
     let tmp = tempdir();
     let dir = tmp.path().join("streets");

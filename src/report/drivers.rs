@@ -31,7 +31,7 @@ pub(super) fn drivers(rep: &Report, h: &mut String) {
     let title = rep.t("什么在驱动指数", "What drives the index");
     let _ = writeln!(h, "<div class=\"box\" id=\"drivers\">\n<h3>{title}</h3>");
     match rep.structure() {
-        Ok(a) => findings(rep, a, h),
+        Ok(a) => findings(rep, &a, h),
         Err(e) => {
             let _ = writeln!(
                 h,

@@ -108,13 +108,15 @@ fn chart_section(name: &str) -> Sec {
 /// The page being written: the report, the HTML so far, the sections and the figures.
 struct Page<'r, 'a> {
     rep: &'r Report<'a>,
+    /// The report's charts, drawn.
+    charts: &'r [Chart],
     h: String,
     sections: Vec<Sec>,
     figures: usize,
 }
 
-/// Renders the page.
-pub fn render(rep: &Report) -> String {
+/// Renders the page of `rep` with its `charts`.
+pub fn render(rep: &Report, charts: &[Chart]) -> String {
     let mut sections = vec![Sec::Ranking];
     if rep.robustness.is_some() {
         sections.push(Sec::Robustness);
@@ -123,8 +125,7 @@ pub fn render(rep: &Report) -> String {
     let trends = rep.trends();
     let yoy = trends.as_ref().is_some_and(|t| t.year_ago[rep.p].is_some());
     for s in [Sec::Indicators, Sec::Time] {
-        if rep
-            .charts
+        if charts
             .iter()
             .any(|c| c.name != "map" && chart_section(&c.name) == s)
             || (s == Sec::Time && yoy)
@@ -138,6 +139,7 @@ pub fn render(rep: &Report) -> String {
     sections.extend([Sec::Method, Sec::Notes]);
     let mut pg = Page {
         rep,
+        charts,
         h: String::new(),
         sections,
         figures: 0,
@@ -317,8 +319,7 @@ impl Page<'_, '_> {
 
     /// [`Self::figures`] for the charts of `s` that `keep` keeps.
     fn figures_where(&mut self, s: Sec, keep: impl Fn(&Chart) -> bool) {
-        let rep = self.rep;
-        let mut charts: Vec<&Chart> = rep
+        let mut charts: Vec<&Chart> = self
             .charts
             .iter()
             .filter(|c| c.name != "map" && chart_section(&c.name) == s && keep(c))
@@ -358,7 +359,7 @@ impl Page<'_, '_> {
     /// The ranking table (with the map beside it when there is one) and the ranking charts.
     fn ranking(&mut self) {
         let rep = self.rep;
-        let map = rep.charts.iter().find(|c| c.name == "map");
+        let map = self.charts.iter().find(|c| c.name == "map");
         if map.is_some() {
             self.h.push_str("<div class=\"with-map\">\n");
         }

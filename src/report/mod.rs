@@ -245,7 +245,6 @@ pub(crate) struct Report<'a> {
     pub p: usize,
     pub prev: Option<usize>,
     pub lang: Lang,
-    pub charts: Vec<Chart>,
     pub profiles: bool,
     pub warnings: &'a [String],
     pub framework_path: String,
@@ -262,9 +261,6 @@ pub(crate) struct Report<'a> {
     /// Indicator values after imputation, before treatment, of the period reported,
     /// `[[unit, indicator]]` (see [`Results::imputed_at`]).
     pub imputed: ndarray::ArrayView2<'a, f64>,
-    /// The period's structure for the "what drives the index" box, audited once, on first
-    /// use (see [`Report::structure`]).
-    structure: std::sync::OnceLock<Result<crate::explain::audit::Audit, Error>>,
 }
 
 /// One row of the methodology table: a node of the framework with its effective methods.
@@ -283,12 +279,11 @@ pub(crate) struct NodeRow {
 }
 
 impl Report<'_> {
-    /// The period's structure ([`crate::explain::audit::audit_structure`]), audited on the
-    /// first call, from whichever thread makes it.
-    pub fn structure(&self) -> &Result<crate::explain::audit::Audit, Error> {
-        self.structure.get_or_init(|| {
-            crate::explain::audit::audit_structure(self.fw, &self.r.panel, self.p).map(|(a, _)| a)
-        })
+    /// The period's structure for the "what drives the index" box
+    /// ([`crate::explain::audit::audit_structure`]), audited when called: the page calls it
+    /// once.
+    pub fn structure(&self) -> Result<crate::explain::audit::Audit, Error> {
+        crate::explain::audit::audit_structure(self.fw, &self.r.panel, self.p).map(|(a, _)| a)
     }
 
     pub fn zh(&self) -> bool {
@@ -862,13 +857,12 @@ fn finish(
         None
     };
     let prev = r.panel.previous_period(opts.period);
-    let mut report = Report {
+    let report = Report {
         fw,
         r,
         p: opts.period,
         prev,
         lang: opts.lang,
-        charts: Vec::new(),
         profiles: opts.profiles,
         warnings: &warnings,
         framework_path: rel(&opts.framework),
@@ -881,26 +875,27 @@ fn finish(
         robustness: robust,
         imputed: r.imputed_at(opts.period)?,
         decimals: crate::format::score_decimals(fw.rank.digits, r.scores.period(opts.period)),
-        structure: std::sync::OnceLock::new(),
     };
-    // The charts are drawn and the period's structure audited while the workbook is written
-    // (none reads another, and each runs on one thread): for the grid benchmark, about 2.5 s
-    // of drawing and 0.8 s of audit beside 3–4 s of workbook.
+    // The charts are drawn, the period's structure audited and the page made while the
+    // workbook is written (none reads the workbook, and each runs on one thread): for the grid
+    // benchmark, about 2.2 s of drawing, 1.0 s of audit and 0.2 s of page beside about 5 s of
+    // workbook.
     let scratch = out.sink.scratch();
-    let (charts, workbook) = rayon::join(
+    let (page, workbook) = rayon::join(
         || {
-            let charts = charts_of(&report, opts, &chart_opts);
-            report.structure();
-            charts
+            let charts = charts_of(&report, opts, &chart_opts)?;
+            let page = html::render(&report, &charts);
+            Ok::<_, Error>((page, charts))
         },
         || xlsx::workbook(&report, scratch),
     );
-    report.charts = charts?;
+    let (page, charts) = page?;
     let workbook = workbook?;
     out.put("results.xlsx", &workbook)?;
     drop(workbook);
-    out.put("index.html", html::render(&report).as_bytes())?;
-    for c in &report.charts {
+    out.put("index.html", page.as_bytes())?;
+    drop(page);
+    for c in &charts {
         out.put(&format!("charts/{}.{}", c.name, c.ext), &c.bytes)?;
     }
     // The bounds the scores were computed with, for `bounds = "bounds.csv"` next month.

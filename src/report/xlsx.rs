@@ -804,50 +804,97 @@ impl Formats {
             }
         })
     }
+
+    /// The format of `style`.
+    fn of(&mut self, style: Style) -> &Format {
+        match style {
+            Style::Int => &self.int,
+            Style::Change => &self.change,
+            Style::Pct => &self.pct,
+            Style::Blank => &self.imputed,
+            Style::Number(s, imputed) => self.number(s, imputed),
+        }
+    }
 }
 
-/// Writes one cell; returns its width as shown, in character cells (CJK count 2).
+/// The format a cell is written with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Style {
+    Int,
+    Change,
+    Pct,
+    /// An imputed cell without a value: shaded.
+    Blank,
+    /// A number shown as its [`Shown`] says, shaded when imputed.
+    Number(Shown, bool),
+}
+
+/// The style of `cell` in a column shown as `col` (`None`: text, or nothing written).
+fn style(cell: &Cell, col: Shown, imputed: bool) -> Option<Style> {
+    match cell {
+        Cell::Text(_) | Cell::Int(None) => None,
+        Cell::Int(Some(_)) => Some(Style::Int),
+        Cell::Change(_) => Some(Style::Change),
+        Cell::Pct(v) => v.is_finite().then_some(Style::Pct),
+        Cell::Score(None) | Cell::Value(None) => imputed.then_some(Style::Blank),
+        Cell::Score(Some(_)) | Cell::Value(Some(_)) => Some(Style::Number(col, imputed)),
+        Cell::Fixed(_, s) => Some(Style::Number(*s, imputed)),
+    }
+}
+
+/// The style most of a column's cells have (as they are when not imputed), if any: the
+/// column's format, which its cells of that style take without a format of their own (one
+/// lookup of a cell's format, a hash of the whole `Format`, was a fifth of the workbook's time
+/// at grid scale).
+fn column_style(sheet: &Sheet, c: usize, col: Shown) -> Option<Style> {
+    let mut counts: BTreeMap<Style, usize> = BTreeMap::new();
+    for row in &sheet.rows {
+        if let Some(s) = row.get(c).and_then(|cell| style(cell, col, false)) {
+            *counts.entry(s).or_default() += 1;
+        }
+    }
+    // The most common; of equally common ones, the first in `Style`'s order.
+    let most = counts.values().copied().max()?;
+    counts.into_iter().find(|&(_, n)| n == most).map(|(s, _)| s)
+}
+
+/// Writes one cell, without a format of its own when it has its column's style (`column`);
+/// returns its width as shown, in character cells (CJK count 2).
 fn write_cell(
     ws: &mut Worksheet,
     (r, c): (u32, u16),
     cell: &Cell,
-    col: Shown,
+    (col, column): (Shown, Option<Style>),
     imputed: bool,
     fmt: &mut Formats,
 ) -> Result<usize, XlsxError> {
-    let (v, s) = match cell {
-        Cell::Text(s) => {
+    let Some(style) = style(cell, col, imputed) else {
+        if let Cell::Text(s) = cell {
             if !s.is_empty() {
                 ws.write_string(r, c, s)?;
             }
             return Ok(s.lines().map(UnicodeWidthStr::width).max().unwrap_or(0));
         }
-        Cell::Int(v) => {
-            if let Some(v) = v {
-                ws.write_number_with_format(r, c, f64::from(*v), &fmt.int)?;
-            }
-            return Ok(v.map_or(0, |v| v.to_string().len()));
-        }
-        Cell::Change(k) => {
-            ws.write_number_with_format(r, c, *k as f64, &fmt.change)?;
-            return Ok(k.unsigned_abs().to_string().len() + 1);
-        }
-        Cell::Pct(v) if !v.is_finite() => return Ok(0),
-        Cell::Pct(v) => {
-            ws.write_number_with_format(r, c, *v, &fmt.pct)?;
-            return Ok(format!("{:.2}%", v * 100.0).len());
-        }
-        Cell::Score(None) | Cell::Value(None) => {
-            if imputed {
-                ws.write_blank(r, c, &fmt.imputed)?;
-            }
+        return Ok(0);
+    };
+    let (v, width) = match (cell, style) {
+        (_, Style::Blank) => {
+            ws.write_blank(r, c, fmt.of(style))?;
             return Ok(0);
         }
-        Cell::Score(Some(v)) | Cell::Value(Some(v)) => (*v, col),
-        Cell::Fixed(v, s) => (*v, *s),
+        (Cell::Int(Some(v)), _) => (f64::from(*v), v.to_string().len()),
+        (Cell::Change(k), _) => (*k as f64, k.unsigned_abs().to_string().len() + 1),
+        (Cell::Pct(v), _) => (*v, format!("{:.2}%", v * 100.0).len()),
+        (Cell::Score(Some(v)) | Cell::Value(Some(v)), _) => (*v, col.text(*v).len()),
+        (Cell::Fixed(v, s), _) => (*v, s.text(*v).len()),
+        _ => unreachable!("every other cell has no style"),
     };
-    ws.write_number_with_format(r, c, v, fmt.number(s, imputed))?;
-    Ok(s.text(v).len())
+    if column == Some(style) {
+        ws.write_number(r, c, v)?;
+    } else {
+        ws.write_number_with_format(r, c, v, fmt.of(style))?;
+    }
+    Ok(width)
 }
 
 fn write_sheet(
@@ -868,6 +915,15 @@ fn write_sheet(
         .iter()
         .map(|h| UnicodeWidthStr::width(h.as_str()).min(24))
         .collect();
+    // Set before any row is written: a row takes its columns' formats as it is written out.
+    let columns: Vec<Option<Style>> = (0..sheet.header.len())
+        .map(|c| column_style(sheet, c, shown[c]))
+        .collect();
+    for (c, style) in columns.iter().enumerate() {
+        if let Some(style) = style {
+            ws.set_column_format(c as u16, fmt.of(*style))?;
+        }
+    }
     for (c, h) in sheet.header.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, h, head)?;
     }
@@ -875,7 +931,8 @@ fn write_sheet(
         for (c, cell) in row.iter().enumerate() {
             let mark = sheet.imputed.get(&(i, c));
             let pos = (i as u32 + 1, c as u16);
-            let w = write_cell(ws, pos, cell, shown[c], mark.is_some(), fmt)?;
+            let column = (shown[c], columns[c]);
+            let w = write_cell(ws, pos, cell, column, mark.is_some(), fmt)?;
             widths[c] = widths[c].max(w);
             if let Some(Some(note)) = mark {
                 ws.insert_note(pos.0, pos.1, &Note::new(note).add_author_prefix(false))?;
@@ -934,6 +991,48 @@ mod tests {
 
     fn decimals(values: &[f64]) -> usize {
         shown(values, 0).decimals
+    }
+
+    #[test]
+    fn a_column_takes_the_format_most_of_its_cells_have() {
+        let two = Shown {
+            decimals: 2,
+            thousands: false,
+        };
+        let three = Shown { decimals: 3, ..two };
+        let column = |cells: Vec<Cell>| {
+            let rows = cells.into_iter().map(|c| vec![c]).collect();
+            column_style(&Sheet::new("s", vec!["h".into()], rows), 0, two)
+        };
+        // Ranks, with an unranked unit and a text cell that have no number format.
+        let ranks = vec![
+            Cell::Int(Some(1)),
+            Cell::Int(None),
+            text("–"),
+            Cell::Int(Some(2)),
+        ];
+        assert_eq!(column(ranks), Some(Style::Int));
+        // Values shown as the column is, and one listed with its own decimals.
+        let values = vec![
+            Cell::Value(Some(1.0)),
+            Cell::Fixed(2.0, three),
+            Cell::Value(None),
+            Cell::Value(Some(3.0)),
+        ];
+        assert_eq!(column(values), Some(Style::Number(two, false)));
+        // Equally common: the first in order; text only: none.
+        assert_eq!(
+            column(vec![Cell::Fixed(2.0, three), Cell::Pct(0.5)]),
+            Some(Style::Pct)
+        );
+        assert_eq!(column(vec![text("a"), Cell::Pct(f64::NAN)]), None);
+        // An imputed cell is shaded: never its column's unshaded style; a missing one a blank.
+        assert_eq!(
+            style(&Cell::Value(Some(1.0)), two, true),
+            Some(Style::Number(two, true))
+        );
+        assert_eq!(style(&Cell::Score(None), two, true), Some(Style::Blank));
+        assert_eq!(style(&Cell::Score(None), two, false), None);
     }
 
     #[test]

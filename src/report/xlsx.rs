@@ -845,12 +845,19 @@ fn style(cell: &Cell, col: Shown, imputed: bool) -> Option<Style> {
 /// The style most of a column's cells have (as they are when not imputed), if any: the
 /// column's format, which its cells of that style take without a format of their own (one
 /// lookup of a cell's format, a hash of the whole `Format`, was a fifth of the workbook's time
-/// at grid scale).
+/// at grid scale). None for a column with text in it: a cell written without a format takes
+/// its column's, and the text would take a number format it never had.
 fn column_style(sheet: &Sheet, c: usize, col: Shown) -> Option<Style> {
     let mut counts: BTreeMap<Style, usize> = BTreeMap::new();
     for row in &sheet.rows {
-        if let Some(s) = row.get(c).and_then(|cell| style(cell, col, false)) {
-            *counts.entry(s).or_default() += 1;
+        match row.get(c) {
+            Some(Cell::Text(t)) if !t.is_empty() => return None,
+            Some(cell) => {
+                if let Some(s) = style(cell, col, false) {
+                    *counts.entry(s).or_default() += 1;
+                }
+            }
+            None => {}
         }
     }
     // The most common; of equally common ones, the first in `Style`'s order.
@@ -1004,14 +1011,18 @@ mod tests {
             let rows = cells.into_iter().map(|c| vec![c]).collect();
             column_style(&Sheet::new("s", vec!["h".into()], rows), 0, two)
         };
-        // Ranks, with an unranked unit and a text cell that have no number format.
+        // Ranks, with an unranked unit (no cell) and an empty text (none either).
         let ranks = vec![
             Cell::Int(Some(1)),
             Cell::Int(None),
-            text("–"),
+            text(""),
             Cell::Int(Some(2)),
         ];
         assert_eq!(column(ranks), Some(Style::Int));
+        // Text among them (a unit new this period): no column format, which the text would
+        // take.
+        let changes = vec![Cell::Change(1), text("new"), Cell::Change(-2)];
+        assert_eq!(column(changes), None);
         // Values shown as the column is, and one listed with its own decimals.
         let values = vec![
             Cell::Value(Some(1.0)),
@@ -1025,7 +1036,7 @@ mod tests {
             column(vec![Cell::Fixed(2.0, three), Cell::Pct(0.5)]),
             Some(Style::Pct)
         );
-        assert_eq!(column(vec![text("a"), Cell::Pct(f64::NAN)]), None);
+        assert_eq!(column(vec![Cell::Pct(f64::NAN)]), None);
         // An imputed cell is shaded: never its column's unshaded style; a missing one a blank.
         assert_eq!(
             style(&Cell::Value(Some(1.0)), two, true),

@@ -89,12 +89,12 @@ impl Keep {
         }
     }
 
-    /// The periods in which every node's scores are kept (besides the nodes kept in every
-    /// period).
-    fn every_node_in(&self) -> Vec<usize> {
+    /// The period in which every node's scores are kept, if any (besides the nodes kept in
+    /// every period).
+    fn every_node_in(&self) -> Option<usize> {
         match self {
-            Keep::Period(p) => vec![*p],
-            _ => Vec::new(),
+            Keep::Period(p) => Some(*p),
+            _ => None,
         }
     }
 }
@@ -913,7 +913,7 @@ impl Record {
         );
         let nn = fw.nodes.len();
         Self {
-            scores: Scores::keeping(np, nu, &keep.nodes(fw), &keep.every_node_in()),
+            scores: Scores::keeping(np, nu, &keep.nodes(fw), keep.every_node_in().as_slice()),
             group_ranks: panel.groups.as_ref().map(|_| Array3::zeros((np, nu, nn))),
             treated: keep.records_values().then(|| {
                 let kept = keep.stage_slots(np).iter().flatten().count();

@@ -488,7 +488,7 @@ pub(super) fn score(
         out
     });
     let Normalised { s, empty, outside } = normalised;
-    let every = setup.keep.every_node_in().contains(&p);
+    let every = setup.keep.every_node_in() == Some(p);
     let (s, at) = keep_columns(s, &setup.kept, every, reuse);
     Ok(Scored {
         rows,

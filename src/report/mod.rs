@@ -756,7 +756,146 @@ impl<'s> Bundle<'s> {
         warnings: &[Warning],
         opts: &ReportOptions,
     ) -> Result<usize, Error> {
-        finish(self.out, fw, r, warnings, opts)
+        let mut out = self.out;
+        let fw_bytes = read(&opts.framework)?;
+        let warnings = reader_warnings(fw, r, warnings, opts.lang);
+        let rel = |p: &Path| input_path(&opts.framework, p);
+        let mut inputs = Vec::new();
+        match &opts.data {
+            Some(d) => inputs.push(Entry::of_file(Some("data"), None, rel(d), d)?),
+            None => {
+                for s in &fw.sources {
+                    let name = Some(s.name.clone());
+                    let entry =
+                        Entry::of_file(Some("source"), name, rel(&s.resolved), &s.resolved)?;
+                    inputs.push(entry);
+                }
+            }
+        }
+        for b in crate::bounds::frozen_files(fw) {
+            inputs.push(Entry::of_file(Some("bounds"), None, rel(&b), &b)?);
+        }
+        let font = match &opts.font {
+            Some(f) => {
+                let bytes = read(f)?;
+                inputs.push(Entry::of(Some("font"), None, rel(f), &bytes));
+                Some(bytes)
+            }
+            None => None,
+        };
+        let geojson = match &opts.geojson {
+            Some(g) => {
+                let bytes = read(g)?;
+                inputs.push(Entry::of(Some("geojson"), None, rel(g), &bytes));
+                Some(String::from_utf8(bytes).map_err(|_| {
+                    Error::Data(format!("{}: GeoJSON must be UTF-8 text", g.display()))
+                })?)
+            }
+            None => None,
+        };
+        let tiles = match &opts.tiles {
+            Some(t) => {
+                let bytes = read(t)?;
+                inputs.push(Entry::of(Some("tiles"), None, rel(t), &bytes));
+                Some(crate::chart::parse_tiles(t, &bytes)?)
+            }
+            None => None,
+        };
+        let chart_opts = ChartOptions {
+            lang: opts.lang,
+            period: opts.period,
+            font,
+            format: if opts.svg {
+                ImageFormat::Svg
+            } else {
+                ImageFormat::Png
+            },
+            highlight: None,
+            geojson,
+            tiles,
+            top_n: TOP_N,
+        };
+        // Robustness: declared in the framework, or asked for.
+        let robust = if fw.uncertainty.is_some() || opts.robustness {
+            Some(robustness::run(
+                fw,
+                &r.panel,
+                opts.period,
+                fw.uncertainty.as_ref(),
+            )?)
+        } else {
+            None
+        };
+        let prev = r.panel.previous_period(opts.period);
+        let report = Report {
+            fw,
+            r,
+            p: opts.period,
+            prev,
+            lang: opts.lang,
+            profiles: opts.profiles,
+            warnings: &warnings,
+            framework_path: rel(&opts.framework),
+            framework_sha: sha256_hex(&fw_bytes),
+            trends: fw
+                .units
+                .period
+                .is_some()
+                .then(|| crate::trend::Trends::at(fw, r, &[opts.period])),
+            robustness: robust,
+            imputed: r.imputed_at(opts.period)?,
+            decimals: crate::format::score_decimals(fw.rank.digits, r.scores.period(opts.period)),
+        };
+        // The charts are drawn, the period's structure audited and the page made while the
+        // workbook is written (none reads the workbook, and each runs on one thread): for the grid
+        // benchmark, about 2.2 s of drawing, 1.0 s of audit and 0.2 s of page beside about 5 s of
+        // workbook.
+        let scratch = out.sink.scratch();
+        let (page, workbook) = rayon::join(
+            || {
+                let charts = charts_of(&report, opts, &chart_opts)?;
+                let page = html::render(&report, &charts);
+                Ok::<_, Error>((page, charts))
+            },
+            || xlsx::workbook(&report, scratch),
+        );
+        let (page, charts) = page?;
+        let workbook = workbook?;
+        out.put("results.xlsx", &workbook)?;
+        drop(workbook);
+        out.put("index.html", page.as_bytes())?;
+        drop(page);
+        for c in &charts {
+            out.put(&format!("charts/{}.{}", c.name, c.ext), &c.bytes)?;
+        }
+        // The bounds the scores were computed with, for `bounds = "bounds.csv"` next month.
+        let bounds = crate::bounds::to_csv(&crate::bounds::rows(fw, r, opts.period)?);
+        out.put("bounds.csv", bounds.as_bytes())?;
+        let Written { sink, mut files } = out;
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let manifest = Manifest {
+            kapok: env!("CARGO_PKG_VERSION").into(),
+            framework: Entry::of(None, None, report.framework_path.clone(), &fw_bytes),
+            period: report.period_name().into(),
+            previous_period: report.prev_name().map(String::from),
+            options: match &report.robustness {
+                Some(rb) => {
+                    let mut o = opts.options.clone();
+                    if let Some(m) = o.as_object_mut() {
+                        m.insert("robustness".into(), rb.manifest());
+                    }
+                    o
+                }
+                None => opts.options.clone(),
+            },
+            inputs,
+            files,
+        };
+        let mut json = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| Error::Data(format!("writing manifest.json: {e}")))?;
+        json.push(b'\n');
+        sink.put("manifest.json", &json)?;
+        Ok(manifest.files.len() + 1)
     }
 }
 
@@ -777,155 +916,6 @@ fn results_file<'f, 'w, 'h>(
 /// The error of writing results.parquet.
 fn parquet_failed(e: String) -> Error {
     Error::Data(format!("writing results.parquet: {e}"))
-}
-
-/// [`Bundle::finish`].
-fn finish(
-    mut out: Written<'_>,
-    fw: &Framework,
-    r: &Results,
-    warnings: &[Warning],
-    opts: &ReportOptions,
-) -> Result<usize, Error> {
-    let fw_bytes = read(&opts.framework)?;
-    let warnings = reader_warnings(fw, r, warnings, opts.lang);
-    let rel = |p: &Path| input_path(&opts.framework, p);
-    let mut inputs = Vec::new();
-    match &opts.data {
-        Some(d) => inputs.push(Entry::of_file(Some("data"), None, rel(d), d)?),
-        None => {
-            for s in &fw.sources {
-                let name = Some(s.name.clone());
-                let entry = Entry::of_file(Some("source"), name, rel(&s.resolved), &s.resolved)?;
-                inputs.push(entry);
-            }
-        }
-    }
-    for b in crate::bounds::frozen_files(fw) {
-        inputs.push(Entry::of_file(Some("bounds"), None, rel(&b), &b)?);
-    }
-    let font = match &opts.font {
-        Some(f) => {
-            let bytes = read(f)?;
-            inputs.push(Entry::of(Some("font"), None, rel(f), &bytes));
-            Some(bytes)
-        }
-        None => None,
-    };
-    let geojson =
-        match &opts.geojson {
-            Some(g) => {
-                let bytes = read(g)?;
-                inputs.push(Entry::of(Some("geojson"), None, rel(g), &bytes));
-                Some(String::from_utf8(bytes).map_err(|_| {
-                    Error::Data(format!("{}: GeoJSON must be UTF-8 text", g.display()))
-                })?)
-            }
-            None => None,
-        };
-    let tiles = match &opts.tiles {
-        Some(t) => {
-            let bytes = read(t)?;
-            inputs.push(Entry::of(Some("tiles"), None, rel(t), &bytes));
-            Some(crate::chart::parse_tiles(t, &bytes)?)
-        }
-        None => None,
-    };
-    let chart_opts = ChartOptions {
-        lang: opts.lang,
-        period: opts.period,
-        font,
-        format: if opts.svg {
-            ImageFormat::Svg
-        } else {
-            ImageFormat::Png
-        },
-        highlight: None,
-        geojson,
-        tiles,
-        top_n: TOP_N,
-    };
-    // Robustness: declared in the framework, or asked for.
-    let robust = if fw.uncertainty.is_some() || opts.robustness {
-        Some(robustness::run(
-            fw,
-            &r.panel,
-            opts.period,
-            fw.uncertainty.as_ref(),
-        )?)
-    } else {
-        None
-    };
-    let prev = r.panel.previous_period(opts.period);
-    let report = Report {
-        fw,
-        r,
-        p: opts.period,
-        prev,
-        lang: opts.lang,
-        profiles: opts.profiles,
-        warnings: &warnings,
-        framework_path: rel(&opts.framework),
-        framework_sha: sha256_hex(&fw_bytes),
-        trends: fw
-            .units
-            .period
-            .is_some()
-            .then(|| crate::trend::Trends::at(fw, r, &[opts.period])),
-        robustness: robust,
-        imputed: r.imputed_at(opts.period)?,
-        decimals: crate::format::score_decimals(fw.rank.digits, r.scores.period(opts.period)),
-    };
-    // The charts are drawn, the period's structure audited and the page made while the
-    // workbook is written (none reads the workbook, and each runs on one thread): for the grid
-    // benchmark, about 2.2 s of drawing, 1.0 s of audit and 0.2 s of page beside about 5 s of
-    // workbook.
-    let scratch = out.sink.scratch();
-    let (page, workbook) = rayon::join(
-        || {
-            let charts = charts_of(&report, opts, &chart_opts)?;
-            let page = html::render(&report, &charts);
-            Ok::<_, Error>((page, charts))
-        },
-        || xlsx::workbook(&report, scratch),
-    );
-    let (page, charts) = page?;
-    let workbook = workbook?;
-    out.put("results.xlsx", &workbook)?;
-    drop(workbook);
-    out.put("index.html", page.as_bytes())?;
-    drop(page);
-    for c in &charts {
-        out.put(&format!("charts/{}.{}", c.name, c.ext), &c.bytes)?;
-    }
-    // The bounds the scores were computed with, for `bounds = "bounds.csv"` next month.
-    let bounds = crate::bounds::to_csv(&crate::bounds::rows(fw, r, opts.period)?);
-    out.put("bounds.csv", bounds.as_bytes())?;
-    let Written { sink, mut files } = out;
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    let manifest = Manifest {
-        kapok: env!("CARGO_PKG_VERSION").into(),
-        framework: Entry::of(None, None, report.framework_path.clone(), &fw_bytes),
-        period: report.period_name().into(),
-        previous_period: report.prev_name().map(String::from),
-        options: match &report.robustness {
-            Some(rb) => {
-                let mut o = opts.options.clone();
-                if let Some(m) = o.as_object_mut() {
-                    m.insert("robustness".into(), rb.manifest());
-                }
-                o
-            }
-            None => opts.options.clone(),
-        },
-        inputs,
-        files,
-    };
-    let mut json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| Error::Data(format!("writing manifest.json: {e}")))?;
-    json.push(b'\n');
-    sink.put("manifest.json", &json)?;
-    Ok(manifest.files.len() + 1)
 }
 
 /// The report's charts: those of [`chart::render_all`], then, when the ranking's robustness

@@ -25,7 +25,7 @@ pub(super) fn profiles(rep: &Report, h: &mut String) {
     );
     let scale = Scale::of(rep);
     let trends = rep.trends();
-    for u in rep.units() {
+    for &u in rep.units() {
         let _ = writeln!(
             h,
             "<article class=\"profile\" id=\"unit-{}\">",

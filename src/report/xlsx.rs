@@ -172,7 +172,8 @@ fn imputed_value(rep: &Report, u: usize, j: usize) -> Option<f64> {
 fn imputed_cells(rep: &Report) -> Vec<(usize, usize, f64)> {
     let ni = rep.r.panel.indicators.len();
     rep.units()
-        .into_iter()
+        .iter()
+        .copied()
         .flat_map(|u| (0..ni).filter_map(move |j| imputed_value(rep, u, j).map(|v| (u, j, v))))
         .collect()
 }
@@ -326,7 +327,8 @@ fn dimensions(rep: &Report, name: &'static str) -> Sheet {
     }
     let rows = rep
         .units()
-        .into_iter()
+        .iter()
+        .copied()
         .map(|u| {
             let mut row = vec![Cell::Int(rep.rank(u, 0))];
             row.extend(unit_cells(rep, u));
@@ -378,7 +380,8 @@ fn indicators(rep: &Report, name: &'static str, raw: bool) -> Sheet {
     let mut imputed = BTreeMap::new();
     let rows = rep
         .units()
-        .into_iter()
+        .iter()
+        .copied()
         .enumerate()
         .map(|(i, u)| {
             let mut row = unit_cells(rep, u);
@@ -681,7 +684,8 @@ fn rank_intervals(rep: &Report, rb: &super::robustness::Robustness, name: &'stat
     ]);
     let rows = rep
         .units()
-        .into_iter()
+        .iter()
+        .copied()
         .filter_map(|u| {
             let i = a.units.iter().position(|k| *k == rep.r.panel.units[u])?;
             let s = a.rank_stats[i]?;

@@ -76,13 +76,15 @@ pub fn shown(values: &[f64], min_decimals: usize) -> Shown {
         .map(|v| v.abs())
         .filter(|v| v.is_finite() && *v > 0.0)
         .collect();
-    mags.sort_by(f64::total_cmp);
-    let decimals = mags.get(mags.len() / 2).map_or(0, |&m| {
+    // The median by selection, not a sort of the column (a sheet's columns at grid scale).
+    let half = mags.len() / 2;
+    let median = (!mags.is_empty()).then(|| *mags.select_nth_unstable_by(half, f64::total_cmp).1);
+    let decimals = median.map_or(0, |m| {
         (SIG - 1 - m.log10().floor() as i32).clamp(0, MAX_DECIMALS as i32) as usize
     });
     Shown {
         decimals: decimals.max(min_decimals),
-        thousands: mags.last().is_some_and(|&m| m >= 1e4),
+        thousands: mags.iter().any(|&m| m >= 1e4),
     }
 }
 
@@ -878,26 +880,36 @@ fn write_cell(
     (col, column): (Shown, Option<Style>),
     imputed: bool,
     fmt: &mut Formats,
-) -> Result<usize, XlsxError> {
+    widest: &mut Widest,
+) -> Result<(), XlsxError> {
     let Some(style) = style(cell, col, imputed) else {
         if let Cell::Text(s) = cell {
             if !s.is_empty() {
                 ws.write_string(r, c, s)?;
             }
-            return Ok(s.lines().map(UnicodeWidthStr::width).max().unwrap_or(0));
+            widest.chars(s.lines().map(UnicodeWidthStr::width).max().unwrap_or(0));
         }
-        return Ok(0);
+        return Ok(());
     };
-    let (v, width) = match (cell, style) {
+    let v = match (cell, style) {
         (_, Style::Blank) => {
             ws.write_blank(r, c, fmt.of(style))?;
-            return Ok(0);
+            return Ok(());
         }
-        (Cell::Int(Some(v)), _) => (f64::from(*v), v.to_string().len()),
-        (Cell::Change(k), _) => (*k as f64, k.unsigned_abs().to_string().len() + 1),
-        (Cell::Pct(v), _) => (*v, format!("{:.2}%", v * 100.0).len()),
-        (Cell::Score(Some(v)) | Cell::Value(Some(v)), _) => (*v, col.text(*v).len()),
-        (Cell::Fixed(v, s), _) => (*v, s.text(*v).len()),
+        (Cell::Int(Some(v)), _) => {
+            widest.chars(digits(u64::from(*v)));
+            f64::from(*v)
+        }
+        (Cell::Change(k), _) => {
+            widest.chars(digits(k.unsigned_abs()) + 1);
+            *k as f64
+        }
+        (Cell::Pct(v), _) => {
+            widest.chars(format!("{:.2}%", v * 100.0).len());
+            *v
+        }
+        (Cell::Score(Some(v)) | Cell::Value(Some(v)), _) => widest.number(*v, col),
+        (Cell::Fixed(v, s), _) => widest.number(*v, *s),
         _ => unreachable!("every other cell has no style"),
     };
     if column == Some(style) {
@@ -905,7 +917,68 @@ fn write_cell(
     } else {
         ws.write_number_with_format(r, c, v, fmt.of(style))?;
     }
-    Ok(width)
+    Ok(())
+}
+
+/// The number of decimal digits of `n`.
+fn digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
+/// The widest of a column's cells as shown, in character cells (CJK count 2), gathered as
+/// the cells are written. A number's text with a fixed number of decimals is longest, of its
+/// sign, where its magnitude is largest (rounding keeps the order, and a longer whole part is
+/// the only way to a longer text), so only each way of showing's largest value and largest
+/// negative one are ever formatted: formatting every cell was a tenth of the workbook's time
+/// at grid scale.
+#[derive(Default)]
+struct Widest {
+    /// The widest cell that is not a number shown with decimals.
+    chars: usize,
+    /// Per way of showing: the largest magnitude of a value with its sign bit clear, and of
+    /// one with it set (`-0.0` is shown `-0.00`).
+    numbers: Vec<(Shown, Option<f64>, Option<f64>)>,
+}
+
+impl Widest {
+    /// A cell of `width` character cells.
+    fn chars(&mut self, width: usize) {
+        self.chars = self.chars.max(width);
+    }
+
+    /// A number shown as `s`; returns it.
+    fn number(&mut self, v: f64, s: Shown) -> f64 {
+        if !v.is_finite() {
+            self.chars(s.text(v).len());
+            return v;
+        }
+        let at = match self.numbers.iter().position(|n| n.0 == s) {
+            Some(at) => at,
+            None => {
+                self.numbers.push((s, None, None));
+                self.numbers.len() - 1
+            }
+        };
+        let entry = &mut self.numbers[at];
+        let most = if v.is_sign_negative() {
+            &mut entry.2
+        } else {
+            &mut entry.1
+        };
+        if most.is_none_or(|m| v.abs() > m) {
+            *most = Some(v.abs());
+        }
+        v
+    }
+
+    /// The widest cell.
+    fn width(&self) -> usize {
+        let numbers = self.numbers.iter().flat_map(|&(s, pos, neg)| {
+            let pos = pos.map(|m| s.text(m).len());
+            pos.into_iter().chain(neg.map(|m| s.text(-m).len()))
+        });
+        numbers.fold(self.chars, usize::max)
+    }
 }
 
 fn write_sheet(
@@ -921,10 +994,13 @@ fn write_sheet(
     ws.set_name(sheet.name)?;
     ws.set_default_note_author("kapok");
     let shown = column_shown(sheet);
-    let mut widths: Vec<usize> = sheet
+    let mut widths: Vec<Widest> = sheet
         .header
         .iter()
-        .map(|h| UnicodeWidthStr::width(h.as_str()).min(24))
+        .map(|h| Widest {
+            chars: UnicodeWidthStr::width(h.as_str()).min(24),
+            numbers: Vec::new(),
+        })
         .collect();
     // Set before any row is written: a row takes its columns' formats as it is written out.
     let columns: Vec<Option<Style>> = (0..sheet.header.len())
@@ -938,20 +1014,25 @@ fn write_sheet(
     for (c, h) in sheet.header.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, h, head)?;
     }
+    // The imputed cells, in the order the cells are written (a lookup per cell was a search
+    // of the map).
+    let mut marks = sheet.imputed.iter().peekable();
     for (i, row) in sheet.rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            let mark = sheet.imputed.get(&(i, c));
+            while marks.next_if(|(at, _)| **at < (i, c)).is_some() {}
+            let mark = marks
+                .next_if(|(at, _)| **at == (i, c))
+                .map(|(_, note)| note);
             let pos = (i as u32 + 1, c as u16);
             let column = (shown[c], columns[c]);
-            let w = write_cell(ws, pos, cell, column, mark.is_some(), fmt)?;
-            widths[c] = widths[c].max(w);
+            write_cell(ws, pos, cell, column, mark.is_some(), fmt, &mut widths[c])?;
             if let Some(Some(note)) = mark {
                 ws.insert_note(pos.0, pos.1, &Note::new(note).add_author_prefix(false))?;
             }
         }
     }
     for (c, w) in widths.iter().enumerate() {
-        let w = (*w + 2).clamp(6, sheet.max_width);
+        let w = (w.width() + 2).clamp(6, sheet.max_width);
         ws.set_column_width(c as u16, w as f64)?;
     }
     ws.set_freeze_panes(1, sheet.freeze_cols)?;
@@ -983,8 +1064,17 @@ fn write(rep: &Report, scratch: Option<&Path>) -> Result<Vec<u8>, XlsxError> {
         .set_text_wrap()
         .set_align(FormatAlign::Top);
     let mut fmt = Formats::new();
-    for sheet in sheets(rep) {
-        write_sheet(&mut wb, &sheet, &head, &mut fmt)?;
+    // Each sheet is made while the one before it is written: on a thread that is free (the
+    // charts', once they are drawn), else on this one once the writing is done.
+    let mut made = sheets(rep);
+    let mut next = made.next();
+    while let Some(sheet) = next {
+        let (written, following) = rayon::join(
+            || write_sheet(&mut wb, &sheet, &head, &mut fmt),
+            || made.next(),
+        );
+        written?;
+        next = following;
     }
     wb.save_to_buffer()
 }
@@ -1048,6 +1138,74 @@ mod tests {
         );
         assert_eq!(style(&Cell::Score(None), two, true), Some(Style::Blank));
         assert_eq!(style(&Cell::Score(None), two, false), None);
+    }
+
+    /// The width each cell's own text gives, as the workbook once measured every cell.
+    fn widest_by_text(values: &[f64], s: Shown) -> usize {
+        values.iter().map(|&v| s.text(v).len()).max().unwrap_or(0)
+    }
+
+    fn widest_by_extremes(values: &[f64], s: Shown) -> usize {
+        let mut w = Widest::default();
+        for &v in values {
+            assert_eq!(w.number(v, s).to_bits(), v.to_bits());
+        }
+        w.width()
+    }
+
+    #[test]
+    fn a_column_is_as_wide_as_its_widest_value_shown() {
+        let two = Shown {
+            decimals: 2,
+            thousands: false,
+        };
+        // 9.996 is shown 10.00, wider than 9.99; a small negative value -0.00.
+        assert_eq!(widest_by_extremes(&[9.99, 9.996], two), 5);
+        assert_eq!(widest_by_extremes(&[0.5, -0.001], two), 5);
+        assert_eq!(widest_by_extremes(&[-0.0], two), 5);
+        let grouped = Shown {
+            decimals: 0,
+            thousands: true,
+        };
+        assert_eq!(widest_by_extremes(&[999.6, -12.0], grouped), 5, "1,000");
+        assert_eq!(widest_by_extremes(&[f64::NAN, 1.0], two), 4);
+        assert_eq!(widest_by_extremes(&[], two), 0);
+        // Values shown two ways: the widest of either.
+        let mut w = Widest::default();
+        w.number(123.4, two);
+        w.number(1.0, Shown { decimals: 6, ..two });
+        w.chars(3);
+        assert_eq!(w.width(), 8);
+        assert_eq!(digits(0), 1);
+        assert_eq!(digits(9), 1);
+        assert_eq!(digits(10), 2);
+        assert_eq!(digits(u64::from(u32::MAX)), 10);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_column_width_from_extremes_is_the_widest_text(
+            values in proptest::collection::vec(
+                proptest::prop_oneof![
+                    -1e7..1e7f64,
+                    // Halfway between two shown values, where rounding decides the text.
+                    proptest::strategy::Strategy::prop_map(
+                        (-10_000_000i64..10_000_000, 0..7i32),
+                        |(i, k)| (i as f64 + 0.5) / 10f64.powi(k),
+                    ),
+                    proptest::num::f64::ANY,
+                ],
+                0..40,
+            ),
+            decimals in 0..=MAX_DECIMALS,
+            thousands: bool,
+        ) {
+            let s = Shown { decimals, thousands };
+            proptest::prop_assert_eq!(
+                widest_by_extremes(&values, s),
+                widest_by_text(&values, s)
+            );
+        }
     }
 
     #[test]

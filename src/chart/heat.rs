@@ -245,15 +245,21 @@ pub fn correlations(fw: &Framework, r: &Results, opts: &ChartOptions) -> Result<
         .collect();
     let col = |n: usize| -> Vec<f64> { units.iter().map(|&u| r.scores[[p, u, n]]).collect() };
     let cols: Vec<Vec<f64>> = nodes.iter().map(|&n| col(n)).collect();
+    // Each pair once: Pearson's coefficient is symmetric to the bit (its products and sums
+    // are the same, in the same order), and at grid scale the matrix is 66 × 66 columns of
+    // 20,849 values.
+    let mut matrix = vec![vec![f64::NAN; nodes.len()]; nodes.len()];
+    for i in 0..nodes.len() {
+        for j in i..nodes.len() {
+            let v = crate::stats::pearson(&cols[i], &cols[j]).unwrap_or(f64::NAN);
+            matrix[i][j] = v;
+            matrix[j][i] = v;
+        }
+    }
     let rows = nodes
         .iter()
-        .enumerate()
-        .map(|(i, &n)| {
-            let values = (0..nodes.len())
-                .map(|j| crate::stats::pearson(&cols[i], &cols[j]).unwrap_or(f64::NAN))
-                .collect();
-            (ctx.name(n).to_string(), values)
-        })
+        .zip(matrix)
+        .map(|(&n, values)| (ctx.name(n).to_string(), values))
         .collect();
     let color = |v: f64| theme::diverging(v);
     // Coefficients with two decimals and no leading zero (`.23`, `-.80`), never `-.00`.

@@ -170,6 +170,25 @@ mod tests {
         assert_eq!(pearson(&[1.0, 2.0, 3.0], &[5.0, 5.0, 5.0]), None);
     }
 
+    proptest::proptest! {
+        /// The correlation chart computes each pair once and mirrors it: that is only the
+        /// same chart if swapping the variables gives the same bits.
+        #[test]
+        fn pearson_is_symmetric_to_the_bit(
+            pairs in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![-1e6..1e6f64, proptest::strategy::Just(NA)],
+                    proptest::prop_oneof![-1e3..1e3f64, proptest::strategy::Just(NA)],
+                ),
+                0..60,
+            ),
+        ) {
+            let (x, y): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+            let bits = |r: Option<f64>| r.map(f64::to_bits);
+            proptest::prop_assert_eq!(bits(pearson(&x, &y)), bits(pearson(&y, &x)));
+        }
+    }
+
     #[test]
     fn average_ranks_for_ties() {
         assert_eq!(ranks(&[10.0, 20.0, 20.0, 5.0]), vec![2.0, 3.5, 3.5, 1.0]);

@@ -861,8 +861,8 @@ impl<'s> Bundle<'s> {
         };
         // The charts are drawn, the period's structure audited and the page made while the
         // workbook is written (none reads the workbook, and each runs on one thread): for the grid
-        // benchmark, about 2.2 s of drawing, 1.0 s of audit and 0.2 s of page beside 3.0–3.4 s of
-        // workbook, whose next sheet is made on this thread once it is free.
+        // benchmark, about 2.2 s of drawing, 1.0 s of audit and 0.2 s of page beside about 3 s of
+        // workbook.
         let scratch = out.sink.scratch();
         let (page, workbook) = rayon::join(
             || {

@@ -1064,17 +1064,8 @@ fn write(rep: &Report, scratch: Option<&Path>) -> Result<Vec<u8>, XlsxError> {
         .set_text_wrap()
         .set_align(FormatAlign::Top);
     let mut fmt = Formats::new();
-    // Each sheet is made while the one before it is written: on a thread that is free (the
-    // charts', once they are drawn), else on this one once the writing is done.
-    let mut made = sheets(rep);
-    let mut next = made.next();
-    while let Some(sheet) = next {
-        let (written, following) = rayon::join(
-            || write_sheet(&mut wb, &sheet, &head, &mut fmt),
-            || made.next(),
-        );
-        written?;
-        next = following;
+    for sheet in sheets(rep) {
+        write_sheet(&mut wb, &sheet, &head, &mut fmt)?;
     }
     wb.save_to_buffer()
 }

@@ -105,10 +105,7 @@ pub fn ranking(fw: &Framework, r: &Results, p: usize, prev: Option<usize>, lang:
     let mut rows: Vec<usize> = (0..panel.units.len())
         .filter(|&u| r.status[[p, u]] != crate::evaluate::Status::Absent)
         .collect();
-    rows.sort_by_key(|&u| {
-        let k = r.rank(p, u, 0);
-        (crate::evaluate::best_first(k), panel.units[u].clone())
-    });
+    crate::evaluate::sort_best_first(r, p, &mut rows);
     let trends = (fw.units.period.is_some()).then(|| crate::trend::Trends::at(fw, r, &[p]));
     let mut t = Table::new();
     t.load_style(STYLE);
@@ -180,10 +177,7 @@ pub fn compare(fw: &Framework, r: &Results, p: usize, q: usize, lang: Lang) -> S
                 || r.status[[q, u]] != crate::evaluate::Status::Absent
         })
         .collect();
-    rows.sort_by_key(|&u| {
-        let k = r.rank(p, u, 0);
-        (crate::evaluate::best_first(k), panel.units[u].clone())
-    });
+    crate::evaluate::sort_best_first(r, p, &mut rows);
     let rank = |k: u32| {
         if k == 0 {
             "–".to_string()

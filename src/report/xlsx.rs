@@ -871,8 +871,8 @@ fn column_style(sheet: &Sheet, c: usize, col: Shown) -> Option<Style> {
     counts.into_iter().find(|&(_, n)| n == most).map(|(s, _)| s)
 }
 
-/// Writes one cell, without a format of its own when it has its column's style (`column`);
-/// returns its width as shown, in character cells (CJK count 2).
+/// Writes one cell, without a format of its own when it has its column's style (`column`),
+/// and records its width as shown in `widest`.
 fn write_cell(
     ws: &mut Worksheet,
     (r, c): (u32, u16),
@@ -929,7 +929,7 @@ fn digits(n: u64) -> usize {
 /// the cells are written. A number's text with a fixed number of decimals is longest, of its
 /// sign, where its magnitude is largest (rounding keeps the order, and a longer whole part is
 /// the only way to a longer text), so only each way of showing's largest value and largest
-/// negative one are ever formatted: formatting every cell was a tenth of the workbook's time
+/// negative one are ever formatted: formatting every cell was an eighth of the workbook's time
 /// at grid scale.
 #[derive(Default)]
 struct Widest {

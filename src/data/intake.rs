@@ -583,7 +583,9 @@ impl Reading {
     }
 
     /// Takes the data records `kept` of `recs`, a piece ending `fraction` of the way through
-    /// the file.
+    /// the file. A record with more fields than the header (but blanks), or with fewer (when a
+    /// named column is left off its end), is an error naming its line: a missing value is an
+    /// empty field, and a line cut short is not read as missing values.
     fn take(&mut self, recs: &Records, kept: &[usize], fraction: f64) -> Result<(), String> {
         let width = self.names.len();
         if self.first.is_none()
@@ -600,6 +602,20 @@ impl Reading {
                     recs.width(r),
                     self.header_line,
                     self.title_hint()
+                ));
+            }
+            if let Some(name) = self
+                .names
+                .get(recs.width(r)..)
+                .and_then(|rest| rest.iter().find(|n| !n.is_empty()))
+            {
+                return Err(format!(
+                    "line {} has {} fields, but the header (line {}) has {width}: it ends \
+                     before column `{name}`. A line cut short, or a line break outside quotes? \
+                     A missing value is an empty field (`,,`), not one left off the end",
+                    recs.line(r),
+                    recs.width(r),
+                    self.header_line,
                 ));
             }
         }
@@ -1802,6 +1818,12 @@ mod tests {
         };
         let catalogue: &[(&str, &Intake, &str)] = &[
             ("k,x\n1,2\n2,3,4\n3,5\n", &Intake::default(), "has 3 fields"),
+            (
+                "k,x,y\n1,2,3\n2,3\n3,4,5\n",
+                &Intake::default(),
+                "line 3 has 2 fields, but the header (line 1) has 3: it ends before column `y`",
+            ),
+            ("k,x,\n1,2\n2,3,\n", &Intake::default(), ""),
             (
                 "Title\nk,x\n1,2\n",
                 &Intake::default(),

@@ -549,6 +549,18 @@ fn cases() -> Vec<Case> {
                 b"code,name,x,y\n440103,a,1,2\n440104,b,3,4,5\n440105,c,5,6\n",
             )
             .err(&["source `d`", "line 3 has 5 fields", "header (line 1) has 4"]),
+            case(
+                "intake-csv-short-row",
+                "a row cut short: fewer fields than the header",
+                1,
+            )
+            .csv("", b"code,name,x,y\n440103,a,1,2\n440104,b\n440105,c,5,6\n")
+            .err(&[
+                "source `d`",
+                "line 3 has 2 fields",
+                "header (line 1) has 4",
+                "before column `x`",
+            ]),
             case("intake-csv-open-quote", "a quote that is never closed", 1)
                 .csv(
                     "",

@@ -335,5 +335,42 @@ fn print_on_a4_in_few_pages() {
                 .any(|l| l.contains("theft_rate = theft_cases / population * 10000")),
             "{lang}: a formula is broken across lines"
         );
+        // The ranking table's header prints whole, on one line: no column squeezed to break
+        // its label (zh broke 排名 a character a line beside the map).
+        let page = std::fs::read_to_string(at("d").join("index.html")).unwrap();
+        let head = between(&page, "<thead><tr>", "</tr>")[0];
+        let labels: Vec<String> = between(head, "<th", "</th>")
+            .iter()
+            .map(|c| c.split_once('>').unwrap().1.to_string())
+            .collect();
+        let words = |l: &str| l.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.lines().any(|l| words(l).contains(&labels.join(" "))),
+            "{lang}: the ranking table's header {labels:?} is broken across lines"
+        );
+        // The tile map, the first image, prints at least 60 mm wide (the English page printed
+        // it 25 mm wide, a thumbnail beside the ranking table).
+        let mm = map_width_mm(&at("d").join("print.pdf"));
+        assert!(mm >= 60.0, "{lang}: the map prints {mm:.1} mm wide");
     }
+}
+
+/// The printed width in millimetres of the first image of `pdf`: its pixels over its
+/// resolution, as `pdfimages -list` gives them.
+fn map_width_mm(pdf: &Path) -> f64 {
+    let out = Command::new("pdfimages")
+        .arg("-list")
+        .arg(pdf)
+        .output()
+        .expect("pdfimages runs (install it: apt-get install poppler-utils)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio
+    let first: Vec<&str> = text
+        .lines()
+        .nth(2)
+        .expect("an image")
+        .split_whitespace()
+        .collect();
+    let (width, ppi): (f64, f64) = (first[3].parse().unwrap(), first[12].parse().unwrap());
+    width / ppi * 25.4
 }

@@ -762,94 +762,8 @@ impl<'s> Bundle<'s> {
         let mut out = self.out;
         let fw_bytes = read(&opts.framework)?;
         let warnings = reader_warnings(fw, r, warnings, opts.lang);
-        let rel = |p: &Path| input_path(&opts.framework, p);
-        let mut inputs = Vec::new();
-        match &opts.data {
-            Some(d) => inputs.push(Entry::of_file(Some("data"), None, rel(d), d)?),
-            None => {
-                for s in &fw.sources {
-                    let name = Some(s.name.clone());
-                    let entry =
-                        Entry::of_file(Some("source"), name, rel(&s.resolved), &s.resolved)?;
-                    inputs.push(entry);
-                }
-            }
-        }
-        for b in crate::bounds::frozen_files(fw) {
-            inputs.push(Entry::of_file(Some("bounds"), None, rel(&b), &b)?);
-        }
-        let font = match &opts.font {
-            Some(f) => {
-                let bytes = read(f)?;
-                inputs.push(Entry::of(Some("font"), None, rel(f), &bytes));
-                Some(bytes)
-            }
-            None => None,
-        };
-        let geojson = match &opts.geojson {
-            Some(g) => {
-                let bytes = read(g)?;
-                inputs.push(Entry::of(Some("geojson"), None, rel(g), &bytes));
-                Some(String::from_utf8(bytes).map_err(|_| {
-                    Error::Data(format!("{}: GeoJSON must be UTF-8 text", g.display()))
-                })?)
-            }
-            None => None,
-        };
-        let tiles = match &opts.tiles {
-            Some(t) => {
-                let bytes = read(t)?;
-                inputs.push(Entry::of(Some("tiles"), None, rel(t), &bytes));
-                Some(crate::chart::parse_tiles(t, &bytes)?)
-            }
-            None => None,
-        };
-        let chart_opts = ChartOptions {
-            lang: opts.lang,
-            period: opts.period,
-            font,
-            format: if opts.svg {
-                ImageFormat::Svg
-            } else {
-                ImageFormat::Png
-            },
-            highlight: None,
-            geojson,
-            tiles,
-            top_n: TOP_N,
-        };
-        // Robustness: declared in the framework, or asked for.
-        let robust = if fw.uncertainty.is_some() || opts.robustness {
-            Some(robustness::run(
-                fw,
-                &r.panel,
-                opts.period,
-                fw.uncertainty.as_ref(),
-            )?)
-        } else {
-            None
-        };
-        let prev = r.panel.previous_period(opts.period);
-        let report = Report {
-            fw,
-            r,
-            p: opts.period,
-            prev,
-            lang: opts.lang,
-            profiles: opts.profiles,
-            warnings: &warnings,
-            framework_path: rel(&opts.framework),
-            framework_sha: sha256_hex(&fw_bytes),
-            trends: fw
-                .units
-                .period
-                .is_some()
-                .then(|| crate::trend::Trends::at(fw, r, &[opts.period])),
-            robustness: robust,
-            imputed: r.imputed_at(opts.period)?,
-            order: best_first(r, opts.period),
-            decimals: crate::format::score_decimals(fw.rank.digits, r.scores.period(opts.period)),
-        };
+        let (inputs, chart_opts) = inputs_of(fw, opts)?;
+        let report = report_of(fw, r, opts, &warnings, &fw_bytes)?;
         // The charts are drawn, the period's structure audited and the page made while the
         // workbook is written (none reads the workbook, and each runs on one thread): for the grid
         // benchmark, about 2.2 s of drawing, 1.0 s of audit and 0.2 s of page beside about 3 s of
@@ -877,29 +791,129 @@ impl<'s> Bundle<'s> {
         out.put("bounds.csv", bounds.as_bytes())?;
         let Written { sink, mut files } = out;
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let manifest = Manifest {
-            kapok: env!("CARGO_PKG_VERSION").into(),
-            framework: Entry::of(None, None, report.framework_path.clone(), &fw_bytes),
-            period: report.period_name().into(),
-            previous_period: report.prev_name().map(String::from),
-            options: match &report.robustness {
-                Some(rb) => {
-                    let mut o = opts.options.clone();
-                    if let Some(m) = o.as_object_mut() {
-                        m.insert("robustness".into(), rb.manifest());
-                    }
-                    o
-                }
-                None => opts.options.clone(),
-            },
-            inputs,
-            files,
-        };
+        let manifest = manifest_of(&report, opts, &fw_bytes, inputs, files);
         let mut json = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| Error::Data(format!("writing manifest.json: {e}")))?;
         json.push(b'\n');
         sink.put("manifest.json", &json)?;
         Ok(manifest.files.len() + 1)
+    }
+}
+
+/// The input files the manifest lists, each hashed (`--data` or every source, frozen bounds,
+/// and the font, GeoJSON and tiles asked for), and the chart options holding what the charts
+/// read of them.
+fn inputs_of(fw: &Framework, opts: &ReportOptions) -> Result<(Vec<Entry>, ChartOptions), Error> {
+    let rel = |p: &Path| input_path(&opts.framework, p);
+    let mut inputs = Vec::new();
+    match &opts.data {
+        Some(d) => inputs.push(Entry::of_file(Some("data"), None, rel(d), d)?),
+        None => {
+            for s in &fw.sources {
+                let name = Some(s.name.clone());
+                let entry = Entry::of_file(Some("source"), name, rel(&s.resolved), &s.resolved)?;
+                inputs.push(entry);
+            }
+        }
+    }
+    for b in crate::bounds::frozen_files(fw) {
+        inputs.push(Entry::of_file(Some("bounds"), None, rel(&b), &b)?);
+    }
+    // An optional file read whole, listed as input `kind`.
+    let mut optional = |kind: &'static str, path: &Option<PathBuf>| -> Result<_, Error> {
+        let Some(path) = path else { return Ok(None) };
+        let bytes = read(path)?;
+        inputs.push(Entry::of(Some(kind), None, rel(path), &bytes));
+        Ok(Some((path.clone(), bytes)))
+    };
+    let font = optional("font", &opts.font)?.map(|(_, bytes)| bytes);
+    let geojson = match optional("geojson", &opts.geojson)? {
+        Some((g, bytes)) => Some(
+            String::from_utf8(bytes)
+                .map_err(|_| Error::Data(format!("{}: GeoJSON must be UTF-8 text", g.display())))?,
+        ),
+        None => None,
+    };
+    let tiles = match optional("tiles", &opts.tiles)? {
+        Some((t, bytes)) => Some(crate::chart::parse_tiles(&t, &bytes)?),
+        None => None,
+    };
+    let chart_opts = ChartOptions {
+        lang: opts.lang,
+        period: opts.period,
+        font,
+        format: if opts.svg {
+            ImageFormat::Svg
+        } else {
+            ImageFormat::Png
+        },
+        highlight: None,
+        geojson,
+        tiles,
+        top_n: TOP_N,
+    };
+    Ok((inputs, chart_opts))
+}
+
+/// What the page, the workbook and the charts of the report of `opts.period` draw on: the
+/// robustness analysis (declared in the framework, or asked for), the period's trends, imputed
+/// values and units best first.
+fn report_of<'a>(
+    fw: &'a Framework,
+    r: &'a Results,
+    opts: &ReportOptions,
+    warnings: &'a [String],
+    fw_bytes: &[u8],
+) -> Result<Report<'a>, Error> {
+    let p = opts.period;
+    let robustness = if fw.uncertainty.is_some() || opts.robustness {
+        Some(robustness::run(fw, &r.panel, p, fw.uncertainty.as_ref())?)
+    } else {
+        None
+    };
+    Ok(Report {
+        fw,
+        r,
+        p,
+        prev: r.panel.previous_period(p),
+        lang: opts.lang,
+        profiles: opts.profiles,
+        warnings,
+        framework_path: input_path(&opts.framework, &opts.framework),
+        framework_sha: sha256_hex(fw_bytes),
+        trends: fw
+            .units
+            .period
+            .is_some()
+            .then(|| crate::trend::Trends::at(fw, r, &[p])),
+        robustness,
+        imputed: r.imputed_at(p)?,
+        order: best_first(r, p),
+        decimals: crate::format::score_decimals(fw.rank.digits, r.scores.period(p)),
+    })
+}
+
+/// The bundle's manifest: kapok's version, the framework, the period, the run's options (with
+/// the robustness analysis's, when there is one), the inputs and the files written.
+fn manifest_of(
+    report: &Report,
+    opts: &ReportOptions,
+    fw_bytes: &[u8],
+    inputs: Vec<Entry>,
+    files: Vec<Entry>,
+) -> Manifest {
+    let mut options = opts.options.clone();
+    if let (Some(rb), Some(m)) = (&report.robustness, options.as_object_mut()) {
+        m.insert("robustness".into(), rb.manifest());
+    }
+    Manifest {
+        kapok: env!("CARGO_PKG_VERSION").into(),
+        framework: Entry::of(None, None, report.framework_path.clone(), fw_bytes),
+        period: report.period_name().into(),
+        previous_period: report.prev_name().map(String::from),
+        options,
+        inputs,
+        files,
     }
 }
 

@@ -81,6 +81,48 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
     pearson_complete(&ranks(&a), &ranks(&b))
 }
 
+/// A variable correlated with many others: its values and, when none is missing, its average
+/// ranks, which Spearman's coefficient of every pair it is in would otherwise rank again.
+pub struct Variable {
+    values: Vec<f64>,
+    ranks: Option<Vec<f64>>,
+}
+
+impl Variable {
+    /// `values`, ranked once when none is missing.
+    pub fn new(values: Vec<f64>) -> Self {
+        let ranks = (!values.iter().any(|v| v.is_nan())).then(|| ranks(&values));
+        Self { values, ranks }
+    }
+
+    /// The values.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+}
+
+/// Pearson's and Spearman's coefficients of `x` and `y` and their number of complete pairs:
+/// [`pearson`], [`spearman`] and the length of [`complete_pairs`], to the bit, with the pairs
+/// found once and the ranks of a variable with no missing value taken from it.
+pub fn correlations(x: &Variable, y: &Variable) -> (Option<f64>, Option<f64>, usize) {
+    if let (Some(rx), Some(ry)) = (&x.ranks, &y.ranks)
+        && x.values.len() == y.values.len()
+    {
+        let n = x.values.len();
+        return (
+            pearson_complete(&x.values, &y.values),
+            pearson_complete(rx, ry),
+            n,
+        );
+    }
+    let (a, b) = complete_pairs(&x.values, &y.values);
+    (
+        pearson_complete(&a, &b),
+        pearson_complete(&ranks(&a), &ranks(&b)),
+        a.len(),
+    )
+}
+
 /// The rows of `m` in which every column is present.
 pub fn complete_rows(m: ArrayView2<f64>) -> Array2<f64> {
     let keep: Vec<usize> = m
@@ -186,6 +228,46 @@ mod tests {
             let (x, y): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
             let bits = |r: Option<f64>| r.map(f64::to_bits);
             proptest::prop_assert_eq!(bits(pearson(&x, &y)), bits(pearson(&y, &x)));
+        }
+    }
+
+    proptest::proptest! {
+        /// [`correlations`] of two [`Variable`]s is [`pearson`], [`spearman`] and the number
+        /// of complete pairs, to the bit, whether the ranks come from the variables (none
+        /// missing) or from the complete pairs, with ties.
+        #[test]
+        fn correlations_of_variables_are_pearson_and_spearman_to_the_bit(
+            pairs in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        4 => -1e6..1e6f64,
+                        1 => proptest::sample::select(vec![0.0, 1.0, 2.5]),
+                        1 => proptest::strategy::Just(NA),
+                    ],
+                    proptest::prop_oneof![
+                        4 => -1e3..1e3f64,
+                        1 => proptest::sample::select(vec![0.0, 1.0, 2.5]),
+                        1 => proptest::strategy::Just(NA),
+                    ],
+                ),
+                0..60,
+            ),
+            drop_missing in proptest::bool::ANY,
+        ) {
+            let pairs: Vec<(f64, f64)> = pairs
+                .into_iter()
+                .map(|(a, b)| if drop_missing {
+                    (if a.is_nan() { 3.0 } else { a }, if b.is_nan() { -3.0 } else { b })
+                } else {
+                    (a, b)
+                })
+                .collect();
+            let (x, y): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+            let bits = |r: Option<f64>| r.map(f64::to_bits);
+            let (p, s, n) = correlations(&Variable::new(x.clone()), &Variable::new(y.clone()));
+            proptest::prop_assert_eq!(bits(p), bits(pearson(&x, &y)));
+            proptest::prop_assert_eq!(bits(s), bits(spearman(&x, &y)));
+            proptest::prop_assert_eq!(n, complete_pairs(&x, &y).0.len());
         }
     }
 

@@ -27,6 +27,7 @@ use crate::error::Error;
 use crate::evaluate::{Results, Status};
 use crate::framework::{Framework, Lang};
 use crate::results::{Stage, node_order};
+use crate::stats::correlation::{Variable, correlations};
 use crate::stats::{self, Pca};
 
 /// Availability below which an indicator or unit is flagged (COINr `t_avail`).
@@ -306,21 +307,20 @@ fn audit_with(
             .map(|&u| sign * results.scores[[0, u, node]])
             .collect()
     };
-    let corr = |a: &[f64], b: &[f64]| {
-        let n = stats::correlation::complete_pairs(a, b).0.len();
-        (stats::pearson(a, b), stats::spearman(a, b), n)
-    };
-    let index_scores = score(0);
+    // Every node's oriented scores, ranked once for Spearman's coefficients of its pairs.
+    let variables: Vec<Variable> = (0..fw.nodes.len())
+        .map(|node| Variable::new(score(node)))
+        .collect();
+    let corr = |a: usize, b: usize| correlations(&variables[a], &variables[b]);
     let order = node_order(fw);
     let correlations = order
         .iter()
         .filter_map(|&node| {
             let parent = fw.nodes[node].parent?;
-            let x = score(node);
             Some(NodeCorrelation {
                 node,
-                parent: corr(&x, &score(parent)),
-                index: corr(&x, &index_scores),
+                parent: corr(node, parent),
+                index: corr(node, 0),
             })
         })
         .collect();
@@ -329,10 +329,9 @@ fn audit_with(
     let mut aggregates = Vec::new();
     for node in fw.aggregates_preorder() {
         let children = &fw.nodes[node].children;
-        let cols: Vec<Vec<f64>> = children.iter().map(|&c| score(c)).collect();
         for a in 0..children.len() {
             for b in a + 1..children.len() {
-                let (pearson, spearman, n) = corr(&cols[a], &cols[b]);
+                let (pearson, spearman, n) = corr(children[a], children[b]);
                 siblings.push(SiblingPair {
                     parent: node,
                     pair: (children[a], children[b]),
@@ -342,7 +341,9 @@ fn audit_with(
                 });
             }
         }
-        let m = Array2::from_shape_fn((nu, children.len()), |(r, c)| cols[c][r]);
+        let m = Array2::from_shape_fn((nu, children.len()), |(r, c)| {
+            variables[children[c]].values()[r]
+        });
         let complete = stats::complete_rows(m.view()).nrows();
         let (alpha, pca, note) = if children.len() < 2 {
             (

@@ -418,7 +418,7 @@ const BLOCK: usize = 1 << 9;
 /// text; the others become Int64, Float64 or Boolean when every value is one, else text. A
 /// column with no value at all is a Float64 column of missing values.
 ///
-/// The file is read in pieces of whole records (see [`Chunks`](super::chunks::Chunks)), the
+/// The file is read in pieces of whole records (see `data::chunks::Chunks`), the
 /// next read while the last is typed; a column found to be text after some numbers is read
 /// again, alone, at the end.
 pub fn read_csv(path: &Path, intake: &Intake, text_columns: &[String]) -> Result<Table, String> {

@@ -807,7 +807,7 @@ impl PeriodValues<'_> {
     }
 }
 
-/// Whether a run of `fw` can take each period's values as they are bound ([`Values::Bound`]):
+/// Whether a run of `fw` can take each period's values as they are bound (`Values::Bound`):
 /// every indicator is normalised against its own period and imputed within it, so no step
 /// reads another period's values.
 pub fn streams_periods(fw: &Framework) -> bool {

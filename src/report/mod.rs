@@ -33,10 +33,10 @@ use crate::messages::{Note, StatusNote, Warning};
 pub const TOP_N: usize = 15;
 
 /// Units above which the report's unit tables list the top and the bottom [`TABLE_CUT`] only
-/// ([`Report::table_rows`]).
+/// (`Report::table_rows`).
 pub const TABLE_MOST: usize = 500;
 
-/// Units at the top and at the bottom of a unit table cut short ([`Report::table_rows`]).
+/// Units at the top and at the bottom of a unit table cut short (`Report::table_rows`).
 pub const TABLE_CUT: usize = 100;
 
 /// Reports of at most this many units have a profile page per unit unless told otherwise

@@ -4,6 +4,8 @@
 //!   both variables are present. They need at least 3 such pairs and non-zero spread in both.
 //! - [`spearman`] is Pearson's correlation of the **average ranks** ([`ranks`]) of the complete
 //!   pairs (ties share the mean of the ranks they span, as R's `rank(ties.method = "average")`).
+//! - [`correlations`] gives both, and the number of complete pairs, for two [`Variable`]s: a
+//!   variable correlated with many others (the audit's nodes) is ranked once, not per pair.
 //! - [`covariance`] and [`cronbach_alpha`] use **complete rows** ([`complete_rows`]): the rows
 //!   of a matrix (units) where every column (variable) is present.
 //!

@@ -1068,21 +1068,21 @@ pub struct NormalisedPeriod {
 /// (bounds taken over other periods when the framework says so), without aggregating.
 pub fn normalised_period(
     fw: &Framework,
-    panel: Panel,
+    panel: &Panel,
     p: usize,
 ) -> Result<NormalisedPeriod, Error> {
-    let setup = Setup::new(fw, &panel, None, Keep::Scores)?;
+    let setup = Setup::new(fw, panel, None, Keep::Scores)?;
     // Bounds over other periods need those periods prepared; per-period bounds do not.
-    let (prep, references) = if per_period(fw, &panel) {
+    let (prep, references) = if per_period(fw, panel) {
         let values = panel.values.index_axis(Axis(0), p);
-        let prep = period::prepare(fw, &panel, values, &setup, p)?.prepared;
+        let prep = period::prepare(fw, panel, values, &setup, p)?.prepared;
         (prep, vec![None; panel.indicators.len()])
     } else {
-        let mut all = prepare_all(fw, &panel, &setup, |_, one| one.prepared)?;
-        let references = crate::bounds::references(fw, &panel, |q, j| all[q].x.column(j))?;
+        let mut all = prepare_all(fw, panel, &setup, |_, one| one.prepared)?;
+        let references = crate::bounds::references(fw, panel, |q, j| all[q].x.column(j))?;
         (all.swap_remove(p), references)
     };
-    finish_normalised(fw, &panel, &references, p, prep)
+    finish_normalised(fw, panel, &references, p, prep)
 }
 
 /// Every period of `panel` screened, imputed, treated and normalised as [`evaluate`] does it,

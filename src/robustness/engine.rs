@@ -100,7 +100,7 @@ struct Upstream {
 
 fn upstream(fw: &Framework, panel: &Panel, p: usize, up: &Overrides) -> Result<Upstream, String> {
     let f = applied(fw, up).map_err(|e| e.to_string())?;
-    let period = evaluate::normalised_period(&f, without_excluded(&f, panel), p)
+    let period = evaluate::normalised_period(&f, &without_excluded(&f, panel), p)
         .map_err(|e| e.to_string())?;
     let ids = f
         .nodes
@@ -177,7 +177,7 @@ pub fn analyse(
     let mut nodes = vec![0];
     nodes.extend(opts.nodes.iter().copied().filter(|&n| n != 0));
     let nu = panel.units.len();
-    let nominal = evaluate::normalised_period(fw, panel.clone(), p)?;
+    let nominal = evaluate::normalised_period(fw, panel, p)?;
     let mut s = nominal.scores.clone();
     let w: Vec<f64> = fw.nodes.iter().map(|n| n.weight).collect();
     Scorer::new(fw)

@@ -194,7 +194,7 @@ pub fn derive(fw: &Framework, panel: Panel, p: usize, method: Method) -> Result<
         )));
     }
     let where_ = panel.clone();
-    let np = crate::evaluate::normalised_period(fw, panel, p)?;
+    let np = crate::evaluate::normalised_period(fw, &panel, p)?;
     derive_from(fw, &np, method)
         .map_err(|(node, e)| match e {
             NodeError::Stage(e) => aggregation_error(fw, &where_, &np.rows, p, node, &e),

@@ -328,3 +328,54 @@ fn the_structure_of_a_period_is_the_audit_without_its_removals() {
     assert_eq!(part.effective_weights, full.effective_weights);
     assert_eq!(part.units, full.units);
 }
+
+#[test]
+fn removals_are_full_evaluations_without_the_node() {
+    // The audit aggregates the period's normalised values again for each removal; the oracle
+    // evaluates the whole panel from the start with the node's weight 0 under every parent.
+    for path in [
+        "indicators/hongmian.toml",
+        "indicators/hongmian-streets.toml",
+        "indicators/asem.toml",
+        "indicators/undp-hdi.toml",
+        "indicators/undp-gdi.toml",
+        "indicators/undp-gii.toml",
+    ] {
+        let fw = kapok::load(Path::new(path)).unwrap();
+        let (panel, _) = kapok::read_panel(&fw, None).unwrap();
+        let p = panel.periods.len() - 1;
+        let (audit, _) = kapok::explain::audit::audit(&fw, &panel, p).unwrap();
+        let nominal = kapok::evaluate(&fw, panel.clone()).unwrap();
+        let mut checked = 0;
+        for rm in &audit.removals {
+            let Some(mean) = rm.mean_abs_change else {
+                continue;
+            };
+            let mut without = fw.clone();
+            without.nodes[rm.node].weight = 0.0;
+            for e in &mut without.nodes[rm.node].shared {
+                e.weight = 0.0;
+            }
+            let r = kapok::evaluate(&without, panel.clone()).unwrap();
+            let diffs: Vec<u32> = audit
+                .units
+                .iter()
+                .filter_map(|&u| {
+                    let (a, b) = (nominal.rank(p, u, 0), r.rank(p, u, 0));
+                    (a > 0 && b > 0).then(|| a.abs_diff(b))
+                })
+                .collect();
+            let id = &fw.nodes[rm.node].id;
+            assert_eq!(rm.units, diffs.len(), "{path} without {id}");
+            assert_eq!(
+                rm.max_abs_change,
+                diffs.iter().copied().max(),
+                "{path} {id}"
+            );
+            let want = diffs.iter().map(|&d| d as f64).sum::<f64>() / diffs.len() as f64;
+            assert_eq!(mean.to_bits(), want.to_bits(), "{path} without {id}");
+            checked += 1;
+        }
+        assert!(checked > 0, "{path}: no removal measured");
+    }
+}

@@ -228,7 +228,7 @@ pub fn audit(fw: &Framework, panel: &Panel, p: usize) -> Result<(Audit, Vec<Stri
     audit_stage(fw, panel, p, Stage::Denominated, None)
 }
 
-/// [`audit`] without [`Audit::removals`], which score the period again once per node: the
+/// [`audit`] without [`Audit::removals`], which aggregate the period again once per node: the
 /// period's structure (correlations, alpha, PCA, effective weights) for a reader that needs no
 /// more, such as the report's "what drives the index" box.
 pub fn audit_structure(
@@ -375,11 +375,18 @@ fn audit_with(
         });
     }
 
-    let removals = order
-        .iter()
-        .filter(|&&node| removals && node != 0)
-        .map(|&node| removal(fw, &one, &context, &results, &units, node))
-        .collect();
+    // Removing a node changes weights only: the period is normalised once and aggregated
+    // again for each removal, as a robustness run re-weights, not evaluated from the start.
+    let removals = if removals {
+        let period = crate::evaluate::normalised_period(fw, panel, p)?;
+        order
+            .iter()
+            .filter(|&&node| node != 0)
+            .map(|&node| removal(fw, panel, p, &period, &results, &units, node))
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     Ok((
         Audit {
@@ -458,10 +465,13 @@ fn indicator_stats(
         .collect())
 }
 
+/// The index's rank changes when `node` is removed: its weight 0 under every parent, `period`
+/// (period `p` of `panel`, normalised) aggregated again; `nominal` holds the ranks with it.
 fn removal(
     fw: &Framework,
-    one: &Panel,
-    context: &crate::evaluate::PanelContext,
+    panel: &Panel,
+    p: usize,
+    period: &crate::evaluate::NormalisedPeriod,
     nominal: &Results,
     units: &[usize],
     node: usize,
@@ -506,14 +516,21 @@ fn removal(
         .iter()
         .all(|&(_, w)| w == 0.0)
         .then(|| "weight is already 0".to_string());
-    let r = match crate::evaluate::evaluate_against(&changed, one.clone(), context) {
-        Ok(r) => r,
-        Err(e) => return skip(format!("evaluation without it failed: {e}")),
-    };
+    let mut s = period.scores.clone();
+    let weights: Vec<f64> = changed.nodes.iter().map(|n| n.weight).collect();
+    if let Err((at, e)) = crate::evaluate::Scorer::new(&changed).aggregate(&mut s, &weights) {
+        let e = crate::evaluate::aggregation_error(&changed, panel, &period.rows, p, at, &e);
+        return skip(format!("evaluation without it failed: {e}"));
+    }
+    let mut ranks = vec![0u32; panel.units.len()];
+    let index = crate::evaluate::rank_scores(&changed, 0, s.column(0), &period.ranked);
+    for (&u, r) in period.rows.iter().zip(index) {
+        ranks[u] = r.unwrap_or(0);
+    }
     let diffs: Vec<u32> = units
         .iter()
         .filter_map(|&u| {
-            let (a, b) = (nominal.rank(0, u, 0), r.rank(0, u, 0));
+            let (a, b) = (nominal.rank(0, u, 0), ranks[u]);
             (a > 0 && b > 0).then(|| a.abs_diff(b))
         })
         .collect();

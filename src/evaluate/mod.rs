@@ -420,16 +420,21 @@ fn keys_iter(
     scores: impl Iterator<Item = f64>,
     ranked: impl Iterator<Item = bool>,
 ) -> impl Iterator<Item = f64> {
-    let scale = digits.map(|d| 10f64.powi(d as i32));
-    let sign = if lower_is_better { -1.0 } else { 1.0 };
+    let key = rank_key(digits, lower_is_better);
     scores
         .zip(ranked)
-        .map(move |(x, keep)| match (keep, scale) {
-            (false, _) => f64::NAN,
-            // Compared as whole numbers of 10^-digits, so equal published values tie exactly.
-            (true, Some(k)) => sign * (x * k).round(),
-            (true, None) => sign * x,
-        })
+        .map(move |(x, keep)| if keep { key(x) } else { f64::NAN })
+}
+
+/// A ranked unit's key from its score: the framework's ranking rule, the one place of it.
+fn rank_key(digits: Option<u32>, lower_is_better: bool) -> impl Fn(f64) -> f64 + Copy {
+    let scale = digits.map(|d| 10f64.powi(d as i32));
+    let sign = if lower_is_better { -1.0 } else { 1.0 };
+    move |x| match scale {
+        // Compared as whole numbers of 10^-digits, so equal published values tie exactly.
+        Some(k) => sign * (x * k).round(),
+        None => sign * x,
+    }
 }
 
 /// The ranks of every node, each computed from the results' scores the first time it is
@@ -506,16 +511,17 @@ impl Ranks {
         ranked: Option<&Array2<bool>>,
         out: ndarray::ArrayViewMut1<u32>,
     ) {
-        self.fill_from(node, p, scores.of(p, node).iter().copied(), ranked, out);
+        let of = scores.of(p, node);
+        self.fill_from(node, p, of.iter().copied().enumerate(), ranked, out);
     }
 
-    /// Writes node `node`'s ranks in period `p` to `out`, from its `scores` there (one per
-    /// unit, as recorded).
+    /// Writes node `node`'s ranks in period `p` to `out` (one per unit), from the scores there
+    /// of the units `scores` yields, `(unit, score)`: the others get no rank.
     fn fill_from(
         &self,
         node: usize,
         p: usize,
-        scores: impl Iterator<Item = f64>,
+        scores: impl Iterator<Item = (usize, f64)>,
         ranked: Option<&Array2<bool>>,
         out: ndarray::ArrayViewMut1<u32>,
     ) {
@@ -525,13 +531,11 @@ impl Ranks {
                 std::cell::RefCell::new(Vec::new())
             };
         }
-        let keys = keys_iter(
-            self.digits,
-            self.lower_is_better[node],
-            scores,
-            (0..out.len()).map(|u| ranked.is_none_or(|r| r[[p, u]])),
-        );
-        PAIRS.with_borrow_mut(|pairs| pipeline::rank_desc_into(keys, out, pairs));
+        let key = rank_key(self.digits, self.lower_is_better[node]);
+        let keys = scores
+            .filter(|&(u, _)| ranked.is_none_or(|r| r[[p, u]]))
+            .map(|(u, x)| (u, key(x)));
+        PAIRS.with_borrow_mut(|pairs| pipeline::rank_rows_into(keys, out, pairs));
     }
 
     /// Takes node `node`'s ranks in every period, computed as [`Ranks::of`] computes them.

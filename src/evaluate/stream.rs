@@ -74,8 +74,10 @@ impl Merged<'_> {
         if let Some(all) = self.node_ranks(node) {
             return all.row(self.p).to_owned();
         }
+        // From the scored units' column: a unit without a row has no score, so no rank.
         let mut out = Array1::zeros(self.row_of.len());
-        let scores = (0..self.row_of.len()).map(self.node_scores(node));
+        let column = self.scored.column(node);
+        let scores = self.scored.rows.iter().copied().zip(column.iter().copied());
         self.ranks.fill_from(
             node,
             self.p,

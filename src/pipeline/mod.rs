@@ -28,7 +28,7 @@ pub use aggregate::aggregate;
 pub use impute::impute;
 pub use methods::{Aggregate, Direction, Ends, Impute, Normalise, Penalty, ScreenMethod, Treat};
 pub use normalise::normalise;
-pub use rank::{rank_desc, rank_desc_into, rank_desc_within};
+pub use rank::{rank_desc, rank_desc_into, rank_desc_within, rank_rows_into};
 pub use screen::{ScreenOutcome, screen};
 pub use treat::{TreatFlag, TreatOutcome, TreatReport, treat};
 

@@ -51,16 +51,26 @@ fn descending_key(x: f64) -> u64 {
 /// large period is fresh memory to fault in, every time).
 pub fn rank_desc_into(
     scores: impl Iterator<Item = f64>,
+    out: ndarray::ArrayViewMut1<u32>,
+    pairs: &mut Vec<(u64, u32)>,
+) {
+    rank_rows_into(scores.enumerate(), out, pairs);
+}
+
+/// [`rank_desc_into`] of the rows `scored` yields, each with its score: rows it does not yield
+/// get no rank (0), as do NaN scores. A period's scores held for its scored units only are
+/// ranked from them, with no score looked up for every unit of the panel.
+pub fn rank_rows_into(
+    scored: impl Iterator<Item = (usize, f64)>,
     mut out: ndarray::ArrayViewMut1<u32>,
     pairs: &mut Vec<(u64, u32)>,
 ) {
     pairs.clear();
-    pairs.extend(
-        scores
-            .enumerate()
-            .filter(|(_, x)| !x.is_nan())
-            .map(|(i, x)| (descending_key(x), i as u32)),
-    );
+    for (row, x) in scored {
+        if !x.is_nan() {
+            pairs.push((descending_key(x), row as u32));
+        }
+    }
     out.fill(0);
     sorted_ranks(pairs, |i, rank| out[i as usize] = rank);
 }
@@ -151,6 +161,19 @@ mod tests {
             for i in 0..scores.len() {
                 proptest::prop_assert_eq!(all[i], naive(i, &|_| true));
                 proptest::prop_assert_eq!(within[i], naive(i, &|j| groups[j] == groups[i]));
+            }
+            // The rows of group 0 alone, in reverse order, into a used buffer: the other rows
+            // get no rank (0).
+            let mut out = ndarray::Array1::from_elem(scores.len(), 7u32);
+            let mut pairs = vec![(3, 3); 5];
+            let rows = (0..scores.len()).rev().filter(|&i| groups[i] == 0);
+            rank_rows_into(rows.map(|i| (i, scores[i])), out.view_mut(), &mut pairs);
+            for i in 0..scores.len() {
+                let want = match groups[i] {
+                    0 => naive(i, &|j| groups[j] == 0).unwrap_or(0),
+                    _ => 0,
+                };
+                proptest::prop_assert_eq!(out[i], want);
             }
         }
     }

@@ -1389,12 +1389,13 @@ impl Staging {
 impl Sink for Staging {
     fn put(&mut self, path: &str, bytes: &[u8]) -> Result<(), Error> {
         let at = self.place(path)?;
-        fs::write(&at, bytes).map_err(|e| Error::io(&at, e))
+        crate::io::write_file(&at, bytes).map_err(|e| Error::io(&at, e))
     }
 
     fn create(&mut self, path: &str) -> Result<Box<dyn Write + Send + '_>, Error> {
         let at = self.place(path)?;
         let f = fs::File::create(&at).map_err(|e| Error::io(&at, e))?;
+        let f = crate::io::Writeback::new(f);
         Ok(Box::new(std::io::BufWriter::new(f)))
     }
 

@@ -844,7 +844,8 @@ mod tests {
         }
         w.flush().unwrap();
         assert_eq!(w.written, all.len() as u64);
-        // 9, 12, 18 MB written: handed over at 9 MB and 18 MB, each time all of it.
+        // 3, 6, 9, … 21 MB written: handed over at 9 MB (all of it) and at 18 MB (the 9 MB
+        // since), not at 21 MB (3 MB since).
         assert_eq!(
             handed,
             [

@@ -93,9 +93,15 @@ pub struct RunArgs {
     /// one node, level:N=METHOD for a level (0 = the index, 1 = its children) — repeatable.
     #[arg(long, value_name = "METHOD")]
     pub aggregate: Vec<String>,
-    /// Change one parameter of a default method, keeping the others, e.g.
-    /// --set normalize.range=[1,100] or --set treat.winmax=3 (repeatable).
-    #[arg(long = "set", value_name = "KIND.PARAM=VALUE")]
+    /// Change one parameter of a default method, keeping the others (a normalisation's range,
+    /// a treatment's limit, …); repeatable. The help text gives examples (as an attribute:
+    /// their brackets would read as links here).
+    #[arg(
+        long = "set",
+        value_name = "KIND.PARAM=VALUE",
+        help = "Change one parameter of a default method, keeping the others, e.g. \
+                --set normalize.range=[1,100] or --set treat.winmax=3 (repeatable)"
+    )]
     pub set: Vec<String>,
     /// Language of names in tables.
     #[arg(long, value_enum, default_value_t = Lang::Zh)]

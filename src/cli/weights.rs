@@ -75,7 +75,7 @@ pub fn run(a: &WeightsArgs) -> Result<(), Error> {
     let (panel, warnings) = crate::read_panel(&fw, a.run.data.as_deref())?;
     super::warn(&warnings);
     let p = super::pick_period(&panel, a.period.as_deref(), &warnings)?;
-    let derived = crate::weights::derive(&fw, panel, p, a.method)?;
+    let derived = crate::weights::derive(&fw, &panel, p, a.method)?;
     super::warn(&derived.notes(&fw));
     let text = derived.to_toml(&fw, &file_name(&a.run.framework), &data_label(&a.run, &fw));
     match &a.output {
@@ -107,7 +107,7 @@ pub fn derive_for_run(
 ) -> Result<Derived, Error> {
     let (panel, warnings) = crate::read_panel(fw, run.data.as_deref())?;
     let p = super::pick_period(&panel, period, &warnings)?;
-    let derived = crate::weights::derive(fw, panel, p, method)?;
+    let derived = crate::weights::derive(fw, &panel, p, method)?;
     super::warn(&derived.notes(fw));
     let from = if derived.period.is_empty() {
         String::new()

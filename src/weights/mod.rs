@@ -179,7 +179,7 @@ pub fn round6(x: f64) -> f64 {
 /// # Errors
 /// The evaluation's errors up to normalisation; a node whose weights cannot be derived (an
 /// [`Error::Eval`] naming node, child and period); an aggregation error.
-pub fn derive(fw: &Framework, panel: Panel, p: usize, method: Method) -> Result<Derived, Error> {
+pub fn derive(fw: &Framework, panel: &Panel, p: usize, method: Method) -> Result<Derived, Error> {
     // A `[weights]` table gives a node one weight, under its first parent.
     if let Some(n) = fw.nodes.iter().find(|n| !n.shared.is_empty()) {
         let parents: Vec<String> = std::iter::once(n.parent)
@@ -193,13 +193,12 @@ pub fn derive(fw: &Framework, panel: Panel, p: usize, method: Method) -> Result<
             parents.join(", ")
         )));
     }
-    let where_ = panel.clone();
-    let np = crate::evaluate::normalised_period(fw, &panel, p)?;
+    let np = crate::evaluate::normalised_period(fw, panel, p)?;
     derive_from(fw, &np, method)
         .map_err(|(node, e)| match e {
-            NodeError::Stage(e) => aggregation_error(fw, &where_, &np.rows, p, node, &e),
+            NodeError::Stage(e) => aggregation_error(fw, panel, &np.rows, p, node, &e),
             NodeError::Problem(e) => {
-                let period = &where_.periods[p];
+                let period = &panel.periods[p];
                 let period = if period.is_empty() {
                     String::new()
                 } else {
@@ -226,7 +225,7 @@ pub fn derive(fw: &Framework, panel: Panel, p: usize, method: Method) -> Result<
         })
         .map(|nodes| Derived {
             method,
-            period: where_.periods[p].clone(),
+            period: panel.periods[p].clone(),
             units: np.rows.len(),
             nodes,
         })

@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use datafusion::arrow::array::{
     ArrayRef, ArrowPrimitiveType, Int64Array, PrimitiveArray, RecordBatch, StringArray,
 };
@@ -471,9 +469,19 @@ impl<'a> Table<'a> {
         self.build(m, &m.rows())
     }
 
+    /// The columns of [`Table::merged_batch`], each made when asked for
+    /// ([`Columns::column`]), so that a writer can make, encode and drop them a few at a time.
+    pub fn merged_columns<'t>(&'t self, m: &'t Merged) -> Columns<'t> {
+        self.columns(m, m.rows())
+    }
+
     /// The table of `rows`, its values read from `from`.
     fn build(&self, from: &impl Origin, rows: &[(usize, usize)]) -> Result<RecordBatch, Error> {
-        let panel = from.panel();
+        self.columns(from, rows.to_vec()).batch()
+    }
+
+    /// The columns of `rows`, read from `from`.
+    fn columns<'t>(&'t self, from: &'t dyn Origin, rows: Vec<(usize, usize)>) -> Columns<'t> {
         let mut periods: Vec<usize> = rows.iter().map(|&(p, _)| p).collect();
         periods.sort_unstable();
         periods.dedup();
@@ -484,61 +492,93 @@ impl<'a> Table<'a> {
             .iter()
             .any(|s| matches!(s, Source::Trend(..)))
             .then(|| from.trends(self.fw, &periods));
-        let provenance = from.provenance();
-        // Columns built in parallel, kept in order.
-        let cols: Vec<ArrayRef> = self
-            .sources
-            .par_iter()
-            .map(|&s| match s {
-                Source::Unit => text(rows, |_, u| &panel.units[u]),
-                Source::Name => text(rows, |_, u| panel.unit_name(u, Lang::Zh)),
-                Source::Period => text(rows, |p, _| &panel.periods[p]),
-                Source::Group => {
-                    let g = panel.groups.as_ref().expect("a group column has groups");
-                    text(rows, |_, u| &g[u])
+        Columns {
+            table: self,
+            from,
+            rows,
+            periods,
+            trends,
+        }
+    }
+}
+
+/// Some rows of a [`Table`] and what their columns read (see [`Table::merged_columns`]): each
+/// column is made when asked for.
+pub struct Columns<'t> {
+    table: &'t Table<'t>,
+    from: &'t dyn Origin,
+    rows: Vec<(usize, usize)>,
+    /// The rows' periods, in order.
+    periods: Vec<usize>,
+    /// The changes and trends of `periods`, when the table has such columns.
+    trends: Option<Trends>,
+}
+
+impl Columns<'_> {
+    /// The number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The column `c` of the table's schema, of these rows.
+    pub fn column(&self, c: usize) -> ArrayRef {
+        let (rows, panel) = (&self.rows[..], self.from.panel());
+        let periods = &self.periods;
+        let provenance = self.from.provenance();
+        match self.table.sources[c] {
+            Source::Unit => text(rows, |_, u| &panel.units[u]),
+            Source::Name => text(rows, |_, u| panel.unit_name(u, Lang::Zh)),
+            Source::Period => text(rows, |p, _| &panel.periods[p]),
+            Source::Group => {
+                let g = panel.groups.as_ref().expect("a group column has groups");
+                text(rows, |_, u| &g[u])
+            }
+            Source::Score(node) => self.from.scores(node, rows),
+            Source::Rank(node) => {
+                // The rows' periods ranked one at a time, kept no longer than the column.
+                let mut of = vec![None; panel.periods.len()];
+                for &p in periods {
+                    of[p] = Some(self.from.ranks(node, p));
                 }
-                Source::Score(node) => from.scores(node, rows),
-                Source::Rank(node) => {
-                    // The rows' periods ranked one at a time, kept no longer than the column.
-                    let mut of = vec![None; panel.periods.len()];
-                    for &p in &periods {
-                        of[p] = Some(from.ranks(node, p));
-                    }
-                    rank(rows, |p, u| of[p].as_ref().map_or(0, |a| a[u]))
+                rank(rows, |p, u| of[p].as_ref().map_or(0, |a| a[u]))
+            }
+            Source::GroupRank(node) => {
+                let a = self.from.group_ranks().expect("group ranks");
+                rank(rows, |p, u| a[[p, u, node]])
+            }
+            Source::Raw(j) => self.from.raw(j, rows),
+            Source::Imputed(j) => Arc::new(StringArray::from_iter(
+                provenance
+                    .column(j, rows)
+                    .into_iter()
+                    .map(|f| f.map(|f| f.method.name())),
+            )),
+            Source::From(j) => Arc::new(StringArray::from_iter(
+                provenance.column(j, rows).into_iter().map(|f| {
+                    f.filter(|f| !f.from.is_empty())
+                        .map(crate::results::source_periods)
+                }),
+            )),
+            Source::Trend(kind, k) => {
+                let t = self.trends.as_ref().expect("trend columns have trends");
+                match kind {
+                    Kind::Change => num(rows, |p, u| t.change(p, u, k)),
+                    Kind::RankChange => int(rows, |p, u| t.rank_change(p, u, k)),
+                    Kind::Yoy => num(rows, |p, u| t.yoy(p, u, k)),
+                    Kind::RankYoy => int(rows, |p, u| t.rank_yoy(p, u, k)),
+                    Kind::Rolling => num(rows, |p, u| t.rolling(p, u, k)),
+                    _ => Arc::new(StringArray::from_iter(
+                        rows.iter()
+                            .map(|&(p, u)| t.class(p, u, k).map(|class| class.key())),
+                    )),
                 }
-                Source::GroupRank(node) => {
-                    let a = from.group_ranks().expect("group ranks");
-                    rank(rows, |p, u| a[[p, u, node]])
-                }
-                Source::Raw(j) => from.raw(j, rows),
-                Source::Imputed(j) => Arc::new(StringArray::from_iter(
-                    provenance
-                        .column(j, rows)
-                        .into_iter()
-                        .map(|f| f.map(|f| f.method.name())),
-                )),
-                Source::From(j) => Arc::new(StringArray::from_iter(
-                    provenance.column(j, rows).into_iter().map(|f| {
-                        f.filter(|f| !f.from.is_empty())
-                            .map(crate::results::source_periods)
-                    }),
-                )),
-                Source::Trend(kind, k) => {
-                    let t = trends.as_ref().expect("trend columns have trends");
-                    match kind {
-                        Kind::Change => num(rows, |p, u| t.change(p, u, k)),
-                        Kind::RankChange => int(rows, |p, u| t.rank_change(p, u, k)),
-                        Kind::Yoy => num(rows, |p, u| t.yoy(p, u, k)),
-                        Kind::RankYoy => int(rows, |p, u| t.rank_yoy(p, u, k)),
-                        Kind::Rolling => num(rows, |p, u| t.rolling(p, u, k)),
-                        _ => Arc::new(StringArray::from_iter(
-                            rows.iter().map(|&(p, u)| t.class(p, u, k).map(|c| c.key())),
-                        )),
-                    }
-                }
-            })
-            .collect();
-        RecordBatch::try_new(self.schema.clone(), cols)
+            }
+        }
+    }
+
+    /// The rows as a batch, its columns made in parallel.
+    pub fn batch(&self) -> Result<RecordBatch, Error> {
+        crate::io::columns_batch(&self.table.schema, self.rows(), &|c| self.column(c))
             .map_err(|e| Error::Data(format!("building the results table: {e}")))
     }
 }

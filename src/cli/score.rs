@@ -82,7 +82,8 @@ fn write_as_scored(
             Some(f) => f,
             None => file.insert(start()?),
         };
-        f.write(&table.merged_batch(m)?)
+        let columns = table.merged_columns(m);
+        f.write_columns(columns.rows(), &|c| columns.column(c))
     })?;
     super::warn(&warnings);
     let rows = match file {

@@ -5,7 +5,7 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{
     DataType, Float64Type, Int64Type, Schema, SchemaRef, UInt32Type,
 };
@@ -214,6 +214,23 @@ impl TableFile {
         self.sink
             .write(batch)
             .map_err(|m| Error::io(&self.path, std::io::Error::other(m)))
+    }
+
+    /// Adds a batch of `rows` rows whose column `c` (in the schema's order) `column(c)` makes:
+    /// the same file as [`TableFile::write`] of the batch of those columns. Parquet makes and
+    /// encodes the columns a few at a time ([`ParquetStream::write_columns`]), not the whole
+    /// batch first.
+    pub fn write_columns(
+        &mut self,
+        rows: usize,
+        column: &(dyn Fn(usize) -> ArrayRef + Sync),
+    ) -> Result<(), Error> {
+        self.rows += rows;
+        let written = match &mut self.sink {
+            Sink::Parquet(w) => w.write_columns(rows, column),
+            sink => columns_batch(&self.schema, rows, column).and_then(|b| sink.write(&b)),
+        };
+        written.map_err(|m| Error::io(&self.path, std::io::Error::other(m)))
     }
 
     /// Ends the table (a table of no batch is written as an empty one) and puts the file at
@@ -468,8 +485,10 @@ pub fn parquet_properties(schema: &Schema) -> WriterProperties {
 /// A Parquet file written batch by batch: a row group per batch (batches of fewer than
 /// [`ROW_GROUP_MIN_ROWS`] rows gathered into one, batches of more than [`ROW_GROUP_MAX_ROWS`]
 /// split), its columns encoded in parallel and written in order, so that the bytes are the
-/// same whatever the number of threads. A row group is written to the file on a thread of its
-/// own while the next is encoded, so memory holds two row groups: one encoded, one waiting.
+/// same whatever the number of threads. A row group's columns are encoded a few at a time
+/// ([`ParquetStream::write_columns`] also makes them a few at a time), each few written to the
+/// file on a thread of its own while the next are encoded: memory holds a few encoded columns,
+/// not the row group.
 pub struct ParquetStream<W: Write + Send> {
     writer: SerializedFileWriter<W>,
     factory: ArrowRowGroupWriterFactory,
@@ -477,8 +496,6 @@ pub struct ParquetStream<W: Write + Send> {
     pending: Vec<RecordBatch>,
     pending_rows: usize,
     groups: usize,
-    /// The last row group encoded, not yet in the file.
-    encoded: Option<Vec<ArrowColumnChunk>>,
 }
 
 impl<W: Write + Send> ParquetStream<W> {
@@ -495,7 +512,6 @@ impl<W: Write + Send> ParquetStream<W> {
             pending: Vec::new(),
             pending_rows: 0,
             groups: 0,
-            encoded: None,
         })
     }
 
@@ -514,14 +530,28 @@ impl<W: Write + Send> ParquetStream<W> {
         Ok(())
     }
 
+    /// Adds a batch of `rows` rows whose column `c` (in the schema's order) `column(c)` makes,
+    /// as [`ParquetStream::write`] adds the batch of those columns, in the same bytes. A batch
+    /// that makes a row group of its own has each column made as it is encoded and dropped once
+    /// encoded (a period of every column of the grid benchmark is 33 MB made at once).
+    pub fn write_columns(
+        &mut self,
+        rows: usize,
+        column: &(dyn Fn(usize) -> ArrayRef + Sync),
+    ) -> Result<(), String> {
+        if self.pending_rows == 0 && (ROW_GROUP_MIN_ROWS..=ROW_GROUP_MAX_ROWS).contains(&rows) {
+            return self.write_group(rows, column);
+        }
+        let batch = columns_batch(&self.schema, rows, column)?;
+        self.write(&batch)
+    }
+
     /// Writes the rows waiting as one row group.
     fn flush(&mut self) -> Result<(), String> {
-        use rayon::prelude::*;
         if self.pending_rows == 0 {
             self.pending.clear();
             return Ok(());
         }
-        let e = |e: datafusion::parquet::errors::ParquetError| e.to_string();
         // A batch of a row group's size (a period of a large panel) is written as it is, not
         // copied into one.
         let batch = match self.pending.as_slice() {
@@ -531,30 +561,77 @@ impl<W: Write + Send> ParquetStream<W> {
         };
         self.pending.clear();
         self.pending_rows = 0;
-        let mut leaves = Vec::new();
-        for (field, col) in self.schema.fields().iter().zip(batch.columns()) {
-            leaves.extend(compute_leaves(field, col).map_err(e)?);
-        }
+        self.write_group(batch.num_rows(), &|c| batch.column(c).clone())
+    }
+
+    /// Writes a row group of `rows` rows, column `c` made by `column(c)`: the columns are made
+    /// and encoded [`group_window`] at a time in parallel, and each few appended to the file
+    /// on a thread of its own while the next few are made.
+    fn write_group(
+        &mut self,
+        rows: usize,
+        column: &(dyn Fn(usize) -> ArrayRef + Sync),
+    ) -> Result<(), String> {
+        use rayon::prelude::*;
+        let e = |e: datafusion::parquet::errors::ParquetError| e.to_string();
+        let fields = self.schema.fields();
         let writers = self.factory.create_column_writers(self.groups).map_err(e)?;
-        if writers.len() != leaves.len() {
-            return Err("parquet: columns and column writers differ in number".into());
+        if writers.len() != fields.len() {
+            return Err("parquet: a nested column is not written by kapok".into());
         }
-        let previous = self.encoded.take();
+        let window = group_window();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrowColumnChunk>>(1);
         let writer = &mut self.writer;
-        let (written, chunks) = std::thread::scope(|s| {
-            let written = s.spawn(move || append_group(writer, previous));
-            let chunks = writers
-                .into_par_iter()
-                .zip(leaves.into_par_iter())
-                .map(|(mut w, leaf)| {
-                    w.write(&leaf)?;
-                    w.close()
-                })
-                .collect::<Result<Vec<_>, _>>();
-            (written.join(), chunks)
+        let (written, encoded) = std::thread::scope(|s| {
+            let written = s.spawn(move || -> Result<(), String> {
+                let mut group = writer.next_row_group().map_err(e)?;
+                for chunks in rx {
+                    for chunk in chunks {
+                        chunk.append_to_row_group(&mut group).map_err(e)?;
+                    }
+                }
+                group.close().map_err(e)?;
+                Ok(())
+            });
+            let mut writers = writers.into_iter().enumerate();
+            let encoded = loop {
+                let few: Vec<_> = writers.by_ref().take(window).collect();
+                if few.is_empty() {
+                    break Ok(());
+                }
+                let chunks = few
+                    .into_par_iter()
+                    .map(|(c, mut w)| {
+                        let col = column(c);
+                        if col.len() != rows {
+                            return Err(format!(
+                                "parquet: column {} has {} rows, not {rows}",
+                                fields[c].name(),
+                                col.len()
+                            ));
+                        }
+                        for leaf in compute_leaves(&fields[c], &col).map_err(e)? {
+                            w.write(&leaf).map_err(e)?;
+                        }
+                        w.close().map_err(e)
+                    })
+                    .collect::<Result<Vec<_>, _>>();
+                match chunks {
+                    // A writer that stopped has its error to give.
+                    Ok(chunks) => {
+                        if tx.send(chunks).is_err() {
+                            break Ok(());
+                        }
+                    }
+                    Err(m) => break Err(m),
+                }
+            };
+            drop(tx);
+            (written.join(), encoded)
         });
+        // An encoding error first: the writer, cut short, may then have one of its own.
+        encoded?;
         written.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        self.encoded = Some(chunks.map_err(e)?);
         self.groups += 1;
         Ok(())
     }
@@ -562,26 +639,29 @@ impl<W: Write + Send> ParquetStream<W> {
     /// Writes what waits and the footer; returns the writer.
     pub fn finish(mut self) -> Result<W, String> {
         self.flush()?;
-        append_group(&mut self.writer, self.encoded.take())?;
         self.writer.into_inner().map_err(|e| e.to_string())
     }
 }
 
-/// Writes an encoded row group, if any, to the file.
-fn append_group<W: Write + Send>(
-    writer: &mut SerializedFileWriter<W>,
-    chunks: Option<Vec<ArrowColumnChunk>>,
-) -> Result<(), String> {
-    let Some(chunks) = chunks else {
-        return Ok(());
-    };
-    let e = |e: datafusion::parquet::errors::ParquetError| e.to_string();
-    let mut group = writer.next_row_group().map_err(e)?;
-    for chunk in chunks {
-        chunk.append_to_row_group(&mut group).map_err(e)?;
-    }
-    group.close().map_err(e)?;
-    Ok(())
+/// How many columns of a row group [`ParquetStream`] makes and encodes at a time: a few per
+/// thread, so that each thread has work while the few before are written.
+fn group_window() -> usize {
+    (4 * rayon::current_num_threads()).max(8)
+}
+
+/// The batch of `rows` rows whose column `c` is `column(c)`, the columns made in parallel.
+pub(crate) fn columns_batch(
+    schema: &SchemaRef,
+    rows: usize,
+    column: &(dyn Fn(usize) -> ArrayRef + Sync),
+) -> Result<RecordBatch, String> {
+    use rayon::prelude::*;
+    let cols: Vec<ArrayRef> = (0..schema.fields().len())
+        .into_par_iter()
+        .map(column)
+        .collect();
+    let options = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(schema.clone(), cols, &options).map_err(|e| e.to_string())
 }
 
 /// Workbook properties with a fixed creation date (rust_xlsxwriter stamps the current time
@@ -977,5 +1057,95 @@ mod tests {
         let c = dir.path().join("c.csv");
         write_batches(&c, schema(), []).unwrap();
         assert_eq!(fs::read_to_string(&c).unwrap(), "unit,score.x,rank.x\n");
+    }
+
+    /// A batch of `n` rows of [`batch`]'s three columns seven times over (21 columns: more
+    /// than one [`group_window`] at a time), values depending on `seed`.
+    fn wide_batch(n: usize, seed: usize) -> RecordBatch {
+        let mut fields = Vec::new();
+        let mut cols = Vec::new();
+        for k in 0..7 {
+            let b = batch(n, seed + k);
+            for (f, c) in b.schema().fields().iter().zip(b.columns()) {
+                fields.push(Field::new(
+                    format!("{}{k}", f.name()),
+                    f.data_type().clone(),
+                    true,
+                ));
+                cols.push(c.clone());
+            }
+        }
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
+    }
+
+    #[test]
+    fn columns_made_as_they_are_written_write_their_batch() {
+        assert!(group_window() < 21);
+        let dir = tempfile::tempdir().unwrap();
+        // A small batch waits for the next; batches of a row group's size are each one.
+        let parts: Vec<RecordBatch> = [100, 9_000, 50, 10_000, 8_192, 9_000]
+            .into_iter()
+            .enumerate()
+            .map(|(s, n)| wide_batch(n, s))
+            .collect();
+        let schema = parts[0].schema();
+        let by_columns = |path: &Path| {
+            let mut f = TableFile::create(path, schema.clone()).unwrap();
+            for b in &parts {
+                f.write_columns(b.num_rows(), &|c| b.column(c).clone())
+                    .unwrap();
+            }
+            f.commit().unwrap()
+        };
+        for ext in ["csv", "json", "arrow", "parquet"] {
+            let a = dir.path().join(format!("a.{ext}"));
+            let b = dir.path().join(format!("b.{ext}"));
+            write_batches(&a, schema.clone(), parts.iter().cloned().map(Ok)).unwrap();
+            assert_eq!(by_columns(&b), 36_342);
+            assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap(), "{ext}");
+            if ext == "parquet" {
+                let r = reader(fs::read(&b).unwrap());
+                let rows: Vec<i64> = r
+                    .metadata()
+                    .row_groups()
+                    .iter()
+                    .map(|g| g.num_rows())
+                    .collect();
+                assert_eq!(rows, [9_100, 10_050, 8_192, 9_000]);
+                // The same bytes with one thread.
+                let c = dir.path().join("c.parquet");
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .build()
+                    .unwrap()
+                    .install(|| by_columns(&c));
+                assert_eq!(fs::read(&b).unwrap(), fs::read(&c).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn a_column_of_other_length_stops_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = wide_batch(9_000, 0);
+        let path = dir.path().join("out.parquet");
+        let mut f = TableFile::create(&path, b.schema()).unwrap();
+        let short = b.column(19).slice(0, 8_999);
+        let e = f
+            .write_columns(9_000, &|c| {
+                if c == 19 {
+                    short.clone()
+                } else {
+                    b.column(c).clone()
+                }
+            })
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("score.x6 has 8999 rows, not 9000"),
+            "{e}"
+        );
+        drop(f);
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }

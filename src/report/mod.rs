@@ -742,7 +742,9 @@ impl<'s> Bundle<'s> {
         let results = out.write("results.parquet", |w| {
             let (table, mut file) = results_file(fw, &panel, w)?;
             let results = crate::evaluate_streaming(fw, panel, keep, None, |m| {
-                file.write(&table.merged_batch(m)?).map_err(parquet_failed)
+                let columns = table.merged_columns(m);
+                file.write_columns(columns.rows(), &|c| columns.column(c))
+                    .map_err(parquet_failed)
             })?;
             file.finish().map_err(parquet_failed)?;
             Ok(results)

@@ -19,48 +19,71 @@ use crate::messages::Warning;
 /// period's values are bound while the periods before it are scored, and dropped once it is
 /// handed on, so the run holds a few periods' values, not the panel's. That needs rows that
 /// come a period after another (a table sorted by period, as monthly files appended to one
-/// another are): at most half the periods ever open at once. Otherwise the whole panel is
-/// bound first. Either way, the periods handed on, the results and the errors are the same.
+/// another are): at most half the periods ever open at once. Rows that interleave the periods
+/// (a table sorted by unit) are bound whole first: into a temporary file when the panel's
+/// values are large ([`Scoring::SPILL_ABOVE`]), from which the run reads one period at a time
+/// (see [`data::spill`]), else into the panel. Either way, the periods handed on, the results
+/// and the errors are the same.
 pub struct Scoring<'f> {
     fw: &'f Framework,
     panel: Panel,
     /// The data stage still to bind the values, with what its checks need; `None` when the
-    /// panel holds them.
+    /// panel holds them or they are in `spill`.
     stage: Option<(DataStage, data::Layout)>,
+    /// The values, bound into a temporary file.
+    spill: Option<data::spill::Spill>,
     warnings: Vec<Warning>,
 }
 
 impl<'f> Scoring<'f> {
+    /// The size of a panel's values above which [`Scoring::open`] keeps those of rows that
+    /// interleave the periods in a temporary file, not in memory: 64 MiB.
+    pub const SPILL_ABOVE: usize = 64 << 20;
+
     /// Reads the data of `fw` (or the single table `data`) and binds the panel, without its
     /// values when the run can take them a period at a time.
     pub fn open(fw: &'f Framework, data: Option<&Path>) -> Result<Self> {
+        Self::open_spilling(fw, data, Self::SPILL_ABOVE)
+    }
+
+    /// [`Scoring::open`], keeping the values of rows that interleave the periods in a
+    /// temporary file when they take more than `above` bytes.
+    pub fn open_spilling(fw: &'f Framework, data: Option<&Path>, above: usize) -> Result<Self> {
         let mut stage = DataStage::open(fw, data)?;
-        if !evaluate::streams_periods(fw) || stage.interleaves() {
+        let whole = |panel, warnings| Self {
+            fw,
+            panel,
+            stage: None,
+            spill: None,
+            warnings,
+        };
+        // A large panel whose rows interleave the periods is bound into a file, after its
+        // layout (a query of the keys); a small one into memory in one query.
+        let spills = stage.values_bytes(fw) > above;
+        if !evaluate::streams_periods(fw) || (stage.interleaves() && !spills) {
             let panel = stage.bind(fw)?;
-            return Ok(Self {
-                fw,
-                panel,
-                stage: None,
-                warnings: stage.warnings,
-            });
+            return Ok(whole(panel, stage.warnings));
         }
         let layout = stage.bind_layout(fw)?;
         let warnings = std::mem::take(&mut stage.warnings);
-        if data::bind::interleaves(layout.most_open, layout.panel.periods.len()) {
+        if stage.interleaves()
+            || data::bind::interleaves(layout.most_open, layout.panel.periods.len())
+        {
             // The rows interleave periods (a table sorted by unit): every period would be
-            // open until the last rows, so they are bound into one array, as they are read.
+            // open until the last rows, so they are bound whole, as they are read.
+            if !spills {
+                return Ok(whole(stage.bind_whole(fw, layout)?, warnings));
+            }
+            let (panel, spill) = stage.bind_spilled(fw, layout)?;
             return Ok(Self {
-                fw,
-                panel: stage.bind_whole(fw, layout)?,
-                stage: None,
-                warnings,
+                spill: Some(spill),
+                ..whole(panel, warnings)
             });
         }
+        let panel = layout.panel.clone();
         Ok(Self {
-            fw,
-            panel: layout.panel.clone(),
-            warnings,
             stage: Some((stage, layout)),
+            ..whole(panel, warnings)
         })
     }
 
@@ -70,10 +93,10 @@ impl<'f> Scoring<'f> {
         &self.panel
     }
 
-    /// Whether the run binds each period's values as it scores the periods before it (the
-    /// panel then holds none).
+    /// Whether the panel holds no values: the run binds each period's values as it scores the
+    /// periods before it, or reads each back from the temporary file they were bound into.
     pub fn binds_periods(&self) -> bool {
-        self.stage.is_some()
+        self.stage.is_some() || self.spill.is_some()
     }
 
     /// Scores every period, handing each to `each` as [`evaluate_streaming`] does; returns the
@@ -89,11 +112,24 @@ impl<'f> Scoring<'f> {
             fw,
             panel,
             stage,
+            spill,
             mut warnings,
         } = self;
-        let results = match stage {
-            None => evaluate_streaming(fw, panel, keep, handed, each)?,
-            Some((stage, layout)) => {
+        let results = match (stage, spill) {
+            (None, None) => evaluate_streaming(fw, panel, keep, handed, each)?,
+            (None, Some(spill)) => {
+                // Read back a period at a time; a failed read ends the periods, and the run.
+                let failed = std::cell::Cell::new(None);
+                let periods = (0..panel.periods.len())
+                    .map_while(|p| spill.period(p).map_err(|e| failed.set(Some(e))).ok());
+                let run =
+                    evaluate::evaluate_bound(fw, panel, Box::new(periods), keep, handed, each);
+                if let Some(e) = failed.take() {
+                    return Err(e);
+                }
+                run?
+            }
+            (Some((stage, layout)), _) => {
                 let np = panel.periods.len();
                 // Handed over, not queued: binding waits while the run has its periods in the
                 // works, so it holds those and the period being bound.
@@ -123,7 +159,7 @@ impl<'f> Scoring<'f> {
     /// every warning (what [`crate::score_keeping`] gives, but for a panel that holds no values:
     /// they were bound a period at a time, or are given back once scored).
     pub fn keeping(self, keep: Keep) -> Result<(Results, Vec<Warning>)> {
-        if self.stage.is_some() {
+        if self.binds_periods() {
             return self.evaluate(keep, Some(Vec::new()), |_| Ok(()));
         }
         // The panel is whole: nothing to hand on, nor to rank as the periods are merged.

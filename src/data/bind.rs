@@ -10,6 +10,7 @@ use datafusion::arrow::datatypes::Float64Type;
 use ndarray::{Array2, Array3, Axis};
 
 use super::list;
+use super::spill::Spill;
 use crate::error::Error;
 use crate::framework::{Framework, Lang, Text};
 use crate::period::Period;
@@ -689,6 +690,9 @@ pub struct PeriodBinder<'a> {
     open: Vec<Option<Array2<f64>>>,
     /// Every period's values, when they are bound whole ([`PeriodBinder::whole`]).
     whole: Option<Array3<f64>>,
+    /// Every period's values in a temporary file, when they are kept there
+    /// ([`PeriodBinder::spilling`]).
+    spill: Option<Spill>,
     /// The passes over the table: one, but for a large panel bound whole.
     passes: Passes,
     /// Per period: its rows in the table.
@@ -713,6 +717,7 @@ impl<'a> PeriodBinder<'a> {
         Self {
             open: vec![None; layout.periods.len()],
             whole: None,
+            spill: None,
             passes: Passes::of(0, indicators.len(), 0),
             left: rows.clone(),
             rows,
@@ -736,6 +741,16 @@ impl<'a> PeriodBinder<'a> {
         );
         binder.whole = Some(Array3::from_elem((np, nu, nj), f64::NAN));
         binder
+    }
+
+    /// A binder of the values of `layout`'s rows into a temporary file of every period
+    /// ([`Spill`]), in one pass, for rows whose periods interleave: the run then reads one
+    /// period at a time back. [`PeriodBinder::finish`] gives the file.
+    pub fn spilling(fw: &'a Framework, layout: &Panel) -> Result<Self, Error> {
+        let mut binder = Self::new(fw, layout);
+        let nj = binder.table.indicators.len();
+        binder.spill = Some(Spill::new(layout.periods.len(), layout.units.len(), nj)?);
+        Ok(binder)
     }
 
     /// The binder for a table whose reader holds `bytes` of pages at once: bound whole, a
@@ -777,7 +792,9 @@ impl<'a> PeriodBinder<'a> {
         let pass = self.passes.range();
         let cols = table.columns(batch, pass.clone(), &mut self.valued)?;
         let (nu, nj) = (table.units.len(), table.indicators.len());
-        let (left, whole, open) = (&mut self.left, &mut self.whole, &mut self.open);
+        let (left, open) = (&mut self.left, &mut self.open);
+        let (whole, spill) = (&mut self.whole, &mut self.spill);
+        let contiguous = "a row of a new array is contiguous";
         table.each_row(&cols, &cells, &mut self.bad, |(pi, ui), from| {
             if left[pi] == 0 {
                 return Err(Error::Data(format!(
@@ -786,18 +803,20 @@ impl<'a> PeriodBinder<'a> {
                 )));
             }
             left[pi] -= 1;
-            let row = match whole.as_mut() {
-                Some(whole) => whole.slice_mut(ndarray::s![pi, ui, pass.clone()]),
-                None => open[pi]
+            let row = match (whole.as_mut(), spill.as_mut()) {
+                (Some(whole), _) => whole
+                    .slice_mut(ndarray::s![pi, ui, pass.clone()])
+                    .into_slice()
+                    .expect(contiguous),
+                (None, Some(spill)) => spill.row(pi, ui)?,
+                (None, None) => open[pi]
                     .get_or_insert_with(|| Array2::from_elem((nu, nj), f64::NAN))
-                    .row_mut(ui),
+                    .row_mut(ui)
+                    .into_slice()
+                    .expect(contiguous),
             };
-            place(
-                from,
-                row.into_slice()
-                    .expect("a row of a new array is contiguous"),
-            );
-            if whole.is_none() && left[pi] == 0 {
+            place(from, row);
+            if open[pi].is_some() && left[pi] == 0 {
                 done(pi, open[pi].take().expect("an open period"));
             }
             Ok(())
@@ -810,8 +829,9 @@ impl<'a> PeriodBinder<'a> {
     }
 
     /// The checks made once every row is placed: every period's rows came, and every value
-    /// is finite (the error [`Binder::finish`] gives); then the values, when bound whole.
-    pub fn finish(self) -> Result<Option<Array3<f64>>, Error> {
+    /// is finite (the error [`Binder::finish`] gives); then the values, unless they were handed
+    /// on a period at a time.
+    pub fn finish(self) -> Result<Bound, Error> {
         let short = self.short.or(self.left.iter().position(|&n| n > 0));
         if let Some(p) = short {
             return Err(Error::Data(format!(
@@ -821,8 +841,28 @@ impl<'a> PeriodBinder<'a> {
         }
         // The passes found them in order of their columns, each in the rows' order: sorted by
         // cell (stably), a cell's are in column order, as one pass finds them.
-        non_finite(self.bad).map_or(Ok(self.whole), Err)
+        if let Some(e) = non_finite(self.bad) {
+            return Err(e);
+        }
+        Ok(match (self.whole, self.spill) {
+            (Some(whole), _) => Bound::Whole(whole),
+            (None, Some(mut spill)) => {
+                spill.finish()?;
+                Bound::Spilled(spill)
+            }
+            (None, None) => Bound::Handed,
+        })
     }
+}
+
+/// The values a [`PeriodBinder`] gives once every row is placed.
+pub enum Bound {
+    /// None: each period was handed on as soon as it was bound.
+    Handed,
+    /// Every period's values, `[[period, unit, indicator column]]`.
+    Whole(Array3<f64>),
+    /// Every period's values in a temporary file.
+    Spilled(Spill),
 }
 
 /// The passes over the evaluated table that bind a panel's indicators: every indicator in one
@@ -1175,13 +1215,31 @@ mod tests {
                         .unwrap();
                 }
             }
-            binder.finish().map_err(|e| e.to_string())
+            binder.finish().map_err(|e| e.to_string()).map(|b| match b {
+                Bound::Whole(values) => values,
+                _ => panic!("bound whole"),
+            })
         };
-        let one = run(split(5, 1), &rows, None).unwrap().unwrap();
-        let three = run(split(5, 3), &rows, None).unwrap().unwrap();
+        let one = run(split(5, 1), &rows, None).unwrap();
+        let three = run(split(5, 3), &rows, None).unwrap();
         assert_eq!(format!("{one:?}"), format!("{three:?}"));
         assert_eq!(one[[2, 1, 4]], 30.0);
         assert!(one[[0, 0, 2]].is_nan());
+        // Bound into a temporary file, in one pass: each period read back is the same.
+        let mut spilling = PeriodBinder::spilling(&fw, &layout).unwrap();
+        for b in &rows {
+            spilling.push(&evaluated(b, 0..5), |_, _| {}).unwrap();
+        }
+        let Bound::Spilled(spill) = spilling.finish().unwrap() else {
+            panic!("bound into a file");
+        };
+        for p in 0..3 {
+            let back = spill.period(p).unwrap();
+            assert_eq!(
+                format!("{back:?}"),
+                format!("{:?}", one.index_axis(Axis(0), p))
+            );
+        }
         for pass in 0..3 {
             let e = run(split(5, 3), &rows, Some(pass)).unwrap_err();
             assert!(

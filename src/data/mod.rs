@@ -9,6 +9,7 @@ pub mod intake;
 mod locate;
 mod paged;
 pub mod rollup;
+pub mod spill;
 pub mod spine;
 pub mod xlsx;
 
@@ -1114,6 +1115,13 @@ impl DataStage {
         self.interleaved
     }
 
+    /// The bytes of `fw`'s indicator values over every unit and period of the data: the most
+    /// a panel bound whole holds (units or periods without rows are left out of it).
+    pub fn values_bytes(&self, fw: &Framework) -> usize {
+        let (units, periods) = &self.layout;
+        units.len() * periods.len() * fw.indicators().len() * size_of::<f64>()
+    }
+
     /// The panel of `fw`'s data without its values ([`bind::Binder::without_values`]): its
     /// units and periods with rows, names, groups and `[rank] only` flags, from a query that
     /// reads the keys and texts only. Its values are bound by [`DataStage::bind_periods`],
@@ -1148,9 +1156,29 @@ impl DataStage {
             ..
         } = layout;
         let binder = bind::PeriodBinder::whole(fw, &panel).reading_pages(self.dictionary_bytes);
-        let values = self.bind_with(fw, binder, rows, groups, |_, _| {})?;
-        panel.values = values.expect("bound whole");
+        let bind::Bound::Whole(values) = self.bind_with(fw, binder, rows, groups, |_, _| {})?
+        else {
+            unreachable!("bound whole");
+        };
+        panel.values = values;
         Ok(panel)
+    }
+
+    /// The values of `layout`'s rows bound into a temporary file of every period
+    /// ([`spill::Spill`]), with the checks [`DataStage::bind_periods`] makes: for a run that
+    /// reads one period at a time back, from rows that interleave the periods. Returns the
+    /// layout's panel (without values) and the file.
+    pub fn bind_spilled(
+        &self,
+        fw: &Framework,
+        layout: Layout,
+    ) -> Result<(Panel, spill::Spill), Error> {
+        let binder = bind::PeriodBinder::spilling(fw, &layout.panel)?;
+        let bound = self.bind_with(fw, binder, layout.rows, layout.groups, |_, _| {})?;
+        let bind::Bound::Spilled(spill) = bound else {
+            unreachable!("bound into a file");
+        };
+        Ok((layout.panel, spill))
     }
 
     /// Binds the indicator values of `layout`'s rows a period at a time, handing each period
@@ -1178,7 +1206,7 @@ impl DataStage {
         rows: usize,
         groups: Result<(), Error>,
         mut done: impl FnMut(usize, Array2<f64>) + Send,
-    ) -> Result<Option<ndarray::Array3<f64>>, Error> {
+    ) -> Result<bind::Bound, Error> {
         for (pass, indicators) in binder.passes().into_iter().enumerate() {
             let sql = self
                 .select_sql_over(fw, &indicators, false, JOINED, false)

@@ -211,11 +211,13 @@ fn parquet_written_a_period_at_a_time_is_the_full_table() {
 ///
 /// `from` is the panel bound whole, with the data stage's warnings, or `None`: a
 /// [`kapok::Scoring`] of the framework's data, which binds each period's values as the run
-/// scores the periods before it when the framework's every step works on one period.
+/// scores the periods before it when the framework's every step works on one period (or,
+/// rows interleaving the periods, binds values of more than `spill_above` bytes into a
+/// temporary file, read back a period at a time).
 fn streamed_and_whole(
     fw: &kapok::Framework,
     sel: &kapok::columns::Selection,
-    from: Option<(kapok::Panel, Vec<kapok::Warning>)>,
+    from: Result<(kapok::Panel, Vec<kapok::Warning>), usize>,
     (whole, whole_warnings): &(kapok::Results, Vec<kapok::Warning>),
     binds: &mut Vec<bool>,
 ) {
@@ -236,13 +238,13 @@ fn streamed_and_whole(
         Ok(())
     };
     let (streamed, warnings) = match from {
-        Some((panel, mut warnings)) => {
+        Ok((panel, mut warnings)) => {
             let r = kapok::evaluate_streaming(fw, panel, keep, sel.handed_nodes(), each).unwrap();
             warnings.extend(r.warnings());
             (r, warnings)
         }
-        None => {
-            let scoring = kapok::Scoring::open(fw, None).unwrap();
+        Err(spill_above) => {
+            let scoring = kapok::Scoring::open_spilling(fw, None, spill_above).unwrap();
             // Bound a period at a time, the panel holds no values; only a framework of
             // per-period steps is.
             let bound = scoring.binds_periods();
@@ -328,8 +330,9 @@ fn a_table_written_as_the_run_scores_is_the_table_of_the_whole_run() {
             Selection::parse(&fw, &index, &[]).unwrap(),
             Selection::parse(&fw, &[], &child).unwrap(),
         ] {
-            streamed_and_whole(&fw, &sel, Some(read.clone()), &whole, &mut binds);
-            streamed_and_whole(&fw, &sel, None, &whole, &mut binds);
+            streamed_and_whole(&fw, &sel, Ok(read.clone()), &whole, &mut binds);
+            let above = kapok::Scoring::SPILL_ABOVE;
+            streamed_and_whole(&fw, &sel, Err(above), &whole, &mut binds);
         }
     }
 }
@@ -396,7 +399,13 @@ fn periods_bound_as_their_rows_come_are_scored_as_the_whole_panel() {
             Selection::all(),
             Selection::parse(&fw, &index, &[]).unwrap(),
         ] {
-            streamed_and_whole(&fw, &sel, None, &whole, &mut binds);
+            let above = kapok::Scoring::SPILL_ABOVE;
+            streamed_and_whole(&fw, &sel, Err(above), &whole, &mut binds);
+            // Bound into a temporary file when they interleave the periods: the panel holds no
+            // values either way.
+            let mut spilled = Vec::new();
+            streamed_and_whole(&fw, &sel, Err(0), &whole, &mut spilled);
+            assert_eq!(spilled, [true], "order {order:?}");
         }
         // The terminal's ranking and `kapok rank`, bound either way, print the same.
         let f = dir.path().join("f.toml");
@@ -426,6 +435,46 @@ fn periods_bound_as_their_rows_come_are_scored_as_the_whole_panel() {
         interleaved |= binds.contains(&false);
     }
     assert!(interleaved, "no shuffled order was bound whole");
+}
+
+#[test]
+fn values_bound_into_a_file_give_the_errors_of_values_bound_in_memory() {
+    // Rows sorted by unit (every period open until the last rows), bound into a temporary file
+    // or into memory: a value that is not finite (before the run's own error, a geometric
+    // mean of -3 in 2023-01), a unit without a group; the same error either way.
+    let dir = tempdir();
+    let cases = [
+        (
+            "code,month,g,x,y\na,2023-01,g,1,2\na,2023-02,g,1,2\na,2023-03,g,1,2\n\
+             b,2023-01,g,-3,4\nb,2023-02,g,3,4\nb,2023-03,g,0,4\n",
+            "y / (x * 1.0)",
+            "not finite",
+        ),
+        (
+            "code,month,g,x,y\na,2023-01,g,1,2\na,2023-02,g,1,2\na,2023-03,g,1,2\n\
+             b,2023-01,g,3,4\nb,2023-02,g,3,4\nc,2023-02,,5,6\nc,2023-03,,5,6\n",
+            "y",
+            "no value in the group column",
+        ),
+    ];
+    for (csv, y, want) in cases {
+        std::fs::write(dir.path().join("m.csv"), csv).unwrap();
+        let head = "group = \"g\"\n[defaults]\nnormalize = \"none\"\naggregate = \"geometric\"";
+        let text = two_indicators(head, "m.csv", "higher")
+            .replace("expr = \"y\"", &format!("expr = \"{y}\""));
+        std::fs::write(dir.path().join("f.toml"), text).unwrap();
+        let fw = kapok::load(&dir.path().join("f.toml")).unwrap();
+        let error = |above| {
+            kapok::Scoring::open_spilling(&fw, None, above)
+                .and_then(|s| s.keeping(kapok::Keep::Scores))
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
+        };
+        let in_memory = error(usize::MAX);
+        assert!(in_memory.contains(want), "{in_memory}");
+        assert_eq!(error(0), in_memory);
+    }
 }
 
 #[test]

@@ -21,7 +21,7 @@ use crate::messages::Warning;
 /// come a period after another (a table sorted by period, as monthly files appended to one
 /// another are): at most half the periods ever open at once. Rows that interleave the periods
 /// (a table sorted by unit) are bound whole first: into a temporary file when the panel's
-/// values are large ([`Scoring::SPILL_ABOVE`]), from which the run reads one period at a time
+/// values are large (see [`Scoring::open`]), from which the run reads one period at a time
 /// (see [`data::spill`]), else into the panel. Either way, the periods handed on, the results
 /// and the errors are the same.
 pub struct Scoring<'f> {
@@ -36,18 +36,17 @@ pub struct Scoring<'f> {
 }
 
 impl<'f> Scoring<'f> {
-    /// The size of a panel's values above which [`Scoring::open`] keeps those of rows that
-    /// interleave the periods in a temporary file, not in memory: 64 MiB.
-    pub const SPILL_ABOVE: usize = 64 << 20;
-
     /// Reads the data of `fw` (or the single table `data`) and binds the panel, without its
-    /// values when the run can take them a period at a time.
+    /// values when the run can take them a period at a time; those of rows that interleave
+    /// the periods go to a temporary file when they take more than 64 MiB, or
+    /// `KAPOK_SPILL_BYTES` (the threshold above which CSV and Excel tables go to one too).
     pub fn open(fw: &'f Framework, data: Option<&Path>) -> Result<Self> {
-        Self::open_spilling(fw, data, Self::SPILL_ABOVE)
+        Self::open_spilling(fw, data, data::spill_bytes())
     }
 
     /// [`Scoring::open`], keeping the values of rows that interleave the periods in a
-    /// temporary file when they take more than `above` bytes.
+    /// temporary file when they take more than `above` bytes and there is more than one
+    /// period.
     pub fn open_spilling(fw: &'f Framework, data: Option<&Path>, above: usize) -> Result<Self> {
         let mut stage = DataStage::open(fw, data)?;
         let whole = |panel, warnings| Self {
@@ -59,7 +58,7 @@ impl<'f> Scoring<'f> {
         };
         // A large panel whose rows interleave the periods is bound into a file, after its
         // layout (a query of the keys); a small one into memory in one query.
-        let spills = stage.values_bytes(fw) > above;
+        let spills = stage.spills(fw, above);
         if !evaluate::streams_periods(fw) || (stage.interleaves() && !spills) {
             let panel = stage.bind(fw)?;
             return Ok(whole(panel, stage.warnings));

@@ -162,8 +162,9 @@ fn give_back_freed_memory() {
 }
 
 /// Tables of CSV and Excel sources larger than this (in memory) are read back from a temporary
-/// file: 64 MiB, or `KAPOK_SPILL_BYTES` (0: every table).
-fn spill_bytes() -> usize {
+/// file, and so are a run's panel values whose rows interleave the periods (see
+/// [`crate::Scoring`]): 64 MiB, or `KAPOK_SPILL_BYTES` (0: every table and panel).
+pub(crate) fn spill_bytes() -> usize {
     std::env::var("KAPOK_SPILL_BYTES")
         .ok()
         .and_then(|v| v.trim().parse().ok())
@@ -1115,11 +1116,14 @@ impl DataStage {
         self.interleaved
     }
 
-    /// The bytes of `fw`'s indicator values over every unit and period of the data: the most
-    /// a panel bound whole holds (units or periods without rows are left out of it).
-    pub fn values_bytes(&self, fw: &Framework) -> usize {
+    /// Whether a run reading one period at a time gains by binding `fw`'s values into a
+    /// temporary file ([`spill::Spill`]) when the rows interleave the periods: there is more
+    /// than one period, and the values of every unit and period of the data (the most a panel
+    /// bound whole holds) take more than `above` bytes.
+    pub fn spills(&self, fw: &Framework, above: usize) -> bool {
         let (units, periods) = &self.layout;
-        units.len() * periods.len() * fw.indicators().len() * size_of::<f64>()
+        let bytes = units.len() * periods.len() * fw.indicators().len() * size_of::<f64>();
+        periods.len() > 1 && bytes > above
     }
 
     /// The panel of `fw`'s data without its values ([`bind::Binder::without_values`]): its

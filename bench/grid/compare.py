@@ -42,6 +42,7 @@ Memory: before issue 13's optimisations kapok needed about 5.5 GB per 1× with -
 on a 23 GB machine); check what the machine has free before --scales 4 or 10, or --skip kapok_out.
 """
 import argparse
+import filecmp
 import json
 import os
 import shutil
@@ -97,7 +98,9 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, int]:
     start = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # wait4 on this pid gives this child's own rusage (ru_maxrss in KiB on Linux); stderr is
-    # read first so a chatty child cannot block on a full pipe.
+    # read first so a chatty child cannot block on a full pipe. On Linux a child's ru_maxrss
+    # starts from this process's own peak (the exec follows a vfork), so this process must stay
+    # small: it never reads an output whole.
     err = p.stderr.read()
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - start
@@ -183,7 +186,9 @@ def run_scale(scale: float, args, py: Path, kapok: Path, grid: Path) -> dict:
     for a, b in [("kapok.parquet", "kapok_month.parquet"),
                  ("kapok_index.parquet", "kapok_month_index.parquet")]:
         if (d / a).exists() and (d / b).exists():
-            same = (d / a).read_bytes() == (d / b).read_bytes()
+            # Compared a block at a time: read whole, two 6 GB files at 10× would make this
+            # process that large, and a child's peak RSS (wait4) starts from its parent's.
+            same = filecmp.cmp(d / a, d / b, shallow=False)
             log(f"  {b} {'is' if same else 'IS NOT'} {a}, byte for byte")
             ok &= same
     if not args.keep:

@@ -70,10 +70,16 @@ impl<'f> Scoring<'f> {
         {
             // The rows interleave periods (a table sorted by unit): every period would be
             // open until the last rows, so they are bound whole, as they are read.
-            if !spills {
+            let p = &layout.panel;
+            let spill = spills.then(|| {
+                data::spill::Spill::new(p.periods.len(), p.units.len(), p.indicators.len())
+            });
+            // Without a temporary file to be had, the values stay in memory, as a small
+            // panel's do.
+            let Some(Ok(spill)) = spill else {
                 return Ok(whole(stage.bind_whole(fw, layout)?, warnings));
-            }
-            let (panel, spill) = stage.bind_spilled(fw, layout)?;
+            };
+            let (panel, spill) = stage.bind_spilled(fw, layout, spill)?;
             return Ok(Self {
                 spill: Some(spill),
                 ..whole(panel, warnings)

@@ -743,14 +743,20 @@ impl<'a> PeriodBinder<'a> {
         binder
     }
 
-    /// A binder of the values of `layout`'s rows into a temporary file of every period
-    /// ([`Spill`]), in one pass, for rows whose periods interleave: the run then reads one
-    /// period at a time back. [`PeriodBinder::finish`] gives the file.
-    pub fn spilling(fw: &'a Framework, layout: &Panel) -> Result<Self, Error> {
+    /// A binder of the values of `layout`'s rows into `spill`, a temporary file of every
+    /// period ([`Spill`], of the layout's periods × units × indicators), in one pass, for rows
+    /// whose periods interleave: the run then reads one period at a time back.
+    /// [`PeriodBinder::finish`] gives the file.
+    pub fn spilling(fw: &'a Framework, layout: &Panel, spill: Spill) -> Self {
         let mut binder = Self::new(fw, layout);
-        let nj = binder.table.indicators.len();
-        binder.spill = Some(Spill::new(layout.periods.len(), layout.units.len(), nj)?);
-        Ok(binder)
+        let dims = (
+            layout.periods.len(),
+            layout.units.len(),
+            binder.table.indicators.len(),
+        );
+        debug_assert_eq!(spill.dims(), dims, "a spill of the layout's shape");
+        binder.spill = Some(spill);
+        binder
     }
 
     /// The binder for a table whose reader holds `bytes` of pages at once: bound whole, a
@@ -1226,7 +1232,8 @@ mod tests {
         assert_eq!(one[[2, 1, 4]], 30.0);
         assert!(one[[0, 0, 2]].is_nan());
         // Bound into a temporary file, in one pass: each period read back is the same.
-        let mut spilling = PeriodBinder::spilling(&fw, &layout).unwrap();
+        let spill = Spill::new(3, 2, 5).unwrap();
+        let mut spilling = PeriodBinder::spilling(&fw, &layout, spill);
         for b in &rows {
             spilling.push(&evaluated(b, 0..5), |_, _| {}).unwrap();
         }

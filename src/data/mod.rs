@@ -1168,16 +1168,18 @@ impl DataStage {
         Ok(panel)
     }
 
-    /// The values of `layout`'s rows bound into a temporary file of every period
-    /// ([`spill::Spill`]), with the checks [`DataStage::bind_periods`] makes: for a run that
-    /// reads one period at a time back, from rows that interleave the periods. Returns the
-    /// layout's panel (without values) and the file.
+    /// The values of `layout`'s rows bound into `spill`, a temporary file of every period
+    /// ([`spill::Spill`], of the layout's periods × units × indicators), with the checks
+    /// [`DataStage::bind_periods`] makes: for a run that reads one period at a time back, from
+    /// rows that interleave the periods. Returns the layout's panel (without values) and the
+    /// file.
     pub fn bind_spilled(
         &self,
         fw: &Framework,
         layout: Layout,
+        spill: spill::Spill,
     ) -> Result<(Panel, spill::Spill), Error> {
-        let binder = bind::PeriodBinder::spilling(fw, &layout.panel)?;
+        let binder = bind::PeriodBinder::spilling(fw, &layout.panel, spill);
         let bound = self.bind_with(fw, binder, layout.rows, layout.groups, |_, _| {})?;
         let bind::Bound::Spilled(spill) = bound else {
             unreachable!("bound into a file");

@@ -50,6 +50,11 @@ impl Spill {
         Ok(spill)
     }
 
+    /// Periods, units and indicators.
+    pub fn dims(&self) -> (usize, usize, usize) {
+        self.dims
+    }
+
     /// The row of unit `u` in period `p`, all NaN, to be filled: written to the file with the
     /// rows before it once enough wait.
     pub fn row(&mut self, p: usize, u: usize) -> Result<&mut [f64], Error> {

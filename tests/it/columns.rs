@@ -426,6 +426,40 @@ fn periods_bound_as_their_rows_come_are_scored_as_the_whole_panel() {
                 texts(&run)
             })
             .collect();
+        // Every panel above 0 bytes bound into a temporary file, or, with no temporary
+        // directory to write it in, into memory: the same ranking and table.
+        let table = dir.path().join("t.csv");
+        let t = table.to_str().unwrap();
+        for env in [vec![], vec![("TMPDIR", "/nonexistent-kapok-tmp")]] {
+            let run = |args: &[&str]| {
+                let out = std::process::Command::new(env!("CARGO_BIN_EXE_kapok"))
+                    .args(args)
+                    .env("KAPOK_SPILL_BYTES", "0")
+                    .envs(env.iter().copied())
+                    .output()
+                    .unwrap();
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "{args:?} {env:?}: {:?}",
+                    texts(&out)
+                );
+                out
+            };
+            assert_eq!(
+                texts(&run(&["score", f])),
+                printed[0],
+                "order {order:?} {env:?}"
+            );
+            run(&["score", f, "-o", t]);
+            let plain = dir.path().join("plain.csv");
+            kapok(&["score", f, "-o", plain.to_str().unwrap()]);
+            assert_eq!(
+                std::fs::read(&table).unwrap(),
+                std::fs::read(&plain).unwrap(),
+                "order {order:?} {env:?}"
+            );
+        }
         match &terminal {
             None => terminal = Some(printed),
             Some(first) => assert_eq!(&printed, first, "order {order:?}"),

@@ -8,7 +8,8 @@
 //! framework.toml ──framework::load──► Framework      (checked tree, or every diagnostic at once)
 //! sources ──data::DataStage (DataFusion)──► batches: unit, period, group, indicator values
 //!         ──DataStage::bind (streamed)──► Panel  (ndarray matrices per period, NaN = missing)
-//!         (or, for `score` and `rank`, Scoring: a panel without values, each period's bound as it comes)
+//!         (or, for `score` and `rank`, Scoring: a panel without values, each period's bound as it
+//!          comes, or, rows sorted by unit, read back from a temporary file: data::spill)
 //! Panel ──evaluate: screen → impute → treat → normalise → aggregate → rank──► Results
 //! Results ──results / io──► CSV, Parquet, Arrow, XLSX, JSON, terminal tables
 //! Results ──chart──► SVG charts (plotters), PNG at 2× (resvg), embedded CJK font

@@ -6,6 +6,7 @@
 //! run ends, and the system's page cache keeps as much of it in memory as it can spare.
 
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use ndarray::Array2;
@@ -87,8 +88,10 @@ impl Spill {
                 }
                 next += 1;
             }
-            let at = ((p as usize * nu + u as usize) * nj * size_of::<f64>()) as u64;
-            write_at(self.file.as_file(), &bytes, at).map_err(|e| self.error(e))?;
+            let offset = ((p as usize * nu + u as usize) * nj * size_of::<f64>()) as u64;
+            at(self.file.as_file(), offset)
+                .and_then(|mut f| f.write_all(&bytes))
+                .map_err(|e| self.error(e))?;
             k = next;
         }
         self.keys.clear();
@@ -109,8 +112,9 @@ impl Spill {
     pub fn period(&self, p: usize) -> Result<Array2<f64>, Error> {
         let (_, nu, nj) = self.dims;
         let mut bytes = vec![0u8; nu * nj * size_of::<f64>()];
-        let at = (p * bytes.len()) as u64;
-        read_at(self.file.as_file(), &mut bytes, at).map_err(|e| self.error(e))?;
+        at(self.file.as_file(), (p * bytes.len()) as u64)
+            .and_then(|mut f| f.read_exact(&mut bytes))
+            .map_err(|e| self.error(e))?;
         let mut values: Vec<f64> = bytes
             .chunks_exact(size_of::<f64>())
             .map(|b| f64::from_ne_bytes(b.try_into().expect("eight bytes")))
@@ -138,34 +142,11 @@ impl Spill {
     }
 }
 
-/// Writes all of `bytes` at `offset` of `file`.
-fn write_at(file: &File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
-    }
-    #[cfg(not(unix))]
-    {
-        use std::io::{Seek, SeekFrom, Write};
-        let mut f = file;
-        f.seek(SeekFrom::Start(offset))?;
-        f.write_all(bytes)
-    }
-}
-
-/// Reads `bytes.len()` bytes at `offset` of `file`.
-fn read_at(file: &File, bytes: &mut [u8], offset: u64) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        std::os::unix::fs::FileExt::read_exact_at(file, bytes, offset)
-    }
-    #[cfg(not(unix))]
-    {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut f = file;
-        f.seek(SeekFrom::Start(offset))?;
-        f.read_exact(bytes)
-    }
+/// `file` positioned at `offset`, for the next read or write.
+fn at(file: &File, offset: u64) -> std::io::Result<&File> {
+    let mut f = file;
+    f.seek(SeekFrom::Start(offset))?;
+    Ok(f)
 }
 
 #[cfg(test)]

@@ -34,7 +34,12 @@ impl Spill {
     /// An empty panel of `periods` × `units` × `indicators` values in a new temporary file.
     pub fn new(periods: usize, units: usize, indicators: usize) -> Result<Self, Error> {
         let dir = std::env::temp_dir();
-        let file = tempfile::NamedTempFile::new().map_err(|e| Error::io(&dir, e))?;
+        // Named as the data stage's scratch directory is (`kapok-…`), so that a file left by a
+        // run that was killed is known for what it is.
+        let file = tempfile::Builder::new()
+            .prefix("kapok-panel-")
+            .tempfile()
+            .map_err(|e| Error::io(&dir, e))?;
         let bytes = (periods * units * indicators * size_of::<f64>()) as u64;
         let spill = Self {
             file,
@@ -196,9 +201,11 @@ mod tests {
                 }
             }
         }
-        // Removed with the value.
+        // Named as kapok's, and removed with the value.
         let path = s.path().to_path_buf();
         assert!(path.exists());
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("kapok-panel-"), "{name}");
         drop(s);
         assert!(!path.exists());
     }

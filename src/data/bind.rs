@@ -686,13 +686,8 @@ struct ValueColumn<'b> {
 /// placed. Rows in period order (as files usually are) keep one period open at a time.
 pub struct PeriodBinder<'a> {
     table: Shape<'a>,
-    /// Per period: its values `[[unit, indicator column]]` while its rows are placed.
-    open: Vec<Option<Array2<f64>>>,
-    /// Every period's values, when they are bound whole ([`PeriodBinder::whole`]).
-    whole: Option<Array3<f64>>,
-    /// Every period's values in a temporary file, when they are kept there
-    /// ([`PeriodBinder::spilling`]).
-    spill: Option<Spill>,
+    /// Where the values go.
+    store: Store,
     /// The passes over the table: one, but for a large panel bound whole.
     passes: Passes,
     /// Per period: its rows in the table.
@@ -715,9 +710,7 @@ impl<'a> PeriodBinder<'a> {
             .map(|row| row.iter().filter(|&&p| p).count())
             .collect();
         Self {
-            open: vec![None; layout.periods.len()],
-            whole: None,
-            spill: None,
+            store: Store::Periods(vec![None; layout.periods.len()]),
             passes: Passes::of(0, indicators.len(), 0),
             left: rows.clone(),
             rows,
@@ -739,7 +732,7 @@ impl<'a> PeriodBinder<'a> {
             layout.units.len(),
             binder.table.indicators.len(),
         );
-        binder.whole = Some(Array3::from_elem((np, nu, nj), f64::NAN));
+        binder.store = Store::Whole(Array3::from_elem((np, nu, nj), f64::NAN));
         binder
     }
 
@@ -755,7 +748,7 @@ impl<'a> PeriodBinder<'a> {
             binder.table.indicators.len(),
         );
         debug_assert_eq!(spill.dims(), dims, "a spill of the layout's shape");
-        binder.spill = Some(spill);
+        binder.store = Store::Spill(spill);
         binder
     }
 
@@ -763,7 +756,7 @@ impl<'a> PeriodBinder<'a> {
     /// large panel's indicators are bound a few a pass when those are a large share of it
     /// ([`PeriodBinder::passes`]).
     pub fn reading_pages(mut self, bytes: usize) -> Self {
-        if let Some(whole) = &self.whole {
+        if let Store::Whole(whole) = &self.store {
             let (np, nu, nj) = whole.dim();
             self.passes = Passes::of(np * nu, nj, bytes);
         }
@@ -798,8 +791,7 @@ impl<'a> PeriodBinder<'a> {
         let pass = self.passes.range();
         let cols = table.columns(batch, pass.clone(), &mut self.valued)?;
         let (nu, nj) = (table.units.len(), table.indicators.len());
-        let (left, open) = (&mut self.left, &mut self.open);
-        let (whole, spill) = (&mut self.whole, &mut self.spill);
+        let (left, store) = (&mut self.left, &mut self.store);
         let contiguous = "a row of a new array is contiguous";
         table.each_row(&cols, &cells, &mut self.bad, |(pi, ui), from| {
             if left[pi] == 0 {
@@ -809,20 +801,22 @@ impl<'a> PeriodBinder<'a> {
                 )));
             }
             left[pi] -= 1;
-            let row = match (whole.as_mut(), spill.as_mut()) {
-                (Some(whole), _) => whole
+            let row = match store {
+                Store::Whole(whole) => whole
                     .slice_mut(ndarray::s![pi, ui, pass.clone()])
                     .into_slice()
                     .expect(contiguous),
-                (None, Some(spill)) => spill.row(pi, ui)?,
-                (None, None) => open[pi]
+                Store::Spill(spill) => spill.row(pi, ui)?,
+                Store::Periods(open) => open[pi]
                     .get_or_insert_with(|| Array2::from_elem((nu, nj), f64::NAN))
                     .row_mut(ui)
                     .into_slice()
                     .expect(contiguous),
             };
             place(from, row);
-            if open[pi].is_some() && left[pi] == 0 {
+            if let Store::Periods(open) = store
+                && left[pi] == 0
+            {
                 done(pi, open[pi].take().expect("an open period"));
             }
             Ok(())
@@ -850,15 +844,26 @@ impl<'a> PeriodBinder<'a> {
         if let Some(e) = non_finite(self.bad) {
             return Err(e);
         }
-        Ok(match (self.whole, self.spill) {
-            (Some(whole), _) => Bound::Whole(whole),
-            (None, Some(mut spill)) => {
+        Ok(match self.store {
+            Store::Whole(whole) => Bound::Whole(whole),
+            Store::Spill(mut spill) => {
                 spill.finish()?;
                 Bound::Spilled(spill)
             }
-            (None, None) => Bound::Handed,
+            Store::Periods(_) => Bound::Handed,
         })
     }
+}
+
+/// Where a [`PeriodBinder`] puts the values it binds.
+enum Store {
+    /// Per period: its values `[[unit, indicator column]]` while its rows are placed, handed
+    /// on at its last row.
+    Periods(Vec<Option<Array2<f64>>>),
+    /// Every period's values in one array ([`PeriodBinder::whole`]).
+    Whole(Array3<f64>),
+    /// Every period's values in a temporary file ([`PeriodBinder::spilling`]).
+    Spill(Spill),
 }
 
 /// The values a [`PeriodBinder`] gives once every row is placed.
